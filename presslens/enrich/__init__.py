@@ -1,0 +1,57 @@
+"""Enrichment: one RawRecord in, one article row (dict) and its Mention list out.
+
+Each step is its own module with a typed function:
+- boilerplate.find(text) -> list[(start, end)]                 page clutter spans
+- language.detect(text, boilerplate) -> LanguageResult          article + paragraph languages
+- metadata.title / outlet / published(record, text, boilerplate, language) -> Evidence
+- sources.cited(text, language, boilerplate) -> list[Cited]     attributed sources
+- entities.extract(text, language, boilerplate) -> list[Mention]  (not in boilerplate)
+"""
+from __future__ import annotations
+
+from presslens.records import Mention, RawRecord
+
+
+def enrich(record: RawRecord) -> tuple[dict, list[Mention]]:
+    """Run every enrichment step on one record; returns (article row, mentions)."""
+    from presslens.enrich import boilerplate, entities, language, metadata, sources
+
+    text = record.text
+    spans = boilerplate.find(text)
+    lang = language.detect(text, spans)
+    lang_code = record.language or lang.language
+    title = metadata.title(record, text, spans, lang_code)
+    outlet = metadata.outlet(record, text, spans, lang_code)
+    published = metadata.published(record, text, spans, lang_code)
+    cited = sources.cited(text, lang_code, spans)
+    mentions = entities.extract(text, lang_code, spans)
+    outlet_name, outlet_domain = outlet.value if outlet.value else (None, None)
+    row = {
+        "path": record.path,
+        "record": record.record,
+        "text": text,
+        "title": title.value,
+        "url": record.url,
+        "outlet": outlet_name,
+        "outlet_domain": outlet_domain,
+        "outlet_source": outlet.source,
+        "outlet_evidence": outlet.evidence,
+        "published": published.value,
+        "date_source": published.source,
+        "date_evidence": published.evidence,
+        "language": lang_code,
+        "language_confidence": 1.0 if record.language else lang.confidence,
+        "mixed_language": lang.mixed,
+        "languages": lang.languages,
+        "paragraph_languages": [
+            {"start": p.start, "end": p.end, "language": p.language, "confidence": p.confidence}
+            for p in lang.paragraphs
+        ],
+        "boilerplate": [[s, e] for s, e in spans],
+        "cited_sources": sorted({c.name for c in cited}),
+        "cited_spans": [{"name": c.name, "start": c.start, "end": c.end, "evidence": c.evidence} for c in cited],
+        "encoding": record.encoding,
+        "n_chars": len(text),
+        "n_mentions": len(mentions),
+    }
+    return row, mentions

@@ -1,0 +1,251 @@
+"""The Parquet store: the one place that knows the schema and the on-disk layout.
+
+Layout of a store directory::
+
+    STORE/CURRENT              one line: the name of the live version directory
+    STORE/v-<version>/         articles.parquet, mentions.parquet, entities.parquet,
+                               rejects.parquet, doc_entities.parquet, files.parquet,
+                               manifest.json
+
+A build writes a complete new version directory under a temporary name, renames it into
+place and then replaces CURRENT with os.replace, so a reader either sees the old tables
+or the new ones, never half of each. Readers resolve CURRENT once per load.
+
+Tables (see ../shared/DESIGN.md for the contract; extra columns are ours):
+- articles: one row per ingested document. `text` is the decoded text verbatim.
+- mentions: one row per counted entity mention (boilerplate mentions are not stored).
+- entities: one row per canonical entity with names per language and counts.
+- rejects: one row per input that could not be ingested.
+- doc_entities: pre-aggregated (doc_id, entity_id, mentions) for fast filtered counts.
+- files: one row per input file with size, mtime and hash, for incremental rebuilds.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+# Bump when the enrichment output changes, so incremental builds redo every file.
+PIPELINE_VERSION = "1"
+
+SPAN = pl.List(pl.Int64)
+
+ARTICLES_SCHEMA: dict[str, pl.DataType] = {
+    "doc_id": pl.String,
+    "path": pl.String,
+    "record": pl.Int64,
+    "text": pl.String,
+    "title": pl.String,
+    "url": pl.String,
+    "outlet": pl.String,
+    "outlet_domain": pl.String,
+    "outlet_source": pl.String,
+    "outlet_evidence": pl.String,
+    "published": pl.Date,
+    "date_source": pl.String,
+    "date_evidence": pl.String,
+    "language": pl.String,
+    "language_confidence": pl.Float64,
+    "mixed_language": pl.Boolean,
+    "languages": pl.List(pl.String),
+    "paragraph_languages": pl.List(
+        pl.Struct({"start": pl.Int64, "end": pl.Int64, "language": pl.String, "confidence": pl.Float64})
+    ),
+    "boilerplate": pl.List(SPAN),
+    "cited_sources": pl.List(pl.String),
+    "cited_spans": pl.List(pl.Struct({"name": pl.String, "start": pl.Int64, "end": pl.Int64, "evidence": pl.String})),
+    "duplicate_of": pl.String,
+    # sha1 of the text with boilerplate removed and whitespace collapsed: equal key = duplicate
+    "dedup_key": pl.String,
+    "encoding": pl.String,
+    "n_chars": pl.Int64,
+    "n_mentions": pl.Int64,
+}
+
+MENTIONS_SCHEMA: dict[str, pl.DataType] = {
+    "doc_id": pl.String,
+    "start": pl.Int64,
+    "end": pl.Int64,
+    "surface": pl.String,
+    "lemma": pl.String,
+    "entity_id": pl.String,
+    "entity_type": pl.String,
+}
+
+ENTITIES_SCHEMA: dict[str, pl.DataType] = {
+    "entity_id": pl.String,
+    "name": pl.String,
+    "entity_type": pl.String,
+    "names": pl.List(pl.Struct({"language": pl.String, "name": pl.String})),
+    "mention_count": pl.Int64,
+    "doc_count": pl.Int64,
+}
+
+REJECTS_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String,
+    "record": pl.Int64,
+    "reason": pl.String,
+}
+
+DOC_ENTITIES_SCHEMA: dict[str, pl.DataType] = {
+    "doc_id": pl.String,
+    "entity_id": pl.String,
+    "mentions": pl.UInt32,
+}
+
+FILES_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String,
+    "size": pl.Int64,
+    "mtime_ns": pl.Int64,
+    "sha1": pl.String,
+    "key": pl.String,  # sha1 + sidecar row + pipeline version: equal key -> reuse old rows
+}
+
+TABLES = {
+    "articles": ARTICLES_SCHEMA,
+    "mentions": MENTIONS_SCHEMA,
+    "entities": ENTITIES_SCHEMA,
+    "rejects": REJECTS_SCHEMA,
+    "doc_entities": DOC_ENTITIES_SCHEMA,
+    "files": FILES_SCHEMA,
+}
+
+# Columns the dashboard needs for lists and charts: everything but the article text.
+ARTICLE_LIST_COLUMNS = [c for c in ARTICLES_SCHEMA if c not in ("text", "paragraph_languages", "cited_spans")]
+
+
+def empty(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=TABLES[table])
+
+
+def conform(df: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Cast to the table's schema, adding missing columns as nulls, keeping extra ones last."""
+    schema = TABLES[table]
+    cols = []
+    for name, dtype in schema.items():
+        if name in df.columns:
+            cols.append(pl.col(name).cast(dtype))
+        else:
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+    extra = [c for c in df.columns if c not in schema]
+    return df.select(cols + extra)
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    root: Path
+    version: str
+    directory: Path
+    manifest: dict
+
+
+def current(root: str | os.PathLike) -> StoreInfo | None:
+    """The live version of the store at `root`, or None when there is none yet."""
+    root = Path(root)
+    pointer = root / "CURRENT"
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    directory = root / name
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.exists():
+        return None
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return StoreInfo(root=root, version=manifest["version"], directory=directory, manifest=manifest)
+
+
+def table_path(info: StoreInfo, table: str) -> Path:
+    return info.directory / f"{table}.parquet"
+
+
+def scan(info: StoreInfo, table: str) -> pl.LazyFrame:
+    return pl.scan_parquet(table_path(info, table))
+
+
+def corpus_version(file_keys: pl.DataFrame) -> str:
+    """A short hash that changes whenever the ingested data changes.
+
+    Computed from the files table (path + content/sidecar key of every input), so it is
+    cheap at any size and equal for two builds of the same corpus with the same pipeline.
+    """
+    import hashlib
+
+    h = hashlib.sha1(PIPELINE_VERSION.encode())
+    keys = file_keys.select((pl.col("path") + "\0" + pl.col("key")).alias("k")).sort("k")["k"]
+    h.update("\n".join(keys.to_list()).encode())
+    return h.hexdigest()[:12]
+
+
+def begin(root: str | os.PathLike) -> Path:
+    """A fresh temporary directory inside the store root for a version being written."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    return tmp
+
+
+def write_table(directory: Path, table: str, data: pl.DataFrame | pl.LazyFrame) -> None:
+    """Write one table (conformed to its schema) into a version directory."""
+    target = directory / f"{table}.parquet"
+    if isinstance(data, pl.LazyFrame):
+        conform_lazy(data, table).sink_parquet(target, compression="zstd", statistics=True, row_group_size=50_000)
+    else:
+        conform(data, table).write_parquet(target, compression="zstd", statistics=True, row_group_size=50_000)
+
+
+def conform_lazy(lf: pl.LazyFrame, table: str) -> pl.LazyFrame:
+    schema = TABLES[table]
+    names = lf.collect_schema().names()
+    cols = [pl.col(n).cast(t) if n in names else pl.lit(None, dtype=t).alias(n) for n, t in schema.items()]
+    return lf.select(cols + [c for c in names if c not in schema])
+
+
+def write(root: str | os.PathLike, tables: dict[str, pl.DataFrame], manifest: dict) -> StoreInfo:
+    """Write a complete new store version from in-memory tables and publish it."""
+    tmp = begin(root)
+    for name in TABLES:
+        write_table(tmp, name, tables.get(name, empty(name)))
+    return publish(root, tmp, manifest)
+
+
+def publish(root: str | os.PathLike, tmp: Path, manifest: dict) -> StoreInfo:
+    """Move a fully written version directory into place and switch CURRENT to it atomically.
+
+    Older versions except the one just replaced are removed (a reader that resolved the
+    previous CURRENT a moment ago can still finish reading it).
+    """
+    root = Path(root)
+    version = manifest["version"]
+    for name in TABLES:
+        if not (tmp / f"{name}.parquet").exists():
+            write_table(tmp, name, empty(name))
+    manifest = dict(manifest, written_at=time.strftime("%Y-%m-%dT%H:%M:%S"), pipeline_version=PIPELINE_VERSION)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    final = root / f"v-{version}-{uuid.uuid4().hex[:6]}"
+    os.replace(tmp, final)
+    previous = current(root)
+    pointer_tmp = root / f".CURRENT-{uuid.uuid4().hex}"
+    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
+    os.replace(pointer_tmp, root / "CURRENT")
+    keep = {final.name} | ({previous.directory.name} if previous else set())
+    for child in root.iterdir():
+        if child.is_dir() and child.name not in keep and (child.name.startswith("v-") or child.name.startswith(".tmp-")):
+            # Only remove stale temp dirs older than an hour (another build may be running).
+            if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:
+                continue
+            shutil.rmtree(child, ignore_errors=True)
+    return current(root)  # type: ignore[return-value]
+
+
+def read_text(info: StoreInfo, doc_id: str) -> str | None:
+    """The text of one article, read from disk (only that row's text is materialised)."""
+    df = scan(info, "articles").filter(pl.col("doc_id") == doc_id).select("text").collect()
+    return df["text"][0] if df.height else None
