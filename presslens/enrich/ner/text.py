@@ -1,0 +1,83 @@
+"""Tokens and simple text facts, with hard bounds for untrusted input.
+
+In: an article text (any Unicode). Out: Token tuples (start, end, text) over the first
+MAX_ANALYSED_CHARS characters, whether a token opens a sentence, whether a text is
+"shouting" (mostly upper case). Pure regex; no models.
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# Only this many characters of an article are analysed (a news article is 2-20k chars;
+# 100k keeps the per-article cost bounded at well under a second for any input).
+MAX_ANALYSED_CHARS = 100_000
+# Words longer than this are not names (a run of letters without spaces, a hash, a URL
+# fragment); skipping them bounds per-token work in the morphological analyser.
+MAX_TOKEN_CHARS = 40
+
+# A word: letters/digits, with inner apostrophes (О'Лірі, об'єкти). Hyphens are joiners
+# between tokens (Kim Jong-un, Інтерфакс-Україна), handled by the callers.
+TOKEN_RE = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
+SENTENCE_END = set(".!?…\n")
+# Characters skipped when looking back for a sentence end (quotes, brackets, dashes).
+OPENERS = set("\"'«»„“”‘’()[]{}-—–•*·:;| \t\r\u00a0\u200b\u200c\u200d\ufeff")
+
+
+class Token(NamedTuple):
+    start: int
+    end: int
+    text: str
+
+
+def tokens(text: str, limit: int = MAX_ANALYSED_CHARS) -> list[Token]:
+    """Word tokens of text[:limit], longest words (> MAX_TOKEN_CHARS) left out."""
+    out = []
+    for m in TOKEN_RE.finditer(text, 0, min(len(text), limit)):
+        if m.end() - m.start() <= MAX_TOKEN_CHARS:
+            out.append(Token(m.start(), m.end(), m.group()))
+    return out
+
+
+def sentence_start(text: str, pos: int) -> bool:
+    """True if the word at `pos` opens a sentence, line or quoted phrase."""
+    i = pos - 1
+    steps = 0
+    while i >= 0 and steps < 20:
+        c = text[i]
+        if c in SENTENCE_END:
+            return True
+        if c in "«„“\"":
+            return True
+        if c not in OPENERS:
+            return False
+        i -= 1
+        steps += 1
+    return i < 0
+
+
+def is_cap(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def is_upper_word(word: str) -> bool:
+    """An abbreviation-like all-caps word of two or more letters (США, NATO, ЄС)."""
+    return len(word) >= 2 and word.isupper()
+
+
+def shouting(text: str) -> bool:
+    """Mostly upper-case text: capitalisation carries no signal there."""
+    sample = text[:MAX_ANALYSED_CHARS]
+    letters = sum(1 for c in sample if c.isalpha())
+    if letters < 40:
+        return False
+    upper = sum(1 for c in sample if c.isupper())
+    return upper / letters > 0.6
+
+
+def is_cyrillic(word: str) -> bool:
+    return any("\u0400" <= c <= "\u04ff" for c in word)
+
+
+def is_latin(word: str) -> bool:
+    return any(("a" <= c.lower() <= "z") or ("\u00c0" <= c <= "\u024f") for c in word) and not is_cyrillic(word)
