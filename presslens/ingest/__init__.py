@@ -1,24 +1,202 @@
-"""PLACEHOLDER (being replaced): readers."""
+"""Readers: corpus files -> RawRecord (one per article) or Reject (with a reason).
+
+In:  a corpus folder. Out, per file: `read(path, relpath, sidecar_row)` ->
+     (list[RawRecord], list[Reject]); it never raises.
+
+Public API (the build calls these; see ../shared/DESIGN.md):
+- iter_files(root)    every input file under root, sorted, recursive; hidden files and
+                      folders and the root's metadata.csv are skipped.
+- load_sidecar(root)  ROOT/metadata.csv -> ({relpath: {url, outlet, published, title}}, rejects)
+- read(path, relpath, sidecar_row=None)
+- MAX_FILE_BYTES, MAX_EXPORT_BYTES, size_limit(path): size limits; bigger files are
+  rejected unread.
+
+Formats, by extension (case-insensitive):
+- .txt .text .md and unknown extensions: plain text in any common encoding (text.py);
+  an unknown extension holding binary data is rejected, one holding HTML is read as HTML.
+- .html .htm .xhtml .shtml: saved web pages, main text via trafilatura (html.py).
+- .jsonl .ndjson, .json, .csv .tsv, .parquet: exports, one record per row (tabular.py).
+Sidecar values win over the file's own metadata (sidecar.py).
+"""
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
+from presslens.ingest.html import extract as _extract_html
+from presslens.ingest.html import read_html
+from presslens.ingest.sidecar import SIDECAR_NAME, apply_sidecar
+from presslens.ingest.sidecar import load_sidecar as _load_sidecar
+from presslens.ingest.tabular import read_csv, read_json, read_jsonl, read_parquet
+from presslens.ingest.text import DecodeError, decode
 from presslens.records import RawRecord, Reject
 
-# Files larger than this are rejected unread.
+# A single document (text or web page) bigger than this is rejected unread. Real articles
+# are tens of KB of text and at most a few MB of saved HTML; a 50 MB "article" is a log
+# dump, a database export with the wrong extension or a mistake, and reading it whole
+# would stall the build (text analysis of one such file takes minutes) and memory.
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Exports (.jsonl/.json/.csv/.tsv/.parquet) hold many articles, so their limit is higher.
+# read() returns all records of a file at once: measured 0.94 GB peak memory for a 400 MB
+# JSONL file, so 1 GiB of export needs ~2.5 GB. Split bigger exports into several files.
+MAX_EXPORT_BYTES = 1024 * 1024 * 1024
+
+TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
+HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
+EXPORT_EXTENSIONS = frozenset({".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet"})
+_SUPPORTED = ".txt, .html/.htm, .jsonl, .json, .csv/.tsv, .parquet and other plain-text files"
+
+__all__ = ["MAX_EXPORT_BYTES", "MAX_FILE_BYTES", "iter_files", "load_sidecar", "read", "size_limit"]
 
 
-def iter_files(root: Path):
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and not p.name.startswith(".") and p.name != "metadata.csv":
-            yield p
+def size_limit(path: Path) -> int:
+    """The size limit that applies to this file: MAX_EXPORT_BYTES for exports, else MAX_FILE_BYTES."""
+    return MAX_EXPORT_BYTES if Path(path).suffix.lower() in EXPORT_EXTENSIONS else MAX_FILE_BYTES
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """Every input file under `root`, recursively, in sorted order.
+
+    Skips hidden files and folders (names starting with "."), and ROOT/metadata.csv (the
+    sidecar; a metadata.csv in a subfolder is an ordinary input). Follows symbolic links
+    once (a link loop is not entered twice). Broken links and folders that cannot be
+    listed are yielded too, so that read() reports them instead of losing them silently.
+    """
+    root = Path(root)
+    unlisted: list[str] = []
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=lambda e: unlisted.append(e.filename)):
+        while unlisted:
+            yield Path(unlisted.pop())
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        at_root = Path(dirpath) == root
+        for name in sorted(filenames):
+            if name.startswith(".") or (at_root and name == SIDECAR_NAME):
+                continue
+            yield Path(dirpath) / name
+    while unlisted:
+        path = Path(unlisted.pop())
+        if path != root:
+            yield path
 
 
 def load_sidecar(root: Path) -> tuple[dict[str, dict], list[Reject]]:
-    return {}, []
+    """ROOT/metadata.csv -> ({relpath: {field: value}}, rejects); see sidecar.py.
+
+    Values are cleaned: strings stripped, `published` a datetime.date. Missing sidecar:
+    ({}, []). An unreadable sidecar: ({}, [one Reject for metadata.csv]).
+    """
+    return _load_sidecar(Path(root))
 
 
 def read(path: Path, relpath: str, sidecar_row: dict | None = None) -> tuple[list[RawRecord], list[Reject]]:
-    text = path.read_text(encoding="utf-8")
-    return [RawRecord(path=relpath, text=text, encoding="utf-8")], []
+    """Read one corpus file into records; never raises.
+
+    `relpath` (POSIX, relative to the corpus root) is stored on every record and reject.
+    `sidecar_row` (from load_sidecar) overwrites url/outlet/published/title on every
+    record with provenance "sidecar". Any failure is a Reject whose reason says what is
+    wrong in words a person understands; problems in one row of an export reject that row
+    only.
+    """
+    try:
+        records, rejects = _read(Path(path), relpath)
+        apply_sidecar(records, sidecar_row)
+        return records, rejects
+    except Exception as err:  # the contract: a file never stops the build
+        return [], [
+            Reject(relpath, f"An unexpected error stopped the reading of this file ({type(err).__name__}: {err}).")
+        ]
+
+
+def _read(path: Path, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
+    def reject(reason: str) -> tuple[list[RawRecord], list[Reject]]:
+        return [], [Reject(relpath, reason)]
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return reject("This is a broken link: the file it points to does not exist.")
+        return reject("The file could not be found (was it moved or deleted during the build?).")
+    except OSError as err:
+        return reject(f"The file could not be read ({_os_reason(err)}).")
+    if stat.S_ISDIR(info.st_mode):
+        return reject("This is a folder, not a file (if it holds articles, its contents could not be listed: check its permissions).")
+    if not stat.S_ISREG(info.st_mode):
+        return reject("This is not a regular file (a pipe, socket or device), so it was not read.")
+    ext = path.suffix.lower()
+    limit = size_limit(path)
+    if info.st_size > limit:
+        return reject(
+            f"The file is too big to read: {_size(info.st_size)}, over the limit of {_size(limit)} "
+            f"for {'an export' if ext in EXPORT_EXTENSIONS else 'one document'}."
+        )
+    if info.st_size == 0:
+        return reject("The file is empty.")
+    if ext == ".parquet":
+        try:
+            with open(path, "rb"):
+                pass  # polars reports a permission problem less clearly
+        except OSError as err:
+            return reject(f"The file could not be read ({_os_reason(err)}).")
+        return read_parquet(path, relpath)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as err:
+        return reject(f"The file could not be read ({_os_reason(err)}).")
+    if len(data) > limit:
+        return reject(f"The file is too big to read: over the limit of {_size(limit)} (it grew while being read).")
+    if not data:
+        return reject("The file is empty.")
+    if ext in HTML_EXTENSIONS:
+        return read_html(data, relpath)
+    if ext in (".jsonl", ".ndjson"):
+        return read_jsonl(data, relpath)
+    if ext == ".json":
+        return read_json(data, relpath)
+    if ext == ".csv":
+        return read_csv(data, relpath)
+    if ext == ".tsv":
+        return read_csv(data, relpath, delimiter="\t")
+    return _read_text(data, relpath, known=ext in TEXT_EXTENSIONS)
+
+
+def _read_text(data: bytes, relpath: str, known: bool) -> tuple[list[RawRecord], list[Reject]]:
+    """Plain text; for an unknown extension, HTML content goes to the HTML reader."""
+    try:
+        decoded = decode(data)
+    except DecodeError as err:
+        hint = "" if known else f" Supported files: {_SUPPORTED}."
+        return [], [Reject(relpath, f"This file {err}.{hint}")]
+    text = decoded.text
+    if not text.strip():
+        return [], [Reject(relpath, "The file holds only white space, no text.")]
+    if not known and _looks_like_html(text):
+        return _extract_html(text, relpath, decoded.encoding)
+    return [RawRecord(path=relpath, text=text, encoding=decoded.encoding)], []
+
+
+def _looks_like_html(text: str) -> bool:
+    start = text[:1024].lstrip().lower()
+    return start.startswith("<!doctype html") or start.startswith("<html")
+
+
+def _os_reason(err: OSError) -> str:
+    if isinstance(err, PermissionError):
+        return "permission denied: check the file's permissions"
+    return err.strerror or str(err)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit} ({n:,} bytes)"
+    return f"{n:,} bytes"

@@ -15,6 +15,10 @@ MAX_ANALYSED_CHARS = 100_000
 # Words longer than this are not names (a run of letters without spaces, a hash, a URL
 # fragment); skipping them bounds per-token work in the morphological analyser.
 MAX_TOKEN_CHARS = 40
+# Analysis stops after this many capitalised words: each may need a dictionary guess
+# (~1-2 ms for an unknown word in pymorphy3), so this caps the per-article cost at a few
+# seconds for adversarial input; a long news article has a few hundred.
+MAX_CAPITALISED = 1500
 
 # A word: letters/digits, with inner apostrophes (О'Лірі, об'єкти). Hyphens are joiners
 # between tokens (Kim Jong-un, Інтерфакс-Україна), handled by the callers.
@@ -31,11 +35,18 @@ class Token(NamedTuple):
 
 
 def tokens(text: str, limit: int = MAX_ANALYSED_CHARS) -> list[Token]:
-    """Word tokens of text[:limit], longest words (> MAX_TOKEN_CHARS) left out."""
+    """Word tokens of text[:limit], longest words (> MAX_TOKEN_CHARS) left out, ending
+    after the MAX_CAPITALISED-th capitalised word."""
     out = []
+    caps = 0
     for m in TOKEN_RE.finditer(text, 0, min(len(text), limit)):
         if m.end() - m.start() <= MAX_TOKEN_CHARS:
-            out.append(Token(m.start(), m.end(), m.group()))
+            w = m.group()
+            if w[0].isupper():
+                caps += 1
+                if caps > MAX_CAPITALISED:
+                    break
+            out.append(Token(m.start(), m.end(), w))
     return out
 
 

@@ -1,0 +1,34 @@
+"""presslens dashboard entry point: `streamlit run app.py`.
+
+Page config, the store (built with a progress bar when missing or stale), the shared
+state <-> URL sync, the sidebar filters, and st.navigation over pages/ (every page is
+registered here and only here; tests/test_pages.py reads this registry).
+"""
+import time
+
+import streamlit as st
+
+from presslens import ui
+
+st.set_page_config(page_title="presslens", page_icon=":material/newspaper:", layout="wide")
+
+# slug (URL path, see presslens.links.PAGES) -> page; the first is the default page at "/".
+PAGES = {
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    "sources": st.Page("pages/sources.py", title="Sources", icon=":material/campaign:", url_path="sources"),
+    "languages": st.Page("pages/languages.py", title="Languages", icon=":material/translate:", url_path="languages"),
+    "entities": st.Page("pages/entities.py", title="Entities", icon=":material/groups:", url_path="entities"),
+    "articles": st.Page("pages/articles.py", title="Articles", icon=":material/article:", url_path="articles"),
+}
+
+ui.start()
+page = st.navigation(list(PAGES.values()))
+ui.register_pages(PAGES)
+ui.set_page(next((slug for slug, p in PAGES.items() if p is page or p.title == page.title), "overview"))
+ui.follow_goto()
+ui.write_url()
+ui.sidebar()
+ui.notices()
+started = time.perf_counter()
+page.run()
+ui.footer_timing(page.title, time.perf_counter() - started)

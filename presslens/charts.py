@@ -1,0 +1,244 @@
+"""Presentation: small collected DataFrames -> Plotly figures and the article reader HTML.
+
+Every chart mark carries the ids it stands for in `customdata` (outlet name, language
+code, entity id, period start/end, doc id), so a click can be turned into the filter it
+stands for (`picked`). Only simple bar and scatter traces are used where clicks matter:
+Streamlit's selection events are reliable on those.
+
+`article_html(text, mentions, boilerplate, cited)` builds the reader: every piece of the
+untrusted article text goes through html.escape, control characters are made visible,
+and nothing in the text can become markup, a link or an image.
+"""
+from __future__ import annotations
+
+import html
+from typing import Callable, Iterable, Mapping
+
+import plotly.graph_objects as go
+import polars as pl
+
+# One colour per entity type: strong for chart marks, light for text highlights.
+TYPE_COLORS = {"PER": "#e8590c", "LOC": "#2b8a3e", "ORG": "#1971c2", "PRO": "#9c36b5", "EVT": "#c92a2a", "MISC": "#868e96"}
+TYPE_BG = {"PER": "#ffe8cc", "LOC": "#d3f9d8", "ORG": "#d0ebff", "PRO": "#f3d9fa", "EVT": "#ffe3e3", "MISC": "#f1f3f5"}
+TYPE_NAMES = {"PER": "person", "LOC": "place", "ORG": "organisation", "PRO": "product", "EVT": "event", "MISC": "other"}
+BAR = "#3b5bdb"
+FONT = dict(family="Source Sans Pro, sans-serif", size=13)
+# Labels longer than this are cut in axis ticks (the full text stays in the hover).
+MAX_LABEL = 34
+
+
+def _cut(s: str | None) -> str:
+    s = "" if s is None else str(s)
+    return s if len(s) <= MAX_LABEL else s[: MAX_LABEL - 1] + "…"
+
+
+def _int_ticks(top: float) -> dict:
+    """Counts are whole numbers: no 0.2, 0.4 ticks on small axes."""
+    return {"dtick": 1, "tickformat": "d"} if top <= 8 else {"tickformat": ",d"}
+
+
+def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white", height=height, margin=dict(l=8, r=24, t=36 if kw.get("title") else 8, b=8),
+        font=FONT, showlegend=kw.pop("showlegend", False), dragmode=False, clickmode="event+select",
+        hoverlabel=dict(font_size=12), **kw,
+    )
+    return fig
+
+
+def hbar(df: pl.DataFrame, label: str, value: str, ids: Iterable[str] | None = None, share: str | None = None,
+         colors: Iterable[str] | None = None, value_name: str = "articles", title: str | None = None,
+         extra: str | None = None, labels: Mapping[str, str] | None = None) -> go.Figure:
+    """Horizontal bars, largest on top; customdata[0] is the id, text shows count (and share).
+
+    `labels` maps a value of the `label` column to the text shown for it (e.g. ru -> Russian).
+    """
+    names = labels or {}
+    labels = [_cut(names.get(x, x)) for x in df[label].to_list()]
+    values = df[value].to_list()
+    ids = list(ids) if ids is not None else df[label].to_list()
+    full = [names.get(x, x) for x in df[label].to_list()]
+    if share:
+        text = [f"{v:,}  ({s:.0%})" for v, s in zip(values, df[share].to_list())]
+    else:
+        text = [f"{v:,}" for v in values]
+    extra_vals = df[extra].to_list() if extra else [None] * len(values)
+    hover = [
+        f"<b>{html.escape(str(n))}</b><br>{value_name}: {v:,}" + (f"<br>{html.escape(str(e))}" if e is not None else "")
+        for n, v, e in zip(full, values, extra_vals)
+    ]
+    # Unique y keys even when two cut labels collide.
+    y = [lab if labels.count(lab) == 1 else f"{lab} ({i})" for i, lab in enumerate(labels)]
+    fig = go.Figure(go.Bar(
+        x=values, y=y, orientation="h", customdata=[[i] for i in ids], text=text, textposition="outside",
+        cliponaxis=False, marker_color=list(colors) if colors is not None else BAR, hovertext=hover, hoverinfo="text",
+    ))
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    top = max(values) if values else 1
+    # Room on the right for the "count (share)" labels printed outside the bars.
+    fig.update_xaxes(title=value_name, range=[0, top * (1.35 if share else 1.15)], showgrid=True, **_int_ticks(top))
+    return _layout(fig, height=max(160, 30 * len(values) + 70), title=title)
+
+
+def type_colors(types: Iterable[str]) -> list[str]:
+    return [TYPE_COLORS.get(t, TYPE_COLORS["MISC"]) for t in types]
+
+
+def time_bars(df: pl.DataFrame, value: str = "articles", title: str | None = None, color: str = BAR) -> go.Figure:
+    """Bars per period; customdata = [period start ISO, period end ISO]."""
+    starts = df["period"].to_list()
+    ends = df["period_end"].to_list()
+    values = df[value].to_list()
+    hover = [f"{a.isoformat()}" + (f" – {b.isoformat()}" if b != a else "") + f"<br>{value}: {v:,}"
+             for a, b, v in zip(starts, ends, values)]
+    fig = go.Figure(go.Bar(
+        x=starts, y=values, customdata=[[a.isoformat(), b.isoformat()] for a, b in zip(starts, ends)],
+        marker_color=color, hovertext=hover, hoverinfo="text", text=values, textposition="outside", cliponaxis=False,
+    ))
+    top = max(values) if values else 1
+    fig.update_yaxes(title=value, range=[0, top * 1.15], **_int_ticks(top))
+    fig.update_xaxes(type="date")
+    return _layout(fig, height=300, title=title, bargap=0.15)
+
+
+def bubbles(df: pl.DataFrame, x: str, y: str, size: str, custom: list[str], title: str | None = None,
+            x_label: str | None = None, y_label: str | None = None, labels: Mapping[str, str] | None = None,
+            color: str = BAR) -> go.Figure:
+    """A clickable matrix: one sized circle per (x, y) cell with its count printed on it.
+
+    Used instead of heatmaps (whose selection events are unreliable); customdata holds
+    the values of the `custom` columns, in order.
+    """
+    labels = labels or {}
+    xs = [labels.get(v, v) for v in df[x].to_list()]
+    ys = [_cut(labels.get(v, v)) for v in df[y].to_list()]
+    n = df[size].to_list()
+    biggest = max(n) if n else 1
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=[str(v) for v in n], textposition="middle center",
+        textfont=dict(color="white", size=11),
+        marker=dict(size=[14 + 30 * (v / biggest) ** 0.5 for v in n], color=color, opacity=0.85, line=dict(width=0)),
+        customdata=df.select(custom).rows(),
+        hovertext=[f"{html.escape(str(a))} · {html.escape(str(b))}: {c:,}" for a, b, c in zip(df[y].to_list(), xs, n)],
+        hoverinfo="text",
+    ))
+    fig.update_xaxes(title=x_label, type="category", side="top", automargin=True)
+    fig.update_yaxes(title=y_label, type="category", autorange="reversed", automargin=True)
+    rows = len(set(ys)) or 1
+    return _layout(fig, height=max(180, 42 * rows + 90), title=title)
+
+
+def confidence_strip(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:
+    """One point per article at its detection confidence, a row per language; customdata[0] = doc_id."""
+    labels = labels or {}
+    mixed = df["mixed_language"].to_list()
+    fig = go.Figure(go.Scatter(
+        x=df["language_confidence"].to_list(), y=[labels.get(v, v) for v in df["language"].to_list()],
+        mode="markers", customdata=[[d] for d in df["doc_id"].to_list()],
+        marker=dict(size=13, color=["#e8590c" if m else BAR for m in mixed], symbol=["diamond" if m else "circle" for m in mixed],
+                    opacity=0.8, line=dict(width=1, color="white")),
+        hovertext=[f"<b>{html.escape(_cut(t))}</b><br>{html.escape(str(o))}<br>confidence {c:.2f}" + (" · mixed" if m else "")
+                   for t, o, c, m in zip(df["title"].to_list(), df["outlet"].to_list(), df["language_confidence"].to_list(), mixed)],
+        hoverinfo="text",
+    ))
+    fig.update_xaxes(title="detection confidence", range=[-0.02, 1.05])
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, height=max(180, 50 * df["language"].n_unique() + 80))
+
+
+def picked(event) -> list[list]:
+    """customdata of the points selected in a st.plotly_chart selection event ([] when none)."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        try:
+            points = event.selection.points
+        except AttributeError:
+            return []
+    out = []
+    for p in points or []:
+        cd = p.get("customdata") if isinstance(p, Mapping) else None
+        if cd is None:
+            continue
+        out.append(list(cd) if isinstance(cd, (list, tuple)) else [cd])
+    return out
+
+
+# ---------------------------------------------------------------- reader
+
+READER_CSS = """
+<style>
+.pl-reader{white-space:pre-wrap;font-family:Georgia,'Times New Roman',serif;font-size:1.02rem;line-height:1.7;
+  padding:1rem 1.2rem;border:1px solid #e9ecef;border-radius:6px;background:#fff;color:#212529;overflow-wrap:anywhere}
+.pl-reader mark{padding:0 2px;border-radius:3px;color:inherit}
+.pl-reader a.pl-ent{color:inherit;text-decoration:none}
+.pl-reader .pl-bp{color:#adb5bd}
+.pl-reader .pl-bp mark{opacity:.6}
+.pl-reader .pl-cite{border-bottom:2px dotted #495057;font-weight:600}
+.pl-reader .pl-ctl{color:#c92a2a;font-family:monospace;font-size:.85em}
+.pl-legend span{display:inline-block;margin:0 .6rem .3rem 0;padding:0 .4rem;border-radius:3px;font-size:.85rem}
+</style>
+"""
+
+
+def _visible(s: str) -> str:
+    """Escape HTML and make control characters (except newline and tab) visible as symbols."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in "\n\t":
+            out.append(ch)
+        elif o < 32 or o == 127 or 0x80 <= o < 0xA0:
+            out.append(f'<span class="pl-ctl">{html.escape(chr(0x2400 + o) if o < 32 else "␡" if o == 127 else "�")}</span>')
+        else:
+            out.append(html.escape(ch))
+    return "".join(out)
+
+
+def article_html(text: str, mentions: pl.DataFrame, boilerplate: Iterable[Iterable[int]] | None = None,
+                 cited: Iterable[Mapping] | None = None, entity_link: Callable[[str], str] | None = None) -> str:
+    """The reader HTML of one article.
+
+    mentions: start, end, entity_id, entity_type, name (counted mentions, highlighted by type);
+    boilerplate: [start, end) spans shown dimmed; cited: dicts with name, start, end (underlined).
+    entity_link(entity_id) -> URL makes each mention a link that filters the dashboard by it.
+    """
+    n = len(text)
+    spans_m = [(max(0, s), min(n, e), eid, et, nm) for s, e, eid, et, nm in
+               mentions.select("start", "end", "entity_id", "entity_type", "name").rows() if 0 <= s < e <= n]
+    spans_b = [(max(0, int(s)), min(n, int(e))) for s, e in (boilerplate or []) if s is not None and e is not None and s < e]
+    spans_c = [(max(0, int(c["start"])), min(n, int(c["end"])), c.get("name") or "") for c in (cited or [])
+               if c.get("start") is not None and c.get("end") is not None and c["start"] < c["end"]]
+    cuts = {0, n}
+    for s, e, *_ in spans_m + spans_c:
+        cuts.update((s, e))
+    for s, e in spans_b:
+        cuts.update((s, e))
+    cuts = sorted(c for c in cuts if 0 <= c <= n)
+    spans_m.sort()
+    parts = [READER_CSS, '<div class="pl-reader">']
+    for a, b in zip(cuts, cuts[1:]):
+        piece = _visible(text[a:b])
+        m = next((x for x in spans_m if x[0] <= a and b <= x[1]), None)
+        if m is not None:
+            _, _, eid, et, nm = m
+            label = html.escape(f"{nm} · {TYPE_NAMES.get(et, et)}", quote=True)
+            piece = f'<mark class="pl-m pl-{html.escape(str(et))}" style="background:{TYPE_BG.get(et, TYPE_BG["MISC"])}" title="{label}">{piece}</mark>'
+            if entity_link is not None:
+                piece = f'<a class="pl-ent" href="{html.escape(entity_link(eid), quote=True)}" target="_self">{piece}</a>'
+        c = next((x for x in spans_c if x[0] <= a and b <= x[1]), None)
+        if c is not None:
+            piece = f'<span class="pl-cite" title="{html.escape("cited source: " + c[2], quote=True)}">{piece}</span>'
+        if any(s <= a and b <= e for s, e in spans_b):
+            piece = f'<span class="pl-bp" title="page clutter (not counted)">{piece}</span>'
+        parts.append(piece)
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def legend_html(types: Iterable[str]) -> str:
+    items = "".join(
+        f'<span style="background:{TYPE_BG.get(t, TYPE_BG["MISC"])}">{html.escape(TYPE_NAMES.get(t, t))}</span>' for t in types
+    )
+    return (READER_CSS + f'<div class="pl-legend">{items}<span class="pl-cite" style="border-bottom:2px dotted #495057">cited source</span>'
+            '<span style="color:#adb5bd">page clutter (dimmed, not counted)</span></div>')

@@ -1,0 +1,176 @@
+"""The gazetteer: canonical entities and every name they go by.
+
+In: data/gazetteer/entities.csv (format in data/gazetteer/README.md) and Babel's CLDR
+territory names in en/ru/uk/ro. Out: `Gazetteer` with the entity catalog and an index from
+the flat key (presslens.enrich.ner.link.flat) of each name's base form to its entity, plus
+`scan()` that finds gazetteer names in a token list whatever their inflection or script.
+Loaded once per process (`get()`).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from presslens.enrich.ner import morph
+from presslens.enrich.ner.link import flat
+from presslens.enrich.ner.text import Token, is_cyrillic
+
+GAZETTEER_DIR = Path(__file__).resolve().parents[3] / "data" / "gazetteer"
+LANGS = ("en", "ru", "uk", "ro")
+# Longest name, in words, that scan() tries (Корейская Народно-Демократическая Республика).
+MAX_NAME_WORDS = 7
+# Only single-word names at least this long (in key letters) match on their own:
+# shorter ones (US, UK, РФ) match only as written in capitals.
+MIN_SINGLE_KEY = 3
+# Case endings tried when the analyser does not know a word (Ыном -> Ын, Кима -> Ким).
+SLAVIC_ENDINGS = ("ами", "ями", "ому", "ему", "ом", "ем", "ой", "ей", "ою", "ею", "ым", "им",
+                  "ам", "ям", "ах", "ях", "ов", "ев", "а", "я", "у", "ю", "е", "і", "и", "ы")
+# Separators allowed inside one name: spaces and a hyphen (no line breaks, no punctuation).
+SEP_RE = re.compile(r"[ \u00a0]{1,3}|[ \u00a0]?[-‐‑][ \u00a0]?")
+WORD_RE = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
+
+
+@dataclass
+class Entry:
+    entity_id: str
+    entity_type: str
+    name: str
+    names: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Gazetteer:
+    entries: dict[str, Entry]
+    index: dict[str, str]      # flat key -> entity_id
+    prefixes: set[str]         # every prefix of an index key (prunes scan)
+    upper_only: dict[str, set[str]]  # short keys -> the abbreviations (US, РФ) they match only as written
+
+    def lookup(self, *names: str) -> Entry | None:
+        for n in names:
+            eid = self.index.get(flat(n))
+            if eid:
+                return self.entries[eid]
+        return None
+
+
+@functools.lru_cache(maxsize=200_000)
+def word_keys(word: str, lang: str) -> frozenset[str]:
+    """Flat keys one word of text may stand for (base form, as written, ending stripped)."""
+    out = {flat(word), flat(morph.lemma_word(word, lang)), flat(morph.lemma_word(word, lang, True))}
+    if is_cyrillic(word) and word[:1].isupper() and not word.isupper():
+        low = word.lower()
+        for e in SLAVIC_ENDINGS:
+            if low.endswith(e) and len(low) - len(e) >= 2:
+                out.add(flat(word[: len(word) - len(e)]))
+    cap = word.capitalize()
+    if word.isupper() and len(word) > 3 and cap != word and not cap.isupper():
+        # Shouted words (ПХЕНЬЯНЕ) are analysed as ordinary capitalised words too; short
+        # all-caps words stay abbreviations (США, РФ).
+        out |= word_keys(cap, lang)
+    out.discard("")
+    return frozenset(out)
+
+
+def _name_variants(name: str, lang: str) -> set[str]:
+    words = WORD_RE.findall(name)
+    if not words:
+        return set()
+    seps = [" "] * (len(words) - 1)
+    v = {flat(name), flat(morph.lemma_span(words, seps, lang, "PER")),
+         flat(morph.lemma_span(words, seps, lang, "LOC"))}
+    v.discard("")
+    return v
+
+
+def _letters(s: str) -> str:
+    return "".join(c for c in s if c.isalnum())
+
+
+def _clean_cldr(name: str) -> str:
+    return re.sub(r"\s*\(.*?\)", "", name).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def get() -> Gazetteer:
+    entries: dict[str, Entry] = {}
+    rows: list[tuple[str, str, str]] = []  # (entity_id, lang, name)
+    path = GAZETTEER_DIR / "entities.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh), 2):
+            eid, etype, name = (row.get("entity_id") or "").strip(), (row.get("type") or "").strip(), (row.get("name") or "").strip()
+            if not eid or etype not in {"PER", "LOC", "ORG", "PRO", "EVT", "MISC"} or not name:
+                raise ValueError(f"{path}:{i}: needs entity_id, a type in PER/LOC/ORG/PRO/EVT/MISC and a name")
+            e = entries.setdefault(eid, Entry(eid, etype, name))
+            for lang in LANGS:
+                for n in (row.get(lang) or "").split("|"):
+                    n = n.strip()
+                    if n:
+                        rows.append((eid, lang, n))
+                        if {"language": lang, "name": n} not in e.names:
+                            e.names.append({"language": lang, "name": n})
+    try:
+        from babel import Locale
+
+        terr = {lang: Locale.parse(lang).territories for lang in LANGS}
+        for code, en_name in terr["en"].items():
+            if not (len(code) == 2 and code.isalpha()) or code in {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}:
+                continue
+            eid = f"LOC:{code}"
+            e = entries.setdefault(eid, Entry(eid, "LOC", _clean_cldr(en_name)))
+            for lang in LANGS:
+                n = _clean_cldr(terr[lang].get(code, ""))
+                if n:
+                    rows.append((eid, lang, n))
+                    if {"language": lang, "name": n} not in e.names:
+                        e.names.append({"language": lang, "name": n})
+    except ImportError:  # babel missing: the curated table alone still works
+        pass
+    index: dict[str, str] = {}
+    upper_only: dict[str, set[str]] = {}
+    for eid, lang, n in rows:
+        for k in _name_variants(n, lang):
+            index.setdefault(k, eid)  # curated rows come first and win
+            if len(k) < MIN_SINGLE_KEY or (n.isupper() and len(k) <= 3):
+                upper_only.setdefault(k, set()).add(_letters(n))
+    prefixes = {k[:i] for k in index for i in range(1, len(k) + 1)}
+    return Gazetteer(entries, index, prefixes, upper_only)
+
+
+def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> list[tuple[int, int, str]]:
+    """Gazetteer names in the text: (first token index, last token index + 1, entity_id).
+
+    Longest match wins at each position; a match must start with a capitalised word
+    (any word in shouting text) and run over words separated by a space or a hyphen.
+    """
+    g = get()
+    out = []
+    n = len(toks)
+    i = 0
+    while i < n:
+        t = toks[i]
+        if not (shouting or t.text[:1].isupper()):
+            i += 1
+            continue
+        best = None
+        frontier = {k for k in word_keys(t.text, lang) if k in g.prefixes}
+        j = i
+        while frontier and j < n and j - i < MAX_NAME_WORDS:
+            for k in frontier:
+                eid = g.index.get(k)
+                if eid and (k not in g.upper_only
+                            or "".join(x.text for x in toks[i : j + 1]) in g.upper_only[k]):
+                    best = (i, j + 1, eid)
+            if j + 1 >= n or not SEP_RE.fullmatch(text[toks[j].end : toks[j + 1].start]):
+                break
+            nxt = word_keys(toks[j + 1].text, lang)
+            frontier = {a + b for a in frontier for b in nxt if a + b in g.prefixes}
+            j += 1
+        if best:
+            out.append(best)
+            i = best[1]
+        else:
+            i += 1
+    return out

@@ -1,0 +1,71 @@
+"""Script-independent keys for names, and entity ids built from them.
+
+In: a base form (Кім Чен Ин, Ким Чен Ын, Путін, Putin). Out: a lossy Latin key
+(kim chen in, putin) that is the same for the Russian and Ukrainian spellings of one
+name and for a plain transliteration into Latin. Vowel letters that the two alphabets
+use differently (и/і/ы/ї/й, е/є/э/ё) collapse, as do doubled letters, so the key errs
+on the side of merging spellings; the entity type stays in the id so a person and a
+place with the same key are kept apart.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+CYR = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "e", "ё": "e",
+    "ж": "zh", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh",
+    "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "i", "ь": "", "э": "e",
+    "ю": "iu", "я": "ia", "ў": "u",
+}
+# Latin spellings normalised towards the Cyrillic transliteration above.
+LATIN = [("ph", "f"), ("w", "v"), ("x", "ks"), ("y", "i"), ("j", "i"), ("q", "k"), ("c", "k")]
+_NON = re.compile(r"[^a-z0-9 ]+")
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+@functools.lru_cache(maxsize=200_000)
+def key(name: str) -> str:
+    """Lossy Latin key of a name: same for Путин/Путін/Putin, Кім Чен Ин/Ким Чен Ын."""
+    s = unicodedata.normalize("NFKD", name.lower())
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = "".join(CYR.get(c, c) for c in s)
+    for a, b in LATIN:
+        s = s.replace(a, b)
+    s = s.replace("-", " ")
+    s = _NON.sub("", s)
+    s = _DOUBLE.sub(r"\1", s)
+    return " ".join(s.split())
+
+
+def flat(name: str) -> str:
+    """The key without spaces (Kim Jong-un, Kim Jong Un and KimJongUn compare equal)."""
+    return key(name).replace(" ", "")
+
+
+_VOWELS_END = re.compile(r"[aeiou]+$")
+# Letters that transliterations of one foreign name swap freely (Брекзит/Брексит, Азия/Асия).
+_SKELETON = str.maketrans({"z": "s", "g": "k", "d": "t", "b": "p"})
+# Only words longer than this lose their final vowels in the skeleton (Мей, Биби keep theirs).
+MIN_STRIP = 4
+
+
+@functools.lru_cache(maxsize=200_000)
+def skeleton(name: str) -> str:
+    """A coarser key for linking discovered names: final vowels of longer words dropped
+    (case endings the base-form step missed: Раба/Раб), voiced/voiceless pairs merged."""
+    out = []
+    for w in key(name).split():
+        if len(w) > MIN_STRIP:
+            w = _VOWELS_END.sub("", w) or w
+        out.append(w.translate(_SKELETON))
+    return " ".join(out)
+
+
+# Discovered names are grouped by person vs everything else: the detector's other types
+# (ORG/LOC/PRO/EVT/MISC) are too unstable across articles to split an entity on.
+def entity_id(etype: str, lemma: str) -> str:
+    """Stable id of a discovered entity: PER or NAME, and the skeleton of its base form."""
+    return f"{'PER' if etype == 'PER' else 'NAME'}:{skeleton(lemma)}"

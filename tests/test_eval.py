@@ -1,0 +1,86 @@
+"""Scoring functions of presslens.eval on tiny hand-made gold."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from presslens.eval import bcubed, evaluate, main, prf
+from presslens.records import Mention
+
+
+def test_prf_counts():
+    assert prf(3, 4, 6) == pytest.approx((0.75, 0.5, 0.6))
+    assert prf(0, 0, 5) == (0.0, 0.0, 0.0)
+
+
+def test_bcubed_known_example():
+    # Gold: {a,b,c} one entity, {d,e} another. Predicted: {a,b} {c,d,e}.
+    gold = ["X", "X", "X", "Y", "Y"]
+    pred = ["1", "1", "2", "2", "2"]
+    p, r, f = bcubed(pred, gold)
+    # precision per item: a 2/2, b 2/2, c 1/3, d 2/3, e 2/3 -> 10/3 / 5
+    assert p == pytest.approx((1 + 1 + 1 / 3 + 2 / 3 + 2 / 3) / 5)
+    # recall per item: a 2/3, b 2/3, c 1/3, d 2/2, e 2/2 -> 11/3 / 5
+    assert r == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1 + 1) / 5)
+    assert f == pytest.approx(2 * p * r / (p + r))
+
+
+def test_bcubed_extremes():
+    gold = ["X", "X", "Y"]
+    assert bcubed(["a", "a", "b"], gold) == pytest.approx((1.0, 1.0, 1.0))
+    p, r, _ = bcubed(["a", "b", "c"], gold)  # all singletons: perfect precision
+    assert p == 1.0 and r == pytest.approx((0.5 + 0.5 + 1) / 3)
+    p, r, _ = bcubed(["a", "a", "a"], gold)  # one cluster: perfect recall
+    assert r == 1.0 and p == pytest.approx((2 / 3 + 2 / 3 + 1 / 3) / 3)
+    with pytest.raises(ValueError):
+        bcubed(["a"], gold)
+
+
+@pytest.fixture
+def tiny_gold(tmp_path):
+    root = tmp_path / "gold"
+    (root / "raw" / "t1" / "ru").mkdir(parents=True)
+    (root / "ner" / "t1" / "ru").mkdir(parents=True)
+    (root / "raw" / "t1" / "uk").mkdir(parents=True)
+    (root / "ner" / "t1" / "uk").mkdir(parents=True)
+    ru = "Путина видели в Москве."
+    uk = "Путіна бачили в Києві."
+    (root / "raw" / "t1" / "ru" / "a.txt").write_text(ru, encoding="utf-8")
+    (root / "ner" / "t1" / "ru" / "a.tsv").write_text(
+        "0\t6\tПутина\tПутин\tPER\tPER-Putin\n16\t22\tМоскве\tМосква\tLOC\tGPE-Moscow\n", encoding="utf-8")
+    (root / "raw" / "t1" / "uk" / "b.txt").write_text(uk, encoding="utf-8")
+    (root / "ner" / "t1" / "uk" / "b.tsv").write_text(
+        "0\t6\tПутіна\tПутін\tPER\tPER-Putin\n15\t21\tКиєві\tКиїв\tLOC\tGPE-Kyiv\n", encoding="utf-8")
+    return root
+
+
+def test_evaluate_scores_a_fake_extractor(tiny_gold):
+    def fake(text, lang, boilerplate):
+        if lang == "ru":  # right span and lemma for Путина; Москве with a wrong lemma; one false positive
+            return [Mention(0, 6, "Путина", "Путин", "P", "PER"),
+                    Mention(16, 22, "Москве", "Москве", "M", "LOC"),
+                    Mention(7, 13, "видели", "видеть", "V", "MISC")]
+        if lang == "uk":  # Путіна under a different id than in ru: splits the gold cluster
+            return [Mention(0, 6, "Путіна", "Путін", "P2", "LOC")]
+        return []
+
+    out = io.StringIO()
+    res = evaluate(tiny_gold, extract=fake, out=out)
+    assert res["ru"]["P"] == pytest.approx(2 / 3) and res["ru"]["R"] == 1.0
+    assert res["ru"]["lemma"] == 0.5
+    assert res["uk"]["P"] == 1.0 and res["uk"]["R"] == 0.5 and res["uk"]["typed_P"] == 0.0
+    # matched mentions: Путина(P, Putin), Москве(M, Moscow), Путіна(P2, Putin)
+    assert res["bcubed"]["P"] == 1.0
+    assert res["bcubed"]["R"] == pytest.approx((0.5 + 1 + 0.5) / 3)
+    assert "B-cubed" in out.getvalue()
+
+
+def test_cli_rejects_a_folder_without_gold(tmp_path, capsys):
+    assert main(["bsnlp", str(tmp_path)]) == 2
+    assert "raw/ and ner/" in capsys.readouterr().err
+
+
+def test_cli_rejects_unknown_holdout(tiny_gold, capsys):
+    assert main(["bsnlp", str(tiny_gold), "--holdout", "nope"]) == 2
+    assert "unknown topic" in capsys.readouterr().err
