@@ -147,7 +147,7 @@ def _plan(corpus: Path, prev: store.StoreInfo | None):
         sha = None
         if o and o["size"] == size and o["mtime_ns"] == mtime and o["key"].endswith(f":{sh}:{store.PIPELINE_VERSION}"):
             sha = o["sha1"]
-        elif 0 <= size <= ingest.MAX_FILE_BYTES:
+        elif 0 <= size <= ingest.size_limit(p):
             try:
                 sha = _sha1_file(p)
             except OSError:

@@ -114,7 +114,10 @@ def ensure_store() -> store.StoreInfo:
 
 
 def info() -> store.StoreInfo:
-    return _state()["info"]
+    s = _state()
+    if "info" not in s:  # a page run without app.py (should not happen): still work
+        start()
+    return s["info"]
 
 
 def start() -> None:

@@ -458,3 +458,24 @@ def test_relay_names_outlet_unless_known_source():
 def test_cited_inside_boilerplate_is_ignored():
     text = "Troops advanced in the south.\nRead also: Putin talks to Kim, according to Reuters"
     assert _cited(text, "en") == []
+
+
+def test_windows_line_endings_give_the_same_results(seeds):
+    text = seeds["001"].replace("\n", "\r\n")
+    spans = boilerplate.find(text)
+    assert _in_bp(text, "Tesla", spans) and _in_bp(text, "Zelensky07.02.2025", spans)
+    assert all(text[e - 1] != "\r" for _s, e in spans)
+    assert language.detect(text, spans).language == "en"
+    _t, outlet, published = _enrich_meta(text)
+    assert outlet.value == ("UNN", None) and published.value is None
+    assert {c.name for c in _cited(text)} == {"NHK"}
+
+
+def test_body_lines_that_look_like_clutter_are_kept():
+    text = (
+        "Headline about the channel\n\n"
+        "The clip drew 36,000 views within a day, its author said on Monday.\n\n"
+        "Telegram-канал «Рыбарь» сообщил о прорыве обороны у села.\n\n"
+        "In 2024 the company reported revenue of 12.50 billion dollars for the year."
+    )
+    assert boilerplate.find(text) == []

@@ -110,6 +110,22 @@ def test_iter_files_yields_broken_links_so_they_are_reported(tmp_path):
     assert "broken link" in reject.reason
 
 
+def test_iter_files_reports_a_folder_it_cannot_list(tmp_path, monkeypatch):
+    write(tmp_path, "ok.txt", "text")
+    write(tmp_path, "locked/inside.txt", "text")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "locked":  # what a folder without read permission does
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = [p.relative_to(tmp_path).as_posix() for p in ingest.iter_files(tmp_path)]
+    assert found == ["ok.txt", "locked"]
+    assert "could not be listed" in only_reject(tmp_path / "locked").reason
+
+
 def test_iter_files_survives_a_symlink_loop(tmp_path):
     write(tmp_path, "sub/a.txt", "text")
     (tmp_path / "sub" / "loop").symlink_to(tmp_path)
@@ -371,10 +387,17 @@ def test_jsonl_in_other_encodings(tmp_path, encoding):
     assert gc.isenabled()  # the reader pauses the collector and must switch it back on
 
 
-def test_json_array_saved_as_jsonl(tmp_path):
+def test_json_array_saved_as_jsonl_and_jsonl_saved_as_json(tmp_path):
     path = write(tmp_path, "pretty.jsonl", json.dumps([{"text": "One."}, {"text": "Two."}], indent=2))
     records, rejects = read_one(path)
     assert rejects == [] and [(r.record, r.text) for r in records] == [(1, "One."), (2, "Two.")]
+    path = write(tmp_path, "lines.json", '{"text": "One."}\n{"text": "Two."}\n')
+    records, rejects = read_one(path)
+    assert rejects == [] and [(r.record, r.text) for r in records] == [(1, "One."), (2, "Two.")]
+    # Arrays on each line: neither format; each line is reported, nothing loops.
+    records, rejects = read_one(write(tmp_path, "arrays.jsonl", '[1]\n[2]\n'))
+    assert records == [] and [r.record for r in rejects] == [1, 2]
+    assert all("not an object" in r.reason for r in rejects)
 
 
 def test_jsonl_without_any_text_field_is_one_reject_naming_the_fields(tmp_path):

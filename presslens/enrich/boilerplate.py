@@ -49,8 +49,10 @@ _LABEL_PRICE_RE = re.compile(
 )
 
 # ---- view counters -------------------------------------------------------------------
+# The counter follows a bullet or bar, or opens its line: "The clip drew 36,000 views"
+# inside a sentence is text, not a counter.
 _VIEWS_RE = re.compile(
-    r"(?:[•·|]\s*)?\d[\d\s.,  ]*\s*(?:[kKтТ]\s*)?"
+    r"(?:[•·|👁]\s*|^\s*)\d[\d\s.,  ]*\s*(?:[kKтТ]\s*)?"
     r"(?:views?|просмотр(?:ов|а)?|переглян\w*|перегляд(?:ів|и)?|vizualiz[aă]ri|afi[sș][aă]ri)\b",
     re.IGNORECASE,
 )
@@ -85,8 +87,12 @@ _CTA_INLINE_RE = re.compile(rf"(?<=[.!?…\"»”)])\s*(?=[A-ZА-ЯЁІЇЄҐ])(
 _CHANNEL_LINE_RE = re.compile(
     r"\b(?:google\s+news|telegram|viber|whatsapp|youtube|facebook|instagram|tiktok)\b", re.IGNORECASE
 )
+# ...together with an imperative or "our channel": a line merely naming Telegram
+# ("Telegram-канал сообщил...") is text.
 _CHANNEL_VERB_RE = re.compile(
-    r"(?:подпис|підпис|abon|subscri|follow|urm[aă]r|следите|слідкуйте|стежте|join|приєдн|присоедин|канал|channel)",
+    r"(?:подписывайтесь|подпишитесь|підписуйтес|підпишіться|abonea|abona[tț]i|subscribe|"
+    r"follow|urm[aă]re[sș]te|urm[aă]ri[tț]i|следите|слідкуйте|стежте|join|приєднуйтес|"
+    r"присоединяйтесь|наш\w*\s+канал|our\s+channel|canalul\s+nostru)",
     re.IGNORECASE,
 )
 # Channel lines are short; a long line naming Telegram is an article about Telegram.

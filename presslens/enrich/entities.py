@@ -32,6 +32,9 @@ TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
 GAZ, NER, RULE = 0, 1, 2
 # Languages where natasha's Russian model decides spans (it was trained on Russian news).
 NER_SPAN_LANGS = {"ru"}
+# Languages where natasha only suggests types for the rule spans (its Ukrainian spans are
+# poor, F1 ~0.6, but its PER/LOC/ORG call on a span is better than dictionary tags alone).
+NER_TYPE_LANGS = {"uk"}
 
 
 def entity_catalog() -> list[dict]:
@@ -89,8 +92,11 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             i, j = _tok_range(toks, tstarts, s, e)
             if i < j:
                 cands.append((toks[i].start, toks[j - 1].end, NER, ty, None))
+        type_hints = detect.natasha_spans(text) if lang in NER_TYPE_LANGS else []
+        hint_starts = [h[0] for h in type_hints]
         for i, j in detect.capitalised_sequences(text, toks, lang):
-            cands.append((toks[i].start, toks[j - 1].end, RULE, None, None))
+            s, e = toks[i].start, toks[j - 1].end
+            cands.append((s, e, RULE, _type_hint(type_hints, hint_starts, s, e), None))
 
     cands = _split_at_punctuation(text, toks, tstarts, cands)
     cands = _trim_function_edges(toks, tstarts, cands, lang)
@@ -140,6 +146,17 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         mentions.append(Mention(s, e, text[s:e], lemma, eid, etype, name))
     _resolve_short_forms(mentions)
     return mentions
+
+
+def _type_hint(hints, hint_starts, s: int, e: int) -> str | None:
+    """Type of the NER span that overlaps [s, e) the most (None when none does)."""
+    k = bisect.bisect_left(hint_starts, e)
+    best, best_len = None, 0
+    for hs, he, ht in hints[max(0, k - 8) : k]:
+        ov = min(he, e) - max(hs, s)
+        if ov > best_len:
+            best, best_len = ht, ov
+    return best
 
 
 def _attach_genitive_places(text, toks, tstarts, taken, lang, g):

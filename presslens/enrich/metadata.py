@@ -90,7 +90,7 @@ DATETIME_RE = re.compile(
 _DATE_FILLER_RE = re.compile(
     rf"\b(?:{_WEEKDAYS})\b|\b(?:г|года|году|р|року|year)\b\.?|"
     r"\b(?:published|updated|posted|опубликовано|обновлено|опубліковано|оновлено|"
-    r"publicat|actualizat|дата|data)\b:?|\b(?:at|в|о|la|ora|о\s+\d)\b",
+    r"publicat|actualizat|дата|data)\b:?|\b(?:at|в|о|la|ora)\b",
     re.IGNORECASE,
 )
 
@@ -149,13 +149,18 @@ TITLE_MIN_LETTERS = 12
 
 
 def _lines(text: str):
-    """(start, end, line) for every line; end excludes the newline (and a trailing \\r)."""
+    """(start, end, line) for every line; end excludes the newline (and a trailing \\r).
+    A generator over str.find, so reading the first lines of a huge text is cheap."""
     pos = 0
-    for raw in text.split("\n"):
-        end = pos + len(raw)
-        line_end = end - 1 if raw.endswith("\r") else end
+    size = len(text)
+    while pos <= size:
+        nl = text.find("\n", pos)
+        end = size if nl < 0 else nl
+        line_end = end - 1 if end > pos and text[end - 1] == "\r" else end
         yield pos, line_end, text[pos:line_end]
-        pos = end + 1
+        if nl < 0:
+            return
+        pos = nl + 1
 
 
 def _covered(start: int, end: int, spans) -> bool:
@@ -163,26 +168,39 @@ def _covered(start: int, end: int, spans) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
-def _clean_lines(text: str, boilerplate) -> list[tuple[int, int, str]]:
-    """Non-empty lines with their boilerplate parts blanked out (offsets kept)."""
-    out = []
+# Head lines are cut to this many characters before date/outlet patterns run on them:
+# datelines and bylines are short, and a one-line 300 KB "paragraph" must stay cheap.
+HEAD_LINE_MAX_CHARS = 400
+# Outlet evidence (read-more lines, relay formulas, credits) is looked for in this much
+# of the text; its end is checked too, where "read more on DOMAIN" lines sit.
+OUTLET_SCAN_CHARS = 50_000
+
+
+def _clean_lines(text: str, boilerplate, limit: int | None = None):
+    """Non-empty lines with their boilerplate parts blanked out (offsets kept), each cut
+    to HEAD_LINE_MAX_CHARS; at most `limit` lines. A generator: it stops early."""
+    spans = sorted(boilerplate or [])
+    n = 0
     for start, end, line in _lines(text):
+        if limit is not None and n >= limit:
+            return
         if not line.strip():
             continue
-        chars = list(line)
-        for s, e in boilerplate:
+        end = min(end, start + HEAD_LINE_MAX_CHARS)
+        chars = list(line[: end - start])
+        for s, e in spans:
             if s < end and start < e:
                 for i in range(max(s, start) - start, min(e, end) - start):
                     chars[i] = " "
         cleaned = "".join(chars)
         if cleaned.strip():
-            out.append((start, end, cleaned))
-    return out
+            n += 1
+            yield start, end, cleaned
 
 
 def head_lines(text: str, boilerplate, n: int = HEAD_LINES) -> list[tuple[int, int, str]]:
     """The first `n` non-empty, non-boilerplate lines (boilerplate parts blanked)."""
-    return _clean_lines(text, boilerplate)[:n]
+    return list(_clean_lines(text, boilerplate, n))
 
 
 def _letters(s: str) -> int:
@@ -270,7 +288,7 @@ _DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,12}"
 _READ_ON_RE = re.compile(
     r"(?:подробнее|детальнее|больше|полностью)\s+(?:читайте|читать|новостей)\s+на|"
     r"(?:детальніше|докладніше|більше|повністю)\s+(?:читайте|читати|новин)\s+на|"
-    r"read\s+(?:more|the\s+full\s+(?:story|article))\s+(?:on|at)|more\s+(?:on|at)|"
+    r"read\s+(?:more|the\s+full\s+(?:story|article))\s+(?:on|at)|"
     r"(?:citește|citeste|citiți|cititi)\s+(?:mai\s+multe|mai\s+mult|tot\s+articolul|articolul)\s+(?:pe|la)"
     rf"|(?:источник|джерело|sursa|source)\s*:"
     rf"(?=\s*(?:https?://)?(?:www\.)?{_DOMAIN}\b)",
@@ -331,13 +349,14 @@ def outlet(record: RawRecord, text: str, boilerplate, language: str) -> Evidence
         if domain:
             return Evidence((outlet_for_domain(domain), domain), "url", record.url)
 
-    for m in _READ_ON_RE.finditer(text):
-        d = _DOMAIN_AFTER_RE.match(text, m.end())
+    scan = _scan_text(text)
+    for m in _READ_ON_RE.finditer(scan):
+        d = _DOMAIN_AFTER_RE.match(scan, m.end())
         if d:
             domain = d.group("domain").lower()
             if domain.startswith("www."):
                 domain = domain[4:]
-            return Evidence((outlet_for_domain(domain), domain), "text", _line_at(text, m.start()))
+            return Evidence((outlet_for_domain(domain), domain), "text", _line_at(scan, m.start()))
 
     for _s, _e, line in head_lines(text, boilerplate):
         name = _dateline_outlet(line)
@@ -349,14 +368,22 @@ def outlet(record: RawRecord, text: str, boilerplate, language: str) -> Evidence
 
     from presslens.enrich import sources  # local import: sources has no metadata dependency
 
-    relays = sources.relay_outlets(text, boilerplate)
+    relays = sources.relay_outlets(text[:OUTLET_SCAN_CHARS], boilerplate)
     if relays:
         name, pos = relays[0]
         return Evidence((outlet_for_name(name), None), "text", _line_at(text, pos))
 
-    for m in _ARCHIVE_RE.finditer(text):
-        return Evidence((outlet_for_name(m.group("name")), None), "text", _line_at(text, m.start()))
+    for m in _ARCHIVE_RE.finditer(scan):
+        return Evidence((outlet_for_name(m.group("name")), None), "text", _line_at(scan, m.start()))
     return Evidence(None, "none")
+
+
+def _scan_text(text: str) -> str:
+    """The part of a text searched for outlet evidence: all of it when short, else its
+    first OUTLET_SCAN_CHARS and last OUTLET_SCAN_CHARS // 5 characters."""
+    if len(text) <= OUTLET_SCAN_CHARS + OUTLET_SCAN_CHARS // 5:
+        return text
+    return text[:OUTLET_SCAN_CHARS] + "\n" + text[-(OUTLET_SCAN_CHARS // 5):]
 
 
 def _url_domain(url: str) -> str | None:

@@ -206,6 +206,9 @@ _VERBS_AFTER = (
 )
 _VERB_AFTER_RE = re.compile(rf"(?<![\w])(?:{_VERBS_AFTER})(?![\w])", re.IGNORECASE)
 
+# Only this much of a text is searched (news articles are far shorter; a book-length
+# file must not cost seconds).
+SCAN_MAX_CHARS = 200_000
 # How far back from a verb a name may start (long official names).
 _LOOKBACK = 90
 
@@ -301,6 +304,7 @@ def cited(text: str, language: str, boilerplate) -> list[Cited]:
     """Attributed sources in `text` outside `boilerplate` (see the module docstring)."""
     if not text:
         return []
+    text = text[:SCAN_MAX_CHARS]  # a prefix: offsets stay valid for the full text
     spans = sorted(boilerplate or [])
     cyr = language in ("ru", "uk", "bg", "be") or (language in ("und", "", None) and _mostly_cyrillic(text))
     found: dict[tuple[int, int], Cited] = {}

@@ -22,7 +22,6 @@ from pathlib import Path
 import polars as pl
 
 from presslens.ingest.fields import (
-    ALIASES,
     clean_language,
     clean_str,
     first_value,
@@ -41,10 +40,12 @@ _TEXT_NAMES = "text, full_text, content, body, article"
 _MAX_NAMES_SHOWN = 20
 
 
-def read_jsonl(data: bytes, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
+def read_jsonl(data: bytes, relpath: str, array_ok: bool = True) -> tuple[list[RawRecord], list[Reject]]:
     """One JSON object per line; a malformed line is rejected alone."""
-    if data[:4096].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"[":
-        return read_json(data, relpath)  # a JSON array saved as .jsonl
+    if array_ok and data[:4096].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"[":
+        array = _whole_json(data)  # a JSON array saved as .jsonl?
+        if array is not None:
+            return _json_document(array[0], relpath, array[1])
     try:
         # LF only: JSON strings cannot hold a raw CR or LF, but may hold a raw U+2028.
         stream, encoding = open_text(data, newline="\n")
@@ -85,16 +86,27 @@ def read_json(data: bytes, relpath: str) -> tuple[list[RawRecord], list[Reject]]
     except DecodeError as err:
         return [], [Reject(relpath, f"This JSON file {err}.")]
     try:
-        parsed = json.loads(decoded.text)
+        with _gc_paused():
+            parsed = json.loads(decoded.text)
     except json.JSONDecodeError as err:
         if err.msg == "Extra data":  # one object per line, saved as .json
-            return read_jsonl(data, relpath)
+            return read_jsonl(data, relpath, array_ok=False)
         return [], [
             Reject(relpath, f"This JSON file is malformed ({err.msg} at line {err.lineno}, column {err.colno}).")
         ]
     except (ValueError, RecursionError) as err:
         return [], [Reject(relpath, f"This JSON file is malformed ({err}).")]
     return _json_document(parsed, relpath, decoded.encoding)
+
+
+def _whole_json(data: bytes) -> tuple[object, str] | None:
+    """(parsed document, encoding) if the whole file is one JSON document, else None."""
+    try:
+        decoded = decode(data)
+        with _gc_paused():
+            return json.loads(decoded.text), decoded.encoding
+    except (DecodeError, ValueError, RecursionError):
+        return None
 
 
 def _json_document(parsed: object, relpath: str, encoding: str) -> tuple[list[RawRecord], list[Reject]]:
@@ -326,6 +338,3 @@ def _delimiter_name(delimiter: str) -> str:
 def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
-
-# Keep ALIASES importable from here for readers of this module's docstring.
-__all__ = ["ALIASES", "read_csv", "read_json", "read_jsonl", "read_parquet", "sniff_delimiter"]

@@ -1,0 +1,359 @@
+"""Every page through streamlit.testing.v1.AppTest: on the default corpus, with filters
+from the URL, with nothing matching, with bad parameters; plus the reader's escaping and
+a guard that fails when app.py registers a page these tests do not know."""
+from __future__ import annotations
+
+import ast
+import re
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, tiny_tables
+from presslens import charts, links, store
+
+APP = ROOT / "app.py"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TIMEOUT = 60
+
+# Every page registered in app.py must be listed here with its title (see the guard test).
+PAGE_TITLES = {
+    "overview": "Overview",
+    "sources": "Sources",
+    "languages": "Languages",
+    "entities": "Entities",
+    "articles": "Articles",
+}
+TIMINGS: dict[str, float] = {}
+
+
+def registered_pages() -> dict[str, str]:
+    """slug -> page file, read from the st.Page(...) calls in app.py (the one registry)."""
+    out = {}
+    for node in ast.walk(ast.parse(APP.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
+            path = node.args[0].value
+            slug = next((kw.value.value for kw in node.keywords if kw.arg == "url_path"), Path(path).stem)
+            out[slug] = path
+    return out
+
+
+PAGES = registered_pages()
+
+
+def test_every_registered_page_is_covered_by_these_tests():
+    assert PAGES, "no st.Page found in app.py"
+    missing = set(PAGES) - set(PAGE_TITLES)
+    assert not missing, f"pages registered in app.py but not covered by tests/test_pages.py: {sorted(missing)}"
+    assert set(PAGE_TITLES) <= set(PAGES), "PAGE_TITLES lists a page app.py no longer registers"
+    assert list(PAGES) == list(links.PAGES), "presslens.links.PAGES must list the pages in app.py order"
+    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert files == set(PAGES.values()), "every file in pages/ must be registered in app.py (and only there)"
+
+
+def test_pages_are_ui_only():
+    for path in (ROOT / "pages").glob("*.py"):
+        src = path.read_text(encoding="utf-8")
+        for banned in ("import polars", "pl.col", "pl.", "open(", "Path(", "read_parquet", "scan_parquet", "data/"):
+            assert banned not in src, f"{path.name} contains {banned!r}: pages read filters, call presslens, draw"
+        assert "st.navigation" not in src and "st.Page(" not in src
+
+
+@pytest.fixture()
+def tiny(tiny_store, monkeypatch):
+    monkeypatch.setenv("PRESSLENS_STORE", str(tiny_store))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(tiny_store.parent / "no-corpus"))
+    return tiny_store
+
+
+@pytest.fixture()
+def seed(seed_store, monkeypatch):
+    monkeypatch.setenv("PRESSLENS_STORE", str(seed_store))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(ROOT / "data" / "corpus"))
+    return seed_store
+
+
+def open_page(slug: str, params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if slug != "overview":
+        at.switch_page(PAGES[slug])
+        started = time.perf_counter()
+        at.run()
+    else:
+        started = None
+    timings = at.session_state["_presslens"]["timings"]
+    if PAGE_TITLES[slug] in timings:
+        TIMINGS[slug] = max(TIMINGS.get(slug, 0.0), timings[PAGE_TITLES[slug]])
+    del started
+    return at
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def title(at: AppTest) -> str:
+    return at.title[0].value if at.title else ""
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def shown_count(at: AppTest) -> int | None:
+    """The article count printed above the article table ("N articles · click ...")."""
+    for text in captions(at):
+        m = re.match(r"([\d,]+) (?:of [\d,]+ )?articles? · click", text)
+        if m:
+            return int(m.group(1).replace(",", ""))
+    return None
+
+
+def sidebar_value(at: AppTest, label: str):
+    return next(w.value for w in at.sidebar.multiselect if w.label.startswith(label))
+
+
+# ---------------------------------------------------------------- default corpus
+
+
+@pytest.mark.parametrize("slug", list(PAGE_TITLES))
+def test_page_opens_on_the_default_corpus(seed, slug):
+    at = open_page(slug)
+    no_errors(at)
+    assert title(at) == PAGE_TITLES[slug]
+    n = store.scan(store.current(seed), "articles").select(pl.len()).collect().item()
+    if n:
+        assert shown_count(at) == min(n, 500)
+    else:
+        assert any("no articles" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- URL filters (tiny store)
+
+
+URL_FILTERS = {"lang": "ru", "source": "ISW", "entity": "Q7747", "from": "2024-06-01", "to": "2024-07-31", "q": "путин"}
+
+
+@pytest.mark.parametrize("slug", list(PAGE_TITLES))
+def test_page_with_filters_from_the_url(tiny, slug):
+    at = open_page(slug, URL_FILTERS)
+    no_errors(at)
+    assert title(at) == PAGE_TITLES[slug]
+    assert not at.warning
+    assert shown_count(at) == 2  # d_ru1 and d_ru2
+    assert sidebar_value(at, "Languages") == ["ru"]
+    assert sidebar_value(at, "Cited sources") == ["ISW"]
+    assert sidebar_value(at, "Entities") == ["Q7747"]
+    assert at.sidebar.text_input[0].value == "путин"
+    for key, value in URL_FILTERS.items():  # the URL keeps the whole state after the run
+        assert at.query_params[key] == value
+    assert at.query_params["v"]
+
+
+def test_overview_counts_follow_the_url(tiny):
+    at = open_page("overview", {"lang": "ru"})
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Articles"] == "2" and metrics["Languages"] == "1" and metrics["Undated"] == "0"
+    at = open_page("overview", {"undated": "1"})
+    assert {m.label: m.value for m in at.metric}["Articles"] == "1"
+
+
+# ---------------------------------------------------------------- nothing matches
+
+
+@pytest.mark.parametrize("slug", list(PAGE_TITLES))
+def test_page_with_no_matching_articles(tiny, slug):
+    at = open_page(slug, {"lang": "en", "source": "ISW"})
+    no_errors(at)
+    assert any("No articles match" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+    clear = next(b for b in at.main.button if b.label == "Clear all filters")
+    clear.click().run()
+    no_errors(at)
+    assert shown_count(at) == 5
+    assert "lang" not in at.query_params and "source" not in at.query_params
+
+
+# ---------------------------------------------------------------- bad parameters
+
+
+BAD = {
+    "lang": ["xx", "ru", "ru"],
+    "from": "not-a-date",
+    "doc": "../../etc/passwd",
+    "q": "x" * 5000,
+    "outlet": "y" * 1000,
+    "entity": "<script>alert(1)</script>",
+    "zzz": "1",
+}
+
+
+@pytest.mark.parametrize("slug", list(PAGE_TITLES))
+def test_page_with_bad_parameters(tiny, slug):
+    at = open_page(slug, BAD)
+    no_errors(at)
+    assert title(at) == PAGE_TITLES[slug]
+    (warning,) = at.warning
+    text = warning.value
+    for fragment in ("lang=xx", "lang=ru: repeated", "from=not-a-date", "doc=../../etc/passwd", "q: longer than",
+                     "longer than 200 characters", "zzz: unknown parameter", "unknown entity"):
+        assert fragment in text, fragment
+    assert "<script>" in text or "script" in text  # quoted inside a code span, never rendered
+    assert sidebar_value(at, "Languages") == ["ru"]  # the good value survives
+    assert at.query_params["lang"] == "ru" and "doc" not in at.query_params and "zzz" not in at.query_params
+
+
+def test_link_from_an_older_corpus_version_says_so(tiny):
+    at = open_page("sources", {"v": "0123456789ab", "lang": "ru"})
+    no_errors(at)
+    assert any("0123456789ab" in i.value and "version" in i.value for i in at.info)
+    assert shown_count(at) == 2
+
+
+# ---------------------------------------------------------------- state and navigation
+
+
+def test_sidebar_change_rewrites_the_url_and_survives_a_page_switch(tiny):
+    at = open_page("overview")
+    next(w for w in at.sidebar.multiselect if w.label == "Languages").set_value(["uk"]).run()
+    no_errors(at)
+    assert at.query_params["lang"] == "uk"
+    assert shown_count(at) == 1
+    at.switch_page(PAGES["entities"]).run()
+    no_errors(at)
+    assert title(at) == "Entities"
+    assert at.query_params["lang"] == "uk" and sidebar_value(at, "Languages") == ["uk"]
+    assert shown_count(at) == 1
+
+
+def test_active_filter_chip_removes_one_filter(tiny):
+    at = open_page("overview", {"lang": "ru", "source": "NHK"})
+    assert shown_count(at) == 1
+    next(b for b in at.sidebar.button if "cited source" in b.label).click().run()
+    no_errors(at)
+    assert shown_count(at) == 2 and "source" not in at.query_params and at.query_params["lang"] == "ru"
+
+
+def test_search_box(tiny):
+    at = open_page("articles")
+    at.sidebar.text_input[0].set_value("Kim Jong").run()
+    no_errors(at)
+    assert at.query_params["q"] == "Kim Jong"
+    assert shown_count(at) == 4
+
+
+def test_entities_page_detail_choice_filters_by_entity(tiny):
+    at = open_page("entities")
+    box = next(s for s in at.selectbox if s.label == "Entity")
+    box.set_value("Q56226").run()
+    no_errors(at)
+    assert at.query_params["entity"] == "Q56226"
+    assert shown_count(at) == 4
+    forms = at.dataframe[-2].value  # the written-forms table, just above the article list
+    assert set(forms["Written as"]) == {"Ким Чен Ыном", "Кімом", "Kim Jong Un"}
+
+
+# ---------------------------------------------------------------- the reader
+
+
+def test_reader_shows_untrusted_text_as_plain_text(tiny):
+    at = open_page("articles", {"doc": "d_ro"})
+    no_errors(at)
+    assert at.query_params["doc"] == "d_ro"
+    body = "".join(h.proto.body for h in at.html)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body
+    assert "<script" not in body.lower()
+    assert "[click](http://evil.example)" in body and "<img" not in body
+    assert 'class="pl-ctl"' in body  # the BEL control character is made visible
+    assert body.count('class="pl-m pl-PER"') == 2 and body.count('class="pl-m pl-LOC"') == 1
+    subheaders = [s.value for s in at.subheader]
+    assert any("script" in s and "<script>" not in s for s in subheaders)  # title escaped for markdown
+
+
+def test_reader_dims_boilerplate_marks_cited_sources_and_shows_evidence(tiny):
+    at = open_page("articles", {"doc": "d_ru1"})
+    no_errors(at)
+    body = "".join(h.proto.body for h in at.html)
+    assert 'class="pl-bp"' in body and "Курс доллара" in body
+    assert 'class="pl-cite"' in body
+    shown = " ".join(captions(at))
+    assert "Источник: ТАСС" in shown and "19 июня 2024" in shown
+
+
+def test_reader_entity_pick_filters_the_dashboard(tiny):
+    at = open_page("articles", {"doc": "d_ru1"})
+    at.pills[0].set_value("Q18808").run()
+    no_errors(at)
+    assert at.query_params["entity"] == "Q18808"
+    assert shown_count(at) == 1
+
+
+def test_exports(tiny):
+    at = open_page("articles", {"lang": "ru"})
+    labels = [b.label for b in at.download_button]
+    assert labels == ["Download CSV", "Download Parquet"]
+
+
+# ---------------------------------------------------------------- store building
+
+
+def test_missing_store_is_built_with_a_progress_bar(tmp_path, monkeypatch):
+    pytest.importorskip("presslens.build")
+    monkeypatch.setenv("PRESSLENS_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(ROOT / "data" / "corpus"))
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    no_errors(at)
+    assert store.current(tmp_path / "store") is not None
+    assert title(at) == "Overview"
+
+
+def test_empty_store_says_so(tmp_path, monkeypatch):
+    root = tmp_path / "store"
+    store.write(root, {}, {"version": "empty0000000"})
+    monkeypatch.setenv("PRESSLENS_STORE", str(root))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(tmp_path / "none"))
+    for slug in PAGE_TITLES:
+        at = open_page(slug)
+        no_errors(at)
+        assert any("no articles" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- reader HTML (pure)
+
+
+def test_article_html_escapes_every_piece_and_highlights_by_type():
+    tables = tiny_tables()
+    art = tables["articles"].filter(pl.col("doc_id") == "d_ru1").row(0, named=True)
+    m = tables["mentions"].filter(pl.col("doc_id") == "d_ru1").with_columns(name=pl.col("lemma"))
+    out = charts.article_html(art["text"], m, art["boilerplate"], art["cited_spans"], entity_link=lambda e: f"/entities?entity={e}&x=<")
+    assert out.count("<mark") == 5
+    assert 'href="/entities?entity=Q7747&amp;x=&lt;"' in out
+    hostile = "<b>x</b> [a](javascript:alert(1)) \x1b"
+    out = charts.article_html(hostile, m.clear(), [], [])
+    assert "<b>" not in out and "&lt;b&gt;" in out and "\x1b" not in out
+
+
+def test_article_html_ignores_spans_outside_the_text():
+    m = pl.DataFrame({"start": [0, 50], "end": [3, 60], "entity_id": ["a", "b"], "entity_type": ["PER", "LOC"], "name": ["A", "B"]})
+    out = charts.article_html("abcdef", m, [[4, 99]], [{"name": "X", "start": 80, "end": 90}])
+    assert out.count("<mark") == 1 and 'class="pl-bp"' in out
+
+
+# ---------------------------------------------------------------- timings
+
+
+def test_zz_report_page_timings():
+    """Writes the server-side render time of each page seen above (tests/artifacts/page_timings.txt)."""
+    if not TIMINGS:
+        pytest.skip("no page was rendered in this session")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    lines = [f"{slug:10s} {seconds * 1000:7.0f} ms" for slug, seconds in sorted(TIMINGS.items())]
+    (ARTIFACTS / "page_timings.txt").write_text("slowest server-side render per page (AppTest)\n" + "\n".join(lines) + "\n")
+    assert max(TIMINGS.values()) < 10, lines  # generous: a page taking 10 s on five articles is a bug
