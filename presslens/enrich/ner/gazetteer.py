@@ -30,7 +30,7 @@ SLAVIC_ENDINGS = ("ами", "ями", "ому", "ему", "ом", "ем", "ой"
                   "ам", "ям", "ах", "ях", "ов", "ев", "а", "я", "у", "ю", "е", "і", "и", "ы")
 # Separators allowed inside one name: spaces and a hyphen (no line breaks, no punctuation).
 SEP_RE = re.compile(r"[ \u00a0]{1,3}|[ \u00a0]?[-‐‑][ \u00a0]?")
-WORD_RE = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
+from presslens.enrich.ner.text import TOKEN_RE as WORD_RE  # noqa: E402  same words as the text
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Entry:
 class Gazetteer:
     entries: dict[str, Entry]
     index: dict[str, str]      # flat key -> entity_id
+    words: dict[str, set[int]]  # flat key -> word counts of the names it comes from
     prefixes: set[str]         # every prefix of an index key (prunes scan)
     upper_only: dict[str, set[str]]  # short keys -> the abbreviations (US, РФ) they match only as written
 
@@ -75,7 +76,7 @@ def word_keys(word: str, lang: str) -> frozenset[str]:
 
 
 def _name_variants(name: str, lang: str) -> set[str]:
-    words = WORD_RE.findall(name)
+    words = _words(name)
     if not words:
         return set()
     seps = [" "] * (len(words) - 1)
@@ -83,6 +84,10 @@ def _name_variants(name: str, lang: str) -> set[str]:
          flat(morph.lemma_span(words, seps, lang, "LOC"))}
     v.discard("")
     return v
+
+
+def _words(name: str) -> list[str]:
+    return WORD_RE.findall(name)
 
 
 def _letters(s: str) -> str:
@@ -129,14 +134,16 @@ def get() -> Gazetteer:
     except ImportError:  # babel missing: the curated table alone still works
         pass
     index: dict[str, str] = {}
+    nwords: dict[str, set[int]] = {}
     upper_only: dict[str, set[str]] = {}
     for eid, lang, n in rows:
         for k in _name_variants(n, lang):
             index.setdefault(k, eid)  # curated rows come first and win
+            nwords.setdefault(k, set()).add(len(_words(n)))
             if len(k) < MIN_SINGLE_KEY or (n.isupper() and len(k) <= 3):
                 upper_only.setdefault(k, set()).add(_letters(n))
     prefixes = {k[:i] for k in index for i in range(1, len(k) + 1)}
-    return Gazetteer(entries, index, prefixes, upper_only)
+    return Gazetteer(entries, index, nwords, prefixes, upper_only)
 
 
 def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> list[tuple[int, int, str]]:
@@ -160,7 +167,9 @@ def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> lis
         while frontier and j < n and j - i < MAX_NAME_WORDS:
             for k in frontier:
                 eid = g.index.get(k)
-                if eid and (k not in g.upper_only
+                # Same number of words as the name: a key must not borrow a letter from
+                # the next word (Нидерландах и -> "niderland"+"i").
+                if eid and j + 1 - i in g.words[k] and (k not in g.upper_only
                             or "".join(x.text for x in toks[i : j + 1]) in g.upper_only[k]):
                     best = (i, j + 1, eid)
             if j + 1 >= n or not SEP_RE.fullmatch(text[toks[j].end : toks[j + 1].start]):
