@@ -50,7 +50,8 @@ def main() -> None:
           f"{s['reused_files']} reused in {re:.1f} s = {s['articles'] / re:.1f} articles/s of corpus "
           f"({n / re:.1f} changed articles/s)")
     print(f"speed-up of rebuild over full build: {full / re:.1f}x")
-    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak RSS: build process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
+          f"largest worker {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

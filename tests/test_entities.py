@@ -216,3 +216,82 @@ def test_all_caps_text_still_finds_gazetteer_names():
     ms = extract("ПУТИН ВСТРЕТИЛСЯ С КИМ ЧЕН ЫНОМ В ПХЕНЬЯНЕ. " * 3, "ru", [])
     names = {m.name for m in ms}
     assert {"Vladimir Putin", "Kim Jong Un", "Pyongyang"} <= names
+
+
+def _surfaces(text: str, lang: str) -> list[str]:
+    return [m.surface for m in extract(text, lang, [])]
+
+
+def test_hyphenated_compound_is_one_name():
+    s = _surfaces("Про це повідомляє агентство Інтерфакс-Україна з посиланням на джерела.", "uk")
+    assert "Інтерфакс-Україна" in s and "Україна" not in s
+
+
+def test_adjective_before_place_stays_in_the_name():
+    s = _surfaces("Уряд обговорив кордон з Північною Ірландією вчора ввечері.", "uk")
+    assert "Північною Ірландією" in s
+
+
+def test_organisation_with_genitive_place_is_one_mention():
+    ms = extract("Об этом сообщили в МИД Великобритании в понедельник.", "ru", [])
+    assert [m.surface for m in ms] == ["МИД Великобритании"]
+    assert ms[0].lemma == "МИД Великобритании"
+
+
+def test_initial_and_surname_resolve_to_the_full_name():
+    text = "Прем'єр Тереза Мей заявила про угоду. Пізніше Т.Мей поїхала до Брюсселя."
+    ms = extract(text, "uk", [])
+    ids = {m.entity_id for m in ms if m.surface in ("Тереза Мей", "Т.Мей")}
+    assert len(ids) == 1 and any(m.surface == "Т.Мей" for m in ms)
+
+
+def test_spelling_variants_in_one_article_merge_but_different_names_do_not():
+    text = ("Провинция Пенджаб пострадала от наводнения. Власти Панджаба просят помощи. "
+            "Губернатор Синда заявил, что Синд тоже пострадал.")
+    ms = extract(text, "ru", [])
+    punjab = {m.entity_id for m in ms if m.surface.startswith(("Пенджаб", "Панджаб"))}
+    sindh = {m.entity_id for m in ms if m.surface.startswith("Синд")}
+    assert len(punjab) == 1 and len(sindh) == 1 and punjab != sindh
+
+
+def test_function_words_and_sentence_starts_are_not_names():
+    s = _surfaces("Крім того, Британія повинна заплатити. Чоловік також побоюється.", "uk")
+    assert s == ["Британія"]
+    s = _surfaces("Если Вы знаете, Лондон ответит. Ранее власти молчали.", "ru")
+    assert s == ["Лондон"]
+
+
+# Hand annotation of the distinct names in two seed bodies (no gold exists for en/ro):
+# the capitalised-sequence rules for these languages are measured against it.
+SEED_NAMES = {
+    "001": {"North Korea", "Russia", "Russian Federation", "NHK", "Kyiv", "UNN", "Moscow", "Pyongyang",
+            "Ukraine", "Pyongyang's", "North Korea's", "United States", "China", "Kim Jong-un"},
+    "003": {"Vladimir Putin", "Kim Jong Un", "EVZ", "Coreei de Nord", "Moscova", "Casei Albe", "Putin",
+            "Rusia", "Coreea de Nord", "Ucrainei", "Washington", "Phenian", "Ucraina", "Google News",
+            "Phenianul", "Kievului", "Financial Times", "Coreei de Sud", "Japoniei", "Dreamstime", "Rusiei"},
+}
+
+
+@pytest.mark.parametrize("prefix", ["001", "003"])
+def test_rules_for_english_and_romanian_on_hand_annotated_seeds(prefix, seeds):
+    found = {m.surface for m in seeds[prefix]}
+    gold = SEED_NAMES[prefix]
+    precision = len(found & gold) / len(found)
+    recall = len(found & gold) / len(gold)
+    assert precision >= 0.9 and recall >= 0.9, (sorted(found - gold), sorted(gold - found))
+
+
+def test_gazetteer_rejects_a_malformed_row_with_its_line(tmp_path, monkeypatch):
+    from presslens.enrich.ner import gazetteer
+
+    (tmp_path / "entities.csv").write_text(
+        "entity_id,type,name,en,ru,uk,ro\nPER:x,PERSON,X,X,,,\n", encoding="utf-8")
+    monkeypatch.setattr(gazetteer, "GAZETTEER_DIR", tmp_path)
+    gazetteer.get.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"entities\.csv:2: .*PER/LOC/ORG"):
+            gazetteer.get()
+    finally:
+        monkeypatch.undo()
+        gazetteer.get.cache_clear()
+    assert gazetteer.get().entries["PER:kim-jong-un"].name == "Kim Jong Un"

@@ -5,29 +5,41 @@ spans. Out: a list of Mention (start/end offsets into the text, surface, base fo
 entity id, type, canonical name), none overlapping boilerplate.
 
 Pipeline (presslens/enrich/ner/):
-1. candidates: gazetteer names (any inflection or script), natasha NER (ru), capitalised
-   sequences (all languages; in ru only where natasha found nothing);
-2. overlap resolution: the longest span wins, ties go gazetteer > natasha > rules;
-3. base form per language (pymorphy3 ru/uk, Romanian endings, English possessives);
-4. linking: gazetteer id by base form; else a short form (one word) resolves to a longer
-   name of the same article containing it (Кім -> Кім Чен Ин, Мей -> Тереза Мей);
-   else the id is TYPE:key(base form), a script-independent key (Путін = Путин = Putin).
+1. candidates: gazetteer names in any inflection or script (ner.gazetteer.scan); natasha
+   NER spans (ru); capitalised sequences (all languages, ner.detect), typed in uk by the
+   natasha span they overlap, else by dictionary tags (Name/Surn -> PER, Geox -> LOC...);
+2. clean-up: spans cut at punctuation, function words trimmed off the edges, rule spans
+   give way to gazetteer/NER spans inside them (except hyphenated compounds and
+   adjective + place: Інтерфакс-Україна, Північної Ірландії); the longest span wins,
+   ties go gazetteer > natasha > rules; an organisation followed by a place in the
+   genitive becomes one name (МИД Великобритании);
+3. base form per language (ner.morph: pymorphy3 ru/uk with the name's gender and case,
+   checked against the words the article itself uses; Romanian endings; English 's);
+4. linking: gazetteer id by base form (exact key, then skeleton key); else a one-word
+   person mention resolves to a longer name of the same article containing it
+   (Кім -> Кім Чен Ин, Мей/Т.Мей -> Тереза Мей), a name that starts a longer one of the
+   article joins it (МИД -> МИД Великобритании), spelling variants within the article
+   merge (rapidfuzz on skeletons); otherwise the id is "NAME:" + skeleton(base form),
+   a script-independent key (Путін = Путин = Putin), stable across articles and runs.
 
-Bounds: only the first MAX_ANALYSED_CHARS characters are analysed (NER on the first
-NER_MAX_CHARS), words over MAX_TOKEN_CHARS are skipped, names are at most 7 words, so one
-article costs well under a second whatever its content (a 1 MB string without spaces
-included). Models load once per process.
+Bounds (per article, one core): only the first MAX_ANALYSED_CHARS (100k) characters and
+at most MAX_CAPITALISED (1,500) capitalised words are analysed, natasha sees at most
+NER_MAX_CHARS (20k), words over MAX_TOKEN_CHARS (40) are skipped, gazetteer names are at
+most 7 words. Measured: ~20 ms for a news article; under 2 s for adversarial input
+(240k characters of unknown capitalised words, 1 MB without spaces). Models load once
+per process (module-level caches), so multiprocessing workers pay the load once.
 """
 from __future__ import annotations
 
 import bisect
+from collections import Counter
+import re
 import unicodedata
 
 from presslens.enrich.ner import detect, gazetteer, link, morph
-from presslens.enrich.ner.text import Token, is_upper_word, shouting, tokens
+from presslens.enrich.ner.text import Token, shouting, tokens
 from presslens.records import Mention
 
-TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
 # Source priorities for equally long overlapping spans (lower wins).
 GAZ, NER, RULE = 0, 1, 2
 # Languages where natasha's Russian model decides spans (it was trained on Russian news).
@@ -85,6 +97,10 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
 
     cands: list[tuple[int, int, int, str | None, str | None]] = []  # (start, end, prio, type, gaz id)
     for i, j, eid in gazetteer.scan(text, toks, lang, loud):
+        # A one-word match that is a function word is not the name (Крім "besides" has
+        # the key of Крим); curated names are otherwise trusted, even opening a sentence.
+        if j - i == 1 and not loud and not detect.name_like(toks[i].text, lang):
+            continue
         cands.append((toks[i].start, toks[j - 1].end, GAZ, g.entries[eid].entity_type, eid))
     if not loud:
         ner = detect.natasha_spans(text) if lang in NER_SPAN_LANGS else []
@@ -100,7 +116,7 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
 
     cands = _split_at_punctuation(text, toks, tstarts, cands)
     cands = _trim_function_edges(toks, tstarts, cands, lang)
-    cands = _trim_rules(toks, tstarts, cands)
+    cands = _trim_rules(text, toks, tstarts, cands, lang)
     # Longest span first; ties by source priority.
     cands.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
     taken: list[tuple[int, int, int, str | None, str | None]] = []
@@ -116,6 +132,7 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     if lang in ("ru", "uk"):
         taken = _attach_genitive_places(text, toks, tstarts, taken, lang, g)
     bp = _merge(boilerplate)
+    vocab = Counter(t.text for t in toks)  # the article's own words, to check base forms
     bstarts = [a for a, _ in bp]
 
     mentions: list[Mention] = []
@@ -128,14 +145,19 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             continue
         seps = [text[toks[k].end : toks[k + 1].start] for k in range(i, j - 1)]
         etype = ty or detect.guess_type(words, lang)
+        if prio == RULE and eid is None and etype == "MISC" and len(words) == 1 and lang in ("ru", "uk") \
+                and detect.common_word(words[0], lang):
+            continue  # a capitalised ordinary word with no name reading (Забастовка, Власти)
         if eid is None and len(words) == 1 and _noise(words[0]):
             continue
-        lemma = morph.lemma_span(words, seps, lang, etype)
+        lemma = morph.lemma_span(words, seps, lang, etype, vocab)
         if eid is None:
             e2 = g.lookup(lemma, text[s:e])
+            if e2 is None:
+                sk = g.skeletons.get(link.skeleton(lemma))
+                e2 = g.entries[sk] if sk else None
             if e2 is not None:
                 eid = e2.entity_id
-                etype = e2.entity_type if ty is None or prio != NER else etype
         if eid is not None:
             ent = g.entries[eid]
             name = ent.name
@@ -145,6 +167,8 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             name = lemma
         mentions.append(Mention(s, e, text[s:e], lemma, eid, etype, name))
     _resolve_short_forms(mentions)
+    _resolve_prefixes(mentions)
+    _merge_spelling_variants(mentions)
     return mentions
 
 
@@ -218,7 +242,50 @@ def _split_at_punctuation(text, toks, tstarts, cands):
     return out
 
 
-def _trim_rules(toks, tstarts, cands):
+HYPHENS = ("-", "‐", "‑")
+
+
+def _rule_span_wins(text: str, toks, i: int, j: int, covered: set[int], lang: str) -> bool:
+    """Keep a rule span whole over a shorter gazetteer/model span inside it when the extra
+    words make it one name: adjectives before a place (Північної Ірландії), or a place
+    name that is also a given name followed by a surname (Асии Биби)."""
+    cov = [k for k in range(i, j) if k in covered]
+    if not cov or len(cov) == j - i:
+        return False
+    # A hyphenated compound is one name (Інтерфакс-Україна is not Україна).
+    for k in range(i + 1, j):
+        if (k in covered) != (k - 1 in covered) and text[toks[k - 1].end : toks[k].start] in HYPHENS:
+            return True
+    if lang not in ("ru", "uk"):
+        return False
+    first, last = cov[0], cov[-1]
+    if last == j - 1 and first > i and all(
+        _is_adjective(toks[k].text, lang) and toks[k].text[:1].isupper() for k in range(i, first)
+    ):
+        return True
+    if first == i and last == i and j - i <= 3:
+        _, gram = morph.word_info(toks[i].text, morph.morph_lang(lang, toks[i].text) or lang)
+        if "Name" in gram and all(not _known_common(toks[k].text, lang) for k in range(i + 1, j)):
+            return True
+    return False
+
+
+def _is_adjective(word: str, lang: str) -> bool:
+    ml = morph.morph_lang(lang, word)
+    p = morph.best_parse(word, ml) if ml else None
+    return p is not None and p.is_known and "ADJF" in p.tag.grammemes
+
+
+def _known_common(word: str, lang: str) -> bool:
+    """Known to the dictionary with no person-name reading."""
+    ml = morph.morph_lang(lang, word)
+    if not ml:
+        return False
+    known, gram = morph.word_info(word, ml)
+    return known and not (morph.PERSON & gram)
+
+
+def _trim_rules(text, toks, tstarts, cands, lang=""):
     """Rule spans give way to gazetteer/model spans: the words those cover are removed and
     what remains on either side stays a candidate (Пентагону Пат Райдер -> Пат Райдер)."""
     covered = set()
@@ -232,12 +299,27 @@ def _trim_rules(toks, tstarts, cands):
             out.append(c)
             continue
         i, j = _tok_range(toks, tstarts, c[0], c[1])
+        if _rule_span_wins(text, toks, i, j, covered, lang):
+            out.append(c)
+            continue
         a = i
-        for k in range(i, j + 1):
+        k = i
+        while k <= j:
             if k == j or k in covered:
+                if k < j and a < k and lang in ("ru", "uk") and all(
+                        toks[x].text[:1].isupper() and _is_adjective(toks[x].text, lang) for x in range(a, k)):
+                    # Adjectives before a known place make one longer name (Північної
+                    # Ірландії Шейлеш Вара -> Північної Ірландії | Шейлеш Вара).
+                    e = k
+                    while e + 1 < j and e + 1 in covered:
+                        e += 1
+                    out.append((toks[a].start, toks[e].end) + tuple(c[2:]))
+                    a = k = e + 1
+                    continue
                 if a < k:
                     out.append((toks[a].start, toks[k - 1].end) + tuple(c[2:]))
                 a = k + 1
+            k += 1
     return out
 
 
@@ -246,25 +328,86 @@ def _noise(word: str) -> bool:
     return len(word) < 2 or all(unicodedata.category(c).startswith("N") for c in word)
 
 
+def _resolve_prefixes(mentions: list[Mention]) -> None:
+    """A discovered non-person name that is the start of a longer discovered name in the
+    same article is that name (МИД -> МИД Великобритании, Верховный суд -> Верховный суд
+    Пакистана), when only one longer name starts that way."""
+    longer: dict[str, set[tuple[str, str | None]]] = {}
+    for m in mentions:
+        if m.entity_type == "PER" or not m.entity_id.startswith("NAME:"):
+            continue
+        words = m.lemma.split()
+        for k in range(1, len(words)):
+            longer.setdefault(link.flat(" ".join(words[:k])), set()).add((m.entity_id, m.name))
+    for m in mentions:
+        if m.entity_type == "PER" or not m.entity_id.startswith("NAME:"):
+            continue
+        targets = longer.get(link.flat(m.lemma))
+        if targets and len(targets) == 1:
+            m.entity_id, m.name = next(iter(targets))
+
+
+# Two discovered names of one article are one entity when their skeletons are this similar
+# (rapidfuzz ratio, 0-100): spelling variants of a transliterated name (Пенджаб/Панджаб,
+# Ашик Масих/Ашиг Масих) score 85-95; different names of similar length score below 75.
+SPELLING_SIMILARITY = 85
+# ...and only for skeletons at least this long (short ones differ by one letter legitimately).
+SPELLING_MIN_LEN = 5
+
+
+def _merge_spelling_variants(mentions: list[Mention]) -> None:
+    """Within one article, discovered names spelled slightly differently (rapidfuzz
+    similarity of their skeletons) take the id of the most frequent spelling."""
+    from rapidfuzz import fuzz
+
+    counts = Counter(m.entity_id for m in mentions if m.entity_id.startswith("NAME:"))
+    ids = [i for i, _ in counts.most_common() if len(i) - 5 >= SPELLING_MIN_LEN]
+    if len(ids) < 2 or len(ids) > 300:  # bounded: pairwise comparison of an article's names
+        return
+    target: dict[str, str] = {}
+    for k, a in enumerate(ids):
+        if a in target:
+            continue
+        for b in ids[k + 1 :]:
+            if b not in target and a[5] == b[5] and fuzz.ratio(a[5:], b[5:]) >= SPELLING_SIMILARITY:
+                target[b] = a
+    if not target:
+        return
+    names = {m.entity_id: m.name for m in mentions}
+    for m in mentions:
+        t = target.get(m.entity_id)
+        if t:
+            m.entity_id, m.name = t, names.get(t, m.name)
+
+
+def _name_words(lemma: str) -> list[str]:
+    """Words of a name without initials (Т.Мей -> [Мей], Тереза Мей -> [Тереза, Мей])."""
+    return [w for w in _WORD_SPLIT.split(lemma) if len(w) > 1]
+
+
+_WORD_SPLIT = re.compile(r"[\s.]+")
+
+
 def _resolve_short_forms(mentions: list[Mention]) -> None:
-    """A one-word person mention takes the id of a longer person name in the same article
-    that contains the word (Кім -> Кім Чен Ин, Мей -> Тереза Мей); ambiguous words
-    (two different long names share it) are left alone."""
+    """A one-word person mention (initials aside) takes the id of a longer person name in
+    the same article that contains the word (Кім -> Кім Чен Ин, Мей and Т.Мей -> Тереза
+    Мей); a word shared by two different long names is left alone."""
     by_word: dict[str, set[tuple[str, str | None]]] = {}
     for m in mentions:
         if m.entity_type != "PER":
             continue
-        parts = m.lemma.split()
+        parts = _name_words(m.lemma)
         if len(parts) < 2:
             continue
         for p in parts:
             by_word.setdefault(link.flat(p), set()).add((m.entity_id, m.name))
-        # Gazetteer names also count with their words in the article's base forms.
     for m in mentions:
-        if m.entity_type not in ("PER", "MISC", "ORG") or " " in m.lemma.strip():
+        if m.entity_type not in ("PER", "MISC", "ORG"):
             continue
-        k = link.flat(m.lemma)
-        targets = by_word.get(k)
+        parts = _name_words(m.lemma)
+        if len(parts) != 1:
+            continue
+        targets = by_word.get(link.flat(parts[0]))
         if targets and len(targets) == 1:
             eid, name = next(iter(targets))
             m.entity_id, m.name, m.entity_type = eid, name, "PER"

@@ -24,6 +24,7 @@ from presslens.enrich.ner.text import Token, is_cyrillic, is_latin, is_upper_wor
 # longer input is only partly tagged (the capitalisation rules still see MAX_ANALYSED_CHARS).
 NER_MAX_CHARS = 20_000
 SEP_RE = re.compile(r"[ \u00a0]{1,2}|[-‐‑]")
+INITIAL_SEP = re.compile(r"\.[ \u00a0]?")
 CONNECTORS = {
     "en": {"of", "the", "de", "von", "van", "der", "bin", "al", "for"},
     "ro": {"de", "din", "al", "ale", "a", "lui", "pentru"},
@@ -113,8 +114,10 @@ def common_word(word: str, lang: str) -> bool:
             return False
         if len(word) == 1 or FUNCTION & gram:
             return True  # prepositions, conjunctions, pronouns: never names at a sentence start
-        _, capgram = morph.word_info(word, ml)
-        return not (morph.PROPER & capgram)
+        # Known in lower case with an ordinary (non-name) reading: Кордон is "border" as
+        # well as a surname. Only used for sentence-initial words the article never
+        # capitalises mid-sentence, so names that recur are kept.
+        return any(p.is_known and not (morph.PROPER & p.tag.grammemes) for p in morph.parses(low, ml))
     if is_latin(word) and lang in ("en", "ro"):
         if low in NOT_NAMES.get(lang, ()):
             return True
@@ -125,6 +128,29 @@ def common_word(word: str, lang: str) -> bool:
         except Exception:
             return False
     return False
+
+
+def _known(word: str, lang: str) -> bool:
+    ml = morph.morph_lang(lang, word)
+    return bool(ml) and morph.word_info(word, ml)[0]
+
+
+def _adjective_noun(adj: str, noun: str, lang: str) -> bool:
+    """A capitalised adjective followed by a lower-case noun in the same case."""
+    if not adj[:1].isupper() or adj.isupper() or not noun[:1].islower():
+        return False
+    ml = morph.morph_lang(lang, adj)
+    if not ml or morph.morph_lang(lang, noun) != ml:
+        return False
+    a = morph.best_parse(adj, ml)
+    nps = morph.parses(noun, ml)
+    if a is None or not nps or not a.is_known or "ADJF" not in a.tag.grammemes:
+        return False
+    np_ = nps[0]
+    if "NOUN" not in np_.tag.grammemes or not np_.is_known:
+        return False
+    cases = {"nomn", "gent", "datv", "accs", "ablt", "loct"}
+    return bool(cases & a.tag.grammemes & np_.tag.grammemes)
 
 
 def _person_start(word: str, lang: str) -> bool:
@@ -162,16 +188,24 @@ def capitalised_sequences(text: str, toks: list[Token], lang: str) -> list[tuple
         while j < n:
             sep = text[toks[j - 1].end : toks[j].start]
             if not SEP_RE.fullmatch(sep):
+                # An initial and its dot belong to the name (Т.Мей, Д. Дэвис).
+                if INITIAL_SEP.fullmatch(sep) and len(toks[j - 1].text) == 1 and toks[j - 1].text.isupper() \
+                        and name_like(toks[j].text, lang):
+                    j += 1
+                    continue
                 break
             w = toks[j].text
-            if name_like(w, lang) or (sep in "-‐‑" and w[:1].isalpha()):
-                j += 1
+            if name_like(w, lang) or (sep in "-‐‑" and w[:1].isalnum()):
+                j += 1  # Kim Jong-un, Boeing-737-800, ЧМ-2018
                 continue
             if sep.strip() == "" and w.lower() in conn and j + 1 < n and name_like(toks[j + 1].text, lang) \
                     and SEP_RE.fullmatch(text[toks[j].end : toks[j + 1].start]):
                 j += 2
                 continue
             break
+        if lang in ("ru", "uk") and j < n and text[toks[j - 1].end : toks[j].start] == " " \
+                and _adjective_noun(toks[j - 1].text, toks[j].text, lang):
+            j += 1  # Верховный суд, Консервативної партії: only the first word is capitalised
         seqs.append((i, j))
         i = j
     out = []
@@ -194,9 +228,14 @@ def capitalised_sequences(text: str, toks: list[Token], lang: str) -> list[tuple
         # Split a place/common word followed by a given name (Росії Сергій Шойгу).
         start = i
         for k in range(i + 1, j):
-            if is_cyrillic(toks[k].text) and _person_start(toks[k].text, lang) \
-                    and not _personish(toks[k - 1].text, lang) \
-                    and text[toks[k - 1].end : toks[k].start].strip() == "":
+            space = text[toks[k - 1].end : toks[k].start].strip() == ""
+            if space and (
+                (is_cyrillic(toks[k].text) and _person_start(toks[k].text, lang)
+                 and not _personish(toks[k - 1].text, lang))
+                # a change of script starts a new name (Ryanair Майкл О'Лірі)
+                or (is_cyrillic(toks[k].text) and is_latin(toks[k - 1].text))
+                or (is_latin(toks[k].text) and is_cyrillic(toks[k - 1].text))
+            ):
                 out.append((start, k))
                 start = k
         out.append((start, j))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from presslens.enrich.ner import morph
-from presslens.enrich.ner.link import flat
+from presslens.enrich.ner.link import flat, skeleton
 from presslens.enrich.ner.text import Token, is_cyrillic
 
 GAZETTEER_DIR = Path(__file__).resolve().parents[3] / "data" / "gazetteer"
@@ -25,6 +25,7 @@ MAX_NAME_WORDS = 7
 # Only single-word names at least this long (in key letters) match on their own:
 # shorter ones (US, UK, РФ) match only as written in capitals.
 MIN_SINGLE_KEY = 3
+MIN_SKELETON = 6
 # Case endings tried when the analyser does not know a word (Ыном -> Ын, Кима -> Ким).
 SLAVIC_ENDINGS = ("ами", "ями", "ому", "ему", "ом", "ем", "ой", "ей", "ою", "ею", "ым", "им",
                   "ам", "ям", "ах", "ях", "ов", "ев", "а", "я", "у", "ю", "е", "і", "и", "ы")
@@ -48,11 +49,15 @@ class Gazetteer:
     words: dict[str, set[int]]  # flat key -> word counts of the names it comes from
     prefixes: set[str]         # every prefix of an index key (prunes scan)
     upper_only: dict[str, set[str]]  # short keys -> the abbreviations (US, РФ) they match only as written
+    skeletons: dict[str, str] = field(default_factory=dict)  # link.skeleton of long names -> entity_id
 
     def lookup(self, *names: str) -> Entry | None:
+        """Entity whose name has the same flat key as one of `names` (short abbreviations
+        only as written: UNN is not UN)."""
         for n in names:
-            eid = self.index.get(flat(n))
-            if eid:
+            k = flat(n)
+            eid = self.index.get(k)
+            if eid and (k not in self.upper_only or _letters(n) in self.upper_only[k]):
                 return self.entries[eid]
         return None
 
@@ -143,7 +148,16 @@ def get() -> Gazetteer:
             if len(k) < MIN_SINGLE_KEY or (n.isupper() and len(k) <= 3):
                 upper_only.setdefault(k, set()).add(_letters(n))
     prefixes = {k[:i] for k in index for i in range(1, len(k) + 1)}
-    return Gazetteer(entries, index, nwords, prefixes, upper_only)
+    # Coarser keys for names spelled a little differently (Зеленского/Зеленський, Эрдоган/
+    # Ердоган): only names whose skeleton has at least MIN_SKELETON letters, and only
+    # skeletons that point at a single entity.
+    skel: dict[str, set[str]] = {}
+    for eid, lang, n in rows:
+        k = skeleton(n)
+        if len(k.replace(" ", "")) >= MIN_SKELETON:
+            skel.setdefault(k, set()).add(eid)
+    skeletons = {k: next(iter(v)) for k, v in skel.items() if len(v) == 1}
+    return Gazetteer(entries, index, nwords, prefixes, upper_only, skeletons)
 
 
 def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> list[tuple[int, int, str]]:

@@ -4,8 +4,7 @@ In: a base form (Кім Чен Ин, Ким Чен Ын, Путін, Putin). Out
 (kim chen in, putin) that is the same for the Russian and Ukrainian spellings of one
 name and for a plain transliteration into Latin. Vowel letters that the two alphabets
 use differently (и/і/ы/ї/й, е/є/э/ё) collapse, as do doubled letters, so the key errs
-on the side of merging spellings; the entity type stays in the id so a person and a
-place with the same key are kept apart.
+on the side of merging spellings. Gazetteer entities keep their curated ids.
 """
 from __future__ import annotations
 
@@ -49,23 +48,28 @@ _VOWELS_END = re.compile(r"[aeiou]+$")
 # Letters that transliterations of one foreign name swap freely (Брекзит/Брексит, Азия/Асия).
 _SKELETON = str.maketrans({"z": "s", "g": "k", "d": "t", "b": "p"})
 # Only words longer than this lose their final vowels in the skeleton (Мей, Биби keep theirs).
-MIN_STRIP = 4
+MIN_STRIP = 3
 
 
 @functools.lru_cache(maxsize=200_000)
 def skeleton(name: str) -> str:
     """A coarser key for linking discovered names: final vowels of longer words dropped
     (case endings the base-form step missed: Раба/Раб), voiced/voiceless pairs merged."""
+    words = key(name).split()
+    # In a multi-word name even short words lose final vowels (Асия/Асий Биби); a name of
+    # one short word keeps them (Мей, Мао).
+    min_len = MIN_STRIP if len(words) == 1 else 2
     out = []
-    for w in key(name).split():
-        if len(w) > MIN_STRIP:
+    for w in words:
+        if len(w) > min_len:
             w = _VOWELS_END.sub("", w) or w
         out.append(w.translate(_SKELETON))
     return " ".join(out)
 
 
-# Discovered names are grouped by person vs everything else: the detector's other types
-# (ORG/LOC/PRO/EVT/MISC) are too unstable across articles to split an entity on.
+# The detector's types of a discovered name (PER for Брексит in one article, ORG or MISC in
+# another) are too unstable across articles to split an entity on: measured on the dev
+# gold, type-free ids gave the better clustering. The type stays on each mention.
 def entity_id(etype: str, lemma: str) -> str:
-    """Stable id of a discovered entity: PER or NAME, and the skeleton of its base form."""
-    return f"{'PER' if etype == 'PER' else 'NAME'}:{skeleton(lemma)}"
+    """Stable id of a discovered entity: "NAME:" and the skeleton of its base form."""
+    return f"NAME:{skeleton(lemma)}"

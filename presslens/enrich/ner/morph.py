@@ -165,7 +165,53 @@ def lemma_word(word: str, lang: str, person: bool = False) -> str:
     return word
 
 
-def lemma_span(words: list[str], seps: list[str], lang: str, etype: str) -> str:
+# Nominative candidates from a case ending, for names the dictionary lacks or misreads
+# (Асии -> Асия, Рааба -> Рааб, Брекзита -> Брекзит). (ending, replacement)
+NOMINATIVE_GUESSES = (
+    ("ией", "ия"), ("иею", "ия"), ("ии", "ия"), ("ию", "ия"), ("ії", "ія"), ("ію", "ія"), ("ією", "ія"),
+    ("ой", "а"), ("ою", "а"), ("ы", "а"), ("е", "а"), ("у", "а"), ("і", "а"), ("ю", "я"),
+    ("ом", ""), ("ем", ""), ("ым", ""), ("им", ""), ("а", ""), ("у", ""), ("е", ""), ("і", ""),
+    ("ові", ""), ("еві", ""), ("ою", ""), ("я", "ь"),
+)
+
+
+def attested(word: str, lemma: str, vocab) -> str:
+    """Prefer a base form the article itself uses.
+
+    When the analyser's base form never occurs as a word of the article (or is just the
+    word itself), and another plausible nominative (from the case ending) does, take that
+    one. `vocab` maps the article's words to counts; None disables the check."""
+    if not vocab or not is_cyrillic(word) or word.isupper() or len(word) < 3:
+        return lemma
+    own = vocab.get(lemma, 0) - (vocab.get(word, 0) if lemma == word else 0)
+    if own > 0:
+        return lemma
+    best, best_n = lemma, 0
+    low = word.lower()
+    # The word itself competes only as a feminine -ия/-ія name that the dictionary reads
+    # as a masculine genitive (Асия -> "Асий").
+    cands = [word] if low.endswith(("ия", "ія")) and word != lemma else []
+    for end, rep in NOMINATIVE_GUESSES:
+        if low.endswith(end) and len(low) - len(end) >= 2:
+            cands.append(word[: len(word) - len(end)] + rep)
+    ml = morph_lang("", word) or "ru"
+    known = any(p.is_known for p in parses(word, ml))
+    for c in cands:
+        if c == lemma:
+            continue
+        if known and not c.lower().endswith(("ия", "ія")):
+            continue  # the dictionary knows the word: only the -ия names it misreads
+        # Reject another case of the same word (Пакистане -> "Пакистана", a genitive).
+        if not c.lower().endswith(("ия", "ія")) and any(
+                "nomn" not in p.tag.grammemes for p in parses(c, ml)[:1] if p.is_known):
+            continue
+        n = 1 if c == word else vocab.get(c, 0)
+        if n > best_n:
+            best, best_n = c, n
+    return best
+
+
+def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=None) -> str:
     """Base form of a multi-word name; `seps[i]` is the text between words i and i+1.
 
     Persons: every word to its nominative. Other names: words up to the first noun go to
@@ -174,13 +220,22 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str) -> str:
     """
     person = etype == "PER"
     n = len(words)
-    if n == 1 or person or not any(morph_lang(lang, w) for w in words):
-        out = [lemma_word(w, lang, person) for w in words]
+    # Only the last part of a hyphenated compound declines (Даунинг-стрит, Санкт-Петербурга).
+    fixed = [i < n - 1 and seps[i].strip() in ("-", "‐", "‑") for i in range(n)]
+    if person and n > 1:
+        gender = _name_gender(words, lang)
+        cases = _name_cases(words, lang, gender)
+        out = [w if fixed[i] else attested(w, _person_word(w, lang, gender, cases), vocab)
+               for i, w in enumerate(words)]
+    elif n == 1 or person or not any(morph_lang(lang, w) for w in words):
+        out = [w if fixed[i] else attested(w, lemma_word(w, lang, person), vocab) for i, w in enumerate(words)]
     else:
         out = list(words)
         head = None
         for i, w in enumerate(words):
             ml = morph_lang(lang, w)
+            if fixed[i]:
+                continue
             if not ml:
                 head = i
                 out[i] = lemma_word(w, lang)
@@ -192,13 +247,13 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str) -> str:
             g = p.tag.grammemes if p else frozenset()
             if p is None or "NOUN" in g or "UNKN" in g:
                 head = i
-                if p is not None and "plur" in g and "Pltm" not in g:
+                if p is not None and p.is_known and "plur" in g and "Pltm" not in g:
                     out[i] = restore_case(_inflect(p, {"nomn", "plur"}) or w, w)
                 else:
-                    out[i] = slavic_word(w, ml, False)
+                    out[i] = attested(w, slavic_word(w, ml, False), vocab)
                 break
         if head is None:
-            out = [lemma_word(w, lang) for w in words]
+            out = [w if fixed[i] else lemma_word(w, lang) for i, w in enumerate(words)]
         else:
             hp = best_parse(words[head], morph_lang(lang, words[head]) or "ru") if morph_lang(lang, words[head]) else None
             # A capitalised plural head keeps its number (Соединенных Штатов -> Соединенные Штаты).
@@ -232,6 +287,66 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str) -> str:
     for i in range(1, n):
         s += seps[i - 1] + out[i]
     return s
+
+
+GENDERS = ("masc", "femn")
+
+
+def _name_gender(words: list[str], lang: str) -> str | None:
+    """The gender that the unambiguous words of a person's name agree on (Имран -> masc)."""
+    seen = set()
+    for w in words:
+        ml = morph_lang(lang, w)
+        if not ml or (w.isupper() and len(w) > 1):
+            continue
+        gs = {g for p in parses(w, ml) if PERSON & p.tag.grammemes and p.is_known
+              for g in GENDERS if g in p.tag.grammemes}
+        if len(gs) == 1:
+            seen |= gs
+    return next(iter(seen)) if len(seen) == 1 else None
+
+
+# Masculine case endings of foreign surnames the dictionary does not know, by the case of
+# the (known) first name beside them: Сергея Скрипаля -> Скрипаль, Доминика Рааба -> Рааб.
+MASC_ENDINGS = (
+    ("gent", "я", "ь"), ("gent", "а", ""), ("accs", "я", "ь"), ("accs", "а", ""),
+    ("datv", "ю", "ь"), ("datv", "у", ""), ("datv", "ові", ""), ("ablt", "ем", "ь"), ("ablt", "ом", ""),
+)
+
+
+def _name_cases(words: list[str], lang: str, gender: str | None) -> set[str]:
+    """Cases that the known first names of a person agree on (Сергея -> gent, accs)."""
+    out = None
+    for w in words:
+        ml = morph_lang(lang, w)
+        if not ml:
+            continue
+        cs = {c for p in parses(w, ml) if p.is_known and "Name" in p.tag.grammemes
+              and (gender is None or gender in p.tag.grammemes)
+              for c in ("nomn", "gent", "datv", "accs", "ablt", "loct") if c in p.tag.grammemes}
+        if cs:
+            out = cs if out is None else out & cs
+    return out or set()
+
+
+def _person_word(word: str, lang: str, gender: str | None, cases: set[str] = frozenset()) -> str:
+    """Base form of one word of a person's name, preferring readings of `gender`."""
+    ml = morph_lang(lang, word)
+    if not ml or gender is None or (word.isupper() and len(word) > 1):
+        return lemma_word(word, lang, True)
+    if gender == "masc" and cases and not any(p.is_known for p in parses(word, ml)):
+        low = word.lower()
+        for case, end, rep in MASC_ENDINGS:
+            if case in cases and low.endswith(end) and len(low) - len(end) >= 3:
+                return word[: len(word) - len(end)] + rep
+    for p in parses(word, ml):
+        g = p.tag.grammemes
+        if gender in g and (PERSON & g or "anim" in g or not p.is_known) and "NOUN" in g:
+            f = _inflect(p, {"nomn", "sing"}) or p.normal_form
+            if not p.is_known and len(f) > len(word) + 1:
+                break
+            return restore_case(f, word)
+    return lemma_word(word, lang, True)
 
 
 def _parse_of(p) -> str | None:

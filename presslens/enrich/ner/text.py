@@ -23,9 +23,10 @@ MAX_CAPITALISED = 1500
 # A word: letters/digits, with inner apostrophes (О'Лірі, об'єкти). Hyphens are joiners
 # between tokens (Kim Jong-un, Інтерфакс-Україна), handled by the callers.
 TOKEN_RE = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
-SENTENCE_END = set(".!?…\n")
+# A colon counts: headlines and quotes start a new clause after it (Асія Бібі: Чоловік ...).
+SENTENCE_END = set(".!?…\n:")
 # Characters skipped when looking back for a sentence end (quotes, brackets, dashes).
-OPENERS = set("\"'«»„“”‘’()[]{}-—–•*·:;| \t\r\u00a0\u200b\u200c\u200d\ufeff")
+OPENERS = set("\"'«»„“”‘’()[]{}-—–•*·;| \t\r\u00a0\u200b\u200c\u200d\ufeff")
 
 
 class Token(NamedTuple):

@@ -1,0 +1,226 @@
+"""The real app in headless Chromium: a real `streamlit run app.py` on a store built from
+the seed corpus, driven with Playwright. Shared link -> filtered view; chart click ->
+URL and article list change; row click -> reader with highlighted mentions; page switch
+keeps the filters; Back restores the previous view. Screenshots of every page go to
+tests/artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import polars as pl
+import pytest
+
+from conftest import ROOT
+from presslens import store
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing: browser tests need Chromium"),
+    pytest.mark.timeout(300),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+# The page is ready when the script has finished, no skeleton is left and every Plotly chart has drawn.
+READY = """() => {
+  const root = document.querySelector('[data-test-script-state]');
+  if (!root || root.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(e => e.querySelector('.main-svg'));
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(seed_store):
+    port = _free_port()
+    env = dict(os.environ, PRESSLENS_STORE=str(seed_store), PRESSLENS_CORPUS=str(ROOT / "data" / "corpus"))
+    log = open(seed_store.parent / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(f"streamlit did not start: {(seed_store.parent / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1800})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def facts(seed_store):
+    """What the seed store holds (read through the store API, not hard-coded)."""
+    info = store.current(seed_store)
+    arts = store.scan(info, "articles").select("doc_id", "language").collect()
+    if arts.height == 0:
+        pytest.skip("the seed store has no articles (enrichment broken?)")
+    langs = arts.group_by("language").len().sort(["len", "language"], descending=[True, False])
+    de = store.scan(info, "doc_entities").collect()
+    top = de.group_by("entity_id").agg(pl.col("doc_id").n_unique().alias("n")).sort(["n", "entity_id"], descending=[True, False])
+    return {"n": arts.height, "langs": dict(langs.rows()), "top_entity": top["entity_id"][0] if top.height else None,
+            "top_entity_docs": int(top["n"][0]) if top.height else 0}
+
+
+def settle(pg) -> None:
+    pg.wait_for_timeout(300)
+    pg.wait_for_function(READY, timeout=30_000)
+    pg.wait_for_timeout(500)
+
+
+def params(pg) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(pg.url).query)
+
+
+def shown_count(pg) -> int:
+    text = pg.get_by_text("click a row to open it in the reader").last.inner_text()
+    return int(text.split()[0].replace(",", ""))
+
+
+def shoot(pg, name: str) -> None:
+    """Screenshot the whole page: Streamlit scrolls inside its main block, so the viewport is
+    stretched to the content height first (full_page alone would cut at the window)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = pg.viewport_size
+    height = pg.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+                         "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 800)")
+    pg.set_viewport_size({"width": size["width"], "height": min(int(height) + 80, 8000)})
+    pg.wait_for_timeout(800)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"))
+    pg.set_viewport_size(size)
+
+
+def test_every_page_renders_and_is_screenshotted(server, page, facts):
+    for slug in ("overview", "sources", "languages", "entities", "articles"):
+        page.goto(f"{server}/{'' if slug == 'overview' else slug}")
+        settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, slug
+        assert shown_count(page) == facts["n"], slug
+        shoot(page, slug)
+
+
+def test_shared_url_reproduces_the_filtered_view(server, page, facts):
+    lang, n = next(iter(facts["langs"].items()))
+    page.goto(f"{server}/sources?lang={lang}")
+    settle(page)
+    assert urlsplit(page.url).path == "/sources"
+    assert params(page)["lang"] == [lang]
+    assert shown_count(page) == n
+    assert page.locator('[data-testid="stSidebar"]').get_by_text(f"language: {lang}").count() == 1
+    shoot(page, "shared-link-sources")
+
+
+def test_bad_link_shows_a_notice_not_a_crash(server, page):
+    page.goto(f"{server}/entities?lang=xx&from=nope&doc=../../etc/passwd")
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    alert = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "lang=xx" in alert and "from=nope" in alert and "../../etc/passwd" in alert
+    assert "lang" not in params(page)
+    shoot(page, "bad-link-notice")
+
+
+def test_clicking_a_bar_filters_and_changes_the_list(server, page, facts):
+    if len(facts["langs"]) < 2:
+        pytest.skip("the seed store has a single language: a language bar click would not narrow anything")
+    page.goto(server + "/")
+    settle(page)
+    before = shown_count(page)
+    chart = page.locator('[class*="st-key-chart-languages-"]').first
+    bar = chart.locator("g.point path").first  # the top bar: the most frequent language
+    box = bar.bounding_box()
+    # Plotly's drag layer swallows locator.click(): click the bar's centre with the mouse.
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+    lang, n = next(iter(facts["langs"].items()))
+    assert params(page).get("lang") == [lang]
+    assert shown_count(page) == n < before
+    shoot(page, "after-bar-click")
+
+
+def test_row_click_opens_the_article_with_highlighted_mentions(server, page, facts):
+    if not facts["top_entity"]:
+        pytest.skip("the seed store has no entity mentions yet")
+    page.goto(f"{server}/?entity={facts['top_entity']}")
+    settle(page)
+    assert shown_count(page) == facts["top_entity_docs"]
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 200, box["y"] + 35 + 17)  # first data row, below the header
+    settle(page)
+    assert urlsplit(page.url).path == "/articles"
+    assert params(page).get("doc") and params(page)["entity"] == [facts["top_entity"]]
+    marks = page.locator(".pl-reader mark.pl-m")
+    assert marks.count() > 0
+    assert page.locator(f'.pl-reader a.pl-ent[href*="entity={quote(facts["top_entity"])}"]').count() > 0
+    shoot(page, "reader")
+
+
+def test_switching_page_keeps_filters_and_back_restores(server, page, facts):
+    lang, n = next(iter(facts["langs"].items()))
+    page.goto(f"{server}/?lang={lang}")
+    settle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Entities", exact=True).click()
+    settle(page)
+    assert urlsplit(page.url).path == "/entities"
+    assert params(page)["lang"] == [lang]
+    assert shown_count(page) == n
+    assert page.locator("h1").first.inner_text().startswith("Entities")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Languages", exact=True).click()
+    settle(page)
+    assert urlsplit(page.url).path == "/languages" and params(page)["lang"] == [lang]
+    page.go_back()
+    settle(page)
+    assert urlsplit(page.url).path == "/entities"
+    assert params(page)["lang"] == [lang]
+    assert page.locator("h1").first.inner_text().startswith("Entities")
+    assert shown_count(page) == n
