@@ -191,7 +191,7 @@ BOUND_SECONDS = 10.0
         "Путин" * 200_000,                                   # 1 MB without spaces
         ("Путин встретился с Ким Чен Ыном в Пхеньяне. " * 40_000),  # very long article
         "ПУТИН ВСТРЕТИЛСЯ С КИМ ЧЕН ЫНОМ В ПХЕНЬЯНЕ. " * 200,  # all caps
-        "Pутин и Kим в Пxеньяне",                            # mixed scripts inside words
+        "Пyтин и Kим в Пxеньяне",                            # mixed scripts inside words
         "Путин\u200b встретился 🚀🚀 с Ким\u200dЧен Ыном \ufeff в Пхеньяне 👍",  # zero-width, emoji
         "",
         "   \n\n  ",
@@ -295,3 +295,10 @@ def test_gazetteer_rejects_a_malformed_row_with_its_line(tmp_path, monkeypatch):
         monkeypatch.undo()
         gazetteer.get.cache_clear()
     assert gazetteer.get().entries["PER:kim-jong-un"].name == "Kim Jong Un"
+
+
+def test_mixed_script_words_are_read_in_their_majority_script():
+    # Latin y, K and x typed inside Cyrillic words (homoglyphs).
+    ms = extract("Вчера Пyтин и Kим Чен Ын встретились в Пxеньяне.", "ru", [])
+    assert {m.name for m in ms} == {"Vladimir Putin", "Kim Jong Un", "Pyongyang"}
+    assert [m.lemma for m in ms if m.name == "Pyongyang"] == ["Пхеньян"]

@@ -272,4 +272,6 @@ def guess_type(words: list[str], lang: str) -> str:
         return "LOC"
     if "Orgn" in grams or any(is_upper_word(w) for w in words):
         return "ORG"
+    if lang in ("ru", "uk") and all(is_latin(w) or not w[:1].isalpha() for w in words):
+        return "ORG"  # a name left in Latin script in Slavic news is mostly a company or outlet
     return "MISC"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from presslens.enrich.ner.text import is_cyrillic, is_latin
+from presslens.enrich.ner.text import fold_homoglyphs, is_cyrillic, is_latin
 
 PROPER = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"}
 PERSON = {"Name", "Surn", "Patr"}
@@ -154,6 +154,7 @@ def english_word(word: str) -> str:
 @functools.lru_cache(maxsize=200_000)
 def lemma_word(word: str, lang: str, person: bool = False) -> str:
     """Base form of one word in a text of language `lang`."""
+    word = fold_homoglyphs(word)
     ml = morph_lang(lang, word)
     if ml:
         return slavic_word(word, ml, person)

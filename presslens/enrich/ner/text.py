@@ -93,3 +93,18 @@ def is_cyrillic(word: str) -> bool:
 
 def is_latin(word: str) -> bool:
     return any(("a" <= c.lower() <= "z") or ("\u00c0" <= c <= "\u024f") for c in word) and not is_cyrillic(word)
+
+
+# Latin letters that look like Cyrillic ones (and back): a word typed with a mix of both
+# (Pутин with a Latin P) is read in its majority script.
+_LAT2CYR = str.maketrans("AaBCcEeHKkMOoPpTXxYy", "АаВСсЕеНКкМОоРрТХхУу")
+_CYR2LAT = str.maketrans("АаВСсЕеНКкМОоРрТХхУу", "AaBCcEeHKkMOoPpTXxYy")
+
+
+def fold_homoglyphs(word: str) -> str:
+    """A mixed-script word in its majority script (Pутин -> Путин); other words unchanged."""
+    cyr = sum(1 for c in word if "\u0400" <= c <= "\u04ff")
+    lat = sum(1 for c in word if c.isascii() and c.isalpha())
+    if not cyr or not lat:
+        return word
+    return word.translate(_LAT2CYR) if cyr >= lat else word.translate(_CYR2LAT)
