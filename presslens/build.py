@@ -213,7 +213,7 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
         pl.struct(pl.col("language"), pl.col("name")).alias("seen_names")
     )
     top_lemma = (
-        m.group_by("entity_id", "lemma").agg(pl.len().alias("n"))
+        m.group_by("entity_id", pl.coalesce("name", "lemma").alias("lemma")).agg(pl.len().alias("n"))
         .sort(["entity_id", "n", "lemma"], descending=[False, True, False])
         .group_by("entity_id", maintain_order=True).agg(pl.col("lemma").first().alias("top_lemma"))
     )

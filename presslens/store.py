@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 
 # Bump when the enrichment output changes, so incremental builds redo every file.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 SPAN = pl.List(pl.Int64)
 
@@ -76,6 +76,8 @@ MENTIONS_SCHEMA: dict[str, pl.DataType] = {
     "lemma": pl.String,
     "entity_id": pl.String,
     "entity_type": pl.String,
+    # the extractor's display name for the entity (full name even for a short form like Кім)
+    "name": pl.String,
 }
 
 ENTITIES_SCHEMA: dict[str, pl.DataType] = {
