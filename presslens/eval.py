@@ -130,6 +130,8 @@ def evaluate(root: Path, topics: set[str] | None = None, extract=None, out=sys.s
                 continue
             s["tp"] += 1
             s["tp_typed"] += m.entity_type == g.entity_type
+            if m.entity_type != g.entity_type:
+                errors.append(("TYPE", doc, g.surface, m.entity_type, g.entity_type))
             s["lemma_exact"] += m.lemma == g.lemma
             s["lemma_ci"] += m.lemma.casefold() == g.lemma.casefold()
             if m.lemma != g.lemma:
@@ -172,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("root", type=Path)
     b.add_argument("--holdout", help="score only this topic (tune on the others)")
     b.add_argument("--topics", help="comma-separated topics to score (default: all)")
-    b.add_argument("--errors", type=Path, help="write false positives/negatives and lemma errors here (TSV)")
+    b.add_argument("--errors", type=Path,
+                   help="write false positives/negatives, type and lemma errors here (TSV)")
     args = ap.parse_args(argv)
     root: Path = args.root
     if not (root / "raw").is_dir() or not (root / "ner").is_dir():

@@ -113,6 +113,12 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         for i, j in detect.capitalised_sequences(text, toks, lang):
             s, e = toks[i].start, toks[j - 1].end
             cands.append((s, e, RULE, _type_hint(type_hints, hint_starts, s, e), None))
+        # Quoted names after a descriptor noun (групі “Вагнер”): the noun gives the type.
+        quoted = {(s, e): ty for s, e, ty in detect.quoted_names(text, toks, lang)}
+        for (s, e), ty in quoted.items():
+            cands.append((s, e, RULE, ty, None))
+    else:
+        quoted = {}
 
     cands = _split_at_punctuation(text, toks, tstarts, cands)
     cands = _trim_function_edges(toks, tstarts, cands, lang)
@@ -145,6 +151,19 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             continue
         seps = [text[toks[k].end : toks[k + 1].start] for k in range(i, j - 1)]
         etype = ty or detect.guess_type(words, lang)
+        qtype = quoted.get((s, e)) if eid is None else None
+        if qtype:
+            # The descriptor decides the type, and the quoted name is not declined (групі
+            # “Вагнер”, компании «Аэрофлот»): its base form is the name as written.
+            lemma = text[s:e]
+            mentions.append(Mention(s, e, text[s:e], lemma, link.entity_id(qtype, lemma), qtype, lemma))
+            continue
+        if eid is None:
+            # The head noun outranks the model's or the dictionary's guess (Корейській війні
+            # is an event, Міністерство an organisation), except for a person's full name.
+            ht = detect.head_type(words, lang)
+            if ht and not (etype == "PER" and len(words) > 1 and all(detect._personish(w, lang) for w in words)):
+                etype = ht
         if prio == RULE and eid is None and etype == "MISC" and len(words) == 1 and lang in ("ru", "uk") \
                 and detect.common_word(words[0], lang):
             continue  # a capitalised ordinary word with no name reading (Забастовка, Власти)
@@ -166,6 +185,7 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             eid = link.entity_id(etype, lemma)
             name = lemma
         mentions.append(Mention(s, e, text[s:e], lemma, eid, etype, name))
+    _resolve_parenthesised(text, mentions)
     _resolve_short_forms(mentions)
     _resolve_prefixes(mentions)
     _merge_spelling_variants(mentions)
@@ -192,10 +212,19 @@ def _attach_genitive_places(text, toks, tstarts, taken, lang, g):
             a = out[-1]
             a_type = g.entries[a[4]].entity_type if a[4] else a[3]
             c_type = g.entries[c[4]].entity_type if c[4] else c[3]
-            if a_type is None:
+            a_head = c_head = None
+            if a[4] is None:
                 i, j = _tok_range(toks, tstarts, a[0], a[1])
-                a_type = detect.guess_type([t.text for t in toks[i:j]], lang)
-            if a_type == "ORG" and c_type == "LOC" and text[a[1] : c[0]] == " ":
+                # A name headed by an organisation noun is an organisation, whatever the
+                # model said (Міністерство оборони Росії).
+                a_head = detect.head_type([t.text for t in toks[i:j]], lang)
+                a_type = a_head or a_type or detect.guess_type([t.text for t in toks[i:j]], lang)
+            if c[4] is None and a_head == "ORG":
+                i, j = _tok_range(toks, tstarts, c[0], c[1])
+                c_head = detect.head_type([t.text for t in toks[i:j]], lang)
+            # ...and so is a body of a body when both are named by their head nouns
+            # (Головного політичного бюро Корейської народної армії).
+            if a_type == "ORG" and (c_type == "LOC" or c_head == "ORG") and text[a[1] : c[0]] == " ":
                 i, _ = _tok_range(toks, tstarts, c[0], c[1])
                 ml = morph.morph_lang(lang, toks[i].text)
                 if ml and "gent" in morph.word_info(toks[i].text, ml)[1]:
@@ -316,6 +345,8 @@ def _trim_rules(text, toks, tstarts, cands, lang=""):
                     out.append((toks[a].start, toks[e].end) + tuple(c[2:]))
                     a = k = e + 1
                     continue
+                while a < k and not detect.name_like(toks[a].text, lang):
+                    a += 1  # what is left must open with a name word (not "для обсуждения")
                 if a < k:
                     out.append((toks[a].start, toks[k - 1].end) + tuple(c[2:]))
                 a = k + 1
@@ -411,3 +442,46 @@ def _resolve_short_forms(mentions: list[Mention]) -> None:
         if targets and len(targets) == 1:
             eid, name = next(iter(targets))
             m.entity_id, m.name, m.entity_type = eid, name, "PER"
+
+
+def _initials(name: str) -> str:
+    """Upper-cased first letters of the name's words of 3+ letters (Центральне телеграфне
+    агентство Кореї -> ЦТАК; short function words such as "of", "з" carry none)."""
+    return "".join(w[0] for w in _WORD_SPLIT.split(name.replace("-", " ")) if len(w) >= 3).upper()
+
+
+def _resolve_parenthesised(text: str, mentions: list[Mention]) -> None:
+    """A discovered name in brackets right after another name is an alias of it when it is
+    the same name in the other script (Щит свободи Ульчі (Ulchi Freedom Shield)) or its
+    initials (... (ЦТАК)); it takes that name's id, display name and type. A bracketed
+    place or other name (Лондон (Великобритания)) is not an alias and is left alone."""
+    from presslens.enrich.ner.text import is_cyrillic
+
+    for a, b in zip(mentions, mentions[1:]):
+        if text[a.end : b.start].strip(" \u00a0\"”»’'") != "(" or text[b.end : b.end + 1] != ")":
+            continue
+        if not b.entity_id.startswith("NAME:") or b.entity_id == a.entity_id:
+            continue
+        other_script = is_cyrillic(a.surface) != is_cyrillic(b.surface) and _same_name(a.lemma, b.lemma)
+        abbreviation = b.surface.isupper() and len(b.surface) >= 2 and _initials(a.lemma) == b.surface.replace(".", "")
+        if other_script or abbreviation:
+            b.entity_id, b.name, b.entity_type = a.entity_id, a.name, a.entity_type
+
+
+# Transliterations of one name (Michael O'Leary / Майкл О'Лірі) score above this rapidfuzz
+# ratio on their Latin keys; a name and an unrelated word (ЄС / Brexit, Милан / MXP) below.
+TRANSLITERATION_SIMILARITY = 70
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two names in different scripts that are one name: a transliteration of each other,
+    or a word-for-word translation of two or more words (Щит свободи Ульчі / Ulchi Freedom
+    Shield: same number of words, one of them shared)."""
+    from rapidfuzz import fuzz
+
+    ka, kb = link.key(a), link.key(b)
+    if fuzz.ratio(ka, kb) >= TRANSLITERATION_SIMILARITY:
+        return True
+    wa, wb = ka.split(), kb.split()
+    return len(wa) >= 2 and len(wa) == len(wb) and any(
+        fuzz.ratio(x, y) >= TRANSLITERATION_SIMILARITY for x in wa for y in wb if len(x) > 2)

@@ -14,6 +14,7 @@ In: the article text, its tokens and language. Out: (start, end, type or None) s
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 
@@ -150,7 +151,10 @@ def _adjective_noun(adj: str, noun: str, lang: str) -> bool:
     if "NOUN" not in np_.tag.grammemes or not np_.is_known:
         return False
     cases = {"nomn", "gent", "datv", "accs", "ablt", "loct"}
-    return bool(cases & a.tag.grammemes & np_.tag.grammemes)
+    if cases & a.tag.grammemes & np_.tag.grammemes:
+        return True
+    # An indeclinable noun (бюро, кафе) has every case; its first reading shows only one.
+    return "Fixd" in np_.tag.grammemes and bool(cases & a.tag.grammemes)
 
 
 def _person_start(word: str, lang: str) -> bool:
@@ -178,6 +182,7 @@ def capitalised_sequences(text: str, toks: list[Token], lang: str) -> list[tuple
         if name_like(t.text, lang) and not sentence_start(text, t.start):
             mid_caps.add(t.text)
     seqs = []
+    tailed = set()  # starts of sequences extended by a genitive tail (Міністерство оборони)
     n = len(toks)
     i = 0
     while i < n:
@@ -203,9 +208,14 @@ def capitalised_sequences(text: str, toks: list[Token], lang: str) -> list[tuple
                 j += 2
                 continue
             break
-        if lang in ("ru", "uk") and j < n and text[toks[j - 1].end : toks[j].start] == " " \
-                and _adjective_noun(toks[j - 1].text, toks[j].text, lang):
-            j += 1  # Верховный суд, Консервативної партії: only the first word is capitalised
+        if lang in ("ru", "uk"):
+            # Верховный суд, Консервативної партії, Головного політичного бюро: only the
+            # first word is capitalised.
+            j = _adjective_phrase(text, toks, j, lang)
+            t = _genitive_tail(text, toks, i, j, lang)
+            if t > j:
+                tailed.add(i)
+                j = t
         seqs.append((i, j))
         i = j
     out = []
@@ -214,7 +224,7 @@ def capitalised_sequences(text: str, toks: list[Token], lang: str) -> list[tuple
         while i < j and (
             toks[i].text.lower() in not_names
             or (sentence_start(text, toks[i].start) and toks[i].text not in mid_caps
-                and common_word(toks[i].text, lang))
+                and common_word(toks[i].text, lang) and i not in tailed)
         ):
             i += 1
         while j > i and toks[j - 1].text.lower() in conn:
@@ -225,6 +235,9 @@ def capitalised_sequences(text: str, toks: list[Token], lang: str) -> list[tuple
             continue
         if i >= j:
             continue
+        if lang in ("ru", "uk") and i not in tailed and toks[j - 1].text[:1].isupper():
+            # The head may only now end the sequence (Засідання Кабінету міністрів).
+            j = _genitive_tail(text, toks, i, j, lang)
         # Split a place/common word followed by a given name (Росії Сергій Шойгу).
         start = i
         for k in range(i + 1, j):
@@ -275,3 +288,281 @@ def guess_type(words: list[str], lang: str) -> str:
     if lang in ("ru", "uk") and all(is_latin(w) or not w[:1].isalpha() for w in words):
         return "ORG"  # a name left in Latin script in Slavic news is mostly a company or outlet
     return "MISC"
+
+
+# --- Types from head nouns and descriptors -------------------------------------------------
+# Base forms of common nouns that make the name they head an organisation or an event
+# (Міністерство оборони, Рада національної безпеки, Головне політичне бюро; Корейська
+# війна, Олімпійські ігри). Only the first noun of a name is its head in ru/uk/ro
+# (adjectives before it agree with it, words after it are genitive modifiers); in English
+# the last word before "of" is. Generic nouns that also head places or products (союз:
+# Советский Союз; федерация: Российская Федерация; дом) are left out on purpose.
+ORG_HEADS = {
+    "ru": set("""министерство ведомство совет служба агентство бюро армия комитет комиссия партия
+        правительство компания авиакомпания корпорация банк фонд организация ассоциация институт
+        университет академия суд парламент палата управление департамент штаб администрация
+        прокуратура полиция гвардия флот войско сила группа холдинг концерн трибунал канцелярия
+        секретариат кабинет движение фракция коалиция альянс лига клуб сборная дума сенат конгресс
+        собрание инспекция госдепартамент минобороны центр""".split()),
+    "uk": set("""міністерство відомство рада служба агентство бюро армія комітет комісія партія уряд
+        компанія авіакомпанія корпорація банк фонд організація асоціація інститут університет
+        академія суд парламент палата управління департамент штаб адміністрація прокуратура
+        поліція гвардія флот військо сила група холдинг концерн трибунал канцелярія секретаріат
+        кабінет рух фракція коаліція альянс ліга клуб збірна дума сенат конгрес збори інспекція
+        держдепартамент центр""".split()),
+    "en": set("""ministry department council agency service bureau army committee commission party
+        government company airline corporation bank fund organization organisation association
+        institute university academy court parliament assembly office forces navy command
+        group senate congress""".split()),
+    "ro": set("""minister consiliu agenți serviciu birou armat comitet comisi partid guvern compani
+        corporați banc fond organizați asociați institut universit academi curt parlament senat
+        congres""".split()),
+}
+EVT_HEADS = {
+    "ru": set("""война саммит референдум выборы олимпиада игра чемпионат кубок конференция форум
+        фестиваль революция восстание переворот кризис выставка конкурс турнир операция учение
+        маневры битва сражение блокада""".split()),
+    "uk": set("""війна саміт референдум вибори олімпіада гра чемпіонат кубок конференція форум
+        фестиваль революція повстання переворот криза виставка конкурс турнір операція навчання
+        маневри битва блокада""".split()),
+    "en": set("""war summit referendum election elections olympics games championship cup conference
+        forum festival revolution uprising crisis""".split()),
+    "ro": set("""războ summit referendum alegeri olimpiad jocuri campionat cupa cupei conferinț forum
+        festival revoluți criz""".split()),
+}
+# Romanian heads carry their article and case endings (Ministerul, Războiului, Comisiei):
+# matched by stem prefix, so the lists above hold stems.
+RO_STEM_MIN = 4
+
+
+def _noun_lemmas(word: str, lang: str) -> tuple[bool, set[str]]:
+    """(is the word's likeliest reading a noun, base forms of its known noun readings)."""
+    ml = morph.morph_lang(lang, word)
+    if not ml:
+        return False, set()
+    ps = morph.parses(word.lower(), ml)
+    if not ps:
+        return False, set()
+    nouns = {p.normal_form.replace("ё", "е") for p in ps if p.is_known and "NOUN" in p.tag.grammemes
+             and not (morph.PROPER & p.tag.grammemes)}
+    return "NOUN" in ps[0].tag.grammemes, nouns
+
+
+def head_index(words: list[str], lang: str) -> int | None:
+    """Index of the head noun of a Slavic name: the first word read as a noun (adjectives
+    and participles before it are skipped); None when no word is a common noun."""
+    for i, w in enumerate(words):
+        ml = morph.morph_lang(lang, w)
+        if not ml or (w.isupper() and len(w) > 1):
+            return None
+        p = morph.best_parse(w.lower(), ml)
+        if p is None:
+            return None
+        g = p.tag.grammemes
+        if "ADJF" in g or "PRTF" in g or "NUMR" in g:
+            continue
+        return i
+    return None
+
+
+def head_type(words: list[str], lang: str) -> str | None:
+    """ORG or EVT when the name's head noun says so (Міністерство оборони -> ORG, Корейській
+    війні -> EVT, Ministry of Defence -> ORG, Războiului din Coreea -> EVT), else None."""
+    if not words:
+        return None
+    if lang in ("ru", "uk") or any(is_cyrillic(w) for w in words):
+        sl = lang if lang in ("ru", "uk") else ("uk" if any(c in "іїєґІЇЄҐ" for w in words for c in w) else "ru")
+        h = head_index(words, lang)
+        if h is None:
+            return None
+        _, lemmas = _noun_lemmas(words[h], lang)
+        if lemmas & ORG_HEADS[sl]:
+            return "ORG"
+        if lemmas & EVT_HEADS[sl]:
+            return "EVT"
+        return None
+    low = [w.lower() for w in words]
+    if lang == "en":
+        k = low.index("of") - 1 if "of" in low[1:] else len(low) - 1
+        w = english_word_base(low[k])
+        if w in ORG_HEADS["en"]:
+            return "ORG"
+        if w in EVT_HEADS["en"] or low[k] in EVT_HEADS["en"]:
+            return "EVT"
+        return None
+    if lang == "ro":
+        w = low[0]
+        for stems, ty in ((ORG_HEADS["ro"], "ORG"), (EVT_HEADS["ro"], "EVT")):
+            if any(w.startswith(s) and len(s) >= RO_STEM_MIN or w == s for s in stems):
+                return ty
+    return None
+
+
+def english_word_base(w: str) -> str:
+    """Singular of a plural English head noun (Forces stays: listed as written)."""
+    w = morph.english_word(w)
+    return w[:-1] if w.endswith("s") and not w.endswith("ss") and w[:-1] in ORG_HEADS["en"] else w
+
+
+# Longest lower-case tail after an organisation or event head (министерство по делам
+# регионов и местного самоуправления is 7 words); longer runs are running text.
+MAX_TAIL = 7
+CONJ_IN_NAME = {"і", "й", "та", "и"}
+# Prepositions that open a naming phrase inside an official name (Міністерство з питань
+# об'єднання, министерство по делам регионов, Комитет по международным делам). "по" takes
+# any noun; the others only a plural noun (з питань, у справах), which a time or place
+# phrase after a name (у понеділок, в Лондоне) is not.
+NAME_PREPS = {"по"}
+NAME_PREPS_PLURAL = {"з", "із", "зі", "у", "в", "при", "с", "для"}
+
+
+def _reading(word: str, lang: str):
+    """(known lower-case word, its parses) in the Slavic dictionary of `lang`."""
+    ml = morph.morph_lang(lang, word)
+    if not ml or not word[:1].islower():
+        return ()
+    return tuple(p for p in morph.parses(word, ml) if p.is_known)
+
+
+def _adjective_phrase(text: str, toks: list[Token], j: int, lang: str) -> int:
+    """Extend a capitalised adjective at toks[j-1] over lower-case adjectives and the noun
+    they agree with (Головного політичного бюро, Верховный суд): new end index."""
+    n = len(toks)
+    if j >= n or text[toks[j - 1].end : toks[j].start] != " ":
+        return j
+    k = j
+    while k < n and k - j < 3 and text[toks[k - 1].end : toks[k].start] == " ":
+        if _adjective_noun(toks[j - 1].text, toks[k].text, lang) and all(
+                _agrees(toks[x].text, toks[k].text, lang) for x in range(j, k)):
+            if k == j:
+                return k + 1
+            # With lower-case adjectives between, the phrase is a name only when its head
+            # noun names a body or event, and the capitalised word is no superlative
+            # (Головного політичного бюро, not Крупнейшая бюджетная авиакомпания).
+            if head_type([toks[x].text for x in range(j - 1, k + 1)], lang) and not any(
+                    "Supr" in p.tag.grammemes for p in morph.parses(toks[j - 1].text.lower(),
+                                                                    morph.morph_lang(lang, toks[j - 1].text))):
+                return k + 1
+            return j
+        if not any("ADJF" in p.tag.grammemes for p in _reading(toks[k].text, lang)):
+            break
+        k += 1
+    return j
+
+
+def _agrees(adj: str, noun: str, lang: str) -> bool:
+    """A lower-case adjective in a case (and number) that the noun also has."""
+    cases = {"nomn", "gent", "datv", "accs", "ablt", "loct"}
+    a = {c for p in _reading(adj, lang) if "ADJF" in p.tag.grammemes for c in p.tag.grammemes & cases}
+    b = {c for p in _reading(noun, lang) if "NOUN" in p.tag.grammemes for c in p.tag.grammemes & cases}
+    return bool(a & b)
+
+
+def _genitive_tail(text: str, toks: list[Token], i: int, j: int, lang: str) -> int:
+    """After a name headed by an organisation or event noun, the lower-case genitive words
+    that belong to it (Міністерство оборони, Ради національної безпеки, Міністерство з
+    питань об'єднання, Кабінету міністрів): the new end index, ending on a noun."""
+    words = [t.text for t in toks[i:j]]
+    if head_type(words, lang) is None:
+        return j
+    h = head_index(words, lang)
+    if h is None or h != len(words) - 1:
+        return j  # the head must end the capitalised part: a tail modifies the head itself
+    n = len(toks)
+    end = j
+    k = j
+    while k < n and k - j < MAX_TAIL and text[toks[k - 1].end : toks[k].start] == " ":
+        w = toks[k].text
+        ps = _reading(w, lang)
+        if not ps:
+            break
+        if text[toks[k].end : toks[k].end + 1] in ("-", "‐", "‑"):
+            break  # the first part of a compound (премьер-министра) is not a word of its own
+        g = set().union(*(p.tag.grammemes for p in ps))
+        if w in CONJ_IN_NAME:
+            # "і"/"и" joins two modifiers of a body's name (економічного розвитку і
+            # торгівлі), never the head itself to something else (Олимпийских игр и спорта).
+            if k == j or head_type(words, lang) != "ORG" or k + 1 >= n or not _reading(toks[k + 1].text, lang):
+                break
+            k += 1
+            continue
+        if w in NAME_PREPS or w in NAME_PREPS_PLURAL:
+            # A naming phrase is followed by a genitive of what it is about (з питань
+            # об'єднання, по делам регионов); idioms (по сути, в связи с) are not.
+            if k + 2 >= n or not _reading(toks[k + 1].text, lang) or not any(
+                    "gent" in p.tag.grammemes for p in _reading(toks[k + 2].text, lang)):
+                break
+            if w in NAME_PREPS_PLURAL and not any(
+                    "NOUN" in p.tag.grammemes and "plur" in p.tag.grammemes for p in _reading(toks[k + 1].text, lang)):
+                break
+            k += 1
+            continue
+        if "gent" in g and ("NOUN" in g or "ADJF" in g) or (
+                k > j and toks[k - 1].text in NAME_PREPS | NAME_PREPS_PLURAL and "NOUN" in g):
+            if any("NOUN" in p.tag.grammemes for p in ps):
+                end = k + 1
+            k += 1
+            continue
+        break
+    return end
+
+
+# Generic nouns that announce a quoted name and say what it names: група "Вагнер" (ORG),
+# ракету "Орешник" (PRO), навчань "Щит свободи Ульчі" (EVT), аэропорта "Борисполь" (LOC).
+# Base forms, ru and uk together (the spellings do not collide). Media nouns (газета,
+# телеканал) are left out: outlets are organisations to an analyst but products in the
+# BSNLP guidelines, so no descriptor decides for them.
+DESCRIPTORS = {
+    "ORG": set("""компания авиакомпания группа группировка партия организация агентство банк фонд
+        холдинг концерн корпорация клуб движение объединение фирма издательство ассоциация
+        компанія авіакомпанія група угруповання партія організація агентство фонд корпорація
+        рух об'єднання фірма видавництво асоціація команда""".split()),
+    "PRO": set("""ракета комплекс самолет истребитель беспилотник дрон танк корабль крейсер
+        приложение мессенджер препарат вещество ракета літак винищувач безпілотник корабель
+        застосунок месенджер речовина""".split()),
+    "EVT": set("""операция учение маневры акция кампания конкурс фестиваль турнир конференция форум
+        операція навчання маневри акція кампанія турнір конференція""".split()),
+    "LOC": set("""аэропорт вокзал станция стадион площадь улица проспект аеропорт станція стадіон
+        площа вулиця""".split()),
+}
+QUOTED_RE = re.compile(r"«([^«»\n]{1,80})»|“([^“”\n]{1,80})”|„([^„“”\n]{1,80})[“”]|\"([^\"\n]{1,80})\"")
+# A quoted name is short; a longer quotation is speech, not a name.
+MAX_QUOTED_WORDS = 6
+
+
+def _descriptor_type(word: str, lang: str) -> str | None:
+    ml = morph.morph_lang(lang, word)
+    if not ml or not word[:1].islower():
+        return None
+    lemmas = {p.normal_form.replace("ё", "е") for p in morph.parses(word, ml)
+              if p.is_known and "NOUN" in p.tag.grammemes}
+    for ty, nouns in DESCRIPTORS.items():
+        if lemmas & nouns:
+            return ty
+    return None
+
+
+def quoted_names(text: str, toks: list[Token], lang: str) -> list[tuple[int, int, str]]:
+    """Quoted names right after a descriptor noun: (start, end, type) of the quoted words
+    (групі “Вагнер” -> Вагнер ORG). ru/uk only (Slavic news quotes such names)."""
+    if lang not in ("ru", "uk"):
+        return []
+    out = []
+    if not toks:
+        return []
+    starts = [t.start for t in toks]
+    for m in QUOTED_RE.finditer(text, 0, min(len(text), toks[-1].end + 1)):
+        g = next(k for k in range(1, 5) if m.group(k) is not None)
+        a, b = m.start(g), m.end(g)
+        i = bisect.bisect_left(starts, a)
+        j = i
+        while j < len(toks) and toks[j].end <= b:
+            j += 1
+        if i >= j or j - i > MAX_QUOTED_WORDS or i == 0 or not name_like(toks[i].text, lang):
+            continue
+        if text[toks[i - 1].end : m.start()].strip() != "":
+            continue  # the descriptor must stand right before the opening quote
+        ty = _descriptor_type(toks[i - 1].text, lang)
+        if ty:
+            out.append((toks[i].start, toks[j - 1].end, ty))
+    return out

@@ -90,6 +90,26 @@ def restore_case(lemma: str, surface: str) -> str:
     return "".join(out)
 
 
+def _guess_singular(word: str, lang: str):
+    """The dictionary guesser's best reading of an unknown capitalised word that could be
+    one name in a singular case, or None.
+
+    A name is one person, place or body: the guesser's plural readings (Бьюнсам read as a
+    dative plural of "Бьюнс") and its indeclinable-abbreviation readings of a mixed-case word
+    (Намом as an abbreviation) strip or keep endings on no evidence, so they are skipped;
+    when nothing else is left the word stays as written."""
+    for p in parses(word, lang):
+        g = p.tag.grammemes
+        if p.is_known:
+            return p
+        if "plur" in g and "Pltm" not in g:
+            continue
+        if ("Abbr" in g or "Fixd" in g) and not word.isupper():
+            continue
+        return p
+    return None
+
+
 def _inflect(parse, grams: set[str]) -> str | None:
     try:
         r = parse.inflect(grams)
@@ -106,6 +126,10 @@ def slavic_word(word: str, lang: str, person: bool) -> str:
     p = best_parse(word, lang, PERSON if person else None)
     if p is None or "UNKN" in p.tag.grammemes or "LATN" in p.tag.grammemes:
         return word
+    if not p.is_known and word[:1].isupper():
+        p = _guess_singular(word, lang)
+        if p is None:
+            return word  # no certain singular inflection: keep the name as written (Ку Бьюнсам)
     lemma = None
     if person and (PERSON & p.tag.grammemes):
         lemma = _inflect(p, {"nomn", "sing"}) or p.normal_form
@@ -233,6 +257,7 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
     else:
         out = list(words)
         head = None
+        head_parse = None
         for i, w in enumerate(words):
             ml = morph_lang(lang, w)
             if fixed[i]:
@@ -244,12 +269,23 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
             if w.isupper() and len(w) > 1:
                 head = i
                 break
+            if i + 1 < n and not fixed[i + 1] and morph_lang(lang, words[i + 1]) == ml \
+                    and _agreeing_noun(words[i + 1], w, ml) is not None:
+                continue  # an adjective agreeing with the noun after it (Білого дому)
             p = best_parse(w, ml)
             g = p.tag.grammemes if p else frozenset()
             if p is None or "NOUN" in g or "UNKN" in g:
                 head = i
+                # After an adjective, the noun reading that agrees with it (Білого дому is
+                # the genitive of дім, not the accusative of дома).
+                agreeing = _agreeing_noun(w, words[i - 1], ml) if i > 0 else None
+                if agreeing is not None:
+                    p = head_parse = agreeing
+                    g = p.tag.grammemes
                 if p is not None and p.is_known and "plur" in g and "Pltm" not in g:
                     out[i] = restore_case(_inflect(p, {"nomn", "plur"}) or w, w)
+                elif agreeing is not None:
+                    out[i] = restore_case(p.normal_form, w)
                 else:
                     out[i] = attested(w, slavic_word(w, ml, False), vocab)
                 break
@@ -257,6 +293,8 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
             out = [w if fixed[i] else lemma_word(w, lang) for i, w in enumerate(words)]
         else:
             hp = best_parse(words[head], morph_lang(lang, words[head]) or "ru") if morph_lang(lang, words[head]) else None
+            if head_parse is not None:
+                hp = head_parse
             # A capitalised plural head keeps its number (Соединенных Штатов -> Соединенные Штаты).
             number = "plur" if hp is not None and "plur" in hp.tag.grammemes else "sing"
             gender = None
@@ -269,7 +307,7 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
                 ml = morph_lang(lang, w)
                 if not ml:
                     continue
-                p = best_parse(w, ml)
+                p = _adjective_parse(w, ml, hp) or best_parse(w, ml)
                 if p is None:
                     continue
                 g = p.tag.grammemes
@@ -288,6 +326,35 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
     for i in range(1, n):
         s += seps[i - 1] + out[i]
     return s
+
+
+def _agreeing_noun(word: str, adj: str, ml: str):
+    """The known noun reading of `word` that agrees in case, number and gender with a known
+    adjective reading of the word before it (None when the word before is no adjective)."""
+    adj_ps = [q for q in parses(adj, ml) if q.is_known and {"ADJF", "PRTF"} & q.tag.grammemes]
+    if not adj_ps:
+        return None
+    for p in parses(word, ml):
+        t = p.tag
+        if not p.is_known or "NOUN" not in t.grammemes:
+            continue
+        number = t.number or "sing"  # the uk dictionary leaves the singular unmarked
+        for q in adj_ps:
+            if q.tag.case == t.case and (q.tag.number or "sing") == number and (
+                    number == "plur" or q.tag.gender is None or q.tag.gender == t.gender):
+                return p
+    return None
+
+
+def _adjective_parse(word: str, ml: str, head):
+    """The known adjective reading of `word` agreeing with the head noun's parse `head`
+    (case first), else its first adjective reading, else None."""
+    adj_ps = [q for q in parses(word, ml) if q.is_known and {"ADJF", "PRTF"} & q.tag.grammemes]
+    if head is not None:
+        for q in adj_ps:
+            if q.tag.case == head.tag.case:
+                return q
+    return adj_ps[0] if adj_ps else None
 
 
 GENDERS = ("masc", "femn")
