@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 
 # Bump when the enrichment output changes, so incremental builds redo every file.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 SPAN = pl.List(pl.Int64)
 

@@ -302,3 +302,141 @@ def test_mixed_script_words_are_read_in_their_majority_script():
     ms = extract("Вчера Пyтин и Kим Чен Ын встретились в Пxеньяне.", "ru", [])
     assert {m.name for m in ms} == {"Vladimir Putin", "Kim Jong Un", "Pyongyang"}
     assert [m.lemma for m in ms if m.name == "Pyongyang"] == ["Пхеньян"]
+
+
+# --- What an analyst sees on the Entities page for seed 004 (uk) ---------------------------
+
+def _seen(ms) -> dict[str, set[str]]:
+    """Display name -> the types it is shown with."""
+    out: dict[str, set[str]] = {}
+    for m in ms:
+        out.setdefault(m.name, set()).add(m.entity_type)
+    return out
+
+
+@pytest.mark.parametrize(
+    "name, etype",
+    [
+        ("Корейська війна", "EVT"),                 # Корейській війні: event, adjective agrees
+        ("Міністерство оборони Росії", "ORG"),      # not "Міністерство" typed PER
+        ("Міністерство з питань об'єднання Південної Кореї", "ORG"),
+        ("Головне політичне бюро Корейської народної армії", "ORG"),  # not the fragment "Головний"
+        ("Рада національної безпеки", "ORG"),       # Ради національної безпеки, not "Рада" PER
+        ("Патріоти України", "ORG"),                # the outlet, not "Патріот" PER
+        ("Вагнер", "ORG"),                          # групі “Вагнер”: the group, not the person
+        ("Ку Бьюнсам", "PER"),                      # unknown surname kept whole, not "Ку Бьюнс"
+        ("Кан Сун Нам", "PER"),                     # Кан Сун Намом in its base form
+        ("Щит свободи Ульчі", "EVT"),               # навчань “Щит свободи Ульчі” (Ulchi Freedom Shield)
+        ("White House", "ORG"),
+    ],
+)
+def test_seed_004_entities_as_the_analyst_sees_them(seeds, name, etype):
+    seen = _seen(seeds["004"])
+    assert seen.get(name) == {etype}, sorted(seen.items())
+
+
+def test_seed_004_fragments_and_common_nouns_are_not_entities(seeds):
+    names = set(_seen(seeds["004"]))
+    for wrong in ("Корейський війна", "Міністерство", "Рада", "Патріот", "Головний", "Ку Бьюнс",
+                  "Кан Сун Намом", "VIP-літак Росії", "VIP-літак", "Ulchi Freedom Shield"):
+        assert wrong not in names
+    assert not any(m.surface.startswith("VIP") for m in seeds["004"])
+    lemmas = {m.surface: m.lemma for m in seeds["004"]}
+    assert lemmas["Білого дому"] == "Білий дім"
+    assert lemmas["Корейській війні"] == "Корейська війна"
+
+
+def test_seed_003_romanian_adjective_agrees_in_the_base_form(seeds):
+    (m,) = [m for m in seeds["003"] if m.surface == "Casei Albe"]
+    assert m.lemma == "Casa Albă" and m.name == "White House"
+
+
+# --- The general rules behind them, on made-up sentences -------------------------------------
+
+def _one(text: str, lang: str, surface: str):
+    ms = [m for m in extract(text, lang, []) if m.surface == surface]
+    assert ms, [(m.surface, m.lemma, m.entity_type) for m in extract(text, lang, [])]
+    return ms[0]
+
+
+@pytest.mark.parametrize(
+    "text, lang, surface, lemma, etype",
+    [
+        # head nouns give the type; adjectives take the head noun's gender in the base form
+        ("Про це йдеться в історії Корейської війни.", "uk", "Корейської війни", "Корейська війна", "EVT"),
+        ("Ветераны Корейской войны собрались вчера.", "ru", "Корейской войны", "Корейская война", "EVT"),
+        ("Рішення ухвалив Верховний суд минулого тижня.", "uk", "Верховний суд", "Верховний суд", "ORG"),
+        ("Эти рейсы отменили из Таллиннского аэропорта вчера.", "ru", "Таллиннского аэропорта",
+         "Таллиннский аэропорт", "LOC"),
+        # a body's name runs over its lower-case genitive words (and a genitive place)
+        ("Об этом сообщило Министерство внутренних дел Пакистана в понедельник.", "ru",
+         "Министерство внутренних дел Пакистана", "Министерство внутренних дел Пакистана", "ORG"),
+        ("Засідання Кабінету міністрів відбулося у понеділок.", "uk", "Кабінету міністрів",
+         "Кабінет міністрів", "ORG"),
+        ("Вчора заявило Міністерство з питань освіти Польщі про реформу.", "uk",
+         "Міністерство з питань освіти Польщі", "Міністерство з питань освіти Польщі", "ORG"),
+        # a quoted name after a descriptor noun: the noun gives the type, the name is not declined
+        ("Об этом сообщила компания «Аэрофлот» в понедельник.", "ru", "Аэрофлот", "Аэрофлот", "ORG"),
+        ("Армія застосувала ракету “Кедр” уперше.", "uk", "Кедр", "Кедр", "PRO"),
+        ("Почалися навчання “Весняний грім” на півночі.", "uk", "Весняний грім", "Весняний грім", "EVT"),
+        # a capitalised plural noun + a place in the genitive, mid-sentence: a body or outlet
+        ("Про це повідомляють Патріоти України з посиланням на джерела.", "uk", "Патріоти України",
+         "Патріоти України", "ORG"),
+        # model designations: a number after a hyphen is a product, a year an event
+        ("Літак Іл-62М прилетів учора.", "uk", "Іл-62М", "Іл-62М", "PRO"),
+        ("Болельщики приехали на ЧМ-2018 в Москву.", "ru", "ЧМ-2018", "ЧМ-2018", "EVT"),
+        # English and Romanian heads
+        ("Veterans of the Korean War met in Seoul.", "en", "Korean War", "Korean War", "EVT"),
+        ("The Ministry of Defence said nothing.", "en", "Ministry of Defence", "Ministry of Defence", "ORG"),
+        ("Liderii Uniunii Europene s-au întâlnit ieri.", "ro", "Uniunii Europene", "Uniunea Europeană", "ORG"),
+        ("Delegația Statelor Unite ale Americii a sosit.", "ro", "Statelor Unite ale Americii",
+         "Statele Unite ale Americii", "LOC"),
+    ],
+)
+def test_types_and_base_forms_from_general_rules(text, lang, surface, lemma, etype):
+    m = _one(text, lang, surface)
+    assert (m.lemma, m.entity_type) == (lemma, etype)
+
+
+def test_unknown_surname_keeps_its_ending_but_known_names_still_decline():
+    # The guesser reads the unknown Чхонсам as a dative plural ("Чхонс"): a person is one
+    # person, so the name stays as written.
+    m = _one("“Ми стурбовані”, — заявив Ку Чхонсам, речник міністерства.", "uk", "Ку Чхонсам")
+    assert (m.lemma, m.entity_type) == ("Ку Чхонсам", "PER")
+    assert _one("Эксперты встретились с Анной Карениной вчера.", "ru", "Анной Карениной").lemma == "Анна Каренина"
+
+
+def test_idioms_after_a_body_noun_are_not_part_of_its_name():
+    s = _surfaces("Сегодня Компания в связи с забастовкой отменила рейсы. Агентство по сути молчит.", "ru")
+    assert not any(" в связи" in x or "по сути" in x for x in s), s
+
+
+def test_abbreviation_and_common_noun_compound_is_not_a_name():
+    s = _surfaces("Військовий VIP-літак Росії таємно літав до КНДР, а IT-компанія мовчить.", "uk")
+    assert not any(x.startswith(("VIP", "IT")) for x in s), s
+    assert "Росії" in s and "КНДР" in s
+
+
+def test_capitalised_verbs_and_titles_are_not_names():
+    s = _surfaces("Рейси скасовано, повідомляє Зазначається, що страйк триває.", "uk")
+    assert "Зазначається" not in s
+    text = "Учора президент виступив. Потім Президент зустрівся з послом у Варшаві."
+    assert "Президент" not in _surfaces(text, "uk")
+
+
+def test_bracketed_alias_in_other_script_or_initials_is_the_same_entity():
+    ms = extract("Почалися навчання “Щит свободи Ульчі” (Ulchi Freedom Shield) біля Сеула.", "uk", [])
+    ids = {m.entity_id for m in ms if m.surface in ("Щит свободи Ульчі", "Ulchi Freedom Shield")}
+    types = {m.entity_type for m in ms if m.surface in ("Щит свободи Ульчі", "Ulchi Freedom Shield")}
+    assert len(ids) == 1 and types == {"EVT"}
+    ms = extract("Про це повідомила Державна служба зайнятості (ДСЗ) учора.", "uk", [])
+    assert len({m.entity_id for m in ms if m.surface in ("Державна служба зайнятості", "ДСЗ")}) == 1
+    # a bracketed place is not an alias of the name before it
+    ms = extract("Вчера Лондон (Великобритания) ответил.", "ru", [])
+    assert len({m.entity_id for m in ms}) == 2
+
+
+def test_initials_stay_with_the_surname_and_do_not_split_the_entity():
+    ms = extract("Об этом заявил Д.Дэвис в понедельник. Позже Дэвис уехал в Брюссель.", "ru", [])
+    assert "Д.Дэвис" in [m.surface for m in ms]
+    assert len({m.entity_id for m in ms if m.surface in ("Д.Дэвис", "Дэвис")}) == 1

@@ -84,3 +84,15 @@ def test_cli_rejects_a_folder_without_gold(tmp_path, capsys):
 def test_cli_rejects_unknown_holdout(tiny_gold, capsys):
     assert main(["bsnlp", str(tiny_gold), "--holdout", "nope"]) == 2
     assert "unknown topic" in capsys.readouterr().err
+
+
+def test_errors_list_type_mismatches_on_matched_spans(tiny_gold):
+    def fake(text, lang, boilerplate):
+        if lang == "ru":  # right span, wrong type: counted as found, listed as a TYPE error
+            return [Mention(0, 6, "Путина", "Путин", "P", "LOC")]
+        return []
+
+    res = evaluate(tiny_gold, extract=fake, out=io.StringIO())
+    assert res["ru"]["R"] == 0.5 and res["ru"]["typed_R"] == 0.0
+    assert ("TYPE", "t1/ru/a", "Путина", "LOC", "PER") in res["errors"]
+    assert not any(e[0] == "TYPE" and e[1].startswith("t1/uk") for e in res["errors"])

@@ -13,13 +13,23 @@ Pipeline (presslens/enrich/ner/):
    adjective + place: Інтерфакс-Україна, Північної Ірландії); the longest span wins,
    ties go gazetteer > natasha > rules; an organisation followed by a place in the
    genitive becomes one name (МИД Великобритании);
+   types from the name itself outrank the model's guess: the head noun (Міністерство,
+   Рада, війна, аэропорт -> ORG/EVT/LOC; ner.detect.head_type), a descriptor noun before
+   a quoted name (групі “Вагнер” -> ORG, ракету “Кедр” -> PRO), a number after a hyphen
+   (Іл-62М -> PRO, ЧМ-2018 -> EVT); a body's name runs over its lower-case genitive words
+   (Міністерство оборони Росії, Рада національної безпеки); a capitalised plural noun with
+   a genitive place mid-sentence is one name (Патріоти України); capitalised verbs,
+   titles the article also writes in lower case, and sentence-initial adjective + noun
+   phrases are dropped;
 3. base form per language (ner.morph: pymorphy3 ru/uk with the name's gender and case,
    checked against the words the article itself uses; Romanian endings; English 's);
 4. linking: gazetteer id by base form (exact key, then skeleton key); else a one-word
    person mention resolves to a longer name of the same article containing it
    (Кім -> Кім Чен Ин, Мей/Т.Мей -> Тереза Мей), a name that starts a longer one of the
    article joins it (МИД -> МИД Великобритании), spelling variants within the article
-   merge (rapidfuzz on skeletons); otherwise the id is "NAME:" + skeleton(base form),
+   merge (rapidfuzz on skeletons), a bracketed alias in the other script or made of the
+   initials takes the id of the name before it (Щит свободи Ульчі (Ulchi Freedom Shield));
+   otherwise the id is "NAME:" + skeleton(base form),
    a script-independent key (Путін = Путин = Putin), stable across articles and runs.
 
 Bounds (per article, one core): only the first MAX_ANALYSED_CHARS (100k) characters and
@@ -38,6 +48,7 @@ import unicodedata
 
 from presslens.enrich.ner import detect, gazetteer, link, morph
 from presslens.enrich.ner.text import Token, shouting, tokens
+from presslens.enrich.ner.text import sentence_start as text_sentence_start
 from presslens.records import Mention
 
 # Source priorities for equally long overlapping spans (lower wins).
@@ -121,8 +132,11 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         quoted = {}
 
     cands = _split_at_punctuation(text, toks, tstarts, cands)
-    cands = _trim_function_edges(toks, tstarts, cands, lang)
+    cands = _trim_function_edges(text, toks, tstarts, cands, lang)
     cands = _trim_rules(text, toks, tstarts, cands, lang)
+    # Abbreviations (ВПС, МЗС) are never a person: a model's PER on one gives way to the tags.
+    cands = [c[:3] + (None,) + c[4:] if c[3] == "PER" and c[2] == RULE and text[c[0]:c[1]].isupper() else c
+             for c in cands]
     # Longest span first; ties by source priority.
     cands.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
     taken: list[tuple[int, int, int, str | None, str | None]] = []
@@ -150,6 +164,8 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         if not words:
             continue
         seps = [text[toks[k].end : toks[k + 1].start] for k in range(i, j - 1)]
+        if ty == "PER" and prio == RULE and lang in NER_TYPE_LANGS and detect.inanimate_name(words, lang):
+            ty = "LOC"  # the model's person guess on words the dictionary knows only as things
         etype = ty or detect.guess_type(words, lang)
         qtype = quoted.get((s, e)) if eid is None else None
         if qtype:
@@ -161,12 +177,23 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         if eid is None:
             # The head noun outranks the model's or the dictionary's guess (Корейській війні
             # is an event, Міністерство an organisation), except for a person's full name.
-            ht = detect.head_type(words, lang)
+            ht = detect.head_type(words, lang) or detect.designation_type(words, seps)
             if ht and not (etype == "PER" and len(words) > 1 and all(detect._personish(w, lang) for w in words)):
                 etype = ht
         if prio == RULE and eid is None and etype == "MISC" and len(words) == 1 and lang in ("ru", "uk") \
                 and detect.common_word(words[0], lang):
             continue  # a capitalised ordinary word with no name reading (Забастовка, Власти)
+        if prio == RULE and eid is None and etype == "MISC" and len(words) > 1 and lang in ("ru", "uk") \
+                and all(w[:1].islower() for w in words[1:]) and text_sentence_start(text, s) \
+                and detect.common_word(words[0], lang):
+            continue  # a sentence opening with an adjective and its noun (Чистая прибыль)
+        if prio == RULE and eid is None and etype == "PER" and len(words) == 1 and lang in ("ru", "uk") \
+                and detect.common_word(words[0], lang) and not detect.has_proper_reading(words[0], lang) \
+                and vocab.get(words[0].lower(), 0) > 0:
+            continue  # a capitalised title the article also writes in lower case (Президент)
+        if prio == RULE and eid is None and len(words) == 1 and lang in ("ru", "uk") \
+                and detect.verb_only(words[0], lang):
+            continue  # a capitalised verb (Нагадаємо, Зазначается) names nothing
         if eid is None and len(words) == 1 and _noise(words[0]):
             continue
         lemma = morph.lemma_span(words, seps, lang, etype, vocab)
@@ -182,7 +209,9 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             name = ent.name
             etype = ent.entity_type
         else:
-            eid = link.entity_id(etype, lemma)
+            # A person's initials do not split the entity (Д.Дэвис, Т. Мэй and Мэй are one id).
+            id_name = " ".join(_name_words(lemma)) if etype == "PER" else ""
+            eid = link.entity_id(etype, id_name or lemma)
             name = lemma
         mentions.append(Mention(s, e, text[s:e], lemma, eid, etype, name))
     _resolve_parenthesised(text, mentions)
@@ -234,7 +263,13 @@ def _attach_genitive_places(text, toks, tstarts, taken, lang, g):
     return out
 
 
-def _trim_function_edges(toks, tstarts, cands, lang):
+def _initial(text: str, tok) -> bool:
+    """A single capital letter with a dot after it: a person's initial (Д.Дэвис), not the
+    one-letter function word it may spell (д, с, в)."""
+    return len(tok.text) == 1 and tok.text.isupper() and text[tok.end : tok.end + 1] == "."
+
+
+def _trim_function_edges(text, toks, tstarts, cands, lang):
     """Drop function words (и, в, та) and generic abbreviations at the edges of model spans."""
     out = []
     for c in cands:
@@ -242,7 +277,8 @@ def _trim_function_edges(toks, tstarts, cands, lang):
             out.append(c)
             continue
         i, j = _tok_range(toks, tstarts, c[0], c[1])
-        while i < j and (detect.is_function_word(toks[i].text, lang) or toks[i].text in detect.GENERIC_ABBR):
+        while i < j and (detect.is_function_word(toks[i].text, lang) or toks[i].text in detect.GENERIC_ABBR) \
+                and not _initial(text, toks[i]):
             i += 1
         while j > i and (detect.is_function_word(toks[j - 1].text, lang) or toks[j - 1].text in detect.GENERIC_ABBR):
             j -= 1
@@ -299,10 +335,45 @@ def _rule_span_wins(text: str, toks, i: int, j: int, covered: set[int], lang: st
     return False
 
 
+def _initials_before(text: str, toks, i: int, j: int, covered: set[int]) -> bool:
+    """Initials with their dots before a name found by another source make one person's
+    name with it (Д.Дэвис, Т. Мэй): the uncovered words are all single capital letters."""
+    cov = [k for k in range(i, j) if k in covered]
+    if not cov or cov[0] == i or any(k not in covered for k in range(cov[0], j)):
+        return False
+    return all(len(toks[k].text) == 1 and toks[k].text.isupper() and text[toks[k].end : toks[k].end + 1] == "."
+               for k in range(i, cov[0]))
+
+
+def _noun_of_place(text: str, toks, i: int, j: int, covered: set[int], lang: str) -> bool:
+    """A capitalised common noun in mid-sentence followed by a known place in the genitive
+    is the name of a body or an outlet (Патріоти України, Голос Америки, Посольство США);
+    a capitalised title of one person (Президент України) is not: animate singular nouns
+    are left out, and so is a sentence-initial word (capitalised anyway)."""
+    if lang not in ("ru", "uk") or j - i < 2 or i in covered or not all(k in covered for k in range(i + 1, j)):
+        return False
+    w = toks[i].text
+    if not w[:1].isupper() or w.isupper() or text_sentence_start(text, toks[i].start):
+        return False
+    if text[toks[i].end : toks[i + 1].start] != " ":
+        return False
+    ml = morph.morph_lang(lang, w)
+    nxt = toks[i + 1].text
+    if not ml or morph.morph_lang(lang, nxt) != ml or "gent" not in morph.word_info(nxt, ml)[1]:
+        return False
+    ps = morph.known_parses(w.lower(), ml)
+    if not ps or "NOUN" not in ps[0].tag.grammemes:
+        return False
+    g = ps[0].tag.grammemes
+    if morph.PROPER & morph.word_info(w, ml)[1] or ("anim" in g and "plur" not in g):
+        return False
+    return True
+
+
 def _is_adjective(word: str, lang: str) -> bool:
     ml = morph.morph_lang(lang, word)
     p = morph.best_parse(word, ml) if ml else None
-    return p is not None and p.is_known and "ADJF" in p.tag.grammemes
+    return p is not None and morph.known(p, ml) and "ADJF" in p.tag.grammemes
 
 
 def _known_common(word: str, lang: str) -> bool:
@@ -330,6 +401,12 @@ def _trim_rules(text, toks, tstarts, cands, lang=""):
         i, j = _tok_range(toks, tstarts, c[0], c[1])
         if _rule_span_wins(text, toks, i, j, covered, lang):
             out.append(c)
+            continue
+        if _initials_before(text, toks, i, j, covered):
+            out.append(tuple(c[:3]) + ("PER",) + tuple(c[4:]))
+            continue
+        if _noun_of_place(text, toks, i, j, covered, lang):
+            out.append(tuple(c[:3]) + ("ORG",) + tuple(c[4:]))
             continue
         a = i
         k = i

@@ -11,6 +11,12 @@ In: the article text, its tokens and language. Out: (start, end, type or None) s
   dictionary (pymorphy3 for ru/uk, simplemma for en/ro) knows it as a common word and the
   article never capitalises it mid-sentence. A Slavic sequence is split where a place or
   common word is followed by a given name (Росії Сергій Шойгу -> Росії | Сергій Шойгу).
+  In ru/uk a capitalised adjective takes the lower-case adjectives and noun that agree with
+  it (Головного політичного бюро), and a name headed by a body noun takes its lower-case
+  genitive words (Міністерство з питань об'єднання); compounds of an abbreviation and a
+  common noun (VIP-літак) are dropped; a model designation ends a name (Іл-62М | ВПС).
+- types from the words themselves (head_type, quoted_names, designation_type): head nouns,
+  descriptor nouns before quoted names, numbers after a hyphen.
 """
 from __future__ import annotations
 
@@ -131,6 +137,52 @@ def common_word(word: str, lang: str) -> bool:
     return False
 
 
+def has_proper_reading(word: str, lang: str) -> bool:
+    """Does the dictionary know the word as a name (Name, Surn, Geox...) in any reading?"""
+    ml = morph.morph_lang(lang, word)
+    return bool(ml) and bool(morph.PROPER & morph.word_info(word, ml)[1])
+
+
+def inanimate_name(words: list[str], lang: str) -> bool:
+    """Every word known to the dictionary, none with an animate or person-name reading
+    (Дубліні, Північної Ірландії, Вестмінстер): such a name is not a person. The uk
+    dictionary knows many places without a Geox tag, so this is how a place shows there."""
+    for w in words:
+        ml = morph.morph_lang(lang, w)
+        if not ml or w.isupper():
+            return False
+        known, gram = morph.word_info(w, ml)
+        if not known or "anim" in gram or morph.PERSON & gram:
+            return False
+    return True
+
+
+# A year after a hyphen makes an event of the name (ЧМ-2018, Євро-2024, Олімпіада-2024);
+# other numbers make a model designation, a product (Іл-62М, Boeing-737-800, Су-57).
+YEAR_RE = re.compile(r"(19|20)\d\d")
+
+
+def designation_type(words: list[str], seps: list[str]) -> str | None:
+    """EVT or PRO for a hyphenated name whose later part is a number, else None."""
+    for k in range(1, len(words)):
+        if seps[k - 1] in ("-", "‐", "‑") and words[k][:1].isdigit() and words[0][:1].isalpha():
+            return "EVT" if YEAR_RE.fullmatch(words[k]) else "PRO"
+    return None
+
+
+VERB_TAGS = {"VERB", "INFN", "GRND", "PRTS"}
+
+
+def verb_only(word: str, lang: str) -> bool:
+    """Every dictionary reading of the word is a verb form (Нагадаємо, Роздрукувати,
+    Зазначається): capitalised where a sentence mark was lost, never a name."""
+    ml = morph.morph_lang(lang, word)
+    if not ml or word.isupper():
+        return False
+    ps = morph.known_parses(word.lower(), ml)
+    return bool(ps) and all(VERB_TAGS & p.tag.grammemes for p in ps)
+
+
 def _known(word: str, lang: str) -> bool:
     ml = morph.morph_lang(lang, word)
     return bool(ml) and morph.word_info(word, ml)[0]
@@ -145,13 +197,19 @@ def _adjective_noun(adj: str, noun: str, lang: str) -> bool:
         return False
     a = morph.best_parse(adj, ml)
     nps = morph.parses(noun, ml)
-    if a is None or not nps or not a.is_known or "ADJF" not in a.tag.grammemes:
+    if a is None or not nps or not morph.known(a, ml) or "ADJF" not in a.tag.grammemes:
         return False
     np_ = nps[0]
-    if "NOUN" not in np_.tag.grammemes or not np_.is_known:
+    if not morph.known(np_, ml):
         return False
+    if "NOUN" not in np_.tag.grammemes:
+        # Another reading may be the noun that agrees (війни: an imperative, and the
+        # genitive of війна after Корейської); a word most likely an adjective is none.
+        if {"ADJF", "PRTF"} & np_.tag.grammemes:
+            return False
+        return morph._agreeing_noun(noun, adj, ml) is not None
     cases = {"nomn", "gent", "datv", "accs", "ablt", "loct"}
-    if cases & a.tag.grammemes & np_.tag.grammemes:
+    if cases & a.tag.grammemes & np_.tag.grammemes or morph._agreeing_noun(noun, adj, ml) is not None:
         return True
     # An indeclinable noun (бюро, кафе) has every case; its first reading shows only one.
     return "Fixd" in np_.tag.grammemes and bool(cases & a.tag.grammemes)
@@ -238,21 +296,49 @@ def capitalised_sequences(text: str, toks: list[Token], lang: str) -> list[tuple
         if lang in ("ru", "uk") and i not in tailed and toks[j - 1].text[:1].isupper():
             # The head may only now end the sequence (Засідання Кабінету міністрів).
             j = _genitive_tail(text, toks, i, j, lang)
-        # Split a place/common word followed by a given name (Росії Сергій Шойгу).
-        start = i
-        for k in range(i + 1, j):
-            space = text[toks[k - 1].end : toks[k].start].strip() == ""
-            if space and (
-                (is_cyrillic(toks[k].text) and _person_start(toks[k].text, lang)
-                 and not _personish(toks[k - 1].text, lang))
-                # a change of script starts a new name (Ryanair Майкл О'Лірі)
-                or (is_cyrillic(toks[k].text) and is_latin(toks[k - 1].text))
-                or (is_latin(toks[k].text) and is_cyrillic(toks[k - 1].text))
-            ):
-                out.append((start, k))
-                start = k
-        out.append((start, j))
+        for a, b in _cut_common_compounds(text, toks, i, j, lang):
+            # Split a place/common word followed by a given name (Росії Сергій Шойгу).
+            start = a
+            for k in range(a + 1, b):
+                space = text[toks[k - 1].end : toks[k].start].strip() == ""
+                if space and (
+                    # a model designation ends its name (Іл-62М ВПС Росії -> Іл-62М | ВПС Росії)
+                    toks[k - 1].text[:1].isdigit()
+                    or (is_cyrillic(toks[k].text) and _person_start(toks[k].text, lang)
+                     and not _personish(toks[k - 1].text, lang))
+                    # a change of script starts a new name (Ryanair Майкл О'Лірі)
+                    or (is_cyrillic(toks[k].text) and is_latin(toks[k - 1].text))
+                    or (is_latin(toks[k].text) and is_cyrillic(toks[k - 1].text))
+                ):
+                    out.append((start, k))
+                    start = k
+            out.append((start, b))
     return out
+
+
+def _cut_common_compounds(text: str, toks: list[Token], i: int, j: int, lang: str) -> list[tuple[int, int]]:
+    """Token ranges of [i, j) without compounds of an abbreviation and a lower-case common
+    noun (VIP-літак, IT-компанія, SMS-рассылка): such a compound is an ordinary noun, not
+    a name. Ranges left that do not open with a name word are dropped."""
+    out = []
+    a = i
+    for k in range(i + 1, j):
+        w, prev = toks[k].text, toks[k - 1].text
+        if text[toks[k - 1].end : toks[k].start] in ("-", "‐", "‑") and w[:1].islower() and is_cyrillic(w) \
+                and (is_latin(prev) or is_upper_word(prev)) and k - 1 >= a:
+            ml = morph.morph_lang(lang, w)
+            if ml and any("NOUN" in p.tag.grammemes and not (morph.PROPER & p.tag.grammemes)
+                          for p in morph.known_parses(w, ml)):
+                out.append((a, k - 1))
+                a = k + 1
+    out.append((a, j))
+    res = []
+    for a, b in out:
+        while a < b and not name_like(toks[a].text, lang):
+            a += 1
+        if a < b:
+            res.append((a, b))
+    return res
 
 
 # English nationality adjectives (North Korean troops, Russian army): capitalised but not
@@ -315,7 +401,7 @@ ORG_HEADS = {
         institute university academy court parliament assembly office forces navy command
         group senate congress""".split()),
     "ro": set("""minister consiliu agenți serviciu birou armat comitet comisi partid guvern compani
-        corporați banc fond organizați asociați institut universit academi curt parlament senat
+        corporați banc bănc fond organizați asociați institut universit academi curt parlament senat
         congres""".split()),
 }
 EVT_HEADS = {
@@ -330,6 +416,18 @@ EVT_HEADS = {
     "ro": set("""războ summit referendum alegeri olimpiad jocuri campionat cupa cupei conferinț forum
         festival revoluți criz""".split()),
 }
+# Places named by a common head noun (Таллиннский аэропорт, Піренейський півострів,
+# Красная площадь). Administrative units that also name bodies (область, штат) are left out.
+LOC_HEADS = {
+    "ru": set("""аэропорт вокзал площадь улица проспект остров полуостров море океан река озеро гора
+        залив пролив провинция графство""".split()),
+    "uk": set("""аеропорт вокзал площа вулиця проспект острів півострів море океан річка озеро гора
+        затока протока провінція графство""".split()),
+    "en": set("""airport station square street avenue island peninsula sea ocean river lake mountains
+        bay strait province county""".split()),
+    "ro": set("""aeroport gar piaț strad bulevard insul peninsul mare marea ocean râu lac munț munt
+        golf strâmtoar provinci""".split()),
+}
 # Romanian heads carry their article and case endings (Ministerul, Războiului, Comisiei):
 # matched by stem prefix, so the lists above hold stems.
 RO_STEM_MIN = 4
@@ -343,8 +441,8 @@ def _noun_lemmas(word: str, lang: str) -> tuple[bool, set[str]]:
     ps = morph.parses(word.lower(), ml)
     if not ps:
         return False, set()
-    nouns = {p.normal_form.replace("ё", "е") for p in ps if p.is_known and "NOUN" in p.tag.grammemes
-             and not (morph.PROPER & p.tag.grammemes)}
+    nouns = {p.normal_form.replace("ё", "е") for p in morph.known_parses(word.lower(), ml)
+             if "NOUN" in p.tag.grammemes and not (morph.PROPER & p.tag.grammemes)}
     return "NOUN" in ps[0].tag.grammemes, nouns
 
 
@@ -366,8 +464,9 @@ def head_index(words: list[str], lang: str) -> int | None:
 
 
 def head_type(words: list[str], lang: str) -> str | None:
-    """ORG or EVT when the name's head noun says so (Міністерство оборони -> ORG, Корейській
-    війні -> EVT, Ministry of Defence -> ORG, Războiului din Coreea -> EVT), else None."""
+    """ORG, EVT or LOC when the name's head noun says so (Міністерство оборони -> ORG,
+    Корейській війні -> EVT, Таллиннского аэропорта -> LOC, Ministry of Defence -> ORG,
+    Războiului din Coreea -> EVT), else None."""
     if not words:
         return None
     if lang in ("ru", "uk") or any(is_cyrillic(w) for w in words):
@@ -380,6 +479,8 @@ def head_type(words: list[str], lang: str) -> str | None:
             return "ORG"
         if lemmas & EVT_HEADS[sl]:
             return "EVT"
+        if lemmas & LOC_HEADS[sl]:
+            return "LOC"
         return None
     low = [w.lower() for w in words]
     if lang == "en":
@@ -389,10 +490,12 @@ def head_type(words: list[str], lang: str) -> str | None:
             return "ORG"
         if w in EVT_HEADS["en"] or low[k] in EVT_HEADS["en"]:
             return "EVT"
+        if w in LOC_HEADS["en"] or w.rstrip("s") in LOC_HEADS["en"]:
+            return "LOC"
         return None
     if lang == "ro":
         w = low[0]
-        for stems, ty in ((ORG_HEADS["ro"], "ORG"), (EVT_HEADS["ro"], "EVT")):
+        for stems, ty in ((ORG_HEADS["ro"], "ORG"), (EVT_HEADS["ro"], "EVT"), (LOC_HEADS["ro"], "LOC")):
             if any(w.startswith(s) and len(s) >= RO_STEM_MIN or w == s for s in stems):
                 return ty
     return None
@@ -416,12 +519,21 @@ NAME_PREPS = {"по"}
 NAME_PREPS_PLURAL = {"з", "із", "зі", "у", "в", "при", "с", "для"}
 
 
+# Nouns of time: a genitive of time follows a name in running text (Верховний суд минулого
+# тижня, Совет директоров прошлого года) but never belongs to it.
+TIME_NOUNS = set("""рік року тиждень місяць день доба ранок вечір ніч година хвилина століття
+    сторіччя період сезон квартал понеділок вівторок середа четвер п'ятниця субота неділя весна
+    літо осінь зима год неделя месяц сутки утро вечер ночь час минута век столетие период сезон
+    квартал понедельник вторник среда четверг пятница суббота воскресенье весна лето осень
+    зима""".split())
+
+
 def _reading(word: str, lang: str):
     """(known lower-case word, its parses) in the Slavic dictionary of `lang`."""
     ml = morph.morph_lang(lang, word)
     if not ml or not word[:1].islower():
         return ()
-    return tuple(p for p in morph.parses(word, ml) if p.is_known)
+    return morph.known_parses(word, ml)
 
 
 def _adjective_phrase(text: str, toks: list[Token], j: int, lang: str) -> int:
@@ -478,6 +590,8 @@ def _genitive_tail(text: str, toks: list[Token], i: int, j: int, lang: str) -> i
             break
         if text[toks[k].end : toks[k].end + 1] in ("-", "‐", "‑"):
             break  # the first part of a compound (премьер-министра) is not a word of its own
+        if {p.normal_form for p in ps} & TIME_NOUNS:
+            break  # a time phrase after the name (минулого тижня, прошлого года)
         g = set().union(*(p.tag.grammemes for p in ps))
         if w in CONJ_IN_NAME:
             # "і"/"и" joins two modifiers of a body's name (економічного розвитку і
@@ -489,8 +603,9 @@ def _genitive_tail(text: str, toks: list[Token], i: int, j: int, lang: str) -> i
         if w in NAME_PREPS or w in NAME_PREPS_PLURAL:
             # A naming phrase is followed by a genitive of what it is about (з питань
             # об'єднання, по делам регионов); idioms (по сути, в связи с) are not.
-            if k + 2 >= n or not _reading(toks[k + 1].text, lang) or not any(
-                    "gent" in p.tag.grammemes for p in _reading(toks[k + 2].text, lang)):
+            after = _reading(toks[k + 2].text, lang) if k + 2 < n else ()
+            if not _reading(toks[k + 1].text, lang) or not after or not {"NOUN", "ADJF"} & after[0].tag.grammemes \
+                    or not any("gent" in p.tag.grammemes and "Abbr" not in p.tag.grammemes for p in after):
                 break
             if w in NAME_PREPS_PLURAL and not any(
                     "NOUN" in p.tag.grammemes and "plur" in p.tag.grammemes for p in _reading(toks[k + 1].text, lang)):
@@ -499,8 +614,9 @@ def _genitive_tail(text: str, toks: list[Token], i: int, j: int, lang: str) -> i
             continue
         if "gent" in g and ("NOUN" in g or "ADJF" in g) or (
                 k > j and toks[k - 1].text in NAME_PREPS | NAME_PREPS_PLURAL and "NOUN" in g):
-            if any("NOUN" in p.tag.grammemes for p in ps):
-                end = k + 1
+            adjective = k + 1 < n and morph._agreeing_noun(toks[k + 1].text, w, morph.morph_lang(lang, w)) is not None
+            if "NOUN" in ps[0].tag.grammemes and not adjective:
+                end = k + 1  # the tail ends on a noun (not on минулого in минулого тижня)
             k += 1
             continue
         break
@@ -534,8 +650,8 @@ def _descriptor_type(word: str, lang: str) -> str | None:
     ml = morph.morph_lang(lang, word)
     if not ml or not word[:1].islower():
         return None
-    lemmas = {p.normal_form.replace("ё", "е") for p in morph.parses(word, ml)
-              if p.is_known and "NOUN" in p.tag.grammemes}
+    lemmas = {p.normal_form.replace("ё", "е") for p in morph.known_parses(word, ml)
+              if "NOUN" in p.tag.grammemes}
     for ty, nouns in DESCRIPTORS.items():
         if lemmas & nouns:
             return ty

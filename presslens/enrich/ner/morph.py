@@ -7,7 +7,11 @@ Coreei -> Coreea, Pyongyang's -> Pyongyang).
 
 ru/uk use pymorphy3 (lang="ru"/"uk"), preferring proper-name readings (Name, Surn, Patr,
 Geox, Orgn) for capitalised words. Romanian uses general case-ending rules (simplemma
-leaves proper names inflected). English drops possessive 's. The analysers load once per
+leaves proper names inflected; adjectives after a feminine genitive head agree with it:
+Casei Albe -> Casa Albă). English drops possessive 's. In a multi-word Slavic name the
+adjectives take the gender and number of the noun reading that agrees with them (Білого
+дому -> Білий дім, Корейській війні -> Корейська війна). An unknown capitalised word keeps
+its ending unless the guesser offers a singular reading (Ку Бьюнсам, not "Бьюнс"). The analysers load once per
 process; per-word results are memoised in bounded caches.
 """
 from __future__ import annotations
@@ -42,6 +46,19 @@ def morph_lang(lang: str, word: str) -> str | None:
 @functools.lru_cache(maxsize=200_000)
 def parses(word: str, lang: str) -> tuple:
     return tuple(analyzer(lang).parse(word))
+
+
+@functools.lru_cache(maxsize=200_000)
+def known_parses(word: str, lang: str) -> tuple:
+    """The parses of a word the dictionary knows, () for a guessed word. pymorphy3 decides
+    "known" per word (a costly lookup not cached by Parse.is_known), so it is asked once."""
+    ps = parses(word, lang)
+    return ps if ps and ps[0].is_known else ()
+
+
+def known(parse, lang: str) -> bool:
+    """Parse.is_known, answered from the per-word cache."""
+    return bool(known_parses(parse.word, lang))
 
 
 def best_parse(word: str, lang: str, want: set[str] | None = None):
@@ -98,10 +115,10 @@ def _guess_singular(word: str, lang: str):
     dative plural of "Бьюнс") and its indeclinable-abbreviation readings of a mixed-case word
     (Намом as an abbreviation) strip or keep endings on no evidence, so they are skipped;
     when nothing else is left the word stays as written."""
+    if known_parses(word, lang):
+        return parses(word, lang)[0]
     for p in parses(word, lang):
         g = p.tag.grammemes
-        if p.is_known:
-            return p
         if "plur" in g and "Pltm" not in g:
             continue
         if ("Abbr" in g or "Fixd" in g) and not word.isupper():
@@ -148,8 +165,12 @@ RO_RULES = [
     ("iei", "ia", 3),   # Rusiei -> Rusia, Japoniei -> Japonia
     ("eei", "eea", 3),  # Coreei -> Coreea
     ("ului", "", 3),    # Phenianului -> Phenian, Kievului -> Kiev
-    ("ii", "ia", 4),    # Uniunii -> Uniunia (rare; keeps the stem recognisable)
-    ("ei", "a", 3),     # Ucrainei -> Ucraina, Europei -> Europa
+    ("elor", "ele", 3),  # Statelor (Unite) -> Statele: plural genitive of the definite form
+    ("ilor", "ile", 3),  # Națiunilor (Unite) -> Națiunile
+    ("cii", "ca", 3),   # Americii -> America, Africii -> Africa, Republicii -> Republica
+    ("gii", "ga", 3),   # (same for g: Olgii -> Olga)
+    ("ii", "ea", 4),    # Uniunii -> Uniunea: nouns in -e take -ea in the nominative
+    ("ei", "a", 3),     # Ucrainei -> Ucraina, Europei -> Europa, Casei -> Casa
     ("ul", "", 4),      # Phenianul -> Phenian, Kremlinul -> Kremlin
     ("lui", "", 4),     # Putinlui (rare)
 ]
@@ -166,6 +187,35 @@ def romanian_word(word: str) -> str:
                 continue  # "Seul", "Istanbul"-like names: ending not an article after a vowel
             return stem + rep
     return word
+
+
+# Romanian words after which a name's words are a genitive modifier and stay as written
+# (Statele Unite ale Americii, Curtea de Apel a Bucureștiului).
+RO_GENITIVE_ARTICLES = {"al", "a", "ai", "ale", "lui"}
+
+
+def romanian_span(words: list[str], fixed: list[bool]) -> list[str]:
+    """Base forms of the words of a Romanian name (not a person's).
+
+    The first word (the head noun) loses its case ending (Casei -> Casa); capitalised
+    adjectives after a feminine head in the genitive-dative (-ei, -ii) agree with it in
+    the nominative (Albe -> Albă, Europene -> Europeană); words after a genitive article
+    (al, a, ai, ale, lui) or a preposition (de Nord) stay as written."""
+    out = list(words)
+    out[0] = english_word(words[0]) if fixed[0] else romanian_word(english_word(words[0]))
+    low0 = words[0].lower()
+    feminine_oblique = out[0] != words[0] and low0.endswith(("ei", "ii")) and not low0.endswith(("elor", "ilor"))
+    for i in range(1, len(words)):
+        w = words[i]
+        if w.lower() in RO_GENITIVE_ARTICLES or not w[:1].isupper():
+            break  # a genitive modifier or a prepositional phrase (de Nord) follows
+        if feminine_oblique and len(w) > 3 and not w.isupper():
+            low = w.lower()
+            if low.endswith("ene"):
+                out[i] = w[:-3] + "eană"  # Europene -> Europeană
+            elif low.endswith("e"):
+                out[i] = w[:-1] + "ă"  # Albe -> Albă, Mondiale -> Mondială
+    return out
 
 
 POSSESSIVE_RE = re.compile(r"(?:['’]s|(?<=s)['’])$")
@@ -252,6 +302,8 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
         cases = _name_cases(words, lang, gender)
         out = [w if fixed[i] else attested(w, _person_word(w, lang, gender, cases), vocab)
                for i, w in enumerate(words)]
+    elif lang == "ro" and not person and n > 1 and not any(morph_lang(lang, w) for w in words):
+        out = romanian_span(words, fixed)
     elif n == 1 or person or not any(morph_lang(lang, w) for w in words):
         out = [w if fixed[i] else attested(w, lemma_word(w, lang, person), vocab) for i, w in enumerate(words)]
     else:
@@ -274,11 +326,11 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
                 continue  # an adjective agreeing with the noun after it (Білого дому)
             p = best_parse(w, ml)
             g = p.tag.grammemes if p else frozenset()
-            if p is None or "NOUN" in g or "UNKN" in g:
+            # After an adjective, the noun reading that agrees with it (Білого дому is the
+            # genitive of дім, not the accusative of дома; війни is not the verb війнути).
+            agreeing = _agreeing_noun(w, words[i - 1], ml) if i > 0 else None
+            if p is None or "NOUN" in g or "UNKN" in g or agreeing is not None:
                 head = i
-                # After an adjective, the noun reading that agrees with it (Білого дому is
-                # the genitive of дім, not the accusative of дома).
-                agreeing = _agreeing_noun(w, words[i - 1], ml) if i > 0 else None
                 if agreeing is not None:
                     p = head_parse = agreeing
                     g = p.tag.grammemes
@@ -331,12 +383,12 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
 def _agreeing_noun(word: str, adj: str, ml: str):
     """The known noun reading of `word` that agrees in case, number and gender with a known
     adjective reading of the word before it (None when the word before is no adjective)."""
-    adj_ps = [q for q in parses(adj, ml) if q.is_known and {"ADJF", "PRTF"} & q.tag.grammemes]
+    adj_ps = [q for q in known_parses(adj, ml) if {"ADJF", "PRTF"} & q.tag.grammemes]
     if not adj_ps:
         return None
-    for p in parses(word, ml):
+    for p in known_parses(word, ml):
         t = p.tag
-        if not p.is_known or "NOUN" not in t.grammemes:
+        if "NOUN" not in t.grammemes:
             continue
         number = t.number or "sing"  # the uk dictionary leaves the singular unmarked
         for q in adj_ps:
@@ -349,7 +401,7 @@ def _agreeing_noun(word: str, adj: str, ml: str):
 def _adjective_parse(word: str, ml: str, head):
     """The known adjective reading of `word` agreeing with the head noun's parse `head`
     (case first), else its first adjective reading, else None."""
-    adj_ps = [q for q in parses(word, ml) if q.is_known and {"ADJF", "PRTF"} & q.tag.grammemes]
+    adj_ps = [q for q in known_parses(word, ml) if {"ADJF", "PRTF"} & q.tag.grammemes]
     if head is not None:
         for q in adj_ps:
             if q.tag.case == head.tag.case:
@@ -367,7 +419,7 @@ def _name_gender(words: list[str], lang: str) -> str | None:
         ml = morph_lang(lang, w)
         if not ml or (w.isupper() and len(w) > 1):
             continue
-        gs = {g for p in parses(w, ml) if PERSON & p.tag.grammemes and p.is_known
+        gs = {g for p in parses(w, ml) if PERSON & p.tag.grammemes and known(p, ml)
               for g in GENDERS if g in p.tag.grammemes}
         if len(gs) == 1:
             seen |= gs
@@ -389,7 +441,7 @@ def _name_cases(words: list[str], lang: str, gender: str | None) -> set[str]:
         ml = morph_lang(lang, w)
         if not ml:
             continue
-        cs = {c for p in parses(w, ml) if p.is_known and "Name" in p.tag.grammemes
+        cs = {c for p in parses(w, ml) if known(p, ml) and "Name" in p.tag.grammemes
               and (gender is None or gender in p.tag.grammemes)
               for c in ("nomn", "gent", "datv", "accs", "ablt", "loct") if c in p.tag.grammemes}
         if cs:
@@ -402,16 +454,16 @@ def _person_word(word: str, lang: str, gender: str | None, cases: set[str] = fro
     ml = morph_lang(lang, word)
     if not ml or gender is None or (word.isupper() and len(word) > 1):
         return lemma_word(word, lang, True)
-    if gender == "masc" and cases and not any(p.is_known for p in parses(word, ml)):
+    if gender == "masc" and cases and not known_parses(word, ml):
         low = word.lower()
         for case, end, rep in MASC_ENDINGS:
             if case in cases and low.endswith(end) and len(low) - len(end) >= 3:
                 return word[: len(word) - len(end)] + rep
     for p in parses(word, ml):
         g = p.tag.grammemes
-        if gender in g and (PERSON & g or "anim" in g or not p.is_known) and "NOUN" in g:
+        if gender in g and (PERSON & g or "anim" in g or not known(p, ml)) and "NOUN" in g:
             f = _inflect(p, {"nomn", "sing"}) or p.normal_form
-            if not p.is_known and len(f) > len(word) + 1:
+            if not known(p, ml) and len(f) > len(word) + 1:
                 break
             return restore_case(f, word)
     return lemma_word(word, lang, True)
