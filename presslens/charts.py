@@ -94,10 +94,17 @@ def time_bars(df: pl.DataFrame, value: str = "articles", title: str | None = Non
     fig = go.Figure(go.Bar(
         x=starts, y=values, customdata=[[a.isoformat(), b.isoformat()] for a, b in zip(starts, ends)],
         marker_color=color, hovertext=hover, hoverinfo="text", text=values, textposition="outside", cliponaxis=False,
+        # Each bar as wide as its period (80%), so one lone period is not stretched across the axis.
+        width=[((b - a).days + 1) * 86_400_000 * 0.8 for a, b in zip(starts, ends)],
     ))
     top = max(values) if values else 1
     fig.update_yaxes(title=value, range=[0, top * 1.15], **_int_ticks(top))
     fig.update_xaxes(type="date")
+    if starts and len(starts) < 4:
+        # Few periods: pad the axis by a few periods on each side so the ticks are dates, not milliseconds.
+        import datetime as _dt
+        pad = _dt.timedelta(days=((ends[0] - starts[0]).days + 1) * 3)
+        fig.update_xaxes(range=[(min(starts) - pad).isoformat(), (max(ends) + pad).isoformat()])
     return _layout(fig, height=300, title=title, bargap=0.15)
 
 
