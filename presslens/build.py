@@ -130,7 +130,8 @@ def _previous_files(prev: store.StoreInfo | None) -> dict[str, dict]:
 
 def _plan(corpus: Path, prev: store.StoreInfo | None):
     """Decide, per input file, whether its rows can be reused; returns (files table rows,
-    files to process as (abs, rel, sidecar row), reused relpaths, sidecar rejects)."""
+    files to process as (abs, rel, sidecar row), reused relpaths, sidecar rejects,
+    number of files in the previous version)."""
     sidecar, side_rejects = ingest.load_sidecar(corpus)
     old = _previous_files(prev)
     rows, todo, reused = [], [], []
@@ -160,7 +161,7 @@ def _plan(corpus: Path, prev: store.StoreInfo | None):
             reused.append(rel)
         else:
             todo.append((str(p), rel, side))
-    return rows, todo, reused, side_rejects
+    return rows, todo, reused, side_rejects, len(old)
 
 
 def is_stale(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> bool:
@@ -250,10 +251,10 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     prev = store.current(store_dir)
     if prev is not None and prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
         prev = None  # enrichment changed: every file is processed again
-    file_rows, todo, reused, side_rejects = _plan(corpus, prev)
+    file_rows, todo, reused, side_rejects, n_old = _plan(corpus, prev)
     side = corpus / "metadata.csv"
     side_mtime = side.stat().st_mtime_ns if side.exists() else None
-    if (prev is not None and not todo and len(reused) == len(_previous_files(prev))
+    if (prev is not None and not todo and len(reused) == n_old
             and prev.manifest.get("sidecar_mtime_ns") == side_mtime):
         if progress:
             progress(0, 0)
