@@ -241,6 +241,64 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
     ).sort(["mention_count", "entity_id"], descending=[True, False])
 
 
+# Articles read per batch when computing story features: bounds the text held in memory.
+STORY_BATCH = 20_000
+
+
+def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
+    """Post-build hook: group the articles of the version being written into stories.
+
+    Reads tmp/articles.parquet and tmp/doc_entities.parquet, reuses the previous version's
+    story state (only new articles are hashed; presslens.stories), writes story_links and the
+    state into `tmp`, and rewrites articles.parquet with its story_id column. Returns the
+    manifest fields (stories, story_links, story_seconds). If grouping fails, every article
+    is its own story and the manifest says why: a build never fails because of it.
+    """
+    import pyarrow.parquet as pq
+
+    from presslens import stories
+
+    t0 = time.perf_counter()
+    art_path = tmp / "articles.parquet"
+    try:
+        previous = stories.StoryState.load(prev.directory) if prev is not None else None
+        docs = pl.read_parquet(art_path, columns=["doc_id", "duplicate_of"])
+        known = previous.signatures.select("doc_id") if previous is not None else pl.DataFrame(schema={"doc_id": pl.String})
+        todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
+        feats, sigs = [], []
+        if len(todo):
+            todo_set = todo.implode()
+            doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
+            cols = ["doc_id", "language", "published", "text", "boilerplate", "cited_sources"]
+            for batch in pq.ParquetFile(art_path).iter_batches(batch_size=STORY_BATCH, columns=cols):
+                part = pl.from_arrow(batch).filter(pl.col("doc_id").is_in(todo_set))
+                if part.height:
+                    de = doc_entities.join(part.select("doc_id").lazy(), on="doc_id", how="semi").collect()
+                    f, s = stories.article_features(part, de)
+                    feats.append(f)
+                    sigs.append(s)
+        new_feats = pl.concat(feats) if feats else pl.DataFrame(schema=stories.FEATURES_SCHEMA)
+        new_sigs = pl.concat(sigs) if sigs else pl.DataFrame(schema=stories.SIGNATURES_SCHEMA)
+        story_ids, links, state = stories.group_features(docs, new_feats, new_sigs,
+                                                         previous or stories.empty_state())
+        state.save(tmp)
+        error = None
+    except Exception as exc:  # grouping must never lose a build
+        story_ids = pl.read_parquet(art_path, columns=["doc_id"]).with_columns(pl.col("doc_id").alias("story_id"))
+        links = store.empty("story_links")
+        error = f"{type(exc).__name__}: {exc}"
+    store.write_table(tmp, "story_links", links)
+    out = tmp / "articles.stories.parquet"
+    store.write_table(tmp, "articles", pl.scan_parquet(art_path).drop("story_id").join(
+        story_ids.lazy(), on="doc_id", how="left", maintain_order="left"), filename=out.name)
+    os.replace(out, art_path)
+    summary = {"stories": story_ids["story_id"].n_unique(), "story_links": links.height,
+               "story_seconds": round(time.perf_counter() - t0, 3)}
+    if error:
+        summary["stories_error"] = error
+    return summary
+
+
 def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Progress | None = None,
           workers: int | None = None) -> dict:
     """Build (or incrementally rebuild) the store for `corpus`; returns a summary dict."""
@@ -329,6 +387,7 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
         store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
             pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
         store.write_table(tmp, "entities", _entities_table(mentions_final, articles_final))
+        story_summary = _group_stories(tmp, prev)
         rejects_df = store.conform(pl.DataFrame(rejects, schema=store.REJECTS_SCHEMA), "rejects").sort(
             ["path", "record"], nulls_last=False)
         store.write_table(tmp, "rejects", rejects_df)
@@ -355,6 +414,7 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
             "by_language": {str(k): v for k, v in by_lang.items()},
             "rejects": rejects_df.height,
             "mentions": n_mentions,
+            **story_summary,
         }
         manifest["seconds"] = round(time.perf_counter() - t0, 3)
         info = store.publish(store_dir, tmp, manifest)

@@ -190,7 +190,7 @@ def read_story_gold(csv_path: Path) -> list[tuple[str, str, str]]:
 
 
 def evaluate_stories(root: Path, gold: list[tuple[str, str, str]], store_dir: Path | None = None,
-                     out=sys.stdout) -> dict:
+                     out=None) -> dict:
     """Build a store over the gold articles (read by path under `root`), group them into
     stories and print pairwise precision/recall/F1 against the gold grouping.
 
@@ -203,6 +203,7 @@ def evaluate_stories(root: Path, gold: list[tuple[str, str, str]], store_dir: Pa
 
     from presslens import build, store, stories
 
+    out = out or sys.stdout
     missing = [p for p, _, _ in gold if not (root / p).is_file()]
     if missing:
         raise FileNotFoundError(f"{len(missing)} gold path(s) not found under {root}, e.g. {missing[0]}")

@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from presslens import store
+
 # ---------------------------------------------------------------- parameters
 # Tuned on the "tune" half of data/eval/stories_gold.csv only (see docs/STORIES.md).
 
@@ -270,19 +272,7 @@ SIGNATURES_SCHEMA = {
     "text_sig": pl.List(pl.UInt32),
     "text_bands": pl.List(pl.UInt64),
 }
-LINKS_SCHEMA = {
-    "doc_a": pl.String,
-    "doc_b": pl.String,
-    "score": pl.Float64,
-    "text_similarity": pl.Float64,
-    "reason": pl.String,  # near-duplicate | duplicate | shared evidence
-    "days_apart": pl.Int64,
-    "shared_entities": pl.List(pl.String),
-    "shared_sources": pl.List(pl.String),
-    "shared_numbers": pl.List(pl.String),
-    "shared_dates": pl.List(pl.String),
-    "shared_lead": pl.List(pl.String),  # numbers (n:) and dates (d:) both titles/leads give
-}
+LINKS_SCHEMA = store.STORY_LINKS_SCHEMA
 STORY_IDS_SCHEMA = {"doc_id": pl.String, "story_id": pl.String}
 
 
