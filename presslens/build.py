@@ -109,6 +109,14 @@ def _process_chunk(args: tuple[str, list[tuple[str, str, dict | None]], str, int
                 mentions.append({"doc_id": did, "start": m.start, "end": m.end, "surface": m.surface,
                                  "lemma": m.lemma, "entity_id": m.entity_id, "entity_type": m.entity_type,
                                  "name": m.name})
+    if articles:
+        # the text-only story evidence, computed here in parallel rather than in the serial hook
+        from presslens import stories
+
+        evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
+                                                       [a["boilerplate"] for a in articles])
+        for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
+            a["story_evidence"], a["text_minhash"] = ev, sig
     shard = Path(shard_dir)
     if articles:
         store.conform(pl.DataFrame(articles, infer_schema_length=None), "articles").write_parquet(
@@ -251,7 +259,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
     Reads tmp/articles.parquet and tmp/doc_entities.parquet, reuses the previous version's
     story state (only new articles are hashed; presslens.stories), writes story_links and the
     state into `tmp`, and rewrites articles.parquet with its story_id column. Returns the
-    manifest fields (stories, story_links, story_seconds). If grouping fails, every article
+    manifest fields (stories, story_links, story_seconds). The text-only evidence was computed
+    by the workers (story_evidence, text_minhash), so no article text is read here. If grouping fails, every article
     is its own story and the manifest says why: a build never fails because of it.
     """
     import pyarrow.parquet as pq
@@ -269,7 +278,10 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
         if len(todo):
             todo_set = todo.implode()
             doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
-            cols = ["doc_id", "language", "published", "text", "boilerplate", "cited_sources"]
+            cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash"]
+            # rows without the workers' evidence (tables imported from elsewhere): read their text
+            if pl.scan_parquet(art_path).select(pl.col("story_evidence").is_null().any()).collect().item():
+                cols += ["text", "boilerplate"]
             for batch in pq.ParquetFile(art_path).iter_batches(batch_size=STORY_BATCH, columns=cols):
                 part = pl.from_arrow(batch).filter(pl.col("doc_id").is_in(todo_set))
                 if part.height:

@@ -71,6 +71,11 @@ ARTICLES_SCHEMA: dict[str, pl.DataType] = {
     # articles reporting the same event, across languages, share it (presslens.stories);
     # the smallest doc_id of the story
     "story_id": pl.String,
+    # the text-only story evidence, computed by the build workers (presslens.stories.text_evidence):
+    # figures and dates written in the text ("n:230000", "d:07-25", "ln:"/"ld:" in the lead)
+    "story_evidence": pl.List(pl.String),
+    # MinHash of the text's word 5-gram shingles (presslens.stories.TEXT_PERM values)
+    "text_minhash": pl.Array(pl.UInt32, 32),
 }
 
 MENTIONS_SCHEMA: dict[str, pl.DataType] = {
@@ -140,7 +145,8 @@ TABLES = {
 }
 
 # Columns the dashboard needs for lists and charts: everything but the article text.
-ARTICLE_LIST_COLUMNS = [c for c in ARTICLES_SCHEMA if c not in ("text", "paragraph_languages", "cited_spans")]
+ARTICLE_LIST_COLUMNS = [c for c in ARTICLES_SCHEMA
+                        if c not in ("text", "paragraph_languages", "cited_spans", "story_evidence", "text_minhash")]
 
 
 def empty(table: str) -> pl.DataFrame:

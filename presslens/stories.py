@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,9 +70,10 @@ SHINGLE_WORDS = 5
 FEAT_PERM, FEAT_ROWS = 64, 2
 # Text shingles: 32 hashes in 16 bands of 2 rows (Jaccard 0.5 -> candidate with p = 0.99).
 TEXT_PERM, TEXT_ROWS = 32, 2
-# Buckets holding more articles than this are skipped: a bucket that large is a feature
-# everybody shares, and it would make O(size^2) pairs.
-MAX_BUCKET = 200
+assert store.ARTICLES_SCHEMA["text_minhash"].size == TEXT_PERM, "store.py's text_minhash width must match"
+# In an LSH bucket larger than this + 1, each article is compared with this many others only
+# (see _band_pairs): a bucket of a feature everybody shares would make O(size^2) pairs.
+BUCKET_WINDOW = 50
 # Candidate pairs scored per chunk (bounds the memory of the feature join).
 PAIR_CHUNK = 400_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
@@ -103,30 +103,35 @@ _MONTHS = {
     11: ("november", "nov", "ноябр", "листопад", "noiembrie", "noi"),
     12: ("december", "dec", "декабр", "груд", "decembrie"),
 }
-_MONTH_STEMS = sorted(((s, m) for m, stems in _MONTHS.items() for s in stems), key=lambda x: -len(x[0]))
-_MONTH_RE = "|".join(re.escape(s) for s, _ in _MONTH_STEMS)
-# "25 июля", "25-26 июля" (the second day), "25 липня", "25 iulie"
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:\s*[-–]\s*\d{{1,2}})?\s+({_MONTH_RE})\w*", re.IGNORECASE)
-_DAY_MONTH_RANGE = re.compile(rf"\b(\d{{1,2}})\s*[-–]\s*(\d{{1,2}})\s+({_MONTH_RE})\w*", re.IGNORECASE)
-# "July 25", "Aug. 10"
-_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\w*\.?\s+(\d{{1,2}})\b", re.IGNORECASE)
-# "10.08.2018", "10/08/2018"
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{2,4})\b")
-# Times of day (08:46) are page furniture, not evidence.
-_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
-# A number with thousands separators or a decimal part, then an optional scale word.
-_NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+)(?:[.,](\d+))?(?![\w])"
-    r"(?:\s*(тыс|тис|thousand|mii|млн|мільйон|million|milioane|млрд|мільярд|billion|miliarde)\w*\.?)?",
-    re.IGNORECASE,
+# month stems by their first three letters, longest first (one dict lookup per candidate word)
+_MONTH_BY_PREFIX: dict[str, list[tuple[str, int]]] = {}
+for _m, _stems in _MONTHS.items():
+    for _s in _stems:
+        _MONTH_BY_PREFIX.setdefault(_s[:3], []).append((_s, _m))
+for _v in _MONTH_BY_PREFIX.values():
+    _v.sort(key=lambda x: -len(x[0]))
+# One pass over the figures of a text: the number (with thousands separators and a decimal
+# part), an optional second day of a range ("25-26"), and the word right after it (a month
+# or a scale word: "25 июля", "230 тысяч").
+_NUM = re.compile(
+    r"(?<![\w.,:])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+)(?:[.,](\d+))?"
+    r"(?:\s*[-\u2013]\s*(\d{1,2}))?(?![\w:])(?:\.?[ \u00a0]{1,2}([^\W\d_]{3,}))?"
 )
+# "10.08.2018", "10/08/2018" and times of day (08:46) are found first and not read as numbers.
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{2,4})\b")
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+# "July 25", "Aug. 10": a month word right before a day number
+_WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
 _SCALE = {"тыс": 1e3, "тис": 1e3, "thousand": 1e3, "mii": 1e3, "млн": 1e6, "мільйон": 1e6,
           "million": 1e6, "milioane": 1e6, "млрд": 1e9, "мільярд": 1e9, "billion": 1e9, "miliarde": 1e9}
 
 
-def _month_of(word: str) -> int | None:
+def _month_of(word: str | None) -> int | None:
+    """The month a word names (any inflection, en/ru/uk/ro), or None."""
+    if not word:
+        return None
     w = word.casefold()
-    for stem, m in _MONTH_STEMS:
+    for stem, m in _MONTH_BY_PREFIX.get(w[:3], ()):
         if w.startswith(stem):
             return m
     return None
@@ -140,54 +145,46 @@ def numbers_and_dates(text: str) -> set[str]:
     are dropped (counts of everything), and so are times of day and the parts of dates.
     """
     out: set[str] = set()
-    taken: list[tuple[int, int]] = []
-    for m in _DAY_MONTH_RANGE.finditer(text):
-        mon = _month_of(m.group(3))
-        if mon:
-            for d in (m.group(1), m.group(2)):
-                if 1 <= int(d) <= 31:
-                    out.add(f"d:{mon:02d}-{int(d):02d}")
-            taken.append(m.span())
-    for m in _DAY_MONTH.finditer(text):
-        mon, d = _month_of(m.group(2)), int(m.group(1))
-        if mon and 1 <= d <= 31:
-            out.add(f"d:{mon:02d}-{d:02d}")
-            taken.append(m.span())
-    for m in _MONTH_DAY.finditer(text):
-        mon, d = _month_of(m.group(1)), int(m.group(2))
-        if mon and 1 <= d <= 31:
-            out.add(f"d:{mon:02d}-{d:02d}")
-            taken.append(m.span())
+    skip: list[tuple[int, int]] = []
     for m in _NUMERIC_DATE.finditer(text):
         d, mon = int(m.group(1)), int(m.group(2))
         if 1 <= d <= 31 and 1 <= mon <= 12:
             out.add(f"d:{mon:02d}-{d:02d}")
-            taken.append(m.span())
-    taken.extend(m.span() for m in _TIME.finditer(text))
-    taken.sort()
-    starts = [s for s, _ in taken]
-    import bisect
-
-    for m in _NUMBER.finditer(text):
+        skip.append(m.span())
+    skip.extend(m.span() for m in _TIME.finditer(text))
+    skip.sort()
+    k = 0
+    for m in _NUM.finditer(text):
         s = m.start()
-        i = bisect.bisect_right(starts, s) - 1
-        if i >= 0 and taken[i][0] <= s < taken[i][1]:
+        while k < len(skip) and skip[k][1] <= s:
+            k += 1
+        if k < len(skip) and skip[k][0] <= s:
             continue
-        whole = re.sub(r"[ \u00a0\u202f.,]", "", m.group(1))
-        value = float(whole + ("." + m.group(2) if m.group(2) else ""))
-        if m.group(3):
-            scale = next((v for k, v in _SCALE.items() if m.group(3).casefold().startswith(k)), 1.0)
-            value *= scale
-        if value < 10:
+        whole, frac, day2, word = m.groups()
+        mon = _month_of(word)
+        if mon and not frac and len(whole) <= 2:
+            for d in (whole, day2):
+                if d and 1 <= int(d) <= 31:
+                    out.add(f"d:{mon:02d}-{int(d):02d}")
             continue
-        out.add(f"n:{value:g}" if value < 1e15 else f"n:{value:.3e}")
+        if not frac and not day2 and len(whole) <= 2 and 1 <= int(whole) <= 31:
+            before = _WORD_BEFORE.search(text, max(0, s - 14), s)
+            mon = _month_of(before.group(1)) if before else None
+            if mon:
+                out.add(f"d:{mon:02d}-{int(whole):02d}")
+                continue
+        value = float(re.sub(r"[ \u00a0\u202f.,]", "", whole) + ("." + frac if frac else ""))
+        if word:
+            w = word.casefold()
+            value *= next((v for key, v in _SCALE.items() if w.startswith(key)), 1.0)
+        if value >= 10:
+            out.add(f"n:{value:g}")
+        if day2 and int(day2) >= 10:
+            out.add(f"n:{int(day2)}")
     return out
 
 
 # ---------------------------------------------------------------- text shingles
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
 
 def core_text(text: str, boilerplate: list[list[int]] | None) -> str:
     """`text` with the boilerplate spans cut out (the part that is the article)."""
@@ -202,19 +199,58 @@ def core_text(text: str, boilerplate: list[list[int]] | None) -> str:
     return "\n".join(parts)
 
 
-def shingle_hashes(text: str) -> np.ndarray:
-    """Stable 64-bit hashes of the word 5-grams of `text` (case-folded), unique."""
-    words = _WORD.findall(text.casefold())
-    if not words:
-        return np.zeros(0, dtype=np.uint64)
-    wh = np.fromiter((zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words), dtype=np.uint64,
-                     count=len(words))
-    k = min(SHINGLE_WORDS, len(wh))
-    h = np.zeros(len(wh) - k + 1, dtype=np.uint64)
+def shingle_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Stable 64-bit hashes of the word 5-grams of many texts (lower-cased), unique per text.
+
+    Returns (values, offsets): text i's shingles are values[offsets[i]:offsets[i+1]].
+    Words are cut by Polars (Rust regex, Unicode \\w); each distinct word of the batch is
+    hashed once (blake2b, stable across runs and versions), then each run of SHINGLE_WORDS
+    consecutive words of one text is hashed with NumPy. A text with fewer words than that
+    has one shingle of all its words.
+    """
+    n = len(texts)
+    k = SHINGLE_WORDS
+    words = (pl.DataFrame({"w": pl.Series(texts, dtype=pl.String)}).with_row_index("d")
+             .select("d", pl.col("w").str.to_lowercase().str.extract_all(r"\w+")).explode("w").drop_nulls("w"))
+    if words.height == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(n + 1, dtype=np.int64)
+    uniq = words["w"].unique()
+    vocab = pl.DataFrame({"w": uniq, "h": _stable_hash64(uniq.to_list())}, schema={"w": pl.String, "h": pl.UInt64})
+    words = words.join(vocab, on="w", how="left", maintain_order="left")
+    wh = words["h"].to_numpy()
+    doc = words["d"].to_numpy().astype(np.int64)
+    nw = len(wh)
     mult = np.uint64(0x9E3779B97F4A7C15)
-    for i in range(k):
-        h = h * mult + wh[i:len(wh) - k + 1 + i]
-    return np.unique(h)
+    with np.errstate(over="ignore"):
+        if nw >= k:
+            h = np.zeros(nw - k + 1, dtype=np.uint64)
+            for i in range(k):
+                h = h * mult + wh[i:nw - k + 1 + i]
+            hd = doc[:nw - k + 1]
+            ok = hd == doc[k - 1:]
+            h, hd = h[ok], hd[ok]
+        else:
+            h, hd = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        wcount = np.bincount(doc, minlength=n)
+        short = np.flatnonzero((wcount > 0) & (wcount < k))
+        if len(short):
+            sh = np.zeros(n, dtype=np.uint64)
+            sw = np.isin(doc, short)
+            for d, w in zip(doc[sw].tolist(), wh[sw].tolist()):
+                sh[d] = sh[d] * mult + np.uint64(w)
+            h = np.concatenate([h, sh[short]])
+            hd = np.concatenate([hd, short])
+    order = np.lexsort((h, hd))
+    h, hd = h[order], hd[order]
+    keep = np.concatenate([[True], (h[1:] != h[:-1]) | (hd[1:] != hd[:-1])]) if len(h) else np.zeros(0, bool)
+    h, hd = h[keep], hd[keep]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(hd, minlength=n))]).astype(np.int64)
+    return h, offsets
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """The shingle hashes of one text (see shingle_batch)."""
+    return shingle_batch([text])[0]
 
 
 # ---------------------------------------------------------------- MinHash
@@ -256,6 +292,20 @@ def band_hashes(sig: np.ndarray, rows: int) -> np.ndarray:
     return h
 
 
+def _array(m: np.ndarray, dtype: pl.DataType) -> pl.Series:
+    """A 2-D NumPy matrix as a Polars fixed-size Array column (no Python objects)."""
+    flat = pl.Series(m.reshape(-1))
+    return flat.reshape((m.shape[0], m.shape[1])).cast(dtype) if m.shape[0] else pl.Series([], dtype=dtype)
+
+
+def _matrix(col: pl.Series, dtype) -> np.ndarray:
+    """A fixed-size Array column as a 2-D NumPy matrix."""
+    width = col.dtype.size
+    if len(col) == 0:
+        return np.zeros((0, width), dtype=dtype)
+    return col.explode().to_numpy().astype(dtype, copy=False).reshape(len(col), width)
+
+
 def _stable_hash64(strings: list[str]) -> np.ndarray:
     return np.fromiter((int.from_bytes(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
                                        "little") for s in strings), dtype=np.uint64, count=len(strings))
@@ -268,51 +318,60 @@ SIGNATURES_SCHEMA = {
     "doc_id": pl.String,
     "language": pl.String,
     "published": pl.Date,
-    "feat_bands": pl.List(pl.UInt64),
-    "text_sig": pl.List(pl.UInt32),
-    "text_bands": pl.List(pl.UInt64),
+    "feat_bands": pl.Array(pl.UInt64, FEAT_PERM // FEAT_ROWS),
+    "text_sig": pl.Array(pl.UInt32, TEXT_PERM),
+    "text_bands": pl.Array(pl.UInt64, TEXT_PERM // TEXT_ROWS),
 }
 LINKS_SCHEMA = store.STORY_LINKS_SCHEMA
 STORY_IDS_SCHEMA = {"doc_id": pl.String, "story_id": pl.String}
 
 
-def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Evidence features and text signatures of some articles.
+def text_evidence(texts: list[str], boilerplates: list | None = None) -> tuple[list[list[str]], np.ndarray]:
+    """The per-article, text-only part of the evidence (what a build worker computes).
 
-    In: articles (doc_id, language, published, text, boilerplate, cited_sources) and their
-    doc_entities. Out: (features: doc_id, feature — "e:<entity_id>", "s:<source>", "n:<number>",
-    "d:<MM-DD>"; signatures: SIGNATURES_SCHEMA with the LSH band keys of both signatures).
-    The text is only read here, so a caller can feed articles in batches.
+    In: article texts and their boilerplate spans (cut out first). Out: (per article the
+    sorted figures and dates "n:230000", "d:07-25", plus "l"-prefixed copies of those in the
+    title/lead; the MinHash signature of its word 5-gram shingles, uint32 [n, TEXT_PERM],
+    all-ones for an empty text).
     """
-    docs = articles["doc_id"].to_list()
-    texts = articles["text"].to_list()
-    bps = articles["boilerplate"].to_list() if "boilerplate" in articles.columns else [None] * len(docs)
-    srcs = articles["cited_sources"].to_list() if "cited_sources" in articles.columns else [None] * len(docs)
-    feat_rows_doc: list[str] = []
-    feat_rows: list[str] = []
-    shingles: list[np.ndarray] = []
-    for did, text, bp, src in zip(docs, texts, bps, srcs):
-        core = core_text(text or "", bp)
-        for f in numbers_and_dates(core):
-            feat_rows_doc.append(did)
-            feat_rows.append(f)
-        for f in numbers_and_dates(core[:LEAD_CHARS]):
-            feat_rows_doc.append(did)
-            feat_rows.append("l" + f)
-        for s in set(src or ()):
-            feat_rows_doc.append(did)
-            feat_rows.append("s:" + s.casefold())
-        shingles.append(shingle_hashes(core))
-    feats = pl.DataFrame({"doc_id": feat_rows_doc, "feature": feat_rows}, schema=FEATURES_SCHEMA)
-    ents = (doc_entities.join(articles.select("doc_id"), on="doc_id", how="semi")
-            .select("doc_id", ("e:" + pl.col("entity_id")).alias("feature")))
-    feats = pl.concat([feats, ents]).unique().sort("doc_id", "feature")
-    sigs = _signatures(articles.select("doc_id", "language", "published"), feats, shingles)
+    bps = boilerplates if boilerplates is not None else [None] * len(texts)
+    cores = [core_text(t or "", bp) for t, bp in zip(texts, bps)]
+    evidence = [sorted(numbers_and_dates(c) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}) for c in cores]
+    vals, offsets = shingle_batch(cores)
+    return evidence, minhash(vals, offsets, _TEXT_A, _TEXT_B)
+
+
+def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Evidence features and LSH signatures of some articles.
+
+    In: articles (doc_id, language, published, cited_sources, and either the build's
+    story_evidence + text_minhash columns or text + boilerplate to compute them from) and
+    their doc_entities. Out: (features: doc_id, feature — "e:<entity_id>", "s:<source>",
+    "n:<number>", "d:<MM-DD>", "ln:"/"ld:" for those in the lead; signatures: SIGNATURES_SCHEMA).
+    """
+    n = articles.height
+    cols = articles.columns
+    if "story_evidence" in cols and "text_minhash" in cols and (n == 0 or not (
+            articles["story_evidence"].is_null().any() or articles["text_minhash"].is_null().any())):
+        evidence = articles["story_evidence"]
+        tsig = _matrix(articles["text_minhash"], np.uint32)
+    else:
+        bps = articles["boilerplate"].to_list() if "boilerplate" in cols else None
+        ev, tsig = text_evidence(articles["text"].to_list(), bps)
+        evidence = pl.Series(ev, dtype=pl.List(pl.String))
+    parts = [pl.DataFrame({"doc_id": articles["doc_id"], "feature": evidence}).explode("feature")]
+    if "cited_sources" in cols:
+        parts.append(articles.select("doc_id", pl.col("cited_sources").alias("feature")).explode("feature")
+                     .with_columns(("s:" + pl.col("feature").str.to_lowercase()).alias("feature")))
+    parts.append(doc_entities.join(articles.select("doc_id"), on="doc_id", how="semi")
+                 .select("doc_id", ("e:" + pl.col("entity_id")).alias("feature")))
+    feats = pl.concat([p.cast(FEATURES_SCHEMA) for p in parts]).drop_nulls().unique().sort("doc_id", "feature")
+    sigs = _signatures(articles.select("doc_id", "language", "published"), feats, tsig)
     return feats, sigs
 
 
-def _signatures(meta: pl.DataFrame, feats: pl.DataFrame, shingles: list[np.ndarray]) -> pl.DataFrame:
-    """SIGNATURES_SCHEMA rows for `meta`'s articles from their features and shingle hashes."""
+def _signatures(meta: pl.DataFrame, feats: pl.DataFrame, tsig: np.ndarray) -> pl.DataFrame:
+    """SIGNATURES_SCHEMA rows for `meta`'s articles from their features and text MinHash."""
     n = meta.height
     order = pl.DataFrame({"doc_id": meta["doc_id"], "_i": np.arange(n, dtype=np.uint32)})
     uniq = feats["feature"].unique()
@@ -323,19 +382,15 @@ def _signatures(meta: pl.DataFrame, feats: pl.DataFrame, shingles: list[np.ndarr
     fsig = minhash(fi["_h"].to_numpy(), offsets, _FEAT_A, _FEAT_B)
     fb = band_hashes(fsig, FEAT_ROWS)
     fb[counts == 0] = 0  # no features: no bands (0 is dropped at lookup)
-    tcounts = np.array([len(s) for s in shingles], dtype=np.int64)
-    toffsets = np.concatenate([[0], np.cumsum(tcounts)])
-    tvals = np.concatenate(shingles) if shingles else np.zeros(0, dtype=np.uint64)
-    tsig = minhash(tvals, toffsets, _TEXT_A, _TEXT_B)
     tb = band_hashes(tsig, TEXT_ROWS)
-    tb[tcounts == 0] = 0
+    tb[tsig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
     return pl.DataFrame({
         "doc_id": meta["doc_id"],
         "language": meta["language"],
         "published": meta["published"],
-        "feat_bands": pl.Series(fb.tolist(), dtype=pl.List(pl.UInt64)) if n else pl.Series([], dtype=pl.List(pl.UInt64)),
-        "text_sig": pl.Series(tsig.tolist(), dtype=pl.List(pl.UInt32)) if n else pl.Series([], dtype=pl.List(pl.UInt32)),
-        "text_bands": pl.Series(tb.tolist(), dtype=pl.List(pl.UInt64)) if n else pl.Series([], dtype=pl.List(pl.UInt64)),
+        "feat_bands": _array(fb, SIGNATURES_SCHEMA["feat_bands"]),
+        "text_sig": _array(tsig.astype(np.uint32), SIGNATURES_SCHEMA["text_sig"]),
+        "text_bands": _array(tb, SIGNATURES_SCHEMA["text_bands"]),
     }, schema=SIGNATURES_SCHEMA)
 
 
@@ -350,7 +405,7 @@ class StoryState:
     links: pl.DataFrame  # LINKS_SCHEMA
 
     def save(self, directory: str | Path) -> None:
-        """Write story_signatures/story_features/story_links.parquet into `directory`."""
+        """Write story_signatures/features/links.parquet into `directory`."""
         d = Path(directory)
         self.signatures.write_parquet(d / "story_signatures.parquet", compression="zstd")
         self.features.write_parquet(d / "story_features.parquet", compression="zstd")
@@ -372,42 +427,69 @@ class StoryState:
 
 
 def empty_state() -> StoryState:
+    """The state of an empty corpus (what a first run starts from)."""
     return StoryState(pl.DataFrame(schema=SIGNATURES_SCHEMA), pl.DataFrame(schema=FEATURES_SCHEMA),
                       pl.DataFrame(schema=LINKS_SCHEMA))
 
 
 # ---------------------------------------------------------------- candidates
 
+def _unique_u64(keys: np.ndarray) -> np.ndarray:
+    """Sorted unique values of a uint64 array (sort-based: faster than np.unique's hashing here)."""
+    if len(keys) == 0:
+        return keys
+    keys = np.sort(keys)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+
+
 def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
     """Candidate pairs (i < j, as uint64 keys i<<32|j) of rows colliding in some band,
-    where at least one of the two rows is new. `bands_all` is [n, n_bands] uint64."""
+    where at least one of the two rows is new. `bands_all` is [n, n_bands] uint64, 0 = no band.
+
+    A bucket of up to BUCKET_WINDOW + 1 rows yields all its pairs; in a larger one (a big
+    story, or a feature everybody shares) each row is paired with the next BUCKET_WINDOW rows
+    in a pseudo-random order, so the bucket still connects but costs O(size), not O(size^2).
+    """
     n, nb = bands_all.shape
     keys: list[np.ndarray] = []
-    idx = np.arange(n, dtype=np.uint32)
+    idx = np.arange(n, dtype=np.uint64)
     for k in range(nb):
-        df = pl.DataFrame({"h": bands_all[:, k], "i": idx, "new": new_mask}).filter(pl.col("h") != 0)
-        # only buckets that contain a new row and are small enough
-        buckets = (df.group_by("h").agg(pl.len().alias("size"), pl.col("new").any().alias("has_new"))
-                   .filter((pl.col("size") > 1) & (pl.col("size") <= MAX_BUCKET) & pl.col("has_new")))
-        if buckets.height == 0:
+        h = bands_all[:, k]
+        live = h != 0
+        # buckets that hold a new row
+        hn = _unique_u64(h[live & new_mask])
+        if len(hn) == 0:
             continue
-        m = df.join(buckets.select("h"), on="h")
-        pairs = (m.join(m, on="h", suffix="_b")
-                 .filter((pl.col("i") < pl.col("i_b")) & (pl.col("new") | pl.col("new_b"))))
-        if pairs.height:
-            keys.append((pairs["i"].to_numpy().astype(np.uint64) << np.uint64(32)) | pairs["i_b"].to_numpy().astype(np.uint64))
+        sel = live & np.isin(h, hn, assume_unique=False)
+        hs, ii = h[sel], idx[sel]
+        # pseudo-random order inside each bucket: by (bucket, mixed row index)
+        with np.errstate(over="ignore"):
+            mix = ii * np.uint64(0x9E3779B97F4A7C15)
+        order = np.lexsort((mix, hs))
+        hs, ii = hs[order], ii[order]
+        for d in range(1, min(BUCKET_WINDOW, len(hs) - 1) + 1):
+            same = hs[:-d] == hs[d:]
+            if not same.any():
+                break
+            x, y = ii[:-d][same], ii[d:][same]
+            lo, hi = np.minimum(x, y), np.maximum(x, y)
+            keys.append((lo << np.uint64(32)) | hi)
     if not keys:
         return np.zeros(0, dtype=np.uint64)
-    return np.unique(np.concatenate(keys))
+    pairs = _unique_u64(np.concatenate(keys))
+    a = (pairs >> np.uint64(32)).astype(np.int64)
+    b = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return pairs[new_mask[a] | new_mask[b]]
 
 
 # ---------------------------------------------------------------- scoring
 
 def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, idf: pl.DataFrame,
                  norms: np.ndarray) -> pl.DataFrame:
-    """Score candidate pairs; returns the ones that link, with their evidence (LINKS_SCHEMA)."""
+    """Score candidate pairs (uint64 keys i<<32|j of `sigs` rows); returns the ones that
+    link, with their evidence (LINKS_SCHEMA)."""
     out: list[pl.DataFrame] = []
-    text_sig = np.array(sigs["text_sig"].to_list(), dtype=np.uint32).reshape(sigs.height, TEXT_PERM) if sigs.height else np.zeros((0, TEXT_PERM), np.uint32)
+    text_sig = _matrix(sigs["text_sig"], np.uint32)
     tempty = text_sig[:, 0] == np.iinfo(np.uint32).max
     lang = sigs["language"].fill_null("").to_numpy()
     pub = sigs["published"].cast(pl.Int32).to_numpy()  # days since epoch, null -> masked
@@ -472,10 +554,10 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
                        for c, t in LINKS_SCHEMA.items()])
 
 
-# ---------------------------------------------------------------- components
+# ---------------------------------------------------------------- clustering
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Connected-component label (the smallest member index) of each of n nodes."""
+    """Connected-component label (the smallest member index) of each of n nodes (vectorised)."""
     label = np.arange(n, dtype=np.int64)
     if len(a) == 0:
         return label
@@ -485,8 +567,7 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         new = label.copy()
         np.minimum.at(new, a, m)
         np.minimum.at(new, b, m)
-        new = new[new]  # pointer jumping
-        while True:
+        while True:  # pointer jumping
             nxt = new[new]
             if np.array_equal(nxt, new):
                 break
@@ -496,17 +577,11 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         label = new
 
 
-def cluster(n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray, density: float) -> np.ndarray:
-    """Group n nodes along scored links without chaining; returns each node's cluster
-    label (the smallest member index).
-
-    Links are taken strongest first; two clusters merge only when at least `density` of
-    the pairs between them are linked (a sparse average linkage): a single link between a
-    strike story and the next strike's story no longer glues the two together, as plain
-    connected components would. Pure Python over the links (fine for a few million links).
-    """
-    parent = list(range(n))
-    size = [1] * n
+def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np.ndarray,
+                  density: float) -> dict[int, int]:
+    """Sparse average linkage inside one connected component; returns node -> root."""
+    parent = {int(m): int(m) for m in members}
+    size = dict.fromkeys(parent, 1)
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -514,42 +589,68 @@ def cluster(n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray, density: fl
             x = parent[x]
         return x
 
-    adj: list[dict[int, int] | None] = [None] * n
-    for x, y in zip(a.tolist(), b.tolist()):
-        if x == y:
-            continue
-        for u, v in ((x, y), (y, x)):
-            d = adj[u]
-            if d is None:
-                d = adj[u] = {}
-            d[v] = d.get(v, 0) + 1
+    linked: dict[int, dict[int, int]] = {m: {} for m in parent}
+    for x, y in zip(la.tolist(), lb.tolist()):
+        linked[x][y] = linked[x].get(y, 0) + 1
+        linked[y][x] = linked[y].get(x, 0) + 1
     for k in np.argsort(-score, kind="stable").tolist():
-        ra, rb = find(int(a[k])), find(int(b[k]))
+        ra, rb = find(int(la[k])), find(int(lb[k]))
         if ra == rb:
             continue
-        links = (adj[ra] or {}).get(rb, 0)
-        if links < density * size[ra] * size[rb]:
+        if linked[ra].get(rb, 0) < density * size[ra] * size[rb]:
             continue
         if size[ra] < size[rb]:
             ra, rb = rb, ra
         parent[rb] = ra
         size[ra] += size[rb]
-        da, db = adj[ra] or {}, adj[rb] or {}
+        da, db = linked[ra], linked.pop(rb)
+        da.pop(rb, None)
         for c, cnt in db.items():
             if c == ra:
                 continue
             da[c] = da.get(c, 0) + cnt
-            dc = adj[c]
+            dc = linked[c]
             dc.pop(rb, None)
             dc[ra] = da[c]
-        da.pop(rb, None)
-        adj[ra], adj[rb] = da, None
-    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
-    # label = smallest member index of each cluster
-    order = np.argsort(roots, kind="stable")
-    first = np.full(n, n, dtype=np.int64)
-    np.minimum.at(first, roots, np.arange(n))
-    return first[roots]
+    return {m: find(m) for m in parent}
+
+
+def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: float) -> np.ndarray:
+    """Group n nodes along scored links without chaining; returns each node's cluster label
+    (the smallest member index).
+
+    Links (la, lb, score) are taken strongest first; two clusters merge only when at least
+    `density` of the pairs between them are linked (a sparse average linkage): one link
+    between a strike and the next month's strike does not glue the two stories together, as
+    plain connected components would. Runs inside each connected component of the links, so
+    memory is bounded by the largest one.
+    """
+    comp = components(n, la, lb)
+    label = comp.copy()
+    if len(la) == 0:
+        return label
+    sizes = np.bincount(comp, minlength=n)
+    big = sizes[comp[la]] > 2  # components of two are one link: nothing to refine
+    if not big.any():
+        return label
+    la_b, lb_b, sc_b = la[big], lb[big], score[big]
+    cl = comp[la_b]
+    lo = np.argsort(cl, kind="stable")
+    l_keys, l_start = np.unique(cl[lo], return_index=True)
+    l_end = np.append(l_start[1:], len(lo))
+    nodes = np.argsort(comp, kind="stable")
+    n_start = np.searchsorted(comp[nodes], l_keys, side="left")
+    n_end = np.searchsorted(comp[nodes], l_keys, side="right")
+    for i in range(len(l_keys)):
+        li = lo[l_start[i]:l_end[i]]
+        roots = _average_link(nodes[n_start[i]:n_end[i]], la_b[li], lb_b[li], sc_b[li], density)
+        members = np.fromiter(roots.keys(), dtype=np.int64, count=len(roots))
+        r = np.fromiter(roots.values(), dtype=np.int64, count=len(roots))
+        first = {}
+        for m, root in zip(members.tolist(), r.tolist()):
+            first[root] = min(first.get(root, m), m)
+        label[members] = [first[x] for x in r.tolist()]
+    return label
 
 
 # ---------------------------------------------------------------- the API
@@ -576,27 +677,30 @@ def group(articles: pl.DataFrame, doc_entities: pl.DataFrame, previous: StorySta
 
 def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.DataFrame,
                    prev: StoryState) -> tuple[pl.DataFrame, pl.DataFrame, StoryState]:
-    """The grouping from precomputed features (what `group` and the benchmark share).
+    """The grouping from precomputed features (what `group`, the build and the benchmark share).
 
     `docs` (doc_id, duplicate_of) lists every article of the corpus now; `new_sigs` and
     `new_feats` describe the originals not in `prev`; rows of `prev` whose article is gone
-    are dropped.
+    are dropped with their links. Only pairs with a new article are looked up and scored;
+    the clustering then runs over all links.
     """
     keep_ids = docs.filter(pl.col("duplicate_of").is_null()).select("doc_id")
     old_sigs = prev.signatures.join(keep_ids, on="doc_id", how="semi")
-    sigs = pl.concat([old_sigs, new_sigs.join(old_sigs.select("doc_id"), on="doc_id", how="anti")])
+    fresh = new_sigs.join(old_sigs.select("doc_id"), on="doc_id", how="anti").join(keep_ids, on="doc_id", how="semi")
+    sigs = pl.concat([old_sigs, fresh])
     feats = pl.concat([prev.features.join(old_sigs.select("doc_id"), on="doc_id", how="semi"),
-                       new_feats.join(old_sigs.select("doc_id"), on="doc_id", how="anti")])
+                       new_feats.join(fresh.select("doc_id"), on="doc_id", how="semi")])
     old_links = prev.links.filter(pl.col("reason") != "duplicate").join(
         keep_ids.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").join(
         keep_ids.rename({"doc_id": "doc_b"}), on="doc_b", how="semi")
     n = sigs.height
-    new_mask = ~sigs["doc_id"].is_in(old_sigs["doc_id"].implode()).to_numpy() if n else np.zeros(0, bool)
+    new_mask = np.zeros(n, dtype=bool)
+    new_mask[old_sigs.height:] = True
 
     new_links = pl.DataFrame(schema=LINKS_SCHEMA)
     if n and new_mask.any():
-        fb = np.array(sigs["feat_bands"].to_list(), dtype=np.uint64).reshape(n, FEAT_PERM // FEAT_ROWS)
-        tb = np.array(sigs["text_bands"].to_list(), dtype=np.uint64).reshape(n, TEXT_PERM // TEXT_ROWS)
+        fb = _matrix(sigs["feat_bands"], np.uint64)
+        tb = _matrix(sigs["text_bands"], np.uint64)
         pairs = _band_pairs(np.concatenate([fb, tb], axis=1), new_mask)
         del fb, tb
         # integer feature codes and IDF over the current corpus
@@ -609,28 +713,29 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
         norms = np.zeros(n)
         norms[norm2["i"].to_numpy()] = np.sqrt(norm2["n2"].to_numpy())
         new_links = _score_pairs(pairs, sigs, fcodes, idf, norms)
-    links = pl.concat([old_links, new_links]).unique(["doc_a", "doc_b"], keep="last", maintain_order=True)
+    links = pl.concat([old_links, new_links]).unique(["doc_a", "doc_b"], keep="last").sort("doc_a", "doc_b")
 
-    # duplicates: a link to their original
+    # cluster the originals (row order of `sigs`), then name each story by its smallest doc_id
+    idx = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.int64)})
+    li = (links.select("doc_a", "doc_b", "score").join(idx.rename({"doc_id": "doc_a", "i": "ia"}), on="doc_a")
+          .join(idx.rename({"doc_id": "doc_b", "i": "ib"}), on="doc_b"))
+    label = cluster(n, li["ia"].to_numpy(), li["ib"].to_numpy(), li["score"].to_numpy(), MERGE_DENSITY)
+    members = pl.DataFrame({"doc_id": sigs["doc_id"], "c": label})
+    names = members.group_by("c").agg(pl.col("doc_id").min().alias("story_id"))
+    originals = members.join(names, on="c").select("doc_id", "story_id")
+    # duplicates are in their original's story (and linked to it, reason "duplicate")
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
-    dup_links = pl.DataFrame({
-        "doc_a": dups["duplicate_of"], "doc_b": dups["doc_id"],
-    }).with_columns(pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
-                    pl.lit("duplicate").alias("reason"))
+    dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
+                 .select("doc_id", pl.coalesce("story_id", "duplicate_of").alias("story_id")))
+    story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
+    dup_links = dups.select(pl.min_horizontal("doc_id", "duplicate_of").alias("doc_a"),
+                            pl.max_horizontal("doc_id", "duplicate_of").alias("doc_b"),
+                            pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
+                            pl.lit("duplicate").alias("reason"))
     dup_links = dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
                                   for c, t in LINKS_SCHEMA.items()])
     all_links = pl.concat([links, dup_links]).sort("doc_a", "doc_b")
-
-    ids = docs.select("doc_id").unique().sort("doc_id")["doc_id"]
-    index = pl.DataFrame({"doc_id": ids, "k": np.arange(len(ids), dtype=np.int64)})
-    ea = all_links.select("doc_a", "doc_b").join(index.rename({"doc_id": "doc_a", "k": "ka"}), on="doc_a").join(
-        index.rename({"doc_id": "doc_b", "k": "kb"}), on="doc_b")
-    ea = ea.join(all_links.select("doc_a", "doc_b", "score"), on=["doc_a", "doc_b"])
-    comp = cluster(len(ids), ea["ka"].to_numpy(), ea["kb"].to_numpy(), ea["score"].to_numpy(), MERGE_DENSITY)
-    # ids are sorted, so the smallest index of a component is its smallest doc_id
-    story_ids = pl.DataFrame({"doc_id": ids, "story_id": ids.gather(comp)}, schema=STORY_IDS_SCHEMA)
-    state = StoryState(sigs, feats, all_links)
-    return story_ids, all_links, state
+    return story_ids, all_links, StoryState(sigs, feats, all_links)
 
 
 # ---------------------------------------------------------------- evaluation helper
