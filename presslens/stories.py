@@ -29,7 +29,9 @@ it (deterministic, and unchanged when unrelated articles are added).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,8 @@ import numpy as np
 import polars as pl
 
 from presslens import store
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- parameters
 # Tuned on the "tune" half of data/eval/stories_gold.csv only (see docs/STORIES.md).
@@ -64,6 +68,13 @@ MERGE_DENSITY = 0.15
 # Estimated Jaccard of 5-gram shingles above which two same-language texts are near-duplicates.
 NEAR_DUP_JACCARD = 0.5
 SHINGLE_WORDS = 5
+
+# Features in more than this share of the articles (and more than COMMON_MIN_DOCS of them) are
+# left out of the LSH signatures, not of the scoring: "Russia" in a Russia corpus would make
+# every pair a candidate. Small corpora keep everything. The filter uses the document
+# frequencies of the run that hashes an article (signatures are not recomputed later).
+COMMON_SHARE = 0.02
+COMMON_MIN_DOCS = 200
 
 # MinHash/LSH shape. Evidence features: 64 hashes in 32 bands of 2 rows, so a pair with
 # Jaccard 0.3 is a candidate with probability 1-(1-0.3^2)^32 = 0.95, one with 0.1 with 0.28.
@@ -321,6 +332,7 @@ SIGNATURES_SCHEMA = {
     "feat_bands": pl.Array(pl.UInt64, FEAT_PERM // FEAT_ROWS),
     "text_sig": pl.Array(pl.UInt32, TEXT_PERM),
     "text_bands": pl.Array(pl.UInt64, TEXT_PERM // TEXT_ROWS),
+    "story_id": pl.String,  # the article's story after the run that saved the state
 }
 LINKS_SCHEMA = store.STORY_LINKS_SCHEMA
 STORY_IDS_SCHEMA = {"doc_id": pl.String, "story_id": pl.String}
@@ -366,14 +378,31 @@ def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tupl
     parts.append(doc_entities.join(articles.select("doc_id"), on="doc_id", how="semi")
                  .select("doc_id", ("e:" + pl.col("entity_id")).alias("feature")))
     feats = pl.concat([p.cast(FEATURES_SCHEMA) for p in parts]).drop_nulls().unique().sort("doc_id", "feature")
-    sigs = _signatures(articles.select("doc_id", "language", "published"), feats, tsig)
+    sigs = _signatures(articles.select("doc_id", "language", "published"), tsig)
     return feats, sigs
 
 
-def _signatures(meta: pl.DataFrame, feats: pl.DataFrame, tsig: np.ndarray) -> pl.DataFrame:
-    """SIGNATURES_SCHEMA rows for `meta`'s articles from their features and text MinHash."""
+def _signatures(meta: pl.DataFrame, tsig: np.ndarray) -> pl.DataFrame:
+    """SIGNATURES_SCHEMA rows for `meta`'s articles from their text MinHash; the feature band
+    keys are filled in by group_features (they need the corpus-wide document frequencies)."""
     n = meta.height
-    order = pl.DataFrame({"doc_id": meta["doc_id"], "_i": np.arange(n, dtype=np.uint32)})
+    tb = band_hashes(tsig, TEXT_ROWS)
+    tb[tsig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
+    return pl.DataFrame({
+        "doc_id": meta["doc_id"],
+        "language": meta["language"],
+        "published": meta["published"],
+        "feat_bands": _array(np.zeros((n, FEAT_PERM // FEAT_ROWS), dtype=np.uint64), SIGNATURES_SCHEMA["feat_bands"]),
+        "text_sig": _array(tsig.astype(np.uint32), SIGNATURES_SCHEMA["text_sig"]),
+        "text_bands": _array(tb, SIGNATURES_SCHEMA["text_bands"]),
+        "story_id": pl.Series([None] * n, dtype=pl.String),
+    }, schema=SIGNATURES_SCHEMA)
+
+
+def _feature_bands(doc_ids: pl.Series, feats: pl.DataFrame) -> np.ndarray:
+    """LSH band keys [len(doc_ids), bands] of the MinHash of each article's feature set."""
+    n = len(doc_ids)
+    order = pl.DataFrame({"doc_id": doc_ids, "_i": np.arange(n, dtype=np.uint32)})
     uniq = feats["feature"].unique()
     fh = pl.DataFrame({"feature": uniq, "_h": _stable_hash64(uniq.to_list())}, schema={"feature": pl.String, "_h": pl.UInt64})
     fi = feats.join(order, on="doc_id").join(fh, on="feature").sort("_i")
@@ -382,16 +411,7 @@ def _signatures(meta: pl.DataFrame, feats: pl.DataFrame, tsig: np.ndarray) -> pl
     fsig = minhash(fi["_h"].to_numpy(), offsets, _FEAT_A, _FEAT_B)
     fb = band_hashes(fsig, FEAT_ROWS)
     fb[counts == 0] = 0  # no features: no bands (0 is dropped at lookup)
-    tb = band_hashes(tsig, TEXT_ROWS)
-    tb[tsig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
-    return pl.DataFrame({
-        "doc_id": meta["doc_id"],
-        "language": meta["language"],
-        "published": meta["published"],
-        "feat_bands": _array(fb, SIGNATURES_SCHEMA["feat_bands"]),
-        "text_sig": _array(tsig.astype(np.uint32), SIGNATURES_SCHEMA["text_sig"]),
-        "text_bands": _array(tb, SIGNATURES_SCHEMA["text_bands"]),
-    }, schema=SIGNATURES_SCHEMA)
+    return fb
 
 
 # ---------------------------------------------------------------- state
@@ -696,16 +716,34 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
     n = sigs.height
     new_mask = np.zeros(n, dtype=bool)
     new_mask[old_sigs.height:] = True
+    dfreq = feats.group_by("feature").agg(pl.len().alias("df")).sort("feature")
+    if fresh.height:
+        # feature bands of the new articles, from their features minus the corpus-wide common ones
+        common = dfreq.filter((pl.col("df") > COMMON_MIN_DOCS) & (pl.col("df") > COMMON_SHARE * n)).select("feature")
+        t0 = time.perf_counter()
+        fb_new = _feature_bands(fresh["doc_id"], feats.join(fresh.select("doc_id"), on="doc_id", how="semi")
+                                .join(common, on="feature", how="anti"))
+        sigs = sigs.with_columns(pl.concat([old_sigs["feat_bands"], _array(fb_new, SIGNATURES_SCHEMA["feat_bands"])]))
+        log.info("stories: feature signatures of %d articles, %d common features left out (%.1f s)",
+                 fresh.height, common.height, time.perf_counter() - t0)
 
     new_links = pl.DataFrame(schema=LINKS_SCHEMA)
     if n and new_mask.any():
         fb = _matrix(sigs["feat_bands"], np.uint64)
         tb = _matrix(sigs["text_bands"], np.uint64)
+        t0 = time.perf_counter()
         pairs = _band_pairs(np.concatenate([fb, tb], axis=1), new_mask)
         del fb, tb
-        # integer feature codes and IDF over the current corpus
-        order = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.uint32)})
-        dfreq = feats.group_by("feature").agg(pl.len().alias("df")).sort("feature").with_row_index("f")
+        log.info("stories: %d candidate pairs for %d new of %d articles (%.1f s)", len(pairs),
+                 int(new_mask.sum()), n, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        # integer feature codes and IDF over the current corpus; codes only for the articles
+        # in a candidate pair
+        in_pairs = np.zeros(n, dtype=bool)
+        in_pairs[(pairs >> np.uint64(32)).astype(np.int64)] = True
+        in_pairs[(pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)] = True
+        order = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.uint32)}).filter(pl.Series(in_pairs))
+        dfreq = dfreq.with_row_index("f")
         kind_w = pl.col("feature").str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
         idf = dfreq.select("f", "feature", (np.log((n + 1) / (pl.col("df") + 1)) * kind_w).alias("w"))
         fcodes = feats.join(order, on="doc_id").join(dfreq.select("f", "feature"), on="feature").select("i", "f")
@@ -713,16 +751,37 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
         norms = np.zeros(n)
         norms[norm2["i"].to_numpy()] = np.sqrt(norm2["n2"].to_numpy())
         new_links = _score_pairs(pairs, sigs, fcodes, idf, norms)
+        log.info("stories: %d new links (%.1f s scoring)", new_links.height, time.perf_counter() - t0)
     links = pl.concat([old_links, new_links]).unique(["doc_a", "doc_b"], keep="last").sort("doc_a", "doc_b")
 
-    # cluster the originals (row order of `sigs`), then name each story by its smallest doc_id
+    # Cluster again only the connected components (of all links) that changed: those with a
+    # new article, or that lost an article. Elsewhere the previous stories stand as they were.
     idx = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.int64)})
     li = (links.select("doc_a", "doc_b", "score").join(idx.rename({"doc_id": "doc_a", "i": "ia"}), on="doc_a")
           .join(idx.rename({"doc_id": "doc_b", "i": "ib"}), on="doc_b"))
-    label = cluster(n, li["ia"].to_numpy(), li["ib"].to_numpy(), li["score"].to_numpy(), MERGE_DENSITY)
-    members = pl.DataFrame({"doc_id": sigs["doc_id"], "c": label})
-    names = members.group_by("c").agg(pl.col("doc_id").min().alias("story_id"))
-    originals = members.join(names, on="c").select("doc_id", "story_id")
+    ia, ib, sc = li["ia"].to_numpy(), li["ib"].to_numpy(), li["score"].to_numpy()
+    t0 = time.perf_counter()
+    touched = new_mask.copy()
+    gone = prev.signatures.join(keep_ids, on="doc_id", how="anti").select("doc_id")
+    if gone.height and prev.links.height:
+        lost = pl.concat([
+            prev.links.join(gone.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").select(pl.col("doc_b").alias("doc_id")),
+            prev.links.join(gone.rename({"doc_id": "doc_b"}), on="doc_b", how="semi").select(pl.col("doc_a").alias("doc_id")),
+        ]).join(idx, on="doc_id")
+        touched[lost["i"].to_numpy()] = True
+    comp = components(n, ia, ib)
+    affected = np.zeros(n, dtype=bool)
+    affected[comp[touched]] = True
+    affected = affected[comp]
+    lmask = affected[ia] if len(ia) else np.zeros(0, dtype=bool)
+    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY)
+    log.info("stories: re-clustered %d of %d articles, %d of %d links (%.1f s)", int(affected.sum()), n,
+             int(lmask.sum()), len(ia), time.perf_counter() - t0)
+    members = pl.DataFrame({"doc_id": sigs["doc_id"], "c": label, "redo": affected, "prev": sigs["story_id"]})
+    names = members.filter("redo").group_by("c").agg(pl.col("doc_id").min().alias("story_id"))
+    originals = (members.join(names, on="c", how="left")
+                 .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "doc_id")).alias("story_id")))
+    sigs = sigs.with_columns(originals["story_id"])
     # duplicates are in their original's story (and linked to it, reason "duplicate")
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
     dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
