@@ -75,31 +75,47 @@ def generate(n: int, seed: int = 7, id_offset: int = 0):
                                   doc_ids[np.repeat(np.arange(n), 3)], doc_ids[src_doc]]),
         "feature": np.concatenate([f_val, nums, lead, dates, noise, srcs]),
     }).unique()
-    # shingles: random per article; 5% copy 85% of an earlier article of their story
-    sh = rng.integers(0, 2**63, (n, 300), dtype=np.uint64)
+    # near-copies: 5% of articles copy 85% of the shingles of their story's first article
     first_of_story = np.zeros(n_stories, dtype=np.int64) - 1
     order = np.arange(n)
     first = pl.DataFrame({"s": story, "i": order}).group_by("s").agg(pl.col("i").min())
     first_of_story[first["s"].to_numpy()] = first["i"].to_numpy()
     copy = (rng.random(n) < 0.05) & (first_of_story[story] != order)
-    src_rows = first_of_story[story][copy]
-    sh[copy, :255] = sh[src_rows, :255]
+    copy_src = np.where(copy, first_of_story[story], -1)
     meta = pl.DataFrame({"doc_id": doc_ids, "language": rng.choice(["ru", "uk", "en", "ro"], n),
                          "published": published})
-    return meta, feats, sh, story
+    return meta, feats, copy_src, story
 
 
-def signatures(meta: pl.DataFrame, feats: pl.DataFrame, sh: np.ndarray) -> pl.DataFrame:
-    """Text signatures in batches of BATCH articles (feature signatures are made in group_features)."""
+SHINGLES = 300  # shingle hashes per generated article
+
+
+def shingles_of(rows: np.ndarray, copy_src: np.ndarray) -> np.ndarray:
+    """The generated shingle hashes of articles `rows` [len(rows), SHINGLES]: random per article
+    (seeded by its index), the first 85% taken from its source article for a near-copy."""
+    out = np.empty((len(rows), SHINGLES), dtype=np.uint64)
+    for k, i in enumerate(rows.tolist()):
+        out[k] = np.random.default_rng(i).integers(0, 2**63, SHINGLES, dtype=np.uint64)
+        if copy_src[i] >= 0:
+            out[k, :255] = np.random.default_rng(int(copy_src[i])).integers(0, 2**63, SHINGLES, dtype=np.uint64)[:255]
+    return out
+
+
+def signatures(meta: pl.DataFrame, first_row: int, copy_src: np.ndarray) -> tuple[pl.DataFrame, float]:
+    """Text signatures in batches of BATCH articles (feature signatures are made in group_features);
+    `meta` holds the articles from index `first_row` on. Returns them and the seconds spent
+    hashing (generating the shingles is not counted)."""
     parts = []
-    feats = feats.sort("doc_id")
+    spent = 0.0
     for s in range(0, meta.height, BATCH):
         m = meta.slice(s, BATCH)
-        block = np.sort(sh[s:s + BATCH], axis=1)
+        block = np.sort(shingles_of(np.arange(first_row + s, first_row + s + m.height), copy_src), axis=1)
+        t = time.perf_counter()
         offsets = np.arange(0, block.size + 1, block.shape[1], dtype=np.int64)
         tsig = stories.minhash(block.reshape(-1), offsets, stories._TEXT_A, stories._TEXT_B)
         parts.append(stories._signatures(m, tsig))
-    return pl.concat(parts)
+        spent += time.perf_counter() - t
+    return pl.concat(parts), spent
 
 
 def text_ms_per_article() -> float:
@@ -125,14 +141,12 @@ def main() -> None:
     args = ap.parse_args()
     n_new = max(1, int(args.docs * args.new))
     t = time.perf_counter()
-    meta, feats, sh, truth = generate(args.docs + n_new)
+    meta, feats, copy_src, truth = generate(args.docs + n_new)
     print(f"generated {args.docs + n_new} articles ({feats.height} features) in {time.perf_counter() - t:.1f} s; "
           f"peak RSS {rss_mb():.0f} MB")
     old, new = meta.head(args.docs), meta.tail(n_new)
 
-    t = time.perf_counter()
-    sig_old = signatures(old, feats, sh[:args.docs])
-    t_sig = time.perf_counter() - t
+    sig_old, t_sig = signatures(old, 0, copy_src)
     print(f"signatures: {t_sig:.1f} s ({t_sig / args.docs * 1e6:.0f} us/article); peak RSS {rss_mb():.0f} MB")
 
     docs = old.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
@@ -147,8 +161,8 @@ def main() -> None:
     p, r, f, *_ = stories.pairwise_prf(got["story_id"].to_list(), got["truth"].to_list())
     print(f"pairwise vs generated stories: P {p:.3f} R {r:.3f} F1 {f:.3f}")
 
-    t = time.perf_counter()
-    sig_new = signatures(new, feats, sh[args.docs:])
+    sig_new, t_sig_new = signatures(new, args.docs, copy_src)
+    t = time.perf_counter() - t_sig_new
     docs2 = meta.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
     f_new = feats.join(new.select("doc_id"), on="doc_id", how="semi")
     ids2, links2, _ = stories.group_features(docs2, f_new, sig_new, state)

@@ -86,7 +86,7 @@ assert store.ARTICLES_SCHEMA["text_minhash"].size == TEXT_PERM, "store.py's text
 # (see _band_pairs): a bucket of a feature everybody shares would make O(size^2) pairs.
 BUCKET_WINDOW = 50
 # Candidate pairs scored per chunk (bounds the memory of the feature join).
-PAIR_CHUNK = 400_000
+PAIR_CHUNK = 1_000_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
 _FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
@@ -507,71 +507,98 @@ def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
 def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, idf: pl.DataFrame,
                  norms: np.ndarray) -> pl.DataFrame:
     """Score candidate pairs (uint64 keys i<<32|j of `sigs` rows); returns the ones that
-    link, with their evidence (LINKS_SCHEMA)."""
-    out: list[pl.DataFrame] = []
+    link, with their evidence (LINKS_SCHEMA).
+
+    `fcodes` (i, f) lists each article's integer feature codes, `idf` (f, feature, w) their
+    weights, `norms` each article's weight norm. The shared features of a pair are found by
+    looking each feature (i<<32|f) of one article up in the sorted keys of all (NumPy only).
+    """
+    n = sigs.height
+    fc = fcodes.sort("i", "f")
+    fi = fc["i"].to_numpy().astype(np.int64)
+    ff = fc["f"].to_numpy().astype(np.int64)
+    fkeys = (fi.astype(np.uint64) << np.uint64(32)) | ff.astype(np.uint64)  # sorted
+    start = np.searchsorted(fi, np.arange(n + 1))  # CSR offsets per article
+    w = np.zeros(int(idf["f"].max()) + 1 if idf.height else 0)
+    w[idf["f"].to_numpy()] = idf["w"].to_numpy()
     text_sig = _matrix(sigs["text_sig"], np.uint32)
     tempty = text_sig[:, 0] == np.iinfo(np.uint32).max
     lang = sigs["language"].fill_null("").to_numpy()
-    pub = sigs["published"].cast(pl.Int32).to_numpy()  # days since epoch, null -> masked
+    pub = sigs["published"].cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)  # days since 1970
     pub_null = sigs["published"].is_null().to_numpy()
     doc_ids = sigs["doc_id"]
+    out: list[pl.DataFrame] = []
+    shared_rows: list[np.ndarray] = []
+    shared_f: list[np.ndarray] = []
     for c in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[c:c + PAIR_CHUNK]
         a = (chunk >> np.uint64(32)).astype(np.int64)
         b = (chunk & np.uint64(0xFFFFFFFF)).astype(np.int64)
         # date gate
         both_dated = ~pub_null[a] & ~pub_null[b]
-        days = np.where(both_dated, np.abs(np.nan_to_num(pub[a].astype(np.float64)) - np.nan_to_num(pub[b].astype(np.float64))), -1)
+        days = np.where(both_dated, np.abs(pub[a] - pub[b]), -1)
         ok = ~(both_dated & (days > MAX_DAYS_APART))
         a, b, days = a[ok], b[ok], days[ok]
         if len(a) == 0:
             continue
         tsim = (text_sig[a] == text_sig[b]).mean(axis=1)
         tsim[tempty[a] | tempty[b]] = 0.0
-        same_lang = lang[a] == lang[b]
-        near_dup = same_lang & (tsim >= NEAR_DUP_JACCARD)
-        p = pl.DataFrame({"a": a.astype(np.uint32), "b": b.astype(np.uint32)}).with_row_index("pair")
-        shared = (p.join(fcodes.rename({"i": "a"}), on="a")
-                  .join(fcodes.rename({"i": "b"}), on=["b", "f"], how="semi")
-                  .join(idf, on="f"))
-        agg = shared.group_by("pair").agg(
-            (pl.col("w") ** 2).sum().alias("dot"),
-            (pl.col("w") >= MIN_IDF).sum().alias("n_info"),
-            pl.col("f"),
-        )
-        full = p.join(agg, on="pair", how="left").sort("pair").with_columns(
-            pl.col("dot").fill_null(0.0), pl.col("n_info").fill_null(0))
-        dot = full["dot"].to_numpy()
+        near_dup = (lang[a] == lang[b]) & (tsim >= NEAR_DUP_JACCARD)
+        # every feature of a, looked up among b's
+        cnt = start[a + 1] - start[a]
+        rows = np.repeat(np.arange(len(a)), cnt)
+        pos = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(start[a], cnt)
+        f = ff[pos]
+        key = (b[rows].astype(np.uint64) << np.uint64(32)) | f.astype(np.uint64)
+        hit = np.searchsorted(fkeys, key)
+        found = (hit < len(fkeys)) & (fkeys[np.minimum(hit, len(fkeys) - 1)] == key)
+        rows, f = rows[found], f[found]
+        wf = w[f]
+        dot = np.bincount(rows, weights=wf * wf, minlength=len(a))
+        n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=len(a))
         cos = dot / np.maximum(norms[a] * norms[b], 1e-12)
-        evidence = (cos >= LINK_THRESHOLD) & (full["n_info"].to_numpy() >= MIN_SHARED)
-        keep = near_dup | evidence
+        keep = near_dup | ((cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED))
         if not keep.any():
             continue
-        score = np.where(near_dup, np.maximum(tsim, cos), cos)
-        res = full.with_columns(
-            pl.Series("score", score), pl.Series("text_similarity", tsim),
-            pl.Series("reason", np.where(near_dup, "near-duplicate", "shared evidence")),
-            pl.Series("days_apart", days.astype(np.int64)).replace(-1, None),
-        ).filter(pl.Series(keep))
-        out.append(res)
+        kept = np.flatnonzero(keep)
+        base = sum(len(o) for o in out)
+        new_index = np.full(len(a), -1, dtype=np.int64)
+        new_index[kept] = np.arange(len(kept)) + base
+        sel = keep[rows]
+        shared_rows.append(new_index[rows[sel]])
+        shared_f.append(f[sel])
+        score = np.where(near_dup, np.maximum(tsim, cos), cos)[kept]
+        da, db = doc_ids.gather(a[kept]), doc_ids.gather(b[kept])
+        out.append(pl.DataFrame({
+            "x": da, "y": db, "score": score, "text_similarity": tsim[kept],
+            "_nd": near_dup[kept], "days_apart": days[kept].astype(np.int64),
+        }))
     if not out:
         return pl.DataFrame(schema=LINKS_SCHEMA)
-    res = pl.concat(out)
-    names = res.select("pair", "f").explode("f").join(idf.select("f", "feature"), on="f", how="left")
-    lists = names.group_by("pair").agg(
-        pl.col("feature").filter(pl.col("feature").str.starts_with("e:")).str.slice(2).sort().alias("shared_entities"),
-        pl.col("feature").filter(pl.col("feature").str.starts_with("s:")).str.slice(2).sort().alias("shared_sources"),
-        pl.col("feature").filter(pl.col("feature").str.starts_with("n:")).str.slice(2).sort().alias("shared_numbers"),
-        pl.col("feature").filter(pl.col("feature").str.starts_with("d:")).str.slice(2).sort().alias("shared_dates"),
-        pl.col("feature").filter(pl.col("feature").str.starts_with("l")).str.slice(1).sort().alias("shared_lead"),
+    t0 = time.perf_counter()
+    res = pl.concat(out).with_row_index("pair")
+    # the shared features' names by kind; kind and label computed once per feature code used
+    sh = pl.DataFrame({"pair": np.concatenate(shared_rows).astype(np.uint32), "f": np.concatenate(shared_f)})
+    kinds = idf.join(sh.select(pl.col("f").cast(idf.schema["f"])).unique(), on="f", how="semi").select(
+        "f", pl.col("feature").str.slice(0, 1).alias("k"),
+        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
+        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
+    names = sh.with_columns(pl.col("f").cast(idf.schema["f"])).join(kinds, on="f", how="left").sort("pair", "label")
+    lists = names.group_by("pair", maintain_order=True).agg(
+        pl.col("label").filter(pl.col("k") == "e").alias("shared_entities"),
+        pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
+        pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
+        pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
+        pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
     )
-    res = res.drop("f").join(lists, on="pair", how="left")
-    da = doc_ids.gather(res["a"].cast(pl.Int64))
-    db = doc_ids.gather(res["b"].cast(pl.Int64))
-    res = res.with_columns(pl.Series("x", da), pl.Series("y", db)).with_columns(
-        pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"))
-    return res.select([pl.col(c).cast(t) if c in res.columns else pl.lit(None, t).alias(c)
-                       for c, t in LINKS_SCHEMA.items()])
+    res = res.join(lists, on="pair", how="left").with_columns(
+        pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"),
+        pl.when("_nd").then(pl.lit("near-duplicate")).otherwise(pl.lit("shared evidence")).alias("reason"),
+        pl.when(pl.col("days_apart") >= 0).then("days_apart").alias("days_apart"),
+    )
+    log.info("stories: evidence lists of %d links (%.1f s)", res.height, time.perf_counter() - t0)
+    return res.select([pl.col(c).cast(t).fill_null(pl.lit([], t)) if isinstance(t, pl.List)
+                       else pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()])
 
 
 # ---------------------------------------------------------------- clustering
