@@ -85,8 +85,9 @@ assert store.ARTICLES_SCHEMA["text_minhash"].size == TEXT_PERM, "store.py's text
 # In an LSH bucket larger than this + 1, each article is compared with this many others only
 # (see _band_pairs): a bucket of a feature everybody shares would make O(size^2) pairs.
 BUCKET_WINDOW = 50
-# Candidate pairs scored per chunk (bounds the memory of the feature join).
-PAIR_CHUNK = 1_000_000
+# Candidate pairs scored per chunk: bounds the memory of the feature lookup (about 25 features
+# per article, five 8-byte arrays per feature: ~200 MB per chunk).
+PAIR_CHUNK = 200_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
 _FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
@@ -779,7 +780,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
         norms[norm2["i"].to_numpy()] = np.sqrt(norm2["n2"].to_numpy())
         new_links = _score_pairs(pairs, sigs, fcodes, idf, norms)
         log.info("stories: %d new links (%.1f s scoring)", new_links.height, time.perf_counter() - t0)
-    links = pl.concat([old_links, new_links]).unique(["doc_a", "doc_b"], keep="last").sort("doc_a", "doc_b")
+    # old links join two old articles, new ones at least one new article: never the same pair
+    links = pl.concat([old_links, new_links])
 
     # Cluster again only the connected components (of all links) that changed: those with a
     # new article, or that lost an article. Elsewhere the previous stories stand as they were.
@@ -820,7 +822,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
                             pl.lit("duplicate").alias("reason"))
     dup_links = dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
                                   for c, t in LINKS_SCHEMA.items()])
-    all_links = pl.concat([links, dup_links]).sort("doc_a", "doc_b")
+    all_links = pl.concat([links, dup_links])
     return story_ids, all_links, StoryState(sigs, feats, all_links)
 
 
