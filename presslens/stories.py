@@ -86,8 +86,8 @@ assert store.ARTICLES_SCHEMA["text_minhash"].size == TEXT_PERM, "store.py's text
 # (see _band_pairs): a bucket of a feature everybody shares would make O(size^2) pairs.
 BUCKET_WINDOW = 50
 # Candidate pairs scored per chunk: bounds the memory of the feature lookup (about 25 features
-# per article, five 8-byte arrays per feature: ~200 MB per chunk).
-PAIR_CHUNK = 200_000
+# per article, a few 4- and 8-byte arrays per feature: ~100 MB per chunk).
+PAIR_CHUNK = 100_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
 _FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
@@ -512,16 +512,23 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
 
     `fcodes` (i, f) lists each article's integer feature codes, `idf` (f, feature, w) their
     weights, `norms` each article's weight norm. The shared features of a pair are found by
-    looking each feature (i<<32|f) of one article up in the sorted keys of all (NumPy only).
+    looking each feature (i<<32|f) of one article up in the sorted keys of all (NumPy only),
+    PAIR_CHUNK pairs at a time so that memory stays bounded.
     """
     n = sigs.height
     fc = fcodes.sort("i", "f")
     fi = fc["i"].to_numpy().astype(np.int64)
-    ff = fc["f"].to_numpy().astype(np.int64)
+    ff = fc["f"].to_numpy().astype(np.int32)
     fkeys = (fi.astype(np.uint64) << np.uint64(32)) | ff.astype(np.uint64)  # sorted
-    start = np.searchsorted(fi, np.arange(n + 1))  # CSR offsets per article
+    start = np.searchsorted(fi, np.arange(n + 1)).astype(np.int64)  # CSR offsets per article
+    del fc, fi
     w = np.zeros(int(idf["f"].max()) + 1 if idf.height else 0)
     w[idf["f"].to_numpy()] = idf["w"].to_numpy()
+    # kind and label of every feature code, for the evidence lists
+    labels = idf.select(
+        pl.col("f").cast(pl.UInt32), pl.col("feature").str.slice(0, 1).alias("k"),
+        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
+        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
     text_sig = _matrix(sigs["text_sig"], np.uint32)
     tempty = text_sig[:, 0] == np.iinfo(np.uint32).max
     lang = sigs["language"].fill_null("").to_numpy()
@@ -529,8 +536,6 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
     pub_null = sigs["published"].is_null().to_numpy()
     doc_ids = sigs["doc_id"]
     out: list[pl.DataFrame] = []
-    shared_rows: list[np.ndarray] = []
-    shared_f: list[np.ndarray] = []
     for c in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[c:c + PAIR_CHUNK]
         a = (chunk >> np.uint64(32)).astype(np.int64)
@@ -547,12 +552,14 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
         near_dup = (lang[a] == lang[b]) & (tsim >= NEAR_DUP_JACCARD)
         # every feature of a, looked up among b's
         cnt = start[a + 1] - start[a]
-        rows = np.repeat(np.arange(len(a)), cnt)
-        pos = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(start[a], cnt)
+        rows = np.repeat(np.arange(len(a), dtype=np.int32), cnt)
+        pos = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt - start[a], cnt)
         f = ff[pos]
+        del pos
         key = (b[rows].astype(np.uint64) << np.uint64(32)) | f.astype(np.uint64)
         hit = np.searchsorted(fkeys, key)
         found = (hit < len(fkeys)) & (fkeys[np.minimum(hit, len(fkeys) - 1)] == key)
+        del key, hit
         rows, f = rows[found], f[found]
         wf = w[f]
         dot = np.bincount(rows, weights=wf * wf, minlength=len(a))
@@ -562,44 +569,33 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
         if not keep.any():
             continue
         kept = np.flatnonzero(keep)
-        base = sum(len(o) for o in out)
         new_index = np.full(len(a), -1, dtype=np.int64)
-        new_index[kept] = np.arange(len(kept)) + base
+        new_index[kept] = np.arange(len(kept))
         sel = keep[rows]
-        shared_rows.append(new_index[rows[sel]])
-        shared_f.append(f[sel])
+        sh = pl.DataFrame({"pair": new_index[rows[sel]].astype(np.uint32), "f": f[sel].astype(np.uint32)})
+        names = sh.join(labels, on="f", how="left").sort("pair", "label")
+        lists = names.group_by("pair", maintain_order=True).agg(
+            pl.col("label").filter(pl.col("k") == "e").alias("shared_entities"),
+            pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
+            pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
+            pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
+            pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
+        )
         score = np.where(near_dup, np.maximum(tsim, cos), cos)[kept]
-        da, db = doc_ids.gather(a[kept]), doc_ids.gather(b[kept])
-        out.append(pl.DataFrame({
-            "x": da, "y": db, "score": score, "text_similarity": tsim[kept],
-            "_nd": near_dup[kept], "days_apart": days[kept].astype(np.int64),
-        }))
+        res = pl.DataFrame({
+            "pair": np.arange(len(kept), dtype=np.uint32),
+            "x": doc_ids.gather(a[kept]), "y": doc_ids.gather(b[kept]), "score": score,
+            "text_similarity": tsim[kept], "_nd": near_dup[kept], "days_apart": days[kept].astype(np.int64),
+        }).join(lists, on="pair", how="left").with_columns(
+            pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"),
+            pl.when("_nd").then(pl.lit("near-duplicate")).otherwise(pl.lit("shared evidence")).alias("reason"),
+            pl.when(pl.col("days_apart") >= 0).then("days_apart").alias("days_apart"),
+        )
+        out.append(res.select([pl.col(c).cast(t).fill_null(pl.lit([], t)) if isinstance(t, pl.List)
+                               else pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()]))
     if not out:
         return pl.DataFrame(schema=LINKS_SCHEMA)
-    t0 = time.perf_counter()
-    res = pl.concat(out).with_row_index("pair")
-    # the shared features' names by kind; kind and label computed once per feature code used
-    sh = pl.DataFrame({"pair": np.concatenate(shared_rows).astype(np.uint32), "f": np.concatenate(shared_f)})
-    kinds = idf.join(sh.select(pl.col("f").cast(idf.schema["f"])).unique(), on="f", how="semi").select(
-        "f", pl.col("feature").str.slice(0, 1).alias("k"),
-        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
-        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
-    names = sh.with_columns(pl.col("f").cast(idf.schema["f"])).join(kinds, on="f", how="left").sort("pair", "label")
-    lists = names.group_by("pair", maintain_order=True).agg(
-        pl.col("label").filter(pl.col("k") == "e").alias("shared_entities"),
-        pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
-        pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
-        pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
-        pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
-    )
-    res = res.join(lists, on="pair", how="left").with_columns(
-        pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"),
-        pl.when("_nd").then(pl.lit("near-duplicate")).otherwise(pl.lit("shared evidence")).alias("reason"),
-        pl.when(pl.col("days_apart") >= 0).then("days_apart").alias("days_apart"),
-    )
-    log.info("stories: evidence lists of %d links (%.1f s)", res.height, time.perf_counter() - t0)
-    return res.select([pl.col(c).cast(t).fill_null(pl.lit([], t)) if isinstance(t, pl.List)
-                       else pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()])
+    return pl.concat(out)
 
 
 # ---------------------------------------------------------------- clustering
