@@ -446,6 +446,10 @@ def format_summary(summary: dict, rejects: pl.DataFrame | None = None, limit: in
         f"  by language: {langs}",
         f"  entity mentions: {summary['mentions']}",
         f"  rejected: {summary['rejects']}",
+        *([f"  stories: {summary['stories']} ({summary.get('story_links', 0)} links between articles)"]
+          if "stories" in summary else []),
+        *([f"  story grouping failed, every article is its own story: {summary['stories_error']}"]
+          if summary.get("stories_error") else []),
         f"  time: {summary['seconds']:.2f} s",
     ]
     if rejects is not None and rejects.height:
