@@ -213,3 +213,65 @@ def test_eval_stories_rejects_a_bad_gold_file_with_a_clear_message(tmp_path, cap
     gold.write_text("path,story\nmissing.txt,x\n", encoding="utf-8")
     assert ev.main(["stories", str(tmp_path), "--gold", str(gold)]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- story_view (the Stories page's data)
+
+def _view_tables():
+    arts = pl.DataFrame({
+        "doc_id": ["a", "b", "c", "d", "e"],
+        "story_id": ["a", "a", "a", "d", "e"],
+        "outlet": ["TASS", "UNN", None, "Meduza", "BBC"],
+        "language": ["ru", "uk", "en", "ru", "en"],
+        "published": [D(2025, 1, 15), D(2025, 1, 14), None, D(2025, 2, 1), D(2025, 2, 2)],
+        "title": ["ta", "tb", "tc", "td", "te"],
+        "duplicate_of": [None, None, "a", None, None],
+    })
+    links = pl.DataFrame({
+        "doc_a": ["a", "a"], "doc_b": ["b", "c"],
+        "shared_entities": [["LOC:KP", "PER:Kim"], ["LOC:KP"]], "shared_sources": [["nhk"], []],
+        "shared_numbers": [["250"], []], "shared_dates": [["01-14"], []],
+    })
+    de = pl.DataFrame({"doc_id": ["a", "a", "b", "b", "c"], "entity_id": ["LOC:KP", "PER:Putin", "LOC:KP", "LOC:Kyiv", "LOC:KP"],
+                       "mentions": [2, 1, 1, 3, 2]}, schema_overrides={"mentions": pl.UInt32})
+    ents = pl.DataFrame({"entity_id": ["LOC:KP", "PER:Putin", "LOC:Kyiv", "PER:Kim"],
+                         "name": ["North Korea", "Vladimir Putin", "Kyiv", "Kim Jong Un"]})
+    return arts, links, de, ents
+
+
+def test_largest_stories_counts_originals_with_languages_outlets_and_dates():
+    from presslens import story_view
+
+    arts, *_ = _view_tables()
+    top = story_view.largest_stories(arts.lazy(), min_size=1)
+    first = top.row(0, named=True)
+    assert first["story_id"] == "a" and first["size"] == 2  # the copy c is not counted
+    assert first["languages"] == ["ru", "uk"] and first["outlets"] == ["TASS", "UNN"]
+    assert (first["first"], first["last"]) == (D(2025, 1, 14), D(2025, 1, 15))
+    assert first["title"] == "tb"  # the first article's title
+    assert story_view.largest_stories(arts.lazy()).height == 1  # singletons left out by default
+
+
+def test_story_timeline_marks_the_first_publisher():
+    from presslens import story_view
+
+    arts, *_ = _view_tables()
+    t = story_view.story_timeline(arts.lazy(), "a")
+    assert t["doc_id"].to_list() == ["b", "a", "c"]  # by date, undated last
+    assert t.filter("first")["doc_id"].to_list() == ["b"]
+    assert t.filter(pl.col("doc_id") == "c")["outlet"].item() == "unknown outlet"
+
+
+def test_story_shared_and_outlet_differences():
+    from presslens import story_view
+
+    arts, links, de, ents = _view_tables()
+    shared = story_view.story_shared(links.lazy(), ["a", "b", "c"], ents.lazy())
+    top = shared.row(0, named=True)
+    assert (top["kind"], top["value"], top["name"], top["links"]) == ("entity", "LOC:KP", "North Korea", 2)
+    assert {"source", "figure", "date"} <= set(shared["kind"])
+    diff = story_view.outlet_differences(arts.lazy(), de.lazy(), "a", ents.lazy())
+    rows = {r["outlet"]: r for r in diff.iter_rows(named=True)}
+    assert rows["TASS"]["only_here"] == ["Vladimir Putin"]  # North Korea is named by UNN too
+    assert rows["UNN"]["only_here"] == ["Kyiv"]
+    assert "unknown outlet" not in rows  # c is a copy: not an outlet's version
