@@ -15,6 +15,9 @@ Analysis, one field per language (an article goes into the field of its ``langua
           with the і/о/е/ї/є alternation of the last syllable folded (Київ/Києва, Львів/Львова).
 - ``xx``  any other language: simple -> lowercase -> ASCII folding, no stemming.
 
+The uk and ro keys are made in Python and indexed as space-separated keys (whitespace
+tokenizer), one key per word, so positions and phrases work as in the Rust-analysed fields.
+
 Boilerplate spans (page clutter) are not indexed, as mentions inside them are not counted.
 The query is parsed here (not by tantivy's parser) so that each word is analysed by each
 field's own analyser and a malformed query yields a sentence, never an exception:
@@ -49,7 +52,7 @@ import polars as pl
 import tantivy
 
 # Bump when analysis or layout changes: the next build then indexes everything again.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 SEARCH_DIR = "search"
 
@@ -94,9 +97,14 @@ def _native() -> dict[str, tantivy.TextAnalyzer]:
         "en": _analyzer(lower(), fold(), stem("english")),
         "ro": _analyzer(lower(), fold(), stem("romanian")),
         "xx": _analyzer(lower(), fold()),
-        # Only for the query parser's benefit: uk is pre-tokenized in Python.
-        "uk": _analyzer(lower()),
     }
+
+
+@lru_cache(maxsize=1)
+def _keyed() -> tantivy.TextAnalyzer:
+    """Analyser of the uk and ro fields: their text is already a space-separated list of
+    keys made in Python (cheaper than building a tantivy Token object per word)."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 
 
 _UK_VOWELS = "аеиоуюяіїє"
@@ -138,6 +146,7 @@ def uk_key(word: str) -> str:
     return s
 
 
+@lru_cache(maxsize=1 << 18)
 def _ro_fix(stem: str) -> str:
     """Second step after Snowball Romanian: drop the trailing -e/-i it keeps in oblique cases
     (moscove -> moscov, ucraine -> ucrain, rusi -> rus), keeping at least 3 letters."""
@@ -157,10 +166,11 @@ def _tokens(text: str, field: str) -> list[tuple[str, int, int]]:
 
 
 def _keys(text: str, field: str) -> list[str]:
+    """The index keys of `text` in field `field`, in order (what a query term becomes)."""
     if field == "uk":
-        return [uk_key(w) for w in _UK_WORD.findall(text)]
+        return list(map(uk_key, _UK_WORD.findall(text)))
     keys = _native()[field].analyze(text)
-    return [_ro_fix(k) for k in keys] if field == "ro" else keys
+    return list(map(_ro_fix, keys)) if field == "ro" else keys
 
 
 def field_for(language: str | None) -> str:
@@ -303,6 +313,8 @@ def _schema() -> tantivy.Schema:
 def _register(index: tantivy.Index) -> None:
     for name, analyzer in _native().items():
         index.register_tokenizer(f"pl_{name}", analyzer)
+    for name in ("uk", "ro"):
+        index.register_tokenizer(f"pl_{name}", _keyed())
 
 
 def _document(skey: int, title: str | None, text: str | None, language: str | None,
@@ -312,10 +324,8 @@ def _document(skey: int, title: str | None, text: str | None, language: str | No
     doc = tantivy.Document()
     doc.add_unsigned(_SKEY, skey)
     if field in ("uk", "ro"):
-        toks = [tantivy.Token(k, p, s, e) for p, (k, s, e) in enumerate(_tokens(content, field))]
-        doc.add_pre_tokenized_text(field, tantivy.PreTokenizedString("", toks))
-    else:
-        doc.add_text(field, content)
+        content = " ".join(_keys(content, field))
+    doc.add_text(field, content)
     return doc
 
 
@@ -384,8 +394,10 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
         index = tantivy.Index.open(str(out))
     _register(index)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=min(2, os.cpu_count() or 1))
-    for k in to_delete.tolist():
-        writer.delete_documents_by_term(_SKEY, int(k))
+    if len(to_delete):
+        # by query, not delete_documents_by_term: the bindings turn an int below 2**63 into
+        # an i64 term, which never matches this u64 field (so nothing would be deleted).
+        writer.delete_documents_by_query(tantivy.Query.term_set_query(index.schema, _SKEY, to_delete.tolist()))
     rows_todo = np.flatnonzero(todo)
     cols = ["title", "text", "language", "boilerplate"]
     for start in range(0, n, BATCH_ROWS):
@@ -422,8 +434,9 @@ class Searcher:
         _register(self.index)
         self.schema = self.index.schema
         self._searcher = self.index.searcher()
-        self.keys = np.load(directory / "keys.npy", mmap_mode="r")
-        self.rows = np.load(directory / "rows.npy", mmap_mode="r")
+        # 16 bytes an article in RAM (16 MB at 1M): memory-mapped arrays made each query slower.
+        self.keys = np.load(directory / "keys.npy")
+        self.rows = np.load(directory / "rows.npy")
         self._doc_ids: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -486,7 +499,7 @@ class Searcher:
         keys = np.fromiter(self._searcher.fast_field_values(_SKEY, [a for _, a in hits]),
                            dtype=np.uint64, count=len(hits))
         pos = np.searchsorted(self.keys, keys)
-        return np.unique(np.asarray(self.rows)[pos])
+        return np.unique(self.rows[pos])
 
     def doc_ids(self, query: str) -> list[str]:
         """doc_ids of the matching articles, in articles.parquet row order."""
