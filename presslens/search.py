@@ -26,9 +26,16 @@ words (all must match), "quoted phrases", OR between words or phrases, -word / -
 On-disk layout (per version, immutable once published)::
 
     v-*/search/            tantivy files; segment files hard-linked from the previous version
-    v-*/search/keys.npy    uint64, sorted: skey of every article of this version
-    v-*/search/rows.npy    int64: row in articles.parquet of the article with keys[i]
-    v-*/search/presslens.json   format version and counts
+    v-*/search/skeys.npy   uint64 per row of articles.parquet: hash of (doc_id, title, language)
+    v-*/search/ords.npy    int64 per row: the article's ordinal in the index
+    v-*/search/presslens.json   format version, next free ordinal, counts
+
+Every indexed article carries an ordinal (``ord``), stable while it stays unchanged, and
+``bit`` = 2**(ord % 52) as fast fields. Rows shift between versions; ordinals do not, so a
+reused segment stays valid and a per-version array maps ordinal -> row. A query's hits
+come back as one histogram aggregation over ``ord`` (buckets of 52) summing ``bit``: each
+bucket's sum is the exact bitmask of its matching ordinals (distinct powers of two below
+2**52 add exactly in float64), which is ~50x fewer Python objects than one per hit.
 
 A version's index holds exactly that version's articles: the next build links the segment
 files (tantivy never rewrites a file: deletes and merges write new files, meta.json is
@@ -52,7 +59,7 @@ import polars as pl
 import tantivy
 
 # Bump when analysis or layout changes: the next build then indexes everything again.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 
 SEARCH_DIR = "search"
 
@@ -71,7 +78,15 @@ WRITER_HEAP = 256_000_000
 # Above this share of changed articles, a fresh index is cheaper than deletes + merges.
 FULL_REBUILD_SHARE = 0.5
 
-_SKEY = "skey"
+_ORD, _BIT = "ord", "bit"
+# Ordinals per histogram bucket: the bucket's bit sum must stay exact in float64.
+_BLOCK = 52
+# Buckets per aggregation call: tantivy refuses more than 65,000 buckets per request.
+_BUCKETS_PER_CALL = 60_000
+# Below this many hits, reading the hit list is cheaper than the aggregation.
+_FEW_HITS = 2_000
+# Ordinals left unused by deleted articles before a build starts a fresh index.
+_MAX_ORD_WASTE = 1.0
 
 
 class SearchSyntaxError(ValueError):
@@ -304,7 +319,8 @@ def _indexed_text(title: str | None, text: str | None, boilerplate: list | None)
 
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
-    sb.add_unsigned_field(_SKEY, indexed=True, fast=True)
+    sb.add_unsigned_field(_ORD, indexed=True, fast=True)
+    sb.add_float_field(_BIT, fast=True)
     for f in FIELDS:
         sb.add_text_field(f, stored=False, tokenizer_name=f"pl_{f}", index_option="position")
     return sb.build()
@@ -317,12 +333,13 @@ def _register(index: tantivy.Index) -> None:
         index.register_tokenizer(f"pl_{name}", _keyed())
 
 
-def _document(skey: int, title: str | None, text: str | None, language: str | None,
+def _document(ordinal: int, title: str | None, text: str | None, language: str | None,
               boilerplate: list | None) -> tantivy.Document:
     field = field_for(language)
     content = _indexed_text(title, text, boilerplate)
     doc = tantivy.Document()
-    doc.add_unsigned(_SKEY, skey)
+    doc.add_unsigned(_ORD, ordinal)
+    doc.add_float(_BIT, float(1 << (ordinal % _BLOCK)))
     if field in ("uk", "ro"):
         content = " ".join(_keys(content, field))
     doc.add_text(field, content)
@@ -345,7 +362,15 @@ def _link_tree(src: Path, dst: Path) -> None:
             shutil.copy2(p, dst / p.name)
 
 
-def _previous(previous_version_dir: Path | None) -> tuple[Path, np.ndarray] | None:
+@dataclass(frozen=True)
+class _Prev:
+    directory: Path
+    skeys: np.ndarray   # per row of the previous version
+    ords: np.ndarray    # per row of the previous version
+    next_ord: int
+
+
+def _previous(previous_version_dir: Path | None) -> _Prev | None:
     if previous_version_dir is None:
         return None
     d = Path(previous_version_dir) / SEARCH_DIR
@@ -353,9 +378,35 @@ def _previous(previous_version_dir: Path | None) -> tuple[Path, np.ndarray] | No
         meta = json.loads((d / "presslens.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
             return None
-        return d, np.load(d / "keys.npy")
-    except (OSError, ValueError):
+        return _Prev(d, np.load(d / "skeys.npy"), np.load(d / "ords.npy"), int(meta["next_ord"]))
+    except (OSError, ValueError, KeyError):
         return None
+
+
+def _plan(skeys: np.ndarray, prev: _Prev | None) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """(ordinal per row, previous ordinals to delete, next free ordinal, full rebuild?).
+    A row whose skey was indexed before keeps its ordinal; new rows get fresh ordinals."""
+    n = len(skeys)
+    full = (np.arange(n, dtype=np.int64), np.empty(0, dtype=np.int64), n, True)
+    if prev is None or len(prev.skeys) == 0:
+        return full
+    order = np.argsort(prev.skeys, kind="stable")
+    sorted_keys = prev.skeys[order]
+    pos = np.minimum(np.searchsorted(sorted_keys, skeys), len(sorted_keys) - 1)
+    found = sorted_keys[pos] == skeys
+    # a skey repeated within this version (duplicate doc_id) reuses the old ordinal once
+    first = np.zeros(n, dtype=bool)
+    first[np.unique(skeys, return_index=True)[1]] = True
+    found &= first
+    ords = np.where(found, prev.ords[order][pos], -1)
+    to_delete = np.setdiff1d(prev.ords, ords[found])
+    n_new = int((~found).sum())
+    next_ord = prev.next_ord + n_new
+    if (n_new + len(to_delete) > FULL_REBUILD_SHARE * max(n, len(prev.skeys), 1)
+            or next_ord > (1 + _MAX_ORD_WASTE) * n + 10_000):
+        return full
+    ords[~found] = np.arange(prev.next_ord, next_ord)
+    return ords, to_delete, next_ord, False
 
 
 def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
@@ -373,32 +424,23 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
     ids = articles.select("doc_id", "title", "language").collect()
     skeys = np.fromiter((_skey(d, t, l) for d, t, l in ids.iter_rows()), dtype=np.uint64, count=ids.height)
     n = len(skeys)
-
     prev = _previous(previous_version_dir)
-    full = True
-    todo = np.ones(n, dtype=bool)
-    to_delete = np.empty(0, dtype=np.uint64)
-    if prev is not None:
-        prev_dir, prev_keys = prev
-        present = np.isin(skeys, prev_keys)
-        to_delete = np.setdiff1d(prev_keys, skeys)
-        changed = int((~present).sum()) + len(to_delete)
-        if changed <= FULL_REBUILD_SHARE * max(n, len(prev_keys), 1):
-            full = False
-            todo = ~present
-            _link_tree(prev_dir, out)
+    ords, to_delete, next_ord, full = _plan(skeys, prev)
     if full:
         out.mkdir(parents=True)
         index = tantivy.Index(_schema(), path=str(out), reuse=False)
+        rows_todo = np.arange(n)
     else:
+        assert prev is not None
+        _link_tree(prev.directory, out)
         index = tantivy.Index.open(str(out))
+        rows_todo = np.flatnonzero(ords >= prev.next_ord)
     _register(index)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=min(2, os.cpu_count() or 1))
     if len(to_delete):
         # by query, not delete_documents_by_term: the bindings turn an int below 2**63 into
         # an i64 term, which never matches this u64 field (so nothing would be deleted).
-        writer.delete_documents_by_query(tantivy.Query.term_set_query(index.schema, _SKEY, to_delete.tolist()))
-    rows_todo = np.flatnonzero(todo)
+        writer.delete_documents_by_query(tantivy.Query.term_set_query(index.schema, _ORD, to_delete.tolist()))
     cols = ["title", "text", "language", "boilerplate"]
     for start in range(0, n, BATCH_ROWS):
         lo, hi = np.searchsorted(rows_todo, [start, start + BATCH_ROWS])
@@ -409,15 +451,14 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
         if len(local) < batch.height:
             batch = batch[local]
         for r, (title, text, lang, bp) in zip(rows_todo[lo:hi].tolist(), batch.iter_rows()):
-            writer.add_document(_document(int(skeys[r]), title, text, lang, bp))
+            writer.add_document(_document(int(ords[r]), title, text, lang, bp))
     writer.commit()
     writer.wait_merging_threads()
     writer = None
 
-    order = np.argsort(skeys, kind="stable")
-    np.save(out / "keys.npy", skeys[order])
-    np.save(out / "rows.npy", order.astype(np.int64))
-    stats = {"format": FORMAT_VERSION, "articles": n, "indexed": int(len(rows_todo)),
+    np.save(out / "skeys.npy", skeys)
+    np.save(out / "ords.npy", ords.astype(np.int64))
+    stats = {"format": FORMAT_VERSION, "articles": n, "next_ord": int(next_ord), "indexed": int(len(rows_todo)),
              "reused": int(n - len(rows_todo)), "deleted": int(len(to_delete)), "full": full}
     (out / "presslens.json").write_text(json.dumps(stats), encoding="utf-8")
     return stats
@@ -434,15 +475,19 @@ class Searcher:
         _register(self.index)
         self.schema = self.index.schema
         self._searcher = self.index.searcher()
-        # 16 bytes an article in RAM (16 MB at 1M): memory-mapped arrays made each query slower.
-        self.keys = np.load(directory / "keys.npy")
-        self.rows = np.load(directory / "rows.npy")
+        meta = json.loads((directory / "presslens.json").read_text(encoding="utf-8"))
+        ords = np.load(directory / "ords.npy")
+        self._n = len(ords)
+        self._next_ord = int(meta["next_ord"])
+        # ordinal -> row (-1: not in this version); 8 bytes an ordinal, ~8-16 MB at 1M
+        self._ord2row = np.full(self._next_ord, -1, dtype=np.int64)
+        self._ord2row[ords] = np.arange(self._n, dtype=np.int64)
         self._doc_ids: np.ndarray | None = None
         self._lock = threading.Lock()
 
     @property
     def num_articles(self) -> int:
-        return len(self.keys)
+        return self._n
 
     # -- query construction
     def _item_query(self, item: Item) -> tantivy.Query | None:
@@ -495,11 +540,35 @@ class Searcher:
         total = self._searcher.search(q, limit=1, count=True).count
         if total == 0:
             return np.empty(0, dtype=np.int64)
+        ords = self._ords_by_hits(q, total) if total <= _FEW_HITS else self._ords_by_aggregation(q)
+        rows = self._ord2row[ords]
+        rows.sort()
+        return rows
+
+    def _ords_by_hits(self, q: tantivy.Query, total: int) -> np.ndarray:
         hits = self._searcher.search(q, limit=total, count=False).hits
-        keys = np.fromiter(self._searcher.fast_field_values(_SKEY, [a for _, a in hits]),
-                           dtype=np.uint64, count=len(hits))
-        pos = np.searchsorted(self.keys, keys)
-        return np.unique(self.rows[pos])
+        return np.fromiter(self._searcher.fast_field_values(_ORD, [a for _, a in hits]),
+                           dtype=np.int64, count=len(hits))
+
+    def _ords_by_aggregation(self, q: tantivy.Query) -> np.ndarray:
+        """Ordinals of all hits from histogram buckets of 52 ordinals whose `bit` sums are
+        the buckets' bitmasks (see the module docstring)."""
+        parts = []
+        span = _BLOCK * _BUCKETS_PER_CALL
+        for lo in range(0, max(self._next_ord, 1), span):
+            agg = {"h": {"histogram": {"field": _ORD, "interval": _BLOCK, "min_doc_count": 1,
+                                       "hard_bounds": {"min": lo, "max": lo + span - 1}},
+                         "aggs": {"m": {"sum": {"field": _BIT}}}}}
+            buckets = self._searcher.aggregate(q, agg)["h"]["buckets"]
+            if not buckets:
+                continue
+            base = np.fromiter((b["key"] for b in buckets), dtype=np.float64, count=len(buckets)).astype(np.int64)
+            masks = np.fromiter((b["m"]["value"] for b in buckets), dtype=np.float64,
+                                count=len(buckets)).astype(np.uint64)
+            bits = np.unpackbits(masks.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+            bi, bj = np.nonzero(bits)
+            parts.append(base[bi] + bj)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
     def doc_ids(self, query: str) -> list[str]:
         """doc_ids of the matching articles, in articles.parquet row order."""
