@@ -556,9 +556,10 @@ class Searcher:
         parts = []
         span = _BLOCK * _BUCKETS_PER_CALL
         for lo in range(0, max(self._next_ord, 1), span):
-            agg = {"h": {"histogram": {"field": _ORD, "interval": _BLOCK, "min_doc_count": 1,
-                                       "hard_bounds": {"min": lo, "max": lo + span - 1}},
-                         "aggs": {"m": {"sum": {"field": _BIT}}}}}
+            hist = {"field": _ORD, "interval": _BLOCK, "min_doc_count": 1}
+            if self._next_ord > span:
+                hist["hard_bounds"] = {"min": lo, "max": lo + span - 1}
+            agg = {"h": {"histogram": hist, "aggs": {"m": {"sum": {"field": _BIT}}}}}
             buckets = self._searcher.aggregate(q, agg)["h"]["buckets"]
             if not buckets:
                 continue
