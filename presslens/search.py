@@ -135,7 +135,8 @@ _UK_WORD = re.compile(r"[^\W_]+(?:['’ʼ][^\W_]+)*")
 _UK_MIN_STEM = 3
 
 
-@lru_cache(maxsize=1 << 20)
+# ~200 bytes an entry: 50 MB at most; word frequencies are Zipfian, so hits dominate.
+@lru_cache(maxsize=1 << 18)
 def uk_key(word: str) -> str:
     """Index key of a Ukrainian word: lowercase, apostrophes dropped, ґ->г, inflectional
     ending stripped (within the region after the first vowel), final vowel alternation folded.

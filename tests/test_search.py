@@ -245,3 +245,27 @@ def test_hit_lists_are_exact_through_every_retrieval_path(tmp_path, monkeypatch,
     assert '"full": false' in (tmp_path / "v-2" / "search" / "presslens.json").read_text()
     assert inc.doc_rows("gamma").tolist() == _expected(new_docs, lambda w: "gamma" in w)
     assert inc.doc_rows("alpha -delta").tolist() == _expected(new_docs, lambda w: "delta" not in w)
+
+
+def test_an_empty_store_has_an_index_that_finds_nothing(tmp_path):
+    v = tmp_path / "v-1"
+    v.mkdir()
+    pl.DataFrame(schema={"doc_id": pl.String, "title": pl.String, "text": pl.String, "language": pl.String,
+                         "boilerplate": BP}).write_parquet(v / "articles.parquet")
+    search.build(tmp_path, v, pl.scan_parquet(v / "articles.parquet"), None)
+    s = search.open(v)
+    assert s is not None and s.doc_rows("Путин").tolist() == [] and s.doc_rows("").tolist() == []
+
+
+def test_the_build_indexes_every_seed_article(seed_store):
+    from presslens import store
+
+    info = store.current(seed_store)
+    s = search.open(info.directory)
+    assert s is not None and s.num_articles == info.manifest["articles"]
+    arts = pl.read_parquet(store.table_path(info, "articles"), columns=["title", "text", "language"])
+    for row, (title, text, lang) in enumerate(arts.iter_rows()):
+        word = max((w for w in (title or text).split() if w.isalpha()), key=len)
+        assert row in s.doc_rows(word).tolist(), (word, lang)
+        assert any(text[a:b].lower() == word.lower() for a, b in search.hit_spans(text, word, lang)) \
+            or word not in text
