@@ -538,18 +538,19 @@ class Searcher:
         q = self.query(query)
         if q is None:
             return np.arange(self.num_articles, dtype=np.int64)
-        total = self._searcher.search(q, limit=1, count=True).count
-        if total == 0:
+        # One pass gives the count and, when there are few hits, all of them.
+        first = self._searcher.search(q, limit=max(1, min(_FEW_HITS, self._n)), count=True)
+        if first.count == 0:
             return np.empty(0, dtype=np.int64)
-        ords = self._ords_by_hits(q, total) if total <= _FEW_HITS else self._ords_by_aggregation(q)
+        if first.count <= _FEW_HITS:
+            hits = first.hits
+            ords = np.fromiter(self._searcher.fast_field_values(_ORD, [a for _, a in hits]),
+                               dtype=np.int64, count=len(hits))
+        else:
+            ords = self._ords_by_aggregation(q)
         rows = self._ord2row[ords]
         rows.sort()
         return rows
-
-    def _ords_by_hits(self, q: tantivy.Query, total: int) -> np.ndarray:
-        hits = self._searcher.search(q, limit=total, count=False).hits
-        return np.fromiter(self._searcher.fast_field_values(_ORD, [a for _, a in hits]),
-                           dtype=np.int64, count=len(hits))
 
     def _ords_by_aggregation(self, q: tantivy.Query) -> np.ndarray:
         """Ordinals of all hits from histogram buckets of 52 ordinals whose `bit` sums are
