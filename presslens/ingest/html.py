@@ -3,17 +3,24 @@
 In:  the raw bytes of an .html/.htm file and its path relative to the corpus root.
 Out: `read_html(data, relpath) -> (records, rejects)`: one RawRecord whose `text` is the
      main text trafilatura extracts (menus, footers and related links removed), with
-     `title`, `url` (canonical / og:url), `outlet` (site name), `published` (htmldate,
-     via trafilatura, from the page's markup) and `language` (the <html lang> attribute)
-     marked with provenance "html"; or a Reject when the page has no article text.
+     `title`, `url` (canonical / og:url), `outlet` (site name) and `language` (the
+     <html lang> attribute) marked with provenance "html", and the page itself in
+     `html`; or a Reject when the page has no article text. The publication date is
+     not set here: presslens.enrich.metadata.published weighs the page's own dates
+     (`markup_dates`: JSON-LD, <meta>, <time>; `htmldate_date`) against the URL and the
+     dateline, and says which source won.
 
 Decoding: BOM, strict UTF-8, then the page's own <meta charset> competing with the
 legacy encodings (see text.decode), because saved pages do declare the wrong charset.
 """
 from __future__ import annotations
 
+import datetime as dt
+import html as html_lib
+import json
 import logging
 import re
+from dataclasses import dataclass
 
 import trafilatura
 
@@ -69,7 +76,6 @@ def extract(html: str, relpath: str, encoding: str | None) -> tuple[list[RawReco
         "title": clean_str(doc.title),
         "url": clean_str(doc.url),
         "outlet": clean_str(doc.sitename),
-        "published": parse_date(doc.date),
     }
     lang = _HTML_LANG.search(html, 0, _HEAD_BYTES * 4)
     values["language"] = clean_language(lang[1]) if lang else None
@@ -78,3 +84,154 @@ def extract(html: str, relpath: str, encoding: str | None) -> tuple[list[RawReco
             setattr(record, name, value)
             record.provenance[name] = "html"
     return [record], []
+
+
+# ---------------------------------------------------------------------------------------
+# Publication date candidates from the page's markup
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    """A publication date a page states, where it states it, and the text it was read from."""
+
+    source: str  # json-ld, meta, time, htmldate
+    value: dt.date
+    evidence: str
+
+
+# schema.org types whose datePublished is the article's (not the site's or a breadcrumb's).
+_ARTICLE_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "socialmediaposting", "liveblogposting",
+    "scholarlyarticle", "techarticle", "report", "webpage", "itempage", "creativework", "videoobject",
+})
+# <meta> names/properties/itemprops that hold the original publication date, from the
+# public vocabularies: OpenGraph (article:published_time), schema.org microdata
+# (datePublished), Dublin Core (DC.date.issued), and the conventions of common publishing
+# platforms (pubdate, parsely-pub-date, sailthru.date). Modification dates are left out.
+PUBLISHED_META = (
+    "article:published_time", "og:published_time", "og:article:published_time", "article:published",
+    "datepublished", "date_published", "published_time", "published-date", "publish-date", "publish_date",
+    "publishdate", "pubdate", "pub_date", "publication_date", "publication-date", "dc.date.issued",
+    "dcterms.issued", "dc.date.created", "dcterms.created", "dc.date", "dcterms.date", "date",
+    "parsely-pub-date", "sailthru.date", "article.published", "article_date_original",
+    "original-publish-date", "datecreated",
+)
+_META_RANK = {name: i for i, name in enumerate(PUBLISHED_META)}
+_TAG_RE = re.compile(r"<(meta|time)\b([^>]*)>", re.I)
+_ATTR_RE = re.compile(r"""([a-zA-Z_:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_JSON_LD_RE = re.compile(
+    r"""<script[^>]+type\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script>""", re.I | re.S)
+# A <time> element stands for the publication when it is marked as such (pubdate
+# attribute, itemprop datePublished, or a class naming publication).
+_TIME_PUBLISHED_RE = re.compile(r"\bpubdate\b|datepublished|publish|posted|created", re.I)
+# Pages are searched this far for markup dates: <head> and article header come first.
+_MARKUP_SCAN_CHARS = 1_000_000
+
+
+def _attrs(raw: str) -> dict[str, str]:
+    out = {}
+    for m in _ATTR_RE.finditer(raw):
+        value = m.group(2) if m.group(2) is not None else m.group(3) if m.group(3) is not None else m.group(4)
+        out.setdefault(m.group(1).lower(), html_lib.unescape(value or "").strip())
+    return out
+
+
+def _json_ld_dates(html: str) -> list[DateCandidate]:
+    """datePublished of the page's JSON-LD objects, article types first."""
+    found: list[tuple[int, DateCandidate]] = []
+
+    def walk(node, depth: int = 0) -> None:
+        if depth > 12:
+            return
+        if isinstance(node, list):
+            for item in node:
+                walk(item, depth + 1)
+            return
+        if not isinstance(node, dict):
+            return
+        value = node.get("datePublished")
+        if isinstance(value, str):
+            day = parse_date(value)
+            if day is not None:
+                types = node.get("@type")
+                types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+                is_article = any(isinstance(t, str) and t.lower() in _ARTICLE_TYPES for t in types)
+                label = "/".join(t for t in types if isinstance(t, str)) or "object"
+                found.append((0 if is_article else 1, DateCandidate(
+                    "json-ld", day, f"JSON-LD {label} datePublished {value[:40]}")))
+        for key, item in node.items():
+            if key != "datePublished" and isinstance(item, (dict, list)):
+                walk(item, depth + 1)
+
+    for m in _JSON_LD_RE.finditer(html, 0, _MARKUP_SCAN_CHARS):
+        raw = m.group(1).strip()
+        if raw.startswith("<!--"):
+            raw = raw[4:].rsplit("-->", 1)[0]
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        walk(data)
+    found.sort(key=lambda pair: pair[0])
+    return [c for _rank, c in found]
+
+
+def _tag_dates(html: str) -> tuple[list[DateCandidate], list[DateCandidate]]:
+    """(meta candidates in vocabulary order, marked <time datetime> candidates in page order)."""
+    metas: list[tuple[int, int, DateCandidate]] = []
+    times: list[DateCandidate] = []
+    for i, m in enumerate(_TAG_RE.finditer(html, 0, _MARKUP_SCAN_CHARS)):
+        attrs = _attrs(m.group(2))
+        if m.group(1).lower() == "meta":
+            content = attrs.get("content")
+            if not content:
+                continue
+            for key in ("property", "name", "itemprop", "http-equiv"):
+                name = attrs.get(key, "").lower()
+                rank = _META_RANK.get(name)
+                if rank is not None:
+                    day = parse_date(content)
+                    if day is not None:
+                        metas.append((rank, i, DateCandidate("meta", day, f'meta {key}="{name}" {content[:40]}')))
+                    break
+        else:
+            value = attrs.get("datetime")
+            if not value:
+                continue
+            marks = " ".join([*attrs, attrs.get("itemprop", ""), attrs.get("class", "")])
+            if _TIME_PUBLISHED_RE.search(marks):
+                day = parse_date(value)
+                if day is not None:
+                    times.append(DateCandidate("time", day, f'<time datetime="{value[:40]}">'))
+    metas.sort(key=lambda t: (t[0], t[1]))
+    return [c for _r, _i, c in metas], times
+
+
+def markup_dates(html: str) -> list[DateCandidate]:
+    """Publication dates the page states in its markup, in order of trust: JSON-LD
+    datePublished (article types first), then <meta> (OpenGraph, schema.org, Dublin
+    Core, platform conventions, in PUBLISHED_META order), then marked <time datetime>."""
+    metas, times = _tag_dates(html)
+    return _json_ld_dates(html) + metas + times
+
+
+# How many times htmldate was asked in this process (the eval reports it: it is the costly
+# source, ~30 ms a page when the markup has no date).
+HTMLDATE_CALLS = 0
+
+
+def htmldate_date(html: str, url: str | None = None) -> DateCandidate | None:
+    """htmldate's original publication date for the page (its full search, which also
+    reads the text when the markup has no date); None when it finds none."""
+    global HTMLDATE_CALLS
+    HTMLDATE_CALLS += 1
+    try:
+        from htmldate import find_date
+
+        found = find_date(html, original_date=True, url=url, outputformat="%Y-%m-%d")
+    except Exception:  # htmldate raises on odd markup; the other sources still count
+        return None
+    day = parse_date(found) if found else None
+    return DateCandidate("htmldate", day, f"htmldate {found}") if day else None
