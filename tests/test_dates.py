@@ -57,6 +57,18 @@ def test_meta_and_time_vocabularies():
     assert got == [("meta", D(2024, 6, 18)), ("time", D(2024, 6, 18))]
 
 
+def test_utc_timestamps_are_read_in_the_sites_time_zone():
+    html = _page('<meta property="article:published_time" content="2024-06-18T23:15:00Z">')
+    # Italy has one time zone: 23:15 UTC is 01:15 on the 19th in Rome.
+    assert markup_dates(html, "https://www.giornale.example.it/a")[0].value == D(2024, 6, 19)
+    # .com names no country, .ca has several zones: the date stays as written.
+    assert markup_dates(html, "https://news.example.com/a")[0].value == D(2024, 6, 18)
+    assert markup_dates(html, "https://news.example.ca/a")[0].value == D(2024, 6, 18)
+    # A timestamp with the outlet's own offset is its local date already.
+    local = _page('<meta property="article:published_time" content="2024-06-18T23:15:00+02:00">')
+    assert markup_dates(local, "https://www.giornale.example.it/a")[0].value == D(2024, 6, 18)
+
+
 def test_page_without_dates_has_no_markup_candidates():
     assert markup_dates(_page()) == []
     assert markup_dates("<html><script type='application/ld+json'>{broken</script></html>") == []

@@ -502,7 +502,7 @@ def date_candidates(record: RawRecord, text: str, boilerplate, language: str,
         from presslens.ingest import html as html_dates  # local: ingest depends on nothing here
 
         seen = set()
-        for c in html_dates.markup_dates(record.html):
+        for c in html_dates.markup_dates(record.html, record.url):
             if c.source not in seen:
                 seen.add(c.source)
                 out.append((c.source, c.value, c.evidence))

@@ -16,11 +16,13 @@ legacy encodings (see text.decode), because saved pages do declare the wrong cha
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html as html_lib
 import json
 import logging
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import trafilatura
 
@@ -130,6 +132,69 @@ _TIME_PUBLISHED_RE = re.compile(r"\bpubdate\b|datepublished|publish|posted|creat
 _MARKUP_SCAN_CHARS = 1_000_000
 
 
+# A timestamp written in UTC ("...T23:15:00Z", "+00:00") is an instant, not the date the
+# outlet printed; when the site's country-code domain names a country with a single time
+# zone (IANA zone.tab), the instant is read in that zone. Other values keep the calendar
+# date they were written with.
+_UTC_STAMP_RE = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?\s*(?:Z|[+-]00:?00|UTC|GMT)\s*$", re.I)
+_ZONE_TAB = "/usr/share/zoneinfo/zone.tab"
+# Country-code domains that are not the ISO 3166 code of their country.
+_TLD_COUNTRY = {"uk": "GB"}
+
+
+@functools.lru_cache(maxsize=1)
+def _country_zones() -> dict[str, list[str]]:
+    """ISO country code -> its IANA time zones (from the system's zone.tab; {} if absent)."""
+    zones: dict[str, list[str]] = {}
+    try:
+        with open(_ZONE_TAB, encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("#") or not line.strip():
+                    continue
+                parts = line.split("\t")
+                if len(parts) >= 3:
+                    zones.setdefault(parts[0].upper(), []).append(parts[2].strip())
+    except OSError:
+        return {}
+    return zones
+
+
+def site_zone(url: str | None):
+    """The time zone of a site's country when its domain is a country code of a country with
+    one time zone (news.example.it -> Europe/Rome); None otherwise (.com, .ca, .ru...)."""
+    if not url:
+        return None
+    host = urlsplit(url if "//" in url else "//" + url).hostname or ""
+    tld = host.rsplit(".", 1)[-1].lower()
+    if len(tld) != 2 or not tld.isalpha():
+        return None
+    zones = _country_zones().get(_TLD_COUNTRY.get(tld, tld.upper()), [])
+    if len(zones) != 1:
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(zones[0])
+    except Exception:  # no tz database on this machine: keep dates as written
+        return None
+
+
+def markup_day(value: str, zone=None) -> dt.date | None:
+    """The publication day a markup value states: a UTC timestamp read in `zone` when
+    given, anything else by fields.parse_date (its own calendar date)."""
+    if zone is not None:
+        m = _UTC_STAMP_RE.match(value)
+        if m:
+            try:
+                stamp = dt.datetime.fromisoformat(f"{m.group(1)}T{int(m.group(2)):02d}:{int(m.group(3)):02d}"
+                                                  f":{int(m.group(4) or 0):02d}+00:00")
+                return stamp.astimezone(zone).date()
+            except ValueError:
+                pass
+    return parse_date(value)
+
+
 def _attrs(raw: str) -> dict[str, str]:
     out = {}
     for m in _ATTR_RE.finditer(raw):
@@ -138,7 +203,7 @@ def _attrs(raw: str) -> dict[str, str]:
     return out
 
 
-def _json_ld_dates(html: str) -> list[DateCandidate]:
+def _json_ld_dates(html: str, zone=None) -> list[DateCandidate]:
     """datePublished of the page's JSON-LD objects, article types first."""
     found: list[tuple[int, DateCandidate]] = []
 
@@ -153,7 +218,7 @@ def _json_ld_dates(html: str) -> list[DateCandidate]:
             return
         value = node.get("datePublished")
         if isinstance(value, str):
-            day = parse_date(value)
+            day = markup_day(value, zone)
             if day is not None:
                 types = node.get("@type")
                 types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
@@ -178,7 +243,7 @@ def _json_ld_dates(html: str) -> list[DateCandidate]:
     return [c for _rank, c in found]
 
 
-def _tag_dates(html: str) -> tuple[list[DateCandidate], list[DateCandidate]]:
+def _tag_dates(html: str, zone=None) -> tuple[list[DateCandidate], list[DateCandidate]]:
     """(meta candidates in vocabulary order, marked <time datetime> candidates in page order)."""
     metas: list[tuple[int, int, DateCandidate]] = []
     times: list[DateCandidate] = []
@@ -192,7 +257,7 @@ def _tag_dates(html: str) -> tuple[list[DateCandidate], list[DateCandidate]]:
                 name = attrs.get(key, "").lower()
                 rank = _META_RANK.get(name)
                 if rank is not None:
-                    day = parse_date(content)
+                    day = markup_day(content, zone)
                     if day is not None:
                         metas.append((rank, i, DateCandidate("meta", day, f'meta {key}="{name}" {content[:40]}')))
                     break
@@ -202,19 +267,21 @@ def _tag_dates(html: str) -> tuple[list[DateCandidate], list[DateCandidate]]:
                 continue
             marks = " ".join([*attrs, attrs.get("itemprop", ""), attrs.get("class", "")])
             if _TIME_PUBLISHED_RE.search(marks):
-                day = parse_date(value)
+                day = markup_day(value, zone)
                 if day is not None:
                     times.append(DateCandidate("time", day, f'<time datetime="{value[:40]}">'))
     metas.sort(key=lambda t: (t[0], t[1]))
     return [c for _r, _i, c in metas], times
 
 
-def markup_dates(html: str) -> list[DateCandidate]:
+def markup_dates(html: str, url: str | None = None) -> list[DateCandidate]:
     """Publication dates the page states in its markup, in order of trust: JSON-LD
     datePublished (article types first), then <meta> (OpenGraph, schema.org, Dublin
-    Core, platform conventions, in PUBLISHED_META order), then marked <time datetime>."""
-    metas, times = _tag_dates(html)
-    return _json_ld_dates(html) + metas + times
+    Core, platform conventions, in PUBLISHED_META order), then marked <time datetime>.
+    `url` (the page's) lets UTC timestamps be read in the site's time zone (site_zone)."""
+    zone = site_zone(url)
+    metas, times = _tag_dates(html, zone)
+    return _json_ld_dates(html, zone) + metas + times
 
 
 # How many times htmldate was asked in this process (the eval reports it: it is the costly
