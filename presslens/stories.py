@@ -85,6 +85,8 @@ assert store.ARTICLES_SCHEMA["text_minhash"].size == TEXT_PERM, "store.py's text
 # In an LSH bucket larger than this + 1, each article is compared with this many others only
 # (see _band_pairs): a bucket of a feature everybody shares would make O(size^2) pairs.
 BUCKET_WINDOW = 50
+# Candidate keys collected from the bands before they are deduplicated (8 bytes each).
+DEDUP_EVERY = 10_000_000
 # Candidate pairs scored per chunk: bounds the memory of the feature lookup (about 25 features
 # per article, a few 4- and 8-byte arrays per feature: ~100 MB per chunk).
 PAIR_CHUNK = 100_000
@@ -473,6 +475,7 @@ def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
     """
     n, nb = bands_all.shape
     keys: list[np.ndarray] = []
+    pending = 0
     idx = np.arange(n, dtype=np.uint64)
     for k in range(nb):
         h = bands_all[:, k]
@@ -495,6 +498,11 @@ def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
             x, y = ii[:-d][same], ii[d:][same]
             lo, hi = np.minimum(x, y), np.maximum(x, y)
             keys.append((lo << np.uint64(32)) | hi)
+            pending += len(lo)
+        # the same pair collides in many bands: deduplicate as we go so memory stays near
+        # the number of distinct pairs, not bands x pairs
+        if pending > DEDUP_EVERY:
+            keys, pending = [_unique_u64(np.concatenate(keys))], 0
     if not keys:
         return np.zeros(0, dtype=np.uint64)
     pairs = _unique_u64(np.concatenate(keys))
