@@ -1,7 +1,18 @@
-"""One-off: write data/eval/stories_gold.csv from hand labels (kept for the record in docs)."""
-import csv, re
+"""Write data/eval/stories_gold.csv from the hand labels below (how they were made: docs/STORIES.md).
+
+    python data/eval/make_stories_gold.py [SHARED]     (SHARED default /work/shared)
+
+Every ryanair and asia_bibi article under SHARED/eval-dev/bsnlp/raw gets a row `path,story,split`
+with its path relative to SHARED; articles not listed below get a story of their own.
+"""
+import csv
+import re
+import sys
 from pathlib import Path
-R = Path("/work/shared/eval-dev/bsnlp/raw")
+
+SHARED = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared")
+R = SHARED / "eval-dev" / "bsnlp" / "raw"
+OUT = Path(__file__).resolve().parent / "stories_gold.csv"
 L = {}
 def lab(story, prefix, nums):
     for n in nums.split():
@@ -51,8 +62,8 @@ for topic in ("ryanair", "asia_bibi"):
         if story is None:
             story = f"single-{topic}-{key}"
         split = "report-topic" if topic == "asia_bibi" else ("tune" if int(m.group(2)) % 2 else "report")
-        rows.append((f.relative_to("/work/shared").as_posix(), story, split))
+        rows.append((f.relative_to(SHARED).as_posix(), story, split))
 assert not set(L) - used, set(L) - used
-with open("/work/wt/stories/data/eval/stories_gold.csv", "w", newline="", encoding="utf-8") as fh:
+with open(OUT, "w", newline="", encoding="utf-8") as fh:
     w = csv.writer(fh); w.writerow(["path", "story", "split"]); w.writerows(rows)
 print(len(rows), len({r[1] for r in rows}))
