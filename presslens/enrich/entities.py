@@ -46,7 +46,7 @@ from collections import Counter
 import re
 import unicodedata
 
-from presslens.enrich.ner import detect, gazetteer, link, morph
+from presslens.enrich.ner import crf, detect, gazetteer, link, morph
 from presslens.enrich.ner.text import Token, shouting, tokens
 from presslens.enrich.ner.text import sentence_start as text_sentence_start
 from presslens.records import Mention
@@ -113,7 +113,17 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         if j - i == 1 and not loud and not detect.name_like(toks[i].text, lang):
             continue
         cands.append((toks[i].start, toks[j - 1].end, GAZ, g.entries[eid].entity_type, eid))
-    if not loud:
+    quoted: dict = {}
+    if not loud and crf.has_model(lang):
+        # The learned model is the detector: its spans and types (gazetteer names stay as
+        # candidates; the longest span wins, ties go to the gazetteer).
+        for i, j, ty in crf.detect(text, toks, lang):
+            cands.append((toks[i].start, toks[j - 1].end, NER, ty, None))
+        # A quoted name after a descriptor (групі “Вагнер”) keeps its written form as base form.
+        quoted = {(s, e): ty for s, e, ty in detect.quoted_names(text, toks, lang)}
+        learned = True
+    elif not loud:
+        learned = False
         ner = detect.natasha_spans(text) if lang in NER_SPAN_LANGS else []
         for s, e, ty in ner:
             i, j = _tok_range(toks, tstarts, s, e)
@@ -129,7 +139,7 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         for (s, e), ty in quoted.items():
             cands.append((s, e, RULE, ty, None))
     else:
-        quoted = {}
+        learned = False
 
     cands = _split_at_punctuation(text, toks, tstarts, cands)
     cands = _trim_function_edges(text, toks, tstarts, cands, lang)
@@ -149,7 +159,7 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         taken.append(c)
     taken.sort()
 
-    if lang in ("ru", "uk"):
+    if lang in ("ru", "uk") and not learned:
         taken = _attach_genitive_places(text, toks, tstarts, taken, lang, g)
     bp = _merge(boilerplate)
     vocab = Counter(t.text for t in toks)  # the article's own words, to check base forms
@@ -167,14 +177,19 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         if ty == "PER" and prio == RULE and lang in NER_TYPE_LANGS and detect.inanimate_name(words, lang):
             ty = "LOC"  # the model's person guess on words the dictionary knows only as things
         etype = ty or detect.guess_type(words, lang)
+        if learned and etype == "MISC" and lang == "en" and len(words) == 1 and detect.english_demonym(
+                text, toks, j) :
+            continue  # a nationality adjective (Russian troops): CoNLL's MISC, not a name for us
         qtype = quoted.get((s, e)) if eid is None else None
+        if qtype and learned:
+            qtype = etype  # the model's type; the quoted form is still the base form
         if qtype:
             # The descriptor decides the type, and the quoted name is not declined (групі
             # “Вагнер”, компании «Аэрофлот»): its base form is the name as written.
             lemma = text[s:e]
             mentions.append(Mention(s, e, text[s:e], lemma, link.entity_id(qtype, lemma), qtype, lemma))
             continue
-        if eid is None:
+        if eid is None and not learned:
             # The head noun outranks the model's or the dictionary's guess (Корейській війні
             # is an event, Міністерство an organisation), except for a person's full name.
             ht = detect.head_type(words, lang) or detect.designation_type(words, seps)
