@@ -8,8 +8,9 @@ Usage::
 Training data per language (the corpora's own test splits are never read here):
 - ru: NEREL v1.1 train + factRuEval-2016 (dev and test sets) + BSNLP ru (dev topics);
 - uk: NER-UK 2.0 DEV list (its training half) + BSNLP uk (dev topics);
-- ro: RONEC v1 without the sentences of RONEC v2 validation (our Romanian held-out set;
-  RONEC's test sentences are already absent from the v1 file);
+- ro: RONEC v1 without the sentences of RONEC v2 validation, plus the even-numbered half
+  of RONEC v2 validation (its odd half is our Romanian held-out set; RONEC's test sentences
+  are absent from the v1 file and not in the shared data);
 - en: CoNLL-2003 train.
 BSNLP documents are repeated BSNLP_WEIGHT times: they follow the annotation scheme the
 product is measured by (PER LOC ORG PRO EVT on names only).
@@ -32,6 +33,8 @@ from presslens.enrich.ner.text import tokens
 DEFAULT_DATA = Path("/work/shared")
 # BSNLP documents count this many times in training (see module docstring).
 BSNLP_WEIGHT = 2
+# RONEC v2 sentences count this many times (they follow the newer, denser annotation).
+RONEC_V2_WEIGHT = 2
 # crfsuite settings chosen on NEREL dev / CoNLL val / a slice of training data (not on
 # any test split): L1 keeps the model small (a few MB), L2 smooths it.
 C1 = 0.1
@@ -56,8 +59,12 @@ def training_docs(lang: str, data: Path, holdout_topic: str | None = None, max_d
     elif lang == "uk":
         parts.append((corpora.read_neruk(nt / "ner-uk", "DEV"), 1))
     elif lang == "ro":
-        held = {corpora._norm(d.text) for d in corpora.read_ronec_json(nt / "ronec" / "v2_valid.json")}
+        v2 = nt / "ronec" / "v2_valid.json"
+        held = {corpora._norm(d.text) for d in corpora.read_ronec_json(v2)}
         parts.append((corpora.read_ronec_v1(nt / "ronec" / "v1_iob.conllup", held), 1))
+        # RONEC v2 was annotated afresh, more densely than v1: its even half trains (counted
+        # twice), its odd half is the held-out set.
+        parts.append((corpora.read_ronec_json(v2, half=0), RONEC_V2_WEIGHT))
     elif lang == "en":
         parts.append((corpora.read_conll(nt / "conll2003-en" / "data" / "conll" / "en" / "train.conllu"), 1))
     else:

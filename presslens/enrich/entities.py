@@ -141,7 +141,9 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     else:
         learned = False
 
-    cands = _split_at_punctuation(text, toks, tstarts, cands)
+    # The model's spans are cut only at line breaks (it learnt names with quotes inside:
+    # ТОВ «Каштан-плюс»); other sources' spans at any separator but spaces and hyphens.
+    cands = _split_at_punctuation(text, toks, tstarts, cands, lines_only=learned)
     cands = _trim_function_edges(text, toks, tstarts, cands, lang)
     cands = _trim_rules(text, toks, tstarts, cands, lang)
     # Abbreviations (ВПС, МЗС) are never a person: a model's PER on one gives way to the tags.
@@ -302,7 +304,7 @@ def _trim_function_edges(text, toks, tstarts, cands, lang):
     return out
 
 
-def _split_at_punctuation(text, toks, tstarts, cands):
+def _split_at_punctuation(text, toks, tstarts, cands, lines_only: bool = False):
     """Cut model spans at separators other than spaces, hyphens, apostrophes and dots
     (natasha sometimes runs over a bracket: Института изучения войны (ISW)."""
     out = []
@@ -315,7 +317,7 @@ def _split_at_punctuation(text, toks, tstarts, cands):
         a = i
         for k in range(i + 1, j):
             sep = text[toks[k - 1].end : toks[k].start]
-            if sep.strip(" \u00a0-‐‑'’.") or "\n" in sep:
+            if (sep.strip(" \u00a0-‐‑'’.") and not lines_only) or "\n" in sep:
                 out.append((toks[a].start, toks[k - 1].end) + tuple(c[2:]))
                 a = k
         out.append((toks[a].start, toks[j - 1].end) + tuple(c[2:]))

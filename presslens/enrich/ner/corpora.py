@@ -15,8 +15,8 @@ Type mapping (documented in docs/MODEL_CARD.md):
   "мэрии" are left out).
 - NER-UK 2.0 (uk): PERS -> PER, LOC -> LOC, ORG -> ORG, MISC -> MISC, ART -> PRO, DOC -> PRO;
   others dropped.
-- RONEC (ro): PERSON -> PER, GPE LOC FACILITY -> LOC, ORG -> ORG, EVENT -> EVT,
-  WORK_OF_ART -> PRO; others dropped. RONEC tags role words (președintele) as PERSON: lower
+- RONEC (ro): PERSON -> PER, GPE LOC FACILITY -> LOC, ORG/ORGANIZATION -> ORG, EVENT -> EVT,
+  WORK_OF_ART PRODUCT -> PRO; others dropped. RONEC tags role words (președintele) as PERSON: lower
   case words opening a span are cut off, and spans without a capital letter are dropped.
 - CoNLL-2003 (en): PER LOC ORG MISC as they are.
 - BSNLP (ru, uk): PER LOC ORG PRO EVT as they are.
@@ -42,8 +42,9 @@ NEREL_TYPES = {
 }
 FACTRU_TYPES = {"Person": "PER", "Location": "LOC", "LocOrg": "LOC", "Facility": "LOC", "Org": "ORG", "Project": "PRO"}
 NERUK_TYPES = {"PERS": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC", "ART": "PRO", "DOC": "PRO"}
-RONEC_TYPES = {"PERSON": "PER", "GPE": "LOC", "LOC": "LOC", "FACILITY": "LOC", "ORG": "ORG", "EVENT": "EVT",
-               "WORK_OF_ART": "PRO"}
+# v1 spells two of them ORGANIZATION and PRODUCT.
+RONEC_TYPES = {"PERSON": "PER", "GPE": "LOC", "LOC": "LOC", "FACILITY": "LOC", "ORG": "ORG", "ORGANIZATION": "ORG",
+               "EVENT": "EVT", "WORK_OF_ART": "PRO", "PRODUCT": "PRO"}
 CONLL_TYPES = {"PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
 
 
@@ -215,9 +216,12 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", "", s).lower()
 
 
-def read_ronec_json(path: Path) -> list[Doc]:
-    """RONEC v2 JSON split (list of {tokens, ner_tags, space_after})."""
+def read_ronec_json(path: Path, half: int | None = None) -> list[Doc]:
+    """RONEC v2 JSON split (list of {tokens, ner_tags, space_after}); with `half` 0 or 1 only
+    the sentences at even or odd positions (one half trains, the other is held out)."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    if half is not None:
+        data = data[half::2]
     return [_bio_doc(f"ronec-v2/{d['id']}", d["tokens"], d["ner_tags"], d["space_after"], RONEC_TYPES, True)
             for d in data]
 
