@@ -440,3 +440,45 @@ def test_initials_stay_with_the_surname_and_do_not_split_the_entity():
     ms = extract("Об этом заявил Д.Дэвис в понедельник. Позже Дэвис уехал в Брюссель.", "ru", [])
     assert "Д.Дэвис" in [m.surface for m in ms]
     assert len({m.entity_id for m in ms if m.surface in ("Д.Дэвис", "Дэвис")}) == 1
+
+
+# --- The learned detector per language, on sentences with hand-checked spans ----------------
+
+@pytest.mark.parametrize(
+    "lang, text, expected",
+    [
+        ("ru", "Премьер-министр Великобритании Тереза Мэй встретилась в Брюсселе с главой Еврокомиссии "
+               "Жан-Клодом Юнкером.",
+         [("Великобритании", "LOC"), ("Тереза Мэй", "PER"), ("Брюсселе", "LOC"), ("Еврокомиссии", "ORG"),
+          ("Жан-Клодом Юнкером", "PER")]),
+        ("ru", "Авиакомпания Ryanair отменила рейсы из Дублина.", [("Ryanair", "ORG"), ("Дублина", "LOC")]),
+        ("uk", "Лоукостер Ryanair скасував рейси з Дубліна, повідомив генеральний директор Майкл О'Лірі.",
+         [("Ryanair", "ORG"), ("Дубліна", "LOC"), ("Майкл О'Лірі", "PER")]),
+        ("uk", "Верховний суд Пакистану виправдав Асію Бібі, повідомляє Бі-Бі-Сі.",
+         [("Верховний суд", "ORG"), ("Пакистану", "LOC"), ("Асію Бібі", "PER"), ("Бі-Бі-Сі", "ORG")]),
+        ("ro", "În această dimineață, Traian Băsescu a plecat la Bruxelles pentru întâlnirea cu liderii "
+               "Uniunii Europene.",
+         [("Traian Băsescu", "PER"), ("Bruxelles", "LOC"), ("Uniunii Europene", "ORG")]),
+        ("en", "On Monday, Boris Johnson told the BBC that Britain would leave the European Union.",
+         [("Boris Johnson", "PER"), ("BBC", "ORG"), ("Britain", "LOC"), ("European Union", "ORG")]),
+        ("en", "Ryanair chief executive Michael O'Leary said flights from Dublin to Berlin were cancelled.",
+         [("Ryanair", "ORG"), ("Michael O'Leary", "PER"), ("Dublin", "LOC"), ("Berlin", "LOC")]),
+    ],
+)
+def test_learned_detector_finds_the_hand_checked_names(lang, text, expected):
+    from presslens.enrich.ner import crf
+
+    assert crf.has_model(lang)
+    assert [(m.surface, m.entity_type) for m in extract(text, lang, [])] == expected
+
+
+def test_romanian_base_forms_through_the_learned_detector():
+    ms = extract("Liderii Uniunii Europene au vizitat capitala României, iar Băsescu a tăcut.", "ro", [])
+    lemmas = {m.surface: m.lemma for m in ms}
+    assert lemmas["Uniunii Europene"] == "Uniunea Europeană" and lemmas["României"] == "România"
+    assert lemmas["Băsescu"] == "Băsescu"
+
+
+def test_a_known_person_opening_a_learned_span_is_split_off():
+    ms = extract("Після візиту Шойгу Кім, схоже, подвоїв плани.", "uk", [])
+    assert [m.surface for m in ms] == ["Шойгу", "Кім"]

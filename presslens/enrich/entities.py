@@ -107,7 +107,8 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     g = gazetteer.get()
 
     cands: list[tuple[int, int, int, str | None, str | None]] = []  # (start, end, prio, type, gaz id)
-    for i, j, eid in gazetteer.scan(text, toks, lang, loud):
+    gscan = gazetteer.scan(text, toks, lang, loud)
+    for i, j, eid in gscan:
         # A one-word match that is a function word is not the name (Крім "besides" has
         # the key of Крим); curated names are otherwise trusted, even opening a sentence.
         if j - i == 1 and not loud and not detect.name_like(toks[i].text, lang):
@@ -117,7 +118,15 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     if not loud and crf.has_model(lang):
         # The learned model is the detector: its spans and types (gazetteer names stay as
         # candidates; the longest span wins, ties go to the gazetteer).
+        gaz_person_ends = {(i, j) for i, j, eid in gscan
+                           if g.entries[eid].entity_type == "PER"}
         for i, j, ty in crf.detect(text, toks, lang):
+            # A known person's name opening a longer learned span is a name of its own
+            # (візиту Шойгу Кім, схоже -> Шойгу | Кім).
+            cut = next((b for a, b in gaz_person_ends if a == i and i < b < j), None)
+            if cut is not None:
+                cands.append((toks[i].start, toks[cut - 1].end, NER, "PER", None))
+                i = cut
             cands.append((toks[i].start, toks[j - 1].end, NER, ty, None))
         # A quoted name after a descriptor (групі “Вагнер”) keeps its written form as base form.
         quoted = {(s, e): ty for s, e, ty in detect.quoted_names(text, toks, lang)}
@@ -156,7 +165,24 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     for c in cands:
         s, e = c[0], c[1]
         if any(occupied[s:e]):
-            continue
+            if not learned or c[2] != NER:
+                continue
+            # A learned span that runs into a longer gazetteer name keeps its words outside
+            # it (Шойгу | Кім Чен Ином): the longest free run of whole tokens.
+            i, j = _tok_range(toks, tstarts, s, e)
+            best = None
+            a = i
+            for k in range(i, j + 1):
+                if k == j or any(occupied[toks[k].start:toks[k].end]):
+                    if a < k and (best is None or k - a > best[1] - best[0]):
+                        best = (a, k)
+                    a = k + 1
+            if best is None:
+                continue
+            s, e = toks[best[0]].start, toks[best[1] - 1].end
+            if any(occupied[s:e]):
+                continue
+            c = (s, e) + tuple(c[2:])
         occupied[s:e] = b"\x01" * (e - s)
         taken.append(c)
     taken.sort()
@@ -191,7 +217,7 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             lemma = text[s:e]
             mentions.append(Mention(s, e, text[s:e], lemma, link.entity_id(qtype, lemma), qtype, lemma))
             continue
-        if eid is None and not learned:
+        if eid is None:
             # The head noun outranks the model's or the dictionary's guess (Корейській війні
             # is an event, Міністерство an organisation), except for a person's full name.
             ht = detect.head_type(words, lang) or detect.designation_type(words, seps)
@@ -317,7 +343,8 @@ def _split_at_punctuation(text, toks, tstarts, cands, lines_only: bool = False):
         a = i
         for k in range(i + 1, j):
             sep = text[toks[k - 1].end : toks[k].start]
-            if (sep.strip(" \u00a0-‐‑'’.") and not lines_only) or "\n" in sep:
+            if (sep.strip(" \u00a0-‐‑'’.") and not lines_only) or "\n" in sep or (
+                    lines_only and _clause_break(sep, toks[k - 1].text)):
                 out.append((toks[a].start, toks[k - 1].end) + tuple(c[2:]))
                 a = k
         out.append((toks[a].start, toks[j - 1].end) + tuple(c[2:]))
@@ -325,6 +352,23 @@ def _split_at_punctuation(text, toks, tstarts, cands, lines_only: bool = False):
 
 
 HYPHENS = ("-", "‐", "‑")
+# Separators that end a name even inside a learned span: clause punctuation, a spaced dash,
+# brackets. Quotes stay (ТОВ «Каштан-плюс»), and so do hyphens and an initial's dot.
+_CLAUSE_CHARS = set(",;:!?()[]/|—–")
+
+
+def _clause_break(sep: str, prev: str) -> bool:
+    """Does the text between two words of a learned span end the name (Coreea de Nord. Sursa,
+    Russian Federation - NHK)? A dot after an initial (Д. Дэвис) or inside an
+    abbreviation (U.S.) does not."""
+    core = sep.strip(" \u00a0")
+    if _CLAUSE_CHARS & set(core):
+        return True
+    if core in HYPHENS and core != sep:
+        return True  # a spaced hyphen is a dash
+    if "." in core and sep != core and not (len(prev) == 1 and prev.isupper()):
+        return True  # a sentence end between the words
+    return False
 
 
 def _rule_span_wins(text: str, toks, i: int, j: int, covered: set[int], lang: str) -> bool:
