@@ -97,7 +97,14 @@ def _latin_known(word: str, lang: str) -> bool:
         return False
 
 
-def _own(tok: str, lang: str) -> list[str]:
+@functools.lru_cache(maxsize=200_000)
+def _own(tok: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(features of the word itself, the subset given to its neighbours)."""
+    f = _own_features(tok, lang)
+    return tuple(f), tuple(x for x in f if x.startswith(_NEIGHBOUR_KEYS))
+
+
+def _own_features(tok: str, lang: str) -> list[str]:
     low = tok.lower()
     f = [f"w={low}", f"sh={_shape(tok)}", f"s2={low[-2:]}", f"s3={low[-3:]}", f"p3={low[:3]}"]
     if len(low) > 4:
@@ -115,6 +122,7 @@ def _own(tok: str, lang: str) -> list[str]:
 # Features copied from the neighbours (prefix -2/-1/+1/+2): the most telling ones only,
 # to keep the model small.
 _NEIGHBOUR_KEYS = ("w=", "sh=", "pos=", "case=", "tag=", "s3=")
+_PREFIX = {-2: "-2:", -1: "-1:", 1: "1:", 2: "2:"}
 
 
 def features(text: str, toks: list[Token], lang: str) -> list[list[str]]:
@@ -131,8 +139,11 @@ def features(text: str, toks: list[Token], lang: str) -> list[list[str]]:
         if not ss and t.text[:1].isupper():
             midcap.add(t.text)
     own = []
+    nb = []
     for k, t in enumerate(toks):
-        f = _own(t.text, lang)
+        f, near = _own(t.text, lang)
+        f = list(f)
+        nb.append(near)
         if starts[k]:
             f.append("start")
         if t.text[:1].isupper() and not t.text.isupper():
@@ -151,8 +162,8 @@ def features(text: str, toks: list[Token], lang: str) -> list[list[str]]:
         for d in (-2, -1, 1, 2):
             j = k + d
             if 0 <= j < n:
-                p = f"{d}:"
-                f.extend(p + x for x in own[j] if x.startswith(_NEIGHBOUR_KEYS))
+                p = _PREFIX[d]
+                f.extend([p + x for x in nb[j]])
             else:
                 f.append(f"{d}:pad")
         out.append(f)
