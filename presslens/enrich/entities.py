@@ -128,7 +128,8 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
                 cands.append((toks[i].start, toks[cut - 1].end, NER, "PER", None))
                 i = cut
             cands.append((toks[i].start, toks[j - 1].end, NER, ty, None))
-        # A quoted name after a descriptor (групі “Вагнер”) keeps its written form as base form.
+        # A quoted name after a descriptor (групі “Вагнер”) keeps its written form as base
+        # form, and the descriptor noun gives its type (a thin post-filter kept from the rules).
         quoted = {(s, e): ty for s, e, ty in detect.quoted_names(text, toks, lang)}
         learned = True
     elif not loud:
@@ -205,12 +206,9 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         if ty == "PER" and prio == RULE and lang in NER_TYPE_LANGS and detect.inanimate_name(words, lang):
             ty = "LOC"  # the model's person guess on words the dictionary knows only as things
         etype = ty or detect.guess_type(words, lang)
-        if learned and etype == "MISC" and lang == "en" and len(words) == 1 and detect.english_demonym(
-                text, toks, j) :
+        if learned and etype == "MISC" and lang == "en" and detect.english_demonym(text, toks, j):
             continue  # a nationality adjective (Russian troops): CoNLL's MISC, not a name for us
         qtype = quoted.get((s, e)) if eid is None else None
-        if qtype and learned:
-            qtype = etype  # the model's type; the quoted form is still the base form
         if qtype:
             # The descriptor decides the type, and the quoted name is not declined (групі
             # “Вагнер”, компании «Аэрофлот»): its base form is the name as written.

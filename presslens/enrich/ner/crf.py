@@ -45,12 +45,21 @@ def _shape(w: str) -> str:
     return "".join(out[:4])
 
 
+def _utf8(s: str) -> str:
+    """The string with lone surrogates replaced (crfsuite takes UTF-8 only; untrusted text
+    may hold them)."""
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "replace").decode("utf-8")
+
+
 def _sep(s: str) -> str:
     """The punctuation between two words, normalised: '' for plain space, 'NL' for a line break."""
     if "\n" in s:
         return "NL"
-    p = "".join(_PUNCT_KEEP.findall(s))[:3]
-    return p
+    return _utf8("".join(_PUNCT_KEEP.findall(s))[:3])
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -100,7 +109,7 @@ def _latin_known(word: str, lang: str) -> bool:
 @functools.lru_cache(maxsize=200_000)
 def _own(tok: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(features of the word itself, the subset given to its neighbours)."""
-    f = _own_features(tok, lang)
+    f = _own_features(_utf8(tok), lang)
     return tuple(f), tuple(x for x in f if x.startswith(_NEIGHBOUR_KEYS))
 
 
