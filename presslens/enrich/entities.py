@@ -5,6 +5,14 @@ spans. Out: a list of Mention (start/end offsets into the text, surface, base fo
 entity id, type, canonical name), none overlapping boilerplate.
 
 Pipeline (presslens/enrich/ner/):
+0. ru, uk, ro, en (issue #9): the learned CRF of the language (ner.crf, models in
+   presslens/models/, docs/MODEL_CARD.md) is the detector: its spans and types, plus the
+   gazetteer's names (longest span wins, ties to the gazetteer; a learned span running
+   into a gazetteer name keeps its free words; a known person opening a learned span is
+   split off). Learned spans are cut only at line breaks and clause punctuation. Thin
+   post-filters kept from the rules: head-noun and descriptor types, English demonyms
+   dropped. Steps 3 and 4 below (base forms, linking) apply unchanged. Steps 1-2 are the
+   rule pipeline, used only for texts in other languages or without a model file.
 1. candidates: gazetteer names in any inflection or script (ner.gazetteer.scan); natasha
    NER spans (ru); capitalised sequences (all languages, ner.detect), typed in uk by the
    natasha span they overlap, else by dictionary tags (Name/Surn -> PER, Geox -> LOC...);
