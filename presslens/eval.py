@@ -3,6 +3,8 @@
 Usage::
 
     python -m presslens.eval bsnlp /work/shared/eval-dev/bsnlp [--holdout TOPIC] [--topics a,b]
+    python -m presslens.eval langid /work/shared/eval-dev/langid     (presslens.eval_langid)
+    python -m presslens.eval dates /work/shared/eval-dev/htmldate    (presslens.eval_dates)
 
 Input: a BSNLP/SlavicNER-style folder, ``raw/<topic>/<lang>/<name>.txt`` (the article) and
 ``ner/<topic>/<lang>/<name>.tsv`` (one gold mention a line:
@@ -316,9 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     n.add_argument("--models", type=Path, help="use the entity models in this folder (default: shipped)")
     n.add_argument("--loto-models", type=Path,
                    help="folder with one model folder per BSNLP topic, trained without that topic")
+    _add_language_and_date_commands(sub)
     args = ap.parse_args(argv)
     if args.cmd == "ner":
         return _main_ner(args)
+    if getattr(args, "run", None) is not None:
+        return args.run(args)
     root: Path = args.root
     if args.models:
         from presslens.enrich.ner import crf
@@ -374,6 +379,14 @@ def _main_ner(args) -> int:
         print("== BSNLP, leave one topic out")
         evaluate_loto(root, args.loto_models)
     return 0
+
+
+def _add_language_and_date_commands(sub) -> None:
+    """The `langid` and `dates` subcommands (their code lives in eval_langid / eval_dates)."""
+    from presslens import eval_dates, eval_langid
+
+    eval_langid.add_parser(sub)
+    eval_dates.add_parser(sub)
 
 
 if __name__ == "__main__":
