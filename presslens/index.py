@@ -152,8 +152,7 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
 
     # entities: every id seen in mentions (plus the entity table's), sorted -> codes
     m = mentions.select("doc_id", "entity_id", "surface", "lemma", "entity_type")
-    seen = m.group_by("entity_id").agg(pl.col("entity_type").mode().first().alias("m_type"),
-                                      pl.coalesce("lemma", "surface").mode().first().alias("m_name"))
+    ids = m.select("entity_id").unique()
     if entities is not None:
         ent_cols = entities.collect_schema().names()
         e_tab = entities.select(
@@ -163,28 +162,48 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
             (pl.col("names").list.eval(pl.element().struct.field("language") + ": " + pl.element().struct.field("name"))
              .list.join("; ") if "names" in ent_cols else pl.lit(None, pl.String)).alias("names"),
         )
-        ents = seen.join(e_tab, on="entity_id", how="full", coalesce=True)
+        ents = ids.join(e_tab, on="entity_id", how="full", coalesce=True).collect()
     else:
-        ents = seen.with_columns(pl.lit(None, pl.String).alias("name"), pl.lit(None, pl.String).alias("entity_type"),
-                                 pl.lit(None, pl.String).alias("names"))
+        ents = ids.with_columns(pl.lit(None, pl.String).alias("name"), pl.lit(None, pl.String).alias("entity_type"),
+                                pl.lit(None, pl.String).alias("names")).collect()
+    if ents["name"].null_count() or ents["entity_type"].null_count():
+        # ids the entity table does not describe: name and type from their first mention
+        seen = m.group_by("entity_id").agg(pl.col("entity_type").first().alias("m_type"),
+                                          pl.coalesce("lemma", "surface").first().alias("m_name")).collect()
+        ents = ents.join(seen, on="entity_id", how="left")
+    else:
+        ents = ents.with_columns(pl.lit(None, pl.String).alias("m_type"), pl.lit(None, pl.String).alias("m_name"))
     ents = (ents.filter(pl.col("entity_id").is_not_null())
             .select("entity_id", pl.coalesce("name", "m_name", "entity_id").alias("name"),
                     pl.coalesce("entity_type", "m_type", pl.lit("MISC")).alias("entity_type"),
                     pl.col("names").fill_null(""))
-            .sort("entity_id").collect())
+            .sort("entity_id"))
     n_ent = ents.height
     ent_code = ents.select("entity_id", pl.int_range(n_ent, dtype=pl.Int32).alias("ent"))
 
-    # forms: (surface, lemma) pairs, sorted
+    # written forms: (surface, lemma) pairs keyed by a 64-bit hash (integer joins, not
+    # string joins, over the mention rows; a collision needs ~4e9 distinct forms)
     coded = (m.join(rows.lazy(), on="doc_id", how="inner")
              .join(ent_code.lazy(), on="entity_id", how="inner")
-             .select("ent", "row", pl.col("surface").fill_null(""), pl.col("lemma").fill_null("")))
-    forms = coded.select("surface", "lemma").unique().sort(["surface", "lemma"]).collect()
-    form_code = forms.with_columns(pl.int_range(forms.height, dtype=pl.Int32).alias("form"))
-    em = (coded.join(form_code.lazy(), on=["surface", "lemma"], how="inner")
-          .select("ent", "row", "form").sort(["ent", "row", "form"]).collect())
-    em_ent, em_row, em_form = (em[c].to_numpy() for c in ("ent", "row", "form"))
-    del em
+             .select("ent", "row", pl.col("surface").fill_null(""), pl.col("lemma").fill_null(""))
+             .with_columns(pl.struct("surface", "lemma").hash(seed=0).alias("h"))).collect()
+    forms = coded.select("h", "surface", "lemma").unique(subset="h", keep="any").sort(["surface", "lemma"])
+    forms = forms.with_columns(pl.int_range(forms.height, dtype=pl.Int64).alias("form"))
+    form = coded.select("h").join(forms.select("h", "form"), on="h", how="left", maintain_order="left")["form"].to_numpy()
+    ent_a, row_a = coded["ent"].to_numpy().astype(np.int64), coded["row"].to_numpy().astype(np.int64)
+    del coded
+    forms = forms.select("surface", "lemma")
+    # one int64 sort key (entity, row, form) when the three fit in 63 bits, else a two-pass sort
+    rb, fb = max(1, int(n).bit_length()), max(1, int(forms.height).bit_length())
+    if int(n_ent).bit_length() + rb + fb <= 63:
+        key = pl.Series((ent_a << (rb + fb)) | (row_a << fb) | form).sort().to_numpy()
+        em_ent, em_row, em_form = key >> (rb + fb), (key >> fb) & ((1 << rb) - 1), key & ((1 << fb) - 1)
+        del key
+    else:
+        order = np.lexsort((form, row_a, ent_a))
+        em_ent, em_row, em_form = ent_a[order], row_a[order], form[order]
+    del ent_a, row_a, form
+    em_ent, em_row, em_form = em_ent.astype(np.int32), em_row.astype(np.int32), em_form.astype(np.int32)
     _save(out, "em_indptr", _csr(em_ent, n_ent))
     _save(out, "em_row", em_row)
     _save(out, "em_form", em_form)
