@@ -153,6 +153,30 @@ def confidence_strip(df: pl.DataFrame, labels: Mapping[str, str] | None = None) 
     return _layout(fig, height=max(180, 50 * df["language"].n_unique() + 80))
 
 
+def confidence_bars(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:
+    """Detection confidence as a distribution: one bar series per language over confidence
+    bins (from query.confidence_histogram); customdata[0] = the language code."""
+    labels = labels or {}
+    fig = go.Figure()
+    for lang in sorted(set(df["language"].to_list())):
+        part = df.filter(pl.col("language") == lang)
+        mids = [(a + b) / 2 for a, b in zip(part["bin_start"].to_list(), part["bin_end"].to_list())]
+        fig.add_trace(go.Bar(
+            x=mids, y=part["articles"].to_list(), name=html.escape(labels.get(lang, lang)),
+            width=[(b - a) * 0.9 for a, b in zip(part["bin_start"].to_list(), part["bin_end"].to_list())],
+            customdata=[[lang]] * part.height,
+            hovertext=[f"<b>{html.escape(labels.get(lang, lang))}</b><br>confidence {a:.2f}–{b:.2f}<br>{n:,} articles"
+                       + (f" ({m:,} mixed-language)" if m else "")
+                       for a, b, n, m in zip(part["bin_start"].to_list(), part["bin_end"].to_list(),
+                                             part["articles"].to_list(), part["mixed"].to_list())],
+            hoverinfo="text",
+        ))
+    fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.25))
+    fig.update_xaxes(title="detection confidence", range=[0, 1.0])
+    fig.update_yaxes(title="articles", rangemode="tozero")
+    return _layout(fig, height=300)
+
+
 def picked(event) -> list[list]:
     """customdata of the points selected in a st.plotly_chart selection event ([] when none)."""
     try:

@@ -168,7 +168,10 @@ def _search_mask(ix: Index, needle: str) -> np.ndarray:
         ent_hit = np.flatnonzero(has(e["name"]) | has(e["names"]))
         m = _rows_mask(n, ix.ea_row[gather_ranges(ix.ea_indptr, ent_hit)])
         if ix.searcher is not None:
-            hits = np.asarray(ix.searcher.doc_rows(needle), dtype=np.int64)
+            try:
+                hits = np.asarray(ix.searcher.doc_rows(needle), dtype=np.int64)
+            except Exception:  # a query the engine cannot parse matches by names only
+                hits = np.zeros(0, np.int64)
             m[hits[(hits >= 0) & (hits < n)]] = True
             return m
         a = ix.articles
@@ -656,10 +659,10 @@ def article_mentions(ix: Index, doc_id: str) -> pl.DataFrame:
     entity_type, name (read from the mention table's row groups holding that doc_id)."""
     m = index_mod.read_mentions(ix, doc_id)
     codes = ix.entity_codes(m["entity_id"].fill_null("").to_list())
-    names = ix.entities["name"].gather(pl.Series(np.where(codes >= 0, codes, 0))) if codes.size else pl.Series([], dtype=pl.String)
-    return (m.with_columns(pl.Series("ent_name", names).zip_with(pl.Series(codes >= 0), pl.lit(None, pl.String))
-                           if codes.size else pl.lit(None, pl.String).alias("ent_name"))
-            .with_columns(pl.coalesce("ent_name", "surface").alias("name"))
+    known = pl.Series("known", codes >= 0, dtype=pl.Boolean)
+    names = ix.entities["name"].gather(pl.Series(np.where(codes >= 0, codes, 0))) if ix.n_entities and codes.size \
+        else pl.Series([None] * codes.size, dtype=pl.String)
+    return (m.with_columns(pl.when(known).then(names).otherwise(pl.col("surface")).alias("name"))
             .select("start", "end", "surface", "lemma", "entity_id", "entity_type", "name").sort("start"))
 
 

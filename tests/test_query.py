@@ -298,3 +298,31 @@ def test_filters_helpers():
     assert f.with_(undated=True).date_from is None
     assert Filters().active is False and f.active is True
     assert Filters(duplicates=True).active is True and Filters(duplicates=True).narrows is False
+
+
+def test_one_article_metadata_mentions_and_text_from_disk(tmp_path):
+    from conftest import write_tiny_store
+
+    info = write_tiny_store(tmp_path / "store")
+    ix = index.load(info.directory, attach_search=False)  # built on first load for an old store
+    assert index.exists(info.directory)
+    meta = q.article_meta(ix, "d_uk").row(0, named=True)
+    assert (meta["outlet"], meta["outlet_evidence"], meta["cited_spans"][0]["name"]) == ("Українська правда", "УП", "Yonhap")
+    m = q.article_mentions(ix, "d_ru1")
+    assert m.select("surface", "name").rows()[:2] == [("Путин", "Vladimir Putin"), ("Ким Чен Ыном", "Kim Jong Un")]
+    assert m["start"].to_list() == sorted(m["start"].to_list())
+    text = index.read_text(ix, "d_ru1")
+    assert all(text[s:e] == surf for s, e, surf in m.select("start", "end", "surface").rows())
+    assert q.article_meta(ix, "nope").height == 0 and q.article_mentions(ix, "nope").height == 0
+    assert index.read_text(ix, "nope") is None
+
+
+def test_duplicates_switch_travels_in_the_link():
+    from presslens import links
+
+    f = Filters.make(languages=("uk",), duplicates=True)
+    params = links.to_params(f)
+    assert params["dup"] == "1"
+    back = links.parse(params, links.Vocabulary(languages=frozenset({"uk"})))
+    assert back.filters == f and not back.ignored
+    assert links.parse({"dup": ["yes"]}, links.Vocabulary()).ignored == ("dup=yes: use dup=1",)
