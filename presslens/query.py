@@ -332,18 +332,32 @@ def over_time(ix: Index, f: Filters, every: str) -> pl.DataFrame:
     return _per_period(days, every, articles=np.ones(days.size, np.int64))
 
 
-def _counts_frame(labels: pl.Series, counts: np.ndarray, name: str, total: int | None = None) -> pl.DataFrame:
+def _top_codes(counts: np.ndarray, limit: int | None) -> np.ndarray:
+    """Codes with a non-zero count; with `limit`, only the `limit` largest (ties at the cut kept)."""
     nz = np.flatnonzero(counts)
-    df = pl.DataFrame({name: labels.gather(nz), "articles": counts[nz].astype(np.int64)})
+    if limit and nz.size > limit:
+        vals = counts[nz]
+        cut = np.partition(vals, nz.size - limit)[nz.size - limit]
+        nz = nz[vals >= cut]
+    return nz
+
+
+def _counts_frame(labels: pl.Series, counts: np.ndarray, name: str, total: int | None = None,
+                  limit: int | None = None) -> pl.DataFrame:
+    nz = _top_codes(counts, limit)
+    df = pl.DataFrame({name: labels.gather(nz), "articles": counts[nz].astype(np.int64)},
+                      schema={name: pl.String, "articles": pl.Int64})
     denom = total if total is not None else int(counts.sum())
-    return df.with_columns((pl.col("articles") / max(denom, 1)).alias("share")).sort(
+    df = df.with_columns((pl.col("articles") / max(denom, 1)).alias("share")).sort(
         ["articles", name], descending=[True, False])
+    return df.head(limit) if limit else df
 
 
-def outlet_counts(ix: Index, f: Filters) -> pl.DataFrame:
-    """outlet, articles, share (of the counted articles), sorted by articles."""
+def outlet_counts(ix: Index, f: Filters, limit: int | None = None) -> pl.DataFrame:
+    """outlet, articles, share (of the counted articles), sorted by articles; the `limit`
+    biggest outlets when given (shares stay of all counted articles)."""
     m = counted_mask(ix, f)
-    return _counts_frame(ix.outlets, np.bincount(ix.outlet[m], minlength=ix.outlets.len()), "outlet")
+    return _counts_frame(ix.outlets, np.bincount(ix.outlet[m], minlength=ix.outlets.len()), "outlet", limit=limit)
 
 
 def language_counts(ix: Index, f: Filters) -> pl.DataFrame:
@@ -362,7 +376,14 @@ def language_counts(ix: Index, f: Filters) -> pl.DataFrame:
 
 
 def _pair_counts(a: np.ndarray, b: np.ndarray, size_b: int, labels_a: pl.Series, labels_b: pl.Series,
-                 name_a: str, name_b: str) -> pl.DataFrame:
+                 name_a: str, name_b: str, top_a: int | None = None, top_b: int | None = None) -> pl.DataFrame:
+    """Counts of (a, b) code pairs; with top_a/top_b only the most frequent a / b values."""
+    keep = np.ones(a.size, bool)
+    if top_a and a.size:
+        keep &= _lut(labels_a.len(), _top_codes(np.bincount(a, minlength=labels_a.len()), top_a))[a]
+    if top_b and b.size:
+        keep &= _lut(size_b, _top_codes(np.bincount(b, minlength=size_b), top_b))[b]
+    a, b = a[keep], b[keep]
     key = a.astype(np.int64) * size_b + b
     counts = np.bincount(key) if key.size else np.zeros(0, np.int64)
     nz = np.flatnonzero(counts)
@@ -370,10 +391,11 @@ def _pair_counts(a: np.ndarray, b: np.ndarray, size_b: int, labels_a: pl.Series,
                          "articles": counts[nz].astype(np.int64)}).sort([name_a, name_b])
 
 
-def outlet_language(ix: Index, f: Filters) -> pl.DataFrame:
-    """outlet, language, articles."""
+def outlet_language(ix: Index, f: Filters, top_outlets: int | None = None) -> pl.DataFrame:
+    """outlet, language, articles (only the `top_outlets` biggest outlets when given)."""
     m = counted_mask(ix, f)
-    return _pair_counts(ix.outlet[m], ix.lang[m], ix.languages.len(), ix.outlets, ix.languages, "outlet", "language")
+    return _pair_counts(ix.outlet[m], ix.lang[m], ix.languages.len(), ix.outlets, ix.languages, "outlet", "language",
+                        top_a=top_outlets)
 
 
 def _cited_pairs(ix: Index, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -383,18 +405,22 @@ def _cited_pairs(ix: Index, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _owner(ix.src_indptr, pos), ix.src_code[pos]
 
 
-def source_counts(ix: Index, f: Filters) -> pl.DataFrame:
-    """source, articles citing it, share of the counted articles citing it."""
+def source_counts(ix: Index, f: Filters, limit: int | None = None) -> pl.DataFrame:
+    """source, articles citing it, share of the counted articles citing it (the `limit`
+    most cited when given)."""
     m = counted_mask(ix, f)
     _, src = _cited_pairs(ix, m)
-    return _counts_frame(ix.sources, np.bincount(src, minlength=ix.sources.len()), "source", total=int(m.sum()))
+    return _counts_frame(ix.sources, np.bincount(src, minlength=ix.sources.len()), "source", total=int(m.sum()),
+                         limit=limit)
 
 
-def outlet_source(ix: Index, f: Filters) -> pl.DataFrame:
-    """outlet, source, articles (articles of that outlet citing that source)."""
+def outlet_source(ix: Index, f: Filters, top_outlets: int | None = None, top_sources: int | None = None) -> pl.DataFrame:
+    """outlet, source, articles (articles of that outlet citing that source); only the
+    most citing outlets / most cited sources when limits are given."""
     m = counted_mask(ix, f)
     rows, src = _cited_pairs(ix, m)
-    return _pair_counts(ix.outlet[rows], src, ix.sources.len(), ix.outlets, ix.sources, "outlet", "source")
+    return _pair_counts(ix.outlet[rows], src, ix.sources.len(), ix.outlets, ix.sources, "outlet", "source",
+                        top_a=top_outlets, top_b=top_sources)
 
 
 def uncited_count(ix: Index, f: Filters) -> pl.DataFrame:
@@ -507,13 +533,17 @@ def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, 
     return which[keep], rows[keep], ix.ea_cnt[idx][keep]
 
 
-def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str) -> pl.DataFrame:
-    """entity_id, name, <by> (language or outlet), mentions, articles for the given entities."""
+def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, top: int | None = None) -> pl.DataFrame:
+    """entity_id, name, <by> (language or outlet), mentions, articles for the given entities;
+    with `top`, only the `top` values of <by> naming these entities most."""
     codes = ix.entity_codes(entity_ids)
     codes = codes[codes >= 0]
     which, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
     labels, key = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
     size = labels.len()
+    if top and rows.size:
+        kept = _lut(size, _top_codes(np.bincount(key[rows], weights=cnt, minlength=size), top))[key[rows]]
+        which, rows, cnt = which[kept], rows[kept], cnt[kept]
     k = which.astype(np.int64) * size + key[rows]
     men = np.bincount(k, weights=cnt) if k.size else np.zeros(0)
     docs = np.bincount(k) if k.size else np.zeros(0, np.int64)

@@ -326,3 +326,16 @@ def test_duplicates_switch_travels_in_the_link():
     back = links.parse(params, links.Vocabulary(languages=frozenset({"uk"})))
     assert back.filters == f and not back.ignored
     assert links.parse({"dup": ["yes"]}, links.Vocabulary()).ignored == ("dup=yes: use dup=1",)
+
+
+def test_chart_limits_keep_the_biggest_and_shares_of_all(ix):
+    # two of five outlets (ties at the cut are kept, then cut to the limit): shares stay of all 5 articles
+    df = q.outlet_counts(ix, Filters(), limit=2)
+    assert df.height == 2 and df["share"].to_list() == [0.2, 0.2]
+    src = q.source_counts(ix, Filters(), limit=1)
+    assert src.select("source", "articles", "share").rows() == [("ISW", 2, 0.4)]
+    # Meduza cites most (2); ISW and NHK tie as most cited: a tie at the cut is kept
+    m = q.outlet_source(ix, Filters(), top_outlets=1, top_sources=1)
+    assert m.rows() == [("Meduza", "ISW", 1), ("Meduza", "NHK", 1)]
+    split = q.entity_split(ix, Filters(), ("Q7747",), "outlet", top=1)
+    assert split.select("outlet", "mentions").rows() == [("ТАСС", 2)]

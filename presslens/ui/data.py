@@ -25,6 +25,11 @@ from presslens.ui.storage import info
 LIST_LIMIT = 500
 # Entities offered in the sidebar picker (plus any already selected).
 PICKER_LIMIT = 500
+# Bars and bubble rows per chart: the biggest outlets / sources (a corpus may have
+# thousands of outlets; a chart of thousands of bars is unreadable and slow to draw).
+CHART_OUTLETS = 25
+CHART_SOURCES = 30
+MATRIX_ROWS = 20
 # Confidence bins on the Languages page (0.05 wide: fine enough to see a low tail).
 CONFIDENCE_BINS = 20
 # Articles listed under the confidence chart as "least confident" (below this confidence).
@@ -45,18 +50,18 @@ def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
     table = {
         "summary": lambda: query.summary(ix, f),
         "over_time": lambda every: query.over_time(ix, f, every),
-        "outlets": lambda: query.outlet_counts(ix, f),
+        "outlets": lambda limit=CHART_OUTLETS: query.outlet_counts(ix, f, limit),
         "languages": lambda: query.language_counts(ix, f),
-        "outlet_language": lambda: query.outlet_language(ix, f),
-        "sources": lambda: query.source_counts(ix, f),
-        "outlet_source": lambda: query.outlet_source(ix, f),
+        "outlet_language": lambda: query.outlet_language(ix, f, CHART_OUTLETS),
+        "sources": lambda limit=CHART_SOURCES: query.source_counts(ix, f, limit),
+        "outlet_source": lambda: query.outlet_source(ix, f, MATRIX_ROWS, MATRIX_ROWS),
         "uncited": lambda: query.uncited_count(ix, f),
         "confidence": lambda bins=CONFIDENCE_BINS: query.confidence_histogram(ix, f, bins),
         "low_confidence": lambda below=LOW_CONFIDENCE, limit=200: query.low_confidence(ix, f, below, limit),
         "mixed": lambda: query.mixed_articles(ix, f),
         "top_entities": lambda et=None, limit=25: query.top_entities(ix, f, et, limit),
         "entity_types": lambda: query.entity_type_counts(ix, f),
-        "entity_split": lambda ids, by: query.entity_split(ix, f, ids, by),
+        "entity_split": lambda ids, by, top=MATRIX_ROWS: query.entity_split(ix, f, ids, by, top),
         "entity_over_time": lambda eid, every: query.entity_over_time(ix, f, eid, every),
         "cooccurring": lambda eid: query.cooccurring(ix, f, eid),
         "surface_forms": lambda eid: query.surface_forms(ix, f, eid),
