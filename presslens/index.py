@@ -57,7 +57,7 @@ ARTICLE_COLUMNS = [
 ]
 # Results memoised per process for each Filters (masks, entity counts): the pages of one
 # view ask for the same selection several times; a few dozen views cover every session.
-MEMO_SIZE = 64
+MEMO_SIZE = 32
 
 
 # ---------------------------------------------------------------- building

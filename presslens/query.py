@@ -513,13 +513,26 @@ def top_entities(ix: Index, f: Filters, entity_type: str | None = None, limit: i
             .sort(["mentions", "articles", "name"], descending=[True, True, False]).head(limit))
 
 
+def _type_codes(ix: Index) -> tuple[pl.Series, np.ndarray]:
+    """(sorted entity types, type code per entity code), once per process."""
+    def compute():
+        types = ix.entities["entity_type"].fill_null("MISC")
+        labels = types.unique().sort()
+        return labels, labels.search_sorted(types).to_numpy().astype(np.int64)
+    return ix.memo(("entity_types",), compute)
+
+
 def entity_type_counts(ix: Index, f: Filters) -> pl.DataFrame:
     """entity_type, entities, mentions in the counted articles."""
     men, docs = entity_counts(ix, f)
-    return (pl.DataFrame({"entity_type": ix.entities["entity_type"], "mentions": men, "articles": docs})
-            .filter(pl.col("articles") > 0)
-            .group_by("entity_type").agg(pl.len().cast(pl.Int64).alias("entities"), pl.col("mentions").sum())
-            .sort(["mentions", "entity_type"], descending=[True, False]))
+    labels, code = _type_codes(ix)
+    named = docs > 0
+    n = np.bincount(code[named], minlength=labels.len())
+    mentions = np.bincount(code[named], weights=men[named], minlength=labels.len()).astype(np.int64)
+    nz = np.flatnonzero(n)
+    return pl.DataFrame({"entity_type": labels.gather(nz), "entities": n[nz].astype(np.int64), "mentions": mentions[nz]},
+                        schema={"entity_type": pl.String, "entities": pl.Int64, "mentions": pl.Int64}).sort(
+        ["mentions", "entity_type"], descending=[True, False])
 
 
 def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
