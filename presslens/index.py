@@ -261,9 +261,14 @@ def build(version_dir: str | os.PathLike) -> dict:
             tmp,
         )
         final = version_dir / INDEX_DIR
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        if final.exists() and not exists(version_dir):
+            shutil.rmtree(final, ignore_errors=True)  # an index of an older format
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not exists(version_dir):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another process published the same index first
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
