@@ -82,7 +82,7 @@ def page_runs(args, info, filters: dict[str, dict]) -> None:
     print(f"first render (fresh server: index load + uncached queries, overview page): {first * 1000:.0f} ms")
     print(f"\n{'page':10s} {'filter':10s} {'new view ms (median worst)':>28s} {'cached ms (median worst)':>26s}")
     worst_new = []
-    for page in PAGES:
+    for page in args.pages.split(","):
         for fname, params in filters.items():
             at = app(page, params)
             new = _timed(at.run, args.runs, before=st.cache_data.clear)
@@ -163,6 +163,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sessions", type=int, default=20, help="extra sessions for the shared-memory check (0: skip)")
     ap.add_argument("--skip-pages", action="store_true", help="only the index load and the entity questions")
+    ap.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages to time (default: all)")
     args = ap.parse_args()
     os.environ["PRESSLENS_STORE"] = str(Path(args.store).resolve())
     os.environ["PRESSLENS_CORPUS"] = "/nonexistent-presslens-corpus"

@@ -38,9 +38,9 @@ UNDATED = "undated"
 ENTITY_TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
 # Columns listed for each article (everything light: no text, no span lists).
 LIST_COLUMNS = list(index_mod.ARTICLE_COLUMNS)
-# Gathering CSR slices row by row beats a pass over all pairs while the selection holds
-# fewer than this share of the articles (measured at 1M articles / 20M pairs).
-SLICE_SHARE = 0.15
+# Gathering CSR slices of the selected articles beats a pass over all pairs while the
+# selection holds fewer than this share of the articles (at 1M articles / 18M pairs).
+SLICE_SHARE = 0.05
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -141,9 +141,9 @@ def gather_ranges(indptr: np.ndarray, owners: np.ndarray) -> np.ndarray:
     return np.repeat(starts - excl, lens) + np.arange(total, dtype=np.int64)
 
 
-def _owner(indptr: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The CSR owner (row) of each value position."""
-    return np.searchsorted(indptr, positions, side="right") - 1
+def _src_rows(ix: Index) -> np.ndarray:
+    """The article row of every citation (src postings), once per process."""
+    return ix.memo(("src_rows",), lambda: np.repeat(np.arange(ix.n, dtype=np.int32), np.diff(ix.src_indptr)))
 
 
 def _rows_mask(n: int, rows: np.ndarray) -> np.ndarray:
@@ -178,7 +178,7 @@ def _search_mask(ix: Index, needle: str) -> np.ndarray:
         m |= has(a["title"]) | has(a["url"]) | has(a["outlet_domain"])
         m |= _lut(ix.outlets.len(), np.flatnonzero(has(ix.outlets)))[ix.outlet]
         src_hit = _lut(ix.sources.len(), np.flatnonzero(has(ix.sources)))[ix.src_code]
-        m[_owner(ix.src_indptr, np.flatnonzero(src_hit))] = True
+        m[_src_rows(ix)[src_hit]] = True
         f = ix.forms
         form_hit = _lut(f.height, np.flatnonzero(has(f["surface"]) | has(f["lemma"])))
         if form_hit.any():
@@ -201,7 +201,7 @@ def _base_mask(ix: Index, f: Filters) -> np.ndarray:
             m &= _lut(ix.outlets.len(), _lookup(ix.outlets, f.outlets))[ix.outlet]
         if f.sources:
             hit = _lut(ix.sources.len(), _lookup(ix.sources, f.sources))[ix.src_code]
-            m &= _rows_mask(n, _owner(ix.src_indptr, np.flatnonzero(hit)))
+            m &= _rows_mask(n, _src_rows(ix)[hit])
         if f.date_from is not None:
             m &= ix.day >= _day(f.date_from)
         if f.date_to is not None:
@@ -235,22 +235,32 @@ def selected_rows(ix: Index, f: Filters) -> np.ndarray:
     return np.flatnonzero(m)
 
 
-def _pairs_of(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(entity codes, mentions) of every article-entity pair of the articles in `mask`."""
-    k = int(mask.sum())
-    if k < SLICE_SHARE * ix.n:
-        idx = gather_ranges(ix.ae_indptr, np.flatnonzero(mask))
-        return ix.ae_ent[idx], ix.ae_cnt[idx]
-    pm = np.repeat(mask, np.diff(ix.ae_indptr))
-    return ix.ae_ent[pm], ix.ae_cnt[pm]
+def _segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum of `values` over each CSR segment [indptr[i], indptr[i+1]) (empty segments: 0)."""
+    out = np.zeros(indptr.size - 1, np.int64)
+    starts = indptr[:-1]
+    nonempty = starts < indptr[1:]
+    if values.size and nonempty.any():
+        # consecutive non-empty segments tile the array, so each sum ends where the next starts
+        out[nonempty] = np.add.reduceat(values, starts[nonempty], dtype=np.int64)
+    return out
 
 
 def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per entity code: (mentions, articles) within the articles in `mask`."""
-    ents, cnts = _pairs_of(ix, mask)
+    """Per entity code: (mentions, articles) within the articles in `mask`.
+
+    A small selection gathers its articles' slices of the article -> entity postings and
+    bincounts them; a big one marks every entity -> article posting whose article is
+    selected and sums each entity's segment (no weighted scatter over millions of pairs)."""
     e = ix.n_entities
-    mentions = np.bincount(ents, weights=cnts, minlength=e).astype(np.int64)
-    articles = np.bincount(ents, minlength=e).astype(np.int64)
+    if int(mask.sum()) < SLICE_SHARE * ix.n:
+        idx = gather_ranges(ix.ae_indptr, np.flatnonzero(mask))
+        ents = ix.ae_ent[idx]
+        mentions = np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64)
+        return mentions, np.bincount(ents, minlength=e).astype(np.int64)
+    pm = mask[ix.ea_row]
+    articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
+    mentions = _segment_sums(np.where(pm, ix.ea_cnt, 0), ix.ea_indptr)
     return mentions, articles
 
 
@@ -400,9 +410,9 @@ def outlet_language(ix: Index, f: Filters, top_outlets: int | None = None) -> pl
 
 def _cited_pairs(ix: Index, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(article row, source code) of every citation by the articles in `m`."""
-    pm = np.repeat(m, np.diff(ix.src_indptr))
-    pos = np.flatnonzero(pm)
-    return _owner(ix.src_indptr, pos), ix.src_code[pos]
+    rows = _src_rows(ix)
+    pm = m[rows]
+    return rows[pm], ix.src_code[pm]
 
 
 def source_counts(ix: Index, f: Filters, limit: int | None = None) -> pl.DataFrame:
