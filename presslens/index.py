@@ -42,7 +42,7 @@ import numpy as np
 import polars as pl
 
 # Bump when the on-disk layout changes: an index of another format is rebuilt, not misread.
-FORMAT = 1
+FORMAT = 2
 INDEX_DIR = "index"
 # Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -87,7 +87,9 @@ def _save(out: Path, name: str, a: np.ndarray) -> None:
 
 
 def _write_ipc(out: Path, name: str, df: pl.DataFrame) -> None:
-    df.write_ipc(out / f"{name}.arrow", compression="uncompressed")
+    # Plain Arrow types (large_string, not string_view): pyarrow can take rows from a
+    # memory-mapped file of them without copying the file.
+    df.write_ipc(out / f"{name}.arrow", compression="uncompressed", compat_level=pl.CompatLevel.oldest())
 
 
 def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame | None, out: Path) -> dict:
@@ -289,7 +291,7 @@ class Index:
     directory: Path
     meta: dict
     arrays: dict[str, np.ndarray]
-    articles: pl.DataFrame
+    article_table: Any  # pyarrow.Table, memory-mapped (display columns, row order)
     entities: pl.DataFrame
     forms: pl.DataFrame
     languages: pl.Series
@@ -325,6 +327,18 @@ class Index:
             while len(self._memo) > MEMO_SIZE:
                 self._memo.pop(next(iter(self._memo)))
         return value
+
+    def article_rows(self, rows: np.ndarray, columns: list[str]) -> pl.DataFrame:
+        """The given display columns of the given article rows (a few hundred at a time):
+        only those rows are copied out of the memory-mapped file."""
+        t = self.article_table.select(columns)
+        rows = np.asarray(rows, dtype=np.int64)
+        return pl.from_arrow(t.take(rows) if rows.size else t.slice(0, 0))  # type: ignore[return-value]
+
+    def article_column(self, name: str) -> pl.Series:
+        """One display column of every article (for searches over titles and URLs), copied
+        into Polars once per process."""
+        return self.memo(("column", name), lambda: pl.from_arrow(self.article_table.column(name)).alias(name))
 
     def rows_of(self, doc_ids: list[str] | tuple[str, ...]) -> np.ndarray:
         """Article rows of the given doc ids (-1 for an unknown id), in the given order."""
@@ -386,13 +400,22 @@ def load(version_dir: str | os.PathLike, searcher: Any = None, attach_search: bo
         searcher = _open_searcher(version_dir)
     return Index(
         directory=version_dir, meta=meta, arrays=arrays,
-        articles=pl.read_ipc(d / "articles.arrow"),
+        article_table=_mmap_ipc(d / "articles.arrow"),
         entities=pl.read_ipc(d / "entities.arrow"),
         forms=pl.read_ipc(d / "forms.arrow"),
         languages=kind("language"), outlets=kind("outlet"), sources=kind("source"),
         doc_sorted=pl.read_ipc(d / "doc_sorted.arrow")["doc_id"],
         searcher=searcher,
     )
+
+
+def _mmap_ipc(path: Path) -> Any:
+    """An Arrow IPC file as a pyarrow Table backed by a memory map (zero copy: every
+    process shares the OS page cache, and only the rows asked for are ever touched)."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path), "r") as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def _open_searcher(version_dir: Path) -> Any:

@@ -174,8 +174,7 @@ def _search_mask(ix: Index, needle: str) -> np.ndarray:
                 hits = np.zeros(0, np.int64)
             m[hits[(hits >= 0) & (hits < n)]] = True
             return m
-        a = ix.articles
-        m |= has(a["title"]) | has(a["url"]) | has(a["outlet_domain"])
+        m |= has(ix.article_column("title")) | has(ix.article_column("url")) | has(ix.article_column("outlet_domain"))
         m |= _lut(ix.outlets.len(), np.flatnonzero(has(ix.outlets)))[ix.outlet]
         src_hit = _lut(ix.sources.len(), np.flatnonzero(has(ix.sources)))[ix.src_code]
         m[_src_rows(ix)[src_hit]] = True
@@ -463,8 +462,7 @@ def confidence_histogram(ix: Index, f: Filters, bins: int = 20) -> pl.DataFrame:
 
 
 def _article_rows(ix: Index, rows: np.ndarray, columns: list[str]) -> pl.DataFrame:
-    return ix.articles.select(columns)[pl.Series(rows.astype(np.int64))] if rows.size else \
-        ix.articles.select(columns).clear()
+    return ix.article_rows(rows, columns)
 
 
 def low_confidence(ix: Index, f: Filters, below: float = 0.8, limit: int = 200) -> pl.DataFrame:

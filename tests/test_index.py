@@ -145,7 +145,7 @@ def test_counts_equal_a_plain_group_by(gen, case):
                  .agg(pl.len().cast(pl.Int64).alias("mentions"), pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")))
     assert_frame_equal(q.surface_forms(ix, f, eid), ref_forms, check_row_order=False)
     # listed rows: the same articles (plus their copies when asked for)
-    listed = ix.articles["doc_id"].gather(pl.Series(q.selected_rows(ix, f)))
+    listed = ix.article_column("doc_id").gather(pl.Series(q.selected_rows(ix, f)))
     assert sorted(listed.to_list()) == sorted(a["doc_id"].to_list())
 
 

@@ -41,7 +41,7 @@ def ix_dup(tmp_path_factory) -> index.Index:
 
 
 def docs(ix, f: Filters) -> list[str]:
-    return sorted(ix.articles["doc_id"].gather(pl.Series(q.selected_rows(ix, f))).to_list())
+    return sorted(ix.article_column("doc_id").gather(pl.Series(q.selected_rows(ix, f))).to_list())
 
 
 def test_no_filter_keeps_every_article_including_undated_and_unattributed(ix):
@@ -100,8 +100,8 @@ class _Engine:
 
 
 def test_search_uses_the_engine_and_composes_with_filters(ix):
-    rows = {d: int(r) for d, r in zip(ix.articles["doc_id"], range(ix.n))}
-    eng = index.Index(**{**{k: getattr(ix, k) for k in ("directory", "meta", "arrays", "articles", "entities", "forms",
+    rows = {d: int(r) for d, r in zip(ix.article_column("doc_id"), range(ix.n))}
+    eng = index.Index(**{**{k: getattr(ix, k) for k in ("directory", "meta", "arrays", "article_table", "entities", "forms",
                                                          "languages", "outlets", "sources", "doc_sorted")},
                          "searcher": _Engine({"доллара": [rows["d_ru1"], rows["d_en"]]})})
     # a body word found by the engine; entity names still match across languages
