@@ -164,6 +164,9 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=20, help="extra sessions for the shared-memory check (0: skip)")
     ap.add_argument("--skip-pages", action="store_true", help="only the index load and the entity questions")
     ap.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages to time (default: all)")
+    ap.add_argument("--skip-exports", action="store_true",
+                    help="replace ui.exports() by a no-op (the eager export of the whole view on every rerun, "
+                         "which the on-demand streaming export replaces) to time the rest of the Articles page")
     args = ap.parse_args()
     os.environ["PRESSLENS_STORE"] = str(Path(args.store).resolve())
     os.environ["PRESSLENS_CORPUS"] = "/nonexistent-presslens-corpus"
@@ -194,6 +197,11 @@ def main() -> None:
         "dates": {"from": "2022-03-01", "to": "2022-08-31"},
         "search": {"q": SEARCH_WORD},
     }
+    if args.skip_exports:
+        from presslens import ui
+
+        ui.exports = lambda: None
+        print("(Articles page timed without the eager export block: --skip-exports)")
     if not args.skip_pages:
         page_runs(args, info, filters)
     entity_questions(args, info, eid, lang)
