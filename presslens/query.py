@@ -587,8 +587,17 @@ def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.Da
     entity_type, articles, mentions (top `limit` by articles together)."""
     codes = ix.entity_codes((entity_id,))
     codes = codes[codes >= 0]
-    _, rows, _ = _postings(ix, codes, counted_mask(ix, f))
-    men, docs = _count_entities(ix, _rows_mask(ix.n, rows))
+    counted = counted_mask(ix, f)
+    _, rows, _ = _postings(ix, codes, counted)
+    together = _rows_mask(ix.n, rows)
+    rest = counted & ~together
+    if int(rest.sum()) < rows.size:
+        # the entity is named in most articles in view: count the few without it and subtract
+        all_men, all_docs = entity_counts(ix, f)
+        rest_men, rest_docs = _count_entities(ix, rest)
+        men, docs = all_men - rest_men, all_docs - rest_docs
+    else:
+        men, docs = _count_entities(ix, together)
     cand = docs > 0
     cand[codes] = False
     top = _top(ix, docs, cand, limit)

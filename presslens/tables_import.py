@@ -217,7 +217,6 @@ def import_tables(src: str | Path, store_dir: str | Path) -> dict:
     store at `store_dir` (derived tables and serving index included); returns the
     manifest with timings. Raises TableError before writing anything when invalid."""
     from presslens import build as b
-    from presslens import index
 
     t0 = time.perf_counter()
     src, store_dir = Path(src), Path(store_dir)
