@@ -22,6 +22,8 @@ values of row i in ``[indptr[i], indptr[i+1])``):
 - ``ea``:   entity code -> article rows (+ mentions per pair), rows sorted
 - ``em``:   entity code -> (article row, written-form code) of each mention, for the
             "every written form" table of one entity under any filter
+- ``sf``:   entity code -> (form x language key, mentions, articles) over originals, and
+  ``el_*``  entity x language mentions/articles: the unfiltered answers, precomputed
 
 Counting rule (issue 10): an article whose ``duplicate_of`` is set is listed (when asked
 for) but never counted: entity totals and every count are over originals only.
@@ -42,7 +44,7 @@ import numpy as np
 import polars as pl
 
 # Bump when the on-disk layout changes: an index of another format is rebuilt, not misread.
-FORMAT = 2
+FORMAT = 3
 INDEX_DIR = "index"
 # Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -124,7 +126,8 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     languages = a["language"].unique().sort()
     outlets = a["outlet"].unique().sort()
     sources = a["cited_sources"].explode().drop_nulls().unique().sort()
-    _save(out, "lang", _codes(a["language"], languages).astype(np.uint16))
+    lang_arr = _codes(a["language"], languages).astype(np.uint16)
+    _save(out, "lang", lang_arr)
     _save(out, "outlet", _codes(a["outlet"], outlets))
     day = a["published"].cast(pl.Int32).fill_null(int(UNDATED_DAY)).to_numpy()
     _save(out, "day", day.astype(np.int32))
@@ -210,6 +213,25 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "em_row", em_row)
     _save(out, "em_form", em_form)
 
+    # unfiltered written forms per (entity, form, language) over originals, so the forms
+    # table of a popular entity needs no pass over its millions of mentions
+    dup = a["duplicate_of"].is_not_null().to_numpy()
+    n_lang = max(languages.len(), 1)
+    first = np.ones(em_ent.size, bool)
+    if em_ent.size:
+        first[1:] = (em_ent[1:] != em_ent[:-1]) | (em_row[1:] != em_row[:-1]) | (em_form[1:] != em_form[:-1])
+    keep = ~dup[em_row] if em_row.size else np.zeros(0, bool)
+    sf = (pl.DataFrame({"ent": em_ent[keep], "key": em_form[keep].astype(np.int64) * n_lang + lang_arr[em_row[keep]],
+                        "first": first[keep]})
+          .group_by("ent", "key").agg(pl.len().cast(pl.Int64).alias("m"), pl.col("first").sum().cast(pl.Int64).alias("d"))
+          .sort("ent", "key"))
+    del first, keep
+    _save(out, "sf_indptr", _csr(sf["ent"].to_numpy(), n_ent))
+    _save(out, "sf_key", sf["key"].to_numpy())
+    _save(out, "sf_men", sf["m"].to_numpy())
+    _save(out, "sf_docs", sf["d"].to_numpy())
+    del sf
+
     # pairs (entity, article) with mention counts: one run-length pass over the sorted em
     if em_ent.size:
         new = np.empty(em_ent.size, bool)
@@ -226,16 +248,20 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "ea_indptr", _csr(pair_ent, n_ent))
     _save(out, "ea_row", pair_row.astype(np.int32))
     _save(out, "ea_cnt", cnt)
-    by_row = np.lexsort((pair_ent, pair_row))
+    by_row = pl.Series(pair_row.astype(np.int64) * max(n_ent, 1) + pair_ent).arg_sort().to_numpy()
     _save(out, "ae_indptr", _csr(pair_row[by_row], n))
     _save(out, "ae_ent", pair_ent[by_row].astype(np.int32))
     _save(out, "ae_cnt", cnt[by_row])
 
-    # unfiltered entity totals over originals (precomputed: the most frequent question)
-    dup = a["duplicate_of"].is_not_null().to_numpy()
+    # unfiltered entity totals over originals (precomputed: the most frequent question),
+    # overall and per language (entity x language, flattened)
     orig = ~dup[pair_row] if pair_row.size else np.zeros(0, bool)
     men = np.bincount(pair_ent[orig], weights=pair_cnt[orig], minlength=n_ent).astype(np.int64)
     docs = np.bincount(pair_ent[orig], minlength=n_ent).astype(np.int64)
+    el_key = pair_ent[orig].astype(np.int64) * n_lang + lang_arr[pair_row[orig]]
+    _save(out, "el_men", np.bincount(el_key, weights=pair_cnt[orig], minlength=n_ent * n_lang).astype(np.int64))
+    _save(out, "el_docs", np.bincount(el_key, minlength=n_ent * n_lang).astype(np.int64))
+    del el_key
     ents = ents.with_columns(pl.Series("mention_count", men), pl.Series("doc_count", docs))
     _write_ipc(out, "entities", ents)
     _write_ipc(out, "forms", forms)
@@ -367,7 +393,8 @@ class Index:
 
 
 ARRAYS = ("lang", "outlet", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
-          "em_indptr", "em_row", "em_form", "ea_indptr", "ea_row", "ea_cnt", "ae_indptr", "ae_ent", "ae_cnt")
+          "em_indptr", "em_row", "em_form", "ea_indptr", "ea_row", "ea_cnt", "ae_indptr", "ae_ent", "ae_cnt",
+          "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs")
 
 
 def exists(version_dir: str | os.PathLike) -> bool:

@@ -545,13 +545,15 @@ def entity_type_counts(ix: Index, f: Filters) -> pl.DataFrame:
 
 def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(position of the entity in `codes`, article row, mentions) of the given entities'
-    postings restricted to the articles in `m`."""
-    idx = gather_ranges(ix.ea_indptr, codes)
-    lens = ix.ea_indptr[codes + 1] - ix.ea_indptr[codes]
-    which = np.repeat(np.arange(codes.size), lens)
-    rows = ix.ea_row[idx]
+    postings restricted to the articles in `m` (each entity's postings are one slice)."""
+    if codes.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
+    rows = np.concatenate([ix.ea_row[a:b] for a, b in bounds])
+    cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds])
+    which = np.repeat(np.arange(codes.size), [b - a for a, b in bounds])
     keep = m[rows]
-    return which[keep], rows[keep], ix.ea_cnt[idx][keep]
+    return which[keep], rows[keep], cnt[keep]
 
 
 def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, top: int | None = None) -> pl.DataFrame:
@@ -559,9 +561,16 @@ def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, to
     with `top`, only the `top` values of <by> naming these entities most."""
     codes = ix.entity_codes(entity_ids)
     codes = codes[codes >= 0]
-    which, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
     labels, key = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
     size = labels.len()
+    if by == "language" and not f.narrows and size:
+        # unfiltered: the precomputed entity x language table
+        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
+        men, docs = ix.el_men[k], ix.el_docs[k]
+        nz = np.flatnonzero(docs)
+        e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
+        return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
+    which, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
     if top and rows.size:
         kept = _lut(size, _top_codes(np.bincount(key[rows], weights=cnt, minlength=size), top))[key[rows]]
         which, rows, cnt = which[kept], rows[kept], cnt[kept]
@@ -612,17 +621,25 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
     schema = {"surface": pl.String, "lemma": pl.String, "language": pl.String, "mentions": pl.Int64, "articles": pl.Int64}
     if codes.size == 0 or codes[0] < 0:
         return pl.DataFrame(schema=schema)
-    lo, hi = ix.em_indptr[codes[0]], ix.em_indptr[codes[0] + 1]
-    rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
-    keep = counted_mask(ix, f)[rows]
-    rows, forms = rows[keep], forms[keep]
     size = ix.languages.len()
-    key = forms.astype(np.int64) * size + ix.lang[rows]
-    # postings are sorted by (row, form): the first of a run is a new (article, form)
-    first = np.ones(rows.size, bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
-    men = np.bincount(key) if key.size else np.zeros(0, np.int64)
-    docs = np.bincount(key[first], minlength=men.size) if key.size else np.zeros(0, np.int64)
+    if not f.narrows:
+        # unfiltered: the precomputed (form x language) counts of this entity
+        lo, hi = ix.sf_indptr[codes[0]], ix.sf_indptr[codes[0] + 1]
+        nz, m_, d_ = np.asarray(ix.sf_key[lo:hi]), np.asarray(ix.sf_men[lo:hi]), np.asarray(ix.sf_docs[lo:hi])
+        men = np.zeros(int(nz.max()) + 1 if nz.size else 0, np.int64)
+        docs = np.zeros_like(men)
+        men[nz], docs[nz] = m_, d_
+    else:
+        lo, hi = ix.em_indptr[codes[0]], ix.em_indptr[codes[0] + 1]
+        rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
+        keep = counted_mask(ix, f)[rows]
+        rows, forms = rows[keep], forms[keep]
+        key = forms.astype(np.int64) * size + ix.lang[rows]
+        # postings are sorted by (row, form): the first of a run is a new (article, form)
+        first = np.ones(rows.size, bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
+        men = np.bincount(key) if key.size else np.zeros(0, np.int64)
+        docs = np.bincount(key[first], minlength=men.size) if key.size else np.zeros(0, np.int64)
     nz = np.flatnonzero(men)
     fr = ix.forms[pl.Series(nz // size)] if nz.size else ix.forms.clear()
     return (fr.select("surface", "lemma").with_columns(
