@@ -268,6 +268,13 @@ def entity_counts(ix: Index, f: Filters) -> tuple[np.ndarray, np.ndarray]:
     key = replace(f, duplicates=False)
     if not key.narrows:
         return ix.entities["mention_count"].to_numpy(), ix.entities["doc_count"].to_numpy()
+    if key == Filters.make(languages=key.languages):
+        # languages only: sums of the precomputed entity x language table
+        size = ix.languages.len()
+        cols = _lookup(ix.languages, key.languages)
+        men = np.asarray(ix.el_men).reshape(-1, size)[:, cols].sum(axis=1)
+        docs = np.asarray(ix.el_docs).reshape(-1, size)[:, cols].sum(axis=1)
+        return men.astype(np.int64), docs.astype(np.int64)
     return ix.memo(("entities", key), lambda: _count_entities(ix, counted_mask(ix, key)))
 
 

@@ -339,3 +339,11 @@ def test_chart_limits_keep_the_biggest_and_shares_of_all(ix):
     assert m.rows() == [("Meduza", "ISW", 1), ("Meduza", "NHK", 1)]
     split = q.entity_split(ix, Filters(), ("Q7747",), "outlet", top=1)
     assert split.select("outlet", "mentions").rows() == [("ТАСС", 2)]
+
+
+def test_language_only_entity_counts_equal_the_general_path(ix_dup):
+    f = Filters.make(languages=("uk", "ru"))
+    fast = q.entity_counts(ix_dup, f)
+    slow = q._count_entities(ix_dup, q.counted_mask(ix_dup, f))
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    assert fast[0].sum() > 0
