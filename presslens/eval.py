@@ -3,6 +3,8 @@
 Usage::
 
     python -m presslens.eval bsnlp /work/shared/eval-dev/bsnlp [--holdout TOPIC] [--topics a,b]
+    python -m presslens.eval langid /work/shared/eval-dev/langid     (presslens.eval_langid)
+    python -m presslens.eval dates /work/shared/eval-dev/htmldate    (presslens.eval_dates)
 
 Input: a BSNLP/SlavicNER-style folder, ``raw/<topic>/<lang>/<name>.txt`` (the article) and
 ``ner/<topic>/<lang>/<name>.tsv`` (one gold mention a line:
@@ -176,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--topics", help="comma-separated topics to score (default: all)")
     b.add_argument("--errors", type=Path,
                    help="write false positives/negatives, type and lemma errors here (TSV)")
+    _add_language_and_date_commands(sub)
     args = ap.parse_args(argv)
+    if getattr(args, "run", None) is not None:
+        return args.run(args)
     root: Path = args.root
     if not (root / "raw").is_dir() or not (root / "ner").is_dir():
         print(f"error: {root} has no raw/ and ner/ folders (expected BSNLP layout)", file=sys.stderr)
@@ -199,6 +204,14 @@ def main(argv: list[str] | None = None) -> int:
             for e in res["errors"]:
                 fh.write("\t".join(map(str, e)) + "\n")
     return 0
+
+
+def _add_language_and_date_commands(sub) -> None:
+    """The `langid` and `dates` subcommands (their code lives in eval_langid / eval_dates)."""
+    from presslens import eval_dates, eval_langid
+
+    eval_langid.add_parser(sub)
+    eval_dates.add_parser(sub)
 
 
 if __name__ == "__main__":
