@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(b.format_summary(summary))
         print(f"  validation {summary['validate_seconds']:.2f} s, tables {summary['tables_seconds']:.2f} s, "
-              f"serving index {summary['index_seconds']:.2f} s")
+              f"full-text index {summary.get('search_seconds', 0):.2f} s, serving index {summary['index_seconds']:.2f} s")
         return 0
 
     if args.cmd == "build":

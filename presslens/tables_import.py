@@ -214,7 +214,7 @@ def _not_in_boilerplate(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.La
 
 def import_tables(src: str | Path, store_dir: str | Path) -> dict:
     """Validate the contract tables in `src` and publish them as a new version of the
-    store at `store_dir` (derived tables and serving index included); returns the
+    store at `store_dir` (derived tables, full-text and serving index included); returns the
     manifest with timings. Raises TableError before writing anything when invalid."""
     from presslens import build as b
 
@@ -250,6 +250,13 @@ def import_tables(src: str | Path, store_dir: str | Path) -> dict:
         arts = arts.sort(["path", "record"], nulls_last=False)
         store.write_table(tmp, "articles", arts)
         articles_final = pl.scan_parquet(tmp / "articles.parquet")
+        # the full-text index, as a build makes it (reusing the previous version's)
+        from presslens import search
+
+        prev = store.current(store_dir)
+        t_search = time.perf_counter()
+        search.build(store_dir, tmp, articles_final, prev.directory if prev is not None else None)
+        search_seconds = time.perf_counter() - t_search
         store.write_table(tmp, "mentions", mentions.sort(["doc_id", "start"]))
         mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
         store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
@@ -289,6 +296,7 @@ def import_tables(src: str | Path, store_dir: str | Path) -> dict:
             "validate_seconds": round(t_valid, 3),
             "tables_seconds": round(t_tables, 3),
             "index_seconds": index_seconds,
+            "search_seconds": round(search_seconds, 3),
         }
         manifest["seconds"] = round(time.perf_counter() - t0, 3)
         info = store.publish(store_dir, tmp, manifest)

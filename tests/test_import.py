@@ -132,3 +132,18 @@ def test_dates_as_text_and_an_entities_table_are_accepted(tmp_path):
     ix = index.load(info.directory, attach_search=False)
     assert q.entity_info(ix, ("Q7747",))["name"].item() == "V. Putin"
     assert q.summary(ix, q.Filters())["first"].item() == dt.date(2024, 6, 19)
+
+
+def test_imported_store_searches_article_bodies_through_the_full_text_index(good, tmp_path):
+    root = tmp_path / "store"
+    assert cli(["import-tables", str(good), "--store", str(root)]) == 0
+    ix = index.load(store.current(root).directory)  # attaches presslens.search when it is there
+    assert ix.searcher is not None
+
+    def docs(f):
+        return sorted(ix.article_column("doc_id").gather(q.selected_rows(ix, f)).to_list())
+
+    assert docs(q.Filters.make(search="зброю")) == ["d_uk"]  # a body word, in no title or name
+    assert docs(q.Filters.make(search="зброю", languages=("ru",))) == []
+    # entity names still match, across languages: the Romanian name finds the ru/uk articles too
+    assert docs(q.Filters.make(search="putin")) == ["d_ro", "d_ru1", "d_ru2", "d_uk"]
