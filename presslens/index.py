@@ -23,7 +23,8 @@ values of row i in ``[indptr[i], indptr[i+1])``):
 - ``em``:   entity code -> (article row, written-form code) of each mention, for the
             "every written form" table of one entity under any filter
 - ``sf``:   entity code -> (form x language key, mentions, articles) over originals, and
-  ``el_*``  entity x language mentions/articles: the unfiltered answers, precomputed
+  ``el_*``  entity x language mentions/articles, ``ed``: entity -> (day, mentions,
+            articles): the unfiltered answers, precomputed
 
 Counting rule (issue 10): an article whose ``duplicate_of`` is set is listed (when asked
 for) but never counted: entity totals and every count are over originals only.
@@ -44,7 +45,7 @@ import numpy as np
 import polars as pl
 
 # Bump when the on-disk layout changes: an index of another format is rebuilt, not misread.
-FORMAT = 3
+FORMAT = 4
 INDEX_DIR = "index"
 # Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -262,6 +263,17 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "el_men", np.bincount(el_key, weights=pair_cnt[orig], minlength=n_ent * n_lang).astype(np.int64))
     _save(out, "el_docs", np.bincount(el_key, minlength=n_ent * n_lang).astype(np.int64))
     del el_key
+    # unfiltered timeline per entity: (day, mentions, articles) of dated originals
+    po = orig & (day[pair_row] != UNDATED_DAY) if pair_row.size else np.zeros(0, bool)
+    ed = (pl.DataFrame({"ent": pair_ent[po], "day": day[pair_row[po]].astype(np.int32),
+                        "cnt": pair_cnt[po].astype(np.int64)})
+          .group_by("ent", "day").agg(pl.col("cnt").sum().alias("m"), pl.len().cast(pl.Int64).alias("d"))
+          .sort("ent", "day"))
+    _save(out, "ed_indptr", _csr(ed["ent"].to_numpy(), n_ent))
+    _save(out, "ed_day", ed["day"].to_numpy().astype(np.int32))
+    _save(out, "ed_men", ed["m"].to_numpy())
+    _save(out, "ed_docs", ed["d"].to_numpy())
+    del ed, po
     ents = ents.with_columns(pl.Series("mention_count", men), pl.Series("doc_count", docs))
     _write_ipc(out, "entities", ents)
     _write_ipc(out, "forms", forms)
@@ -394,7 +406,7 @@ class Index:
 
 ARRAYS = ("lang", "outlet", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
           "em_indptr", "em_row", "em_form", "ea_indptr", "ea_row", "ea_cnt", "ae_indptr", "ae_ent", "ae_cnt",
-          "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs")
+          "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs", "ed_indptr", "ed_day", "ed_men", "ed_docs")
 
 
 def exists(version_dir: str | os.PathLike) -> bool:

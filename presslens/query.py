@@ -593,6 +593,11 @@ def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.Da
     """period, mentions, articles, period_end of one entity (dated counted articles only)."""
     codes = ix.entity_codes((entity_id,))
     codes = codes[codes >= 0]
+    if not f.narrows and codes.size:
+        # unfiltered: the entity's precomputed per-day counts
+        lo, hi = ix.ed_indptr[codes[0]], ix.ed_indptr[codes[0] + 1]
+        return _per_period(np.asarray(ix.ed_day[lo:hi]), every, mentions=np.asarray(ix.ed_men[lo:hi]),
+                           articles=np.asarray(ix.ed_docs[lo:hi])).select("period", "period_end", "mentions", "articles")
     _, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
     return _per_period(ix.day[rows], every, mentions=cnt.astype(np.int64),
                        articles=np.ones(rows.size, np.int64)).select("period", "period_end", "mentions", "articles")
