@@ -3,6 +3,7 @@
   build   --corpus DIR --store DIR [--workers N] [--quiet]   build or update the store
   info    --store DIR                                        what the live store holds
   rejects --store DIR                                        every input that was not ingested
+  import-tables DIR --store DIR                              a store from contract tables enriched elsewhere
 """
 from __future__ import annotations
 
@@ -28,7 +29,23 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("info", "rejects"):
         p = sub.add_parser(name)
         p.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
+    pi = sub.add_parser("import-tables", help="a store from articles.parquet + mentions.parquet (+ entities.parquet)")
+    pi.add_argument("dir", help="folder with articles.parquet, mentions.parquet and optionally entities.parquet")
+    pi.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
     args = ap.parse_args(argv)
+
+    if args.cmd == "import-tables":
+        from presslens import tables_import
+
+        try:
+            summary = tables_import.import_tables(args.dir, args.store)
+        except tables_import.TableError as exc:
+            print(f"error: {exc}\nNothing was written; the store at {args.store} is unchanged.", file=sys.stderr)
+            return 2
+        print(b.format_summary(summary))
+        print(f"  validation {summary['validate_seconds']:.2f} s, tables {summary['tables_seconds']:.2f} s, "
+              f"full-text index {summary.get('search_seconds', 0):.2f} s, serving index {summary['index_seconds']:.2f} s")
+        return 0
 
     if args.cmd == "build":
         bar = None

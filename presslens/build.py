@@ -430,12 +430,20 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
             "mentions": n_mentions,
             **story_summary,
         }
+        manifest["index_seconds"] = _build_index(tmp)
         manifest["seconds"] = round(time.perf_counter() - t0, 3)
         info = store.publish(store_dir, tmp, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dict(info.manifest, store=str(info.directory))
+
+
+def _build_index(version_dir: Path) -> float:
+    """The serving index (presslens.index) of a fully written version; returns seconds."""
+    from presslens import index
+
+    return float(index.build(version_dir)["seconds"])
 
 
 def format_summary(summary: dict, rejects: pl.DataFrame | None = None, limit: int = 20) -> str:
