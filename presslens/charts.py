@@ -210,6 +210,7 @@ READER_CSS = """
 .pl-reader .pl-bp{color:#adb5bd}
 .pl-reader .pl-bp mark{opacity:.6}
 .pl-reader .pl-cite{border-bottom:2px dotted #495057;font-weight:600}
+.pl-reader .pl-hit{outline:2px solid #f08c00;outline-offset:1px;border-radius:2px;background:#fff3bf}
 .pl-reader .pl-ctl{color:#c92a2a;font-family:monospace;font-size:.85em}
 .pl-legend span{display:inline-block;margin:0 .6rem .3rem 0;padding:0 .4rem;border-radius:3px;font-size:.85rem}
 </style>
@@ -231,12 +232,14 @@ def _visible(s: str) -> str:
 
 
 def article_html(text: str, mentions: pl.DataFrame, boilerplate: Iterable[Iterable[int]] | None = None,
-                 cited: Iterable[Mapping] | None = None, entity_link: Callable[[str], str] | None = None) -> str:
+                 cited: Iterable[Mapping] | None = None, entity_link: Callable[[str], str] | None = None,
+                 hits: Iterable[tuple[int, int]] | None = None) -> str:
     """The reader HTML of one article.
 
     mentions: start, end, entity_id, entity_type, name (counted mentions, highlighted by type);
     boilerplate: [start, end) spans shown dimmed; cited: dicts with name, start, end (underlined).
     entity_link(entity_id) -> URL makes each mention a link that filters the dashboard by it.
+    hits: [start, end) spans of the sidebar search's matches (outlined, on top of any mention).
     """
     n = len(text)
     spans_m = [(max(0, s), min(n, e), eid, et, nm) for s, e, eid, et, nm in
@@ -244,7 +247,10 @@ def article_html(text: str, mentions: pl.DataFrame, boilerplate: Iterable[Iterab
     spans_b = [(max(0, int(s)), min(n, int(e))) for s, e in (boilerplate or []) if s is not None and e is not None and s < e]
     spans_c = [(max(0, int(c["start"])), min(n, int(c["end"])), c.get("name") or "") for c in (cited or [])
                if c.get("start") is not None and c.get("end") is not None and c["start"] < c["end"]]
+    spans_h = [(max(0, int(s)), min(n, int(e))) for s, e in (hits or []) if s is not None and e is not None and s < e]
     cuts = {0, n}
+    for s, e in spans_h:
+        cuts.update((s, e))
     for s, e, *_ in spans_m + spans_c:
         cuts.update((s, e))
     for s, e in spans_b:
@@ -264,6 +270,8 @@ def article_html(text: str, mentions: pl.DataFrame, boilerplate: Iterable[Iterab
         c = next((x for x in spans_c if x[0] <= a and b <= x[1]), None)
         if c is not None:
             piece = f'<span class="pl-cite" title="{html.escape("cited source: " + c[2], quote=True)}">{piece}</span>'
+        if any(s <= a and b <= e for s, e in spans_h):
+            piece = f'<span class="pl-hit" title="search match">{piece}</span>'
         if any(s <= a and b <= e for s, e in spans_b):
             piece = f'<span class="pl-bp" title="page clutter (not counted)">{piece}</span>'
         parts.append(piece)

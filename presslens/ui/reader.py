@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from presslens import charts, links
+from presslens import charts, links, search
 from presslens.ui.data import article_text, raw
 from presslens.ui.labels import lang_label, md
 from presslens.ui.state import current_filters, k, open_article, set_filters
@@ -52,9 +52,16 @@ def reader(doc_id: str) -> None:
                  on_change=_pick_entity, args=(pkey,))
     st.html(charts.legend_html(sorted(set(mentions["entity_type"].to_list())) if mentions.height else []))
     f = current_filters()
+    hits = search.hit_spans(text, f.search, row["language"]) if f.search else []
+    if f.search:
+        st.caption(f"Search «{md(f.search)}»: {len(hits):,} match{'es' if len(hits) != 1 else ''} in this article "
+                   "(outlined in orange; inflected forms included)." if hits else
+                   f"Search «{md(f.search)}»: no match in the text itself (the article matches by title or by "
+                   "an entity's name).")
     st.html(charts.article_html(
         text, mentions, row["boilerplate"], row["cited_spans"],
         entity_link=lambda eid: links.page_url("entities", f.add("entities", eid), None, info().version),
+        hits=hits,
     ))
 
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from presslens import links
+from presslens import links, search
 from presslens.query import Filters
 from presslens.ui.data import raw, value
 from presslens.ui.labels import entity_names, lang_label, md
@@ -61,8 +61,14 @@ def sidebar() -> None:
         n_all = value(span, "articles", 0)
         st.markdown(f"**presslens** · {n_all:,} articles · corpus `{i.version}`")
         st.text_input("Search", value=f.search, key=k("w-search"), on_change=_on_widget, args=("search", k("w-search")),
-                      placeholder="title, outlet, source, any name form", help="Matches titles, outlets, URLs, cited sources "
-                      "and every written form of every named entity (case-insensitive).")
+                      placeholder='words, "a phrase", a OR b, -word',
+                      help="Finds words and phrases in article titles and texts, in their inflected forms "
+                      "(ru, uk, ro, en: Путин finds Путина), and articles naming an entity whose name contains "
+                      "the text. All words must match; \"quotes\" for a phrase, OR for alternatives, "
+                      "-word to exclude. Page clutter is not searched.")
+        problem = search.parse_error(f.search) if f.search else None
+        if problem:
+            st.warning(f"Search: {md(problem)}", icon="⚠️")
         langs = value(voc, "languages", [])
         st.multiselect("Languages", options=langs, default=[x for x in f.languages if x in langs], format_func=lang_label,
                        key=k("w-lang"), on_change=_on_widget, args=("languages", k("w-lang")), placeholder="all languages")
