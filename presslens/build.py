@@ -135,7 +135,7 @@ def _plan(corpus: Path, prev: store.StoreInfo | None):
     sidecar, side_rejects = ingest.load_sidecar(corpus)
     old = _previous_files(prev)
     rows, todo, reused = [], [], []
-    for p in ingest.iter_files(corpus):
+    for p in ingest.iter_files(corpus, side_rejects):  # links leaving the corpus -> rejects
         rel = p.relative_to(corpus).as_posix()
         side = sidecar.get(rel)
         try:
