@@ -163,6 +163,13 @@ def current(root: str | os.PathLike) -> StoreInfo | None:
     return StoreInfo(root=root, version=manifest["version"], directory=directory, manifest=manifest)
 
 
+def corpus_of(info: StoreInfo) -> Path | None:
+    """The corpus folder this store was built from (manifest "corpus"), or None when the
+    manifest does not record one (tables imported from elsewhere, an old store)."""
+    value = info.manifest.get("corpus")
+    return Path(value) if isinstance(value, str) and value.strip() else None
+
+
 def table_path(info: StoreInfo, table: str) -> Path:
     return info.directory / f"{table}.parquet"
 

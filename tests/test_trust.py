@@ -72,3 +72,86 @@ def test_walk_lists_inside_links_and_reports_outside_ones(tmp_path):
     found = [p.relative_to(corpus).as_posix() for p in ingest.iter_files(corpus, rejects)]
     assert found == ["a.txt", "sub/again.txt"]
     assert [r.path for r in rejects] == ["passwd.txt", "sub/home"]
+
+
+# ---------------------------------------------------------------- store protection
+
+from presslens import guard  # noqa: E402
+
+
+def _fake_store(root: Path, corpus: str | None) -> store.StoreInfo:
+    """A valid store whose manifest records `corpus` (None: no corpus recorded)."""
+    manifest = {"version": "abc123abc123"}
+    if corpus is not None:
+        manifest["corpus"] = corpus
+    return store.write(root, {}, manifest)
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_plan_serves_a_store_of_another_corpus_as_it_is_and_says_so(tmp_path):
+    theirs, mine = tmp_path / "their-corpus", tmp_path / "my-corpus"
+    theirs.mkdir(), mine.mkdir()
+    _fake_store(tmp_path / "st", str(theirs))
+    # PRESSLENS_CORPUS unset: the store's own corpus is the one it may be refreshed from.
+    assert guard.plan_store(tmp_path / "st", None, "data/corpus") == guard.Decision("serve", theirs)
+    # PRESSLENS_CORPUS set to the same folder (spelled differently): same.
+    d = guard.plan_store(tmp_path / "st", str(tmp_path / "x" / ".." / "their-corpus"), "data/corpus")
+    assert d.action == "serve" and d.corpus is not None and guard.same_folder(d.corpus, theirs)
+    # PRESSLENS_CORPUS set to another folder: served as it is, never refreshed, explained.
+    d = guard.plan_store(tmp_path / "st", str(mine), "data/corpus")
+    assert (d.action, d.corpus, d.level) == ("serve", None, "warning")
+    assert f"built from {theirs}, not from PRESSLENS_CORPUS {mine}" in d.message
+
+
+def test_plan_never_builds_into_a_store_it_cannot_account_for(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    # No corpus recorded (imported tables): served, not refreshed.
+    _fake_store(tmp_path / "imported", None)
+    assert guard.plan_store(tmp_path / "imported", None, corpus) == guard.Decision("serve")
+    assert guard.plan_store(tmp_path / "imported", str(corpus), corpus).corpus is None
+    # Recorded corpus no longer there: served as built.
+    _fake_store(tmp_path / "moved", str(tmp_path / "gone"))
+    d = guard.plan_store(tmp_path / "moved", None, corpus)
+    assert (d.action, d.corpus, d.level) == ("serve", None, "info")
+    # A folder of someone's files: refused, nothing written.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "thesis.txt").write_text("mine")
+    d = guard.plan_store(tmp_path / "docs", str(corpus), corpus)
+    assert d.action == "refuse" and "is not a presslens store" in d.message
+    # A store whose CURRENT points nowhere: refused, left untouched.
+    _fake_store(tmp_path / "broken", str(corpus))
+    (tmp_path / "broken" / "CURRENT").write_text("v-missing\n")
+    d = guard.plan_store(tmp_path / "broken", str(corpus), corpus)
+    assert d.action == "refuse" and "left untouched" in d.message
+    # Nothing there yet: built from the corpus asked for, else the default one.
+    assert guard.plan_store(tmp_path / "new", str(corpus), "nowhere") == guard.Decision(
+        "build", corpus, f"Building the store at {tmp_path / 'new'} from {corpus}.", "info")
+    assert guard.plan_store(tmp_path / "new", None, corpus).corpus == corpus
+    d = guard.plan_store(tmp_path / "new", str(tmp_path / "typo"), corpus)
+    assert d.action == "refuse" and "is not a folder" in d.message
+
+
+def test_cli_build_refuses_to_replace_a_store_of_another_corpus_unless_forced(tmp_path, capsys):
+    theirs, mine = tmp_path / "their-corpus", tmp_path / "my-corpus"
+    theirs.mkdir(), mine.mkdir()
+    (mine / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    st = tmp_path / "st"
+    _fake_store(st, str(theirs))
+    before = _snapshot(st)
+    assert cli(["build", "--corpus", str(mine), "--store", str(st), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"was built from {theirs}, not from {mine}" in err and "--force" in err
+    assert _snapshot(st) == before
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "thesis.txt").write_text("mine")
+    assert cli(["build", "--corpus", str(mine), "--store", str(tmp_path / "docs"), "--quiet", "--force"]) == 2
+    assert "is not a presslens store" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "docs").iterdir()] == ["thesis.txt"]
+    assert cli(["build", "--corpus", str(mine), "--store", str(st), "--quiet", "--force"]) == 0
+    info = store.current(st)
+    assert guard.same_folder(store.corpus_of(info), mine)
+    assert pl.read_parquet(store.table_path(info, "articles"))["path"].to_list() == ["a.txt"]
