@@ -10,7 +10,7 @@ import streamlit as st
 
 from presslens import ui
 
-st.set_page_config(page_title="presslens", page_icon=":material/newspaper:", layout="wide")
+st.set_page_config(page_title="presslens", page_icon="📰", layout="wide")
 
 # slug (URL path, see presslens.links.PAGES) -> page; the first is the default page at "/".
 # Page files are named <slug>_page.py on purpose: Streamlit also auto-discovers pages/ and,

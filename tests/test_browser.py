@@ -54,8 +54,8 @@ def server(seed_store):
     log = open(seed_store.parent / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.fileWatcherType", "none"],  # usage statistics: off in .streamlit/config.toml
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -224,3 +224,23 @@ def test_switching_page_keeps_filters_and_back_restores(server, page, facts):
     assert params(page)["lang"] == [lang]
     assert page.locator("h1").first.inner_text().startswith("Entities")
     assert shown_count(page) == n
+
+
+def test_nothing_leaves_the_machine_and_there_is_no_deploy_button(server, page, facts):
+    """A private corpus: every request of every page goes to the presslens server itself
+    (no font host, no usage statistics), and the toolbar has no developer options."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    for slug in ("overview", "sources", "languages", "entities", "articles"):
+        page.goto(f"{server}/{'' if slug == 'overview' else slug}")
+        settle(page)
+    page.wait_for_timeout(1500)  # late requests (favicon, telemetry) would come now
+    hosts = {urlsplit(u).netloc for u in requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")}
+    assert hosts == {urlsplit(server).netloc}, sorted(u for u in requests if urlsplit(server).netloc not in u)
+    icon = page.locator("link[rel='shortcut icon']").get_attribute("href") or ""
+    assert not icon.startswith("http") or icon.startswith(server)
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    page.locator('[data-testid="stMainMenu"]').click()
+    page.wait_for_timeout(500)
+    menu = page.locator('[data-testid="stMainMenuList"]').inner_text()
+    assert "Clear cache" not in menu and "Rerun" not in menu
