@@ -155,3 +155,33 @@ def test_cli_build_refuses_to_replace_a_store_of_another_corpus_unless_forced(tm
     info = store.current(st)
     assert guard.same_folder(store.corpus_of(info), mine)
     assert pl.read_parquet(store.table_path(info, "articles"))["path"].to_list() == ["a.txt"]
+
+
+# ---------------------------------------------------------------- password gate (pure parts)
+
+from presslens import auth  # noqa: E402
+
+
+def test_password_gate_is_off_unless_configured_and_env_wins():
+    assert auth.configured_password({}, {}) is None
+    assert auth.configured_password({"PRESSLENS_PASSWORD": ""}, {}) is None
+    assert auth.configured_password({}, {"PRESSLENS_PASSWORD": "from-secrets"}) == "from-secrets"
+    assert auth.configured_password({"PRESSLENS_PASSWORD": "env"}, {"PRESSLENS_PASSWORD": "s"}) == "env"
+
+    class Missing(dict):  # st.secrets without a secrets.toml raises on access
+        def get(self, key, default=None):
+            raise FileNotFoundError("no secrets file")
+
+    assert auth.configured_password({}, Missing()) is None
+
+
+def test_password_comparison_is_exact_and_constant_time(monkeypatch):
+    assert auth.password_matches("s3cret ünïcode", "s3cret ünïcode")
+    for wrong in ("s3cret", "s3cret ünïcode ", "S3CRET ÜNÏCODE", "", None):
+        assert not auth.password_matches(wrong, "s3cret ünïcode")
+    seen = []
+    real = auth.hmac.compare_digest
+    monkeypatch.setattr(auth.hmac, "compare_digest", lambda a, b: seen.append((len(a), len(b))) or real(a, b))
+    auth.password_matches("x", "a much longer password")
+    assert seen == [(32, 32)]  # fixed-length digests: the length does not leak either
+    assert [auth.failure_delay(n) for n in (0, 1, 2, 3, 10)] == [0.0, 0.5, 1.0, 2.0, 8.0]
