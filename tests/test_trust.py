@@ -185,3 +185,21 @@ def test_password_comparison_is_exact_and_constant_time(monkeypatch):
     auth.password_matches("x", "a much longer password")
     assert seen == [(32, 32)]  # fixed-length digests: the length does not leak either
     assert [auth.failure_delay(n) for n in (0, 1, 2, 3, 10)] == [0.0, 0.5, 1.0, 2.0, 8.0]
+
+
+# ---------------------------------------------------------------- versions kept while read
+
+
+def test_a_replaced_version_stays_readable_through_several_rebuilds(tmp_path):
+    st = tmp_path / "st"
+    first = _fake_store(st, "somewhere")
+    for n in range(3):  # three rebuilds while a reader still holds the first version
+        store.write(st, {}, {"version": f"next{n}", "corpus": "somewhere"})
+    assert store.current(st).version == "next2"
+    assert pl.read_parquet(store.table_path(first, "articles")).height == 0  # still there
+    assert (first.directory / store.RETIRED_MARK).exists()
+    # Past the grace period, retired versions go; the live one never does.
+    later = __import__("time").time() + store.RETIRED_GRACE_S + 1
+    removed = store.remove_retired(st, keep={store.current(st).directory.name}, now=later)
+    assert first.directory.name in removed and len(removed) == 3
+    assert [p.name for p in st.iterdir() if p.name.startswith("v-")] == [store.current(st).directory.name]
