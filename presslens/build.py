@@ -231,14 +231,16 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
     else:
         out = out.with_columns(pl.lit(None, pl.String).alias("cat_name"), pl.lit(None, pl.String).alias("cat_type"),
                                pl.lit(None, pl.List(pl.Struct({"language": pl.String, "name": pl.String}))).alias("cat_names"))
-    return out.select(
+    from presslens.translit import with_latin_names  # Cyrillic-only names: Latin for display
+
+    return with_latin_names(out.select(
         "entity_id",
         pl.coalesce("cat_name", "top_lemma").alias("name"),
         pl.coalesce("cat_type", "entity_type").alias("entity_type"),
         pl.when(pl.col("cat_names").list.len() > 0).then("cat_names").otherwise("seen_names").alias("names"),
         "mention_count",
         "doc_count",
-    ).sort(["mention_count", "entity_id"], descending=[True, False])
+    ).sort(["mention_count", "entity_id"], descending=[True, False]))
 
 
 def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Progress | None = None,

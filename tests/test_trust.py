@@ -203,3 +203,32 @@ def test_a_replaced_version_stays_readable_through_several_rebuilds(tmp_path):
     removed = store.remove_retired(st, keep={store.current(st).directory.name}, now=later)
     assert first.directory.name in removed and len(removed) == 3
     assert [p.name for p in st.iterdir() if p.name.startswith("v-")] == [store.current(st).directory.name]
+
+
+# ---------------------------------------------------------------- Latin display names
+
+from presslens import translit  # noqa: E402
+
+
+@pytest.mark.parametrize("name,languages,latin", [
+    ("Кан Сун Нам", ("uk",), "Kan Sun Nam"),
+    ("Щит свободи Ульчі", ("uk",), "Shchyt svobody Ulchi"),
+    ("Андрій Руденко", ("uk",), "Andrii Rudenko"),
+    ("Їжакевич", (), "Yizhakevych"),
+    ("Згурський", ("uk",), "Zghurskyi"),
+    ("ВПС Росії", ("uk",), "VPS Rosii"),
+    ("Советский Союз", ("ru",), "Sovetskiy Soyuz"),
+    ("Ёлкин", ("ru",), "Yolkin"),
+    ("Іл-62М", ("uk",), "Il-62M"),
+    ("Pyongyang", ("en",), "Pyongyang"),
+])
+def test_cyrillic_display_names_are_transliterated(name, languages, latin):
+    assert translit.latin_display(name, languages) == latin
+
+
+def test_entities_built_from_the_seeds_have_latin_names_and_keep_the_original(seed_store):
+    ents = pl.read_parquet(store.table_path(store.current(seed_store), "entities"))
+    assert not ents["name"].str.contains("[\u0400-\u04FF]").any(), ents.filter(
+        pl.col("name").str.contains("[\u0400-\u04FF]"))["name"].to_list()
+    kan = ents.filter(pl.col("name") == "Kan Sun Nam")  # the example (Ukrainian seed)
+    assert kan.height == 1 and "Кан Сун Нам" in [n["name"] for n in kan["names"][0]]
