@@ -244,3 +244,36 @@ def test_nothing_leaves_the_machine_and_there_is_no_deploy_button(server, page, 
     page.wait_for_timeout(500)
     menu = page.locator('[data-testid="stMainMenuList"]').inner_text()
     assert "Clear cache" not in menu and "Rerun" not in menu
+
+
+@pytest.mark.parametrize("outlets", [
+    ["Патріоти України", "A & B <i>x</i>", "Reuters"],  # few columns: straight, wrapped
+    ["Патріоти України", "Українська правда", "Novaya Gazeta Europe", "Reuters", "Радио Свобода / Радио Свободная Европа"],
+])
+def test_bubble_chart_column_labels_sit_above_their_own_column(browser, tmp_path, outlets):
+    from presslens import charts
+
+    names = ["Vladimir Putin", "Kim Jong Un", "Sergei Shoigu"]
+    df = pl.DataFrame({"entity_id": [f"e{i % 3}" for i in range(len(outlets))],
+                       "name": [names[i % 3] for i in range(len(outlets))],
+                       "outlet": outlets, "mentions": list(range(1, len(outlets) + 1))})
+    fig = charts.bubbles(df, x="outlet", y="name", size="mentions", custom=["entity_id", "outlet"])
+    fig.update_layout(width=560)  # one of two columns on the page
+    html_file = tmp_path / "bubbles.html"
+    fig.write_html(html_file, include_plotlyjs=True)  # plotly.js inline: no network
+    pg = browser.new_page(viewport={"width": 600, "height": 900})
+    pg.goto(html_file.as_uri())
+    pg.wait_for_selector("g.xtick text")
+    labels = pg.eval_on_selector_all("g.xtick text", "els => els.map(e => { const r = e.getBoundingClientRect(); "
+                                     "return {text: e.textContent, x: r.x + r.width / 2}; })")
+    points = pg.eval_on_selector_all("g.points path.point", "els => els.map(e => { const r = e.getBoundingClientRect(); "
+                                     "return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })")
+    pg.close()
+    assert len(labels) == len(outlets) and len(points) == len(outlets)
+    xs = [p["x"] for p in points]  # one bubble per column, in column order
+    spacing = min(b - a for a, b in zip(xs, xs[1:]))
+    for lab, x in zip(labels, xs):
+        assert abs(lab["x"] - x) < spacing / 4, (lab["text"], lab["x"], x)
+    assert any("A & B <i>x</i>" in lab["text"] for lab in labels) or len(outlets) > 3  # text, not markup
+    rows = sorted({round(p["y"]) for p in points})
+    assert len(rows) == 3 and min(b - a for a, b in zip(rows, rows[1:])) >= 30  # rows do not overlap
