@@ -232,3 +232,25 @@ def test_entities_built_from_the_seeds_have_latin_names_and_keep_the_original(se
         pl.col("name").str.contains("[\u0400-\u04FF]"))["name"].to_list()
     kan = ents.filter(pl.col("name") == "Kan Sun Nam")  # the example (Ukrainian seed)
     assert kan.height == 1 and "Кан Сун Нам" in [n["name"] for n in kan["names"][0]]
+
+
+# ---------------------------------------------------------------- wording
+
+from presslens import wording  # noqa: E402
+
+
+def test_counts_and_evidence_read_as_english():
+    assert [wording.plural(n, "article") for n in (0, 1, 2, 1234)] == ["0 articles", "1 article", "2 articles",
+                                                                       "1,234 articles"]
+    assert wording.plural(1, "entity") == "1 entity" and wording.plural(3, "entity") == "3 entities"
+    assert wording.uncited_caption(0, 5) == "All 5 articles in view cite at least one recognised source."
+    assert wording.uncited_caption(5, 5) == "None of the 5 articles in view cites a recognised source."
+    assert wording.uncited_caption(1, 5) == "4 articles of 5 cite at least one recognised source; 1 cites none."
+    assert wording.uncited_caption(0, 1) == "The only article in view cites a recognised source."
+    assert wording.evidence("none", "", "date") == "No date found in the file."
+    assert wording.evidence("html", "published", "date") == "From the web page's metadata."
+    assert wording.evidence("text", "Kyiv • UNN", "outlet") == "Found in the text: “Kyiv • UNN”"
+    assert wording.evidence("field", "published", "date") == "From the record's “published” field."
+    assert wording.evidence("sidecar", "", "outlet") == "From metadata.csv, the corpus's metadata file."
+    long = wording.evidence("text", "x " * 200, "outlet")
+    assert len(long) < 110 and long.endswith("…”")
