@@ -253,4 +253,4 @@ def test_counts_and_evidence_read_as_english():
     assert wording.evidence("field", "published", "date") == "From the record's “published” field."
     assert wording.evidence("sidecar", "", "outlet") == "From metadata.csv, the corpus's metadata file."
     long = wording.evidence("text", "x " * 200, "outlet")
-    assert len(long) < 110 and long.endswith("…”")
+    assert len(long) <= len("Found in the text: “”") + wording.EVIDENCE_CHARS and long.endswith("…”")
