@@ -66,6 +66,10 @@ def _rss_kb(pid: int) -> tuple[int, int]:
     return cur, peak
 
 
+class SessionStopped(Exception):
+    """A session gave up (a run did not finish in time); the error is already recorded."""
+
+
 @dataclass
 class Stats:
     times: list[float] = field(default_factory=list)
@@ -110,7 +114,8 @@ class Session:
                 raw = await asyncio.wait_for(self.ws.recv(), timeout=max(left, 0.01))
             except asyncio.TimeoutError:
                 self.stats.errors.append(f"{where}: no 'script finished' after {RUN_TIMEOUT_S:.0f} s")
-                return None
+                # Its late messages would be taken for the next run's: this session stops here.
+                raise SessionStopped(where) from None
             except Exception as exc:  # connection dropped
                 self.stats.errors.append(f"{where}: connection lost ({type(exc).__name__}: {exc})")
                 raise
@@ -136,6 +141,12 @@ class Session:
 
     async def tour(self, until: float | None, offset: int) -> None:
         """Open the landing page, then click through every page until `until` (or once)."""
+        try:
+            await self._tour(until, offset)
+        except SessionStopped:
+            await self.close()
+
+    async def _tour(self, until: float | None, offset: int) -> None:
         await self.run()
         if not self.pages:
             self.stats.errors.append(f"{self.name}: the app sent no navigation (no pages)")
