@@ -42,7 +42,8 @@ class Decision:
     yet); "refuse" (nothing can be served; `message` says why and what to do).
     corpus: for "build", the corpus to build from; for "serve", the corpus the store may
     be refreshed from when it is stale (its own corpus), or None when it must not be.
-    message/level: a sentence for the page ("" = nothing to say).
+    message/level: a sentence for the page ("" = nothing to say; "info" = a quiet note,
+    "warning" = shown above the page: the data is not what PRESSLENS_CORPUS asked for).
     """
 
     action: Action
@@ -110,6 +111,10 @@ def plan_store(store_root: str | os.PathLike, corpus_env: str | None, default_co
             "to a folder of articles (or PRESSLENS_STORE to a built store)."), "error")
     assert info is not None
     built_from = store.corpus_of(info)
+    if asked is not None and not asked.is_dir() and not (built_from and same_folder(asked, built_from)):
+        # Nothing could be built from it anyway: say which store is shown, quietly.
+        return Decision("serve", None, (
+            f"PRESSLENS_CORPUS {asked} is not a folder; the store at {root} is shown as it was built."), "info")
     if built_from is None:
         if asked is not None:
             return Decision("serve", None, (

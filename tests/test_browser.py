@@ -277,3 +277,29 @@ def test_bubble_chart_column_labels_sit_above_their_own_column(browser, tmp_path
     assert any("A & B <i>x</i>" in lab["text"] for lab in labels) or len(outlets) > 3  # text, not markup
     rows = sorted({round(p["y"]) for p in points})
     assert len(rows) == 3 and min(b - a for a, b in zip(rows, rows[1:])) >= 30  # rows do not overlap
+
+
+def _nav(pg, title: str) -> None:
+    """Click a page in the sidebar navigation, as a user does."""
+    pg.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    settle(pg)
+
+
+def test_one_view_one_history_entry_and_back_returns_to_the_previous_view(server, page, facts):
+    lang, n = next(iter(facts["langs"].items()))
+    start = page.evaluate("history.length")  # the blank page a new tab starts on
+    page.goto(f"{server}/?lang={lang}")
+    settle(page)
+    views = [(urlsplit(page.url).path, params(page).get("lang"))]
+    for title in ("Entities", "Sources", "Articles"):
+        _nav(page, title)
+        views.append((urlsplit(page.url).path, params(page).get("lang")))
+    # The landing view plus three clicks: four views, four entries (none added by the landing page).
+    assert page.evaluate("history.length") - start == 4, views
+    assert [v[0] for v in views] == ["/", "/entities", "/sources", "/articles"]
+    for path, title in (("/sources", "Sources"), ("/entities", "Entities"), ("/", "Overview")):
+        page.go_back()
+        settle(page)
+        assert urlsplit(page.url).path == path and params(page)["lang"] == [lang], page.url
+        assert page.locator("h1").first.inner_text().startswith(title)
+        assert shown_count(page) == n

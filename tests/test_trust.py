@@ -254,3 +254,9 @@ def test_counts_and_evidence_read_as_english():
     assert wording.evidence("sidecar", "", "outlet") == "From metadata.csv, the corpus's metadata file."
     long = wording.evidence("text", "x " * 200, "outlet")
     assert len(long) <= len("Found in the text: “”") + wording.EVIDENCE_CHARS and long.endswith("…”")
+
+
+def test_plan_is_quiet_when_the_corpus_asked_for_does_not_exist(tmp_path):
+    _fake_store(tmp_path / "st", str(tmp_path / "theirs"))
+    d = guard.plan_store(tmp_path / "st", str(tmp_path / "typo"), "data/corpus")
+    assert (d.action, d.corpus, d.level) == ("serve", None, "info") and "is not a folder" in d.message
