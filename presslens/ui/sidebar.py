@@ -16,6 +16,16 @@ from presslens.ui.storage import info
 
 def notices() -> None:
     s = _state()
+    note = s.get("store_note")
+    if note:  # which store is shown, when it is not what PRESSLENS_CORPUS asked for (guard.py)
+        level, message = note
+        if level == "warning":
+            st.warning(md(message), icon="⚠️")
+        else:
+            st.caption(md(message))
+    if s.get("updated_from"):
+        st.info(f"The corpus was updated while this page was open: it is now at version `{info().version}` "
+                f"(was `{md(s['updated_from'])}`). Everything on this page is from the new version.", icon="🔄")
     if s["notices"]:
         items = "\n".join(f"- `{n}`" for n in s["notices"])
         st.warning(f"Some parts of the link were ignored:\n{items}", icon="⚠️")

@@ -73,9 +73,19 @@ def write_url() -> None:
     doc = s["doc"] if s["page"] == "articles" else None
     params = links.to_params(s["filters"], doc, info().version)
     normal = links.normalise(params)
-    if _url_params() != normal:
+    current = _url_params()
+    # Each write is one browser history entry: write only when the view differs from the
+    # URL. The corpus version alone is not a new view (the landing page would otherwise add
+    # an entry and need two Backs); it is written with the next change, and the sidebar's
+    # "Link to this view" always carries it.
+    if _without_version(current) != _without_version(normal):
         st.query_params.from_dict(params)
-    s["written"] = normal
+        current = normal
+    s["written"] = current
+
+
+def _without_version(params: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in params.items() if k != "v"}
 
 
 def set_filters(f: Filters, *, bump: bool = True) -> None:
