@@ -66,7 +66,16 @@ def sync_from_url() -> None:
 
 
 def write_url() -> None:
-    """Rewrite the query string from the state (runs every time: nav clicks drop it)."""
+    """Rewrite the query string from the state (runs every time: nav clicks drop it).
+
+    Each change of the query string the browser sees is one history entry, so the URL is
+    changed only when the view changed. A sidebar navigation click reaches the server
+    without the query string while the browser's address keeps the previous one (Streamlit
+    pushes it with the new path): that previous one (`written`) is the base then. The
+    corpus version alone is not a new view: it is not added to an address that lacks it
+    (the landing page would take two history entries); it comes with the next change, and
+    the sidebar's "Link to this view" always carries it.
+    """
     from presslens.ui.storage import info  # late: storage imports this module
 
     s = _state()
@@ -74,14 +83,13 @@ def write_url() -> None:
     params = links.to_params(s["filters"], doc, info().version)
     normal = links.normalise(params)
     current = _url_params()
-    # Each write is one browser history entry: write only when the view differs from the
-    # URL. The corpus version alone is not a new view (the landing page would otherwise add
-    # an entry and need two Backs); it is written with the next change, and the sidebar's
-    # "Link to this view" always carries it.
-    if _without_version(current) != _without_version(normal):
-        st.query_params.from_dict(params)
-        current = normal
-    s["written"] = current
+    shown = current if current or not s["seeded"] or s["written"] is None else s["written"]
+    desired = shown if _without_version(shown) == _without_version(normal) else normal
+    if current != desired:
+        # Same text as the address bar when only the nav click dropped it: Streamlit then
+        # updates its own copy without a new history entry.
+        st.query_params.from_dict(desired)
+    s["written"] = desired
 
 
 def _without_version(params: dict[str, list[str]]) -> dict[str, list[str]]:
