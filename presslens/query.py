@@ -186,7 +186,7 @@ def summary(arts: pl.LazyFrame, doc_entities: pl.LazyFrame) -> pl.LazyFrame:
     )
     base = arts.select(
         pl.len().alias("articles"),
-        pl.col("outlet").n_unique().alias("outlets"),
+        pl.col("outlet").filter(pl.col("outlet") != UNKNOWN_OUTLET).n_unique().alias("outlets"),  # not an outlet
         pl.col("language").n_unique().alias("languages"),
         pl.col("published").is_not_null().sum().alias("dated"),
         pl.col("published").is_null().sum().alias("undated"),

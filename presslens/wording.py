@@ -35,6 +35,13 @@ def uncited_caption(uncited: int, total: int) -> str:
             f"{uncited:,} cite{'s' if uncited == 1 else ''} none.")
 
 
+def undated_caption(undated: int) -> str:
+    """Under the time chart: the articles it cannot show, and that they still count."""
+    if undated == 1:
+        return "1 undated article is not on this chart but is counted everywhere else."
+    return f"{undated:,} undated articles are not on this chart but are counted everywhere else."
+
+
 def _quote(text: str) -> str:
     text = " ".join(text.split())
     if len(text) > EVIDENCE_CHARS:

@@ -303,3 +303,16 @@ def test_one_view_one_history_entry_and_back_returns_to_the_previous_view(server
         assert urlsplit(page.url).path == path and params(page)["lang"] == [lang], page.url
         assert page.locator("h1").first.inner_text().startswith(title)
         assert shown_count(page) == n
+
+
+def test_article_tables_fit_the_page(server, page):
+    """At 1440 px with the sidebar open, no column of an article table hides behind a
+    horizontal scroll bar (Top entities and Cited sources used to be cut off)."""
+    for slug in ("overview", "articles"):
+        page.goto(f"{server}/{'' if slug == 'overview' else slug}")
+        settle(page)
+        widths = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+                                  .map(e => [e.scrollWidth, e.clientWidth])""")
+        assert widths, slug
+        for scroll, client in widths:
+            assert scroll <= client + 2, (slug, scroll, client)

@@ -239,3 +239,73 @@ def test_rebuilding_in_a_loop_never_shows_a_mix_of_versions(tmp_path, monkeypatc
         writer.join(timeout=30)
     assert not failures, failures
     assert len(published) >= 5 and len(seen) >= 2  # the rebuilds really happened under the reader
+
+
+# ---------------------------------------------------------------- UI details (issue #10, last section)
+
+
+def _open(slug: str, params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, val in (params or {}).items():
+        at.query_params[key] = val
+    at.run()
+    if slug != "overview":
+        at.switch_page(f"pages/{slug}_page.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture()
+def tiny(tiny_store, monkeypatch):
+    monkeypatch.setenv("PRESSLENS_STORE", str(tiny_store))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(tiny_store.parent / "no-corpus"))
+    monkeypatch.delenv("PRESSLENS_PASSWORD", raising=False)
+    return tiny_store
+
+
+def test_one_article_is_not_one_articles(tiny):
+    at = _open("articles", {"lang": "en"})
+    assert "1 article · click a row to open it in the reader" in [c.value for c in at.caption]
+    at = _open("overview")
+    assert "1 undated article is not on this chart but is counted everywhere else." in [c.value for c in at.caption]
+    shown = _shown(at)
+    assert not re.search(r"\b1 articles\b", shown) and "article(s)" not in shown
+
+
+def test_uncited_sources_sentence_has_no_double_negative(tiny):
+    captions = [c.value for c in _open("sources").caption]
+    assert "4 articles of 5 cite at least one recognised source; 1 cites none." in captions
+    captions = [c.value for c in _open("sources", {"lang": "en"}).caption]
+    assert "The only article in view cites a recognised source." in captions
+    assert not any("cite no source" in c for c in captions)
+
+
+def test_outlets_metric_does_not_count_the_unknown_outlet(tiny):
+    metrics = {m.label: m.value for m in _open("overview").metric}
+    assert metrics["Outlets"] == "4"  # ТАСС, Meduza, Українська правда, Reuters; d_ro has none
+    metrics = {m.label: m.value for m in _open("overview", {"lang": "ro"}).metric}
+    assert metrics["Outlets"] == "0" and metrics["Articles"] == "1"
+
+
+def test_reader_evidence_reads_as_english(tmp_path, monkeypatch):
+    tables = {k: store.conform(v, k) for k, v in tiny_tables().items()}
+    tables["articles"] = tables["articles"].with_columns(  # d_en's date as a saved web page gives it
+        pl.when(pl.col("doc_id") == "d_en").then(pl.lit("html")).otherwise("date_source").alias("date_source"))
+    root = tmp_path / "store"
+    store.write(root, tables, {"version": "evidence0000", "corpus": "tiny-fixture"})
+    monkeypatch.setenv("PRESSLENS_STORE", str(root))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(tmp_path / "no-corpus"))
+    captions = " ".join(c.value for c in _open("articles", {"doc": "d_en"}).caption).replace("\\", "")
+    assert "From the web page's metadata." in captions and "from html" not in captions
+    captions = " ".join(c.value for c in _open("articles", {"doc": "d_ro"}).caption).replace("\\", "")
+    assert "No outlet found in the file." in captions and "No date found in the file." in captions
+    assert "from none" not in captions and "—" not in captions
+
+
+def test_entities_show_latin_names_on_the_english_ui(seed_store, monkeypatch):
+    monkeypatch.setenv("PRESSLENS_STORE", str(seed_store))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(SEED_CORPUS))
+    at = _open("entities", {"lang": "uk"})
+    names = at.dataframe[0].value["name"].to_list()  # "Mentions and articles": the top entities
+    assert names and not [n for n in names if re.search("[\u0400-\u04FF]", n)], names
+    assert "Kan Sun Nam" in names

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from presslens import charts, links, store
+from presslens.wording import evidence, plural
 from presslens.ui.data import raw
 from presslens.ui.labels import lang_label, md
 from presslens.ui.state import current_filters, k, open_article, set_filters
@@ -26,15 +27,15 @@ def reader(doc_id: str) -> None:
     date = row["published"].isoformat() if row["published"] else "undated"
     cols = st.columns(4)
     cols[0].markdown(f"**Outlet**  \n{md(row['outlet'] or 'unknown')}")
-    cols[0].caption(f"from {md(row['outlet_source'] or 'none')}: {md(row['outlet_evidence'] or '—')}")
+    cols[0].caption(md(evidence(row["outlet_source"], row["outlet_evidence"], "outlet")))
     cols[1].markdown(f"**Published**  \n{date}")
-    cols[1].caption(f"from {md(row['date_source'] or 'none')}: {md(row['date_evidence'] or '—')}")
+    cols[1].caption(md(evidence(row["date_source"], row["date_evidence"], "date")))
     conf = row["language_confidence"]
     cols[2].markdown(f"**Language**  \n{md(lang_label(row['language']))}")
     cols[2].caption(f"confidence {conf:.2f}" + (" · mixed: " + md(", ".join(row["languages"] or [])) if row["mixed_language"] else "")
                     if conf is not None else "")
     cols[3].markdown(f"**Cited sources**  \n{md(', '.join(row['cited_sources'] or []) or 'none found')}")
-    cols[3].caption(f"{len(mentions):,} counted mentions · {row['n_chars'] or len(text):,} characters")
+    cols[3].caption(f"{plural(len(mentions), 'counted mention')} · {plural(row['n_chars'] or len(text), 'character')}")
     if row["url"]:
         st.caption(f"URL: {md(row['url'])} · file: {md(row['path'])}")
     else:

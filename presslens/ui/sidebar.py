@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from presslens import links
+from presslens.wording import plural
 from presslens.query import Filters
 from presslens.ui.data import raw, value
 from presslens.ui.labels import entity_names, lang_label, md
@@ -69,7 +70,7 @@ def sidebar() -> None:
     with st.sidebar:
         i = info()
         n_all = value(span, "articles", 0)
-        st.markdown(f"**presslens** · {n_all:,} articles · corpus `{i.version}`")
+        st.markdown(f"**presslens** · {plural(n_all, 'article')} · corpus `{i.version}`")
         st.text_input("Search", value=f.search, key=k("w-search"), on_change=_on_widget, args=("search", k("w-search")),
                       placeholder="title, outlet, source, any name form", help="Matches titles, outlets, URLs, cited sources "
                       "and every written form of every named entity (case-insensitive).")
