@@ -142,4 +142,11 @@ def follow_goto() -> None:
     s = _state()
     target, s["goto"] = s["goto"], None
     if target and target != s["page"] and target in s["pages"]:
-        st.switch_page(s["pages"][target])
+        from presslens.ui.storage import info  # late: storage imports this module
+
+        # The new page's query string goes with the switch, so the browser gets the new view
+        # in one history entry (not the path, then an empty query, then the query).
+        doc = s["doc"] if target == "articles" else None
+        params = links.to_params(s["filters"], doc, info().version)
+        s["written"] = links.normalise(params)
+        st.switch_page(s["pages"][target], query_params=params)
