@@ -309,3 +309,14 @@ def test_entities_show_latin_names_on_the_english_ui(seed_store, monkeypatch):
     names = at.dataframe[0].value["name"].to_list()  # "Mentions and articles": the top entities
     assert names and not [n for n in names if re.search("[\u0400-\u04FF]", n)], names
     assert "Kan Sun Nam" in names
+
+
+def test_reader_pills_use_the_same_latin_names(seed_store, monkeypatch):
+    monkeypatch.setenv("PRESSLENS_STORE", str(seed_store))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(SEED_CORPUS))
+    arts = store.scan(store.current(seed_store), "articles").select("doc_id", "path").collect()
+    doc = arts.filter(pl.col("path").str.starts_with("004"))["doc_id"][0]  # the Ukrainian seed
+    at = _open("articles", {"doc": doc})
+    labels = at.pills[0].options
+    assert any(o.startswith("Kan Sun Nam") for o in labels), labels
+    assert not [o for o in labels if re.search("[\u0400-\u04FF]", o)], labels

@@ -7,7 +7,7 @@ import streamlit as st
 from presslens import charts, links, store
 from presslens.wording import evidence, plural
 from presslens.ui.data import raw
-from presslens.ui.labels import lang_label, md
+from presslens.ui.labels import entity_names, lang_label, md
 from presslens.ui.state import current_filters, k, open_article, set_filters
 from presslens.ui.storage import info
 
@@ -42,7 +42,10 @@ def reader(doc_id: str) -> None:
         st.caption(f"file: {md(row['path'])}")
     if mentions.height:
         ents = mentions.unique("entity_id", keep="first", maintain_order=True)
-        labels = dict(zip(ents["entity_id"].to_list(), ents["name"].to_list()))
+        # The entities table's display names (Latin where only Cyrillic is known), as on the
+        # Entities page; the extractor's name when the entity is missing there.
+        labels = {**dict(zip(ents["entity_id"].to_list(), ents["name"].to_list())),
+                  **{e: n for e, n in entity_names(ents["entity_id"].to_list()).items() if n}}
         types = dict(zip(ents["entity_id"].to_list(), ents["entity_type"].to_list()))
         pkey = k("reader-pick")
         st.pills("Filter the dashboard by an entity in this article", options=list(labels),
