@@ -27,7 +27,7 @@ from typing import Callable
 
 import polars as pl
 
-from presslens import ingest, store
+from presslens import ingest, search, store
 from presslens.records import Reject
 
 Progress = Callable[[int, int], None]
@@ -322,6 +322,8 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
                     .sort(["path", "record"], nulls_last=False))
         store.write_table(tmp, "articles", articles)
         articles_final = pl.scan_parquet(tmp / "articles.parquet")
+        # --- full-text index (presslens.search): reuses the previous version's index ---
+        search.build(store_dir, tmp, articles_final, prev.directory if prev is not None else None)
         if mention_parts:
             mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
         else:
