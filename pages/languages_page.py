@@ -14,8 +14,9 @@ with left:
     ui.chart(charts.hbar(langs, "language", "articles", share="share", labels=ui.lang_labels()), "languages", pick=("languages",))
 with right:
     st.subheader("Detection confidence")
-    ui.chart(charts.confidence_strip(ui.data("confidence"), labels=ui.lang_labels()), "confidence", pick=("doc",))
-    st.caption("One point per article. Orange diamonds: mixed-language articles.")
+    ui.chart(charts.confidence_strip(ui.data("confidence", ui.CONFIDENCE_POINTS), labels=ui.lang_labels()),
+             "confidence", pick=("doc",))
+    st.caption(ui.confidence_caption(ui.value(ui.data("summary"), "articles", 0)))
 
 st.subheader("Per language")
 st.dataframe(ui.language_table(langs), hide_index=True, width="stretch")

@@ -294,12 +294,14 @@ def uncited_count(arts: pl.LazyFrame) -> pl.LazyFrame:
 # ---------------------------------------------------------------- languages
 
 
-def confidence_points(arts: pl.LazyFrame) -> pl.LazyFrame:
-    """One point per article: doc_id, title, outlet, language, language_confidence, mixed_language."""
-    return arts.select(
+def confidence_points(arts: pl.LazyFrame, limit: int | None = None) -> pl.LazyFrame:
+    """One point per article: doc_id, title, outlet, language, language_confidence,
+    mixed_language; least confident first, at most `limit` of them (None: all)."""
+    out = arts.select(
         "doc_id", "title", "outlet", pl.col("language").fill_null("und"),
         pl.col("language_confidence").fill_null(0.0), pl.col("mixed_language").fill_null(False),
-    ).sort("language_confidence")
+    ).sort("language_confidence", "doc_id")
+    return out.head(limit) if limit is not None else out
 
 
 def mixed_articles(arts: pl.LazyFrame) -> pl.LazyFrame:

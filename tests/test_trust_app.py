@@ -320,3 +320,21 @@ def test_reader_pills_use_the_same_latin_names(seed_store, monkeypatch):
     labels = at.pills[0].options
     assert any(o.startswith("Kan Sun Nam") for o in labels), labels
     assert not [o for o in labels if re.search("[\u0400-\u04FF]", o)], labels
+
+
+def test_languages_page_draws_the_least_confident_points_only(tiny, monkeypatch):
+    """Found by benchmarks/bench_load.py: one point per article made the Languages page of a
+    100k store take minutes under load. The chart draws the least confident ones and says so."""
+    import presslens.ui as ui
+    import presslens.ui.tables as tables
+
+    monkeypatch.setattr(ui, "CONFIDENCE_POINTS", 2)
+    monkeypatch.setattr(tables, "CONFIDENCE_POINTS", 2)
+    at = _open("languages")
+    import json
+
+    fig = next(c for c in at.get("plotly_chart") if "detection confidence" in c.proto.spec)
+    spec = json.loads(fig.proto.spec)
+    xs = next(t["x"] for t in spec["data"] if t.get("mode") == "markers")
+    assert sorted(xs) == [0.62, 0.95]  # d_ro and d_uk, the two least confident of five
+    assert "the 2 least confident of 5 are drawn" in " ".join(c.value for c in at.caption)

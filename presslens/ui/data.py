@@ -39,7 +39,7 @@ def _q(name: str, t: query.Tables, f: Filters, args: tuple) -> pl.LazyFrame:
         "sources": lambda: query.source_counts(a),
         "outlet_source": lambda: query.outlet_source(a),
         "uncited": lambda: query.uncited_count(a),
-        "confidence": lambda: query.confidence_points(a),
+        "confidence": lambda limit=None: query.confidence_points(a, limit),
         "mixed": lambda: query.mixed_articles(a),
         "top_entities": lambda et=None, limit=25: query.top_entities(a, de, en, et, limit),
         "entity_types": lambda: query.entity_type_counts(a, de, en),

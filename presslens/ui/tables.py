@@ -85,6 +85,20 @@ def _open_from_table(key: str, doc_ids: tuple[str, ...]) -> None:
         open_article(doc_ids[rows[0]])
 
 
+# Points in the detection-confidence chart: the least confident ones, which are the ones
+# worth a look. 100,000 points made the Languages page send ~20 MB per run and take
+# minutes under 20 concurrent sessions (benchmarks/bench_load.py); 2,000 draw at once.
+CONFIDENCE_POINTS = 2000
+
+
+def confidence_caption(total: int) -> str:
+    """Under the confidence chart: what a point is, and how many are drawn."""
+    if total > CONFIDENCE_POINTS:
+        return (f"One point per article: the {CONFIDENCE_POINTS:,} least confident of {total:,} are drawn. "
+                "Orange diamonds: mixed-language articles.")
+    return "One point per article. Orange diamonds: mixed-language articles."
+
+
 # Article table columns and their widths in pixels. Together with the row-selection column
 # (~35 px) they fit the ~980 px main area of a 1440 px wide window with the sidebar open, so
 # no column is cut off behind a horizontal scroll bar; long cells end in "…" (full text on
