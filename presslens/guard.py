@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import polars as pl
+
 from presslens import store
 
 Action = Literal["serve", "build", "refuse"]
@@ -55,6 +57,21 @@ class Decision:
 def same_folder(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """True when two paths name the same folder once links and relative parts are resolved."""
     return os.path.realpath(a) == os.path.realpath(b)
+
+
+def built_corpus(info: store.StoreInfo) -> Path | None:
+    """The corpus this store was built from, when it really was built from it: the manifest
+    names it and its files table lists as many input files as the manifest counted. A store
+    made otherwise (imported tables, a benchmark store scaled up from a built one, which
+    keeps the original manifest) gives None, so it is never "refreshed" from that corpus."""
+    corpus = store.corpus_of(info)
+    if corpus is None:
+        return None
+    try:
+        listed = store.scan(info, "files").select(pl.len()).collect().item()
+    except Exception:  # no or unreadable files table: not a build's output
+        return None
+    return corpus if listed == info.manifest.get("files") else None
 
 
 def _store_kind(root: Path) -> tuple[str, store.StoreInfo | None, str]:
@@ -110,7 +127,7 @@ def plan_store(store_root: str | os.PathLike, corpus_env: str | None, default_co
             f"There is no store at {root} yet, and {where} {corpus} is not a folder. Set PRESSLENS_CORPUS "
             "to a folder of articles (or PRESSLENS_STORE to a built store)."), "error")
     assert info is not None
-    built_from = store.corpus_of(info)
+    built_from = built_corpus(info)
     if asked is not None and not asked.is_dir() and not (built_from and same_folder(asked, built_from)):
         # Nothing could be built from it anyway: say which store is shown, quietly.
         return Decision("serve", None, (
@@ -118,8 +135,9 @@ def plan_store(store_root: str | os.PathLike, corpus_env: str | None, default_co
     if built_from is None:
         if asked is not None:
             return Decision("serve", None, (
-                f"This store ({root}) does not record the corpus it was made from (imported tables?), so it "
-                f"is shown as it is and was not rebuilt from PRESSLENS_CORPUS {asked}."), "warning")
+                f"This store ({root}) was not built from a corpus folder by presslens build (imported or "
+                f"generated tables), so it is shown as it is and was not rebuilt from PRESSLENS_CORPUS {asked}."),
+                "warning")
         return Decision("serve")
     if asked is not None and not same_folder(asked, built_from):
         return Decision("serve", None, (
@@ -151,11 +169,11 @@ def check_build(store_root: str | os.PathLike, corpus: str | os.PathLike, force:
         return (f"The store at {root} cannot be read ({detail}); nothing was written. "
                 "Add --force to replace it with a build of the corpus.")
     assert info is not None
-    built_from = store.corpus_of(info)
+    built_from = built_corpus(info)
     if built_from is None:
-        return (f"The store at {root} does not record the corpus it was made from (imported tables?); "
-                f"building {corpus} into it would replace its articles. Nothing was written. Use another "
-                "--store, or add --force to replace it.")
+        return (f"The store at {root} was not built from a corpus folder by presslens build (imported or "
+                f"generated tables); building {corpus} into it would replace its articles. Nothing was written. "
+                "Use another --store, or add --force to replace it.")
     if not same_folder(corpus, built_from):
         return (f"The store at {root} was built from {built_from}, not from {corpus}; building would "
                 "replace its articles with another corpus's. Nothing was written. Use another --store "

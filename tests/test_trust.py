@@ -80,8 +80,9 @@ from presslens import guard  # noqa: E402
 
 
 def _fake_store(root: Path, corpus: str | None) -> store.StoreInfo:
-    """A valid store whose manifest records `corpus` (None: no corpus recorded)."""
-    manifest = {"version": "abc123abc123"}
+    """A valid store whose manifest records `corpus` (None: no corpus recorded), as a build
+    of an empty folder writes it (no input files)."""
+    manifest = {"version": "abc123abc123", "files": 0}
     if corpus is not None:
         manifest["corpus"] = corpus
     return store.write(root, {}, manifest)
@@ -194,7 +195,7 @@ def test_a_replaced_version_stays_readable_through_several_rebuilds(tmp_path):
     st = tmp_path / "st"
     first = _fake_store(st, "somewhere")
     for n in range(3):  # three rebuilds while a reader still holds the first version
-        store.write(st, {}, {"version": f"next{n}", "corpus": "somewhere"})
+        store.write(st, {}, {"version": f"next{n}", "corpus": "somewhere", "files": 0})
     assert store.current(st).version == "next2"
     assert pl.read_parquet(store.table_path(first, "articles")).height == 0  # still there
     assert (first.directory / store.RETIRED_MARK).exists()
@@ -254,6 +255,17 @@ def test_counts_and_evidence_read_as_english():
     assert wording.evidence("sidecar", "", "outlet") == "From metadata.csv, the corpus's metadata file."
     long = wording.evidence("text", "x " * 200, "outlet")
     assert len(long) <= len("Found in the text: “”") + wording.EVIDENCE_CHARS and long.endswith("…”")
+
+
+def test_plan_never_refreshes_a_store_that_was_not_built_from_its_recorded_corpus(tmp_path):
+    """A benchmark store scaled up from a built one keeps the original manifest (corpus,
+    file count) but not its files: refreshing it "from its corpus" would replace it."""
+    corpus = tmp_path / "seeds"
+    corpus.mkdir()
+    store.write(tmp_path / "scaled", {}, {"version": "scaled000000", "corpus": str(corpus), "files": 5})
+    assert guard.plan_store(tmp_path / "scaled", None, corpus) == guard.Decision("serve")
+    assert guard.plan_store(tmp_path / "scaled", str(corpus), corpus).corpus is None
+    assert "--force" in guard.check_build(tmp_path / "scaled", corpus)
 
 
 def test_plan_is_quiet_when_the_corpus_asked_for_does_not_exist(tmp_path):
