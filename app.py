@@ -1,6 +1,7 @@
 """presslens dashboard entry point: `streamlit run app.py`.
 
-Page config, the store (built with a progress bar when missing or stale), the shared
+Page config, the optional password gate, the store (built with a progress bar when
+missing, never replaced by another corpus's data: presslens.guard), the shared
 state <-> URL sync, the sidebar filters, and st.navigation over pages/ (every page is
 registered here and only here; tests/test_pages.py reads this registry).
 """
@@ -10,7 +11,7 @@ import streamlit as st
 
 from presslens import ui
 
-st.set_page_config(page_title="presslens", page_icon=":material/newspaper:", layout="wide")
+st.set_page_config(page_title="presslens", page_icon="📰", layout="wide")
 
 # slug (URL path, see presslens.links.PAGES) -> page; the first is the default page at "/".
 # Page files are named <slug>_page.py on purpose: Streamlit also auto-discovers pages/ and,
@@ -24,6 +25,9 @@ PAGES = {
     "articles": st.Page("pages/articles_page.py", title="Articles", icon=":material/article:", url_path="articles"),
 }
 
+if ui.locked():  # PRESSLENS_PASSWORD set and not yet given: nothing of the corpus is drawn
+    st.navigation(list(PAGES.values()), position="hidden")  # pages known, none listed or run
+    ui.password_page()  # stops the run
 ui.start()
 page = st.navigation(list(PAGES.values()))
 ui.register_pages(PAGES)

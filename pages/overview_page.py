@@ -28,7 +28,7 @@ else:
 undated = ui.value(s, "undated", 0)
 if undated and not ui.current_filters().undated:
     left, right = st.columns([3, 1])
-    left.caption(f"{undated:,} undated article(s) are not on this chart but are counted everywhere else.")
+    left.caption(ui.undated_caption(undated))
     right.button("Show the undated articles", on_click=ui.show_undated, key=ui.k("undated-btn"))
 
 left, right = st.columns(2)

@@ -20,7 +20,7 @@ with right:
         ui.chart(charts.hbar(cited, "source", "articles", share="share", value_name="articles citing"), "sources", pick=("sources",))
     else:
         st.info("No cited source was found in these articles.")
-    st.caption(f"{uncited:,} of {total:,} articles cite no source that could be recognised.")
+    st.caption(ui.uncited_caption(uncited, total))
 
 st.subheader("Which outlets cite which sources")
 matrix = ui.data("outlet_source")

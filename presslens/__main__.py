@@ -1,6 +1,9 @@
 """Command line: python -m presslens build | info | rejects.
 
-  build   --corpus DIR --store DIR [--workers N] [--quiet]   build or update the store
+  build   --corpus DIR --store DIR [--workers N] [--quiet] [--force]
+                                                             build or update the store (refuses to
+                                                             replace a store of another corpus
+                                                             unless --force)
   info    --store DIR                                        what the live store holds
   rejects --store DIR                                        every input that was not ingested
   import-tables DIR --store DIR                              a store from contract tables enriched elsewhere
@@ -28,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     pb.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
     pb.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     pb.add_argument("--quiet", action="store_true", help="no progress bar")
+    pb.add_argument("--force", action="store_true",
+                    help="replace a store built from another corpus (or a damaged one)")
     for name in ("info", "rejects"):
         p = sub.add_parser(name)
         p.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
@@ -58,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.cmd == "build":
+        from presslens import guard
+
+        refusal = guard.check_build(args.store, args.corpus, force=args.force)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return 2
         bar = None
         if not args.quiet and sys.stderr.isatty() or os.environ.get("PRESSLENS_PROGRESS"):
             from tqdm import tqdm

@@ -143,7 +143,7 @@ def _plan(corpus: Path, prev: store.StoreInfo | None):
     sidecar, side_rejects = ingest.load_sidecar(corpus)
     old = _previous_files(prev)
     rows, todo, reused = [], [], []
-    for p in ingest.iter_files(corpus):
+    for p in ingest.iter_files(corpus, side_rejects):  # links leaving the corpus -> rejects
         rel = p.relative_to(corpus).as_posix()
         side = sidecar.get(rel)
         try:
@@ -239,14 +239,16 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
     else:
         out = out.with_columns(pl.lit(None, pl.String).alias("cat_name"), pl.lit(None, pl.String).alias("cat_type"),
                                pl.lit(None, pl.List(pl.Struct({"language": pl.String, "name": pl.String}))).alias("cat_names"))
-    return out.select(
+    from presslens.translit import with_latin_names  # Cyrillic-only names: Latin for display
+
+    return with_latin_names(out.select(
         "entity_id",
         pl.coalesce("cat_name", "top_lemma").alias("name"),
         pl.coalesce("cat_type", "entity_type").alias("entity_type"),
         pl.when(pl.col("cat_names").list.len() > 0).then("cat_names").otherwise("seen_names").alias("names"),
         "mention_count",
         "doc_count",
-    ).sort(["mention_count", "entity_id"], descending=[True, False])
+    ).sort(["mention_count", "entity_id"], descending=[True, False]))
 
 
 # Articles read per batch when computing story features: bounds the text held in memory.

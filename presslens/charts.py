@@ -121,8 +121,10 @@ def bubbles(df: pl.DataFrame, x: str, y: str, size: str, custom: list[str], titl
     the values of the `custom` columns, in order.
     """
     labels = labels or {}
-    xs = [labels.get(v, v) for v in df[x].to_list()]
+    full_x = [labels.get(v, v) for v in df[x].to_list()]
     ys = [_cut(labels.get(v, v)) for v in df[y].to_list()]
+    ticks, angle, room = _column_labels(full_x)
+    xs = [ticks[v] for v in full_x]
     n = df[size].to_list()
     biggest = max(n) if n else 1
     fig = go.Figure(go.Scatter(
@@ -130,13 +132,61 @@ def bubbles(df: pl.DataFrame, x: str, y: str, size: str, custom: list[str], titl
         textfont=dict(color="white", size=11),
         marker=dict(size=[14 + 30 * (v / biggest) ** 0.5 for v in n], color=color, opacity=0.85, line=dict(width=0)),
         customdata=df.select(custom).rows(),
-        hovertext=[f"{html.escape(str(a))} · {html.escape(str(b))}: {c:,}" for a, b, c in zip(df[y].to_list(), xs, n)],
+        hovertext=[f"{html.escape(str(a))} · {html.escape(str(b))}: {c:,}" for a, b, c in zip(df[y].to_list(), full_x, n)],
         hoverinfo="text",
     ))
-    fig.update_xaxes(title=x_label, type="category", side="top", automargin=True)
+    # Column labels straight (few columns, wrapped) or vertical (many): a slanted label's end
+    # sits beside the next column, which reads as the wrong column's label.
+    fig.update_xaxes(title=x_label, type="category", side="top", automargin=True, tickangle=angle)
     fig.update_yaxes(title=y_label, type="category", autorange="reversed", automargin=True)
     rows = len(set(ys)) or 1
-    return _layout(fig, height=max(180, 42 * rows + 90), title=title)
+    # The label room is added to the height, so the rows keep their 42 px whatever the labels.
+    return _layout(fig, height=max(180, 42 * rows + 90) + room, title=title)
+
+
+# Column labels: up to this many columns are written horizontally, wrapped in lines of at
+# most COLUMN_LINE characters (a 2-column layout gives each chart ~600 px: 4 columns of
+# ~140 px hold ~16 characters a line); more columns are written vertically.
+MAX_STRAIGHT_COLUMNS = 4
+COLUMN_LINE = 16
+COLUMN_MAX = 24  # longer column labels are cut (the hover has the full text)
+
+
+def _column_labels(values: list) -> tuple[dict, int, int]:
+    """Column label text per value, the tick angle (0 or -90) and the pixels they need."""
+    distinct = list(dict.fromkeys(values))
+    cut = {v: _cut_to(str(v), COLUMN_MAX) for v in distinct}
+    if len(distinct) <= MAX_STRAIGHT_COLUMNS:
+        wrapped = {v: "<br>".join(_wrap(c, COLUMN_LINE)) for v, c in cut.items()}
+        lines = max((w.count("<br>") + 1 for w in wrapped.values()), default=1)
+        return _unique(wrapped), 0, 16 * (lines - 1)
+    longest = max((len(c) for c in cut.values()), default=1)
+    return _unique(cut), -90, 7 * longest
+
+
+def _unique(labels: dict) -> dict:
+    """Two values cut to the same label would share a column: number the later ones."""
+    seen: dict[str, int] = {}
+    out = {}
+    for v, lab in labels.items():
+        seen[lab] = seen.get(lab, 0) + 1
+        out[v] = lab if seen[lab] == 1 else f"{lab} ({seen[lab]})"
+    return out
+
+
+def _cut_to(s: str, limit: int) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap; a word longer than the line stays whole on its own line."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return [html.escape(line) for line in lines] or [""]
 
 
 def confidence_strip(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:

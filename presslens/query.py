@@ -281,6 +281,15 @@ def entity_counts(ix: Index, f: Filters) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- overview
 
 
+def _known_outlets(ix: Index, m: np.ndarray) -> int:
+    """Distinct outlets among the articles in `m`; "(unknown outlet)" is listed in charts
+    but is not an outlet, so it is not counted here."""
+    present = np.bincount(ix.outlet[m], minlength=ix.outlets.len()) > 0
+    unknown = _lookup(ix.outlets, (UNKNOWN_OUTLET,))
+    present[unknown[unknown >= 0]] = False
+    return int(present.sum())
+
+
 def summary(ix: Index, f: Filters) -> pl.DataFrame:
     """One row: articles, outlets, languages, entities, dated, undated, first, last, and
     duplicates (copies matching the filters, listed on request but never counted)."""
@@ -290,7 +299,7 @@ def summary(ix: Index, f: Filters) -> pl.DataFrame:
     _, ent_docs = entity_counts(ix, f)
     return pl.DataFrame({
         "articles": [int(m.sum())],
-        "outlets": [int(np.count_nonzero(np.bincount(ix.outlet[m], minlength=1)))],
+        "outlets": [_known_outlets(ix, m)],
         "languages": [int(np.count_nonzero(np.bincount(ix.lang[m], minlength=1)))],
         "entities": [int(np.count_nonzero(ent_docs))],
         "dated": [int(dated.size)],

@@ -5,11 +5,14 @@ Layout of a store directory::
     STORE/CURRENT              one line: the name of the live version directory
     STORE/v-<version>/         articles.parquet, mentions.parquet, entities.parquet,
                                rejects.parquet, doc_entities.parquet, files.parquet,
-                               manifest.json
+                               manifest.json (RETIRED once replaced)
 
 A build writes a complete new version directory under a temporary name, renames it into
 place and then replaces CURRENT with os.replace, so a reader either sees the old tables
-or the new ones, never half of each. Readers resolve CURRENT once per load.
+or the new ones, never half of each. Readers resolve CURRENT once per load (the app: once
+per page run) and read only that version. A replaced version is kept RETIRED_GRACE_S
+after it stopped being CURRENT, so a run that resolved it just before a rebuild (or
+several) finishes on it.
 
 Tables (see ../shared/DESIGN.md for the contract; extra columns are ours):
 - articles: one row per ingested document. `text` is the decoded text verbatim.
@@ -190,6 +193,13 @@ def current(root: str | os.PathLike) -> StoreInfo | None:
     return StoreInfo(root=root, version=manifest["version"], directory=directory, manifest=manifest)
 
 
+def corpus_of(info: StoreInfo) -> Path | None:
+    """The corpus folder this store was built from (manifest "corpus"), or None when the
+    manifest does not record one (tables imported from elsewhere, an old store)."""
+    value = info.manifest.get("corpus")
+    return Path(value) if isinstance(value, str) and value.strip() else None
+
+
 def table_path(info: StoreInfo, table: str) -> Path:
     return info.directory / f"{table}.parquet"
 
@@ -246,11 +256,21 @@ def write(root: str | os.PathLike, tables: dict[str, pl.DataFrame], manifest: di
     return publish(root, tmp, manifest)
 
 
+# A replaced version stays on disk this long after it stopped being CURRENT, so a page run
+# (seconds) or an export that resolved it just before a rebuild finishes reading it, even
+# when several rebuilds follow each other: no session ever loses the version it is reading.
+RETIRED_GRACE_S = 600
+# Marker file written into a version directory when it stops being CURRENT (its mtime is
+# the moment of retirement).
+RETIRED_MARK = "RETIRED"
+
+
 def publish(root: str | os.PathLike, tmp: Path, manifest: dict) -> StoreInfo:
     """Move a fully written version directory into place and switch CURRENT to it atomically.
 
-    Older versions except the one just replaced are removed (a reader that resolved the
-    previous CURRENT a moment ago can still finish reading it).
+    The version that was live is marked retired; versions retired more than
+    RETIRED_GRACE_S ago are removed (a reader that resolved one of them a moment ago can
+    still finish reading it).
     """
     root = Path(root)
     version = manifest["version"]
@@ -265,14 +285,41 @@ def publish(root: str | os.PathLike, tmp: Path, manifest: dict) -> StoreInfo:
     pointer_tmp = root / f".CURRENT-{uuid.uuid4().hex}"
     pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
     os.replace(pointer_tmp, root / "CURRENT")
-    keep = {final.name} | ({previous.directory.name} if previous else set())
-    for child in root.iterdir():
-        if child.is_dir() and child.name not in keep and (child.name.startswith("v-") or child.name.startswith(".tmp-")):
-            # Only remove stale temp dirs older than an hour (another build may be running).
-            if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:
-                continue
-            shutil.rmtree(child, ignore_errors=True)
+    if previous is not None and previous.directory != final:
+        try:
+            (previous.directory / RETIRED_MARK).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"), encoding="utf-8")
+        except OSError:
+            pass  # a read-only old version is simply kept until its grace period is judged by mtime
+    remove_retired(root, keep={final.name})
     return current(root)  # type: ignore[return-value]
+
+
+def remove_retired(root: Path, keep: set[str], now: float | None = None) -> list[str]:
+    """Remove version directories retired more than RETIRED_GRACE_S ago and temporary
+    directories of builds abandoned more than an hour ago; returns the names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    for child in root.iterdir():
+        if not child.is_dir() or child.name in keep:
+            continue
+        try:
+            if child.name.startswith("v-"):
+                mark = child / RETIRED_MARK
+                # A version without a mark was replaced by an older presslens: judge by its age.
+                retired_at = (mark if mark.exists() else child).stat().st_mtime
+                if now - retired_at < RETIRED_GRACE_S:
+                    continue
+            elif child.name.startswith(".tmp-"):
+                # Another build may still be writing it.
+                if now - child.stat().st_mtime < 3600:
+                    continue
+            else:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(child, ignore_errors=True)
+        removed.append(child.name)
+    return removed
 
 
 def read_text(info: StoreInfo, doc_id: str) -> str | None:

@@ -54,8 +54,8 @@ def server(seed_store):
     log = open(seed_store.parent / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.fileWatcherType", "none"],  # usage statistics: off in .streamlit/config.toml
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -224,3 +224,95 @@ def test_switching_page_keeps_filters_and_back_restores(server, page, facts):
     assert params(page)["lang"] == [lang]
     assert page.locator("h1").first.inner_text().startswith("Entities")
     assert shown_count(page) == n
+
+
+def test_nothing_leaves_the_machine_and_there_is_no_deploy_button(server, page, facts):
+    """A private corpus: every request of every page goes to the presslens server itself
+    (no font host, no usage statistics), and the toolbar has no developer options."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    for slug in ("overview", "sources", "languages", "entities", "articles"):
+        page.goto(f"{server}/{'' if slug == 'overview' else slug}")
+        settle(page)
+    page.wait_for_timeout(1500)  # late requests (favicon, telemetry) would come now
+    hosts = {urlsplit(u).netloc for u in requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")}
+    assert hosts == {urlsplit(server).netloc}, sorted(u for u in requests if urlsplit(server).netloc not in u)
+    icon = page.locator("link[rel='shortcut icon']").get_attribute("href") or ""
+    assert not icon.startswith("http") or icon.startswith(server)
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    page.locator('[data-testid="stMainMenu"]').click()
+    page.wait_for_timeout(500)
+    menu = page.locator('[data-testid="stMainMenuList"]').inner_text()
+    assert "Clear cache" not in menu and "Rerun" not in menu
+
+
+@pytest.mark.parametrize("outlets", [
+    ["Патріоти України", "A & B <i>x</i>", "Reuters"],  # few columns: straight, wrapped
+    ["Патріоти України", "Українська правда", "Novaya Gazeta Europe", "Reuters", "Радио Свобода / Радио Свободная Европа"],
+])
+def test_bubble_chart_column_labels_sit_above_their_own_column(browser, tmp_path, outlets):
+    from presslens import charts
+
+    names = ["Vladimir Putin", "Kim Jong Un", "Sergei Shoigu"]
+    df = pl.DataFrame({"entity_id": [f"e{i % 3}" for i in range(len(outlets))],
+                       "name": [names[i % 3] for i in range(len(outlets))],
+                       "outlet": outlets, "mentions": list(range(1, len(outlets) + 1))})
+    fig = charts.bubbles(df, x="outlet", y="name", size="mentions", custom=["entity_id", "outlet"])
+    fig.update_layout(width=560)  # one of two columns on the page
+    html_file = tmp_path / "bubbles.html"
+    fig.write_html(html_file, include_plotlyjs=True)  # plotly.js inline: no network
+    pg = browser.new_page(viewport={"width": 600, "height": 900})
+    pg.goto(html_file.as_uri())
+    pg.wait_for_selector("g.xtick text")
+    labels = pg.eval_on_selector_all("g.xtick text", "els => els.map(e => { const r = e.getBoundingClientRect(); "
+                                     "return {text: e.textContent, x: r.x + r.width / 2}; })")
+    points = pg.eval_on_selector_all("g.points path.point", "els => els.map(e => { const r = e.getBoundingClientRect(); "
+                                     "return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })")
+    pg.close()
+    assert len(labels) == len(outlets) and len(points) == len(outlets)
+    xs = [p["x"] for p in points]  # one bubble per column, in column order
+    spacing = min(b - a for a, b in zip(xs, xs[1:]))
+    for lab, x in zip(labels, xs):
+        assert abs(lab["x"] - x) < spacing / 4, (lab["text"], lab["x"], x)
+    assert any("A & B <i>x</i>" in lab["text"] for lab in labels) or len(outlets) > 3  # text, not markup
+    rows = sorted({round(p["y"]) for p in points})
+    assert len(rows) == 3 and min(b - a for a, b in zip(rows, rows[1:])) >= 30  # rows do not overlap
+
+
+def _nav(pg, title: str) -> None:
+    """Click a page in the sidebar navigation, as a user does."""
+    pg.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    settle(pg)
+
+
+def test_one_view_one_history_entry_and_back_returns_to_the_previous_view(server, page, facts):
+    lang, n = next(iter(facts["langs"].items()))
+    start = page.evaluate("history.length")  # the blank page a new tab starts on
+    page.goto(f"{server}/?lang={lang}")
+    settle(page)
+    views = [(urlsplit(page.url).path, params(page).get("lang"))]
+    for title in ("Entities", "Sources", "Articles"):
+        _nav(page, title)
+        views.append((urlsplit(page.url).path, params(page).get("lang")))
+    # The landing view plus three clicks: four views, four entries (none added by the landing page).
+    assert page.evaluate("history.length") - start == 4, views
+    assert [v[0] for v in views] == ["/", "/entities", "/sources", "/articles"]
+    for path, title in (("/sources", "Sources"), ("/entities", "Entities"), ("/", "Overview")):
+        page.go_back()
+        settle(page)
+        assert urlsplit(page.url).path == path and params(page)["lang"] == [lang], page.url
+        assert page.locator("h1").first.inner_text().startswith(title)
+        assert shown_count(page) == n
+
+
+def test_article_tables_fit_the_page(server, page):
+    """At 1440 px with the sidebar open, no column of an article table hides behind a
+    horizontal scroll bar (Top entities and Cited sources used to be cut off)."""
+    for slug in ("overview", "articles"):
+        page.goto(f"{server}/{'' if slug == 'overview' else slug}")
+        settle(page)
+        widths = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+                                  .map(e => [e.scrollWidth, e.clientWidth])""")
+        assert widths, slug
+        for scroll, client in widths:
+            assert scroll <= client + 2, (slug, scroll, client)

@@ -130,7 +130,8 @@ def _in_query_function(tree, node) -> bool:
 def test_summary_counts_undated_instead_of_dropping_them(ix):
     s = q.summary(ix, Filters()).row(0, named=True)
     assert (s["articles"], s["dated"], s["undated"], s["duplicates"]) == (5, 4, 1, 0)
-    assert (s["outlets"], s["languages"], s["entities"]) == (5, 4, 6)
+    # d_ro has no outlet: "(unknown outlet)" is listed in charts but is not counted as an outlet
+    assert (s["outlets"], s["languages"], s["entities"]) == (4, 4, 6)
     assert (s["first"], s["last"]) == (dt.date(2024, 6, 19), dt.date(2024, 7, 3))
     s = q.summary(ix, Filters.make(languages=("ru",))).row(0, named=True)
     assert (s["articles"], s["entities"], s["first"], s["last"]) == (2, 6, dt.date(2024, 6, 19), dt.date(2024, 7, 2))

@@ -4,8 +4,9 @@ In:  a corpus folder. Out, per file: `read(path, relpath, sidecar_row)` ->
      (list[RawRecord], list[Reject]); it never raises.
 
 Public API (the build calls these; see ../shared/DESIGN.md):
-- iter_files(root)    every input file under root, sorted, recursive; hidden files and
-                      folders and the root's metadata.csv are skipped.
+- iter_files(root, rejects=None)  every input file under root, sorted, recursive; hidden
+                      files and folders and the root's metadata.csv are skipped; links that
+                      leave the root are not followed but reported in `rejects` (walk.py).
 - load_sidecar(root)  ROOT/metadata.csv -> ({relpath: {url, outlet, published, title}}, rejects)
 - read(path, relpath, sidecar_row=None)
 - MAX_FILE_BYTES, MAX_EXPORT_BYTES, size_limit(path): size limits; bigger files are
@@ -27,10 +28,12 @@ from pathlib import Path
 
 from presslens.ingest.html import extract as _extract_html
 from presslens.ingest.html import read_html
-from presslens.ingest.sidecar import SIDECAR_NAME, apply_sidecar
+from presslens.ingest.sidecar import apply_sidecar
 from presslens.ingest.sidecar import load_sidecar as _load_sidecar
 from presslens.ingest.tabular import read_csv, read_json, read_jsonl, read_parquet
 from presslens.ingest.text import DecodeError, decode
+from presslens.ingest.walk import escapes, outside_reason
+from presslens.ingest.walk import walk as _walk
 from presslens.records import RawRecord, Reject
 
 # A single document (text or web page) bigger than this is rejected unread. Real articles
@@ -56,35 +59,17 @@ def size_limit(path: Path) -> int:
     return MAX_EXPORT_BYTES if Path(path).suffix.lower() in EXPORT_EXTENSIONS else MAX_FILE_BYTES
 
 
-def iter_files(root: Path) -> Iterator[Path]:
-    """Every input file under `root`, recursively, in sorted order.
+def iter_files(root: Path, rejects: list[Reject] | None = None) -> Iterator[Path]:
+    """Every input file under `root`, recursively, in sorted order (see walk.walk).
 
     Skips hidden files and folders (names starting with "."), and ROOT/metadata.csv (the
     sidecar; a metadata.csv in a subfolder is an ordinary input). Follows symbolic links
-    once (a link loop is not entered twice). Broken links and folders that cannot be
-    listed are yielded too, so that read() reports them instead of losing them silently.
+    that stay inside the root, once (a link loop is not entered twice); links that
+    resolve outside the root are neither read nor entered but appended to `rejects`
+    (when given) with the reason. Broken links and folders that cannot be listed are
+    yielded too, so that read() reports them instead of losing them silently.
     """
-    root = Path(root)
-    unlisted: list[str] = []
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=lambda e: unlisted.append(e.filename)):
-        while unlisted:
-            yield Path(unlisted.pop())
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        at_root = Path(dirpath) == root
-        for name in sorted(filenames):
-            if name.startswith(".") or (at_root and name == SIDECAR_NAME):
-                continue
-            yield Path(dirpath) / name
-    while unlisted:
-        path = Path(unlisted.pop())
-        if path != root:
-            yield path
+    return _walk(root, rejects)
 
 
 def load_sidecar(root: Path) -> tuple[dict[str, dict], list[Reject]]:
@@ -118,6 +103,12 @@ def read(path: Path, relpath: str, sidecar_row: dict | None = None) -> tuple[lis
 def _read(path: Path, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
     def reject(reason: str) -> tuple[list[RawRecord], list[Reject]]:
         return [], [Reject(relpath, reason)]
+
+    # Checked again here (walk() already refuses such links): a link swapped for one that
+    # leaves the corpus between listing and reading must still not be read.
+    target = escapes(path, relpath)
+    if target is not None:
+        return reject(outside_reason(path, target, os.path.isdir(target)))
 
     try:
         info = path.stat()

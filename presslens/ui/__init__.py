@@ -8,6 +8,7 @@
 - `tables`: page blocks: headers, empty states, clickable charts and article tables.
 - `reader`: one article with its evidence and highlighted mentions.
 - `exports`: downloads of the articles in view.
+- `auth`: the optional password gate (presslens.auth has the rules).
 
 Pages use `from presslens import ui` and call the names re-exported here.
 """
@@ -25,3 +26,5 @@ from presslens.ui.tables import (  # noqa: F401
 )
 from presslens.ui.reader import reader  # noqa: F401
 from presslens.ui.exports import exports  # noqa: F401
+from presslens.ui.auth import locked, password_page  # noqa: F401
+from presslens.wording import plural, uncited_caption, undated_caption  # noqa: F401

@@ -6,7 +6,8 @@ import streamlit as st
 
 from presslens import charts, links, search
 from presslens.ui.data import article_text, raw
-from presslens.ui.labels import lang_label, md
+from presslens.ui.labels import entity_names, lang_label, md
+from presslens.wording import evidence, plural
 from presslens.ui.state import current_filters, k, open_article, set_filters
 from presslens.ui.storage import info
 
@@ -29,22 +30,25 @@ def reader(doc_id: str) -> None:
     date = row["published"].isoformat() if row["published"] else "undated"
     cols = st.columns(4)
     cols[0].markdown(f"**Outlet**  \n{md(row['outlet'] or 'unknown')}")
-    cols[0].caption(f"from {md(row['outlet_source'] or 'none')}: {md(row['outlet_evidence'] or '—')}")
+    cols[0].caption(md(evidence(row["outlet_source"], row["outlet_evidence"], "outlet")))
     cols[1].markdown(f"**Published**  \n{date}")
-    cols[1].caption(f"from {md(row['date_source'] or 'none')}: {md(row['date_evidence'] or '—')}")
+    cols[1].caption(md(evidence(row["date_source"], row["date_evidence"], "date")))
     conf = row["language_confidence"]
     cols[2].markdown(f"**Language**  \n{md(lang_label(row['language']))}")
     cols[2].caption(f"confidence {conf:.2f}" + (" · mixed: " + md(", ".join(row["languages"] or [])) if row["mixed_language"] else "")
                     if conf is not None else "")
     cols[3].markdown(f"**Cited sources**  \n{md(', '.join(row['cited_sources'] or []) or 'none found')}")
-    cols[3].caption(f"{len(mentions):,} counted mentions · {row['n_chars'] or len(text):,} characters")
+    cols[3].caption(f"{plural(len(mentions), 'counted mention')} · {plural(row['n_chars'] or len(text), 'character')}")
     if row["url"]:
         st.caption(f"URL: {md(row['url'])} · file: {md(row['path'])}")
     else:
         st.caption(f"file: {md(row['path'])}")
     if mentions.height:
         ents = mentions.unique("entity_id", keep="first", maintain_order=True)
-        labels = dict(zip(ents["entity_id"].to_list(), ents["name"].to_list()))
+        # The entities table's display names (Latin where only Cyrillic is known), as on the
+        # Entities page; the extractor's name when the entity is missing there.
+        labels = {**dict(zip(ents["entity_id"].to_list(), ents["name"].to_list())),
+                  **{e: n for e, n in entity_names(ents["entity_id"].to_list()).items() if n}}
         types = dict(zip(ents["entity_id"].to_list(), ents["entity_type"].to_list()))
         pkey = k("reader-pick")
         st.pills("Filter the dashboard by an entity in this article", options=list(labels),

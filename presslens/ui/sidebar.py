@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from presslens import links, search
+from presslens.wording import plural
 from presslens.query import Filters
 from presslens.ui.data import raw, value
 from presslens.ui.labels import entity_names, lang_label, md
@@ -16,6 +17,16 @@ from presslens.ui.storage import info
 
 def notices() -> None:
     s = _state()
+    note = s.get("store_note")
+    if note:  # which store is shown, when it is not what PRESSLENS_CORPUS asked for (guard.py)
+        level, message = note
+        if level == "warning":
+            st.warning(md(message), icon="⚠️")
+        else:
+            st.caption(md(message))
+    if s.get("updated_from"):
+        st.info(f"The corpus was updated while this page was open: it is now at version `{info().version}` "
+                f"(was `{md(s['updated_from'])}`). Everything on this page is from the new version.", icon="🔄")
     if s["notices"]:
         items = "\n".join(f"- `{n}`" for n in s["notices"])
         st.warning(f"Some parts of the link were ignored:\n{items}", icon="⚠️")
@@ -59,7 +70,7 @@ def sidebar() -> None:
     with st.sidebar:
         i = info()
         n_all = value(span, "articles", 0)
-        st.markdown(f"**presslens** · {n_all:,} articles · corpus `{i.version}`")
+        st.markdown(f"**presslens** · {plural(n_all, 'article')} · corpus `{i.version}`")
         st.text_input("Search", value=f.search, key=k("w-search"), on_change=_on_widget, args=("search", k("w-search")),
                       placeholder='words, "a phrase", a OR b, -word',
                       help="Finds words and phrases in article titles and texts, in their inflected forms "

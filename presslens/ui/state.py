@@ -66,16 +66,34 @@ def sync_from_url() -> None:
 
 
 def write_url() -> None:
-    """Rewrite the query string from the state (runs every time: nav clicks drop it)."""
+    """Rewrite the query string from the state (runs every time: nav clicks drop it).
+
+    Each change of the query string the browser sees is one history entry, so the URL is
+    changed only when the view changed. A sidebar navigation click reaches the server
+    without the query string while the browser's address keeps the previous one (Streamlit
+    pushes it with the new path): that previous one (`written`) is the base then. The
+    corpus version alone is not a new view: it is not added to an address that lacks it
+    (the landing page would take two history entries); it comes with the next change, and
+    the sidebar's "Link to this view" always carries it.
+    """
     from presslens.ui.storage import info  # late: storage imports this module
 
     s = _state()
     doc = s["doc"] if s["page"] == "articles" else None
     params = links.to_params(s["filters"], doc, info().version)
     normal = links.normalise(params)
-    if _url_params() != normal:
-        st.query_params.from_dict(params)
-    s["written"] = normal
+    current = _url_params()
+    shown = current if current or not s["seeded"] or s["written"] is None else s["written"]
+    desired = shown if _without_version(shown) == _without_version(normal) else normal
+    if current != desired:
+        # Same text as the address bar when only the nav click dropped it: Streamlit then
+        # updates its own copy without a new history entry.
+        st.query_params.from_dict(desired)
+    s["written"] = desired
+
+
+def _without_version(params: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in params.items() if k != "v"}
 
 
 def set_filters(f: Filters, *, bump: bool = True) -> None:
@@ -124,4 +142,11 @@ def follow_goto() -> None:
     s = _state()
     target, s["goto"] = s["goto"], None
     if target and target != s["page"] and target in s["pages"]:
-        st.switch_page(s["pages"][target])
+        from presslens.ui.storage import info  # late: storage imports this module
+
+        # The new page's query string goes with the switch, so the browser gets the new view
+        # in one history entry (not the path, then an empty query, then the query).
+        doc = s["doc"] if target == "articles" else None
+        params = links.to_params(s["filters"], doc, info().version)
+        s["written"] = links.normalise(params)
+        st.switch_page(s["pages"][target], query_params=params)

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from presslens import charts, query
+from presslens.wording import plural
 from presslens.ui.data import LIST_LIMIT, data, raw, value
 from presslens.ui.labels import entity_names, lang_labels
 from presslens.ui.state import _state, clear_filters, current_filters, gen, k, open_article, set_filters
@@ -84,13 +85,27 @@ def _open_from_table(key: str, doc_ids: tuple[str, ...]) -> None:
         open_article(doc_ids[rows[0]])
 
 
+# Article table columns and their widths in pixels. Together with the row-selection column
+# (~35 px) they fit the ~980 px main area of a 1440 px wide window with the sidebar open, so
+# no column is cut off behind a horizontal scroll bar; long cells end in "…" (full text on
+# hover and in the reader). Content-sized columns made the table ~1,160 px wide.
+ARTICLE_COLUMNS = {
+    "title": ("Title", 300),
+    "outlet": ("Outlet", 120),
+    "published": ("Date", 85),
+    "language": ("Language", 105),
+    "top_entities": ("Top entities", 200),
+    "cited_sources": ("Cited sources", 120),
+}
+
+
 def article_table(key: str, title: str = "Articles behind this view", limit: int = LIST_LIMIT) -> None:
     """The filtered articles (title, outlet, date, language, top entities); a click opens one."""
     df = data("articles", limit)
     total = value(data("summary"), "articles", 0)
     st.subheader(title)
-    shown = f"{df.height:,} of {total:,}" if total > df.height else f"{total:,}"
-    st.caption(f"{shown} articles · click a row to open it in the reader")
+    shown = f"{df.height:,} of {plural(total, 'article')}" if total > df.height else plural(total, "article")
+    st.caption(f"{shown} · click a row to open it in the reader")
     view = df.select(
         pl.when(pl.col("duplicate")).then(pl.lit("⧉ copy · ")).otherwise(pl.lit("")) + pl.col("title").fill_null("(no title)"),
         "outlet", pl.col("published").cast(pl.String).fill_null("undated"),
@@ -101,14 +116,7 @@ def article_table(key: str, title: str = "Articles behind this view", limit: int
     st.dataframe(
         view, key=wkey, on_select=partial(_open_from_table, wkey, tuple(df["doc_id"].to_list())),
         selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch",
-        column_config={
-            "title": st.column_config.TextColumn("Title", width="large"),
-            "outlet": st.column_config.TextColumn("Outlet"),
-            "published": st.column_config.TextColumn("Date"),
-            "language": st.column_config.TextColumn("Language"),
-            "top_entities": st.column_config.TextColumn("Top entities", width="medium"),
-            "cited_sources": st.column_config.TextColumn("Cited sources"),
-        },
+        column_config={name: st.column_config.TextColumn(label, width=px) for name, (label, px) in ARTICLE_COLUMNS.items()},
     )
 
 
