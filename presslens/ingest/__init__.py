@@ -8,6 +8,10 @@ Public API (the build calls these; see ../shared/DESIGN.md):
                       folders and the root's metadata.csv are skipped.
 - load_sidecar(root)  ROOT/metadata.csv -> ({relpath: {url, outlet, published, title}}, rejects)
 - read(path, relpath, sidecar_row=None)
+- read_batches(path, relpath, sidecar_row=None, batch=BATCH_RECORDS): the same records and
+  rejects as read(), in batches of at most `batch` records; exports over STREAM_MIN_BYTES
+  (JSONL, CSV/TSV) and every Parquet file are streamed, so memory is bounded by the batch,
+  not by the file.
 - MAX_FILE_BYTES, MAX_EXPORT_BYTES, size_limit(path): size limits; bigger files are
   rejected unread.
 
@@ -29,7 +33,7 @@ from presslens.ingest.html import extract as _extract_html
 from presslens.ingest.html import read_html
 from presslens.ingest.sidecar import SIDECAR_NAME, apply_sidecar
 from presslens.ingest.sidecar import load_sidecar as _load_sidecar
-from presslens.ingest.tabular import read_csv, read_json, read_jsonl, read_parquet
+from presslens.ingest.tabular import iter_export, read_csv, read_json, read_jsonl, read_parquet
 from presslens.ingest.text import DecodeError, decode
 from presslens.records import RawRecord, Reject
 
@@ -40,15 +44,24 @@ from presslens.records import RawRecord, Reject
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Exports (.jsonl/.json/.csv/.tsv/.parquet) hold many articles, so their limit is higher.
 # read() returns all records of a file at once: measured 0.94 GB peak memory for a 400 MB
-# JSONL file, so 1 GiB of export needs ~2.5 GB. Split bigger exports into several files.
+# JSONL file, so 1 GiB of export needs ~2.5 GB; the build uses read_batches() instead,
+# which streams JSONL/CSV/Parquet exports (a .json array is still parsed whole).
 MAX_EXPORT_BYTES = 1024 * 1024 * 1024
+# Records per batch: a build worker holds one batch of records, their enriched rows and
+# mentions at a time. 1,000 news articles are ~2-20 MB of text; with rows and mentions a
+# batch stays well under 100 MB, while a batch is still big enough for a Parquet shard.
+BATCH_RECORDS = 1000
+# Exports at least this big are streamed in batches; smaller ones are read whole (the
+# exact whole-file readers, ~2.5x the file size in memory: at most ~160 MB here).
+STREAM_MIN_BYTES = 64 * 1024 * 1024
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 EXPORT_EXTENSIONS = frozenset({".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet"})
 _SUPPORTED = ".txt, .html/.htm, .jsonl, .json, .csv/.tsv, .parquet and other plain-text files"
 
-__all__ = ["MAX_EXPORT_BYTES", "MAX_FILE_BYTES", "iter_files", "load_sidecar", "read", "size_limit"]
+__all__ = ["BATCH_RECORDS", "MAX_EXPORT_BYTES", "MAX_FILE_BYTES", "STREAM_MIN_BYTES", "iter_files",
+           "load_sidecar", "read", "read_batches", "size_limit"]
 
 
 def size_limit(path: Path) -> int:
@@ -113,6 +126,57 @@ def read(path: Path, relpath: str, sidecar_row: dict | None = None) -> tuple[lis
         return [], [
             Reject(relpath, f"An unexpected error stopped the reading of this file ({type(err).__name__}: {err}).")
         ]
+
+
+def read_batches(path: Path, relpath: str, sidecar_row: dict | None = None, batch: int = BATCH_RECORDS,
+                 stream_min_bytes: int = STREAM_MIN_BYTES) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
+    """Like read(), in batches of at most `batch` records: concatenated, the batches hold
+    exactly read()'s records and rejects. Never raises: an error part-way through a
+    streamed file ends it with one reject (the batches before it stay valid).
+
+    JSONL/CSV/TSV exports of at least `stream_min_bytes` and all Parquet files are read
+    as a stream, so memory is bounded by the batch, not by the file; every other file is
+    read whole (they are at most MAX_FILE_BYTES, or a .json document) and cut into batches.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    try:
+        streamable = ext == ".parquet" or (
+            ext in (".jsonl", ".ndjson", ".csv", ".tsv") and path.stat().st_size >= stream_min_bytes)
+    except OSError:
+        streamable = False
+    problem = _check(path, relpath) if streamable else None
+    if not streamable or problem is not None:
+        records, rejects = read(path, relpath, sidecar_row)
+        if not records:
+            yield [], rejects
+            return
+        for i in range(0, len(records), batch):
+            yield records[i:i + batch], (rejects if i == 0 else [])
+        return
+    number = 0
+    try:
+        for records, rejects in iter_export(path, relpath, ext, batch):
+            apply_sidecar(records, sidecar_row)
+            number = records[-1].record if records and records[-1].record else number
+            yield records, rejects
+    except Exception as err:  # the contract: a file never stops the build
+        yield [], [Reject(relpath, f"An unexpected error stopped the reading of this file after record {number} "
+                                   f"({type(err).__name__}: {err}).", number + 1)]
+
+
+def _check(path: Path, relpath: str) -> list[Reject] | None:
+    """The checks read() makes before opening a file (exists, regular, size, readable);
+    None when the file can be read."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or info.st_size > size_limit(path):
+            return [Reject(relpath, "not readable")]  # read() gives the precise reason
+        with open(path, "rb"):
+            pass
+    except OSError as err:
+        return [Reject(relpath, str(err))]
+    return None
 
 
 def _read(path: Path, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
