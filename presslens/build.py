@@ -315,6 +315,9 @@ class _Dask(_Runner):
         if keep:
             _DASK[key] = cached
         self.client, self.cluster = cached
+        # Task sizing follows the cluster's real size (threads across all workers).
+        workers = self.client.scheduler_info().get("workers", {})
+        self.n_workers = sum(w.get("nthreads", 1) for w in workers.values()) or n
         self.pending: dict[Any, Task] = {}
         self.ac = as_completed()
 
@@ -686,10 +689,10 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
             # their shards next to the store, and the driver fetches each task's shards.
             remote_shards = staging.loc.url.rstrip("/") + f"/.tmp-{uuid.uuid4().hex}/shards"
             shard_dir = remote_shards
-        size = _chunk_size(len(todo), n_workers)
+        runner = _runner(engine, n_workers, len(todo), scheduler, keep)
+        size = _chunk_size(len(todo), getattr(runner, "n_workers", n_workers))
         tasks = [Task(f"t{i // size:06d}", loc.url, tuple(todo[i:i + size]), shard_dir, batch_records)
                  for i in range(0, len(todo), size)]
-        runner = _runner(engine, n_workers, len(todo), scheduler, keep)
         try:
             rejects.extend(_run_tasks(runner, tasks, shards, progress, len(todo)))
         finally:
