@@ -125,46 +125,52 @@ def init_worker() -> None:
 def run_task(task: Task) -> dict:
     """Worker: read and enrich the task's files, write their rows to Parquet shards.
 
-    Out: {"task_id", "files", "articles", "rejects": [reject dicts], "shards": [names]}.
-    Reading and analysis errors of one file or record are rejects; anything else raises
-    (the driver then retries the files one by one)."""
-    out: dict = {"task_id": task.task_id, "files": 0, "articles": 0, "rejects": [], "shards": []}
+    Out: {"task_id", "files", "articles", "rejects", "shards": [names]}; rejects are
+    shards too (a 1 GiB export may reject a million rows). Reading and analysis errors of
+    one file or record are rejects; anything else raises (the driver then retries the
+    files one by one)."""
+    out: dict = {"task_id": task.task_id, "files": 0, "articles": 0, "rejects": 0, "shards": []}
     for k, (rel, side) in enumerate(task.items):
-        n, rejects, shards = _process_file(task, rel, side, f"{task.task_id}-{k:05d}")
+        n, n_rejects, shards = _process_file(task, rel, side, f"{task.task_id}-{k:05d}")
         out["files"] += 1
         out["articles"] += n
-        out["rejects"].extend(rejects)
+        out["rejects"] += n_rejects
         out["shards"].extend(shards)
     return out
 
 
-def _process_file(task: Task, rel: str, side: dict | None, prefix: str) -> tuple[int, list[dict], list[str]]:
-    """One file -> (articles written, reject dicts, shard names)."""
+def _write_shard(rows: list[dict], table: str, shard_dir: str, name: str) -> str:
+    df = store.conform(pl.DataFrame(rows, schema=store.REJECTS_SCHEMA) if table == "rejects"
+                       else pl.DataFrame(rows, infer_schema_length=None), table)
+    fsio.write_parquet(df, shard_dir.rstrip("/") + "/" + name)
+    return name
+
+
+def _process_file(task: Task, rel: str, side: dict | None, prefix: str) -> tuple[int, int, list[str]]:
+    """One file -> (articles written, rejects written, shard names). Each batch of the
+    file goes to its own shards, so only one batch is in memory at a time."""
     loc = fsio.Location(task.corpus)
-    rejects: list[dict] = []
     shards: list[str] = []
-    n = 0
+    n = n_rejects = 0
+    b = 0
     try:
         with fsio.local_copy(loc, rel) as path:
             for b, (records, rej) in enumerate(ingest.read_batches(path, rel, side, task.batch_records)):
-                rejects.extend({"path": r.path, "record": r.record, "reason": r.reason} for r in rej)
-                if not records:
-                    continue
-                articles, mentions = _enrich_batch(records, rejects)
+                rejects = [{"path": r.path, "record": r.record, "reason": r.reason} for r in rej]
+                articles, mentions = _enrich_batch(records, rejects) if records else ([], [])
                 n += len(articles)
-                for table, rows in (("articles", articles), ("mentions", mentions)):
+                n_rejects += len(rejects)
+                for table, rows in (("articles", articles), ("mentions", mentions), ("rejects", rejects)):
                     if rows:
-                        name = f"{table}-{prefix}-{b:05d}.parquet"
-                        df = store.conform(pl.DataFrame(rows, infer_schema_length=None), table)
-                        fsio.write_parquet(df, task.shard_dir.rstrip("/") + "/" + name)
-                        shards.append(name)
+                        shards.append(_write_shard(rows, table, task.shard_dir, f"{table}-{prefix}-{b:05d}.parquet"))
     except (OSError, ValueError) as exc:  # a remote file that vanished or could not be copied
-        if not loc.local:
-            rejects.append({"path": rel, "record": None,
-                            "reason": f"The file could not be fetched from the corpus ({type(exc).__name__}: {exc})."})
-        else:
+        if loc.local:
             raise
-    return n, rejects, shards
+        reason = f"The file could not be fetched from the corpus ({type(exc).__name__}: {exc})."
+        shards.append(_write_shard([{"path": rel, "record": None, "reason": reason}], "rejects", task.shard_dir,
+                                   f"rejects-{prefix}-{b + 1:05d}.parquet"))
+        n_rejects += 1
+    return n, n_rejects, shards
 
 
 def _enrich_batch(records: list, rejects: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -359,13 +365,11 @@ def _chunk_size(n_files: int, n_workers: int) -> int:
     return max(1, min(CHUNK_FILES, math.ceil(n_files / max(1, n_workers * TASKS_PER_WORKER))))
 
 
-def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progress | None,
-               total: int) -> list[dict]:
-    """Run every task; collect rejects and bring shards into the local `shards` folder.
+def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progress | None, total: int) -> None:
+    """Run every task and bring its shards into the local `shards` folder.
 
     A task that raises is retried file by file (after its partial shards are removed); a
     single-file task that raises turns its file into a reject with the error as reason."""
-    rejects: list[dict] = []
     done = 0
     for t in tasks:
         runner.submit(t)
@@ -373,7 +377,6 @@ def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progr
         progress(0, total)
     for task, res, exc in runner.results():
         if exc is None:
-            rejects.extend(res["rejects"])
             _fetch_shards(task, res["shards"], shards)
             done += res["files"]
         elif len(task.items) > 1:
@@ -383,14 +386,13 @@ def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progr
             continue
         else:
             _drop_shards(task)
-            rel = task.items[0][0]
-            rejects.append({"path": rel, "record": None,
-                            "reason": f"The build worker failed on this file ({type(exc).__name__}: {exc}); "
-                                      "it was not analysed."})
+            reason = (f"The build worker failed on this file ({type(exc).__name__}: {exc}); "
+                      "it was not analysed.")
+            _write_shard([{"path": task.items[0][0], "record": None, "reason": reason}], "rejects", str(shards),
+                         f"rejects-{task.task_id}-failed.parquet")
             done += 1
         if progress:
             progress(done, total)
-    return rejects
 
 
 def _drop_shards(task: Task) -> None:
@@ -682,6 +684,8 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
     remote_shards = None
     try:
         rejects: list[dict] = [{"path": r.path, "record": r.record, "reason": r.reason} for r in side_rejects]
+        if rejects:
+            _write_shard(rejects, "rejects", str(shards), "rejects-sidecar.parquet")
         n_workers = workers or os.cpu_count() or 1
         shard_dir = str(shards)
         if engine == "dask" and not staging.loc.local:
@@ -694,10 +698,10 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
         tasks = [Task(f"t{i // size:06d}", loc.url, tuple(todo[i:i + size]), shard_dir, batch_records)
                  for i in range(0, len(todo), size)]
         try:
-            rejects.extend(_run_tasks(runner, tasks, shards, progress, len(todo)))
+            _run_tasks(runner, tasks, shards, progress, len(todo))
         finally:
             runner.close()
-        info = _assemble(tmp, shards, prev, reused, rejects, file_rows, loc, side_mtime, len(todo), t0)
+        info = _assemble(tmp, shards, prev, reused, file_rows, loc, side_mtime, len(todo), t0)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -710,11 +714,16 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
     return dict(info.manifest, store=where)
 
 
-def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], rejects: list[dict],
-              file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
+def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
               t0: float) -> store.StoreInfo:
     """Write every table of the new version from the shards and the reused rows, run the
-    post-build steps and publish the version."""
+    post-build steps and publish the version.
+
+    Memory: nothing here holds the article texts or the mentions at once. Both tables are
+    streamed from the reused rows and the shards (in input order: the reused rows, then
+    the new ones by file and batch) without a global sort; what is held is one small key
+    row per article (doc id, path, record, dedup key) to mark duplicates, and the
+    aggregated entity tables."""
     # Old rows for reused files.
     article_parts: list[pl.LazyFrame] = []
     mention_parts: list[pl.LazyFrame] = []
@@ -724,8 +733,11 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         article_parts.append(store.conform_lazy(old_articles, "articles").drop("duplicate_of"))
         old_ids = old_articles.select("doc_id")
         mention_parts.append(store.scan(prev, "mentions").join(old_ids, on="doc_id", how="semi"))
-        old_rejects = pl.read_parquet(store.table_path(prev, "rejects")).join(reuse_df, on="path", how="semi")
-        rejects.extend(old_rejects.to_dicts())
+        reject_parts = [store.scan(prev, "rejects").join(reuse_df.lazy(), on="path", how="semi")]
+    else:
+        reject_parts = []
+    if any(shards.glob("rejects-*.parquet")):
+        reject_parts.append(pl.scan_parquet(shards / "rejects-*.parquet"))
     if any(shards.glob("articles-*.parquet")):
         article_parts.append(pl.scan_parquet(shards / "articles-*.parquet").drop("duplicate_of"))
     if any(shards.glob("mentions-*.parquet")):
@@ -741,23 +753,23 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             .with_columns(pl.col("doc_id").first().over("dedup_key").alias("first"))
             .select("doc_id", pl.when(pl.col("first") != pl.col("doc_id")).then("first").alias("dup"))
             .collect())
-    articles = (articles.join(keys.lazy(), on="doc_id", how="left")
-                .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup")
-                .sort(["path", "record"], nulls_last=False))
+    articles = (articles.join(keys.lazy(), on="doc_id", how="left", maintain_order="left")
+                .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup"))
     store.write_table(tmp, "articles", articles)
     articles_final = pl.scan_parquet(tmp / "articles.parquet")
     if mention_parts:
         mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
     else:
         mentions = store.empty("mentions").lazy()
-    store.write_table(tmp, "mentions", mentions.sort(["doc_id", "start"]))
+    store.write_table(tmp, "mentions", mentions)
     mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
     store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
         pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
     store.write_table(tmp, "entities", _entities_table(mentions_final, articles_final))
-    rejects_df = store.conform(pl.DataFrame(rejects, schema=store.REJECTS_SCHEMA), "rejects").sort(
-        ["path", "record", "reason"], nulls_last=False)
-    store.write_table(tmp, "rejects", rejects_df)
+    rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts], how="vertical_relaxed")
+                  if reject_parts else store.empty("rejects").lazy())
+    store.write_table(tmp, "rejects", rejects_lf.sort(["path", "record", "reason"], nulls_last=False))
+    n_rejects = pl.scan_parquet(tmp / "rejects.parquet").select(pl.len()).collect().item()
     files_df = pl.DataFrame(file_rows, schema=store.FILES_SCHEMA)
     store.write_table(tmp, "files", files_df)
     shutil.rmtree(shards, ignore_errors=True)
@@ -779,7 +791,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         "articles": stats["articles"],
         "duplicates": stats["duplicates"],
         "by_language": {str(k): v for k, v in by_lang.items()},
-        "rejects": rejects_df.height,
+        "rejects": n_rejects,
         "mentions": n_mentions,
     }
     _post_build(tmp, prev, manifest)

@@ -9,7 +9,7 @@ Public API (the build calls these; see ../shared/DESIGN.md):
 - load_sidecar(root)  ROOT/metadata.csv -> ({relpath: {url, outlet, published, title}}, rejects)
 - read(path, relpath, sidecar_row=None)
 - read_batches(path, relpath, sidecar_row=None, batch=BATCH_RECORDS): the same records and
-  rejects as read(), in batches of at most `batch` records; exports over STREAM_MIN_BYTES
+  rejects as read(), in batches of at most `batch` records / BATCH_CHARS of text; exports over STREAM_MIN_BYTES
   (JSONL, CSV/TSV) and every Parquet file are streamed, so memory is bounded by the batch,
   not by the file.
 - MAX_FILE_BYTES, MAX_EXPORT_BYTES, size_limit(path): size limits; bigger files are
@@ -51,6 +51,9 @@ MAX_EXPORT_BYTES = 1024 * 1024 * 1024
 # mentions at a time. 1,000 news articles are ~2-20 MB of text; with rows and mentions a
 # batch stays well under 100 MB, while a batch is still big enough for a Parquet shard.
 BATCH_RECORDS = 1000
+# ...and at most this much text per batch (characters), so a file of very long documents
+# does not make one batch of 1,000 x 1 MB.
+BATCH_CHARS = 32 * 1024 * 1024
 # Exports at least this big are streamed in batches; smaller ones are read whole (the
 # exact whole-file readers, ~2.5x the file size in memory: at most ~160 MB here).
 STREAM_MIN_BYTES = 64 * 1024 * 1024
@@ -129,8 +132,11 @@ def read(path: Path, relpath: str, sidecar_row: dict | None = None) -> tuple[lis
 
 
 def read_batches(path: Path, relpath: str, sidecar_row: dict | None = None, batch: int = BATCH_RECORDS,
-                 stream_min_bytes: int = STREAM_MIN_BYTES) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
-    """Like read(), in batches of at most `batch` records: concatenated, the batches hold
+                 stream_min_bytes: int = STREAM_MIN_BYTES,
+                 batch_chars: int = BATCH_CHARS) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
+    """Like read(), in batches of at most `batch` records; a batch also ends as soon as its
+    rows hold `batch_chars` characters (so it holds at most batch_chars + one record's
+    text). Concatenated, the batches hold
     exactly read()'s records and rejects. Never raises: an error part-way through a
     streamed file ends it with one reject (the batches before it stay valid).
 
@@ -151,12 +157,18 @@ def read_batches(path: Path, relpath: str, sidecar_row: dict | None = None, batc
         if not records:
             yield [], rejects
             return
-        for i in range(0, len(records), batch):
-            yield records[i:i + batch], (rejects if i == 0 else [])
+        first = True
+        while records:
+            n, chars = 0, 0
+            while n < len(records) and n < batch and chars < batch_chars:
+                chars += len(records[n].text)
+                n += 1
+            yield records[:n], (rejects if first else [])
+            records, first = records[n:], False
         return
     number = 0
     try:
-        for records, rejects in iter_export(path, relpath, ext, batch):
+        for records, rejects in iter_export(path, relpath, ext, batch, batch_chars):
             apply_sidecar(records, sidecar_row)
             number = records[-1].record if records and records[-1].record else number
             yield records, rejects

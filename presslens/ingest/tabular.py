@@ -16,7 +16,6 @@ import codecs
 import csv
 import gc
 import io
-import itertools
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -400,12 +399,14 @@ def _open_stream(path: Path, newline: str) -> tuple[io.TextIOBase, str]:
     return io.TextIOWrapper(raw, encoding=codec, newline=newline), label
 
 
-def iter_export(path: Path, relpath: str, ext: str, batch: int) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
+def iter_export(path: Path, relpath: str, ext: str, batch: int,
+                batch_chars: int = 32 * 1024 * 1024) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
     """Stream a JSONL, CSV/TSV or Parquet export in batches of at most `batch` records.
 
     Same records and rejects as read_jsonl / read_csv / read_parquet on the whole file
     (record numbers, reasons), but at most one batch of rows is held at a time, so a 1 GiB
-    export is read in bounded memory. A JSON Lines file that is really one JSON array is
+    export is read in bounded memory. A batch also ends once its rows hold `batch_chars`
+    characters of strings (Parquet: one row batch of the file). A JSON Lines file that is really one JSON array is
     parsed whole (JSON arrays have no streaming reader here)."""
     if ext == ".parquet":
         yield from _iter_parquet(path, relpath, batch)
@@ -427,7 +428,7 @@ def iter_export(path: Path, relpath: str, ext: str, batch: int) -> Iterator[tupl
         parse_rejects: list[Reject] = []
         if newline == "\n":
             rows = _jsonl_rows(stream, relpath, parse_rejects)
-            yield from _batches(rows, relpath, encoding, "Line", None, batch, parse_rejects)
+            yield from _batches(rows, relpath, encoding, "Line", None, batch, batch_chars, parse_rejects)
             return
         setup = _csv_setup(stream, relpath, "\t" if ext == ".tsv" else None)
         if isinstance(setup, Reject):
@@ -435,11 +436,11 @@ def iter_export(path: Path, relpath: str, ext: str, batch: int) -> Iterator[tupl
             return
         reader, header, columns, delimiter = setup
         rows = _csv_rows(reader, header, delimiter, relpath, parse_rejects)
-        yield from _batches(rows, relpath, encoding, "Row", columns, batch, parse_rejects)
+        yield from _batches(rows, relpath, encoding, "Row", columns, batch, batch_chars, parse_rejects)
 
 
 def _batches(rows: Iterator[tuple[int, dict]], relpath: str, encoding: str, unit: str,
-             columns: dict[str, list[str]] | None, batch: int,
+             columns: dict[str, list[str]] | None, batch: int, batch_chars: int,
              parse_rejects: list[Reject]) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
     """Cut a row stream into record batches. Until a row with a text field is seen, "no
     text" rejects are held back: a file with no text field at all gets the one file-level
@@ -448,7 +449,7 @@ def _batches(rows: Iterator[tuple[int, dict]], relpath: str, encoding: str, unit
     names: dict[str, None] = {}
     pending: list[Reject] = []
     while True:
-        chunk = list(itertools.islice(rows, batch))
+        chunk = _take(rows, batch, batch_chars)
         parsed = parse_rejects[:]
         parse_rejects.clear()
         if not chunk and not parsed:
@@ -470,6 +471,18 @@ def _batches(rows: Iterator[tuple[int, dict]], relpath: str, encoding: str, unit
         yield [], [_no_text_column(relpath, list(names), "fields")]
     elif pending:
         yield [], _by_record(pending)
+
+
+def _take(rows: Iterator[tuple[int, dict]], most: int, chars: int) -> list[tuple[int, dict]]:
+    """The next rows, up to `most` rows or until they hold `chars` characters of strings."""
+    out: list[tuple[int, dict]] = []
+    held = 0
+    for item in rows:
+        out.append(item)
+        held += sum(len(v) for v in item[1].values() if isinstance(v, str))
+        if len(out) >= most or held >= chars:
+            break
+    return out
 
 
 def _iter_parquet(path: Path, relpath: str, batch: int) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
