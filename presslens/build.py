@@ -129,14 +129,50 @@ def run_task(task: Task) -> dict:
     shards too (a 1 GiB export may reject a million rows). Reading and analysis errors of
     one file or record are rejects; anything else raises (the driver then retries the
     files one by one)."""
-    out: dict = {"task_id": task.task_id, "files": 0, "articles": 0, "rejects": 0, "shards": []}
-    for k, (rel, side) in enumerate(task.items):
-        n, n_rejects, shards = _process_file(task, rel, side, f"{task.task_id}-{k:05d}")
-        out["files"] += 1
-        out["articles"] += n
-        out["rejects"] += n_rejects
-        out["shards"].extend(shards)
-    return out
+    buf = _ShardBuffer(task)
+    for rel, side in task.items:
+        _process_file(task, rel, side, buf)
+        buf.files += 1
+    buf.flush()
+    return {"task_id": task.task_id, "files": buf.files, "articles": buf.n_articles, "rejects": buf.n_rejects,
+            "shards": buf.shards}
+
+
+class _ShardBuffer:
+    """Rows of a task waiting to be written: flushed to one shard per table whenever
+    they reach the batch size (records or characters of text), and at the end of the
+    task. Small files share shards (one shard per file would mean 30,000 tiny Parquet
+    files for 10,000 articles); a big file is cut into several."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.articles: list[dict] = []
+        self.mentions: list[dict] = []
+        self.rejects: list[dict] = []
+        self.chars = 0
+        self.files = self.n_articles = self.n_rejects = self.flushes = 0
+        self.shards: list[str] = []
+
+    def add(self, articles: list[dict], mentions: list[dict], rejects: list[dict]) -> None:
+        self.articles.extend(articles)
+        self.mentions.extend(mentions)
+        self.rejects.extend(rejects)
+        self.n_articles += len(articles)
+        self.n_rejects += len(rejects)
+        self.chars += sum(a["n_chars"] for a in articles)
+        if (len(self.articles) >= self.task.batch_records or self.chars >= ingest.BATCH_CHARS
+                or len(self.rejects) >= self.task.batch_records):
+            self.flush()
+
+    def flush(self) -> None:
+        for table in ("articles", "mentions", "rejects"):
+            rows = getattr(self, table)
+            if rows:
+                name = f"{table}-{self.task.task_id}-{self.flushes:05d}.parquet"
+                self.shards.append(_write_shard(rows, table, self.task.shard_dir, name))
+            setattr(self, table, [])
+        self.chars = 0
+        self.flushes += 1
 
 
 def _write_shard(rows: list[dict], table: str, shard_dir: str, name: str) -> str:
@@ -146,31 +182,21 @@ def _write_shard(rows: list[dict], table: str, shard_dir: str, name: str) -> str
     return name
 
 
-def _process_file(task: Task, rel: str, side: dict | None, prefix: str) -> tuple[int, int, list[str]]:
-    """One file -> (articles written, rejects written, shard names). Each batch of the
-    file goes to its own shards, so only one batch is in memory at a time."""
+def _process_file(task: Task, rel: str, side: dict | None, buf: _ShardBuffer) -> None:
+    """One file, batch by batch, into the task's shard buffer: only one batch of the file
+    is in memory at a time."""
     loc = fsio.Location(task.corpus)
-    shards: list[str] = []
-    n = n_rejects = 0
-    b = 0
     try:
         with fsio.local_copy(loc, rel) as path:
-            for b, (records, rej) in enumerate(ingest.read_batches(path, rel, side, task.batch_records)):
+            for records, rej in ingest.read_batches(path, rel, side, task.batch_records):
                 rejects = [{"path": r.path, "record": r.record, "reason": r.reason} for r in rej]
                 articles, mentions = _enrich_batch(records, rejects) if records else ([], [])
-                n += len(articles)
-                n_rejects += len(rejects)
-                for table, rows in (("articles", articles), ("mentions", mentions), ("rejects", rejects)):
-                    if rows:
-                        shards.append(_write_shard(rows, table, task.shard_dir, f"{table}-{prefix}-{b:05d}.parquet"))
+                buf.add(articles, mentions, rejects)
     except (OSError, ValueError) as exc:  # a remote file that vanished or could not be copied
         if loc.local:
             raise
         reason = f"The file could not be fetched from the corpus ({type(exc).__name__}: {exc})."
-        shards.append(_write_shard([{"path": rel, "record": None, "reason": reason}], "rejects", task.shard_dir,
-                                   f"rejects-{prefix}-{b + 1:05d}.parquet"))
-        n_rejects += 1
-    return n, n_rejects, shards
+        buf.add([], [], [{"path": rel, "record": None, "reason": reason}])
 
 
 def _enrich_batch(records: list, rejects: list[dict]) -> tuple[list[dict], list[dict]]:

@@ -100,11 +100,11 @@ def test_worker_failure_on_one_file_is_a_reject_and_the_build_finishes(tmp_path,
 
     calls = []
 
-    def flaky(task, rel, side, prefix):
+    def flaky(task, rel, side, buf):
         calls.append(len(task.items))
         if rel == victim:
             raise MemoryError("worker ran out of memory")
-        return real(task, rel, side, prefix)
+        return real(task, rel, side, buf)
 
     monkeypatch.setattr(b, "_process_file", flaky)
     summary = b.build(corpus, tmp_path / "s", engine="dask", scheduler=cluster.scheduler_address)
