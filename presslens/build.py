@@ -381,7 +381,8 @@ class _Dask(_Runner):
 def _runner(engine: str, n_workers: int, n_files: int, scheduler: str | None, keep: bool) -> _Runner:
     if engine == "dask":
         return _Dask(n_workers, scheduler, keep)
-    if n_files < PARALLEL_MIN_FILES or n_workers == 1:
+    warm_pool = keep and n_workers in _POOLS and not getattr(_POOLS[n_workers], "_broken", False)
+    if (n_files < PARALLEL_MIN_FILES and not warm_pool) or n_workers == 1:
         return _InProcess()
     return _Pool(n_workers, keep)
 
