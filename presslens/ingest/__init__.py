@@ -43,10 +43,13 @@ from presslens.records import RawRecord, Reject
 # would stall the build (text analysis of one such file takes minutes) and memory.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Exports (.jsonl/.json/.csv/.tsv/.parquet) hold many articles, so their limit is higher.
-# read() returns all records of a file at once: measured 0.94 GB peak memory for a 400 MB
-# JSONL file, so 1 GiB of export needs ~2.5 GB; the build uses read_batches() instead,
-# which streams JSONL/CSV/Parquet exports (a .json array is still parsed whole).
-MAX_EXPORT_BYTES = 1024 * 1024 * 1024
+# The build reads them with read_batches(), which streams JSONL, CSV/TSV and Parquet in
+# batches, so their size is bounded by disk, not memory; this limit only stops mistakes
+# (a disk image or a database dump with an export's extension).
+MAX_EXPORT_BYTES = 64 * 1024**3
+# A .json document (or a JSON array saved as .jsonl) is parsed whole: measured 0.94 GB peak
+# memory for a 400 MB file, so 1 GiB of JSON needs ~2.5 GB. Bigger ones: use JSON Lines.
+MAX_JSON_BYTES = 1024**3
 # Records per batch: a build worker holds one batch of records, their enriched rows and
 # mentions at a time. 1,000 news articles are ~2-20 MB of text; with rows and mentions a
 # batch stays well under 100 MB, while a batch is still big enough for a Parquet shard.
@@ -63,13 +66,17 @@ HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 EXPORT_EXTENSIONS = frozenset({".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet"})
 _SUPPORTED = ".txt, .html/.htm, .jsonl, .json, .csv/.tsv, .parquet and other plain-text files"
 
-__all__ = ["BATCH_RECORDS", "MAX_EXPORT_BYTES", "MAX_FILE_BYTES", "STREAM_MIN_BYTES", "iter_files",
+__all__ = ["BATCH_RECORDS", "MAX_EXPORT_BYTES", "MAX_FILE_BYTES", "MAX_JSON_BYTES", "STREAM_MIN_BYTES", "iter_files",
            "load_sidecar", "read", "read_batches", "size_limit"]
 
 
 def size_limit(path: Path) -> int:
-    """The size limit that applies to this file: MAX_EXPORT_BYTES for exports, else MAX_FILE_BYTES."""
-    return MAX_EXPORT_BYTES if Path(path).suffix.lower() in EXPORT_EXTENSIONS else MAX_FILE_BYTES
+    """The size limit that applies to this file: MAX_EXPORT_BYTES for exports (and at most
+    MAX_JSON_BYTES for a .json document, parsed whole), else MAX_FILE_BYTES."""
+    ext = Path(path).suffix.lower()
+    if ext == ".json":
+        return min(MAX_EXPORT_BYTES, MAX_JSON_BYTES)
+    return MAX_EXPORT_BYTES if ext in EXPORT_EXTENSIONS else MAX_FILE_BYTES
 
 
 def iter_files(root: Path) -> Iterator[Path]:
@@ -115,6 +122,7 @@ def load_sidecar(root: Path) -> tuple[dict[str, dict], list[Reject]]:
 def read(path: Path, relpath: str, sidecar_row: dict | None = None) -> tuple[list[RawRecord], list[Reject]]:
     """Read one corpus file into records; never raises.
 
+    Holds the whole file's records at once: for big exports use read_batches().
     `relpath` (POSIX, relative to the corpus root) is stored on every record and reject.
     `sidecar_row` (from load_sidecar) overwrites url/outlet/published/title on every
     record with provenance "sidecar". Any failure is a Reject whose reason says what is
@@ -168,7 +176,7 @@ def read_batches(path: Path, relpath: str, sidecar_row: dict | None = None, batc
         return
     number = 0
     try:
-        for records, rejects in iter_export(path, relpath, ext, batch, batch_chars):
+        for records, rejects in iter_export(path, relpath, ext, batch, batch_chars, MAX_JSON_BYTES):
             apply_sidecar(records, sidecar_row)
             number = records[-1].record if records and records[-1].record else number
             yield records, rejects
@@ -225,7 +233,13 @@ def _read(path: Path, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
         return read_parquet(path, relpath)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            # read(n) allocates n bytes up front: ask for the size seen, then check for growth.
+            data = handle.read(min(limit, info.st_size) + 1)
+            while len(data) <= limit:
+                more = handle.read(min(1 << 24, limit + 1 - len(data)))
+                if not more:
+                    break
+                data += more
     except OSError as err:
         return reject(f"The file could not be read ({_os_reason(err)}).")
     if len(data) > limit:

@@ -399,8 +399,8 @@ def _open_stream(path: Path, newline: str) -> tuple[io.TextIOBase, str]:
     return io.TextIOWrapper(raw, encoding=codec, newline=newline), label
 
 
-def iter_export(path: Path, relpath: str, ext: str, batch: int,
-                batch_chars: int = 32 * 1024 * 1024) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
+def iter_export(path: Path, relpath: str, ext: str, batch: int, batch_chars: int = 32 * 1024 * 1024,
+                max_json_bytes: int = 1024**3) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
     """Stream a JSONL, CSV/TSV or Parquet export in batches of at most `batch` records.
 
     Same records and rejects as read_jsonl / read_csv / read_parquet on the whole file
@@ -416,6 +416,11 @@ def iter_export(path: Path, relpath: str, ext: str, batch: int,
         with open(path, "rb") as fh:
             start = fh.read(4096)
         if start.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"[":
+            if path.stat().st_size > max_json_bytes:
+                yield [], [Reject(relpath, f"This file holds one JSON array of {path.stat().st_size:,} bytes, over the "
+                                           f"limit of {max_json_bytes:,} bytes for a document read whole: save it as "
+                                           "JSON Lines (one object per line), which is read in batches.")]
+                return
             yield read_jsonl(path.read_bytes(), relpath)
             return
     what = "JSON Lines" if newline == "\n" else "CSV"
