@@ -216,3 +216,14 @@ def test_build_of_exports_in_small_batches_equals_default_batches(tmp_path):
                  "entities": ["entity_id"]}[t]
         assert big[t].select(cols).sort(order).equals(small[t].select(cols).sort(order)), t
     assert big["articles"].height == 23 * 3 + 23
+
+
+def test_cli_progress_off_a_terminal_shows_files_rate_and_time_left(tmp_path, capsys):
+    from presslens.__main__ import format_progress, main
+
+    assert format_progress(1200, 10000, 34.0) == "files 1,200/10,000 (12%), 35.3 files/s, about 4 min 9 s left"
+    assert format_progress(10, 10, 2.0).endswith("5.0 files/s, done")
+    corpus = _copy_seeds(tmp_path / "c")
+    assert main(["build", "--corpus", str(corpus), "--store", str(tmp_path / "s")]) == 0
+    err = capsys.readouterr().err
+    assert "files 5/5 (100%)" in err and "files/s, done" in err
