@@ -60,6 +60,10 @@ CHUNK_FILES = 200
 # Aim for this many tasks per worker, so the last tasks do not leave workers idle.
 TASKS_PER_WORKER = 4
 
+# When this many files in a row failed in their own tasks before any task succeeded, the
+# engine itself is broken (workers cannot start, the cluster is gone): the build stops.
+FAILED_BEFORE_ABORT = 20
+
 # Below this many files to process, the local engine works in this process: starting
 # workers and loading the NLP models in each costs more than it saves.
 PARALLEL_MIN_FILES = 40
@@ -397,7 +401,7 @@ def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progr
 
     A task that raises is retried file by file (after its partial shards are removed); a
     single-file task that raises turns its file into a reject with the error as reason."""
-    done = 0
+    done = ok = failed = 0
     for t in tasks:
         runner.submit(t)
     if progress:
@@ -406,6 +410,7 @@ def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progr
         if exc is None:
             _fetch_shards(task, res["shards"], shards)
             done += res["files"]
+            ok += 1
         elif len(task.items) > 1:
             _drop_shards(task)
             for k, item in enumerate(task.items):
@@ -413,6 +418,12 @@ def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progr
             continue
         else:
             _drop_shards(task)
+            failed += 1
+            if ok == 0 and (failed >= FAILED_BEFORE_ABORT or failed == total):
+                # Nothing works (workers cannot start, the cluster is gone): stop before
+                # publishing a store that rejects every file in place of the live one.
+                raise RuntimeError(f"The build workers failed on every file tried ({failed}): "
+                                   f"{type(exc).__name__}: {exc}. The store was not changed.") from exc
             reason = (f"The build worker failed on this file ({type(exc).__name__}: {exc}); "
                       "it was not analysed.")
             _write_shard([{"path": task.items[0][0], "record": None, "reason": reason}], "rejects", str(shards),

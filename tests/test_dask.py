@@ -131,3 +131,19 @@ def test_cli_refuses_an_unknown_engine(tmp_path, capsys):
 def test_build_refuses_an_unknown_engine(tmp_path):
     with pytest.raises(ValueError, match="Unknown build engine 'ray'"):
         b.build(_corpus(tmp_path / "c"), tmp_path / "s", engine="ray")
+
+
+def test_a_build_whose_workers_all_fail_stops_and_keeps_the_live_store(tmp_path, cluster, monkeypatch):
+    corpus = _corpus(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    before = store.current(st)
+    (corpus / "new.txt").write_text("Kim Jong Un met Vladimir Putin in Vladivostok, TASS reported.", encoding="utf-8")
+
+    def broken(task, rel, side, buf):
+        raise RuntimeError("worker cannot start")
+
+    monkeypatch.setattr(b, "_process_file", broken)
+    with pytest.raises(RuntimeError, match="failed on every file tried"):
+        b.build(corpus, st, engine="dask", scheduler=cluster.scheduler_address)
+    assert store.current(st).directory == before.directory
