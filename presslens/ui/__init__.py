@@ -1,0 +1,27 @@
+"""Streamlit glue: the only presslens package that imports streamlit, one module per concern.
+
+- `state`: the session's state dict and its URL (seeded from the URL, written back every run).
+- `storage`: the store behind the app (built from the corpus when missing or stale).
+- `data`: cached query results for the pages (`data`, `raw`, `value`).
+- `labels`: markdown escaping, language and entity display names.
+- `sidebar`: link notices, the shared filters, the link to this view.
+- `tables`: page blocks: headers, empty states, clickable charts and article tables.
+- `reader`: one article with its evidence and highlighted mentions.
+- `exports`: downloads of the articles in view.
+
+Pages use `from presslens import ui` and call the names re-exported here.
+"""
+from presslens.ui.state import (  # noqa: F401
+    clear_filters, current_doc, current_filters, follow_goto, gen, k, open_article, register_pages,
+    set_filters, set_page, show_undated, sync_from_url, write_url,
+)
+from presslens.ui.storage import corpus_root, ensure_store, info, start, store_root  # noqa: F401
+from presslens.ui.data import LIST_LIMIT, PICKER_LIMIT, data, granularity, raw, value  # noqa: F401
+from presslens.ui.labels import entity_names, lang_label, lang_labels, md  # noqa: F401
+from presslens.ui.sidebar import notices, sidebar, view_url  # noqa: F401
+from presslens.ui.tables import (  # noqa: F401
+    article_table, chart, doc_table, entity_stats, entity_type_options, focus_choices, focus_entity,
+    footer_timing, header, ids, language_table, require_articles, surface_table,
+)
+from presslens.ui.reader import reader  # noqa: F401
+from presslens.ui.exports import exports  # noqa: F401

@@ -1,0 +1,127 @@
+"""Session state and its URL: one plain dict in st.session_state, seeded from the URL.
+
+The dict (`_state()`) is the single source of truth for filters, the open article and the
+page. It is seeded from the URL on a session's first run and whenever the browser brings a
+URL that differs from the one we wrote last (Back, Forward, an edited link), and written
+back to the URL on every run (`write_url`). Widgets are seeded from it and write to it in
+on_change callbacks; their keys carry a generation counter (`k`) bumped on every change
+made elsewhere (chart click, chip, clear, URL), so they are recreated with the new values.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from presslens import links
+from presslens.query import Filters
+
+
+KEY = "_presslens"
+
+
+def _state() -> dict:
+    if KEY not in st.session_state:
+        st.session_state[KEY] = {
+            "filters": Filters(), "doc": None, "gen": 0, "written": None, "seeded": False,
+            "notices": (), "stale_link": None, "goto": None, "checked": False, "timings": {},
+            "page": links.PAGES[0], "pages": {},
+        }
+    return st.session_state[KEY]
+
+
+def current_filters() -> Filters:
+    return _state()["filters"]
+
+
+def current_doc() -> str | None:
+    return _state()["doc"]
+
+
+def _url_params() -> dict[str, list[str]]:
+    qp = st.query_params
+    return {k: qp.get_all(k) for k in qp.keys() if k not in links.STREAMLIT_OWN}
+
+
+def sync_from_url() -> None:
+    """Seed the state from the URL on the first run, and on Back/Forward/edited URLs."""
+    from presslens.ui.data import raw, value  # late: data and storage import this module
+    from presslens.ui.storage import info
+
+    s = _state()
+    params = _url_params()
+    if s["seeded"] and (not params or params == s["written"]):
+        return  # a nav click drops the query string: the state is still the truth
+    ents, docs = links.requested_ids(params)
+    voc = raw("vocabulary")
+    vocab = links.Vocabulary(
+        languages=frozenset(value(voc, "languages", [])), outlets=frozenset(value(voc, "outlets", [])),
+        sources=frozenset(value(voc, "sources", [])),
+        entities=frozenset(raw("existing_entities", tuple(ents))["entity_id"].to_list()) if ents else frozenset(),
+        docs=frozenset(raw("existing_docs", tuple(docs))["doc_id"].to_list()) if docs else frozenset(),
+        version=info().version,
+    )
+    ls = links.parse(params, vocab)
+    s.update(filters=ls.filters, doc=ls.doc, notices=ls.ignored, seeded=True,
+             stale_link=ls.link_version if ls.stale else None)
+    s["gen"] += 1
+
+
+def write_url() -> None:
+    """Rewrite the query string from the state (runs every time: nav clicks drop it)."""
+    from presslens.ui.storage import info  # late: storage imports this module
+
+    s = _state()
+    doc = s["doc"] if s["page"] == "articles" else None
+    params = links.to_params(s["filters"], doc, info().version)
+    normal = links.normalise(params)
+    if _url_params() != normal:
+        st.query_params.from_dict(params)
+    s["written"] = normal
+
+
+def set_filters(f: Filters, *, bump: bool = True) -> None:
+    s = _state()
+    if f != s["filters"]:
+        s["filters"] = f
+        s["notices"] = ()
+    if bump:
+        s["gen"] += 1
+
+
+def open_article(doc_id: str | None) -> None:
+    s = _state()
+    s["doc"] = doc_id
+    if doc_id and s["page"] != "articles":
+        s["goto"] = "articles"
+
+
+def clear_filters() -> None:
+    set_filters(Filters())
+
+
+def show_undated() -> None:
+    set_filters(current_filters().with_(undated=True))
+
+
+def gen() -> int:
+    return _state()["gen"]
+
+
+def k(name: str) -> str:
+    """A widget key that changes whenever the state was changed from elsewhere."""
+    return f"{name}-{gen()}"
+
+
+def register_pages(pages: dict) -> None:
+    _state()["pages"] = pages
+
+
+def set_page(slug: str) -> None:
+    s = _state()
+    s["page"] = slug
+
+
+def follow_goto() -> None:
+    s = _state()
+    target, s["goto"] = s["goto"], None
+    if target and target != s["page"] and target in s["pages"]:
+        st.switch_page(s["pages"][target])

@@ -1,0 +1,184 @@
+"""Page building blocks: headers, empty states, charts whose marks filter, article tables
+whose rows open the reader, and the small tables of the Languages and Entities pages."""
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+import polars as pl
+import streamlit as st
+
+from presslens import charts, query
+from presslens.ui.data import LIST_LIMIT, data, raw, value
+from presslens.ui.labels import entity_names, lang_labels
+from presslens.ui.state import _state, clear_filters, current_filters, gen, k, open_article, set_filters
+from presslens.ui.storage import info
+
+
+log = logging.getLogger("presslens.ui")
+
+
+def header(title: str, caption: str) -> None:
+    st.title(title)
+    st.caption(caption)
+
+
+def require_articles() -> pl.DataFrame:
+    """The summary row; when nothing matches, a clear message and a way back (then stop)."""
+    s = data("summary")
+    if value(s, "articles", 0) == 0:
+        if current_filters().active:
+            st.info("No articles match these filters. Remove a filter in the sidebar, or start again:", icon="🔍")
+            st.button("Clear all filters", key=f"empty-clear-{gen()}", on_click=clear_filters, type="primary")
+        else:
+            st.info("The corpus has no articles yet. Inputs that could not be read are listed below.", icon="📭")
+            rejects = raw("rejects")
+            if rejects.height:
+                st.dataframe(rejects, hide_index=True)
+        st.stop()
+    return s
+
+
+def _apply_pick(pick: tuple[str, ...], key: str) -> None:
+    rows = charts.picked(st.session_state.get(key))
+    if not rows:
+        return
+    f = current_filters()
+    for field_pos, field in enumerate(pick):
+        vals = [r[field_pos] for r in rows if len(r) > field_pos and r[field_pos] is not None]
+        if not vals:
+            continue
+        if field == "period":
+            starts = [r[field_pos] for r in rows]
+            ends = [r[field_pos + 1] for r in rows if len(r) > field_pos + 1]
+            import datetime as dt
+            f = f.with_(date_from=dt.date.fromisoformat(min(starts)), date_to=dt.date.fromisoformat(max(ends or starts)))
+        elif field == "doc":
+            open_article(str(vals[0]))
+        elif field == "entities":
+            for v in vals:
+                f = f.add("entities", str(v))
+        elif field in ("languages", "outlets", "sources"):
+            f = f.with_(**{field: tuple(str(v) for v in vals)})
+    set_filters(f)
+
+
+def chart(fig, key: str, pick: tuple[str, ...] = ()) -> None:
+    """Draw a figure; when `pick` names the filter fields in customdata order, a click applies them."""
+    wkey = k(f"chart-{key}")
+    config = {"displayModeBar": False, "scrollZoom": False}
+    if pick:
+        st.plotly_chart(fig, key=wkey, on_select=partial(_apply_pick, pick, wkey), selection_mode="points", config=config)
+    else:
+        st.plotly_chart(fig, key=wkey, config=config)
+
+
+def _open_from_table(key: str, doc_ids: tuple[str, ...]) -> None:
+    ev = st.session_state.get(key)
+    try:
+        sel = ev["selection"]
+        rows = list(sel.get("rows") or []) + [c[0] for c in (sel.get("cells") or [])]
+    except (KeyError, TypeError):
+        rows = []
+    if rows and 0 <= rows[0] < len(doc_ids):
+        open_article(doc_ids[rows[0]])
+
+
+def article_table(key: str, title: str = "Articles behind this view", limit: int = LIST_LIMIT) -> None:
+    """The filtered articles (title, outlet, date, language, top entities); a click opens one."""
+    df = data("articles", limit)
+    total = value(data("summary"), "articles", 0)
+    st.subheader(title)
+    shown = f"{df.height:,} of {total:,}" if total > df.height else f"{total:,}"
+    st.caption(f"{shown} articles · click a row to open it in the reader")
+    view = df.select(
+        pl.col("title").fill_null("(no title)"), "outlet", pl.col("published").cast(pl.String).fill_null("undated"),
+        pl.col("language").replace_strict(lang_labels(df["language"].unique().to_list()), default=pl.col("language")),
+        pl.col("top_entities").list.join(", "), pl.col("cited_sources").list.join(", "),
+    )
+    wkey = k(f"table-{key}")
+    st.dataframe(
+        view, key=wkey, on_select=partial(_open_from_table, wkey, tuple(df["doc_id"].to_list())),
+        selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch",
+        column_config={
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "outlet": st.column_config.TextColumn("Outlet"),
+            "published": st.column_config.TextColumn("Date"),
+            "language": st.column_config.TextColumn("Language"),
+            "top_entities": st.column_config.TextColumn("Top entities", width="medium"),
+            "cited_sources": st.column_config.TextColumn("Cited sources"),
+        },
+    )
+
+
+def doc_table(df: pl.DataFrame, key: str) -> None:
+    """Any frame with a doc_id column as a table whose rows open the article (doc_id hidden)."""
+    wkey = k(f"doctable-{key}")
+    st.dataframe(df.drop("doc_id"), key=wkey, on_select=partial(_open_from_table, wkey, tuple(df["doc_id"].to_list())),
+                 selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch")
+
+
+def language_table(langs: pl.DataFrame) -> pl.DataFrame:
+    """The per-language table shown on the Languages page."""
+    return langs.select(
+        pl.col("language").replace_strict(lang_labels(), default=pl.col("language")).alias("Language"),
+        pl.col("articles").alias("Articles"),
+        (pl.col("share") * 100).round(1).alias("Share %"),
+        pl.col("mean_confidence").round(2).alias("Mean confidence"),
+        pl.col("mixed").alias("Mixed-language"),
+    )
+
+
+def entity_type_options() -> list[str]:
+    """Entity types present in the current view, in the fixed order of query.ENTITY_TYPES."""
+    present = set(data("entity_types")["entity_type"].to_list())
+    return [t for t in query.ENTITY_TYPES if t in present] + sorted(present - set(query.ENTITY_TYPES))
+
+
+def focus_choices(top: pl.DataFrame) -> dict[str, str]:
+    """Entities offered for the detail view: the filtered entities first, then the top ones."""
+    chosen = current_filters().entities
+    names = entity_names(chosen)
+    out = {e: names.get(e, e) for e in chosen}
+    for e, n, t in top.select("entity_id", "name", "entity_type").rows():
+        out.setdefault(e, f"{n} · {t}")
+    return out
+
+
+def ids(df: pl.DataFrame, column: str = "entity_id", n: int | None = None) -> tuple[str, ...]:
+    vals = df[column].to_list() if column in df.columns else []
+    return tuple(vals[:n] if n else vals)
+
+
+def focus_entity(key: str) -> None:
+    eid = st.session_state.get(key)
+    if eid and eid not in current_filters().entities:
+        set_filters(current_filters().add("entities", eid))
+
+
+def surface_table(forms: pl.DataFrame) -> pl.DataFrame:
+    return forms.select(
+        pl.col("surface").alias("Written as"), pl.col("lemma").alias("Base form"),
+        pl.col("language").replace_strict(lang_labels(), default=pl.col("language")).alias("Language"),
+        pl.col("mentions").alias("Mentions"), pl.col("articles").alias("Articles"),
+    )
+
+
+def entity_stats(eid: str) -> dict:
+    """Counts for the entity detail header: in view (filters applied) and in the whole corpus."""
+    split = data("entity_split", (eid,), "language")
+    details = raw("entity_info", (eid,))
+    return {
+        "mentions": int(split["mentions"].sum()) if split.height else 0,
+        "articles": int(split["articles"].sum()) if split.height else 0,  # one language per article
+        "corpus_mentions": value(details, "mention_count", 0),
+        "corpus_articles": value(details, "doc_count", 0),
+        "names": value(details, "names", ""),
+        "entity_type": value(details, "entity_type"),
+    }
+
+
+def footer_timing(page: str, seconds: float) -> None:
+    _state()["timings"][page] = seconds
+    log.info("page %s rendered in %.0f ms", page, seconds * 1000)
+    st.caption(f"Rendered in {seconds * 1000:.0f} ms · store `{info().directory.name}`")
