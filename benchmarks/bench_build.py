@@ -6,8 +6,8 @@
 The corpus is made of real articles (default: the public BSNLP ru/uk news texts under
 /work/shared/eval-dev/bsnlp/raw, read by path, never copied into the repository), repeated
 and varied up to --articles: copy k of an article keeps its first line (the title) and
-shuffles its other paragraphs with seed k, so texts differ while staying real prose. Files
-go in subfolders of 1,000.
+shuffles the sentences of its body with seed k, so texts differ (and are not marked as
+duplicates) while staying real prose. Files go in subfolders of 1,000.
 
 For each engine ("local": worker processes; "dask": a LocalCluster of --workers
 processes) it prints:
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import glob
 import random
+import re
 import resource
 import shutil
 import sys
@@ -47,10 +48,10 @@ def make_real_corpus(out: Path, n: int, pattern: str) -> int:
         k, text = divmod(i, len(sources))
         text = sources[text]
         if k:
-            lines = text.split("\n")
-            head, body = lines[:1], lines[1:]
-            random.Random(k * 7919 + i).shuffle(body)
-            text = "\n".join(head + body)
+            head, _, body = text.partition("\n")
+            sentences = re.split(r"(?<=[.!?»])\s+", body.strip())
+            random.Random(k * 7919 + i).shuffle(sentences)
+            text = head + "\n\n" + " ".join(sentences) + "\n"
         d = out / f"{i // 1000:03d}"
         d.mkdir(exist_ok=True)
         (d / f"a{i:06d}.txt").write_text(text, encoding="utf-8")
