@@ -344,7 +344,7 @@ class _Dask(_Runner):
                 client = Client(scheduler)
             else:
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+                                       dashboard_address=":0", silence_logs=40)
                 client = Client(cluster)
             client.register_plugin(_Warm(), name="presslens-warm")
             cached = (client, cluster)
