@@ -26,7 +26,7 @@ def cluster():
     """One in-process worker: tasks run in this process, so monkeypatches and memory://
     apply to them, and no model is loaded twice."""
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None, silence_logs=40) as c:
+                                  dashboard_address=":0", silence_logs=40) as c:
         yield c
 
 
