@@ -46,7 +46,7 @@ from typing import Any, Callable
 
 import polars as pl
 
-from presslens import fsio, ingest, store
+from presslens import fsio, ingest, search, store
 from presslens.records import Reject
 
 Progress = Callable[[int, int], None]
@@ -622,6 +622,9 @@ def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict)
     version, to work incrementally) and writes its own files next to them. A step that
     raises fails the build and leaves the live version untouched. Add one line per step
     (serving index, search index)."""
+    prev_dir = prev.directory if prev is not None else None
+    # --- full-text index (presslens.search): reuses the previous version's index ---
+    search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
 
 
 # ---------------------------------------------------------------- assembly

@@ -3,6 +3,8 @@
 Usage::
 
     python -m presslens.eval bsnlp /work/shared/eval-dev/bsnlp [--holdout TOPIC] [--topics a,b]
+    python -m presslens.eval langid /work/shared/eval-dev/langid     (presslens.eval_langid)
+    python -m presslens.eval dates /work/shared/eval-dev/htmldate    (presslens.eval_dates)
 
 Input: a BSNLP/SlavicNER-style folder, ``raw/<topic>/<lang>/<name>.txt`` (the article) and
 ``ner/<topic>/<lang>/<name>.tsv`` (one gold mention a line:
@@ -13,6 +15,16 @@ and typed), base-form accuracy on span-matched mentions (exact string compare, a
 case-insensitive figure labelled as such), milliseconds per article; then B-cubed
 precision/recall/F1 of predicted entity ids against the gold cross-lingual ids over all
 span-matched mentions of all languages together.
+
+    python -m presslens.eval ner [--data /work/shared] [--loto-models DIR] [--models DIR]
+
+`ner` prints held-out figures for every language from the shared data: each language's
+model, through the whole extraction pipeline, on its corpus's own test split (NEREL test
+for ru, NER-UK TEST for uk, the odd half of RONEC v2 validation for ro (the even half trains), CoNLL-2003 test for en; none was
+used in training), exact character spans, type-insensitive and typed. With
+`--loto-models DIR` (made by `python -m presslens.train --holdout-topic T --out DIR/T`
+for each BSNLP topic) it also scores each BSNLP topic with the models trained without it
+and prints the pooled leave-one-topic-out figures per language plus B-cubed.
 
 The scoring functions (`prf`, `bcubed`) are pure and tested on hand-made examples.
 The gold data is read by path and never copied anywhere.
@@ -153,11 +165,13 @@ def evaluate(root: Path, topics: set[str] | None = None, extract=None, out=sys.s
         ms = s["ms"] / s["docs"] if s["docs"] else 0.0
         cpu = s["cpu_ms"] / s["docs"] if s["docs"] else 0.0
         result[lang] = {"P": p, "R": r, "F1": f, "typed_P": tp_, "typed_R": tr_, "typed_F1": tf_,
-                        "lemma": lem, "lemma_ci": lem_ci, "ms": ms, "cpu_ms": cpu, "docs": int(s["docs"])}
+                        "lemma": lem, "lemma_ci": lem_ci, "ms": ms, "cpu_ms": cpu, "docs": int(s["docs"]),
+                        "counts": dict(s)}
         print(f"{lang:4} {int(s['docs']):5d} {p:6.3f} {r:6.3f} {f:6.3f} {tp_:6.3f} {tr_:6.3f} {tf_:6.3f} "
               f"{lem:6.3f} {lem_ci:6.3f} {ms:7.1f} {cpu:7.1f}", file=out)
     bp, br, bf = bcubed(cluster_pred, cluster_gold)
-    result["bcubed"] = {"P": bp, "R": br, "F1": bf, "n": len(cluster_pred)}
+    result["bcubed"] = {"P": bp, "R": br, "F1": bf, "n": len(cluster_pred), "pred": cluster_pred,
+                        "gold": cluster_gold}
     print(f"B-cubed over {len(cluster_pred)} matched mentions (all languages): "
           f"P {bp:.3f} R {br:.3f} F1 {bf:.3f}", file=out)
     print("(P/R/F1: exact spans, type-insensitive; tP/tR/tF1: exact spans and type; "
@@ -165,6 +179,127 @@ def evaluate(root: Path, topics: set[str] | None = None, extract=None, out=sys.s
           "ms/art: wall-clock ms per article; cpu-ms: CPU ms of this process per article)", file=out)
     result["errors"] = errors
     return result
+
+
+# Where each language's held-out test split lives under the shared data folder, and how
+# it is read (presslens.enrich.ner.corpora). RONEC's own test split is not in the shared
+# data; the odd half of its v2 validation split stands in (training never sees it).
+NER_TEST_SPLITS = {
+    "ru": ("NEREL v1.1 test", lambda d: _corpora().read_nerel(d / "ner-train/nerel/NEREL-v1.1/test")),
+    "uk": ("NER-UK 2.0 TEST", lambda d: _corpora().read_neruk(d / "ner-train/ner-uk", "TEST")),
+    "ro": ("RONEC v2 valid, odd half", lambda d: _corpora().read_ronec_json(d / "ner-train/ronec/v2_valid.json", 1)),
+    "en": ("CoNLL-2003 test", lambda d: _corpora().read_conll(d / "ner-train/conll2003-en/data/conll/en/test.conllu")),
+}
+
+
+def _corpora():
+    from presslens.enrich.ner import corpora
+
+    return corpora
+
+
+def trim_span(text: str, s: int, e: int) -> tuple[int, int]:
+    """A span without punctuation at its edges (NER-UK's gold ТОВ «Пласт» ends on the quote,
+    a word tokenizer never does): gold and predicted spans are compared trimmed."""
+    while s < e and not text[s].isalnum():
+        s += 1
+    while e > s and not text[e - 1].isalnum():
+        e -= 1
+    return s, e
+
+
+def span_scores(docs, lang: str, extract=None) -> dict:
+    """Exact-span P/R/F1 (and typed) of `extract` on gold Docs (text, spans) of one language,
+    with milliseconds per document and per 1,000 characters."""
+    if extract is None:
+        from presslens.enrich.entities import extract
+    extract("Warm up.", lang, [])
+    tp = tpt = npred = ngold = 0
+    ms = 0.0
+    chars = 0
+    for d in docs:
+        t0 = time.process_time()
+        mentions = extract(d.text, lang, [])
+        ms += (time.process_time() - t0) * 1000
+        chars += len(d.text)
+        gold = {trim_span(d.text, s, e): t for s, e, t in d.spans}
+        pred = {}
+        for m in mentions:
+            pred.setdefault(trim_span(d.text, m.start, m.end), m.entity_type)
+        ngold += len(gold)
+        npred += len(pred)
+        for span, ty in pred.items():
+            if span in gold:
+                tp += 1
+                tpt += gold[span] == ty
+    p, r, f = prf(tp, npred, ngold)
+    tp_, tr_, tf_ = prf(tpt, npred, ngold)
+    return {"P": p, "R": r, "F1": f, "typed_P": tp_, "typed_R": tr_, "typed_F1": tf_, "docs": len(docs),
+            "gold": ngold, "cpu_ms_per_doc": ms / max(1, len(docs)), "cpu_ms_per_1k_chars": ms * 1000 / max(1, chars)}
+
+
+def evaluate_ner(data: Path, langs=("ru", "uk", "ro", "en"), out=sys.stdout) -> dict:
+    """Print held-out span figures of every language on its corpus test split."""
+    res = {}
+    print(f"{'lang':4} {'test split':22} {'docs':>5} {'gold':>6} {'P':>6} {'R':>6} {'F1':>6} "
+          f"{'tP':>6} {'tR':>6} {'tF1':>6} {'ms/1kc':>7}", file=out)
+    for lang in langs:
+        name, reader = NER_TEST_SPLITS[lang]
+        try:
+            docs = reader(data)
+        except FileNotFoundError as e:
+            print(f"{lang:4} {name:22} missing: {e.filename}", file=out)
+            continue
+        r = span_scores(docs, lang)
+        res[lang] = r
+        print(f"{lang:4} {name:22} {r['docs']:5d} {r['gold']:6d} {r['P']:6.3f} {r['R']:6.3f} {r['F1']:6.3f} "
+              f"{r['typed_P']:6.3f} {r['typed_R']:6.3f} {r['typed_F1']:6.3f} {r['cpu_ms_per_1k_chars']:7.2f}",
+              file=out, flush=True)
+    print("(exact character spans, punctuation at span edges trimmed; P/R/F1 type-insensitive, tP/tR/tF1 typed; ms/1kc: CPU ms per "
+          "1,000 characters, whole pipeline)", file=out)
+    return res
+
+
+def evaluate_loto(root: Path, models: Path, out=sys.stdout) -> dict:
+    """Leave-one-topic-out BSNLP figures: each topic scored with the models in
+    models/<topic>/ (trained without it); counts pooled over the topics per language."""
+    from presslens.enrich.ner import crf
+
+    topics = sorted(p.name for p in (root / "raw").iterdir() if p.is_dir())
+    pooled: dict[str, dict] = defaultdict(lambda: defaultdict(float))
+    preds, golds = [], []
+    saved = crf.MODEL_DIR
+    try:
+        for t in topics:
+            if not (models / t).is_dir():
+                print(f"no models for held-out topic {t} in {models / t}", file=out)
+                continue
+            crf.set_model_dir(models / t)
+            print(f"-- held-out topic {t} (models {models / t})", file=out)
+            r = evaluate(root, {t}, out=out)
+            for lang, v in r.items():
+                if lang in ("bcubed", "errors"):
+                    continue
+                for k in ("tp", "tp_typed", "n_pred", "n_gold", "lemma_exact", "docs", "ms"):
+                    pooled[lang][k] += v["counts"][k]
+            preds += r["bcubed"]["pred"]
+            golds += r["bcubed"]["gold"]
+    finally:
+        crf.set_model_dir(saved)
+    print("== leave-one-topic-out, pooled over topics", file=out)
+    res = {}
+    for lang, c in sorted(pooled.items()):
+        p, r_, f = prf(int(c["tp"]), int(c["n_pred"]), int(c["n_gold"]))
+        tp_, tr_, tf_ = prf(int(c["tp_typed"]), int(c["n_pred"]), int(c["n_gold"]))
+        lem = c["lemma_exact"] / c["tp"] if c["tp"] else 0.0
+        res[lang] = {"P": p, "R": r_, "F1": f, "typed_F1": tf_, "lemma": lem}
+        print(f"{lang}: docs {int(c['docs'])} P {p:.3f} R {r_:.3f} F1 {f:.3f} | typed P {tp_:.3f} R {tr_:.3f} "
+              f"F1 {tf_:.3f} | base form {lem:.3f} | {c['ms'] / max(1, c['docs']):.1f} ms/article", file=out)
+    bp, br, bf = bcubed(preds, golds)
+    res["bcubed"] = {"P": bp, "R": br, "F1": bf}
+    print(f"B-cubed (per-topic clusterings pooled, {len(preds)} matched mentions): P {bp:.3f} R {br:.3f} "
+          f"F1 {bf:.3f}", file=out)
+    return res
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,8 +311,27 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--topics", help="comma-separated topics to score (default: all)")
     b.add_argument("--errors", type=Path,
                    help="write false positives/negatives, type and lemma errors here (TSV)")
+    b.add_argument("--models", type=Path, help="use the entity models in this folder (default: shipped)")
+    n = sub.add_parser("ner", help="held-out entity figures per language (corpus test splits, BSNLP LOTO)")
+    n.add_argument("--data", type=Path, default=Path("/work/shared"), help="folder with ner-train/ and eval-dev/")
+    n.add_argument("--lang", default="ru,uk,ro,en")
+    n.add_argument("--models", type=Path, help="use the entity models in this folder (default: shipped)")
+    n.add_argument("--loto-models", type=Path,
+                   help="folder with one model folder per BSNLP topic, trained without that topic")
+    _add_language_and_date_commands(sub)
     args = ap.parse_args(argv)
+    if args.cmd == "ner":
+        return _main_ner(args)
+    if getattr(args, "run", None) is not None:
+        return args.run(args)
     root: Path = args.root
+    if args.models:
+        from presslens.enrich.ner import crf
+
+        if not args.models.is_dir():
+            print(f"error: {args.models} is not a folder", file=sys.stderr)
+            return 2
+        crf.set_model_dir(args.models)
     if not (root / "raw").is_dir() or not (root / "ner").is_dir():
         print(f"error: {root} has no raw/ and ner/ folders (expected BSNLP layout)", file=sys.stderr)
         return 2
@@ -199,6 +353,40 @@ def main(argv: list[str] | None = None) -> int:
             for e in res["errors"]:
                 fh.write("\t".join(map(str, e)) + "\n")
     return 0
+
+
+def _main_ner(args) -> int:
+    data: Path = args.data
+    if not (data / "ner-train").is_dir():
+        print(f"error: {data} has no ner-train/ folder", file=sys.stderr)
+        return 2
+    langs = [x.strip() for x in args.lang.split(",") if x.strip()]
+    unknown = [x for x in langs if x not in NER_TEST_SPLITS]
+    if unknown:
+        print(f"error: unknown language(s) {unknown}; choose from {sorted(NER_TEST_SPLITS)}", file=sys.stderr)
+        return 2
+    if args.models:
+        from presslens.enrich.ner import crf
+
+        crf.set_model_dir(args.models)
+    print("== corpus test splits (never used in training)")
+    evaluate_ner(data, langs)
+    if args.loto_models:
+        root = data / "eval-dev" / "bsnlp"
+        if not args.loto_models.is_dir() or not (root / "raw").is_dir():
+            print(f"error: need {args.loto_models} and {root}/raw", file=sys.stderr)
+            return 2
+        print("== BSNLP, leave one topic out")
+        evaluate_loto(root, args.loto_models)
+    return 0
+
+
+def _add_language_and_date_commands(sub) -> None:
+    """The `langid` and `dates` subcommands (their code lives in eval_langid / eval_dates)."""
+    from presslens import eval_dates, eval_langid
+
+    eval_langid.add_parser(sub)
+    eval_dates.add_parser(sub)
 
 
 if __name__ == "__main__":

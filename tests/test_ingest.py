@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from presslens import ingest
+from presslens.enrich import metadata
 from presslens.ingest import fields, text
 from presslens.records import Reject
 
@@ -338,9 +339,12 @@ def test_html_main_text_and_metadata(tmp_path, encoding, charset):
     assert record.title == "Путин посетил КНДР"
     assert record.url == "https://news.example.ru/2024/06/19/putin-kndr.html"
     assert record.outlet == "Новости Мира"
-    assert record.published == dt.date(2024, 6, 19)
+    # The page's date is weighed against the URL and the dateline at enrichment
+    # (metadata.published); the reader keeps the page for it.
+    assert record.published is None and "<html" in record.html
+    assert metadata.published(record, record.text, [], "ru").value == dt.date(2024, 6, 19)
     assert record.language == "ru"
-    assert record.provenance == {k: "html" for k in ("title", "url", "outlet", "published", "language")}
+    assert record.provenance == {k: "html" for k in ("title", "url", "outlet", "language")}
     assert record.encoding == encoding  # a wrong <meta charset> does not win
 
 

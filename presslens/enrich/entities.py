@@ -5,6 +5,14 @@ spans. Out: a list of Mention (start/end offsets into the text, surface, base fo
 entity id, type, canonical name), none overlapping boilerplate.
 
 Pipeline (presslens/enrich/ner/):
+0. ru, uk, ro, en (issue #9): the learned CRF of the language (ner.crf, models in
+   presslens/models/, docs/MODEL_CARD.md) is the detector: its spans and types, plus the
+   gazetteer's names (longest span wins, ties to the gazetteer; a learned span running
+   into a gazetteer name keeps its free words; a known person opening a learned span is
+   split off). Learned spans are cut only at line breaks and clause punctuation. Thin
+   post-filters kept from the rules: head-noun and descriptor types, English demonyms
+   dropped. Steps 3 and 4 below (base forms, linking) apply unchanged. Steps 1-2 are the
+   rule pipeline, used only for texts in other languages or without a model file.
 1. candidates: gazetteer names in any inflection or script (ner.gazetteer.scan); natasha
    NER spans (ru); capitalised sequences (all languages, ner.detect), typed in uk by the
    natasha span they overlap, else by dictionary tags (Name/Surn -> PER, Geox -> LOC...);
@@ -46,7 +54,7 @@ from collections import Counter
 import re
 import unicodedata
 
-from presslens.enrich.ner import detect, gazetteer, link, morph
+from presslens.enrich.ner import crf, detect, gazetteer, link, morph
 from presslens.enrich.ner.text import Token, shouting, tokens
 from presslens.enrich.ner.text import sentence_start as text_sentence_start
 from presslens.records import Mention
@@ -107,13 +115,33 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     g = gazetteer.get()
 
     cands: list[tuple[int, int, int, str | None, str | None]] = []  # (start, end, prio, type, gaz id)
-    for i, j, eid in gazetteer.scan(text, toks, lang, loud):
+    gscan = gazetteer.scan(text, toks, lang, loud)
+    for i, j, eid in gscan:
         # A one-word match that is a function word is not the name (Крім "besides" has
         # the key of Крим); curated names are otherwise trusted, even opening a sentence.
         if j - i == 1 and not loud and not detect.name_like(toks[i].text, lang):
             continue
         cands.append((toks[i].start, toks[j - 1].end, GAZ, g.entries[eid].entity_type, eid))
-    if not loud:
+    quoted: dict = {}
+    if not loud and crf.has_model(lang):
+        # The learned model is the detector: its spans and types (gazetteer names stay as
+        # candidates; the longest span wins, ties go to the gazetteer).
+        gaz_person_ends = {(i, j) for i, j, eid in gscan
+                           if g.entries[eid].entity_type == "PER"}
+        for i, j, ty in crf.detect(text, toks, lang):
+            # A known person's name opening a longer learned span is a name of its own
+            # (візиту Шойгу Кім, схоже -> Шойгу | Кім).
+            cut = next((b for a, b in gaz_person_ends if a == i and i < b < j), None)
+            if cut is not None:
+                cands.append((toks[i].start, toks[cut - 1].end, NER, "PER", None))
+                i = cut
+            cands.append((toks[i].start, toks[j - 1].end, NER, ty, None))
+        # A quoted name after a descriptor (групі “Вагнер”) keeps its written form as base
+        # form, and the descriptor noun gives its type (a thin post-filter kept from the rules).
+        quoted = {(s, e): ty for s, e, ty in detect.quoted_names(text, toks, lang)}
+        learned = True
+    elif not loud:
+        learned = False
         ner = detect.natasha_spans(text) if lang in NER_SPAN_LANGS else []
         for s, e, ty in ner:
             i, j = _tok_range(toks, tstarts, s, e)
@@ -129,9 +157,11 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         for (s, e), ty in quoted.items():
             cands.append((s, e, RULE, ty, None))
     else:
-        quoted = {}
+        learned = False
 
-    cands = _split_at_punctuation(text, toks, tstarts, cands)
+    # The model's spans are cut only at line breaks (it learnt names with quotes inside:
+    # ТОВ «Каштан-плюс»); other sources' spans at any separator but spaces and hyphens.
+    cands = _split_at_punctuation(text, toks, tstarts, cands, lines_only=learned)
     cands = _trim_function_edges(text, toks, tstarts, cands, lang)
     cands = _trim_rules(text, toks, tstarts, cands, lang)
     # Abbreviations (ВПС, МЗС) are never a person: a model's PER on one gives way to the tags.
@@ -144,12 +174,29 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     for c in cands:
         s, e = c[0], c[1]
         if any(occupied[s:e]):
-            continue
+            if not learned or c[2] != NER:
+                continue
+            # A learned span that runs into a longer gazetteer name keeps its words outside
+            # it (Шойгу | Кім Чен Ином): the longest free run of whole tokens.
+            i, j = _tok_range(toks, tstarts, s, e)
+            best = None
+            a = i
+            for k in range(i, j + 1):
+                if k == j or any(occupied[toks[k].start:toks[k].end]):
+                    if a < k and (best is None or k - a > best[1] - best[0]):
+                        best = (a, k)
+                    a = k + 1
+            if best is None:
+                continue
+            s, e = toks[best[0]].start, toks[best[1] - 1].end
+            if any(occupied[s:e]):
+                continue
+            c = (s, e) + tuple(c[2:])
         occupied[s:e] = b"\x01" * (e - s)
         taken.append(c)
     taken.sort()
 
-    if lang in ("ru", "uk"):
+    if lang in ("ru", "uk") and not learned:
         taken = _attach_genitive_places(text, toks, tstarts, taken, lang, g)
     bp = _merge(boilerplate)
     vocab = Counter(t.text for t in toks)  # the article's own words, to check base forms
@@ -167,6 +214,8 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         if ty == "PER" and prio == RULE and lang in NER_TYPE_LANGS and detect.inanimate_name(words, lang):
             ty = "LOC"  # the model's person guess on words the dictionary knows only as things
         etype = ty or detect.guess_type(words, lang)
+        if learned and etype == "MISC" and lang == "en" and detect.english_demonym(text, toks, j):
+            continue  # a nationality adjective (Russian troops): CoNLL's MISC, not a name for us
         qtype = quoted.get((s, e)) if eid is None else None
         if qtype:
             # The descriptor decides the type, and the quoted name is not declined (групі
@@ -287,7 +336,7 @@ def _trim_function_edges(text, toks, tstarts, cands, lang):
     return out
 
 
-def _split_at_punctuation(text, toks, tstarts, cands):
+def _split_at_punctuation(text, toks, tstarts, cands, lines_only: bool = False):
     """Cut model spans at separators other than spaces, hyphens, apostrophes and dots
     (natasha sometimes runs over a bracket: Института изучения войны (ISW)."""
     out = []
@@ -300,7 +349,8 @@ def _split_at_punctuation(text, toks, tstarts, cands):
         a = i
         for k in range(i + 1, j):
             sep = text[toks[k - 1].end : toks[k].start]
-            if sep.strip(" \u00a0-‐‑'’.") or "\n" in sep:
+            if (sep.strip(" \u00a0-‐‑'’.") and not lines_only) or "\n" in sep or (
+                    lines_only and _clause_break(sep, toks[k - 1].text)):
                 out.append((toks[a].start, toks[k - 1].end) + tuple(c[2:]))
                 a = k
         out.append((toks[a].start, toks[j - 1].end) + tuple(c[2:]))
@@ -308,6 +358,23 @@ def _split_at_punctuation(text, toks, tstarts, cands):
 
 
 HYPHENS = ("-", "‐", "‑")
+# Separators that end a name even inside a learned span: clause punctuation, a spaced dash,
+# brackets. Quotes stay (ТОВ «Каштан-плюс»), and so do hyphens and an initial's dot.
+_CLAUSE_CHARS = set(",;:!?()[]/|—–")
+
+
+def _clause_break(sep: str, prev: str) -> bool:
+    """Does the text between two words of a learned span end the name (Coreea de Nord. Sursa,
+    Russian Federation - NHK)? A dot after an initial (Д. Дэвис) or inside an
+    abbreviation (U.S.) does not."""
+    core = sep.strip(" \u00a0")
+    if _CLAUSE_CHARS & set(core):
+        return True
+    if core in HYPHENS and core != sep:
+        return True  # a spaced hyphen is a dash
+    if "." in core and sep != core and not (len(prev) == 1 and prev.isupper()):
+        return True  # a sentence end between the words
+    return False
 
 
 def _rule_span_wins(text: str, toks, i: int, j: int, covered: set[int], lang: str) -> bool:

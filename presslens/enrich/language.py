@@ -1,31 +1,49 @@
-"""Language of an article and of its paragraphs, with langdetect 1.0.9 (seeded).
+"""Language of an article, of its paragraphs and of any short text.
 
 In:  the article text and its boilerplate spans (boilerplate.find); clutter is left out.
 Out: LanguageResult(language, confidence, mixed, languages, paragraphs):
-  - language: ISO 639-1 code ("ru", "uk", "ro", "en", ...) or "und" when the text is too
-    short (< MIN_LETTERS letters outside boilerplate) or too mixed (no language reaches
-    UND_BELOW of the detected text);
-  - confidence (0..1): letter-weighted mean of langdetect's probability for the chosen
-    language over the detected paragraphs, damped for short texts (see _damp);
+  - language: ISO 639-1 code ("ru", "uk", "ro", "en", "be", "sr", ...) or "und" when the
+    text gives no evidence (fewer than MIN_LETTERS letters, or only a short name such as
+    "Томас Браун"), is too mixed (no language reaches UND_BELOW of the detected text), or
+    is Serbian-or-Macedonian without a clear lead for either (see identify);
+  - confidence (0..1): the detectors' agreed probability for the chosen language,
+    letter-weighted over the paragraphs and damped for short texts (see _damp);
   - mixed / languages: the languages holding at least MIXED_SHARE of the detected letters
     (and MIXED_MIN_LETTERS letters); mixed is True when there are two or more;
   - paragraphs: Paragraph(start, end, language, confidence) for every paragraph (non-empty
     line outside boilerplate) long enough to call (PARA_MIN_LETTERS), at most
-    MAX_PARAGRAPHS of them per article, spread evenly over the text. Shorter lines get
-    no entry. When no line is long enough, one call on all clean lines together gives
-    the article language and `paragraphs` is empty.
+    MAX_PARAGRAPHS of them per article, spread evenly over the text.
 
-Cost is bounded: each call sees at most PARA_MAX_CHARS characters with N_TRIAL trials,
-at most MAX_PARAGRAPHS calls, and only the first MAX_TEXT_CHARS of a text are read.
+How one piece of text is identified (identify):
+  1. Script: Cyrillic, Latin or other, by counting letters (compiled regexes).
+  2. Cyrillic letters settle what the alphabets allow: a language is ruled out when at
+     least FOREIGN_SHARE of the Cyrillic letters are not in its alphabet (і/ї/є rule out
+     Russian, ы/э Ukrainian, ў everything but Belarusian, ђ/ћ everything but Serbian...).
+  3. langdetect 1.0.9 (seeded), restricted to the profiles of that script (4 Cyrillic,
+     31 Latin, the 20 others for other scripts), with compiled n-gram extraction and
+     list-comprehension updates that give exactly langdetect's own probabilities
+     (see _detector_class) at a fraction of the cost.
+  4. lingua (low-accuracy mode, restricted to the same script's languages, plus be and sr
+     which langdetect has no model for) is asked when the text is short
+     (< LINGUA_BELOW_LETTERS letters), when langdetect is unsure (< LINGUA_UNSURE_BELOW),
+     or when Belarusian or Serbian is still possible. Each language's score is the mean of
+     the probabilities of the detectors that have a model for it.
+  5. Serbian vs Macedonian (langdetect knows only Macedonian) is decided by lingua alone;
+     Macedonian is reported only with a clear lead (MK_OVER_SR), else `und`.
+  6. Romanian against other Romance languages: ă ș ț (and the cedilla forms) settle it.
 
-Russian/Ukrainian confusions are settled by the letters only one of them has (uk: і ї є ґ;
-ru: ы э ъ ё), and Romanian against other Romance languages by ă ș ț. Results repeat:
-DetectorFactory.seed = 0.
+Article cost is bounded: paragraphs with the same letter signature (script and the
+languages their letters allow) are identified once, on a sample of at most
+GROUP_SAMPLE_CHARS; at most MAX_PARAGRAPHS paragraphs are looked at, and only the first
+MAX_TEXT_CHARS of a text are read. Models are loaded once per process (warm_up).
+Results repeat: langdetect is seeded (0) and lingua is deterministic.
 """
 from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 
 
@@ -46,17 +64,24 @@ class LanguageResult:
     paragraphs: list[Paragraph] = field(default_factory=list)
 
 
-# Fewer letters than this (outside boilerplate) is too little to call: langdetect's
-# character n-gram model is unreliable on a handful of words.
-MIN_LETTERS = 30
-# A paragraph needs this many letters to get its own call; shorter lines (labels,
+# Fewer letters than this is no evidence of a language ("Да.", "OK, 12:30", "№ 5").
+# Single news sentences of 6-10 letters ("Там дебилы.") are still called right by the
+# two detectors together most of the time, so the bar is "a handful of letters".
+MIN_LETTERS = 5
+# A text of at most this many words, each capitalised, is a name ("Томас Браун", "Kim
+# Jong Un"): names are written alike across languages, so it is `und`.
+NAME_MAX_WORDS = 3
+# A paragraph needs this many letters to get its own entry; shorter lines (labels,
 # captions, one-line quotes) are left to the article-level result.
 PARA_MIN_LETTERS = 80
-# Per call, only the first characters of a paragraph are given to langdetect: its cost
-# grows with length while a few hundred characters already settle the language.
+# One piece of text is identified from at most this many characters: a few hundred
+# characters settle the language and the cost grows with length.
 PARA_MAX_CHARS = 300
-# At most this many paragraph calls per article (~1.5 ms each), spread over the text, so
-# a very long article costs the same as a medium one.
+# Paragraphs sharing a letter signature are identified once, on a sample of their text
+# this long (each paragraph contributing its start, so a long first paragraph does not
+# stand for all).
+GROUP_SAMPLE_CHARS = 600
+# At most this many paragraphs are looked at per article, spread over the text.
 MAX_PARAGRAPHS = 8
 # langdetect's random trials per call (library default 7). Measured on 540 ru/uk dev
 # articles: 3 trials give the same article calls as 7 (539/540) at 60% of the cost.
@@ -72,104 +97,428 @@ MIXED_SHARE = 0.2
 MIXED_MIN_LETTERS = 150
 # If the leading language holds less than this share, the article is too mixed to call.
 UND_BELOW = 0.5
-# Texts with fewer letters than this get a proportionally lower confidence: langdetect
-# reports ~0.99 even on a few words, which overstates what short texts support.
+# Texts with fewer letters than this get a proportionally lower confidence: the
+# detectors report ~0.99 even on a few words, which overstates what short texts support.
 FULL_CONFIDENCE_LETTERS = 200
-
-# langdetect codes that are not plain ISO 639-1.
-_CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
-
-_UK_ONLY = frozenset("іїєґІЇЄҐ")
-_RU_ONLY = frozenset("ыэъёЫЭЪЁ")
-# ъ is also frequent in Bulgarian, so a Russian call needs ы or э (absent in Bulgarian).
-_RU_STRONG = frozenset("ыэЫЭ")
-_CYRILLIC_CODES = {"ru", "uk", "bg", "mk", "be", "sr"}
-# Romanian letters (comma-below and cedilla forms, ă) that other Romance languages lack.
-_RO_ONLY = frozenset("ăĂșȘțȚşŞţŢ")
+# lingua is asked on texts shorter than this (langdetect's random n-gram sampling is
+# weakest on a sentence or two; lingua is built for short text) ...
+LINGUA_BELOW_LETTERS = 200
+# ... and on any text where langdetect's best probability is below this.
+LINGUA_UNSURE_BELOW = 0.9
+# A language is ruled out by its alphabet when at least this share of the Cyrillic
+# letters are foreign to it: one letter in a sentence is enough, while a Russian article
+# quoting "Київ" once (one ї in a thousand letters) keeps Russian.
+FOREIGN_SHARE = 0.01
+# Macedonian is reported over Serbian only when lingua gives it this share of the two
+# (Serbian must not be reported as Macedonian: the brief's rule); Serbian needs a
+# plain majority. In between the text is `und`.
+MK_OVER_SR = 0.9
+# ... and only when lingua gives the two together at least this much: below it lingua
+# prefers a language the letters rule out and has no opinion on Serbian vs Macedonian.
+SR_MK_MIN_MASS = 0.2
+# Romanian letters (comma-below and cedilla forms, ă) that other Romance languages lack;
+# at least _DISTINCT_MIN of them making up _DISTINCT_SHARE of the letters turn another
+# Romance call into Romanian.
+_RO_ONLY_RE = re.compile("[ăĂșȘțȚşŞţŢ]")
 _ROMANCE_CODES = {"it", "es", "pt", "ca", "fr", "ro", "la", "gl"}
-# Distinct letters overrule langdetect only when there are at least _DISTINCT_MIN of
-# them, they make up _DISTINCT_SHARE of the letters and outnumber the other language's
-# distinct letters _DISTINCT_RATIO to one. Ukrainian і/ї/є are ~6% of its letters and
-# Russian ы/э/ё/ъ ~2%, while one quoted name ("Київ" in Russian text) gives far less.
 _DISTINCT_MIN = 2
 _DISTINCT_SHARE = 0.01
-_DISTINCT_RATIO = 3
-# When letters overrule the model, its probability says nothing about the new language:
-# report this moderate confidence instead.
+# When a rule overrules the models, their probability says nothing about the new
+# language: report this moderate confidence instead.
 OVERRULED_CONFIDENCE = 0.75
 
-_lock = threading.Lock()
-_factory = None
+# Standard alphabets (lower case) of the Cyrillic languages told apart here.
+ALPHABETS: dict[str, frozenset[str]] = {
+    "ru": frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя"),
+    "uk": frozenset("абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"),
+    "be": frozenset("абвгґдеёжзійклмнопрстуўфхцчшыьэюя"),
+    "bg": frozenset("абвгдежзийклмнопрстуфхцчшщъьюя"),
+    "mk": frozenset("абвгдѓежзѕијклљмнњопрстќуфхцчџш"),
+    "sr": frozenset("абвгдђежзијклљмнњопрстћуфхцчџш"),
+}
+CYRILLIC = tuple(ALPHABETS)
 
+# langdetect profiles per script ("other" scripts use all 55 profiles).
+_LD_CYRILLIC = ("bg", "mk", "ru", "uk")
+_LD_LATIN = ("af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id",
+             "it", "lt", "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw",
+             "tl", "tr", "vi")
+# lingua languages per script: the same as langdetect's, plus the two Cyrillic languages
+# langdetect lacks. lingua calls Norwegian Bokmål "nb"; langdetect calls it "no".
+_LI_CYRILLIC = ("be", "bg", "mk", "ru", "sr", "uk")
+_LI_LATIN = tuple("nb" if c == "no" else c for c in _LD_LATIN)
+_LI_CODE_MAP = {"nb": "no"}
+# langdetect codes that are not plain ISO 639-1.
+_LD_CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
 
-def _get_factory():
-    """The langdetect profile factory, loaded once (~0.3 s) and seeded for repeatability."""
-    global _factory
-    if _factory is None:
-        with _lock:
-            if _factory is None:
-                from langdetect import DetectorFactory
-                from langdetect.detector_factory import init_factory
-
-                DetectorFactory.seed = 0
-                init_factory()
-                from langdetect.detector_factory import _factory as f
-
-                f.seed = 0
-                _factory = f
-    return _factory
-
-
+_CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
+_LATIN_RE = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
 _NON_LETTERS_RE = re.compile(r"[\W\d_]+")
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
+_NON_ASCII_LATIN_RE = re.compile(r"[\u00C0-\u024F\u1E00-\u1EFF]")
+# A Latin i written inside a Cyrillic word (old Ukrainian and Belarusian web text: "вiн").
+_LATIN_I_RE = re.compile(r"(?<=[\u0400-\u04FF])[iI]|[iI](?=[\u0400-\u04FF])")
 
 
 def _count_letters(s: str) -> int:
     return len(_NON_LETTERS_RE.sub("", s))
 
 
-def _probs(text: str) -> list[tuple[str, float]]:
-    """langdetect (code, probability) pairs, best first; [] when it finds no features."""
+def script_of(text: str) -> str | None:
+    """'cyrillic', 'latin' or 'other' by the majority of letters; None without letters."""
+    letters = _count_letters(text)
+    if not letters:
+        return None
+    cyr = len(_CYRILLIC_RE.findall(text))
+    lat = len(_LATIN_RE.findall(text))
+    if cyr >= lat and cyr * 2 >= letters:
+        return "cyrillic"
+    if lat > cyr and lat * 2 >= letters:
+        return "latin"
+    return "other"
+
+
+def cyrillic_candidates(text: str) -> tuple[str, ...]:
+    """Cyrillic languages whose alphabet fits the text's Cyrillic letters (see
+    FOREIGN_SHARE). When every language is ruled out (a mix), those with the fewest
+    foreign letters are kept."""
+    counts = {ch: n for ch, n in Counter(text.lower()).items() if "\u0400" <= ch <= "\u04ff"}
+    total = sum(counts.values())
+    if not total:
+        return CYRILLIC
+    foreign = {lang: sum(n for ch, n in counts.items() if ch not in alpha) for lang, alpha in ALPHABETS.items()}
+    fits = tuple(lang for lang in CYRILLIC if not foreign[lang] or foreign[lang] / total < FOREIGN_SHARE)
+    if "be" in fits and len(fits) > 1 and not (counts.get("і") or counts.get("ў")):
+        # Belarusian writes і where the others write и (and has ў): without either letter
+        # a text is not Belarusian, whatever else its alphabet allows.
+        fits = tuple(lang for lang in fits if lang != "be")
+    if fits:
+        return fits
+    least = min(foreign.values())
+    return tuple(lang for lang in CYRILLIC if foreign[lang] == least)
+
+
+def is_name(text: str) -> bool:
+    """True for a short run of capitalised words only ("Томас Браун", "Kim Jong Un")."""
+    words = _WORD_RE.findall(text)
+    return 0 < len(words) <= NAME_MAX_WORDS and all(w[0].isupper() for w in words)
+
+
+# ---------------------------------------------------------------------------------------
+# langdetect: restricted profiles, compiled n-gram extraction
+# ---------------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_factories: dict[str, object] = {}
+_lingua: dict[str, object] = {}
+_norm_table: dict[int, str] | None = None
+_SPACES_RE = re.compile(" +")
+_ASCII_AZ_RE = re.compile(r"[A-z]")
+_NON_LATIN_RE = re.compile(r"[\u0300-\U0010FFFF]")
+_LATIN_EXT_ADDITIONAL_RE = re.compile(r"[\u1E00-\u1EFF]")
+
+
+def _normalisation_table() -> dict[int, str]:
+    """langdetect's per-character normalisation (NGram.normalize) as a str.translate
+    table over the Basic Multilingual Plane (built once, ~0.1 s; characters outside the
+    BMP are left as they are by NGram.normalize too)."""
+    global _norm_table
+    if _norm_table is None:
+        from langdetect.utils.ngram import NGram
+
+        table = {}
+        for code in range(0x10000):
+            if 0xD800 <= code <= 0xDFFF:
+                continue
+            ch = chr(code)
+            norm = NGram.normalize(ch)
+            if norm != ch:
+                table[code] = norm
+        _norm_table = table
+    return _norm_table
+
+
+def _detector_class():
+    """A langdetect Detector whose text cleaning and n-gram extraction use compiled
+    regexes and str.translate instead of a Python loop per character. The features (the
+    list of n-grams, in langdetect's order) are identical to langdetect's own, so the
+    seeded random sampling and the probabilities are too (tests/test_language.py checks
+    this against langdetect on text in many scripts)."""
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import ErrorCode, LangDetectException
+    from langdetect.utils.ngram import NGram
+
+    table = _normalisation_table()
+
+    class _FastDetector(Detector):
+        def append(self, text: str) -> None:
+            text = self.URL_RE.sub(" ", text)
+            text = self.MAIL_RE.sub(" ", text)
+            text = NGram.normalize_vi(text)
+            # langdetect drops a space following a space, over the first max_text_length chars.
+            self.text += _SPACES_RE.sub(" ", text[: self.max_text_length])
+
+        def cleaning_text(self) -> None:
+            latin = len(_ASCII_AZ_RE.findall(self.text))
+            non_latin = len(_NON_LATIN_RE.findall(self.text)) - len(_LATIN_EXT_ADDITIONAL_RE.findall(self.text))
+            if latin * 2 < non_latin:
+                self.text = _ASCII_AZ_RE.sub("", self.text)
+
+        def _extract_ngrams(self) -> list[str]:
+            return extract_ngrams(self.text, self.word_lang_prob_map, table)
+
+        def _detect_block(self) -> None:
+            # Detector._detect_block with the per-language updates as list comprehensions:
+            # the same float operations in the same order and the same random draws.
+            self.cleaning_text()
+            ngrams = self._extract_ngrams()
+            if not ngrams:
+                raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+            n_lang = len(self.langlist)
+            self.langprob = [0.0] * n_lang
+            self.random.seed(self.seed)
+            vectors = [self.word_lang_prob_map[g] for g in ngrams]
+            for _ in range(self.n_trial):
+                prob = self._init_probability()
+                alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+                weight = alpha / self.BASE_FREQ
+                i = 0
+                while True:
+                    vec = self.random.choice(vectors)
+                    prob = [p * (weight + q) for p, q in zip(prob, vec)]
+                    if i % 5 == 0:
+                        total = sum(prob)
+                        prob = [p / total for p in prob]
+                        if max(prob) > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT:
+                            break
+                    i += 1
+                for j in range(n_lang):
+                    self.langprob[j] += prob[j] / self.n_trial
+
+    return _FastDetector
+
+
+def _upper_table() -> dict[int, str]:
+    """str.translate table turning every upper-case character into "U" (built once)."""
+    global _upper
+    if _upper is None:
+        _upper = {c: "U" for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).isupper()}
+    return _upper
+
+
+_upper: dict[int, str] | None = None
+_TWO_UPPER_RE = re.compile("(?=UU)")
+
+
+def extract_ngrams(text: str, known, table: dict[int, str]) -> list[str]:
+    """langdetect's n-grams of `text` that are in `known`, in langdetect's order.
+
+    langdetect (NGram.add_char) reads the normalised text one character at a time: a word
+    is read with a leading space and, unless it ends the text, a trailing one; at each
+    character it takes the 1-, 2- and 3-gram ending there, never a trigram spanning two
+    words, and nothing at an upper-case letter that follows one. Here the same list is
+    built with compiled operations: one str.translate, one regex to collapse space runs,
+    and map/zip/filter over the whole string."""
+    s = " " + _SPACES_RE.sub(" ", text.translate(table)).lstrip(" ")
+    n = len(s)
+    if n < 2:
+        return []
+    unis = s[1:]
+    bis = list(map(str.__add__, s, unis))
+    tris = list(map(str.__add__, bis, s[2:]))
+    tris.insert(0, "")
+    flat = list(chain.from_iterable(zip(unis, bis, tris)))
+    mask = s.translate(_upper_table())
+    if "UU" in mask:
+        for m in _TWO_UPPER_RE.finditer(mask):
+            k = 3 * m.start()  # grams ending at position m.start() + 1 start at 3 * m.start()
+            flat[k] = flat[k + 1] = flat[k + 2] = ""
+    # langdetect never takes a lone space or a trigram with a space in the middle (it
+    # would span two words); its profiles hold no such key, which _factory checks, so
+    # the membership filter alone drops them.
+    return list(filter(known.__contains__, flat))
+
+
+def _factory(group: str):
+    """A seeded langdetect factory holding only the profiles of `group` (loaded once)."""
+    fac = _factories.get(group)
+    if fac is not None:
+        return fac
+    with _lock:
+        fac = _factories.get(group)
+        if fac is None:
+            import os
+
+            from langdetect import DetectorFactory
+            from langdetect.detector_factory import PROFILES_DIRECTORY
+
+            codes = {"cyrillic": _LD_CYRILLIC, "latin": _LD_LATIN}.get(group) or tuple(
+                sorted(set(os.listdir(PROFILES_DIRECTORY)) - set(_LD_CYRILLIC) - set(_LD_LATIN)))
+            profiles = []
+            for code in codes:
+                with open(os.path.join(PROFILES_DIRECTORY, code), encoding="utf-8") as fh:
+                    profiles.append(fh.read())
+            fac = DetectorFactory()
+            fac.load_json_profile(profiles)
+            if " " in fac.word_lang_prob_map or any(
+                    len(k) == 3 and k[1] == " " for k in fac.word_lang_prob_map):
+                raise RuntimeError("langdetect profiles hold n-grams extract_ngrams assumes absent")
+            fac.set_seed(0)
+            fac.detector_class = _detector_class()
+            _factories[group] = fac
+    return fac
+
+
+def langdetect_probs(text: str, group: str) -> dict[str, float]:
+    """langdetect's probability for every language of `group` ('cyrillic', 'latin',
+    'other'); {} when the text has no n-gram langdetect knows."""
     from langdetect.lang_detect_exception import LangDetectException
 
-    det = _get_factory().create()
+    fac = _factory(group)
+    det = fac.detector_class(fac)
     det.n_trial = N_TRIAL
     det.append(text)
     try:
-        found = det.get_probabilities()
+        det.get_probabilities()
     except LangDetectException:
-        return []
-    return [(_CODE_MAP.get(p.lang, p.lang), float(p.prob)) for p in found]
+        return {}
+    out: dict[str, float] = {}
+    for code, p in zip(det.langlist, det.langprob):
+        code = _LD_CODE_MAP.get(code, code)
+        out[code] = out.get(code, 0.0) + float(p)
+    return out
 
 
-def settle(code: str, text: str) -> str:
-    """Correct a langdetect call with letters only one language has: Russian vs
-    Ukrainian (and Bulgarian/Macedonian misfires on Cyrillic), Romanian vs other Romance."""
-    n = _count_letters(text) or 1
-    if code in _CYRILLIC_CODES:
-        uk = sum(ch in _UK_ONLY for ch in text)
-        ru = sum(ch in _RU_ONLY for ch in text)
-        ru_strong = sum(ch in _RU_STRONG for ch in text)
-        if uk >= _DISTINCT_MIN and uk / n >= _DISTINCT_SHARE and uk > _DISTINCT_RATIO * ru:
-            return "uk"
-        if ru_strong and ru >= _DISTINCT_MIN and ru / n >= _DISTINCT_SHARE and ru > _DISTINCT_RATIO * uk:
-            return "ru"
-    elif code in _ROMANCE_CODES and code != "ro":
-        ro = sum(ch in _RO_ONLY for ch in text)
-        if ro >= _DISTINCT_MIN and ro / n >= _DISTINCT_SHARE:
-            return "ro"
-    return code
+def _lingua_detector(group: str):
+    """lingua in low-accuracy mode for the languages of `group` (built once, models
+    preloaded); None for scripts without a lingua set."""
+    codes = {"cyrillic": _LI_CYRILLIC, "latin": _LI_LATIN}.get(group)
+    if codes is None:
+        return None
+    det = _lingua.get(group)
+    if det is not None:
+        return det
+    with _lock:
+        det = _lingua.get(group)
+        if det is None:
+            from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+            det = (LanguageDetectorBuilder.from_iso_codes_639_1(*[getattr(IsoCode639_1, c.upper()) for c in codes])
+                   .with_low_accuracy_mode().with_preloaded_language_models().build())
+            _lingua[group] = det
+    return det
 
 
-def _call(text: str) -> tuple[str, float]:
-    """(language, probability) for one piece of text, after settle()."""
-    probs = _probs(text)
-    if not probs:
-        return "und", 0.0
-    code, prob = probs[0]
-    fixed = settle(code, text)
-    if fixed != code:
-        prob = max(dict(probs).get(fixed, 0.0), OVERRULED_CONFIDENCE)
-    return fixed, prob
+def lingua_probs(text: str, group: str) -> dict[str, float]:
+    """lingua's confidence for every language of `group`; {} for other scripts."""
+    det = _lingua_detector(group)
+    if det is None:
+        return {}
+    out = {}
+    for v in det.compute_language_confidence_values(text):
+        code = v.language.iso_code_639_1.name.lower()
+        out[_LI_CODE_MAP.get(code, code)] = float(v.value)
+    return out
+
+
+def warm_up(groups: tuple[str, ...] = ("cyrillic", "latin")) -> None:
+    """Load the models and tables for `groups` now (call once per worker before timing or
+    work). The profiles of other scripts (Greek, Arabic, CJK...: 20 langdetect profiles,
+    ~60 MB) are loaded on the first text that needs them."""
+    _normalisation_table()
+    _upper_table()
+    for group in groups:
+        _factory(group)
+        _lingua_detector(group)
+
+
+# ---------------------------------------------------------------------------------------
+# One piece of text
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """The decision on one piece of text and what each detector said."""
+
+    language: str
+    confidence: float
+    langdetect: dict[str, float] = field(default_factory=dict)
+    lingua: dict[str, float] = field(default_factory=dict)
+    rule: str = ""  # the letter rule that decided, if any
+
+
+_UND = Call("und", 0.0)
+
+
+DETECTORS = ("langdetect", "lingua")
+
+
+def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, ...] = DETECTORS) -> Call:
+    """Language of one piece of text (a sentence, a paragraph); see the module doc.
+
+    Only the first `max_chars` characters are read. `detectors` can leave one detector
+    out (for measuring what each contributes); the letter rules always apply."""
+    sample = text[:max_chars]
+    letters = _count_letters(sample)
+    if letters < MIN_LETTERS or is_name(sample):
+        return _UND
+    group = script_of(sample)
+    if group is None:
+        return _UND
+    cands: tuple[str, ...] | None = None
+    if group == "cyrillic":
+        sample = _LATIN_I_RE.sub("і", sample)
+        cands = cyrillic_candidates(sample)
+        if len(cands) == 1 and cands[0] in ("be", "sr"):
+            # Letters only this language has (ў; ђ/ћ): langdetect has no model for it.
+            return Call(cands[0], OVERRULED_CONFIDENCE, rule="alphabet")
+    cased = sample.translate(_upper_table()).count("U")
+    # langdetect skips words in capitals: read a text set in capitals in lower case.
+    ld_text = sample.lower() if cased * 2 > letters else sample
+    ld = langdetect_probs(ld_text, group) if "langdetect" in detectors else {}
+    ask_lingua = "lingua" in detectors and (
+        letters < LINGUA_BELOW_LETTERS or max(ld.values(), default=0.0) < LINGUA_UNSURE_BELOW
+        or (cands is not None and bool({"be", "sr"} & set(cands))))
+    li = lingua_probs(sample, group) if ask_lingua else {}
+    allowed = set(cands) if cands is not None else set(ld) | set(li)
+    scores: dict[str, float] = {}
+    for lang in allowed:
+        votes = [d[lang] for d in (ld, li) if lang in d]
+        if votes:
+            scores[lang] = sum(votes) / len(votes)
+    if not scores or max(scores.values()) <= 0.0:
+        return Call("und", 0.0, ld, li)
+    # On a tie (each detector sure of a different language) lingua's pick wins: it is the
+    # one built for short text, and ties happen on short text.
+    top = max(sorted(scores), key=lambda c: (round(scores[c], 6), li.get(c, 0.0)))
+    conf, rule = scores[top], ""
+    if top in ("sr", "mk") and {"sr", "mk"} <= allowed:
+        top, conf, rule = _serbian_or_macedonian(li)
+    elif top in _ROMANCE_CODES and top != "ro":
+        ro = len(_RO_ONLY_RE.findall(sample))
+        if ro >= _DISTINCT_MIN and ro / letters >= _DISTINCT_SHARE:
+            top, conf, rule = "ro", max(scores.get("ro", 0.0), OVERRULED_CONFIDENCE), "ro letters"
+    return Call(top, round(conf, 4), ld, li, rule)
+
+
+def _serbian_or_macedonian(li: dict[str, float]) -> tuple[str, float, str]:
+    """Serbian vs Macedonian by lingua alone (langdetect has no Serbian model)."""
+    sr, mk = li.get("sr", 0.0), li.get("mk", 0.0)
+    if sr + mk < SR_MK_MIN_MASS:
+        return "und", 0.0, "sr/mk unclear"
+    share_mk = mk / (sr + mk)
+    if share_mk >= MK_OVER_SR:
+        return "mk", mk, "sr/mk"
+    if share_mk < 0.5:
+        return "sr", sr, "sr/mk"
+    return "und", 0.0, "sr/mk unclear"
+
+
+# ---------------------------------------------------------------------------------------
+# Articles
+# ---------------------------------------------------------------------------------------
 
 
 def _damp(conf: float, letters: int) -> float:
@@ -204,39 +553,83 @@ def _paragraphs(text: str, boilerplate) -> list[tuple[int, int, str]]:
     return out
 
 
+def signature(text: str) -> tuple:
+    """What a paragraph's letters say without a model: its script, and for Cyrillic the
+    languages its alphabet allows, for Latin whether it has Romanian letters, other
+    non-ASCII letters, or none. Paragraphs with one signature are identified together."""
+    group = script_of(text)
+    if group == "cyrillic":
+        return (group, cyrillic_candidates(_LATIN_I_RE.sub("і", text)))
+    if group == "latin":
+        letters = _count_letters(text) or 1
+        ro = len(_RO_ONLY_RE.findall(text))
+        if ro >= _DISTINCT_MIN and ro / letters >= _DISTINCT_SHARE:
+            return (group, "ro letters")
+        return (group, "accents" if _NON_ASCII_LATIN_RE.search(text) else "ascii")
+    return (group,)
+
+
+def _group_sample(texts: list[str]) -> str:
+    """Up to GROUP_SAMPLE_CHARS of a group of paragraphs, each contributing its start."""
+    per = max(PARA_MAX_CHARS // 2, GROUP_SAMPLE_CHARS // len(texts))
+    return "\n".join(t[:per] for t in texts)[:GROUP_SAMPLE_CHARS]
+
+
 def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     """Article and paragraph languages of `text` outside `boilerplate` (see module doc)."""
     paras = _paragraphs((text or "")[:MAX_TEXT_CHARS], boilerplate)
-    letters_total = sum(_count_letters(p[2]) for p in paras)
+    counts = [_count_letters(p[2]) for p in paras]
+    letters_total = sum(counts)
     if letters_total < MIN_LETTERS:
         return LanguageResult("und", 0.0)
 
-    eligible = [p for p in paras if _count_letters(p[2]) >= PARA_MIN_LETTERS]
+    eligible = [p + (n,) for p, n in zip(paras, counts) if n >= PARA_MIN_LETTERS]
     if len(eligible) > MAX_PARAGRAPHS:
         step = len(eligible) / MAX_PARAGRAPHS
         eligible = [eligible[int(i * step)] for i in range(MAX_PARAGRAPHS)]
+
+    if not eligible:
+        # Only short lines: one call on all of them together.
+        joined = "\n".join(p[2] for p in paras)[:ARTICLE_MAX_CHARS]
+        call = identify(joined, GROUP_SAMPLE_CHARS)
+        if call.language == "und":
+            return LanguageResult("und", 0.0)
+        return LanguageResult(call.language, _damp(call.confidence, letters_total), False, [call.language], [])
+
+    # Paragraphs with the same letter signature are identified once, together; a
+    # Cyrillic group whose alphabet allows a language already found is given that one.
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(eligible):
+        groups.setdefault(signature(p[2]), []).append(i)
+    order = sorted(groups, key=lambda sig: -sum(eligible[i][3] for i in groups[sig]))
+    calls: dict[int, Call] = {}
+    found: list[tuple[tuple, Call]] = []
+    for sig in order:
+        idx = groups[sig]
+        call = None
+        if sig[0] == "cyrillic":
+            for prev_sig, prev in found:
+                if prev_sig[0] == "cyrillic" and prev.language in sig[1]:
+                    call = prev
+                    break
+        if call is None:
+            call = identify(_group_sample([eligible[i][2] for i in idx]), GROUP_SAMPLE_CHARS)
+            found.append((sig, call))
+        for i in idx:
+            calls[i] = call
 
     results: list[Paragraph] = []
     weights: dict[str, float] = {}
     conf_mass: dict[str, float] = {}
     detected_letters = 0
-    for start, end, clean in eligible:
-        code, prob = _call(clean[:PARA_MAX_CHARS])
-        n = _count_letters(clean)
-        results.append(Paragraph(start, end, code, round(prob, 4)))
-        if code == "und":
+    for i, (start, end, _clean, n) in enumerate(eligible):
+        call = calls[i]
+        results.append(Paragraph(start, end, call.language, round(call.confidence, 4)))
+        if call.language == "und":
             continue
         detected_letters += n
-        weights[code] = weights.get(code, 0.0) + n
-        conf_mass[code] = conf_mass.get(code, 0.0) + n * prob
-
-    if not results:
-        # Only short lines: one call on all of them together.
-        joined = "\n".join(p[2] for p in paras)[:ARTICLE_MAX_CHARS]
-        code, prob = _call(joined)
-        if code == "und":
-            return LanguageResult("und", 0.0)
-        return LanguageResult(code, _damp(prob, letters_total), False, [code], [])
+        weights[call.language] = weights.get(call.language, 0.0) + n
+        conf_mass[call.language] = conf_mass.get(call.language, 0.0) + n * call.confidence
 
     if not weights:
         return LanguageResult("und", 0.0, False, [], results)

@@ -7,8 +7,10 @@ Out: presslens.records.Evidence(value, source, evidence):
   - outlet(...)    value = (display name, domain or None) or None;
                    source = field/sidecar (record.outlet), url (record.url), text, none
   - published(...) value = datetime.date or None;
-                   source = field/sidecar (record.published), url, html, text, none
-  `evidence` is the field name, the URL, or the line of text the value was read from.
+                   source = field/sidecar (record.published), or the source that won the
+                   vote: url, json-ld, meta, time, htmldate, text; none (no plausible date)
+  `evidence` is the field name, the URL, the markup or the line of text the value was read
+  from (and the sources that agreed); for a refused date, why it was refused.
 
 The date grammar below (month names in en/ru/uk/ro, numeric forms, weekday names) is
 also used by boilerplate.find to recognise the date lines of related-headline blocks.
@@ -452,48 +454,131 @@ def _dateline_date(line: str, language: str) -> dt.date | None:
     return parse_date(m, language)
 
 
-def published(record: RawRecord, text: str, boilerplate, language: str) -> Evidence:
-    """The publication date. Order: record.published (field/sidecar), a date in
-    record.url, the HTML's own metadata (htmldate, when the record came from HTML), a
-    dateline among the first HEAD_LINES non-boilerplate lines. Dates inside boilerplate
-    (related headlines, tickers) or later in the body are never taken."""
-    if record.published:
-        return Evidence(record.published, record.provenance.get("published", "field"), "published")
+# Where a publication date can come from, in order of trust when sources disagree and
+# tie: a full date in the URL path is written by the publisher's system on publication;
+# JSON-LD datePublished and <meta> dates are the page's own structured data; a marked
+# <time> element is visible markup; htmldate combines those with heuristics over the
+# page; a dateline is read from the text.
+DATE_SOURCES = ("url", "json-ld", "meta", "time", "htmldate", "text")
+_DATE_RANK = {name: i for i, name in enumerate(DATE_SOURCES)}
+# Publication dates before this year are refused (issue 10's rule: archives of news on the
+# web do not go back further; earlier values are typos or placeholders).
+REFUSE_BEFORE_YEAR = 1900
+# ... and so are dates after the build date plus this margin (time zones ahead of ours).
+FUTURE_MARGIN = dt.timedelta(days=1)
+
+
+def refusal(value: dt.date, today: dt.date | None = None) -> str | None:
+    """Why a publication date is implausible (a sentence), or None when it is plausible:
+    before REFUSE_BEFORE_YEAR, or after the build date plus FUTURE_MARGIN."""
+    today = today or dt.date.today()
+    if value.year < REFUSE_BEFORE_YEAR:
+        return f"{value.isoformat()} is before {REFUSE_BEFORE_YEAR}"
+    if value > today + FUTURE_MARGIN:
+        return f"{value.isoformat()} is after the build date ({today.isoformat()}) plus one day"
+    return None
+
+
+def _url_date(url: str) -> dt.date | None:
+    path = urlsplit(url).path if "//" in url else url
+    for rx in _URL_DATE_RES:
+        m = rx.search(path)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                continue
+    return None
+
+
+def date_candidates(record: RawRecord, text: str, boilerplate, language: str,
+                    with_htmldate: bool = True) -> list[tuple[str, dt.date, str]]:
+    """Every publication date the record states: (source, date, evidence), one per source
+    (its most trusted value): the URL path, the page's JSON-LD, <meta> and marked <time>
+    (for saved web pages), htmldate (when `with_htmldate`), the head dateline."""
+    out: list[tuple[str, dt.date, str]] = []
     if record.url:
-        path = urlsplit(record.url).path if "//" in record.url else record.url
-        for rx in _URL_DATE_RES:
-            m = rx.search(path)
-            if m:
-                try:
-                    value = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-                except ValueError:
-                    continue
-                if _MIN_YEAR <= value.year <= dt.date.today().year + 1:
-                    return Evidence(value, "url", record.url)
-    if record.html:
-        value = _html_date(record.html)
+        value = _url_date(record.url)
         if value:
-            return Evidence(value, "html", "html metadata")
+            out.append(("url", value, record.url))
+    if record.html:
+        from presslens.ingest import html as html_dates  # local: ingest depends on nothing here
+
+        seen = set()
+        for c in html_dates.markup_dates(record.html, record.url):
+            if c.source not in seen:
+                seen.add(c.source)
+                out.append((c.source, c.value, c.evidence))
+        if with_htmldate:
+            c = html_dates.htmldate_date(record.html, record.url)
+            if c:
+                out.append((c.source, c.value, c.evidence))
     for _s, _e, line in head_lines(text, boilerplate):
         value = _dateline_date(line, language)
         if value:
-            return Evidence(value, "text", " ".join(line.split())[:300])
-    return Evidence(None, "none")
+            out.append(("text", value, " ".join(line.split())[:300]))
+            break
+    return out
 
 
-def _html_date(html: str) -> dt.date | None:
-    """Publication date from the page's metadata via htmldate (fast mode: markup only,
-    no guessing from free text, which the text dateline rule covers)."""
-    try:
-        from htmldate import find_date
+def _vote(cands: list[tuple[str, dt.date, str]]) -> tuple[dt.date, list[tuple[str, dt.date, str]]] | None:
+    """The date most sources agree on (ties: the most trusted source); with its sources."""
+    if not cands:
+        return None
+    by_date: dict[dt.date, list[tuple[str, dt.date, str]]] = {}
+    for c in cands:
+        by_date.setdefault(c[1], []).append(c)
+    best = min(by_date, key=lambda d: (-len(by_date[d]), min(_DATE_RANK[c[0]] for c in by_date[d])))
+    return best, sorted(by_date[best], key=lambda c: _DATE_RANK[c[0]])
 
-        found = find_date(html, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
-    except Exception:  # htmldate raises on odd markup; the text rules still run
-        return None
-    if not found:
-        return None
-    try:
-        value = dt.date.fromisoformat(found)
-    except ValueError:
-        return None
-    return value if _MIN_YEAR <= value.year <= dt.date.today().year + 1 else None
+
+def published(record: RawRecord, text: str, boilerplate, language: str,
+              today: dt.date | None = None) -> Evidence:
+    """The publication date, with the source that won and its evidence.
+
+    record.published (field/sidecar/export column) is taken as given. Otherwise every
+    source the record offers votes (date_candidates): the date named by the most sources
+    wins, ties going to the more trusted source (DATE_SOURCES order); the evidence names
+    the winner's text and the sources that agreed. htmldate (the costly one, ~30 ms a
+    page) is asked only when the other sources of a web page do not already agree two to
+    one. Dates inside boilerplate (related headlines, tickers) or later in the body are
+    never taken. Implausible dates (see `refusal`) are refused whatever their source: the
+    next source is used, and when none is left the date is null with the reason as its
+    evidence (source "none")."""
+    refused: list[str] = []
+    if record.published:
+        source = record.provenance.get("published", "field")
+        why = refusal(record.published, today)
+        if why is None:
+            return Evidence(record.published, source, "published")
+        refused.append(f"{source} published refused: {why}")
+
+    def plausible(cands):
+        keep = []
+        for c in cands:
+            why = refusal(c[1], today)
+            if why is None:
+                keep.append(c)
+            elif not any(r.startswith(f"{c[0]} ") for r in refused):
+                refused.append(f"{c[0]} date refused: {why}")
+        return keep
+
+    cands = plausible(date_candidates(record, text, boilerplate, language, with_htmldate=False))
+    vote = _vote(cands)
+    if record.html and (vote is None or len(vote[1]) < 2 or len(cands) > len(vote[1]) * 2 - 1):
+        from presslens.ingest import html as html_dates
+
+        c = html_dates.htmldate_date(record.html, record.url)
+        if c:
+            cands = cands + plausible([(c.source, c.value, c.evidence)])
+            vote = _vote(cands)
+    if vote is None:
+        return Evidence(None, "none", "; ".join(refused))
+    value, agreeing = vote
+    source, _v, evidence = agreeing[0]
+    others = [c[0] for c in agreeing[1:]]
+    if others:
+        evidence = f"{evidence} (also {', '.join(others)})"
+    if refused:
+        evidence = f"{evidence}; {'; '.join(refused)}"
+    return Evidence(value, source, evidence)

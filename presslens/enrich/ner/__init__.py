@@ -7,9 +7,12 @@
   matched through base-form keys in any inflection or script
 - detect: candidate spans beyond the gazetteer (natasha NER for ru and as a type oracle for
   uk; capitalised-sequence rules with sentence-start and function-word handling for all)
+- crf: the learned detector per language (python-crfsuite; models in presslens/models/,
+  trained by `python -m presslens.train`, see docs/MODEL_CARD.md); corpora: gold readers
 - link: script-independent keys and skeletons of base forms, the ids of discovered names
 
-Approach per language (measured with `python -m presslens.eval bsnlp DIR`):
+Approach per language before issue #9 (now only the fallback without a model file;
+with one, ner.crf detects -- see presslens.enrich.entities):
 - ru: gazetteer + natasha spans + capitalised sequences where natasha found nothing;
 - uk: gazetteer + capitalised sequences (pymorphy3's uk dictionary decides what is an
   ordinary word), typed by the overlapping natasha span, else by dictionary tags;
