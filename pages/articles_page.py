@@ -12,4 +12,5 @@ if doc:
     st.divider()
 ui.require_articles()
 ui.exports()
+ui.duplicates_switch()
 ui.article_table("articles", title="Articles in view")

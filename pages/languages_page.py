@@ -1,11 +1,11 @@
-"""Languages: the language split, how confident detection was for each article, and the
-articles that mix languages."""
+"""Languages: the language split, how confident detection was (binned), the least confident
+detections and the articles that mix languages."""
 import streamlit as st
 
 from presslens import charts, ui
 
 ui.header("Languages", "Which languages the story is told in and how sure the detector was. "
-          "Click a bar to filter by language, a point to open that article.")
+          "Click a bar to filter by language, a row to open that article.")
 ui.require_articles()
 langs = ui.data("languages")
 left, right = st.columns(2)
@@ -14,11 +14,18 @@ with left:
     ui.chart(charts.hbar(langs, "language", "articles", share="share", labels=ui.lang_labels()), "languages", pick=("languages",))
 with right:
     st.subheader("Detection confidence")
-    ui.chart(charts.confidence_strip(ui.data("confidence"), labels=ui.lang_labels()), "confidence", pick=("doc",))
-    st.caption("One point per article. Orange diamonds: mixed-language articles.")
+    ui.chart(charts.confidence_bars(ui.data("confidence"), labels=ui.lang_labels()), "confidence", pick=("languages",))
+    st.caption("Articles per confidence band, stacked by language. Click a bar to filter by its language.")
 
 st.subheader("Per language")
 st.dataframe(ui.language_table(langs), hide_index=True, width="stretch")
+
+st.subheader("Least confident detections")
+low = ui.data("low_confidence")
+if low.height:
+    ui.doc_table(low, "low-confidence")
+else:
+    st.caption("Every article in view was detected with confidence 0.8 or more.")
 
 st.subheader("Mixed-language articles")
 mixed = ui.data("mixed")

@@ -5,6 +5,9 @@
           (DIR may be a local folder or an fsspec URL: s3://, gs://, file://)
   info    --store DIR                                        what the live store holds
   rejects --store DIR                                        every input that was not ingested
+  import-tables DIR --store DIR                              a store from contract tables enriched elsewhere
+  export  --store DIR [--view URL_OR_QUERY] --format csv|parquet --out FILE
+                                                             the articles a shared link shows
 """
 from __future__ import annotations
 
@@ -38,7 +41,31 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("info", "rejects"):
         p = sub.add_parser(name)
         p.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
+    pi = sub.add_parser("import-tables", help="a store from articles.parquet + mentions.parquet (+ entities.parquet)")
+    pi.add_argument("dir", help="folder with articles.parquet, mentions.parquet and optionally entities.parquet")
+    pi.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
+    pe = sub.add_parser("export", help="write the articles a view (shared link) lists as CSV or Parquet")
+    pe.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
+    pe.add_argument("--view", default="", help="a link copied from the app, or its query string (default: everything)")
+    pe.add_argument("--format", choices=("csv", "parquet"), required=True)
+    pe.add_argument("--out", required=True, help="the file to write")
     args = ap.parse_args(argv)
+
+    if args.cmd == "export":
+        return _export(args)
+
+    if args.cmd == "import-tables":
+        from presslens import tables_import
+
+        try:
+            summary = tables_import.import_tables(args.dir, args.store)
+        except tables_import.TableError as exc:
+            print(f"error: {exc}\nNothing was written; the store at {args.store} is unchanged.", file=sys.stderr)
+            return 2
+        print(b.format_summary(summary))
+        print(f"  validation {summary['validate_seconds']:.2f} s, tables {summary['tables_seconds']:.2f} s, "
+              f"full-text index {summary.get('search_seconds', 0):.2f} s, serving index {summary['index_seconds']:.2f} s")
+        return 0
 
     if args.cmd == "build":
         if args.engine not in b.ENGINES:
@@ -76,6 +103,44 @@ def main(argv: list[str] | None = None) -> int:
             where = r["path"] + (f" (record {r['record']})" if r["record"] is not None else "")
             print(f"{where}: {r['reason']}")
         print(f"{rej.height} rejected")
+    return 0
+
+
+def _export(args) -> int:
+    """python -m presslens export: exactly the rows the view's link lists, streamed to a file."""
+    from presslens import export, index, store
+
+    info = store.current(args.store)
+    if info is None:
+        print(f"No store at {args.store}: run python -m presslens build first.", file=sys.stderr)
+        return 1
+    ix = index.load(info.directory)
+    state = export.link_state(ix, args.view, info.version)
+    for notice in state.ignored:
+        print(f"ignored: {notice}", file=sys.stderr)
+    if state.stale:
+        print(f"note: the link was made on corpus version {state.link_version}; the store is now at "
+              f"{info.version}, so the rows may differ from what the sender saw.", file=sys.stderr)
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="article", desc="exporting", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+    try:
+        n = export.export_view(ix, state.filters, args.out, args.format, progress=progress)
+    except OSError as exc:
+        print(f"error: could not write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{n:,} articles written to {args.out} ({args.format})")
     return 0
 
 

@@ -224,6 +224,14 @@ def _enrich_batch(records: list, rejects: list[dict]) -> tuple[list[dict], list[
         mentions.extend({"doc_id": did, "start": m.start, "end": m.end, "surface": m.surface,
                          "lemma": m.lemma, "entity_id": m.entity_id, "entity_type": m.entity_type,
                          "name": m.name} for m in ments)
+    if articles:
+        # the text-only story evidence, computed here in parallel rather than in the serial hook
+        from presslens import stories
+
+        evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
+                                                       [a["boilerplate"] for a in articles])
+        for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
+            a["story_evidence"], a["text_minhash"] = ev, sig
     return articles, mentions
 
 
@@ -614,6 +622,75 @@ class _local_store:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+# Articles read per batch when computing story features: bounds the text held in memory.
+STORY_BATCH = 20_000
+
+
+def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
+    """Post-build hook: group the articles of the version being written into stories.
+
+    Reads tmp/articles.parquet and tmp/doc_entities.parquet, reuses the previous version's
+    story state (only new articles are hashed; presslens.stories), writes story_links and the
+    state into `tmp`, and rewrites articles.parquet with its story_id column. Returns the
+    manifest fields (stories, story_links, story_seconds). The text-only evidence was computed
+    by the workers (story_evidence, text_minhash), so no article text is read here. If grouping fails, every article
+    is its own story and the manifest says why: a build never fails because of it.
+    """
+    import pyarrow.parquet as pq
+
+    from presslens import stories
+
+    t0 = time.perf_counter()
+    art_path = tmp / "articles.parquet"
+    try:
+        previous = stories.StoryState.load(prev.directory) if prev is not None else None
+        docs = pl.read_parquet(art_path, columns=["doc_id", "duplicate_of"])
+        known = previous.signatures.select("doc_id") if previous is not None else pl.DataFrame(schema={"doc_id": pl.String})
+        todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
+        feats, sigs = [], []
+        if len(todo):
+            todo_set = todo.implode()
+            doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
+            cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash"]
+            # rows without the workers' evidence (tables imported from elsewhere): read their text
+            if pl.scan_parquet(art_path).select(pl.col("story_evidence").is_null().any()).collect().item():
+                cols += ["text", "boilerplate"]
+            for batch in pq.ParquetFile(art_path).iter_batches(batch_size=STORY_BATCH, columns=cols):
+                part = pl.from_arrow(batch).filter(pl.col("doc_id").is_in(todo_set))
+                if part.height:
+                    de = doc_entities.join(part.select("doc_id").lazy(), on="doc_id", how="semi").collect()
+                    f, s = stories.article_features(part, de)
+                    feats.append(f)
+                    sigs.append(s)
+        new_feats = pl.concat(feats) if feats else pl.DataFrame(schema=stories.FEATURES_SCHEMA)
+        new_sigs = pl.concat(sigs) if sigs else pl.DataFrame(schema=stories.SIGNATURES_SCHEMA)
+        story_ids, links, state = stories.group_features(docs, new_feats, new_sigs,
+                                                         previous or stories.empty_state())
+        state.save(tmp)
+        error = None
+    except Exception as exc:  # grouping must never lose a build
+        story_ids = pl.read_parquet(art_path, columns=["doc_id"]).with_columns(pl.col("doc_id").alias("story_id"))
+        links = store.empty("story_links")
+        error = f"{type(exc).__name__}: {exc}"
+    store.write_table(tmp, "story_links", links)
+    out = tmp / "articles.stories.parquet"
+    store.write_table(tmp, "articles", pl.scan_parquet(art_path).drop("story_id").join(
+        story_ids.lazy(), on="doc_id", how="left", maintain_order="left"), filename=out.name)
+    os.replace(out, art_path)
+    summary = {"stories": story_ids["story_id"].n_unique(), "story_links": links.height,
+               "story_seconds": round(time.perf_counter() - t0, 3)}
+    if error:
+        summary["stories_error"] = error
+    return summary
+
+
+def _build_index(version_dir: Path) -> float:
+    """The serving index (presslens.index) of a fully written version; returns seconds."""
+    from presslens import index
+
+    return float(index.build(version_dir)["seconds"])
+
+
 # ---------------------------------------------------------------- post-build steps
 
 def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict) -> None:
@@ -625,6 +702,8 @@ def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict)
     prev_dir = prev.directory if prev is not None else None
     # --- full-text index (presslens.search): reuses the previous version's index ---
     search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
+    # --- serving index (presslens.index) of the fully written version ---
+    manifest["index_seconds"] = _build_index(version_dir)
 
 
 # ---------------------------------------------------------------- assembly
@@ -807,6 +886,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
         pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
     store.write_table(tmp, "entities", _entities_table(mentions_final, articles_final))
+    story_summary = _group_stories(tmp, prev)
     rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts], how="vertical_relaxed")
                   if reject_parts else store.empty("rejects").lazy())
     store.write_table(tmp, "rejects", rejects_lf.sort(["path", "record", "reason"], nulls_last=False))
@@ -834,6 +914,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         "by_language": {str(k): v for k, v in by_lang.items()},
         "rejects": n_rejects,
         "mentions": n_mentions,
+        **story_summary,
     }
     _post_build(tmp, prev, manifest)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
@@ -850,6 +931,10 @@ def format_summary(summary: dict, rejects: pl.DataFrame | None = None, limit: in
         f"  by language: {langs}",
         f"  entity mentions: {summary['mentions']}",
         f"  rejected: {summary['rejects']}",
+        *([f"  stories: {summary['stories']} ({summary.get('story_links', 0)} links between articles)"]
+          if "stories" in summary else []),
+        *([f"  story grouping failed, every article is its own story: {summary['stories_error']}"]
+          if summary.get("stories_error") else []),
         f"  time: {summary['seconds']:.2f} s",
     ]
     if rejects is not None and rejects.height:

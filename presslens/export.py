@@ -80,3 +80,54 @@ def write(frames: Iterable[pl.DataFrame], out: str | os.PathLike, fmt: str, tota
         if tmp.exists():
             tmp.unlink()
     return done
+
+
+def view_frames(ix, f, batch: int = BATCH_ROWS):
+    """The rows a view lists (query.selected_rows), as export frames of `batch` articles each.
+
+    Always yields at least one frame (an empty view gives one empty frame with every column),
+    so every export file is valid. Returns a (total, generator) pair.
+    """
+    import numpy as np
+
+    from presslens import query
+
+    rows = query.selected_rows(ix, f)
+
+    def gen():
+        if rows.size == 0:
+            yield query.export_frame(ix, f, np.zeros(0, np.int64))
+            return
+        for start in range(0, rows.size, batch):
+            yield query.export_frame(ix, f, rows[start:start + batch])
+
+    return int(rows.size), gen()
+
+
+def export_view(ix, f, out: str | os.PathLike, fmt: str, progress: Progress | None = None,
+                batch: int = BATCH_ROWS) -> int:
+    """Write the articles of view `f` (every listed row, with entity lists) to `out`."""
+    total, frames = view_frames(ix, f, batch)
+    return write(frames, out, fmt, total=total, progress=progress)
+
+
+def link_state(ix, view: str | None, version: str | None = None):
+    """The LinkState (Filters, ignored-parameter notices, stale version) of a shared link or
+    its query string, checked against the store exactly as the app checks a URL."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from presslens import links, query
+
+    view = (view or "").strip()
+    qs = urlsplit(view).query if ("?" in view or "://" in view) else view.lstrip("?")
+    params = {k: v for k, v in parse_qs(qs, keep_blank_values=True).items() if k not in links.STREAMLIT_OWN}
+    ents, docs = links.requested_ids(params)
+    voc = query.vocabulary(ix)
+    vocab = links.Vocabulary(
+        languages=frozenset(voc["languages"][0]), outlets=frozenset(voc["outlets"][0]),
+        sources=frozenset(voc["sources"][0]),
+        entities=frozenset(query.existing(ix, "entity_id", ents)["entity_id"].to_list()) if ents else frozenset(),
+        docs=frozenset(query.existing(ix, "doc_id", docs)["doc_id"].to_list()) if docs else frozenset(),
+        version=version,
+    )
+    return links.parse(params, vocab)

@@ -13,6 +13,7 @@ Format (repeated keys for multi-valued fields, so values may contain commas)::
 - lang, outlet, source, entity: any number (up to MAX_VALUES); alternatives within a
   field, entities must all be named in an article.
 - from, to: ISO dates (YYYY-MM-DD), inclusive. undated=1: only articles without a date.
+- dup=1: list duplicate copies too (they are never counted either way).
 - q: search text. doc: the article open in the reader. v: the corpus version the link
   was made on (a different current version is reported, not an error).
 """
@@ -27,7 +28,7 @@ from urllib.parse import urlencode
 from presslens.query import Filters
 
 MULTI = {"lang": "languages", "outlet": "outlets", "source": "sources", "entity": "entities"}
-SINGLE = ("from", "to", "undated", "q", "doc", "v")
+SINGLE = ("from", "to", "undated", "dup", "q", "doc", "v")
 # Parameters Streamlit itself uses; never ours to complain about.
 STREAMLIT_OWN = {"embed", "embed_options"}
 # More values than anyone picks by hand: beyond this a URL is garbage or an attack.
@@ -145,6 +146,11 @@ def parse(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary) -> LinkS
                 fields["undated"] = True
         elif one["undated"] not in ("0", "false"):
             ignored.append(f"undated={_short(one['undated'])}: use undated=1")
+    if "dup" in one:
+        if one["dup"] in ("1", "true"):
+            fields["duplicates"] = True
+        elif one["dup"] not in ("0", "false"):
+            ignored.append(f"dup={_short(one['dup'])}: use dup=1")
     if "q" in one:
         if len(one["q"]) > MAX_LEN:
             ignored.append(f"q: longer than {MAX_LEN} characters")
@@ -179,6 +185,8 @@ def to_params(filters: Filters, doc: str | None = None, version: str | None = No
         out["to"] = filters.date_to.isoformat()
     if filters.undated:
         out["undated"] = "1"
+    if filters.duplicates:
+        out["dup"] = "1"
     if filters.search:
         out["q"] = filters.search
     if doc:
@@ -213,6 +221,8 @@ def describe(filters: Filters, names: Mapping[str, str] | None = None) -> list[t
         out.append(("date_from", f"dates: {a} – {b}", None))
     if filters.undated:
         out.append(("undated", "undated only", None))
+    if filters.duplicates:
+        out.append(("duplicates", "duplicate copies listed", None))
     if filters.search:
         out.append(("search", f"search: {filters.search}", None))
     return out

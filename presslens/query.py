@@ -1,42 +1,47 @@
-"""Dashboard queries: Filters + lazy store tables in, small lazy result frames out.
+"""Dashboard queries: Filters + the serving index in, small Polars DataFrames out.
 
-Everything here is pure lazy Polars (expressions only: no Python loops over rows, no
-map_elements). The caller (presslens.ui) collects once, at its st.cache_data boundary.
+Everything here is vectorised over the integer-coded arrays of presslens.index (numpy
+masks, bincounts, CSR slices; Polars only on small results): no Python loops over rows,
+no map_elements, and never a scan of the mention rows while a page renders.
 
 - `Filters` is the frozen, hashable description of what the analyst is looking at
   (presslens.links turns it into URL parameters and back).
-- `Tables` bundles the LazyFrames of one store version (`Tables.scan(info)`).
-- `filter_articles(t, f)` -> the article rows (never the `text` column) matching `f`;
-  every other function aggregates such a frame.
+- `selected_rows(ix, f)` -> the sorted article rows listed for `f`; every other function
+  aggregates the articles counted for `f`.
 
 Filter semantics: within one field values are alternatives (ru OR uk); across fields all
 must hold; several entities mean articles naming ALL of them (that is how an analyst
 narrows down: "Putin and Kim"). A date range keeps dated articles only; `undated=True`
 keeps only the articles without a date, so the undated ones are never silently lost.
-The text search looks at titles, outlets, URLs, cited sources and every written form of
-every entity mention; it does not scan article bodies (those stay on disk, read only
-for the one article shown).
+
+Duplicates (issue 10): an article whose `duplicate_of` is set is never counted; with
+`duplicates=True` the lists show the copies too (each marked `duplicate`).
+
+Search: when the index carries a full-text engine (`ix.searcher.doc_rows(text)`, see
+presslens.search), its hits plus the articles naming an entity whose name contains the
+text; without one, a case-insensitive substring match over titles, outlets, URLs, cited
+sources and every written form and name of every entity.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
+import numpy as np
 import polars as pl
 
-from presslens import store
+from presslens import index as index_mod
+from presslens.index import UNDATED_DAY, UNDETERMINED, UNKNOWN_OUTLET, Index
 
-# Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
-UNKNOWN_OUTLET = "(unknown outlet)"
 # Label of the undated bucket in charts.
 UNDATED = "undated"
 ENTITY_TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
 # Columns listed for each article (everything light: no text, no span lists).
-LIST_COLUMNS = [
-    "doc_id", "title", "outlet", "published", "language", "language_confidence",
-    "mixed_language", "languages", "cited_sources", "url", "path", "duplicate_of",
-    "n_chars", "n_mentions",
-]
+LIST_COLUMNS = list(index_mod.ARTICLE_COLUMNS)
+# Gathering CSR slices of the selected articles beats a pass over all pairs while the
+# selection holds fewer than this share of the articles (at 1M articles / 18M pairs).
+SLICE_SHARE = 0.05
+EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Filters:
     date_to: dt.date | None = None
     undated: bool = False
     search: str = ""
+    # list duplicate copies too (they are never counted either way)
+    duplicates: bool = False
 
     @classmethod
     def make(cls, **kw) -> "Filters":
@@ -88,112 +95,211 @@ class Filters:
     def active(self) -> bool:
         return self != Filters()
 
-
-@dataclass(frozen=True)
-class Tables:
-    """The lazily scanned tables of one store version."""
-
-    articles: pl.LazyFrame
-    mentions: pl.LazyFrame
-    entities: pl.LazyFrame
-    doc_entities: pl.LazyFrame
-    rejects: pl.LazyFrame
-
-    @classmethod
-    def scan(cls, info: store.StoreInfo) -> "Tables":
-        return cls(**{name: store.scan(info, name) for name in ("articles", "mentions", "entities", "doc_entities", "rejects")})
-
-    @classmethod
-    def from_frames(cls, **frames: pl.DataFrame) -> "Tables":
-        """For tests: tables from in-memory frames, conformed to the store schema."""
-        return cls(**{
-            name: store.conform(frames.get(name, store.empty(name)), name).lazy()
-            for name in ("articles", "mentions", "entities", "doc_entities", "rejects")
-        })
+    @property
+    def narrows(self) -> bool:
+        """True when a filter removes articles (the duplicates switch only changes lists)."""
+        return replace(self, duplicates=False) != Filters()
 
 
-def _outlet_label() -> pl.Expr:
-    return pl.col("outlet").fill_null(UNKNOWN_OUTLET).alias("outlet")
+# ---------------------------------------------------------------- array helpers
 
 
-def _docs_with_all(doc_entities: pl.LazyFrame, entity_ids: tuple[str, ...]) -> pl.LazyFrame:
-    return (
-        doc_entities.filter(pl.col("entity_id").is_in(list(entity_ids)))
-        .group_by("doc_id")
-        .agg(pl.col("entity_id").n_unique().alias("n"))
-        .filter(pl.col("n") == len(entity_ids))
-        .select("doc_id")
-    )
+def _day(d: dt.date) -> int:
+    return (d - EPOCH).days
 
 
-def _search_hits(t: Tables, needle: str) -> pl.LazyFrame:
-    """doc_ids whose title/outlet/url/cited sources or any entity form contains `needle`."""
-    low = needle.lower()
-
-    def has(col: pl.Expr) -> pl.Expr:
-        return col.str.to_lowercase().str.contains(low, literal=True).fill_null(False)
-
-    meta = t.articles.filter(
-        has(pl.col("title")) | has(pl.col("outlet")) | has(pl.col("url")) | has(pl.col("outlet_domain"))
-        | has(pl.col("cited_sources").list.join(" | "))
-    ).select("doc_id")
-    forms = t.mentions.filter(has(pl.col("surface")) | has(pl.col("lemma"))).select("doc_id")
-    names = (
-        t.entities.filter(has(pl.col("name")))
-        .select("entity_id")
-        .join(t.doc_entities, on="entity_id", how="inner")
-        .select("doc_id")
-    )
-    return pl.concat([meta, forms, names]).unique()
+def _date(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
 
 
-def filter_articles(t: Tables, f: Filters) -> pl.LazyFrame:
-    """Article rows (LIST_COLUMNS plus outlet evidence/date source; no text) matching `f`."""
-    cols = [c for c in store.ARTICLE_LIST_COLUMNS]
-    lf = t.articles.select(cols).with_columns(_outlet_label())
-    if f.languages:
-        lf = lf.filter(pl.col("language").is_in(list(f.languages)))
-    if f.outlets:
-        lf = lf.filter(pl.col("outlet").is_in(list(f.outlets)))
-    if f.sources:
-        lf = lf.filter(
-            pl.col("cited_sources")
-            .list.set_intersection(pl.lit(list(f.sources), dtype=pl.List(pl.String)))
-            .list.len()
-            .fill_null(0)
-            > 0
-        )
-    if f.date_from is not None:
-        lf = lf.filter(pl.col("published") >= f.date_from)
-    if f.date_to is not None:
-        lf = lf.filter(pl.col("published") <= f.date_to)
-    if f.undated:
-        lf = lf.filter(pl.col("published").is_null())
-    if f.entities:
-        lf = lf.join(_docs_with_all(t.doc_entities, f.entities), on="doc_id", how="semi")
-    if f.search:
-        lf = lf.join(_search_hits(t, f.search), on="doc_id", how="semi")
-    return lf
+def _lookup(dictionary: pl.Series, values) -> np.ndarray:
+    """Codes of the `values` present in a sorted dictionary (absent ones dropped)."""
+    if not len(values) or dictionary.len() == 0:
+        return np.zeros(0, np.int64)
+    q = pl.Series(list(values), dtype=pl.String)
+    pos = dictionary.search_sorted(q, side="left").to_numpy().astype(np.int64)
+    ok = pos < dictionary.len()
+    pos, q = pos[ok], q.filter(pl.Series(ok))
+    return pos[(dictionary.gather(pos) == q).to_numpy()]
+
+
+def _lut(size: int, codes: np.ndarray) -> np.ndarray:
+    lut = np.zeros(size + 1, bool)
+    lut[codes] = True
+    return lut
+
+
+def gather_ranges(indptr: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Positions of every value of the given CSR owners, concatenated in owner order."""
+    owners = np.asarray(owners, dtype=np.int64)
+    starts = indptr[owners]
+    lens = indptr[owners + 1] - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    excl = np.cumsum(lens) - lens
+    return np.repeat(starts - excl, lens) + np.arange(total, dtype=np.int64)
+
+
+def _src_rows(ix: Index) -> np.ndarray:
+    """The article row of every citation (src postings), once per process."""
+    return ix.memo(("src_rows",), lambda: np.repeat(np.arange(ix.n, dtype=np.int32), np.diff(ix.src_indptr)))
+
+
+def _rows_mask(n: int, rows: np.ndarray) -> np.ndarray:
+    m = np.zeros(n, bool)
+    m[rows] = True
+    return m
+
+
+# ---------------------------------------------------------------- selection
+
+
+def _search_mask(ix: Index, needle: str) -> np.ndarray:
+    """Articles matching the search text (see the module docstring)."""
+    def compute() -> np.ndarray:
+        n = ix.n
+        low = needle.lower()
+
+        def has(s: pl.Series) -> np.ndarray:
+            return s.str.to_lowercase().str.contains(low, literal=True).fill_null(False).to_numpy()
+
+        e = ix.entities
+        ent_hit = np.flatnonzero(has(e["name"]) | has(e["names"]))
+        m = _rows_mask(n, ix.ea_row[gather_ranges(ix.ea_indptr, ent_hit)])
+        if ix.searcher is not None:
+            try:
+                hits = np.asarray(ix.searcher.doc_rows(needle), dtype=np.int64)
+            except Exception:  # a query the engine cannot parse matches by names only
+                hits = np.zeros(0, np.int64)
+            m[hits[(hits >= 0) & (hits < n)]] = True
+            return m
+        m |= has(ix.article_column("title")) | has(ix.article_column("url")) | has(ix.article_column("outlet_domain"))
+        m |= _lut(ix.outlets.len(), np.flatnonzero(has(ix.outlets)))[ix.outlet]
+        src_hit = _lut(ix.sources.len(), np.flatnonzero(has(ix.sources)))[ix.src_code]
+        m[_src_rows(ix)[src_hit]] = True
+        f = ix.forms
+        form_hit = _lut(f.height, np.flatnonzero(has(f["surface"]) | has(f["lemma"])))
+        if form_hit.any():
+            m[ix.em_row[form_hit[ix.em_form]]] = True
+        return m
+
+    return ix.memo(("search", needle), compute)
+
+
+def _base_mask(ix: Index, f: Filters) -> np.ndarray:
+    """Articles matching every filter, duplicates included."""
+    f = replace(f, duplicates=False)
+
+    def compute() -> np.ndarray:
+        n = ix.n
+        m = np.ones(n, bool)
+        if f.languages:
+            m &= _lut(ix.languages.len(), _lookup(ix.languages, f.languages))[ix.lang]
+        if f.outlets:
+            m &= _lut(ix.outlets.len(), _lookup(ix.outlets, f.outlets))[ix.outlet]
+        if f.sources:
+            hit = _lut(ix.sources.len(), _lookup(ix.sources, f.sources))[ix.src_code]
+            m &= _rows_mask(n, _src_rows(ix)[hit])
+        if f.date_from is not None:
+            m &= ix.day >= _day(f.date_from)
+        if f.date_to is not None:
+            m &= (ix.day <= _day(f.date_to)) & (ix.day != UNDATED_DAY)
+        if f.undated:
+            m &= ix.day == UNDATED_DAY
+        if f.entities:
+            codes = ix.entity_codes(f.entities)
+            if (codes < 0).any():
+                return np.zeros(n, bool)
+            # entity postings hold each article once per entity: naming all = hit count
+            rows = ix.ea_row[gather_ranges(ix.ea_indptr, codes)]
+            m &= np.bincount(rows, minlength=n) == len(codes)
+        if f.search:
+            m &= _search_mask(ix, f.search)
+        return m
+
+    return ix.memo(("base", f), compute)
+
+
+def counted_mask(ix: Index, f: Filters) -> np.ndarray:
+    """Articles counted for `f`: matching every filter, duplicates never counted."""
+    key = replace(f, duplicates=False)
+    return ix.memo(("counted", key), lambda: _base_mask(ix, key) & ~ix.dup)
+
+
+def selected_rows(ix: Index, f: Filters) -> np.ndarray:
+    """Sorted article rows (articles.parquet row order) listed for `f`: the counted ones,
+    plus the duplicate copies when `f.duplicates`."""
+    m = _base_mask(ix, f) if f.duplicates else counted_mask(ix, f)
+    return np.flatnonzero(m)
+
+
+def _segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum of `values` over each CSR segment [indptr[i], indptr[i+1]) (empty segments: 0)."""
+    out = np.zeros(indptr.size - 1, np.int64)
+    starts = indptr[:-1]
+    nonempty = starts < indptr[1:]
+    if values.size and nonempty.any():
+        # consecutive non-empty segments tile the array, so each sum ends where the next starts
+        out[nonempty] = np.add.reduceat(values, starts[nonempty], dtype=np.int64)
+    return out
+
+
+def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) within the articles in `mask`.
+
+    A small selection gathers its articles' slices of the article -> entity postings and
+    bincounts them; a big one marks every entity -> article posting whose article is
+    selected and sums each entity's segment (no weighted scatter over millions of pairs)."""
+    e = ix.n_entities
+    if int(mask.sum()) < SLICE_SHARE * ix.n:
+        idx = gather_ranges(ix.ae_indptr, np.flatnonzero(mask))
+        ents = ix.ae_ent[idx]
+        mentions = np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64)
+        return mentions, np.bincount(ents, minlength=e).astype(np.int64)
+    pm = mask[ix.ea_row]
+    articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
+    mentions = _segment_sums(np.where(pm, ix.ea_cnt, 0), ix.ea_indptr)
+    return mentions, articles
+
+
+def entity_counts(ix: Index, f: Filters) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) in the counted articles (unfiltered: precomputed)."""
+    key = replace(f, duplicates=False)
+    if not key.narrows:
+        return ix.entities["mention_count"].to_numpy(), ix.entities["doc_count"].to_numpy()
+    if key == Filters.make(languages=key.languages):
+        # languages only: sums of the precomputed entity x language table
+        size = ix.languages.len()
+        cols = _lookup(ix.languages, key.languages)
+        men = np.asarray(ix.el_men).reshape(-1, size)[:, cols].sum(axis=1)
+        docs = np.asarray(ix.el_docs).reshape(-1, size)[:, cols].sum(axis=1)
+        return men.astype(np.int64), docs.astype(np.int64)
+    return ix.memo(("entities", key), lambda: _count_entities(ix, counted_mask(ix, key)))
 
 
 # ---------------------------------------------------------------- overview
 
 
-def summary(arts: pl.LazyFrame, doc_entities: pl.LazyFrame) -> pl.LazyFrame:
-    """One row: articles, outlets, languages, entities, dated, undated, first, last."""
-    ents = doc_entities.join(arts.select("doc_id"), on="doc_id", how="semi").select(
-        pl.col("entity_id").n_unique().alias("entities")
-    )
-    base = arts.select(
-        pl.len().alias("articles"),
-        pl.col("outlet").n_unique().alias("outlets"),
-        pl.col("language").n_unique().alias("languages"),
-        pl.col("published").is_not_null().sum().alias("dated"),
-        pl.col("published").is_null().sum().alias("undated"),
-        pl.col("published").min().alias("first"),
-        pl.col("published").max().alias("last"),
-    )
-    return pl.concat([base, ents], how="horizontal")
+def summary(ix: Index, f: Filters) -> pl.DataFrame:
+    """One row: articles, outlets, languages, entities, dated, undated, first, last, and
+    duplicates (copies matching the filters, listed on request but never counted)."""
+    m = counted_mask(ix, f)
+    day = ix.day[m]
+    dated = day[day != UNDATED_DAY]
+    _, ent_docs = entity_counts(ix, f)
+    return pl.DataFrame({
+        "articles": [int(m.sum())],
+        "outlets": [int(np.count_nonzero(np.bincount(ix.outlet[m], minlength=1)))],
+        "languages": [int(np.count_nonzero(np.bincount(ix.lang[m], minlength=1)))],
+        "entities": [int(np.count_nonzero(ent_docs))],
+        "dated": [int(dated.size)],
+        "undated": [int(day.size - dated.size)],
+        "first": [_date(dated.min()) if dated.size else None],
+        "last": [_date(dated.max()) if dated.size else None],
+        "duplicates": [int((_base_mask(ix, f) & ix.dup).sum())],
+    }, schema={"articles": pl.Int64, "outlets": pl.Int64, "languages": pl.Int64, "entities": pl.Int64,
+               "dated": pl.Int64, "undated": pl.Int64, "first": pl.Date, "last": pl.Date, "duplicates": pl.Int64})
 
 
 def granularity(first: dt.date | None, last: dt.date | None) -> str:
@@ -217,242 +323,409 @@ def _period_end(every: str) -> pl.Expr:
     return start.dt.offset_by("1mo") - pl.duration(days=1)
 
 
-def over_time(arts: pl.LazyFrame, every: str) -> pl.LazyFrame:
-    """Dated articles per period: period (start), period_end, articles."""
-    return (
-        arts.filter(pl.col("published").is_not_null())
-        .group_by(pl.col("published").dt.truncate(every).alias("period"))
-        .agg(pl.len().alias("articles"))
-        .with_columns(_period_end(every).alias("period_end"))
-        .sort("period")
-    )
+def _per_period(days: np.ndarray, every: str, **weights: np.ndarray) -> pl.DataFrame:
+    """period, <weights...>, period_end from per-article day numbers (undated dropped)."""
+    keep = days != UNDATED_DAY
+    days = days[keep]
+    cols = {name: w[keep] for name, w in weights.items()}
+    if days.size == 0:
+        df = pl.DataFrame({"period": [], **{k: [] for k in cols}},
+                          schema={"period": pl.Date, **{k: pl.Int64 for k in cols}})
+    else:
+        lo = int(days.min())
+        per_day = {k: np.bincount(days - lo, weights=w).astype(np.int64) for k, w in cols.items()}
+        nz = np.flatnonzero(np.sum([v for v in per_day.values()], axis=0))
+        df = pl.DataFrame({"day": (nz + lo).astype(np.int32), **{k: v[nz] for k, v in per_day.items()}})
+        df = (df.group_by(pl.col("day").cast(pl.Date).dt.truncate(every).alias("period"))
+              .agg(pl.col(k).sum() for k in cols))
+    return df.with_columns(_period_end(every).alias("period_end")).sort("period")
 
 
-def _with_share(lf: pl.LazyFrame, count: str, total: pl.Expr | int) -> pl.LazyFrame:
-    return lf.with_columns((pl.col(count) / total).alias("share"))
+def over_time(ix: Index, f: Filters, every: str) -> pl.DataFrame:
+    """Dated articles per period: period (start), articles, period_end."""
+    m = counted_mask(ix, f)
+    days = ix.day[m]
+    return _per_period(days, every, articles=np.ones(days.size, np.int64))
 
 
-def outlet_counts(arts: pl.LazyFrame) -> pl.LazyFrame:
-    """outlet, articles, share (of the filtered articles), sorted by articles."""
-    lf = arts.group_by("outlet").agg(pl.len().alias("articles"))
-    return _with_share(lf, "articles", pl.col("articles").sum()).sort(["articles", "outlet"], descending=[True, False])
+def _top_codes(counts: np.ndarray, limit: int | None) -> np.ndarray:
+    """Codes with a non-zero count; with `limit`, only the `limit` largest (ties at the cut kept)."""
+    nz = np.flatnonzero(counts)
+    if limit and nz.size > limit:
+        vals = counts[nz]
+        cut = np.partition(vals, nz.size - limit)[nz.size - limit]
+        nz = nz[vals >= cut]
+    return nz
 
 
-def language_counts(arts: pl.LazyFrame) -> pl.LazyFrame:
+def _counts_frame(labels: pl.Series, counts: np.ndarray, name: str, total: int | None = None,
+                  limit: int | None = None) -> pl.DataFrame:
+    nz = _top_codes(counts, limit)
+    df = pl.DataFrame({name: labels.gather(nz), "articles": counts[nz].astype(np.int64)},
+                      schema={name: pl.String, "articles": pl.Int64})
+    denom = total if total is not None else int(counts.sum())
+    df = df.with_columns((pl.col("articles") / max(denom, 1)).alias("share")).sort(
+        ["articles", name], descending=[True, False])
+    return df.head(limit) if limit else df
+
+
+def outlet_counts(ix: Index, f: Filters, limit: int | None = None) -> pl.DataFrame:
+    """outlet, articles, share (of the counted articles), sorted by articles; the `limit`
+    biggest outlets when given (shares stay of all counted articles)."""
+    m = counted_mask(ix, f)
+    return _counts_frame(ix.outlets, np.bincount(ix.outlet[m], minlength=ix.outlets.len()), "outlet", limit=limit)
+
+
+def language_counts(ix: Index, f: Filters) -> pl.DataFrame:
     """language, articles, share, mean_confidence, mixed (articles flagged mixed-language)."""
-    lf = arts.with_columns(pl.col("language").fill_null("und")).group_by("language").agg(
-        pl.len().alias("articles"),
-        pl.col("language_confidence").mean().alias("mean_confidence"),
-        pl.col("mixed_language").fill_null(False).sum().alias("mixed"),
-    )
-    return _with_share(lf, "articles", pl.col("articles").sum()).sort(["articles", "language"], descending=[True, False])
+    m = counted_mask(ix, f)
+    lang = ix.lang[m]
+    size = ix.languages.len()
+    n = np.bincount(lang, minlength=size)
+    conf = np.bincount(lang, weights=ix.conf[m], minlength=size)
+    mixed = np.bincount(lang, weights=ix.mixed[m], minlength=size)
+    nz = np.flatnonzero(n)
+    df = pl.DataFrame({"language": ix.languages.gather(nz), "articles": n[nz].astype(np.int64),
+                       "mean_confidence": conf[nz] / n[nz], "mixed": mixed[nz].astype(np.int64)})
+    return df.with_columns((pl.col("articles") / max(int(n.sum()), 1)).alias("share")).select(
+        "language", "articles", "share", "mean_confidence", "mixed").sort(["articles", "language"], descending=[True, False])
 
 
-def outlet_language(arts: pl.LazyFrame) -> pl.LazyFrame:
-    """outlet, language, articles."""
-    return (
-        arts.with_columns(pl.col("language").fill_null("und"))
-        .group_by("outlet", "language")
-        .agg(pl.len().alias("articles"))
-        .sort(["outlet", "language"])
-    )
+def _pair_counts(a: np.ndarray, b: np.ndarray, size_b: int, labels_a: pl.Series, labels_b: pl.Series,
+                 name_a: str, name_b: str, top_a: int | None = None, top_b: int | None = None) -> pl.DataFrame:
+    """Counts of (a, b) code pairs; with top_a/top_b only the most frequent a / b values."""
+    keep = np.ones(a.size, bool)
+    if top_a and a.size:
+        keep &= _lut(labels_a.len(), _top_codes(np.bincount(a, minlength=labels_a.len()), top_a))[a]
+    if top_b and b.size:
+        keep &= _lut(size_b, _top_codes(np.bincount(b, minlength=size_b), top_b))[b]
+    a, b = a[keep], b[keep]
+    key = a.astype(np.int64) * size_b + b
+    counts = np.bincount(key) if key.size else np.zeros(0, np.int64)
+    nz = np.flatnonzero(counts)
+    return pl.DataFrame({name_a: labels_a.gather(nz // size_b), name_b: labels_b.gather(nz % size_b),
+                         "articles": counts[nz].astype(np.int64)}).sort([name_a, name_b])
 
 
-def _cited(arts: pl.LazyFrame) -> pl.LazyFrame:
-    return (
-        arts.select("doc_id", "outlet", pl.col("cited_sources").alias("source"))
-        .explode("source")
-        .filter(pl.col("source").is_not_null())
-        .unique(["doc_id", "source"])
-    )
+def outlet_language(ix: Index, f: Filters, top_outlets: int | None = None) -> pl.DataFrame:
+    """outlet, language, articles (only the `top_outlets` biggest outlets when given)."""
+    m = counted_mask(ix, f)
+    return _pair_counts(ix.outlet[m], ix.lang[m], ix.languages.len(), ix.outlets, ix.languages, "outlet", "language",
+                        top_a=top_outlets)
 
 
-def source_counts(arts: pl.LazyFrame) -> pl.LazyFrame:
-    """source, articles citing it, share of the filtered articles citing it."""
-    total = arts.select(pl.len().alias("total"))
-    lf = _cited(arts).group_by("source").agg(pl.len().alias("articles"))
-    return (
-        lf.join(total, how="cross")
-        .with_columns((pl.col("articles") / pl.col("total")).alias("share"))
-        .drop("total")
-        .sort(["articles", "source"], descending=[True, False])
-    )
+def _cited_pairs(ix: Index, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(article row, source code) of every citation by the articles in `m`."""
+    rows = _src_rows(ix)
+    pm = m[rows]
+    return rows[pm], ix.src_code[pm]
 
 
-def outlet_source(arts: pl.LazyFrame) -> pl.LazyFrame:
-    """outlet, source, articles (articles of that outlet citing that source)."""
-    return _cited(arts).group_by("outlet", "source").agg(pl.len().alias("articles")).sort(["outlet", "source"])
+def source_counts(ix: Index, f: Filters, limit: int | None = None) -> pl.DataFrame:
+    """source, articles citing it, share of the counted articles citing it (the `limit`
+    most cited when given)."""
+    m = counted_mask(ix, f)
+    _, src = _cited_pairs(ix, m)
+    return _counts_frame(ix.sources, np.bincount(src, minlength=ix.sources.len()), "source", total=int(m.sum()),
+                         limit=limit)
 
 
-def uncited_count(arts: pl.LazyFrame) -> pl.LazyFrame:
-    """One row: articles that cite no source."""
-    return arts.select(
-        (pl.col("cited_sources").list.len().fill_null(0) == 0).sum().alias("uncited")
-    )
+def outlet_source(ix: Index, f: Filters, top_outlets: int | None = None, top_sources: int | None = None) -> pl.DataFrame:
+    """outlet, source, articles (articles of that outlet citing that source); only the
+    most citing outlets / most cited sources when limits are given."""
+    m = counted_mask(ix, f)
+    rows, src = _cited_pairs(ix, m)
+    return _pair_counts(ix.outlet[rows], src, ix.sources.len(), ix.outlets, ix.sources, "outlet", "source",
+                        top_a=top_outlets, top_b=top_sources)
+
+
+def uncited_count(ix: Index, f: Filters) -> pl.DataFrame:
+    """One row: counted articles that cite no source."""
+    m = counted_mask(ix, f)
+    return pl.DataFrame({"uncited": [int((m & (np.diff(ix.src_indptr) == 0)).sum())]})
 
 
 # ---------------------------------------------------------------- languages
 
 
-def confidence_points(arts: pl.LazyFrame) -> pl.LazyFrame:
-    """One point per article: doc_id, title, outlet, language, language_confidence, mixed_language."""
-    return arts.select(
-        "doc_id", "title", "outlet", pl.col("language").fill_null("und"),
-        pl.col("language_confidence").fill_null(0.0), pl.col("mixed_language").fill_null(False),
-    ).sort("language_confidence")
+def confidence_histogram(ix: Index, f: Filters, bins: int = 20) -> pl.DataFrame:
+    """Detection confidence as a distribution: language, bin_start, bin_end, articles, mixed
+    (how many of them are mixed-language), one row per non-empty bin."""
+    m = counted_mask(ix, f)
+    lang = ix.lang[m].astype(np.int64)
+    b = np.clip((ix.conf[m] * bins).astype(np.int64), 0, bins - 1)
+    key = lang * bins + b
+    n = np.bincount(key) if key.size else np.zeros(0, np.int64)
+    mixed = np.bincount(key, weights=ix.mixed[m]) if key.size else np.zeros(0)
+    nz = np.flatnonzero(n)
+    return pl.DataFrame({
+        "language": ix.languages.gather(nz // bins),
+        "bin_start": (nz % bins) / bins,
+        "bin_end": (nz % bins + 1) / bins,
+        "articles": n[nz].astype(np.int64),
+        "mixed": mixed[nz].astype(np.int64),
+    }, schema={"language": pl.String, "bin_start": pl.Float64, "bin_end": pl.Float64,
+               "articles": pl.Int64, "mixed": pl.Int64}).sort(["language", "bin_start"])
 
 
-def mixed_articles(arts: pl.LazyFrame) -> pl.LazyFrame:
+def _article_rows(ix: Index, rows: np.ndarray, columns: list[str]) -> pl.DataFrame:
+    return ix.article_rows(rows, columns)
+
+
+def low_confidence(ix: Index, f: Filters, below: float = 0.8, limit: int = 200) -> pl.DataFrame:
+    """The least confident detections in view (confidence < `below`), lowest first:
+    doc_id, title, outlet, language, language_confidence, mixed_language."""
+    rows = selected_rows(ix, f)
+    conf = ix.conf[rows]
+    rows, conf = rows[conf < below], conf[conf < below]
+    if rows.size > limit:
+        keep = np.argpartition(conf, limit - 1)[:limit]
+        rows, conf = rows[keep], conf[keep]
+    rows = rows[np.lexsort((rows, conf))]
+    return _article_rows(ix, rows, ["doc_id", "title", "outlet", "language", "language_confidence", "mixed_language"])
+
+
+def mixed_articles(ix: Index, f: Filters, limit: int = 500) -> pl.DataFrame:
     """Articles flagged as mixed-language: doc_id, title, outlet, language, languages."""
-    return arts.filter(pl.col("mixed_language").fill_null(False)).select(
-        "doc_id", "title", "outlet", "language", pl.col("languages").list.join(", ").alias("languages")
-    )
+    rows = selected_rows(ix, f)
+    rows = rows[ix.mixed[rows]]
+    if rows.size > limit:
+        rows = rows[np.sort(np.argpartition(ix.list_rank[rows], limit - 1)[:limit])]
+    rows = rows[np.argsort(ix.list_rank[rows], kind="stable")]
+    return _article_rows(ix, rows, ["doc_id", "title", "outlet", "language", "languages"]).with_columns(
+        pl.col("languages").list.join(", "))
 
 
 # ---------------------------------------------------------------- entities
 
 
-def _doc_entities_in(arts: pl.LazyFrame, doc_entities: pl.LazyFrame) -> pl.LazyFrame:
-    return doc_entities.join(arts.select("doc_id", "outlet", "language", "published"), on="doc_id", how="inner")
+def _entity_frame(ix: Index, codes: np.ndarray, **cols: np.ndarray) -> pl.DataFrame:
+    e = ix.entities[pl.Series(codes.astype(np.int64))] if codes.size else ix.entities.clear()
+    return e.select("entity_id", "name", "entity_type").with_columns(
+        pl.Series(k, v.astype(np.int64), dtype=pl.Int64) for k, v in cols.items())
 
 
-def top_entities(arts: pl.LazyFrame, doc_entities: pl.LazyFrame, entities: pl.LazyFrame,
-                 entity_type: str | None = None, limit: int = 25) -> pl.LazyFrame:
-    """entity_id, name, entity_type, mentions, articles (in the filtered articles), top `limit`."""
-    ents = entities.select("entity_id", "name", "entity_type")
+def _top(ix: Index, primary: np.ndarray, candidates: np.ndarray, limit: int) -> np.ndarray:
+    """Entity codes among `candidates` (bool) with the `limit` largest `primary` values
+    (ties at the cut all kept; the caller sorts exactly)."""
+    codes = np.flatnonzero(candidates)
+    if limit and codes.size > limit:
+        vals = primary[codes]
+        cut = np.partition(vals, codes.size - limit)[codes.size - limit]
+        codes = codes[vals >= cut]
+    return codes
+
+
+def top_entities(ix: Index, f: Filters, entity_type: str | None = None, limit: int = 25) -> pl.DataFrame:
+    """entity_id, name, entity_type, mentions, articles (in the counted articles), top `limit`
+    by mentions, then articles, then name."""
+    men, docs = entity_counts(ix, f)
+    cand = docs > 0
     if entity_type:
-        ents = ents.filter(pl.col("entity_type") == entity_type)
-    return (
-        _doc_entities_in(arts, doc_entities)
-        .group_by("entity_id")
-        .agg(pl.col("mentions").sum().cast(pl.Int64).alias("mentions"), pl.col("doc_id").n_unique().alias("articles"))
-        .join(ents, on="entity_id", how="inner")
-        .with_columns(pl.col("name").fill_null(pl.col("entity_id")))
-        .sort(["mentions", "articles", "name"], descending=[True, True, False])
-        .head(limit)
-        .select("entity_id", "name", "entity_type", "mentions", "articles")
-    )
+        cand &= (ix.entities["entity_type"] == entity_type).to_numpy()
+    codes = _top(ix, men, cand, limit)
+    return (_entity_frame(ix, codes, mentions=men[codes], articles=docs[codes])
+            .sort(["mentions", "articles", "name"], descending=[True, True, False]).head(limit))
 
 
-def entity_type_counts(arts: pl.LazyFrame, doc_entities: pl.LazyFrame, entities: pl.LazyFrame) -> pl.LazyFrame:
-    """entity_type, entities, mentions in the filtered articles."""
-    return (
-        _doc_entities_in(arts, doc_entities)
-        .join(entities.select("entity_id", "entity_type"), on="entity_id", how="inner")
-        .group_by("entity_type")
-        .agg(pl.col("entity_id").n_unique().alias("entities"), pl.col("mentions").sum().cast(pl.Int64).alias("mentions"))
-        .sort("mentions", descending=True)
-    )
+def _type_codes(ix: Index) -> tuple[pl.Series, np.ndarray]:
+    """(sorted entity types, type code per entity code), once per process."""
+    def compute():
+        types = ix.entities["entity_type"].fill_null("MISC")
+        labels = types.unique().sort()
+        return labels, labels.search_sorted(types).to_numpy().astype(np.int64)
+    return ix.memo(("entity_types",), compute)
 
 
-def entity_split(arts: pl.LazyFrame, doc_entities: pl.LazyFrame, entities: pl.LazyFrame,
-                 entity_ids: tuple[str, ...], by: str) -> pl.LazyFrame:
-    """entity_id, name, <by> (language or outlet), mentions, articles for the given entities."""
-    return (
-        _doc_entities_in(arts, doc_entities)
-        .filter(pl.col("entity_id").is_in(list(entity_ids)))
-        .group_by("entity_id", by)
-        .agg(pl.col("mentions").sum().cast(pl.Int64).alias("mentions"), pl.col("doc_id").n_unique().alias("articles"))
-        .join(entities.select("entity_id", "name"), on="entity_id", how="left")
-        .with_columns(pl.col("name").fill_null(pl.col("entity_id")))
-        .sort(["name", by])
-    )
+def entity_type_counts(ix: Index, f: Filters) -> pl.DataFrame:
+    """entity_type, entities, mentions in the counted articles."""
+    men, docs = entity_counts(ix, f)
+    labels, code = _type_codes(ix)
+    named = docs > 0
+    n = np.bincount(code[named], minlength=labels.len())
+    mentions = np.bincount(code[named], weights=men[named], minlength=labels.len()).astype(np.int64)
+    nz = np.flatnonzero(n)
+    return pl.DataFrame({"entity_type": labels.gather(nz), "entities": n[nz].astype(np.int64), "mentions": mentions[nz]},
+                        schema={"entity_type": pl.String, "entities": pl.Int64, "mentions": pl.Int64}).sort(
+        ["mentions", "entity_type"], descending=[True, False])
 
 
-def entity_over_time(arts: pl.LazyFrame, doc_entities: pl.LazyFrame, entity_id: str, every: str) -> pl.LazyFrame:
-    """period, period_end, mentions, articles of one entity (dated articles only)."""
-    return (
-        _doc_entities_in(arts, doc_entities)
-        .filter((pl.col("entity_id") == entity_id) & pl.col("published").is_not_null())
-        .group_by(pl.col("published").dt.truncate(every).alias("period"))
-        .agg(pl.col("mentions").sum().cast(pl.Int64).alias("mentions"), pl.col("doc_id").n_unique().alias("articles"))
-        .with_columns(_period_end(every).alias("period_end"))
-        .sort("period")
-    )
+def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(position of the entity in `codes`, article row, mentions) of the given entities'
+    postings restricted to the articles in `m` (each entity's postings are one slice)."""
+    if codes.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
+    rows = np.concatenate([ix.ea_row[a:b] for a, b in bounds])
+    cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds])
+    which = np.repeat(np.arange(codes.size), [b - a for a, b in bounds])
+    keep = m[rows]
+    return which[keep], rows[keep], cnt[keep]
 
 
-def cooccurring(arts: pl.LazyFrame, doc_entities: pl.LazyFrame, entities: pl.LazyFrame,
-                entity_id: str, limit: int = 20) -> pl.LazyFrame:
-    """Entities named in the same filtered articles as `entity_id`: entity_id, name, entity_type, articles, mentions."""
-    de = _doc_entities_in(arts, doc_entities)
-    docs = de.filter(pl.col("entity_id") == entity_id).select("doc_id")
-    return (
-        de.join(docs, on="doc_id", how="semi")
-        .filter(pl.col("entity_id") != entity_id)
-        .group_by("entity_id")
-        .agg(pl.col("doc_id").n_unique().alias("articles"), pl.col("mentions").sum().cast(pl.Int64).alias("mentions"))
-        .join(entities.select("entity_id", "name", "entity_type"), on="entity_id", how="inner")
-        .sort(["articles", "mentions", "name"], descending=[True, True, False])
-        .head(limit)
-    )
+def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, top: int | None = None) -> pl.DataFrame:
+    """entity_id, name, <by> (language or outlet), mentions, articles for the given entities;
+    with `top`, only the `top` values of <by> naming these entities most."""
+    codes = ix.entity_codes(entity_ids)
+    codes = codes[codes >= 0]
+    labels, key = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
+    size = labels.len()
+    if by == "language" and not f.narrows and size:
+        # unfiltered: the precomputed entity x language table
+        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
+        men, docs = ix.el_men[k], ix.el_docs[k]
+        nz = np.flatnonzero(docs)
+        e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
+        return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
+    which, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
+    if top and rows.size:
+        kept = _lut(size, _top_codes(np.bincount(key[rows], weights=cnt, minlength=size), top))[key[rows]]
+        which, rows, cnt = which[kept], rows[kept], cnt[kept]
+    k = which.astype(np.int64) * size + key[rows]
+    men = np.bincount(k, weights=cnt) if k.size else np.zeros(0)
+    docs = np.bincount(k) if k.size else np.zeros(0, np.int64)
+    nz = np.flatnonzero(docs)
+    e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
+    return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
 
 
-def surface_forms(arts: pl.LazyFrame, mentions: pl.LazyFrame, entity_id: str) -> pl.LazyFrame:
-    """Every written form of one entity in the filtered articles: surface, lemma, language, mentions, articles."""
-    return (
-        mentions.filter(pl.col("entity_id") == entity_id)
-        .join(arts.select("doc_id", "language"), on="doc_id", how="inner")
-        .group_by("surface", "lemma", "language")
-        .agg(pl.len().alias("mentions"), pl.col("doc_id").n_unique().alias("articles"))
-        .sort(["mentions", "surface"], descending=[True, False])
-    )
+def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.DataFrame:
+    """period, mentions, articles, period_end of one entity (dated counted articles only)."""
+    codes = ix.entity_codes((entity_id,))
+    codes = codes[codes >= 0]
+    if not f.narrows and codes.size:
+        # unfiltered: the entity's precomputed per-day counts
+        lo, hi = ix.ed_indptr[codes[0]], ix.ed_indptr[codes[0] + 1]
+        return _per_period(np.asarray(ix.ed_day[lo:hi]), every, mentions=np.asarray(ix.ed_men[lo:hi]),
+                           articles=np.asarray(ix.ed_docs[lo:hi])).select("period", "period_end", "mentions", "articles")
+    _, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
+    return _per_period(ix.day[rows], every, mentions=cnt.astype(np.int64),
+                       articles=np.ones(rows.size, np.int64)).select("period", "period_end", "mentions", "articles")
 
 
-def entity_info(entities: pl.LazyFrame, entity_ids: list[str]) -> pl.LazyFrame:
-    """entity_id, name, entity_type, mention_count, doc_count, names ("lang: name; ...") for the given ids."""
-    return entities.filter(pl.col("entity_id").is_in(entity_ids)).select(
-        "entity_id", pl.col("name").fill_null(pl.col("entity_id")), "entity_type", "mention_count", "doc_count",
-        pl.col("names").list.eval(pl.element().struct.field("language") + ": " + pl.element().struct.field("name"))
-        .list.join("; ").alias("names"),
-    )
+def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.DataFrame:
+    """Entities named in the same counted articles as `entity_id`: entity_id, name,
+    entity_type, articles, mentions (top `limit` by articles together)."""
+    codes = ix.entity_codes((entity_id,))
+    codes = codes[codes >= 0]
+    counted = counted_mask(ix, f)
+    _, rows, _ = _postings(ix, codes, counted)
+    together = _rows_mask(ix.n, rows)
+    rest = counted & ~together
+    if int(rest.sum()) < rows.size:
+        # the entity is named in most articles in view: count the few without it and subtract
+        all_men, all_docs = entity_counts(ix, f)
+        rest_men, rest_docs = _count_entities(ix, rest)
+        men, docs = all_men - rest_men, all_docs - rest_docs
+    else:
+        men, docs = _count_entities(ix, together)
+    cand = docs > 0
+    cand[codes] = False
+    top = _top(ix, docs, cand, limit)
+    return (_entity_frame(ix, top, articles=docs[top], mentions=men[top])
+            .sort(["articles", "mentions", "name"], descending=[True, True, False]).head(limit))
 
 
-def entity_choices(entities: pl.LazyFrame, limit: int = 500) -> pl.LazyFrame:
+def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
+    """Every written form of one entity in the counted articles: surface, lemma, language,
+    mentions, articles (from the entity's mention postings, not the mention table)."""
+    codes = ix.entity_codes((entity_id,))
+    schema = {"surface": pl.String, "lemma": pl.String, "language": pl.String, "mentions": pl.Int64, "articles": pl.Int64}
+    if codes.size == 0 or codes[0] < 0:
+        return pl.DataFrame(schema=schema)
+    size = ix.languages.len()
+    if not f.narrows:
+        # unfiltered: the precomputed (form x language) counts of this entity
+        lo, hi = ix.sf_indptr[codes[0]], ix.sf_indptr[codes[0] + 1]
+        nz, m_, d_ = np.asarray(ix.sf_key[lo:hi]), np.asarray(ix.sf_men[lo:hi]), np.asarray(ix.sf_docs[lo:hi])
+        men = np.zeros(int(nz.max()) + 1 if nz.size else 0, np.int64)
+        docs = np.zeros_like(men)
+        men[nz], docs[nz] = m_, d_
+    else:
+        lo, hi = ix.em_indptr[codes[0]], ix.em_indptr[codes[0] + 1]
+        rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
+        keep = counted_mask(ix, f)[rows]
+        rows, forms = rows[keep], forms[keep]
+        key = forms.astype(np.int64) * size + ix.lang[rows]
+        # postings are sorted by (row, form): the first of a run is a new (article, form)
+        first = np.ones(rows.size, bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
+        men = np.bincount(key) if key.size else np.zeros(0, np.int64)
+        docs = np.bincount(key[first], minlength=men.size) if key.size else np.zeros(0, np.int64)
+    nz = np.flatnonzero(men)
+    fr = ix.forms[pl.Series(nz // size)] if nz.size else ix.forms.clear()
+    return (fr.select("surface", "lemma").with_columns(
+        pl.Series("language", ix.languages.gather(nz % size)),
+        pl.Series("mentions", men[nz].astype(np.int64)), pl.Series("articles", docs[nz].astype(np.int64)))
+        .sort(["mentions", "surface"], descending=[True, False]))
+
+
+def entity_info(ix: Index, entity_ids) -> pl.DataFrame:
+    """entity_id, name, entity_type, mention_count, doc_count, names ("lang: name; ...") for
+    the given ids (unknown ids left out); corpus-wide counts over originals."""
+    codes = ix.entity_codes(tuple(entity_ids))
+    codes = codes[codes >= 0]
+    e = ix.entities[pl.Series(codes)] if codes.size else ix.entities.clear()
+    return e.select("entity_id", "name", "entity_type", "mention_count", "doc_count", "names")
+
+
+def entity_choices(ix: Index, limit: int = 500) -> pl.DataFrame:
     """The most mentioned entities (entity_id, name, entity_type) for pickers."""
-    return (
-        entities.select("entity_id", pl.col("name").fill_null(pl.col("entity_id")), "entity_type", "mention_count")
-        .sort(["mention_count", "name"], descending=[True, False])
-        .head(limit)
-    )
+    men = ix.entities["mention_count"].to_numpy()
+    codes = _top(ix, men, men > 0, limit)
+    return (_entity_frame(ix, codes, mention_count=men[codes])
+            .sort(["mention_count", "name"], descending=[True, False]).head(limit))
 
 
 # ---------------------------------------------------------------- articles
 
 
-def article_list(arts: pl.LazyFrame, doc_entities: pl.LazyFrame, entities: pl.LazyFrame,
-                 limit: int | None = 500, top: int = 5) -> pl.LazyFrame:
-    """Filtered articles, newest first (undated last), each with its `top` entities by mentions."""
-    tops = (
-        doc_entities.join(arts.select("doc_id"), on="doc_id", how="semi")
-        .join(entities.select("entity_id", pl.col("name").fill_null(pl.col("entity_id"))), on="entity_id", how="left")
-        .group_by("doc_id")
-        .agg(pl.col("name").sort_by(["mentions", "name"], descending=[True, False]).head(top).alias("top_entities"))
-    )
-    lf = (
-        arts.join(tops, on="doc_id", how="left")
-        .with_columns(pl.col("top_entities").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .sort(["published", "title", "doc_id"], descending=[True, False, False], nulls_last=True)
-    )
-    return lf.head(limit) if limit else lf
+def _top_entities_of(ix: Index, rows: np.ndarray, top: int) -> pl.DataFrame:
+    """pos (index into rows), top_entities (names by mentions, then name)."""
+    idx = gather_ranges(ix.ae_indptr, rows)
+    lens = ix.ae_indptr[rows + 1] - ix.ae_indptr[rows]
+    ents = ix.ae_ent[idx]
+    names = ix.entities["name"].gather(pl.Series(ents.astype(np.int64))) if ents.size else pl.Series([], dtype=pl.String)
+    return (pl.DataFrame({"pos": np.repeat(np.arange(rows.size), lens), "mentions": ix.ae_cnt[idx].astype(np.int64),
+                          "name": names})
+            .sort(["pos", "mentions", "name"], descending=[False, True, False])
+            .group_by("pos", maintain_order=True).agg(pl.col("name").head(top).alias("top_entities")))
 
 
-def export_frame(arts: pl.LazyFrame, doc_entities: pl.LazyFrame, entities: pl.LazyFrame) -> pl.LazyFrame:
-    """Filtered articles' metadata plus their entity lists (names, ids, types) for download."""
-    ents = (
-        doc_entities.join(arts.select("doc_id"), on="doc_id", how="semi")
-        .join(entities.select("entity_id", pl.col("name").fill_null(pl.col("entity_id")), "entity_type"), on="entity_id", how="left")
-        .sort(["doc_id", "mentions", "name"], descending=[False, True, False])
-        .group_by("doc_id", maintain_order=True)
-        .agg(
-            pl.col("name").alias("entities"),
-            pl.col("entity_id").alias("entity_ids"),
-            pl.col("entity_type").alias("entity_types"),
-            pl.col("mentions").cast(pl.Int64).alias("entity_mentions"),
-        )
-    )
-    keep = ["doc_id", "title", "outlet", "outlet_domain", "published", "date_source", "language",
-            "language_confidence", "mixed_language", "cited_sources", "url", "path", "duplicate_of", "n_chars", "n_mentions"]
-    return arts.select(keep).join(ents, on="doc_id", how="left").sort(["published", "doc_id"], nulls_last=True)
+def article_list(ix: Index, f: Filters, limit: int | None = 500, top: int = 5) -> pl.DataFrame:
+    """Listed articles, newest first (undated last, then title, doc_id), each with its `top`
+    entities by mentions and a `duplicate` mark (copies appear only with f.duplicates)."""
+    rows = selected_rows(ix, f)
+    rank = ix.list_rank[rows]
+    if limit and rows.size > limit:
+        keep = np.argpartition(rank, limit - 1)[:limit]
+        rows, rank = rows[keep], rank[keep]
+    rows = rows[np.argsort(rank, kind="stable")]
+    df = _article_rows(ix, rows, LIST_COLUMNS).with_row_index("pos")
+    tops = _top_entities_of(ix, rows, top)
+    return (df.join(tops, on="pos", how="left")
+            .with_columns(pl.col("top_entities").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+                          pl.col("duplicate_of").is_not_null().alias("duplicate"))
+            .sort("pos").drop("pos"))
+
+
+def export_frame(ix: Index, f: Filters, rows: np.ndarray | None = None) -> pl.DataFrame:
+    """Listed articles' metadata plus their entity lists (names, ids, types, mentions), in
+    store order; `rows` (from selected_rows) to export a slice at a time."""
+    rows = selected_rows(ix, f) if rows is None else np.asarray(rows, dtype=np.int64)
+    df = _article_rows(ix, rows, LIST_COLUMNS).with_row_index("pos")
+    idx = gather_ranges(ix.ae_indptr, rows)
+    lens = ix.ae_indptr[rows + 1] - ix.ae_indptr[rows]
+    ents = ix.ae_ent[idx].astype(np.int64)
+    e = ix.entities[pl.Series(ents)] if ents.size else ix.entities.clear()
+    pairs = (e.select("entity_id", "name", "entity_type")
+             .with_columns(pl.Series("pos", np.repeat(np.arange(rows.size), lens).astype(np.uint32)),
+                           pl.Series("entity_mentions", ix.ae_cnt[idx].astype(np.int64)))
+             .sort(["pos", "entity_mentions", "name"], descending=[False, True, False])
+             .group_by("pos", maintain_order=True)
+             .agg(pl.col("name").alias("entities"), pl.col("entity_id").alias("entity_ids"),
+                  pl.col("entity_type").alias("entity_types"), "entity_mentions"))
+    return df.join(pairs, on="pos", how="left").sort("pos").drop("pos")
 
 
 def flatten_lists(df: pl.DataFrame) -> pl.DataFrame:
@@ -462,38 +735,49 @@ def flatten_lists(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def article_meta(t: Tables, doc_id: str) -> pl.LazyFrame:
-    """All metadata (no text) of one article, with its evidence columns."""
-    cols = [c for c in store.ARTICLE_LIST_COLUMNS] + ["cited_spans"]
-    return t.articles.filter(pl.col("doc_id") == doc_id).select(cols)
+def article_meta(ix: Index, doc_id: str) -> pl.DataFrame:
+    """All metadata (no text) of one article, with its evidence columns (one row, or none
+    for an unknown id), read from its Parquet row group only."""
+    from presslens import store
+
+    return index_mod.read_article(ix, doc_id, [*store.ARTICLE_LIST_COLUMNS, "cited_spans"])
 
 
-def article_mentions(t: Tables, doc_id: str) -> pl.LazyFrame:
-    """Mentions of one article with entity names: start, end, surface, entity_id, entity_type, name."""
-    return (
-        t.mentions.filter(pl.col("doc_id") == doc_id)
-        .join(t.entities.select("entity_id", "name"), on="entity_id", how="left")
-        .with_columns(pl.col("name").fill_null(pl.col("surface")))
-        .select("start", "end", "surface", "lemma", "entity_id", "entity_type", "name")
-        .sort("start")
-    )
+def article_mentions(ix: Index, doc_id: str) -> pl.DataFrame:
+    """Mentions of one article with entity names: start, end, surface, lemma, entity_id,
+    entity_type, name (read from the mention table's row groups holding that doc_id)."""
+    m = index_mod.read_mentions(ix, doc_id)
+    codes = ix.entity_codes(m["entity_id"].fill_null("").to_list())
+    known = pl.Series("known", codes >= 0, dtype=pl.Boolean)
+    names = ix.entities["name"].gather(pl.Series(np.where(codes >= 0, codes, 0))) if ix.n_entities and codes.size \
+        else pl.Series([None] * codes.size, dtype=pl.String)
+    return (m.with_columns(pl.when(known).then(names).otherwise(pl.col("surface")).alias("name"))
+            .select("start", "end", "surface", "lemma", "entity_id", "entity_type", "name").sort("start"))
 
 
 # ---------------------------------------------------------------- vocabulary (for URL validation)
 
 
-def vocabulary(t: Tables) -> pl.LazyFrame:
+def vocabulary(ix: Index) -> pl.DataFrame:
     """One row of lists: languages, outlets, sources known to the store (small sets)."""
-    langs = t.articles.select(pl.col("language").fill_null("und").unique().sort().implode().alias("languages"))
-    outlets = t.articles.select(_outlet_label()).select(pl.col("outlet").unique().sort().implode().alias("outlets"))
-    sources = (
-        t.articles.select(pl.col("cited_sources").explode().alias("s"))
-        .filter(pl.col("s").is_not_null())
-        .select(pl.col("s").unique().sort().implode().alias("sources"))
-    )
-    return pl.concat([langs, outlets, sources], how="horizontal")
+    return pl.DataFrame({"languages": [ix.languages.to_list()], "outlets": [ix.outlets.to_list()],
+                         "sources": [ix.sources.to_list()]},
+                        schema={"languages": pl.List(pl.String), "outlets": pl.List(pl.String),
+                                "sources": pl.List(pl.String)})
 
 
-def existing(lf: pl.LazyFrame, column: str, values: list[str]) -> pl.LazyFrame:
-    """Which of `values` occur in `lf[column]` (for validating entity and doc ids from a URL)."""
-    return lf.select(column).filter(pl.col(column).is_in(values)).unique()
+def existing(ix: Index, column: str, values) -> pl.DataFrame:
+    """Which of `values` are known entity ids (column "entity_id") or doc ids ("doc_id")."""
+    values = list(values)
+    found = (ix.entity_codes(values) if column == "entity_id" else ix.rows_of(values)) >= 0
+    return pl.DataFrame({column: pl.Series(values, dtype=pl.String).filter(pl.Series(found, dtype=pl.Boolean))})
+
+
+__all__ = [
+    "Filters", "UNKNOWN_OUTLET", "UNDETERMINED", "UNDATED", "ENTITY_TYPES", "LIST_COLUMNS", "selected_rows",
+    "counted_mask", "entity_counts", "summary", "granularity", "over_time", "outlet_counts", "language_counts",
+    "outlet_language", "source_counts", "outlet_source", "uncited_count", "confidence_histogram", "low_confidence",
+    "mixed_articles", "top_entities", "entity_type_counts", "entity_split", "entity_over_time", "cooccurring",
+    "surface_forms", "entity_info", "entity_choices", "article_list", "export_frame", "flatten_lists",
+    "article_meta", "article_mentions", "vocabulary", "existing",
+]

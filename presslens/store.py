@@ -18,6 +18,8 @@ Tables (see ../shared/DESIGN.md for the contract; extra columns are ours):
 - rejects: one row per input that could not be ingested.
 - doc_entities: pre-aggregated (doc_id, entity_id, mentions) for fast filtered counts.
 - files: one row per input file with size, mtime and hash, for incremental rebuilds.
+- story_links: why two articles share a story_id (shared entities, sources, figures, dates).
+  story_signatures/story_features.parquet next to it are the grouping's incremental state.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from pathlib import Path
 import polars as pl
 
 # Bump when the enrichment output changes, so incremental builds redo every file.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 SPAN = pl.List(pl.Int64)
 
@@ -66,6 +68,14 @@ ARTICLES_SCHEMA: dict[str, pl.DataType] = {
     "encoding": pl.String,
     "n_chars": pl.Int64,
     "n_mentions": pl.Int64,
+    # articles reporting the same event, across languages, share it (presslens.stories);
+    # the smallest doc_id of the story
+    "story_id": pl.String,
+    # the text-only story evidence, computed by the build workers (presslens.stories.text_evidence):
+    # figures and dates written in the text ("n:230000", "d:07-25", "ln:"/"ld:" in the lead)
+    "story_evidence": pl.List(pl.String),
+    # MinHash of the text's word 5-gram shingles (presslens.stories.TEXT_PERM values)
+    "text_minhash": pl.Array(pl.UInt32, 32),
 }
 
 MENTIONS_SCHEMA: dict[str, pl.DataType] = {
@@ -109,6 +119,21 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
     "key": pl.String,  # sha1 + sidecar row + pipeline version: equal key -> reuse old rows
 }
 
+# Why two articles were put in one story: one row per link (presslens.stories).
+STORY_LINKS_SCHEMA: dict[str, pl.DataType] = {
+    "doc_a": pl.String,  # doc_a < doc_b
+    "doc_b": pl.String,
+    "score": pl.Float64,  # IDF-weighted cosine of the shared evidence (or the text similarity)
+    "text_similarity": pl.Float64,  # estimated Jaccard of word 5-gram shingles
+    "reason": pl.String,  # near-duplicate | duplicate | shared evidence
+    "days_apart": pl.Int64,  # null when either date is unknown
+    "shared_entities": pl.List(pl.String),  # entity ids
+    "shared_sources": pl.List(pl.String),  # cited sources, case-folded
+    "shared_numbers": pl.List(pl.String),  # normalised figures: 230000
+    "shared_dates": pl.List(pl.String),  # calendar dates written in both texts: MM-DD
+    "shared_lead": pl.List(pl.String),  # figures (n:) and dates (d:) both titles/leads give
+}
+
 TABLES = {
     "articles": ARTICLES_SCHEMA,
     "mentions": MENTIONS_SCHEMA,
@@ -116,10 +141,12 @@ TABLES = {
     "rejects": REJECTS_SCHEMA,
     "doc_entities": DOC_ENTITIES_SCHEMA,
     "files": FILES_SCHEMA,
+    "story_links": STORY_LINKS_SCHEMA,
 }
 
 # Columns the dashboard needs for lists and charts: everything but the article text.
-ARTICLE_LIST_COLUMNS = [c for c in ARTICLES_SCHEMA if c not in ("text", "paragraph_languages", "cited_spans")]
+ARTICLE_LIST_COLUMNS = [c for c in ARTICLES_SCHEMA
+                        if c not in ("text", "paragraph_languages", "cited_spans", "story_evidence", "text_minhash")]
 
 
 def empty(table: str) -> pl.DataFrame:
@@ -194,9 +221,10 @@ def begin(root: str | os.PathLike) -> Path:
     return tmp
 
 
-def write_table(directory: Path, table: str, data: pl.DataFrame | pl.LazyFrame) -> None:
-    """Write one table (conformed to its schema) into a version directory."""
-    target = directory / f"{table}.parquet"
+def write_table(directory: Path, table: str, data: pl.DataFrame | pl.LazyFrame, filename: str | None = None) -> None:
+    """Write one table (conformed to its schema) into a version directory (as `filename`,
+    default `<table>.parquet`)."""
+    target = directory / (filename or f"{table}.parquet")
     if isinstance(data, pl.LazyFrame):
         conform_lazy(data, table).sink_parquet(target, compression="zstd", statistics=True, row_group_size=50_000)
     else:

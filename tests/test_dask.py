@@ -47,7 +47,12 @@ def _corpus(dst: Path) -> Path:
 def _tables(store_dir: str) -> dict[str, pl.DataFrame]:
     with b._local_store(store_dir) as local:
         info = store.current(local)
-        return {t: pl.read_parquet(store.table_path(info, t)).sort(SORT[t], nulls_last=True) for t in store.TABLES}
+        out = {}
+        for t in store.TABLES:
+            df = pl.read_parquet(store.table_path(info, t))
+            keys = SORT.get(t) or [c for c, d in df.schema.items() if not d.is_nested()]
+            out[t] = df.sort(keys, nulls_last=True)
+        return out
 
 
 def _equal(a: dict[str, pl.DataFrame], d: dict[str, pl.DataFrame]) -> None:

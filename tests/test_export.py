@@ -63,3 +63,30 @@ def test_failed_export_leaves_no_file(tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown export format 'xlsx'"):
         export.write(frames(), tmp_path / "x.xlsx", "xlsx")
+
+
+def test_export_cli_writes_exactly_what_a_shared_link_lists(tiny_store, tmp_path, capsys):
+    from presslens import index, query, store
+    from presslens.__main__ import main
+
+    ix = index.load(store.current(tiny_store).directory)
+    expected = query.export_frame(ix, query.Filters.make(languages=["ru"]))
+    assert expected.height > 0
+    out = tmp_path / "ru.parquet"
+    rc = main(["export", "--store", str(tiny_store), "--view", "http://host:8501/entities?lang=ru&bogus=1",
+               "--format", "parquet", "--out", str(out)])
+    assert rc == 0
+    assert_frame_equal(pl.read_parquet(out), expected)
+    err = capsys.readouterr()
+    assert "bogus" in err.err and f"{expected.height:,} articles written" in err.out
+
+    csv_out = tmp_path / "all.csv"
+    assert main(["export", "--store", str(tiny_store), "--format", "csv", "--out", str(csv_out)]) == 0
+    assert pl.read_csv(csv_out).height == query.selected_rows(ix, query.Filters()).size
+
+
+def test_export_cli_without_a_store_says_so(tmp_path, capsys):
+    from presslens.__main__ import main
+
+    assert main(["export", "--store", str(tmp_path / "none"), "--format", "csv", "--out", str(tmp_path / "x.csv")]) == 1
+    assert "No store at" in capsys.readouterr().err

@@ -4,6 +4,7 @@ a guard that fails when app.py registers a page these tests do not know."""
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import time
 from pathlib import Path
@@ -295,10 +296,21 @@ def test_reader_entity_pick_filters_the_dashboard(tiny):
     assert shown_count(at) == 1
 
 
-def test_exports(tiny):
+def test_exports_are_made_only_when_asked(tiny):
+    ui_exports = importlib.import_module("presslens.ui.exports")  # the module, not the re-exported function
+
     at = open_page("articles", {"lang": "ru"})
-    labels = [b.label for b in at.download_button]
-    assert labels == ["Download CSV", "Download Parquet"]
+    no_errors(at)
+    assert [b.label for b in at.download_button] == []  # nothing exported on an ordinary run
+    before = set(ui_exports.EXPORT_DIR.glob("*")) if ui_exports.EXPORT_DIR.exists() else set()
+    prepare = next(b for b in at.button if b.label == "Prepare CSV")
+    prepare.click().run()
+    no_errors(at)
+    made = set(ui_exports.EXPORT_DIR.glob("*.csv")) - before
+    assert len(made) == 1
+    exported = pl.read_csv(made.pop())
+    assert exported.height == shown_count(at) and set(exported["language"]) == {"ru"}
+    assert [b.label for b in at.download_button][0].startswith(f"Download CSV ({exported.height:,} article")
 
 
 # ---------------------------------------------------------------- store building

@@ -20,7 +20,7 @@ from presslens.ui.data import LIST_LIMIT, PICKER_LIMIT, data, granularity, raw, 
 from presslens.ui.labels import entity_names, lang_label, lang_labels, md  # noqa: F401
 from presslens.ui.sidebar import notices, sidebar, view_url  # noqa: F401
 from presslens.ui.tables import (  # noqa: F401
-    article_table, chart, doc_table, entity_stats, entity_type_options, focus_choices, focus_entity,
+    article_table, chart, doc_table, duplicates_switch, entity_stats, entity_type_options, focus_choices, focus_entity,
     footer_timing, header, ids, language_table, require_articles, surface_table,
 )
 from presslens.ui.reader import reader  # noqa: F401

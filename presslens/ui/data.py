@@ -1,8 +1,11 @@
-"""Cached query results for the pages.
+"""Cached query results for the pages, answered from the serving index.
 
-`data(name, *args)` -> a collected DataFrame from presslens.query for the current filters,
-cached with st.cache_data on (store directory, store version, Filters, args); `raw(...)`
-the same without filters; `value(df, column)` the first value of a one-row result.
+`index()` -> the serving index of the live store version (presslens.index), loaded once
+per server process with st.cache_resource keyed by the version directory: every session
+shares the same memory-mapped arrays. `data(name, *args)` -> a small DataFrame from
+presslens.query for the current filters, cached with st.cache_data on (store directory,
+store version, Filters, args); `raw(...)` the same without filters; `value(df, column)`
+the first value of a one-row result; `article_text(doc_id)` one article's text from disk.
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from presslens import query, store
+from presslens import index as index_mod
+from presslens import query
 from presslens.query import Filters
 from presslens.ui.state import current_filters
 from presslens.ui.storage import info
@@ -21,49 +25,63 @@ from presslens.ui.storage import info
 LIST_LIMIT = 500
 # Entities offered in the sidebar picker (plus any already selected).
 PICKER_LIMIT = 500
+# Bars and bubble rows per chart: the biggest outlets / sources (a corpus may have
+# thousands of outlets; a chart of thousands of bars is unreadable and slow to draw).
+CHART_OUTLETS = 25
+CHART_SOURCES = 30
+MATRIX_ROWS = 20
+# Confidence bins on the Languages page (0.05 wide: fine enough to see a low tail).
+CONFIDENCE_BINS = 20
+# Articles listed under the confidence chart as "least confident" (below this confidence).
+LOW_CONFIDENCE = 0.8
 
 
-def _tables(directory: str) -> query.Tables:
-    return query.Tables.scan(store.StoreInfo(Path(directory).parent, "", Path(directory), {}))
+@st.cache_resource(show_spinner="Loading the serving index …", max_entries=4)
+def _index(directory: str) -> index_mod.Index:
+    return index_mod.load(directory)
 
 
-def _q(name: str, t: query.Tables, f: Filters, args: tuple) -> pl.LazyFrame:
-    a = query.filter_articles(t, f)
-    de, en, me = t.doc_entities, t.entities, t.mentions
+def index() -> index_mod.Index:
+    """The serving index of the store version this run resolved (shared by all sessions)."""
+    return _index(str(info().directory))
+
+
+def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
     table = {
-        "summary": lambda: query.summary(a, de),
-        "over_time": lambda every: query.over_time(a, every),
-        "outlets": lambda: query.outlet_counts(a),
-        "languages": lambda: query.language_counts(a),
-        "outlet_language": lambda: query.outlet_language(a),
-        "sources": lambda: query.source_counts(a),
-        "outlet_source": lambda: query.outlet_source(a),
-        "uncited": lambda: query.uncited_count(a),
-        "confidence": lambda: query.confidence_points(a),
-        "mixed": lambda: query.mixed_articles(a),
-        "top_entities": lambda et=None, limit=25: query.top_entities(a, de, en, et, limit),
-        "entity_types": lambda: query.entity_type_counts(a, de, en),
-        "entity_split": lambda ids, by: query.entity_split(a, de, en, ids, by),
-        "entity_over_time": lambda eid, every: query.entity_over_time(a, de, eid, every),
-        "cooccurring": lambda eid: query.cooccurring(a, de, en, eid),
-        "surface_forms": lambda eid: query.surface_forms(a, me, eid),
-        "entity_info": lambda ids: query.entity_info(en, list(ids)),
-        "entity_choices": lambda: query.entity_choices(en, PICKER_LIMIT),
-        "articles": lambda limit=LIST_LIMIT: query.article_list(a, de, en, limit),
-        "export": lambda: query.export_frame(a, de, en),
-        "article_meta": lambda doc: query.article_meta(t, doc),
-        "article_mentions": lambda doc: query.article_mentions(t, doc),
-        "vocabulary": lambda: query.vocabulary(t),
-        "existing_entities": lambda ids: query.existing(en, "entity_id", list(ids)),
-        "existing_docs": lambda ids: query.existing(t.articles, "doc_id", list(ids)),
-        "rejects": lambda: t.rejects.select("path", "record", "reason"),
+        "summary": lambda: query.summary(ix, f),
+        "over_time": lambda every: query.over_time(ix, f, every),
+        "outlets": lambda limit=CHART_OUTLETS: query.outlet_counts(ix, f, limit),
+        "languages": lambda: query.language_counts(ix, f),
+        "outlet_language": lambda: query.outlet_language(ix, f, CHART_OUTLETS),
+        "sources": lambda limit=CHART_SOURCES: query.source_counts(ix, f, limit),
+        "outlet_source": lambda: query.outlet_source(ix, f, MATRIX_ROWS, MATRIX_ROWS),
+        "uncited": lambda: query.uncited_count(ix, f),
+        "confidence": lambda bins=CONFIDENCE_BINS: query.confidence_histogram(ix, f, bins),
+        "low_confidence": lambda below=LOW_CONFIDENCE, limit=200: query.low_confidence(ix, f, below, limit),
+        "mixed": lambda: query.mixed_articles(ix, f),
+        "top_entities": lambda et=None, limit=25: query.top_entities(ix, f, et, limit),
+        "entity_types": lambda: query.entity_type_counts(ix, f),
+        "entity_split": lambda ids, by, top=MATRIX_ROWS: query.entity_split(ix, f, ids, by, top),
+        "entity_over_time": lambda eid, every: query.entity_over_time(ix, f, eid, every),
+        "cooccurring": lambda eid: query.cooccurring(ix, f, eid),
+        "surface_forms": lambda eid: query.surface_forms(ix, f, eid),
+        "entity_info": lambda ids: query.entity_info(ix, ids),
+        "entity_choices": lambda: query.entity_choices(ix, PICKER_LIMIT),
+        "articles": lambda limit=LIST_LIMIT: query.article_list(ix, f, limit),
+        "export": lambda: query.export_frame(ix, f),
+        "article_meta": lambda doc: query.article_meta(ix, doc),
+        "article_mentions": lambda doc: query.article_mentions(ix, doc),
+        "vocabulary": lambda: query.vocabulary(ix),
+        "existing_entities": lambda ids: query.existing(ix, "entity_id", ids),
+        "existing_docs": lambda ids: query.existing(ix, "doc_id", ids),
+        "rejects": lambda: pl.read_parquet(Path(ix.directory) / "rejects.parquet", columns=["path", "record", "reason"]),
     }[name]
     return table(*args)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached(directory: str, version: str, name: str, f: Filters, args: tuple) -> pl.DataFrame:
-    return _q(name, _tables(directory), f, args).collect()
+    return _q(name, _index(directory), f, args)
 
 
 def data(name: str, *args, filters: Filters | None = None) -> pl.DataFrame:
@@ -75,6 +93,11 @@ def data(name: str, *args, filters: Filters | None = None) -> pl.DataFrame:
 def raw(name: str, *args) -> pl.DataFrame:
     """A query result that does not depend on the filters (vocabulary, one article)."""
     return data(name, *args, filters=Filters())
+
+
+def article_text(doc_id: str) -> str | None:
+    """The text of one article, read from its Parquet row group (never cached: it is big)."""
+    return index_mod.read_text(index(), doc_id)
 
 
 def value(df: pl.DataFrame, column: str, default=None):

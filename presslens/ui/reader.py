@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from presslens import charts, links, store
-from presslens.ui.data import raw
+from presslens import charts, links
+from presslens.ui.data import article_text, raw
 from presslens.ui.labels import lang_label, md
 from presslens.ui.state import current_filters, k, open_article, set_filters
 from presslens.ui.storage import info
@@ -19,10 +19,13 @@ def reader(doc_id: str) -> None:
         st.warning("This article is not in the current corpus version.")
         return
     row = meta.row(0, named=True)
-    text = store.read_text(info(), doc_id) or ""
+    text = article_text(doc_id) or ""
     mentions = raw("article_mentions", doc_id)
     st.button("✕ Close article", key=k("close-doc"), on_click=open_article, args=(None,), type="tertiary")
     st.subheader(md(row["title"] or "(no title)"), anchor=False)
+    if row.get("duplicate_of"):
+        st.caption(f"⧉ Duplicate: a copy of article `{md(row['duplicate_of'])}`. Listed, but counted once "
+                   "(as the original) in every number.")
     date = row["published"].isoformat() if row["published"] else "undated"
     cols = st.columns(4)
     cols[0].markdown(f"**Outlet**  \n{md(row['outlet'] or 'unknown')}")

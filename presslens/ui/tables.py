@@ -92,7 +92,8 @@ def article_table(key: str, title: str = "Articles behind this view", limit: int
     shown = f"{df.height:,} of {total:,}" if total > df.height else f"{total:,}"
     st.caption(f"{shown} articles · click a row to open it in the reader")
     view = df.select(
-        pl.col("title").fill_null("(no title)"), "outlet", pl.col("published").cast(pl.String).fill_null("undated"),
+        pl.when(pl.col("duplicate")).then(pl.lit("⧉ copy · ")).otherwise(pl.lit("")) + pl.col("title").fill_null("(no title)"),
+        "outlet", pl.col("published").cast(pl.String).fill_null("undated"),
         pl.col("language").replace_strict(lang_labels(df["language"].unique().to_list()), default=pl.col("language")),
         pl.col("top_entities").list.join(", "), pl.col("cited_sources").list.join(", "),
     )
@@ -109,6 +110,20 @@ def article_table(key: str, title: str = "Articles behind this view", limit: int
             "cited_sources": st.column_config.TextColumn("Cited sources"),
         },
     )
+
+
+def _on_duplicates(key: str) -> None:
+    set_filters(current_filters().with_(duplicates=bool(st.session_state.get(key))))
+
+
+def duplicates_switch() -> None:
+    """A toggle listing duplicate copies too (shown only when the view has some); copies
+    are never counted, the switch changes lists only."""
+    copies = value(data("summary"), "duplicates", 0)
+    if copies:
+        wkey = k("dup-switch")
+        st.toggle(f"List duplicate copies too ({copies:,} in view, never counted)", value=current_filters().duplicates,
+                  key=wkey, on_change=_on_duplicates, args=(wkey,))
 
 
 def doc_table(df: pl.DataFrame, key: str) -> None:

@@ -1,0 +1,221 @@
+"""Story grouping at scale, on generated features: time, peak memory, and its share of a build.
+
+    python benchmarks/bench_stories.py --docs 1000000 [--new 0.01] [--build-rate 40.7]
+
+What is generated (seeded, so runs are comparable): `--docs` articles in stories whose sizes
+follow a Zipf law (most articles alone, a few stories of dozens); each article has ~15
+entity ids (a third from its story's entities, the rest from a Zipf vocabulary of 300k; the
+most common entity is in about a third of all articles), 0-2 cited sources (Zipf over 500),
+its story's figures and dates plus unrelated ones, a publication date near its story's,
+and 300 text shingle hashes (5% of articles are near-copies of another in their story).
+
+What is timed: computing the signatures (MinHash of features and shingles) in batches as the
+build does, the full grouping (LSH candidates, scoring, clustering), then an incremental run
+adding `--new` of the articles. The text part the build adds per article (numbers, dates,
+shingles: presslens.stories.article_features) is timed separately on real articles (the seed
+corpus) and extrapolated. The share of build time uses `--build-rate` articles/second (the
+figure benchmarks/bench_build.py printed on this machine). Peak RSS is the process maximum.
+Figures are wall-clock on a shared 2-core machine: compare runs made together.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from presslens import stories  # noqa: E402
+
+BATCH = 20_000  # articles per signature batch, as STORY_BATCH in presslens/build.py
+# Entity frequencies: Zipf over a 300k vocabulary, with the exponent chosen so that the most
+# common entity is in about a third of the articles (as "Russia" is in a Russia-focused corpus).
+ZIPF_A, VOCAB = 1.05, 300_000
+
+
+def rss_mb() -> float:
+    """The process's peak RSS so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class PhasePeak:
+    """Peak RSS (MB) while a phase runs, sampled from /proc every 50 ms: the process-wide
+    maximum would be the generator's, not the grouping's."""
+
+    def __enter__(self):
+        import threading
+
+        self.peak, self._stop = 0.0, threading.Event()
+
+        def sample():
+            while not self._stop.is_set():
+                with open("/proc/self/statm") as fh:
+                    self.peak = max(self.peak, int(fh.read().split()[1]) * resource.getpagesize() / 2**20)
+                self._stop.wait(0.05)
+
+        self._t = threading.Thread(target=sample, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def generate(n: int, seed: int = 7, id_offset: int = 0):
+    """Features, shingles, metadata and true story labels of n generated articles."""
+    rng = np.random.default_rng(seed)
+    # story sizes: Zipf, capped; assign articles in order
+    sizes = np.minimum(rng.zipf(1.8, n), 60)
+    sizes = sizes[np.cumsum(sizes) <= n]
+    story = np.repeat(np.arange(len(sizes)), sizes)
+    story = np.concatenate([story, np.arange(len(sizes), len(sizes) + n - len(story))])
+    n_stories = story.max() + 1
+    story_day = rng.integers(0, 3 * 365, n_stories)
+    story_ents = rng.zipf(ZIPF_A, (n_stories, 6)) % VOCAB
+    story_nums = rng.integers(100, 1_000_000, (n_stories, 3))
+    story_date = rng.integers(1, 366, n_stories)
+    doc_ids = np.array([f"{i + id_offset:016x}" for i in range(n)])
+    published = (np.datetime64("2023-01-01") + story_day[story] + rng.integers(0, 3, n)).astype("datetime64[D]")
+    # features
+    k_story, k_other = 5, 10
+    ents = np.concatenate([story_ents[story][:, rng.permutation(6)[:k_story]],
+                           rng.zipf(ZIPF_A, (n, k_other)) % VOCAB], axis=1)
+    f_doc = np.repeat(np.arange(n), ents.shape[1])
+    f_val = np.char.add("e:E", ents.reshape(-1).astype(str))
+    nums = np.char.add("n:", story_nums[story][:, :2].reshape(-1).astype(str))
+    lead = np.char.add("ln:", story_nums[story][:, 0].astype(str))
+    dates = np.char.add("d:", story_date[story].astype(str))
+    noise = np.char.add("n:", (rng.zipf(1.5, (n, 3)) + 9).reshape(-1).astype(str))
+    n_src = rng.integers(0, 3, n)
+    src_doc = np.repeat(np.arange(n), n_src)
+    srcs = np.char.add("s:src", (rng.zipf(1.5, n_src.sum()) % 500).astype(str))
+    feats = pl.DataFrame({
+        "doc_id": np.concatenate([doc_ids[f_doc], doc_ids[np.repeat(np.arange(n), 2)], doc_ids, doc_ids,
+                                  doc_ids[np.repeat(np.arange(n), 3)], doc_ids[src_doc]]),
+        "feature": np.concatenate([f_val, nums, lead, dates, noise, srcs]),
+    }).unique()
+    # near-copies: 5% of articles copy 85% of the shingles of their story's first article
+    first_of_story = np.zeros(n_stories, dtype=np.int64) - 1
+    order = np.arange(n)
+    first = pl.DataFrame({"s": story, "i": order}).group_by("s").agg(pl.col("i").min())
+    first_of_story[first["s"].to_numpy()] = first["i"].to_numpy()
+    copy = (rng.random(n) < 0.05) & (first_of_story[story] != order)
+    copy_src = np.where(copy, first_of_story[story], -1)
+    meta = pl.DataFrame({"doc_id": doc_ids, "language": rng.choice(["ru", "uk", "en", "ro"], n),
+                         "published": published})
+    return meta, feats, copy_src, story
+
+
+SHINGLES = 300  # shingle hashes per generated article
+
+
+def shingles_of(rows: np.ndarray, copy_src: np.ndarray) -> np.ndarray:
+    """The generated shingle hashes of articles `rows` [len(rows), SHINGLES]: random per article
+    (seeded by its index), the first 85% taken from its source article for a near-copy."""
+    out = np.empty((len(rows), SHINGLES), dtype=np.uint64)
+    for k, i in enumerate(rows.tolist()):
+        out[k] = np.random.default_rng(i).integers(0, 2**63, SHINGLES, dtype=np.uint64)
+        if copy_src[i] >= 0:
+            out[k, :255] = np.random.default_rng(int(copy_src[i])).integers(0, 2**63, SHINGLES, dtype=np.uint64)[:255]
+    return out
+
+
+def signatures(meta: pl.DataFrame, first_row: int, copy_src: np.ndarray) -> tuple[pl.DataFrame, float]:
+    """Text signatures in batches of BATCH articles (feature signatures are made in group_features);
+    `meta` holds the articles from index `first_row` on. Returns them and the seconds spent
+    hashing (generating the shingles is not counted)."""
+    parts = []
+    spent = 0.0
+    for s in range(0, meta.height, BATCH):
+        m = meta.slice(s, BATCH)
+        block = np.sort(shingles_of(np.arange(first_row + s, first_row + s + m.height), copy_src), axis=1)
+        t = time.perf_counter()
+        offsets = np.arange(0, block.size + 1, block.shape[1], dtype=np.int64)
+        tsig = stories.minhash(block.reshape(-1), offsets, stories._TEXT_A, stories._TEXT_B)
+        parts.append(stories._signatures(m, tsig))
+        spent += time.perf_counter() - t
+    return pl.concat(parts), spent
+
+
+def text_ms_per_article() -> float:
+    """CPU milliseconds per article of the text part a build worker adds (stories.text_evidence:
+    numbers, dates, shingle MinHash), on the seed texts in chunks of 200 like the workers."""
+    corpus = Path(__file__).resolve().parent.parent / "data" / "corpus"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))] * 40
+    t = time.process_time()  # CPU time: the machine is shared, wall time of a short run is noise
+    stories.text_evidence(texts, None)
+    return (time.process_time() - t) * 1000 / len(texts)
+
+
+def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=1_000_000)
+    ap.add_argument("--new", type=float, default=0.01, help="share of articles added for the incremental run")
+    ap.add_argument("--build-rate", type=float, default=40.7,
+                    help="full-build articles/second measured by bench_build.py on this machine")
+    ap.add_argument("--workers", type=int, default=2, help="build workers that --build-rate was measured with")
+    args = ap.parse_args()
+    n_new = max(1, int(args.docs * args.new))
+    t = time.perf_counter()
+    meta, feats, copy_src, truth = generate(args.docs + n_new)
+    import gc
+
+    gc.collect()
+    with open("/proc/self/statm") as fh:
+        base = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+    print(f"generated {args.docs + n_new} articles ({feats.height} features) in {time.perf_counter() - t:.1f} s; "
+          f"RSS holding the generated inputs: {base:.0f} MB")
+    old, new = meta.head(args.docs), meta.tail(n_new)
+
+    sig_old, t_sig = signatures(old, 0, copy_src)
+    print(f"signatures: {t_sig:.1f} s ({t_sig / args.docs * 1e6:.0f} us/article)")
+
+    docs = old.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
+    f_old = feats.join(old.select("doc_id"), on="doc_id", how="semi")
+    t = time.perf_counter()
+    with PhasePeak() as pk:
+        ids, links, state = stories.group_features(docs, f_old, sig_old, stories.empty_state())
+    t_group = time.perf_counter() - t
+    print(f"grouping {args.docs} articles: {t_group:.1f} s; {links.height} links, "
+          f"{ids['story_id'].n_unique()} stories; RSS during grouping: peak {pk.peak:.0f} MB "
+          f"(the generated inputs included)")
+    got = ids.join(pl.DataFrame({"doc_id": meta["doc_id"].head(args.docs), "truth": truth[:args.docs].astype(str)}),
+                   on="doc_id")
+    p, r, f, *_ = stories.pairwise_prf(got["story_id"].to_list(), got["truth"].to_list())
+    print(f"pairwise vs generated stories: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+
+    sig_new, t_sig_new = signatures(new, args.docs, copy_src)
+    t = time.perf_counter() - t_sig_new
+    docs2 = meta.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
+    f_new = feats.join(new.select("doc_id"), on="doc_id", how="semi")
+    with PhasePeak() as pk:
+        ids2, links2, _ = stories.group_features(docs2, f_new, sig_new, state)
+    t_inc = time.perf_counter() - t
+    print(f"incremental run adding {n_new} articles: {t_inc:.1f} s; {links2.height} links; "
+          f"RSS during the run: peak {pk.peak:.0f} MB")
+
+    ms = text_ms_per_article()
+    build_s = args.docs / args.build_rate
+    worker_share = ms / 1000 * args.build_rate / args.workers  # of each worker's time per article
+    hook = t_sig + t_group
+    print(f"text evidence in the workers: {ms:.2f} ms/article = {100 * worker_share:.1f}% of a worker's "
+          f"{1000 * args.workers / args.build_rate:.0f} ms per article")
+    print(f"full build of {args.docs} articles at {args.build_rate} articles/s: {build_s:.0f} s; story hook "
+          f"(signatures + grouping) {hook:.0f} s = {100 * hook / build_s:.1f}%; with the workers' text part "
+          f"{100 * (hook / build_s + worker_share):.1f}% of build time")
+    inc_build = n_new / args.build_rate
+    print(f"incremental: {n_new} new articles take {inc_build:.0f} s to enrich; the story hook "
+          f"{t_inc:.0f} s = {100 * t_inc / inc_build:.1f}% (+{100 * worker_share:.1f}% in the workers)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,855 @@
+"""Story grouping: articles that report the same event, across languages and scripts.
+
+In:  articles (doc_id, language, published, text, boilerplate, cited_sources, duplicate_of),
+     doc_entities (doc_id, entity_id, mentions), and the previous run's `StoryState` or None.
+Out: story ids (doc_id -> story_id), the links that joined articles (with their evidence:
+     which entities, sources, numbers and dates both articles share, the score, the text
+     similarity), and the new `StoryState` to persist for the next, incremental, run.
+
+Evidence that works without translation:
+- canonical entity ids shared by both articles, weighted by rarity (IDF over the corpus);
+- cited sources both attribute (NHK, Reuters...);
+- numbers and calendar dates written in both texts (230 000, "25 июля" = "25 липня" =
+  "July 25"), normalised across languages;
+- publication dates: two articles dated more than `MAX_DAYS_APART` apart are never linked;
+- near-duplicate text (word 5-gram shingles) is the strongest evidence, within one language.
+
+Scale: never all pairs. Each article gets two MinHash signatures (its evidence features and
+its text shingles); candidate pairs are the articles that collide in at least one LSH band.
+Only candidates are scored. Every step is columnar (Polars joins, NumPy reductions) over
+integer codes, so a million articles fit in memory (see benchmarks/bench_stories.py).
+Incremental: the signatures, features and links are kept in `StoryState`; with a previous
+state only the new articles are hashed and looked up against all bands, links of removed
+articles are dropped, and the rest are kept (their scores used the IDF of the run that
+made them; documented in docs/STORIES.md).
+
+Stories are the connected components of the links; a story's id is the smallest doc_id in
+it (deterministic, and unchanged when unrelated articles are added).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from presslens import store
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------- parameters
+# Tuned on the "tune" half of data/eval/stories_gold.csv only (see docs/STORIES.md).
+
+# Two articles dated further apart than this report different events (a strike and the
+# next strike a month later share every entity); follow-ups a few days later still group.
+MAX_DAYS_APART = 4
+# IDF-weighted cosine of the evidence features above which two articles are one story.
+LINK_THRESHOLD = 0.15
+# At least this many shared informative features (IDF above MIN_IDF): one shared rare
+# name alone is not an event.
+MIN_SHARED = 2
+# Features in more than ~1/e^MIN_IDF of the articles carry no event evidence (Ryanair in a
+# Ryanair corpus); they still count in the cosine with their small weight.
+MIN_IDF = 1.0
+# Multiplier of the IDF weight per kind of evidence: a calendar date or a figure written in
+# both texts says "same event" more than a shared name does (tuned on the tune split).
+KIND_WEIGHT = {"e": 1.5, "s": 1.0, "n": 1.0, "d": 3.0, "l": 4.0}
+# The title and lead state the event: a figure or date found there also counts as an "l"
+# feature (ln:250, ld:08-10) on top of its ordinary one.
+LEAD_CHARS = 400
+# Two groups of articles merge into one story only when this share of the pairs between
+# them are linked (see `cluster`).
+MERGE_DENSITY = 0.15
+# Estimated Jaccard of 5-gram shingles above which two same-language texts are near-duplicates.
+NEAR_DUP_JACCARD = 0.5
+SHINGLE_WORDS = 5
+
+# Features in more than this share of the articles (and more than COMMON_MIN_DOCS of them) are
+# left out of the LSH signatures, not of the scoring: "Russia" in a Russia corpus would make
+# every pair a candidate. Small corpora keep everything. The filter uses the document
+# frequencies of the run that hashes an article (signatures are not recomputed later).
+COMMON_SHARE = 0.02
+COMMON_MIN_DOCS = 200
+
+# MinHash/LSH shape. Evidence features: 64 hashes in 32 bands of 2 rows, so a pair with
+# Jaccard 0.3 is a candidate with probability 1-(1-0.3^2)^32 = 0.95, one with 0.1 with 0.28.
+FEAT_PERM, FEAT_ROWS = 64, 2
+# Text shingles: 32 hashes in 16 bands of 2 rows (Jaccard 0.5 -> candidate with p = 0.99).
+TEXT_PERM, TEXT_ROWS = 32, 2
+assert store.ARTICLES_SCHEMA["text_minhash"].size == TEXT_PERM, "store.py's text_minhash width must match"
+# In an LSH bucket larger than this + 1, each article is compared with this many others only
+# (see _band_pairs): a bucket of a feature everybody shares would make O(size^2) pairs.
+BUCKET_WINDOW = 50
+# Candidate keys collected from the bands before they are deduplicated (8 bytes each).
+DEDUP_EVERY = 10_000_000
+# Candidate pairs scored per chunk: bounds the memory of the feature lookup (about 25 features
+# per article, a few 4- and 8-byte arrays per feature: ~100 MB per chunk).
+PAIR_CHUNK = 100_000
+# Seeds of the hash families: fixed so that signatures persisted by one run match the next.
+_RNG = np.random.default_rng(20261130)
+_FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
+_FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
+_TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
+_TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
+# Bumped when features or hashing change: a state with another version is rebuilt from scratch.
+STATE_VERSION = "1"
+
+# ---------------------------------------------------------------- numbers and dates
+
+# Month names (stems) in en, ru, uk, ro -> month number. Stems match every inflection
+# (августа, серпня, august, augustus) without a morphological analyser.
+_MONTHS = {
+    1: ("january", "jan", "январ", "січн", "ianuarie", "ian"),
+    2: ("february", "feb", "феврал", "лют", "februarie", "feb"),
+    3: ("march", "mar", "март", "берез", "martie"),
+    4: ("april", "apr", "апрел", "квіт", "aprilie"),
+    5: ("may", "мая", "май", "мае", "трав", "mai"),
+    6: ("june", "jun", "июн", "черв", "iunie", "iun"),
+    7: ("july", "jul", "июл", "лип", "iulie", "iul"),
+    8: ("august", "aug", "август", "серп", "august"),
+    9: ("september", "sep", "sept", "сентябр", "верес", "septembrie"),
+    10: ("october", "oct", "октябр", "жовт", "octombrie"),
+    11: ("november", "nov", "ноябр", "листопад", "noiembrie", "noi"),
+    12: ("december", "dec", "декабр", "груд", "decembrie"),
+}
+# month stems by their first three letters, longest first (one dict lookup per candidate word)
+_MONTH_BY_PREFIX: dict[str, list[tuple[str, int]]] = {}
+for _m, _stems in _MONTHS.items():
+    for _s in _stems:
+        _MONTH_BY_PREFIX.setdefault(_s[:3], []).append((_s, _m))
+for _v in _MONTH_BY_PREFIX.values():
+    _v.sort(key=lambda x: -len(x[0]))
+# One pass over the figures of a text: the number (with thousands separators and a decimal
+# part), an optional second day of a range ("25-26"), and the word right after it (a month
+# or a scale word: "25 июля", "230 тысяч").
+_NUM = re.compile(
+    r"(?<![\w.,:])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+)(?:[.,](\d+))?"
+    r"(?:\s*[-\u2013]\s*(\d{1,2}))?(?![\w:])(?:\.?[ \u00a0]{1,2}([^\W\d_]{3,}))?"
+)
+# "10.08.2018", "10/08/2018" and times of day (08:46) are found first and not read as numbers.
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{2,4})\b")
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+# "July 25", "Aug. 10": a month word right before a day number
+_WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
+_SCALE = {"тыс": 1e3, "тис": 1e3, "thousand": 1e3, "mii": 1e3, "млн": 1e6, "мільйон": 1e6,
+          "million": 1e6, "milioane": 1e6, "млрд": 1e9, "мільярд": 1e9, "billion": 1e9, "miliarde": 1e9}
+
+
+def _month_of(word: str | None) -> int | None:
+    """The month a word names (any inflection, en/ru/uk/ro), or None."""
+    if not word:
+        return None
+    w = word.casefold()
+    for stem, m in _MONTH_BY_PREFIX.get(w[:3], ()):
+        if w.startswith(stem):
+            return m
+    return None
+
+
+def numbers_and_dates(text: str) -> set[str]:
+    """The numbers ("n:230000") and calendar dates ("d:07-25") written in `text`.
+
+    Language-independent: "230 тысяч", "230 000" and "230,000" are all n:230000;
+    "25 июля", "25 липня", "July 25" and "25.07.2018" are all d:07-25. Numbers below 10
+    are dropped (counts of everything), and so are times of day and the parts of dates.
+    """
+    out: set[str] = set()
+    skip: list[tuple[int, int]] = []
+    for m in _NUMERIC_DATE.finditer(text):
+        d, mon = int(m.group(1)), int(m.group(2))
+        if 1 <= d <= 31 and 1 <= mon <= 12:
+            out.add(f"d:{mon:02d}-{d:02d}")
+        skip.append(m.span())
+    skip.extend(m.span() for m in _TIME.finditer(text))
+    skip.sort()
+    k = 0
+    for m in _NUM.finditer(text):
+        s = m.start()
+        while k < len(skip) and skip[k][1] <= s:
+            k += 1
+        if k < len(skip) and skip[k][0] <= s:
+            continue
+        whole, frac, day2, word = m.groups()
+        mon = _month_of(word)
+        if mon and not frac and len(whole) <= 2:
+            for d in (whole, day2):
+                if d and 1 <= int(d) <= 31:
+                    out.add(f"d:{mon:02d}-{int(d):02d}")
+            continue
+        if not frac and not day2 and len(whole) <= 2 and 1 <= int(whole) <= 31:
+            before = _WORD_BEFORE.search(text, max(0, s - 14), s)
+            mon = _month_of(before.group(1)) if before else None
+            if mon:
+                out.add(f"d:{mon:02d}-{int(whole):02d}")
+                continue
+        value = float(re.sub(r"[ \u00a0\u202f.,]", "", whole) + ("." + frac if frac else ""))
+        if word:
+            w = word.casefold()
+            value *= next((v for key, v in _SCALE.items() if w.startswith(key)), 1.0)
+        if value >= 10:
+            out.add(f"n:{value:g}")
+        if day2 and int(day2) >= 10:
+            out.add(f"n:{int(day2)}")
+    return out
+
+
+# ---------------------------------------------------------------- text shingles
+
+def core_text(text: str, boilerplate: list[list[int]] | None) -> str:
+    """`text` with the boilerplate spans cut out (the part that is the article)."""
+    if not boilerplate:
+        return text
+    parts, pos = [], 0
+    for s, e in sorted((int(s), int(e)) for s, e in boilerplate):
+        if s > pos:
+            parts.append(text[pos:s])
+        pos = max(pos, e)
+    parts.append(text[pos:])
+    return "\n".join(parts)
+
+
+def shingle_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Stable 64-bit hashes of the word 5-grams of many texts (lower-cased), unique per text.
+
+    Returns (values, offsets): text i's shingles are values[offsets[i]:offsets[i+1]].
+    Words are cut by Polars (Rust regex, Unicode \\w); each distinct word of the batch is
+    hashed once (blake2b, stable across runs and versions), then each run of SHINGLE_WORDS
+    consecutive words of one text is hashed with NumPy. A text with fewer words than that
+    has one shingle of all its words.
+    """
+    n = len(texts)
+    k = SHINGLE_WORDS
+    words = (pl.DataFrame({"w": pl.Series(texts, dtype=pl.String)}).with_row_index("d")
+             .select("d", pl.col("w").str.to_lowercase().str.extract_all(r"\w+")).explode("w").drop_nulls("w"))
+    if words.height == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(n + 1, dtype=np.int64)
+    uniq = words["w"].unique()
+    vocab = pl.DataFrame({"w": uniq, "h": _stable_hash64(uniq.to_list())}, schema={"w": pl.String, "h": pl.UInt64})
+    words = words.join(vocab, on="w", how="left", maintain_order="left")
+    wh = words["h"].to_numpy()
+    doc = words["d"].to_numpy().astype(np.int64)
+    nw = len(wh)
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        if nw >= k:
+            h = np.zeros(nw - k + 1, dtype=np.uint64)
+            for i in range(k):
+                h = h * mult + wh[i:nw - k + 1 + i]
+            hd = doc[:nw - k + 1]
+            ok = hd == doc[k - 1:]
+            h, hd = h[ok], hd[ok]
+        else:
+            h, hd = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        wcount = np.bincount(doc, minlength=n)
+        short = np.flatnonzero((wcount > 0) & (wcount < k))
+        if len(short):
+            sh = np.zeros(n, dtype=np.uint64)
+            sw = np.isin(doc, short)
+            for d, w in zip(doc[sw].tolist(), wh[sw].tolist()):
+                sh[d] = sh[d] * mult + np.uint64(w)
+            h = np.concatenate([h, sh[short]])
+            hd = np.concatenate([hd, short])
+    order = np.lexsort((h, hd))
+    h, hd = h[order], hd[order]
+    keep = np.concatenate([[True], (h[1:] != h[:-1]) | (hd[1:] != hd[:-1])]) if len(h) else np.zeros(0, bool)
+    h, hd = h[keep], hd[keep]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(hd, minlength=n))]).astype(np.int64)
+    return h, offsets
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """The shingle hashes of one text (see shingle_batch)."""
+    return shingle_batch([text])[0]
+
+
+# ---------------------------------------------------------------- MinHash
+
+def minhash(values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """MinHash signatures of many sets at once.
+
+    `values` holds every set's 64-bit element hashes back to back; set i is
+    values[offsets[i]:offsets[i+1]] (len(offsets) = n_sets + 1). Hash k of an element is
+    the multiply-shift hash (a[k]*x + b[k]) >> 32 (mod 2^64); the signature is its minimum
+    per set. Empty sets get the all-ones signature (they collide with nothing useful:
+    their bands are dropped by the caller). Returns uint32 [n_sets, len(a)].
+    """
+    n = len(offsets) - 1
+    out = np.full((n, len(a)), np.iinfo(np.uint32).max, dtype=np.uint32)
+    if n == 0 or len(values) == 0:
+        return out
+    sizes = np.diff(offsets)
+    nonempty = sizes > 0
+    starts = offsets[:-1][nonempty]
+    with np.errstate(over="ignore"):
+        for k in range(len(a)):
+            hv = ((values * a[k] + b[k]) >> np.uint64(32)).astype(np.uint32)
+            out[nonempty, k] = np.minimum.reduceat(hv, starts)
+    return out
+
+
+def band_hashes(sig: np.ndarray, rows: int) -> np.ndarray:
+    """LSH band keys: one uint64 per band of `rows` consecutive signature values."""
+    n, p = sig.shape
+    nb = p // rows
+    s = sig[:, :nb * rows].astype(np.uint64).reshape(n, nb, rows)
+    h = np.zeros((n, nb), dtype=np.uint64)
+    mult = np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):
+        for r in range(rows):
+            h = (h ^ s[:, :, r]) * mult
+        h ^= np.arange(nb, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # bands never collide with each other
+    return h
+
+
+def _array(m: np.ndarray, dtype: pl.DataType) -> pl.Series:
+    """A 2-D NumPy matrix as a Polars fixed-size Array column (no Python objects)."""
+    flat = pl.Series(m.reshape(-1))
+    return flat.reshape((m.shape[0], m.shape[1])).cast(dtype) if m.shape[0] else pl.Series([], dtype=dtype)
+
+
+def _matrix(col: pl.Series, dtype) -> np.ndarray:
+    """A fixed-size Array column as a 2-D NumPy matrix."""
+    width = col.dtype.size
+    if len(col) == 0:
+        return np.zeros((0, width), dtype=dtype)
+    return col.explode().to_numpy().astype(dtype, copy=False).reshape(len(col), width)
+
+
+def _stable_hash64(strings: list[str]) -> np.ndarray:
+    return np.fromiter((int.from_bytes(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                                       "little") for s in strings), dtype=np.uint64, count=len(strings))
+
+
+# ---------------------------------------------------------------- features
+
+FEATURES_SCHEMA = {"doc_id": pl.String, "feature": pl.String}
+SIGNATURES_SCHEMA = {
+    "doc_id": pl.String,
+    "language": pl.String,
+    "published": pl.Date,
+    "feat_bands": pl.Array(pl.UInt64, FEAT_PERM // FEAT_ROWS),
+    "text_sig": pl.Array(pl.UInt32, TEXT_PERM),
+    "text_bands": pl.Array(pl.UInt64, TEXT_PERM // TEXT_ROWS),
+    "story_id": pl.String,  # the article's story after the run that saved the state
+}
+LINKS_SCHEMA = store.STORY_LINKS_SCHEMA
+STORY_IDS_SCHEMA = {"doc_id": pl.String, "story_id": pl.String}
+
+
+def text_evidence(texts: list[str], boilerplates: list | None = None) -> tuple[list[list[str]], np.ndarray]:
+    """The per-article, text-only part of the evidence (what a build worker computes).
+
+    In: article texts and their boilerplate spans (cut out first). Out: (per article the
+    sorted figures and dates "n:230000", "d:07-25", plus "l"-prefixed copies of those in the
+    title/lead; the MinHash signature of its word 5-gram shingles, uint32 [n, TEXT_PERM],
+    all-ones for an empty text).
+    """
+    bps = boilerplates if boilerplates is not None else [None] * len(texts)
+    cores = [core_text(t or "", bp) for t, bp in zip(texts, bps)]
+    evidence = [sorted(numbers_and_dates(c) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}) for c in cores]
+    vals, offsets = shingle_batch(cores)
+    return evidence, minhash(vals, offsets, _TEXT_A, _TEXT_B)
+
+
+def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Evidence features and LSH signatures of some articles.
+
+    In: articles (doc_id, language, published, cited_sources, and either the build's
+    story_evidence + text_minhash columns or text + boilerplate to compute them from) and
+    their doc_entities. Out: (features: doc_id, feature — "e:<entity_id>", "s:<source>",
+    "n:<number>", "d:<MM-DD>", "ln:"/"ld:" for those in the lead; signatures: SIGNATURES_SCHEMA).
+    """
+    n = articles.height
+    cols = articles.columns
+    if "story_evidence" in cols and "text_minhash" in cols and (n == 0 or not (
+            articles["story_evidence"].is_null().any() or articles["text_minhash"].is_null().any())):
+        evidence = articles["story_evidence"]
+        tsig = _matrix(articles["text_minhash"], np.uint32)
+    else:
+        bps = articles["boilerplate"].to_list() if "boilerplate" in cols else None
+        ev, tsig = text_evidence(articles["text"].to_list(), bps)
+        evidence = pl.Series(ev, dtype=pl.List(pl.String))
+    parts = [pl.DataFrame({"doc_id": articles["doc_id"], "feature": evidence}).explode("feature")]
+    if "cited_sources" in cols:
+        parts.append(articles.select("doc_id", pl.col("cited_sources").alias("feature")).explode("feature")
+                     .with_columns(("s:" + pl.col("feature").str.to_lowercase()).alias("feature")))
+    parts.append(doc_entities.join(articles.select("doc_id"), on="doc_id", how="semi")
+                 .select("doc_id", ("e:" + pl.col("entity_id")).alias("feature")))
+    feats = pl.concat([p.cast(FEATURES_SCHEMA) for p in parts]).drop_nulls().unique().sort("doc_id", "feature")
+    sigs = _signatures(articles.select("doc_id", "language", "published"), tsig)
+    return feats, sigs
+
+
+def _signatures(meta: pl.DataFrame, tsig: np.ndarray) -> pl.DataFrame:
+    """SIGNATURES_SCHEMA rows for `meta`'s articles from their text MinHash; the feature band
+    keys are filled in by group_features (they need the corpus-wide document frequencies)."""
+    n = meta.height
+    tb = band_hashes(tsig, TEXT_ROWS)
+    tb[tsig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
+    return pl.DataFrame({
+        "doc_id": meta["doc_id"],
+        "language": meta["language"],
+        "published": meta["published"],
+        "feat_bands": _array(np.zeros((n, FEAT_PERM // FEAT_ROWS), dtype=np.uint64), SIGNATURES_SCHEMA["feat_bands"]),
+        "text_sig": _array(tsig.astype(np.uint32), SIGNATURES_SCHEMA["text_sig"]),
+        "text_bands": _array(tb, SIGNATURES_SCHEMA["text_bands"]),
+        "story_id": pl.Series([None] * n, dtype=pl.String),
+    }, schema=SIGNATURES_SCHEMA)
+
+
+def _feature_bands(doc_ids: pl.Series, feats: pl.DataFrame) -> np.ndarray:
+    """LSH band keys [len(doc_ids), bands] of the MinHash of each article's feature set."""
+    n = len(doc_ids)
+    order = pl.DataFrame({"doc_id": doc_ids, "_i": np.arange(n, dtype=np.uint32)})
+    uniq = feats["feature"].unique()
+    fh = pl.DataFrame({"feature": uniq, "_h": _stable_hash64(uniq.to_list())}, schema={"feature": pl.String, "_h": pl.UInt64})
+    fi = feats.join(order, on="doc_id").join(fh, on="feature").sort("_i")
+    counts = np.bincount(fi["_i"].to_numpy(), minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    fsig = minhash(fi["_h"].to_numpy(), offsets, _FEAT_A, _FEAT_B)
+    fb = band_hashes(fsig, FEAT_ROWS)
+    fb[counts == 0] = 0  # no features: no bands (0 is dropped at lookup)
+    return fb
+
+
+# ---------------------------------------------------------------- state
+
+@dataclass(frozen=True)
+class StoryState:
+    """What an incremental run needs from the previous one (persisted as three Parquet files)."""
+
+    signatures: pl.DataFrame  # SIGNATURES_SCHEMA, one row per grouped (non-duplicate) article
+    features: pl.DataFrame  # FEATURES_SCHEMA
+    links: pl.DataFrame  # LINKS_SCHEMA
+
+    def save(self, directory: str | Path) -> None:
+        """Write story_signatures/features/links.parquet into `directory`."""
+        d = Path(directory)
+        self.signatures.write_parquet(d / "story_signatures.parquet", compression="zstd")
+        self.features.write_parquet(d / "story_features.parquet", compression="zstd")
+        self.links.write_parquet(d / "story_links.parquet", compression="zstd")
+        (d / "story_state_version").write_text(STATE_VERSION, encoding="utf-8")
+
+    @staticmethod
+    def load(directory: str | Path) -> "StoryState | None":
+        """The state saved in `directory`, or None when missing or made by another version."""
+        d = Path(directory)
+        try:
+            if (d / "story_state_version").read_text(encoding="utf-8").strip() != STATE_VERSION:
+                return None
+            return StoryState(pl.read_parquet(d / "story_signatures.parquet"),
+                              pl.read_parquet(d / "story_features.parquet"),
+                              pl.read_parquet(d / "story_links.parquet"))
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+
+
+def empty_state() -> StoryState:
+    """The state of an empty corpus (what a first run starts from)."""
+    return StoryState(pl.DataFrame(schema=SIGNATURES_SCHEMA), pl.DataFrame(schema=FEATURES_SCHEMA),
+                      pl.DataFrame(schema=LINKS_SCHEMA))
+
+
+# ---------------------------------------------------------------- candidates
+
+def _unique_u64(keys: np.ndarray) -> np.ndarray:
+    """Sorted unique values of a uint64 array (sort-based: faster than np.unique's hashing here)."""
+    if len(keys) == 0:
+        return keys
+    keys = np.sort(keys)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+
+
+def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
+    """Candidate pairs (i < j, as uint64 keys i<<32|j) of rows colliding in some band,
+    where at least one of the two rows is new. `bands_all` is [n, n_bands] uint64, 0 = no band.
+
+    A bucket of up to BUCKET_WINDOW + 1 rows yields all its pairs; in a larger one (a big
+    story, or a feature everybody shares) each row is paired with the next BUCKET_WINDOW rows
+    in a pseudo-random order, so the bucket still connects but costs O(size), not O(size^2).
+    """
+    n, nb = bands_all.shape
+    keys: list[np.ndarray] = []
+    pending = 0
+    idx = np.arange(n, dtype=np.uint64)
+    for k in range(nb):
+        h = bands_all[:, k]
+        live = h != 0
+        # buckets that hold a new row
+        hn = _unique_u64(h[live & new_mask])
+        if len(hn) == 0:
+            continue
+        sel = live & np.isin(h, hn, assume_unique=False)
+        hs, ii = h[sel], idx[sel]
+        # pseudo-random order inside each bucket: by (bucket, mixed row index)
+        with np.errstate(over="ignore"):
+            mix = ii * np.uint64(0x9E3779B97F4A7C15)
+        order = np.lexsort((mix, hs))
+        hs, ii = hs[order], ii[order]
+        for d in range(1, min(BUCKET_WINDOW, len(hs) - 1) + 1):
+            same = hs[:-d] == hs[d:]
+            if not same.any():
+                break
+            x, y = ii[:-d][same], ii[d:][same]
+            lo, hi = np.minimum(x, y), np.maximum(x, y)
+            keys.append((lo << np.uint64(32)) | hi)
+            pending += len(lo)
+        # the same pair collides in many bands: deduplicate as we go so memory stays near
+        # the number of distinct pairs, not bands x pairs
+        if pending > DEDUP_EVERY:
+            keys, pending = [_unique_u64(np.concatenate(keys))], 0
+    if not keys:
+        return np.zeros(0, dtype=np.uint64)
+    pairs = _unique_u64(np.concatenate(keys))
+    a = (pairs >> np.uint64(32)).astype(np.int64)
+    b = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return pairs[new_mask[a] | new_mask[b]]
+
+
+# ---------------------------------------------------------------- scoring
+
+def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, idf: pl.DataFrame,
+                 norms: np.ndarray) -> pl.DataFrame:
+    """Score candidate pairs (uint64 keys i<<32|j of `sigs` rows); returns the ones that
+    link, with their evidence (LINKS_SCHEMA).
+
+    `fcodes` (i, f) lists each article's integer feature codes, `idf` (f, feature, w) their
+    weights, `norms` each article's weight norm. The shared features of a pair are found by
+    looking each feature (i<<32|f) of one article up in the sorted keys of all (NumPy only),
+    PAIR_CHUNK pairs at a time so that memory stays bounded.
+    """
+    n = sigs.height
+    fc = fcodes.sort("i", "f")
+    fi = fc["i"].to_numpy().astype(np.int64)
+    ff = fc["f"].to_numpy().astype(np.int32)
+    fkeys = (fi.astype(np.uint64) << np.uint64(32)) | ff.astype(np.uint64)  # sorted
+    start = np.searchsorted(fi, np.arange(n + 1)).astype(np.int64)  # CSR offsets per article
+    del fc, fi
+    w = np.zeros(int(idf["f"].max()) + 1 if idf.height else 0)
+    w[idf["f"].to_numpy()] = idf["w"].to_numpy()
+    # kind and label of every feature code, for the evidence lists
+    labels = idf.select(
+        pl.col("f").cast(pl.UInt32), pl.col("feature").str.slice(0, 1).alias("k"),
+        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
+        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
+    text_sig = _matrix(sigs["text_sig"], np.uint32)
+    tempty = text_sig[:, 0] == np.iinfo(np.uint32).max
+    lang = sigs["language"].fill_null("").to_numpy()
+    pub = sigs["published"].cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)  # days since 1970
+    pub_null = sigs["published"].is_null().to_numpy()
+    doc_ids = sigs["doc_id"]
+    out: list[pl.DataFrame] = []
+    for c in range(0, len(pairs), PAIR_CHUNK):
+        chunk = pairs[c:c + PAIR_CHUNK]
+        a = (chunk >> np.uint64(32)).astype(np.int64)
+        b = (chunk & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        # date gate
+        both_dated = ~pub_null[a] & ~pub_null[b]
+        days = np.where(both_dated, np.abs(pub[a] - pub[b]), -1)
+        ok = ~(both_dated & (days > MAX_DAYS_APART))
+        a, b, days = a[ok], b[ok], days[ok]
+        if len(a) == 0:
+            continue
+        tsim = (text_sig[a] == text_sig[b]).mean(axis=1)
+        tsim[tempty[a] | tempty[b]] = 0.0
+        near_dup = (lang[a] == lang[b]) & (tsim >= NEAR_DUP_JACCARD)
+        # every feature of a, looked up among b's
+        cnt = start[a + 1] - start[a]
+        rows = np.repeat(np.arange(len(a), dtype=np.int32), cnt)
+        pos = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt - start[a], cnt)
+        f = ff[pos]
+        del pos
+        key = (b[rows].astype(np.uint64) << np.uint64(32)) | f.astype(np.uint64)
+        hit = np.searchsorted(fkeys, key)
+        found = (hit < len(fkeys)) & (fkeys[np.minimum(hit, len(fkeys) - 1)] == key)
+        del key, hit
+        rows, f = rows[found], f[found]
+        wf = w[f]
+        dot = np.bincount(rows, weights=wf * wf, minlength=len(a))
+        n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=len(a))
+        cos = dot / np.maximum(norms[a] * norms[b], 1e-12)
+        keep = near_dup | ((cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED))
+        if not keep.any():
+            continue
+        kept = np.flatnonzero(keep)
+        new_index = np.full(len(a), -1, dtype=np.int64)
+        new_index[kept] = np.arange(len(kept))
+        sel = keep[rows]
+        sh = pl.DataFrame({"pair": new_index[rows[sel]].astype(np.uint32), "f": f[sel].astype(np.uint32)})
+        names = sh.join(labels, on="f", how="left").sort("pair", "label")
+        lists = names.group_by("pair", maintain_order=True).agg(
+            pl.col("label").filter(pl.col("k") == "e").alias("shared_entities"),
+            pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
+            pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
+            pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
+            pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
+        )
+        score = np.where(near_dup, np.maximum(tsim, cos), cos)[kept]
+        res = pl.DataFrame({
+            "pair": np.arange(len(kept), dtype=np.uint32),
+            "x": doc_ids.gather(a[kept]), "y": doc_ids.gather(b[kept]), "score": score,
+            "text_similarity": tsim[kept], "_nd": near_dup[kept], "days_apart": days[kept].astype(np.int64),
+        }).join(lists, on="pair", how="left").with_columns(
+            pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"),
+            pl.when("_nd").then(pl.lit("near-duplicate")).otherwise(pl.lit("shared evidence")).alias("reason"),
+            pl.when(pl.col("days_apart") >= 0).then("days_apart").alias("days_apart"),
+        )
+        out.append(res.select([pl.col(c).cast(t).fill_null(pl.lit([], t)) if isinstance(t, pl.List)
+                               else pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()]))
+    if not out:
+        return pl.DataFrame(schema=LINKS_SCHEMA)
+    return pl.concat(out)
+
+
+# ---------------------------------------------------------------- clustering
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label (the smallest member index) of each of n nodes (vectorised)."""
+    label = np.arange(n, dtype=np.int64)
+    if len(a) == 0:
+        return label
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    while True:
+        m = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, m)
+        np.minimum.at(new, b, m)
+        while True:  # pointer jumping
+            nxt = new[new]
+            if np.array_equal(nxt, new):
+                break
+            new = nxt
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np.ndarray,
+                  density: float) -> dict[int, int]:
+    """Sparse average linkage inside one connected component; returns node -> root."""
+    parent = {int(m): int(m) for m in members}
+    size = dict.fromkeys(parent, 1)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    linked: dict[int, dict[int, int]] = {m: {} for m in parent}
+    for x, y in zip(la.tolist(), lb.tolist()):
+        linked[x][y] = linked[x].get(y, 0) + 1
+        linked[y][x] = linked[y].get(x, 0) + 1
+    for k in np.argsort(-score, kind="stable").tolist():
+        ra, rb = find(int(la[k])), find(int(lb[k]))
+        if ra == rb:
+            continue
+        if linked[ra].get(rb, 0) < density * size[ra] * size[rb]:
+            continue
+        if size[ra] < size[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] += size[rb]
+        da, db = linked[ra], linked.pop(rb)
+        da.pop(rb, None)
+        for c, cnt in db.items():
+            if c == ra:
+                continue
+            da[c] = da.get(c, 0) + cnt
+            dc = linked[c]
+            dc.pop(rb, None)
+            dc[ra] = da[c]
+    return {m: find(m) for m in parent}
+
+
+def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: float) -> np.ndarray:
+    """Group n nodes along scored links without chaining; returns each node's cluster label
+    (the smallest member index).
+
+    Links (la, lb, score) are taken strongest first; two clusters merge only when at least
+    `density` of the pairs between them are linked (a sparse average linkage): one link
+    between a strike and the next month's strike does not glue the two stories together, as
+    plain connected components would. Runs inside each connected component of the links, so
+    memory is bounded by the largest one.
+    """
+    comp = components(n, la, lb)
+    label = comp.copy()
+    if len(la) == 0:
+        return label
+    sizes = np.bincount(comp, minlength=n)
+    big = sizes[comp[la]] > 2  # components of two are one link: nothing to refine
+    if not big.any():
+        return label
+    la_b, lb_b, sc_b = la[big], lb[big], score[big]
+    cl = comp[la_b]
+    lo = np.argsort(cl, kind="stable")
+    l_keys, l_start = np.unique(cl[lo], return_index=True)
+    l_end = np.append(l_start[1:], len(lo))
+    nodes = np.argsort(comp, kind="stable")
+    n_start = np.searchsorted(comp[nodes], l_keys, side="left")
+    n_end = np.searchsorted(comp[nodes], l_keys, side="right")
+    for i in range(len(l_keys)):
+        li = lo[l_start[i]:l_end[i]]
+        roots = _average_link(nodes[n_start[i]:n_end[i]], la_b[li], lb_b[li], sc_b[li], density)
+        members = np.fromiter(roots.keys(), dtype=np.int64, count=len(roots))
+        r = np.fromiter(roots.values(), dtype=np.int64, count=len(roots))
+        first = {}
+        for m, root in zip(members.tolist(), r.tolist()):
+            first[root] = min(first.get(root, m), m)
+        label[members] = [first[x] for x in r.tolist()]
+    return label
+
+
+# ---------------------------------------------------------------- the API
+
+def group(articles: pl.DataFrame, doc_entities: pl.DataFrame, previous: StoryState | None = None
+          ) -> tuple[pl.DataFrame, pl.DataFrame, StoryState]:
+    """Group articles into stories.
+
+    In: articles (doc_id, language, published, text, boilerplate, cited_sources,
+    duplicate_of), doc_entities (doc_id, entity_id, mentions), and the state returned by the
+    previous call on an earlier version of the corpus (or None).
+    Out: (story ids: doc_id, story_id for every article; links: LINKS_SCHEMA, one row per
+    pair of articles joined, with the evidence; the new state). Duplicates
+    (duplicate_of set) join their original's story through a "duplicate" link.
+    """
+    prev = previous or empty_state()
+    originals = articles.filter(pl.col("duplicate_of").is_null())
+    known = prev.signatures.join(originals.select("doc_id"), on="doc_id", how="semi")
+    new = originals.join(known.select("doc_id"), on="doc_id", how="anti")
+    new_feats, new_sigs = article_features(new, doc_entities) if new.height else (
+        pl.DataFrame(schema=FEATURES_SCHEMA), pl.DataFrame(schema=SIGNATURES_SCHEMA))
+    return group_features(articles.select("doc_id", "duplicate_of"), new_feats, new_sigs, prev)
+
+
+def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.DataFrame,
+                   prev: StoryState) -> tuple[pl.DataFrame, pl.DataFrame, StoryState]:
+    """The grouping from precomputed features (what `group`, the build and the benchmark share).
+
+    `docs` (doc_id, duplicate_of) lists every article of the corpus now; `new_sigs` and
+    `new_feats` describe the originals not in `prev`; rows of `prev` whose article is gone
+    are dropped with their links. Only pairs with a new article are looked up and scored;
+    the clustering then runs over all links.
+    """
+    keep_ids = docs.filter(pl.col("duplicate_of").is_null()).select("doc_id")
+    old_sigs = prev.signatures.join(keep_ids, on="doc_id", how="semi")
+    fresh = new_sigs.join(old_sigs.select("doc_id"), on="doc_id", how="anti").join(keep_ids, on="doc_id", how="semi")
+    sigs = pl.concat([old_sigs, fresh])
+    feats = pl.concat([prev.features.join(old_sigs.select("doc_id"), on="doc_id", how="semi"),
+                       new_feats.join(fresh.select("doc_id"), on="doc_id", how="semi")])
+    old_links = prev.links.filter(pl.col("reason") != "duplicate").join(
+        keep_ids.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").join(
+        keep_ids.rename({"doc_id": "doc_b"}), on="doc_b", how="semi")
+    n = sigs.height
+    new_mask = np.zeros(n, dtype=bool)
+    new_mask[old_sigs.height:] = True
+    dfreq = feats.group_by("feature").agg(pl.len().alias("df")).sort("feature")
+    if fresh.height:
+        # feature bands of the new articles, from their features minus the corpus-wide common ones
+        common = dfreq.filter((pl.col("df") > COMMON_MIN_DOCS) & (pl.col("df") > COMMON_SHARE * n)).select("feature")
+        t0 = time.perf_counter()
+        fb_new = _feature_bands(fresh["doc_id"], feats.join(fresh.select("doc_id"), on="doc_id", how="semi")
+                                .join(common, on="feature", how="anti"))
+        sigs = sigs.with_columns(pl.concat([old_sigs["feat_bands"], _array(fb_new, SIGNATURES_SCHEMA["feat_bands"])]))
+        log.info("stories: feature signatures of %d articles, %d common features left out (%.1f s)",
+                 fresh.height, common.height, time.perf_counter() - t0)
+
+    new_links = pl.DataFrame(schema=LINKS_SCHEMA)
+    if n and new_mask.any():
+        fb = _matrix(sigs["feat_bands"], np.uint64)
+        tb = _matrix(sigs["text_bands"], np.uint64)
+        t0 = time.perf_counter()
+        pairs = _band_pairs(np.concatenate([fb, tb], axis=1), new_mask)
+        del fb, tb
+        log.info("stories: %d candidate pairs for %d new of %d articles (%.1f s)", len(pairs),
+                 int(new_mask.sum()), n, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        # integer feature codes and IDF over the current corpus; codes only for the articles
+        # in a candidate pair
+        in_pairs = np.zeros(n, dtype=bool)
+        in_pairs[(pairs >> np.uint64(32)).astype(np.int64)] = True
+        in_pairs[(pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)] = True
+        order = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.uint32)}).filter(pl.Series(in_pairs))
+        dfreq = dfreq.with_row_index("f")
+        kind_w = pl.col("feature").str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
+        idf = dfreq.select("f", "feature", (np.log((n + 1) / (pl.col("df") + 1)) * kind_w).alias("w"))
+        fcodes = feats.join(order, on="doc_id").join(dfreq.select("f", "feature"), on="feature").select("i", "f")
+        norm2 = (fcodes.join(idf.select("f", "w"), on="f").group_by("i").agg((pl.col("w") ** 2).sum().alias("n2")))
+        norms = np.zeros(n)
+        norms[norm2["i"].to_numpy()] = np.sqrt(norm2["n2"].to_numpy())
+        new_links = _score_pairs(pairs, sigs, fcodes, idf, norms)
+        log.info("stories: %d new links (%.1f s scoring)", new_links.height, time.perf_counter() - t0)
+    # old links join two old articles, new ones at least one new article: never the same pair
+    links = pl.concat([old_links, new_links])
+
+    # Cluster again only the connected components (of all links) that changed: those with a
+    # new article, or that lost an article. Elsewhere the previous stories stand as they were.
+    idx = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.int64)})
+    li = (links.select("doc_a", "doc_b", "score").join(idx.rename({"doc_id": "doc_a", "i": "ia"}), on="doc_a")
+          .join(idx.rename({"doc_id": "doc_b", "i": "ib"}), on="doc_b"))
+    ia, ib, sc = li["ia"].to_numpy(), li["ib"].to_numpy(), li["score"].to_numpy()
+    t0 = time.perf_counter()
+    touched = new_mask.copy()
+    gone = prev.signatures.join(keep_ids, on="doc_id", how="anti").select("doc_id")
+    if gone.height and prev.links.height:
+        lost = pl.concat([
+            prev.links.join(gone.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").select(pl.col("doc_b").alias("doc_id")),
+            prev.links.join(gone.rename({"doc_id": "doc_b"}), on="doc_b", how="semi").select(pl.col("doc_a").alias("doc_id")),
+        ]).join(idx, on="doc_id")
+        touched[lost["i"].to_numpy()] = True
+    comp = components(n, ia, ib)
+    affected = np.zeros(n, dtype=bool)
+    affected[comp[touched]] = True
+    affected = affected[comp]
+    lmask = affected[ia] if len(ia) else np.zeros(0, dtype=bool)
+    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY)
+    log.info("stories: re-clustered %d of %d articles, %d of %d links (%.1f s)", int(affected.sum()), n,
+             int(lmask.sum()), len(ia), time.perf_counter() - t0)
+    members = pl.DataFrame({"doc_id": sigs["doc_id"], "c": label, "redo": affected, "prev": sigs["story_id"]})
+    names = members.filter("redo").group_by("c").agg(pl.col("doc_id").min().alias("story_id"))
+    originals = (members.join(names, on="c", how="left")
+                 .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "doc_id")).alias("story_id")))
+    sigs = sigs.with_columns(originals["story_id"])
+    # duplicates are in their original's story (and linked to it, reason "duplicate")
+    dups = docs.filter(pl.col("duplicate_of").is_not_null())
+    dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
+                 .select("doc_id", pl.coalesce("story_id", "duplicate_of").alias("story_id")))
+    story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
+    dup_links = dups.select(pl.min_horizontal("doc_id", "duplicate_of").alias("doc_a"),
+                            pl.max_horizontal("doc_id", "duplicate_of").alias("doc_b"),
+                            pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
+                            pl.lit("duplicate").alias("reason"))
+    dup_links = dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
+                                  for c, t in LINKS_SCHEMA.items()])
+    all_links = pl.concat([links, dup_links])
+    return story_ids, all_links, StoryState(sigs, feats, all_links)
+
+
+# ---------------------------------------------------------------- evaluation helper
+
+def pairwise_prf(pred: list[str], gold: list[str]) -> tuple[float, float, float, int, int, int]:
+    """Pairwise precision, recall, F1 of a grouping against gold labels of the same items.
+
+    A pair of items is predicted together when they share a predicted label, and truly
+    together when they share a gold label. Returns (P, R, F1, true pairs found, predicted
+    pairs, gold pairs); P (R) is 1.0 when nothing is predicted (gold) together.
+    """
+    if len(pred) != len(gold):
+        raise ValueError("pred and gold must label the same items")
+    df = pl.DataFrame({"p": pred, "g": gold}, schema={"p": pl.String, "g": pl.String})
+
+    def pairs(col: list[str]) -> int:
+        c = df.group_by(col).agg(pl.len().alias("n"))["n"].cast(pl.Int64)
+        return int((c * (c - 1) // 2).sum())
+
+    tp, npred, ngold = pairs(["p", "g"]), pairs(["p"]), pairs(["g"])
+    p = tp / npred if npred else 1.0
+    r = tp / ngold if ngold else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f, tp, npred, ngold
+

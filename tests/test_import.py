@@ -1,0 +1,149 @@
+"""`python -m presslens import-tables`: contract tables enriched elsewhere become a store
+(derived tables, counts and serving index as a build makes them); bad tables are refused
+with a message naming the problem, exit code 2, and the existing store left untouched."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import tiny_tables
+from presslens import index, store
+from presslens import query as q
+from presslens.__main__ import main as cli
+
+
+def write_inputs(d: Path, articles: pl.DataFrame, mentions: pl.DataFrame, entities: pl.DataFrame | None = None) -> Path:
+    d.mkdir(parents=True, exist_ok=True)
+    articles.write_parquet(d / "articles.parquet")
+    mentions.write_parquet(d / "mentions.parquet")
+    if entities is not None:
+        entities.write_parquet(d / "entities.parquet")
+    return d
+
+
+def contract(t: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The tiny tables cut down to the DESIGN.md contract columns (what another pipeline writes)."""
+    a = t["articles"].select("doc_id", "path", "text", "title", "outlet", "outlet_domain", "published",
+                             "language", "language_confidence", "boilerplate", "cited_sources")
+    m = t["mentions"].select("doc_id", "start", "end", "surface", "lemma", "entity_id", "entity_type")
+    return a, m
+
+
+@pytest.fixture()
+def good(tmp_path) -> Path:
+    return write_inputs(tmp_path / "in", *contract(tiny_tables()))
+
+
+def test_import_makes_a_store_like_a_build(good, tmp_path, capsys):
+    root = tmp_path / "store"
+    assert cli(["import-tables", str(good), "--store", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "articles: 5" in out and "serving index" in out
+    info = store.current(root)
+    assert index.exists(info.directory)
+    de = pl.read_parquet(store.table_path(info, "doc_entities"))
+    ents = pl.read_parquet(store.table_path(info, "entities"))
+    arts = pl.read_parquet(store.table_path(info, "articles"))
+    # derived per-article entity pairs and counts over originals
+    assert de.filter(pl.col("doc_id") == "d_uk").height == 3
+    putin = ents.filter(pl.col("entity_id") == "Q7747").row(0, named=True)
+    assert (putin["mention_count"], putin["doc_count"]) == (5, 4)
+    assert dict(zip(arts["doc_id"], arts["n_mentions"]))["d_ru1"] == 5
+    assert arts["duplicate_of"].null_count() == 5
+    ix = index.load(info.directory, attach_search=False)
+    assert q.top_entities(ix, q.Filters())["entity_id"][0] == "Q7747"
+
+
+def test_boilerplate_mentions_and_copies_are_derived(tmp_path):
+    a, m = contract(tiny_tables())
+    copy = a.filter(pl.col("doc_id") == "d_en").with_columns(pl.lit("d_en_copy").alias("doc_id"), pl.lit("zz.txt").alias("path"))
+    a = pl.concat([a, copy])
+    text = a.filter(pl.col("doc_id") == "d_ru1")["text"].item()
+    clutter = text.index("Курс")
+    m = pl.concat([m, pl.DataFrame({"doc_id": ["d_ru1"], "start": [clutter], "end": [clutter + 4], "surface": ["Курс"],
+                                    "lemma": ["Курс"], "entity_id": ["Q_X"], "entity_type": ["MISC"]})])
+    root = tmp_path / "store"
+    assert cli(["import-tables", str(write_inputs(tmp_path / "in", a, m)), "--store", str(root)]) == 0
+    info = store.current(root)
+    ments = pl.read_parquet(store.table_path(info, "mentions"))
+    assert "Q_X" not in ments["entity_id"].to_list()  # inside the boilerplate span: not counted
+    arts = pl.read_parquet(store.table_path(info, "articles"))
+    assert dict(zip(arts["doc_id"], arts["duplicate_of"]))["d_en_copy"] == "d_en"
+
+
+def _refused(tmp_path, a, m, capsys, *expected: str) -> None:
+    root = tmp_path / "store"
+    from conftest import write_tiny_store
+
+    before = write_tiny_store(root)
+    assert cli(["import-tables", str(write_inputs(tmp_path / "bad", a, m)), "--store", str(root)]) == 2
+    err = capsys.readouterr().err
+    for e in expected:
+        assert e in err, err
+    assert "unchanged" in err
+    after = store.current(root)
+    assert after.directory == before.directory  # nothing published
+    assert not [p for p in root.iterdir() if p.name.startswith(".tmp-")]  # nothing half-written
+
+
+def test_missing_doc_id_is_refused(tmp_path, capsys):
+    a, m = contract(tiny_tables())
+    _refused(tmp_path, a.drop("doc_id"), m, capsys, "articles.parquet", "missing required column 'doc_id'")
+
+
+def test_mention_of_an_unknown_article_is_refused(tmp_path, capsys):
+    a, m = contract(tiny_tables())
+    m = pl.concat([m, m.head(1).with_columns(pl.lit("no_such_doc").alias("doc_id"))])
+    _refused(tmp_path, a, m, capsys, "mentions.parquet", "1 mention(s) point at a doc_id that is not in articles.parquet",
+             "'no_such_doc'")
+
+
+def test_mistyped_column_is_named(tmp_path, capsys):
+    a, m = contract(tiny_tables())
+    _refused(tmp_path, a, m.with_columns(pl.col("start").cast(pl.String)), capsys,
+             "column 'start' is string", "the contract says integer")
+    a2 = a.with_columns(pl.lit(20240619).alias("published"))
+    _refused(tmp_path / "2", a2, m, capsys, "column 'published' is integer", "date")
+
+
+def test_bad_values_are_refused(tmp_path, capsys):
+    a, m = contract(tiny_tables())
+    _refused(tmp_path / "1", a, m.with_columns(pl.when(pl.col("doc_id") == "d_en").then(pl.col("end") + 10_000)
+                                               .otherwise(pl.col("end")).alias("end")),
+             capsys, "offsets outside their article's text")
+    _refused(tmp_path / "2", pl.concat([a, a.head(1)]), m, capsys, "doc_id must be unique", "'d_ru1'")
+    _refused(tmp_path / "3", a.with_columns(pl.lit("June 19").alias("published")), m, capsys,
+             "'published' has values that are not dates", "'June 19'")
+    _refused(tmp_path / "4", a, m.drop("surface"), capsys, "mentions.parquet: missing required column 'surface'")
+
+
+def test_dates_as_text_and_an_entities_table_are_accepted(tmp_path):
+    t = tiny_tables()
+    a, m = contract(t)
+    a = a.with_columns(pl.col("published").cast(pl.String))
+    ents = t["entities"].select("entity_id", "name", "entity_type").with_columns(
+        pl.when(pl.col("entity_id") == "Q7747").then(pl.lit("V. Putin")).otherwise(pl.col("name")).alias("name"))
+    root = tmp_path / "store"
+    assert cli(["import-tables", str(write_inputs(tmp_path / "in", a, m, ents)), "--store", str(root)]) == 0
+    info = store.current(root)
+    ix = index.load(info.directory, attach_search=False)
+    assert q.entity_info(ix, ("Q7747",))["name"].item() == "V. Putin"
+    assert q.summary(ix, q.Filters())["first"].item() == dt.date(2024, 6, 19)
+
+
+def test_imported_store_searches_article_bodies_through_the_full_text_index(good, tmp_path):
+    root = tmp_path / "store"
+    assert cli(["import-tables", str(good), "--store", str(root)]) == 0
+    ix = index.load(store.current(root).directory)  # attaches presslens.search when it is there
+    assert ix.searcher is not None
+
+    def docs(f):
+        return sorted(ix.article_column("doc_id").gather(q.selected_rows(ix, f)).to_list())
+
+    assert docs(q.Filters.make(search="зброю")) == ["d_uk"]  # a body word, in no title or name
+    assert docs(q.Filters.make(search="зброю", languages=("ru",))) == []
+    # entity names still match, across languages: the Romanian name finds the ru/uk articles too
+    assert docs(q.Filters.make(search="putin")) == ["d_ro", "d_ru1", "d_ru2", "d_uk"]

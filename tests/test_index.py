@@ -1,0 +1,186 @@
+"""The serving index gives the same numbers as a plain Polars group-by over the contract
+tables, on a generated 10k-article store of the realistic shape (Zipf entities and
+outlets, undated articles, duplicates, mixed languages); plus the index's own structure."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from conftest import ROOT
+from presslens import index, store
+from presslens import query as q
+from presslens.query import Filters
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import make_tables  # noqa: E402
+
+N = 10_000
+
+
+@pytest.fixture(scope="module")
+def gen(tmp_path_factory):
+    from presslens import tables_import
+
+    base = tmp_path_factory.mktemp("gen10k")
+    make_tables(base / "tables", N, seed=11, chunk=5_000)
+    tables_import.import_tables(base / "tables", base / "store")
+    info = store.current(base / "store")
+    ix = index.load(info.directory, attach_search=False)
+    A = pl.read_parquet(store.table_path(info, "articles")).drop("text")
+    M = pl.read_parquet(store.table_path(info, "mentions"))
+    E = pl.read_parquet(store.table_path(info, "entities"))
+    return ix, A, M, E
+
+
+def _top_entity(M, rank: int) -> str:
+    return M.group_by("entity_id").len().sort(["len", "entity_id"], descending=[True, False])["entity_id"][rank]
+
+
+def ref_docs(A, M, E, f: Filters) -> pl.DataFrame:
+    """Articles counted for f (originals only), by plain Polars filters over the contract tables."""
+    a = A.filter(pl.col("duplicate_of").is_null()).with_columns(pl.col("outlet").fill_null(q.UNKNOWN_OUTLET))
+    if f.languages:
+        a = a.filter(pl.col("language").is_in(list(f.languages)))
+    if f.entities:
+        hit = (M.filter(pl.col("entity_id").is_in(list(f.entities))).group_by("doc_id")
+               .agg(pl.col("entity_id").n_unique().alias("n")).filter(pl.col("n") == len(f.entities)))
+        a = a.join(hit, on="doc_id", how="semi")
+    if f.date_from:
+        a = a.filter(pl.col("published") >= f.date_from)
+    if f.date_to:
+        a = a.filter(pl.col("published") <= f.date_to)
+    if f.search:
+        low = f.search.lower()
+
+        def has(c):
+            return c.str.to_lowercase().str.contains(low, literal=True).fill_null(False)
+
+        named = E.filter(has(pl.col("name"))).select("entity_id")
+        docs = pl.concat([
+            a.filter(has(pl.col("title")) | has(pl.col("url")) | has(pl.col("outlet_domain")) | has(pl.col("outlet"))
+                     | has(pl.col("cited_sources").list.join("\u0001"))).select("doc_id"),
+            M.filter(has(pl.col("surface")) | has(pl.col("lemma"))).select("doc_id"),
+            M.join(named, on="entity_id", how="semi").select("doc_id"),
+        ])
+        a = a.join(docs, on="doc_id", how="semi")
+    return a
+
+
+def _filters(M) -> dict[str, Filters]:
+    return {
+        "none": Filters(),
+        "language": Filters.make(languages=("uk",)),
+        "entity": Filters.make(entities=(_top_entity(M, 2),)),
+        "two entities": Filters.make(entities=(_top_entity(M, 0), _top_entity(M, 5))),
+        "dates": Filters(date_from=dt.date(2022, 3, 1), date_to=dt.date(2022, 8, 31)),
+        "search": Filters.make(search="drones"),
+    }
+
+
+@pytest.mark.parametrize("case", ["none", "language", "entity", "two entities", "dates", "search"])
+def test_counts_equal_a_plain_group_by(gen, case):
+    ix, A, M, E = gen
+    f = _filters(M)[case]
+    a = ref_docs(A, M, E, f)
+    assert a.height > 50, "the filter should leave a real selection"
+    m = M.join(a.select("doc_id", "language", "outlet", "published"), on="doc_id", how="inner")
+
+    assert_frame_equal(q.outlet_counts(ix, f),
+                       a.group_by("outlet").agg(pl.len().cast(pl.Int64).alias("articles"))
+                       .with_columns((pl.col("articles") / a.height).alias("share"))
+                       .sort(["articles", "outlet"], descending=[True, False]))
+    assert_frame_equal(q.language_counts(ix, f).select("language", "articles", "mixed"),
+                       a.group_by("language").agg(pl.len().cast(pl.Int64).alias("articles"),
+                                                   pl.col("mixed_language").sum().cast(pl.Int64).alias("mixed"))
+                       .sort(["articles", "language"], descending=[True, False]))
+    cited = a.select("doc_id", pl.col("cited_sources").alias("source")).explode("source").drop_nulls().unique()
+    assert_frame_equal(q.source_counts(ix, f).select("source", "articles"),
+                       cited.group_by("source").agg(pl.len().cast(pl.Int64).alias("articles"))
+                       .sort(["articles", "source"], descending=[True, False]))
+    assert q.uncited_count(ix, f).item() == a.filter(pl.col("cited_sources").list.len() == 0).height
+
+    ref_top = (m.group_by("entity_id").agg(pl.len().cast(pl.Int64).alias("mentions"),
+                                           pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles"))
+               .join(E.select("entity_id", "name", "entity_type"), on="entity_id")
+               .sort(["mentions", "articles", "name"], descending=[True, True, False]).head(25)
+               .select("entity_id", "name", "entity_type", "mentions", "articles"))
+    assert_frame_equal(q.top_entities(ix, f), ref_top)
+    s = q.summary(ix, f).row(0, named=True)
+    assert s["articles"] == a.height
+    assert s["entities"] == m["entity_id"].n_unique()
+    assert s["undated"] == a["published"].null_count()
+    assert (s["first"], s["last"]) == (a["published"].min(), a["published"].max())
+
+    months = (a.filter(pl.col("published").is_not_null())
+              .group_by(pl.col("published").dt.truncate("1mo").alias("period")).agg(pl.len().cast(pl.Int64).alias("articles"))
+              .sort("period"))
+    assert_frame_equal(q.over_time(ix, f, "1mo").select("period", "articles"), months)
+
+    eid = ref_top["entity_id"][0]
+    em = m.filter(pl.col("entity_id") == eid)
+    ref_time = (em.filter(pl.col("published").is_not_null())
+                .group_by(pl.col("published").dt.truncate("1mo").alias("period"))
+                .agg(pl.len().cast(pl.Int64).alias("mentions"), pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles"))
+                .sort("period"))
+    assert_frame_equal(q.entity_over_time(ix, f, eid, "1mo").select("period", "mentions", "articles"), ref_time)
+    ref_split = (em.group_by("entity_id", "language")
+                 .agg(pl.len().cast(pl.Int64).alias("mentions"), pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles"))
+                 .sort("language"))
+    assert_frame_equal(q.entity_split(ix, f, (eid,), "language").select("entity_id", "language", "mentions", "articles"),
+                       ref_split)
+    with_e = m.filter(pl.col("entity_id") == eid).select("doc_id").unique()
+    ref_co = (m.join(with_e, on="doc_id", how="semi").filter(pl.col("entity_id") != eid)
+              .group_by("entity_id").agg(pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles"),
+                                         pl.len().cast(pl.Int64).alias("mentions"))
+              .join(E.select("entity_id", "name", "entity_type"), on="entity_id")
+              .sort(["articles", "mentions", "name"], descending=[True, True, False]).head(20)
+              .select("entity_id", "name", "entity_type", "articles", "mentions"))
+    assert_frame_equal(q.cooccurring(ix, f, eid), ref_co)
+    ref_forms = (em.group_by("surface", "lemma", "language")
+                 .agg(pl.len().cast(pl.Int64).alias("mentions"), pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")))
+    assert_frame_equal(q.surface_forms(ix, f, eid), ref_forms, check_row_order=False)
+    # listed rows: the same articles (plus their copies when asked for)
+    listed = ix.article_column("doc_id").gather(pl.Series(q.selected_rows(ix, f)))
+    assert sorted(listed.to_list()) == sorted(a["doc_id"].to_list())
+
+
+def test_duplicates_are_listed_only_on_request(gen):
+    ix, A, M, E = gen
+    copies = A.filter(pl.col("duplicate_of").is_not_null())
+    assert copies.height > 0
+    rows_all = q.selected_rows(ix, Filters(duplicates=True))
+    assert rows_all.size == A.height and q.selected_rows(ix, Filters()).size == A.height - copies.height
+    assert q.summary(ix, Filters())["duplicates"].item() == copies.height
+
+
+def test_index_structure(gen):
+    ix, A, M, E = gen
+    assert ix.n == A.height
+    # doc_id -> row, in articles.parquet order
+    sample = A["doc_id"].gather([0, 17, A.height - 1]).to_list()
+    assert ix.rows_of(sample + ["missing"]).tolist() == [0, 17, A.height - 1, -1]
+    # the two posting lists are the same relation
+    pairs_ae = np.repeat(np.arange(ix.n), np.diff(ix.ae_indptr)) * ix.n_entities + ix.ae_ent
+    pairs_ea = np.repeat(np.arange(ix.n_entities), np.diff(ix.ea_indptr)) + ix.ea_row.astype(np.int64) * ix.n_entities
+    assert np.array_equal(np.sort(pairs_ae), np.sort(pairs_ea))
+    assert int(ix.ae_cnt.sum()) == int(ix.ea_cnt.sum()) == M.height == int(ix.em_indptr[-1])
+    # rows sorted within each entity's postings
+    d = np.diff(ix.ea_row.astype(np.int64))
+    starts = ix.ea_indptr[1:-1]
+    d[starts[(starts > 0) & (starts < d.size + 1)] - 1] = 1
+    assert (d > 0).all()
+    # arrays are memory-mapped (shared by every session), not copied
+    assert isinstance(ix.ea_row, np.memmap) and isinstance(ix.lang, np.memmap)
+
+
+def test_build_writes_the_index_with_the_store(seed_store):
+    info = store.current(seed_store)
+    assert index.exists(info.directory)
+    assert "index_seconds" in info.manifest
+    ix = index.load(info.directory, attach_search=False)
+    assert ix.n == info.manifest["articles"]

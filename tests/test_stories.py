@@ -1,0 +1,277 @@
+"""Story grouping (presslens.stories): hand-made articles, the seed corpus, incremental runs,
+the build hook and the `eval stories` command."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from presslens import eval as ev
+from presslens import store, stories
+
+D = dt.date
+
+# ---------------------------------------------------------------- hand-made corpus
+# Entity ids are given directly (doc_entities), so these tests exercise the grouping, not NER.
+DRONES_RU = ("КНДР начнёт производство беспилотников вместе с Россией\n\n"
+             "По данным NHK, Северная Корея 14 января договорилась с Россией о выпуске 250 дронов "
+             "в обмен на 12 000 солдат. Сделку обсуждали в Пхеньяне.")
+DRONES_EN = ("North Korea to make drones with Russia\n\n"
+             "North Korea agreed on January 14 to produce 250 drones with Russia in exchange for "
+             "12,000 soldiers, NHK reported. The deal was discussed in Pyongyang.")
+SUMMIT_RU = ("Путин и Ким обсудили сотрудничество в Пхеньяне\n\n"
+             "Владимир Путин 19 февраля провёл переговоры с Ким Чен Ыном. По данным ТАСС, стороны "
+             "подписали 3 соглашения о торговле и обсудили поставки 900 тонн зерна.")
+BASE_TEXT = ("Пилоты авиакомпании объявили 24-часовую забастовку 10 августа. Из-за забастовки будут "
+             "отменены 400 рейсов, пострадают 55 тысяч пассажиров. Профсоюз требует повышения зарплат "
+             "и улучшения условий труда, переговоры с руководством зашли в тупик. ")
+NEAR_DUP_A = "Забастовка пилотов\n\n" + BASE_TEXT * 3 + "Источник: агентство."
+NEAR_DUP_B = "Пилоты бастуют\n\n" + BASE_TEXT * 3 + "Подробнее читайте на сайте."
+LONE_UK = "Погода в Києві\n\nУ Києві 3 березня очікується сніг і мороз до мінус 11 градусів."
+
+DRONE_ENTITIES = ["LOC:KP", "LOC:RU", "LOC:Pyongyang", "NAME:drones-deal"]
+
+
+def _articles(rows: list[dict]) -> pl.DataFrame:
+    base = {"language": None, "published": None, "boilerplate": [], "cited_sources": [], "duplicate_of": None}
+    return pl.DataFrame([base | r for r in rows], schema={
+        "doc_id": pl.String, "language": pl.String, "published": pl.Date, "text": pl.String,
+        "boilerplate": pl.List(pl.List(pl.Int64)), "cited_sources": pl.List(pl.String), "duplicate_of": pl.String})
+
+
+def _entities(pairs: dict[str, list[str]]) -> pl.DataFrame:
+    rows = [{"doc_id": d, "entity_id": e, "mentions": 1} for d, es in pairs.items() for e in es]
+    return pl.DataFrame(rows, schema={"doc_id": pl.String, "entity_id": pl.String, "mentions": pl.UInt32})
+
+
+def _corpus() -> tuple[pl.DataFrame, pl.DataFrame]:
+    arts = _articles([
+        dict(doc_id="a_ru", language="ru", published=D(2025, 1, 14), text=DRONES_RU, cited_sources=["NHK"]),
+        dict(doc_id="b_en", language="en", published=D(2025, 1, 15), text=DRONES_EN, cited_sources=["NHK"]),
+        # the same people and places a month later, another event
+        dict(doc_id="c_ru", language="ru", published=D(2025, 2, 19), text=SUMMIT_RU, cited_sources=["ТАСС"]),
+        dict(doc_id="d_ru", language="ru", published=D(2025, 8, 10), text=NEAR_DUP_A),
+        dict(doc_id="e_ru", language="ru", published=D(2025, 8, 10), text=NEAR_DUP_B),
+        dict(doc_id="f_uk", language="uk", published=D(2025, 3, 3), text=LONE_UK),
+        dict(doc_id="g_en", language="en", published=D(2025, 1, 15), text=DRONES_EN, cited_sources=["NHK"],
+             duplicate_of="b_en"),
+    ])
+    ents = _entities({"a_ru": DRONE_ENTITIES, "b_en": DRONE_ENTITIES, "g_en": DRONE_ENTITIES,
+                      "c_ru": ["LOC:KP", "LOC:RU", "LOC:Pyongyang", "PER:Putin", "PER:Kim"],
+                      "d_ru": [], "e_ru": [], "f_uk": ["LOC:Kyiv"]})
+    return arts, ents
+
+
+def _story(ids: pl.DataFrame) -> dict[str, str]:
+    return dict(ids.iter_rows())
+
+
+def test_same_event_across_languages_is_one_story_and_the_link_says_why():
+    arts, ents = _corpus()
+    ids, links, _ = stories.group(arts, ents, None)
+    s = _story(ids)
+    assert s["a_ru"] == s["b_en"] == "a_ru"  # the smallest doc_id names the story
+    link = links.filter((pl.col("doc_a") == "a_ru") & (pl.col("doc_b") == "b_en")).row(0, named=True)
+    assert link["reason"] == "shared evidence"
+    assert "01-14" in link["shared_dates"]
+    assert {"250", "12000"} <= set(link["shared_numbers"])
+    assert link["shared_sources"] == ["nhk"]
+    assert link["days_apart"] == 1
+
+
+def test_same_entities_a_month_later_is_another_story():
+    arts, ents = _corpus()
+    s = _story(stories.group(arts, ents, None)[0])
+    assert s["c_ru"] == "c_ru" != s["a_ru"]
+
+
+def test_near_duplicates_and_copies_join_their_story():
+    arts, ents = _corpus()
+    ids, links, _ = stories.group(arts, ents, None)
+    s = _story(ids)
+    assert s["d_ru"] == s["e_ru"]
+    nd = links.filter((pl.col("doc_a") == "d_ru") & (pl.col("doc_b") == "e_ru")).row(0, named=True)
+    assert nd["reason"] == "near-duplicate" and nd["text_similarity"] >= stories.NEAR_DUP_JACCARD
+    assert s["g_en"] == s["b_en"]  # an exact copy (duplicate_of) is in its original's story
+    assert s["f_uk"] == "f_uk"  # no partner: a story of its own
+    assert ids.height == arts.height
+
+
+def test_far_apart_dates_are_never_linked_even_with_identical_text():
+    arts = _articles([dict(doc_id="x1", language="ru", published=D(2025, 1, 1), text=NEAR_DUP_A),
+                      dict(doc_id="x2", language="ru", published=D(2025, 3, 1), text=NEAR_DUP_A + " ")])
+    ids, links, _ = stories.group(arts, _entities({}), None)
+    assert ids["story_id"].n_unique() == 2 and links.height == 0
+
+
+def test_grouping_is_deterministic_and_independent_of_row_order():
+    arts, ents = _corpus()
+    a = stories.group(arts, ents, None)[0].sort("doc_id")
+    b = stories.group(arts.reverse(), ents.reverse(), None)[0].sort("doc_id")
+    assert a.equals(b)
+
+
+def test_incremental_run_matches_a_full_run_and_drops_removed_articles(tmp_path):
+    arts, ents = _corpus()
+    first = arts.filter(pl.col("doc_id").is_in(["a_ru", "c_ru", "d_ru", "f_uk"]))
+    _, _, state = stories.group(first, ents, None)
+    state.save(tmp_path)
+    loaded = stories.StoryState.load(tmp_path)
+    assert loaded is not None and loaded.signatures.height == 4
+    ids_inc, links_inc, _ = stories.group(arts, ents, loaded)
+    ids_full, links_full, _ = stories.group(arts, ents, None)
+    assert ids_inc.sort("doc_id").equals(ids_full.sort("doc_id"))
+    assert links_inc.sort("doc_a", "doc_b").select("doc_a", "doc_b").equals(
+        links_full.sort("doc_a", "doc_b").select("doc_a", "doc_b"))
+    # remove e_ru: its near-duplicate link goes, d_ru is alone again
+    rest = arts.filter(pl.col("doc_id") != "e_ru")
+    ids2, links2, _ = stories.group(rest, ents, stories.group(arts, ents, None)[2])
+    assert "e_ru" not in ids2["doc_id"].to_list()
+    assert _story(ids2)["d_ru"] == "d_ru"
+    assert links2.filter((pl.col("doc_a") == "e_ru") | (pl.col("doc_b") == "e_ru")).height == 0
+
+
+def test_state_of_another_version_is_not_loaded(tmp_path):
+    arts, ents = _corpus()
+    stories.group(arts, ents, None)[2].save(tmp_path)
+    (tmp_path / "story_state_version").write_text("0")
+    assert stories.StoryState.load(tmp_path) is None
+    assert stories.StoryState.load(tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("230 тысяч пассажиров", {"n:230000"}),
+    ("230 000 passengers and 230,000 more", {"n:230000"}),
+    ("1,5 млн", {"n:1.5e+06"}),
+    ("25 июля", {"d:07-25"}), ("25 липня", {"d:07-25"}), ("July 25", {"d:07-25"}),
+    ("25 iulie", {"d:07-25"}), ("25.07.2018", {"d:07-25"}),
+    ("25-26 июля", {"d:07-25", "d:07-26"}),
+    ("в 08:46 три человека", set()),
+])
+def test_numbers_and_dates_are_normalised_across_languages(text, expected):
+    assert stories.numbers_and_dates(text) == expected
+
+
+def test_pairwise_prf_on_a_hand_example():
+    # gold {1,2,3} {4}; predicted {1,2} {3,4}: 1 of 2 predicted pairs right, 1 of 3 gold pairs found
+    p, r, f, tp, npred, ngold = stories.pairwise_prf(["a", "a", "b", "b"], ["x", "x", "x", "y"])
+    assert (tp, npred, ngold) == (1, 2, 3)
+    assert p == pytest.approx(0.5) and r == pytest.approx(1 / 3) and f == pytest.approx(0.4)
+
+
+# ---------------------------------------------------------------- seeds, build hook, CLI
+
+def test_seed_store_groups_000_with_001_and_keeps_002_to_004_apart(seed_store):
+    info = store.current(seed_store)
+    a = store.scan(info, "articles").select("path", "story_id").collect()
+    s = {p[:3]: sid for p, sid in a.iter_rows()}
+    assert s["000"] == s["001"]
+    assert len({s["000"], s["002"], s["003"], s["004"]}) == 4
+    links = store.scan(info, "story_links").collect()
+    assert links.height >= 1 and info.manifest["stories"] == 4
+
+
+def test_rebuild_after_adding_a_file_reuses_the_story_state(tmp_path):
+    from presslens import build
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(DRONES_RU, encoding="utf-8")
+    (corpus / "c.txt").write_text(SUMMIT_RU, encoding="utf-8")
+    build.build(corpus, tmp_path / "store", workers=1)
+    before = store.current(tmp_path / "store")
+    (corpus / "b.txt").write_text(DRONES_EN, encoding="utf-8")
+    build.build(corpus, tmp_path / "store", workers=1)
+    info = store.current(tmp_path / "store")
+    sig = pl.read_parquet(info.directory / "story_signatures.parquet")
+    assert sig.height == 3
+    old = pl.read_parquet(before.directory / "story_signatures.parquet")
+    # the two old articles' signatures are carried over unchanged, not recomputed differently
+    assert sig.join(old, on="doc_id").height == 2
+    assert "story_id" in store.scan(info, "articles").collect_schema().names()
+
+
+def test_eval_stories_reports_pairwise_scores(tmp_path, capsys):
+    root = tmp_path / "data"
+    root.mkdir()
+    for name, text in {"a.txt": DRONES_RU, "b.txt": DRONES_EN, "c.txt": SUMMIT_RU}.items():
+        (root / name).write_text(text, encoding="utf-8")
+    gold = tmp_path / "gold.csv"
+    gold.write_text("path,story,split\na.txt,drones,x\nb.txt,drones,x\nc.txt,summit,x\n", encoding="utf-8")
+    assert ev.main(["stories", str(root), "--gold", str(gold)]) == 0
+    out = capsys.readouterr().out
+    assert "pairwise P" in out and "articles 3" in out
+
+
+def test_eval_stories_rejects_a_bad_gold_file_with_a_clear_message(tmp_path, capsys):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("file,label\na.txt,x\n", encoding="utf-8")
+    assert ev.main(["stories", str(tmp_path), "--gold", str(gold)]) == 2
+    assert "path,story" in capsys.readouterr().err
+    gold.write_text("path,story\nmissing.txt,x\n", encoding="utf-8")
+    assert ev.main(["stories", str(tmp_path), "--gold", str(gold)]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- story_view (the Stories page's data)
+
+def _view_tables():
+    arts = pl.DataFrame({
+        "doc_id": ["a", "b", "c", "d", "e"],
+        "story_id": ["a", "a", "a", "d", "e"],
+        "outlet": ["TASS", "UNN", None, "Meduza", "BBC"],
+        "language": ["ru", "uk", "en", "ru", "en"],
+        "published": [D(2025, 1, 15), D(2025, 1, 14), None, D(2025, 2, 1), D(2025, 2, 2)],
+        "title": ["ta", "tb", "tc", "td", "te"],
+        "duplicate_of": [None, None, "a", None, None],
+    })
+    links = pl.DataFrame({
+        "doc_a": ["a", "a"], "doc_b": ["b", "c"],
+        "shared_entities": [["LOC:KP", "PER:Kim"], ["LOC:KP"]], "shared_sources": [["nhk"], []],
+        "shared_numbers": [["250"], []], "shared_dates": [["01-14"], []],
+    })
+    de = pl.DataFrame({"doc_id": ["a", "a", "b", "b", "c"], "entity_id": ["LOC:KP", "PER:Putin", "LOC:KP", "LOC:Kyiv", "LOC:KP"],
+                       "mentions": [2, 1, 1, 3, 2]}, schema_overrides={"mentions": pl.UInt32})
+    ents = pl.DataFrame({"entity_id": ["LOC:KP", "PER:Putin", "LOC:Kyiv", "PER:Kim"],
+                         "name": ["North Korea", "Vladimir Putin", "Kyiv", "Kim Jong Un"]})
+    return arts, links, de, ents
+
+
+def test_largest_stories_counts_originals_with_languages_outlets_and_dates():
+    from presslens import story_view
+
+    arts, *_ = _view_tables()
+    top = story_view.largest_stories(arts.lazy(), min_size=1)
+    first = top.row(0, named=True)
+    assert first["story_id"] == "a" and first["size"] == 2  # the copy c is not counted
+    assert first["languages"] == ["ru", "uk"] and first["outlets"] == ["TASS", "UNN"]
+    assert (first["first"], first["last"]) == (D(2025, 1, 14), D(2025, 1, 15))
+    assert first["title"] == "tb"  # the first article's title
+    assert story_view.largest_stories(arts.lazy()).height == 1  # singletons left out by default
+
+
+def test_story_timeline_marks_the_first_publisher():
+    from presslens import story_view
+
+    arts, *_ = _view_tables()
+    t = story_view.story_timeline(arts.lazy(), "a")
+    assert t["doc_id"].to_list() == ["b", "a", "c"]  # by date, undated last
+    assert t.filter("first")["doc_id"].to_list() == ["b"]
+    assert t.filter(pl.col("doc_id") == "c")["outlet"].item() == "unknown outlet"
+
+
+def test_story_shared_and_outlet_differences():
+    from presslens import story_view
+
+    arts, links, de, ents = _view_tables()
+    shared = story_view.story_shared(links.lazy(), ["a", "b", "c"], ents.lazy())
+    top = shared.row(0, named=True)
+    assert (top["kind"], top["value"], top["name"], top["links"]) == ("entity", "LOC:KP", "North Korea", 2)
+    assert {"source", "figure", "date"} <= set(shared["kind"])
+    diff = story_view.outlet_differences(arts.lazy(), de.lazy(), "a", ents.lazy())
+    rows = {r["outlet"]: r for r in diff.iter_rows(named=True)}
+    assert rows["TASS"]["only_here"] == ["Vladimir Putin"]  # North Korea is named by UNN too
+    assert rows["UNN"]["only_here"] == ["Kyiv"]
+    assert "unknown outlet" not in rows  # c is a copy: not an outlet's version
