@@ -1,57 +1,171 @@
-"""Build throughput: articles per second for a full build and for a rebuild with 1% changed.
+"""Build throughput on real news text: full build and 1% rebuild, local and on Dask.
 
-    python benchmarks/bench_build.py --articles 10000 [--workers 2] [--workdir /tmp/presslens-bench]
+    nice python benchmarks/bench_build.py [--articles 10000] [--engines local,dask] [--workers 2]
+                                          [--texts GLOB] [--workdir /tmp/presslens-bench]
 
-Prints one line per phase. Figures are wall-clock on this machine; compare runs made
-together (the machines are shared and noisy), not against a fixed threshold.
+The corpus is made of real articles (default: the public BSNLP ru/uk news texts under
+/work/shared/eval-dev/bsnlp/raw, read by path, never copied into the repository), repeated
+and varied up to --articles: copy k of an article keeps its first line (the title) and
+shuffles the sentences of its body with seed k, so texts differ (and are not marked as
+duplicates) while staying real prose. Files go in subfolders of 1,000.
+
+For each engine ("local": worker processes; "dask": a LocalCluster of --workers
+processes) it prints:
+- full build: articles/s (models loaded in each worker before its first file, included);
+- 1% rebuild with the workers kept warm from the full build (keep_workers=True: a
+  long-lived process or a running Dask cluster), and its share of the full build's time;
+- 1% rebuild with cold workers (as a fresh `python -m presslens build` process does);
+- peak RSS of the build process and of the largest worker (sampled every 0.2 s).
+Wall-clock figures on a shared machine are noisy: compare runs made together.
 """
 from __future__ import annotations
 
 import argparse
+import glob
+import random
+import re
 import resource
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import make_corpus, touch_fraction  # noqa: E402
+from presslens import build as b  # noqa: E402
 
-from presslens.build import build  # noqa: E402
+DEFAULT_TEXTS = "/work/shared/eval-dev/bsnlp/raw/*/*/*.txt"
+
+
+def make_real_corpus(out: Path, n: int, pattern: str) -> int:
+    """Write n articles built from the real texts matching `pattern` (see module doc)."""
+    sources = [Path(p).read_text(encoding="utf-8") for p in sorted(glob.glob(pattern))]
+    if not sources:
+        raise SystemExit(f"no texts match {pattern}")
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        k, text = divmod(i, len(sources))
+        text = sources[text]
+        if k:
+            head, _, body = text.partition("\n")
+            sentences = re.split(r"(?<=[.!?»])\s+", body.strip())
+            random.Random(k * 7919 + i).shuffle(sentences)
+            text = head + "\n\n" + " ".join(sentences) + "\n"
+        d = out / f"{i // 1000:03d}"
+        d.mkdir(exist_ok=True)
+        (d / f"a{i:06d}.txt").write_text(text, encoding="utf-8")
+    return len(sources)
+
+
+def touch(corpus: Path, fraction: float, seed: int) -> int:
+    """Change `fraction` of the files (a sentence appended); returns how many."""
+    rng = random.Random(seed)
+    files = sorted(corpus.rglob("*.txt"))
+    chosen = rng.sample(files, max(1, int(len(files) * fraction)))
+    for p in chosen:
+        with open(p, "a", encoding="utf-8") as f:
+            f.write(f"\n\nОбновлено {rng.randint(0, 10**9)}.")
+    return len(chosen)
+
+
+class RssSampler:
+    """Peak RSS of this process and of its largest descendant, sampled in a thread."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.every = every
+        self.peak_self = 0
+        self.peak_child = 0
+        self.cpu: dict[int, float] = {}  # pid -> user+system seconds, last seen
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                self.peak_self = max(self.peak_self, self.proc.memory_info().rss)
+                for c in self.proc.children(recursive=True):
+                    try:
+                        self.peak_child = max(self.peak_child, c.memory_info().rss)
+                        t = c.cpu_times()
+                        self.cpu[c.pid] = t.user + t.system
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            time.sleep(self.every)
+
+    def __enter__(self) -> RssSampler:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._t.join()
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by this process and every worker seen."""
+        t = self.proc.cpu_times()
+        return t.user + t.system + sum(self.cpu.values())
+
+
+def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: float) -> None:
+    shutil.rmtree(st, ignore_errors=True)
+    with RssSampler() as rss:
+        t = time.perf_counter()
+        c0 = rss.cpu_seconds()
+        s = b.build(corpus, st, workers=workers, engine=engine, keep_workers=True)
+        full = time.perf_counter() - t
+        time.sleep(0.5)  # one more sample of the workers' CPU time
+        cpu = rss.cpu_seconds() - c0
+        print(f"[{engine}] full build: {s['articles']} articles in {full:.1f} s = {s['articles'] / full:.1f} articles/s "
+              f"({s['mentions']} mentions, {s['duplicates']} duplicates, {s['rejects']} rejects)", flush=True)
+        print(f"[{engine}]   CPU: {cpu:.0f} s = {1000 * cpu / s['articles']:.1f} ms per article (all processes, "
+              f"model loading included) -> {workers * s['articles'] / cpu:.0f} articles/s on {workers} idle cores",
+              flush=True)
+
+        n = touch(corpus, fraction, seed=hash(engine) % 1000 + 1)
+        t = time.perf_counter()
+        s = b.build(corpus, st, workers=workers, engine=engine, keep_workers=True)
+        warm = time.perf_counter() - t
+        print(f"[{engine}] 1% rebuild, warm workers: {s['processed_files']} changed files of {s['files']} in "
+              f"{warm:.1f} s = {100 * warm / full:.1f}% of the full build", flush=True)
+        b.shutdown_workers()
+
+        n = touch(corpus, fraction, seed=hash(engine) % 1000 + 2)
+        t = time.perf_counter()
+        s = b.build(corpus, st, workers=workers, engine=engine)
+        cold = time.perf_counter() - t
+        print(f"[{engine}] 1% rebuild, cold workers: {s['processed_files']} changed files in {cold:.1f} s = "
+              f"{100 * cold / full:.1f}% of the full build", flush=True)
+        assert n == s["processed_files"]
+    print(f"[{engine}] peak RSS: build process {rss.peak_self / 2**20:.0f} MB, largest worker "
+          f"{rss.peak_child / 2**20:.0f} MB (getrusage self: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)", flush=True)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=10_000)
-    ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/presslens-bench"))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--engines", default="local,dask")
     ap.add_argument("--changed", type=float, default=0.01)
+    ap.add_argument("--texts", default=DEFAULT_TEXTS)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/presslens-bench"))
     args = ap.parse_args()
-    corpus, st = args.workdir / f"corpus-{args.articles}", args.workdir / f"store-{args.articles}"
-    if not corpus.exists():
-        t = time.perf_counter()
-        make_corpus(corpus, args.articles)
-        print(f"generated {args.articles} articles in {time.perf_counter() - t:.1f} s")
-    shutil.rmtree(st, ignore_errors=True)
-
+    corpus = args.workdir / f"real-{args.articles}"
+    shutil.rmtree(corpus, ignore_errors=True)
     t = time.perf_counter()
-    s = build(corpus, st, workers=args.workers)
-    full = time.perf_counter() - t
-    print(f"full build: {s['articles']} articles in {full:.1f} s = {s['articles'] / full:.1f} articles/s "
-          f"({s['mentions']} mentions, {s['rejects']} rejects)")
-
-    n = touch_fraction(corpus, args.changed)
-    t = time.perf_counter()
-    s = build(corpus, st, workers=args.workers)
-    re = time.perf_counter() - t
-    print(f"rebuild, {n} files changed ({args.changed:.0%}): {s['processed_files']} processed, "
-          f"{s['reused_files']} reused in {re:.1f} s = {s['articles'] / re:.1f} articles/s of corpus "
-          f"({n / re:.1f} changed articles/s)")
-    print(f"speed-up of rebuild over full build: {full / re:.1f}x")
-    print(f"peak RSS: build process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
-          f"largest worker {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+    n_src = make_real_corpus(corpus, args.articles, args.texts)
+    print(f"corpus: {args.articles} articles from {n_src} real texts in {time.perf_counter() - t:.1f} s; "
+          f"{args.workers} workers", flush=True)
+    for engine in args.engines.split(","):
+        run_engine(engine, corpus, args.workdir / f"store-{engine}-{args.articles}", args.workers, args.changed)
 
 
 if __name__ == "__main__":

@@ -1,43 +1,71 @@
 """Build a store from a corpus folder: ingest -> enrich -> Parquet, incremental and parallel.
 
-In:  a corpus directory (any mix of txt/html/jsonl/json/csv/parquet, optional metadata.csv).
-Out: a new published version of the store (presslens.store) and a summary dict.
+In:  a corpus folder (any mix of txt/html/jsonl/json/csv/parquet, optional metadata.csv),
+     as a local path or an fsspec URL (s3://, gs://, memory://, file://).
+Out: a new published version of the store (presslens.store), local path or URL, and a
+     summary dict.
 
 How it scales:
 - Each input file is keyed by its content hash, its sidecar row and PIPELINE_VERSION. A file
   whose size and mtime are unchanged is not even re-hashed; a file whose key is unchanged
   keeps its rows from the previous version. Only new or changed files are processed.
-- Changed files are processed in worker processes (one per core) in chunks; each chunk's
-  rows are written to a Parquet shard in the version directory being built, so the parent
-  never holds the corpus text in memory.
-- The final tables are assembled lazily from the shards and the previous version's reused
-  rows, then the version is published atomically (presslens.store.publish).
+- Changed files are cut into tasks (a few files each; see _chunk_size) and run by an
+  engine: "local" (this process for a few files, else a pool of worker processes, one
+  per core) or "dask" (a Dask cluster: a LocalCluster, or an existing scheduler). Every
+  engine runs the same function, run_task; workers load their models once (enrich.warm)
+  before the first file. A task that raises is retried file by file; a file whose own
+  task still fails becomes a reject with the error as its reason, and the build goes on.
+- A file is read in batches of at most `batch_records` records (ingest.read_batches:
+  big exports are streamed), and each batch's rows go straight to a Parquet shard, so a
+  worker's memory is bounded by the batch, not by the file or the corpus.
+- The final tables are assembled lazily (polars, streaming sinks) from the shards and the
+  previous version's reused rows, post-build steps add their files, and the version is
+  published atomically (presslens.store.publish). A store given as a URL is built in a
+  local staging copy (its live version is downloaded first) and uploaded; CURRENT is
+  switched last, with one object write.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import math
 import multiprocessing as mp
 import os
 import shutil
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import polars as pl
 
-from presslens import ingest, search, store
+from presslens import fsio, ingest, search, store
 from presslens.records import Reject
 
 Progress = Callable[[int, int], None]
 
-# Files per worker task: large enough to amortise process round trips, small enough that
-# the progress bar moves and a worker's shard stays a few MB.
-CHUNK_FILES = 200
+# The engines build() knows; the CLI offers exactly these.
+ENGINES = ("local", "dask")
 
-# Below this many files to process, do it in this process: starting workers and loading
-# the NLP models in each costs more than it saves.
+# Most files per worker task: large enough to amortise task round trips, small enough that
+# the progress bar moves. Fewer when there is little to do (see _chunk_size).
+CHUNK_FILES = 200
+# Aim for this many tasks per worker, so the last tasks do not leave workers idle.
+TASKS_PER_WORKER = 4
+
+# When this many files in a row failed in their own tasks before any task succeeded, the
+# engine itself is broken (workers cannot start, the cluster is gone): the build stops.
+FAILED_BEFORE_ABORT = 20
+
+# Below this many files to process, the local engine works in this process: starting
+# workers and loading the NLP models in each costs more than it saves.
 PARALLEL_MIN_FILES = 40
 
 
@@ -76,39 +104,126 @@ def dedup_key(text: str, boilerplate: list[list[int]]) -> str:
 
 # ---------------------------------------------------------------- worker side
 
-def _process_chunk(args: tuple[str, list[tuple[str, str, dict | None]], str, int]) -> dict:
-    """Worker: read and enrich a list of files; write their rows to Parquet shards.
+@dataclass(frozen=True)
+class Task:
+    """A unit of work for any engine: some files of one corpus, enriched into shards.
 
-    In: (corpus root, [(abs path, relpath, sidecar row)], shard dir, chunk number).
-    Out: {"files": n, "articles": n, "rejects": [Reject as dict], "errors": [...]}.
-    """
+    `corpus` and `shard_dir` are local paths or URLs every worker can reach; `items` are
+    (relpath, sidecar row); shards are named "<table>-<task_id>-<file>-<batch>.parquet"."""
+
+    task_id: str
+    corpus: str
+    items: tuple[tuple[str, dict | None], ...]
+    shard_dir: str
+    batch_records: int
+
+
+def init_worker() -> None:
+    """Worker initializer (process pool and Dask workers): load every model once, before
+    the first file, so no file pays for it."""
+    from presslens.enrich import warm
+
+    warm()
+
+
+def run_task(task: Task) -> dict:
+    """Worker: read and enrich the task's files, write their rows to Parquet shards.
+
+    Out: {"task_id", "files", "articles", "rejects", "shards": [names]}; rejects are
+    shards too (a 1 GiB export may reject a million rows). Reading and analysis errors of
+    one file or record are rejects; anything else raises (the driver then retries the
+    files one by one)."""
+    buf = _ShardBuffer(task)
+    for rel, side in task.items:
+        _process_file(task, rel, side, buf)
+        buf.files += 1
+    buf.flush()
+    return {"task_id": task.task_id, "files": buf.files, "articles": buf.n_articles, "rejects": buf.n_rejects,
+            "shards": buf.shards}
+
+
+class _ShardBuffer:
+    """Rows of a task waiting to be written: flushed to one shard per table whenever
+    they reach the batch size (records or characters of text), and at the end of the
+    task. Small files share shards (one shard per file would mean 30,000 tiny Parquet
+    files for 10,000 articles); a big file is cut into several."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.articles: list[dict] = []
+        self.mentions: list[dict] = []
+        self.rejects: list[dict] = []
+        self.chars = 0
+        self.files = self.n_articles = self.n_rejects = self.flushes = 0
+        self.shards: list[str] = []
+
+    def add(self, articles: list[dict], mentions: list[dict], rejects: list[dict]) -> None:
+        self.articles.extend(articles)
+        self.mentions.extend(mentions)
+        self.rejects.extend(rejects)
+        self.n_articles += len(articles)
+        self.n_rejects += len(rejects)
+        self.chars += sum(a["n_chars"] for a in articles)
+        if (len(self.articles) >= self.task.batch_records or self.chars >= ingest.BATCH_CHARS
+                or len(self.rejects) >= self.task.batch_records):
+            self.flush()
+
+    def flush(self) -> None:
+        for table in ("articles", "mentions", "rejects"):
+            rows = getattr(self, table)
+            if rows:
+                name = f"{table}-{self.task.task_id}-{self.flushes:05d}.parquet"
+                self.shards.append(_write_shard(rows, table, self.task.shard_dir, name))
+            setattr(self, table, [])
+        self.chars = 0
+        self.flushes += 1
+
+
+def _write_shard(rows: list[dict], table: str, shard_dir: str, name: str) -> str:
+    df = store.conform(pl.DataFrame(rows, schema=store.REJECTS_SCHEMA) if table == "rejects"
+                       else pl.DataFrame(rows, infer_schema_length=None), table)
+    fsio.write_parquet(df, shard_dir.rstrip("/") + "/" + name)
+    return name
+
+
+def _process_file(task: Task, rel: str, side: dict | None, buf: _ShardBuffer) -> None:
+    """One file, batch by batch, into the task's shard buffer: only one batch of the file
+    is in memory at a time."""
+    loc = fsio.Location(task.corpus)
+    try:
+        with fsio.local_copy(loc, rel) as path:
+            for records, rej in ingest.read_batches(path, rel, side, task.batch_records):
+                rejects = [{"path": r.path, "record": r.record, "reason": r.reason} for r in rej]
+                articles, mentions = _enrich_batch(records, rejects) if records else ([], [])
+                buf.add(articles, mentions, rejects)
+    except (OSError, ValueError) as exc:  # a remote file that vanished or could not be copied
+        if loc.local:
+            raise
+        reason = f"The file could not be fetched from the corpus ({type(exc).__name__}: {exc})."
+        buf.add([], [], [{"path": rel, "record": None, "reason": reason}])
+
+
+def _enrich_batch(records: list, rejects: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Enrich a batch of records into article rows and mention rows; a record whose
+    analysis raises becomes a reject."""
     from presslens.enrich import enrich
 
-    root, items, shard_dir, chunk_no = args
     articles: list[dict] = []
     mentions: list[dict] = []
-    rejects: list[dict] = []
-    for abs_path, rel, side in items:
+    for rec in records:
         try:
-            records, rej = ingest.read(Path(abs_path), rel, side)
-        except Exception as exc:  # a reader bug must not stop the build
-            records, rej = [], [Reject(rel, f"Could not be read: {type(exc).__name__}: {exc}")]
-        rejects.extend({"path": r.path, "record": r.record, "reason": r.reason} for r in rej)
-        for rec in records:
-            try:
-                row, ments = enrich(rec)
-            except Exception as exc:
-                rejects.append({"path": rec.path, "record": rec.record,
-                                "reason": f"Could not be analysed ({type(exc).__name__}: {exc})."})
-                continue
-            did = doc_id_for(rec.path, rec.record, rec.text)
-            row["doc_id"] = did
-            row["dedup_key"] = dedup_key(rec.text, row["boilerplate"])
-            articles.append(row)
-            for m in ments:
-                mentions.append({"doc_id": did, "start": m.start, "end": m.end, "surface": m.surface,
-                                 "lemma": m.lemma, "entity_id": m.entity_id, "entity_type": m.entity_type,
-                                 "name": m.name})
+            row, ments = enrich(rec)
+        except Exception as exc:
+            rejects.append({"path": rec.path, "record": rec.record,
+                            "reason": f"Could not be analysed ({type(exc).__name__}: {exc})."})
+            continue
+        did = doc_id_for(rec.path, rec.record, rec.text)
+        row["doc_id"] = did
+        row["dedup_key"] = dedup_key(rec.text, row["boilerplate"])
+        articles.append(row)
+        mentions.extend({"doc_id": did, "start": m.start, "end": m.end, "surface": m.surface,
+                         "lemma": m.lemma, "entity_id": m.entity_id, "entity_type": m.entity_type,
+                         "name": m.name} for m in ments)
     if articles:
         # the text-only story evidence, computed here in parallel rather than in the serial hook
         from presslens import stories
@@ -117,14 +232,241 @@ def _process_chunk(args: tuple[str, list[tuple[str, str, dict | None]], str, int
                                                        [a["boilerplate"] for a in articles])
         for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
             a["story_evidence"], a["text_minhash"] = ev, sig
-    shard = Path(shard_dir)
-    if articles:
-        store.conform(pl.DataFrame(articles, infer_schema_length=None), "articles").write_parquet(
-            shard / f"articles-{chunk_no:06d}.parquet")
-    if mentions:
-        store.conform(pl.DataFrame(mentions, infer_schema_length=None), "mentions").write_parquet(
-            shard / f"mentions-{chunk_no:06d}.parquet")
-    return {"files": len(items), "articles": len(articles), "rejects": rejects}
+    return articles, mentions
+
+
+# ---------------------------------------------------------------- engines
+
+class _Runner:
+    """Runs tasks; results come back as (task, result or None, exception or None)."""
+
+    def submit(self, task: Task) -> None:
+        raise NotImplementedError
+
+    def results(self) -> Iterator[tuple[Task, dict | None, BaseException | None]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _InProcess(_Runner):
+    """This process, one task at a time (small rebuilds, workers=1). Models load lazily."""
+
+    def __init__(self) -> None:
+        self.queue: deque[Task] = deque()
+
+    def submit(self, task: Task) -> None:
+        self.queue.append(task)
+
+    def results(self):
+        while self.queue:
+            task = self.queue.popleft()
+            try:
+                yield task, run_task(task), None
+            except Exception as exc:
+                yield task, None, exc
+
+
+# Worker pools kept between builds when build(keep_workers=True): {workers: pool}.
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(n: int, keep: bool) -> ProcessPoolExecutor:
+    pool = _POOLS.pop(n, None) if keep else None
+    if pool is None or getattr(pool, "_broken", False):
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=init_worker)
+    if keep:
+        _POOLS[n] = pool
+    return pool
+
+
+def shutdown_workers() -> None:
+    """Stop the worker pools and local Dask clusters kept by build(keep_workers=True)."""
+    for pool in _POOLS.values():
+        pool.shutdown(cancel_futures=True)
+    _POOLS.clear()
+    for client, cluster in _DASK.values():
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    _DASK.clear()
+
+
+atexit.register(shutdown_workers)
+
+
+class _Pool(_Runner):
+    """A pool of spawned worker processes on this machine."""
+
+    def __init__(self, n: int, keep: bool) -> None:
+        self.n, self.keep = n, keep
+        self.pool = _pool(n, keep)
+        self.pending: dict[Future, Task] = {}
+
+    def submit(self, task: Task) -> None:
+        try:
+            self.pending[self.pool.submit(run_task, task)] = task
+        except BrokenProcessPool:
+            self.pool = _pool(self.n, self.keep) if self.keep else ProcessPoolExecutor(
+                max_workers=self.n, mp_context=mp.get_context("spawn"), initializer=init_worker)
+            self.pending[self.pool.submit(run_task, task)] = task
+
+    def results(self):
+        while self.pending:
+            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for fut in done:
+                task = self.pending.pop(fut)
+                exc = fut.exception()
+                yield task, (None if exc else fut.result()), exc
+
+    def close(self) -> None:
+        if not self.keep:
+            self.pool.shutdown(cancel_futures=True)
+
+
+# Dask clients kept between builds: {(scheduler or "local", workers): (client, cluster)}.
+_DASK: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+class _Dask(_Runner):
+    """Tasks on a Dask cluster: an existing scheduler, or a LocalCluster of `n` worker
+    processes (one thread each: the NLP code is pure Python and holds the GIL)."""
+
+    def __init__(self, n: int, scheduler: str | None, keep: bool) -> None:
+        from dask.distributed import Client, LocalCluster, WorkerPlugin
+        from distributed import as_completed
+
+        class _Warm(WorkerPlugin):
+            name = "presslens-warm"
+
+            def setup(self, worker):  # noqa: ARG002  runs once on each worker
+                init_worker()
+
+        self.keep = keep
+        key = (scheduler or "local", n)
+        cached = _DASK.pop(key, None) if keep else None
+        if cached is None:
+            cluster = None
+            if scheduler:
+                client = Client(scheduler)
+            else:
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=40)
+                client = Client(cluster)
+            client.register_plugin(_Warm(), name="presslens-warm")
+            cached = (client, cluster)
+        if keep:
+            _DASK[key] = cached
+        self.client, self.cluster = cached
+        # Task sizing follows the cluster's real size (threads across all workers).
+        workers = self.client.scheduler_info().get("workers", {})
+        self.n_workers = sum(w.get("nthreads", 1) for w in workers.values()) or n
+        self.pending: dict[Any, Task] = {}
+        self.ac = as_completed()
+
+    def submit(self, task: Task) -> None:
+        fut = self.client.submit(run_task, task, pure=False, key=f"presslens-{task.task_id}-{uuid.uuid4().hex[:8]}")
+        self.pending[fut] = task
+        self.ac.add(fut)
+
+    def results(self):
+        for fut in self.ac:
+            task = self.pending.pop(fut)
+            if fut.status == "finished":
+                yield task, fut.result(), None
+            else:
+                try:
+                    exc = fut.exception()
+                except BaseException as err:  # cancelled: the cluster went away
+                    exc = err
+                yield task, None, exc
+            fut.release()
+
+    def close(self) -> None:
+        if not self.keep:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def _runner(engine: str, n_workers: int, n_files: int, scheduler: str | None, keep: bool) -> _Runner:
+    if engine == "dask":
+        return _Dask(n_workers, scheduler, keep)
+    warm_pool = keep and n_workers in _POOLS and not getattr(_POOLS[n_workers], "_broken", False)
+    if (n_files < PARALLEL_MIN_FILES and not warm_pool) or n_workers == 1:
+        return _InProcess()
+    return _Pool(n_workers, keep)
+
+
+def _chunk_size(n_files: int, n_workers: int) -> int:
+    """Files per task: about TASKS_PER_WORKER tasks per worker, at most CHUNK_FILES."""
+    return max(1, min(CHUNK_FILES, math.ceil(n_files / max(1, n_workers * TASKS_PER_WORKER))))
+
+
+def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progress | None, total: int) -> None:
+    """Run every task and bring its shards into the local `shards` folder.
+
+    A task that raises is retried file by file (after its partial shards are removed); a
+    single-file task that raises turns its file into a reject with the error as reason."""
+    done = ok = failed = 0
+    for t in tasks:
+        runner.submit(t)
+    if progress:
+        progress(0, total)
+    for task, res, exc in runner.results():
+        if exc is None:
+            _fetch_shards(task, res["shards"], shards)
+            done += res["files"]
+            ok += 1
+        elif len(task.items) > 1:
+            _drop_shards(task)
+            for k, item in enumerate(task.items):
+                runner.submit(Task(f"{task.task_id}r{k:04d}", task.corpus, (item,), task.shard_dir, task.batch_records))
+            continue
+        else:
+            _drop_shards(task)
+            failed += 1
+            if ok == 0 and (failed >= FAILED_BEFORE_ABORT or failed == total):
+                # Nothing works (workers cannot start, the cluster is gone): stop before
+                # publishing a store that rejects every file in place of the live one.
+                raise RuntimeError(f"The build workers failed on every file tried ({failed}): "
+                                   f"{type(exc).__name__}: {exc}. The store was not changed.") from exc
+            reason = (f"The build worker failed on this file ({type(exc).__name__}: {exc}); "
+                      "it was not analysed.")
+            _write_shard([{"path": task.items[0][0], "record": None, "reason": reason}], "rejects", str(shards),
+                         f"rejects-{task.task_id}-failed.parquet")
+            done += 1
+        if progress:
+            progress(done, total)
+
+
+def _drop_shards(task: Task) -> None:
+    """Remove the partial shards of a failed task (its files are redone or rejected)."""
+    loc = fsio.Location(task.shard_dir)
+    marker = f"-{task.task_id}-"
+    if loc.local:
+        for p in loc.path.glob(f"*{marker}*"):
+            p.unlink(missing_ok=True)
+    else:
+        fs = loc.fs
+        for name in fs.ls(loc.root, detail=False) if fs.exists(loc.root) else []:
+            if marker in name.rsplit("/", 1)[-1]:
+                fs.rm(name)
+
+
+def _fetch_shards(task: Task, names: list[str], shards: Path) -> None:
+    """Shards written on remote storage are downloaded into the local staging folder (and
+    removed remotely); local shards are already in place."""
+    loc = fsio.Location(task.shard_dir)
+    if loc.local and loc.path.resolve() == shards.resolve():
+        return
+    for name in names:
+        if loc.local:
+            shutil.move(str(loc.path / name), shards / name)
+        else:
+            loc.fs.get_file(loc.root + "/" + name, str(shards / name))
+            loc.fs.rm(loc.root + "/" + name)
 
 
 # ---------------------------------------------------------------- planning
@@ -136,29 +478,57 @@ def _previous_files(prev: store.StoreInfo | None) -> dict[str, dict]:
     return {r["path"]: r for r in df.iter_rows(named=True)}
 
 
-def _plan(corpus: Path, prev: store.StoreInfo | None):
+def _load_sidecar(loc: fsio.Location) -> tuple[dict[str, dict], list[Reject], int | None]:
+    """(sidecar rows, sidecar rejects, sidecar mtime or None when there is no sidecar)."""
+    if loc.local:
+        side = loc.path / ingest.SIDECAR_NAME
+        rows, rej = ingest.load_sidecar(loc.path)
+        return rows, rej, (side.stat().st_mtime_ns if side.exists() else None)
+    fs, path = loc.fs, loc.root + "/" + ingest.SIDECAR_NAME
+    if not fs.exists(path):
+        return {}, [], None
+    with fsio.local_copy(loc, ingest.SIDECAR_NAME) as local:
+        rows, rej = ingest.load_sidecar(local.parent)
+    return rows, rej, fsio.mtime_ns(fs.info(path))
+
+
+def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
+                  ) -> Iterator[tuple[str, int, int, Callable[[], str | None], int]]:
+    """(relpath, size, mtime_ns, hasher, size limit) for every input file; symbolic links
+    that leave a local corpus are not listed but appended to `link_rejects` (when given)."""
+    if loc.local:
+        root = loc.path
+        for p in ingest.iter_files(root, link_rejects):
+            rel = p.relative_to(root).as_posix()
+            try:
+                st = p.stat()
+                size, mtime = st.st_size, st.st_mtime_ns
+            except OSError:
+                size, mtime = -1, -1
+            yield rel, size, mtime, (lambda p=p: _sha1_file(p)), ingest.size_limit(p)
+        return
+    for rel, size, mtime in fsio.list_files(loc, frozenset({ingest.SIDECAR_NAME})):
+        yield rel, size, mtime, (lambda rel=rel: fsio.sha1(loc, rel)), ingest.size_limit(Path(rel))
+
+
+def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, dict],
+          link_rejects: list[Reject] | None = None):
     """Decide, per input file, whether its rows can be reused; returns (files table rows,
-    files to process as (abs, rel, sidecar row), reused relpaths, sidecar rejects,
-    number of files in the previous version)."""
-    sidecar, side_rejects = ingest.load_sidecar(corpus)
+    files to process as (relpath, sidecar row), reused relpaths, number of files in the
+    previous version)."""
     old = _previous_files(prev)
     rows, todo, reused = [], [], []
-    for p in ingest.iter_files(corpus, side_rejects):  # links leaving the corpus -> rejects
-        rel = p.relative_to(corpus).as_posix()
+    for rel, size, mtime, hasher, limit in _corpus_files(loc, link_rejects):  # links leaving the corpus -> rejects
         side = sidecar.get(rel)
-        try:
-            st = p.stat()
-            size, mtime = st.st_size, st.st_mtime_ns
-        except OSError:
-            size, mtime = -1, -1
         sh = _sidecar_hash(side)
         o = old.get(rel)
         sha = None
-        if o and o["size"] == size and o["mtime_ns"] == mtime and o["key"].endswith(f":{sh}:{store.PIPELINE_VERSION}"):
+        if (o and o["size"] == size and o["mtime_ns"] == mtime and mtime != -1
+                and o["key"].endswith(f":{sh}:{store.PIPELINE_VERSION}")):
             sha = o["sha1"]
-        elif 0 <= size <= ingest.size_limit(p):
+        elif 0 <= size <= limit:
             try:
-                sha = _sha1_file(p)
+                sha = hasher()
             except OSError:
                 sha = None
         if sha is None:
@@ -168,87 +538,91 @@ def _plan(corpus: Path, prev: store.StoreInfo | None):
         if o and o["key"] == key and not sha.startswith("unhashed"):
             reused.append(rel)
         else:
-            todo.append((str(p), rel, side))
-    return rows, todo, reused, side_rejects, len(old)
+            todo.append((rel, side))
+    return rows, todo, reused, len(old)
 
 
 def is_stale(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> bool:
     """True when the store is missing or any input file was added, removed or modified
     (by size or mtime, or the sidecar changed) since it was built. Only stats files."""
-    corpus, prev = Path(corpus), store.current(store_dir)
-    if prev is None:
-        return True
-    if prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
-        return True
-    old = _previous_files(prev)
-    seen = 0
-    for p in ingest.iter_files(corpus):
-        rel = p.relative_to(corpus).as_posix()
-        o = old.get(rel)
-        try:
-            st = p.stat()
-        except OSError:
+    loc = fsio.Location(str(corpus))
+    with _local_store(str(store_dir), tables=("files",)) as local:
+        prev = store.current(local)
+        if prev is None:
             return True
-        if o is None or o["size"] != st.st_size or o["mtime_ns"] != st.st_mtime_ns:
+        if prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
+            return True
+        old = _previous_files(prev)
+    seen = 0
+    for rel, size, mtime, _h, _l in _corpus_files(loc):
+        o = old.get(rel)
+        if size == -1 or o is None or o["size"] != size or o["mtime_ns"] != mtime:
             return True
         seen += 1
     if seen != len(old):
         return True
-    side = corpus / "metadata.csv"
-    side_mtime = side.stat().st_mtime_ns if side.exists() else None
+    if loc.local:
+        side = loc.path / ingest.SIDECAR_NAME
+        side_mtime = side.stat().st_mtime_ns if side.exists() else None
+    else:
+        path = loc.root + "/" + ingest.SIDECAR_NAME
+        side_mtime = fsio.mtime_ns(loc.fs.info(path)) if loc.fs.exists(path) else None
     return prev.manifest.get("sidecar_mtime_ns") != side_mtime
 
 
-# ---------------------------------------------------------------- assembly
+# ---------------------------------------------------------------- stores at URLs
 
-def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFrame:
-    """One row per entity: display name (gazetteer's English name, else the most frequent
-    base form), type, names per language, mention and article counts (duplicates excluded)."""
-    from presslens.enrich import entities as ent
+class _local_store:
+    """Context manager: a local folder standing for the store. For a local store, the store
+    itself; for a URL, a temporary mirror holding its live version (only `tables`, or all),
+    pushed back by push()."""
 
-    originals = articles.filter(pl.col("duplicate_of").is_null()).select("doc_id", "language")
-    m = mentions.join(originals, on="doc_id", how="inner")
-    counts = m.group_by("entity_id").agg(
-        pl.len().cast(pl.Int64).alias("mention_count"),
-        pl.col("doc_id").n_unique().cast(pl.Int64).alias("doc_count"),
-        pl.col("entity_type").mode().first().alias("entity_type"),
-    )
-    by_lang = (
-        m.group_by("entity_id", "language", "lemma").agg(pl.len().alias("n"))
-        .sort(["entity_id", "language", "n", "lemma"], descending=[False, False, True, False])
-        .group_by("entity_id", "language", maintain_order=True).agg(pl.col("lemma").first().alias("name"))
-    )
-    seen_names = by_lang.group_by("entity_id").agg(
-        pl.struct(pl.col("language"), pl.col("name")).alias("seen_names")
-    )
-    top_lemma = (
-        m.group_by("entity_id", pl.coalesce("name", "lemma").alias("lemma")).agg(pl.len().alias("n"))
-        .sort(["entity_id", "n", "lemma"], descending=[False, True, False])
-        .group_by("entity_id", maintain_order=True).agg(pl.col("lemma").first().alias("top_lemma"))
-    )
-    out = counts.join(seen_names, on="entity_id", how="left").join(top_lemma, on="entity_id", how="left").collect()
-    catalog = ent.entity_catalog()
-    if catalog:
-        cat = pl.DataFrame(
-            [{"entity_id": c["entity_id"], "cat_name": c.get("name"), "cat_type": c.get("entity_type"),
-              "cat_names": c.get("names") or []} for c in catalog],
-            schema={"entity_id": pl.String, "cat_name": pl.String, "cat_type": pl.String,
-                    "cat_names": pl.List(pl.Struct({"language": pl.String, "name": pl.String}))},
-        )
-        out = out.join(cat, on="entity_id", how="left")
-    else:
-        out = out.with_columns(pl.lit(None, pl.String).alias("cat_name"), pl.lit(None, pl.String).alias("cat_type"),
-                               pl.lit(None, pl.List(pl.Struct({"language": pl.String, "name": pl.String}))).alias("cat_names"))
-    from presslens.translit import with_latin_names  # Cyrillic-only names: Latin for display
+    def __init__(self, url: str, tables: tuple[str, ...] | None = None) -> None:
+        self.loc = fsio.Location(url)
+        self.tables = tables
+        self.tmp: Path | None = None
 
-    return with_latin_names(out.select(
-        "entity_id",
-        pl.coalesce("cat_name", "top_lemma").alias("name"),
-        pl.coalesce("cat_type", "entity_type").alias("entity_type"),
-        pl.when(pl.col("cat_names").list.len() > 0).then("cat_names").otherwise("seen_names").alias("names"),
-        "mention_count",
-        "doc_count",
-    ).sort(["mention_count", "entity_id"], descending=[True, False]))
+    def __enter__(self) -> Path:
+        if self.loc.local:
+            return self.loc.path
+        self.tmp = Path(tempfile.mkdtemp(prefix="presslens-store-"))
+        fs, root = self.loc.fs, self.loc.root
+        try:
+            name = fs.cat_file(root + "/CURRENT").decode("utf-8").strip()
+        except FileNotFoundError:
+            return self.tmp
+        files = ["manifest.json"] + [f"{t}.parquet" for t in (self.tables or store.TABLES)]
+        (self.tmp / name).mkdir()
+        for f in files:
+            if fs.exists(f"{root}/{name}/{f}"):
+                fs.get_file(f"{root}/{name}/{f}", str(self.tmp / name / f))
+        (self.tmp / "CURRENT").write_text(name + "\n", encoding="utf-8")
+        return self.tmp
+
+    def push(self, info: store.StoreInfo) -> str:
+        """Upload a published local version, then switch the remote CURRENT to it; older
+        remote versions except the one replaced are removed. Returns the version's URL."""
+        if self.loc.local:
+            return str(info.directory)
+        fs, root = self.loc.fs, self.loc.root
+        name = info.directory.name
+        try:
+            previous = fs.cat_file(root + "/CURRENT").decode("utf-8").strip()
+        except FileNotFoundError:
+            previous = None
+        for f in sorted(info.directory.iterdir()):
+            if f.is_file():
+                fs.put_file(str(f), f"{root}/{name}/{f.name}")
+        fs.pipe_file(root + "/CURRENT", (name + "\n").encode("utf-8"))
+        for child in fs.ls(root, detail=False):
+            base = child.rstrip("/").rsplit("/", 1)[-1]
+            if base.startswith("v-") and base not in (name, previous):
+                fs.rm(child, recursive=True)
+        return self.loc.url.rstrip("/") + "/" + name
+
+    def __exit__(self, *exc) -> None:
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # Articles read per batch when computing story features: bounds the text held in memory.
@@ -313,139 +687,245 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
     return summary
 
 
-def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Progress | None = None,
-          workers: int | None = None) -> dict:
-    """Build (or incrementally rebuild) the store for `corpus`; returns a summary dict."""
-    t0 = time.perf_counter()
-    corpus, store_dir = Path(corpus), Path(store_dir)
-    if not corpus.is_dir():
-        raise FileNotFoundError(f"Corpus folder not found: {corpus}")
-    prev = store.current(store_dir)
-    if prev is not None and prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
-        prev = None  # enrichment changed: every file is processed again
-    file_rows, todo, reused, side_rejects, n_old = _plan(corpus, prev)
-    side = corpus / "metadata.csv"
-    side_mtime = side.stat().st_mtime_ns if side.exists() else None
-    if (prev is not None and not todo and len(reused) == n_old
-            and prev.manifest.get("sidecar_mtime_ns") == side_mtime):
-        if progress:
-            progress(0, 0)
-        return dict(prev.manifest, store=str(prev.directory), processed_files=0, reused_files=len(reused),
-                    seconds=round(time.perf_counter() - t0, 3))
-    tmp = store.begin(store_dir)
-    shards = tmp / "shards"
-    shards.mkdir()
-    try:
-        rejects: list[dict] = [{"path": r.path, "record": r.record, "reason": r.reason} for r in side_rejects]
-        chunks = [todo[i:i + CHUNK_FILES] for i in range(0, len(todo), CHUNK_FILES)]
-        total, done = len(todo), 0
-        if progress:
-            progress(0, total)
-        n_workers = workers or os.cpu_count() or 1
-        if len(todo) < PARALLEL_MIN_FILES or n_workers == 1:
-            # Small chunks in-process so the progress bar moves file by file.
-            for i, item in enumerate(todo):
-                res = _process_chunk((str(corpus), [item], str(shards), i))
-                rejects.extend(res["rejects"])
-                done += 1
-                if progress:
-                    progress(done, total)
-        else:
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("spawn")) as pool:
-                futs = {pool.submit(_process_chunk, (str(corpus), ch, str(shards), i)): len(ch)
-                        for i, ch in enumerate(chunks)}
-                for fut in as_completed(futs):
-                    res = fut.result()
-                    rejects.extend(res["rejects"])
-                    done += futs[fut]
-                    if progress:
-                        progress(done, total)
-
-        # Old rows for reused files.
-        article_parts: list[pl.LazyFrame] = []
-        mention_parts: list[pl.LazyFrame] = []
-        reuse_df = pl.DataFrame({"path": reused}, schema={"path": pl.String})
-        if prev is not None and reused:
-            old_articles = store.scan(prev, "articles").join(reuse_df.lazy(), on="path", how="semi")
-            article_parts.append(store.conform_lazy(old_articles, "articles").drop("duplicate_of"))
-            old_ids = old_articles.select("doc_id")
-            mention_parts.append(store.scan(prev, "mentions").join(old_ids, on="doc_id", how="semi"))
-            old_rejects = pl.read_parquet(store.table_path(prev, "rejects")).join(reuse_df, on="path", how="semi")
-            rejects.extend(old_rejects.to_dicts())
-        if any(shards.glob("articles-*.parquet")):
-            article_parts.append(pl.scan_parquet(shards / "articles-*.parquet").drop("duplicate_of"))
-        if any(shards.glob("mentions-*.parquet")):
-            mention_parts.append(pl.scan_parquet(shards / "mentions-*.parquet").select(list(store.MENTIONS_SCHEMA)))
-
-        if article_parts:
-            articles = pl.concat([store.conform_lazy(p.with_columns(pl.lit(None, pl.String).alias("duplicate_of")),
-                                                     "articles") for p in article_parts], how="vertical_relaxed")
-        else:
-            articles = store.empty("articles").lazy()
-        # duplicate_of: the first copy (by path, record) of each dedup key.
-        keys = (articles.select("doc_id", "path", "record", "dedup_key").sort(["path", "record"], nulls_last=False)
-                .with_columns(pl.col("doc_id").first().over("dedup_key").alias("first"))
-                .select("doc_id", pl.when(pl.col("first") != pl.col("doc_id")).then("first").alias("dup"))
-                .collect())
-        articles = (articles.join(keys.lazy(), on="doc_id", how="left")
-                    .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup")
-                    .sort(["path", "record"], nulls_last=False))
-        store.write_table(tmp, "articles", articles)
-        articles_final = pl.scan_parquet(tmp / "articles.parquet")
-        # --- full-text index (presslens.search): reuses the previous version's index ---
-        search.build(store_dir, tmp, articles_final, prev.directory if prev is not None else None)
-        if mention_parts:
-            mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
-        else:
-            mentions = store.empty("mentions").lazy()
-        store.write_table(tmp, "mentions", mentions.sort(["doc_id", "start"]))
-        mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
-        store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
-            pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
-        store.write_table(tmp, "entities", _entities_table(mentions_final, articles_final))
-        story_summary = _group_stories(tmp, prev)
-        rejects_df = store.conform(pl.DataFrame(rejects, schema=store.REJECTS_SCHEMA), "rejects").sort(
-            ["path", "record"], nulls_last=False)
-        store.write_table(tmp, "rejects", rejects_df)
-        files_df = pl.DataFrame(file_rows, schema=store.FILES_SCHEMA)
-        store.write_table(tmp, "files", files_df)
-        shutil.rmtree(shards, ignore_errors=True)
-
-        stats = articles_final.select(
-            pl.len().alias("articles"),
-            pl.col("duplicate_of").is_not_null().sum().alias("duplicates"),
-        ).collect().row(0, named=True)
-        by_lang = dict(articles_final.group_by("language").agg(pl.len()).sort("len", descending=True)
-                       .collect().iter_rows())
-        n_mentions = mentions_final.select(pl.len()).collect().item()
-        manifest = {
-            "version": store.corpus_version(files_df),
-            "corpus": str(corpus.resolve()),
-            "sidecar_mtime_ns": side_mtime,
-            "files": len(file_rows),
-            "processed_files": len(todo),
-            "reused_files": len(reused),
-            "articles": stats["articles"],
-            "duplicates": stats["duplicates"],
-            "by_language": {str(k): v for k, v in by_lang.items()},
-            "rejects": rejects_df.height,
-            "mentions": n_mentions,
-            **story_summary,
-        }
-        manifest["index_seconds"] = _build_index(tmp)
-        manifest["seconds"] = round(time.perf_counter() - t0, 3)
-        info = store.publish(store_dir, tmp, manifest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dict(info.manifest, store=str(info.directory))
-
-
 def _build_index(version_dir: Path) -> float:
     """The serving index (presslens.index) of a fully written version; returns seconds."""
     from presslens import index
 
     return float(index.build(version_dir)["seconds"])
+
+
+# ---------------------------------------------------------------- post-build steps
+
+def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict) -> None:
+    """Steps that run after every table of a new version is written to `version_dir` and
+    before it is published: each reads the tables there (and may reuse `prev`, the live
+    version, to work incrementally) and writes its own files next to them. A step that
+    raises fails the build and leaves the live version untouched. Add one line per step
+    (serving index, search index)."""
+    prev_dir = prev.directory if prev is not None else None
+    # --- full-text index (presslens.search): reuses the previous version's index ---
+    search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
+    # --- serving index (presslens.index) of the fully written version ---
+    manifest["index_seconds"] = _build_index(version_dir)
+
+
+# ---------------------------------------------------------------- assembly
+
+def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFrame:
+    """One row per entity: display name (gazetteer's English name, else the most frequent
+    base form), type, names per language, mention and article counts (duplicates excluded)."""
+    from presslens.enrich import entities as ent
+
+    originals = articles.filter(pl.col("duplicate_of").is_null()).select("doc_id", "language")
+    m = mentions.join(originals, on="doc_id", how="inner")
+    counts = m.group_by("entity_id").agg(
+        pl.len().cast(pl.Int64).alias("mention_count"),
+        pl.col("doc_id").n_unique().cast(pl.Int64).alias("doc_count"),
+        pl.col("entity_type").mode().first().alias("entity_type"),
+    )
+    by_lang = (
+        m.group_by("entity_id", "language", "lemma").agg(pl.len().alias("n"))
+        .sort(["entity_id", "language", "n", "lemma"], descending=[False, False, True, False])
+        .group_by("entity_id", "language", maintain_order=True).agg(pl.col("lemma").first().alias("name"))
+    )
+    seen_names = by_lang.group_by("entity_id").agg(
+        pl.struct(pl.col("language"), pl.col("name")).alias("seen_names")
+    )
+    top_lemma = (
+        m.group_by("entity_id", pl.coalesce("name", "lemma").alias("lemma")).agg(pl.len().alias("n"))
+        .sort(["entity_id", "n", "lemma"], descending=[False, True, False])
+        .group_by("entity_id", maintain_order=True).agg(pl.col("lemma").first().alias("top_lemma"))
+    )
+    out = counts.join(seen_names, on="entity_id", how="left").join(top_lemma, on="entity_id", how="left").collect()
+    catalog = ent.entity_catalog()
+    if catalog:
+        cat = pl.DataFrame(
+            [{"entity_id": c["entity_id"], "cat_name": c.get("name"), "cat_type": c.get("entity_type"),
+              "cat_names": c.get("names") or []} for c in catalog],
+            schema={"entity_id": pl.String, "cat_name": pl.String, "cat_type": pl.String,
+                    "cat_names": pl.List(pl.Struct({"language": pl.String, "name": pl.String}))},
+        )
+        out = out.join(cat, on="entity_id", how="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.String).alias("cat_name"), pl.lit(None, pl.String).alias("cat_type"),
+                               pl.lit(None, pl.List(pl.Struct({"language": pl.String, "name": pl.String}))).alias("cat_names"))
+    from presslens.translit import with_latin_names  # Cyrillic-only names: Latin for display
+
+    return with_latin_names(out.select(
+        "entity_id",
+        pl.coalesce("cat_name", "top_lemma").alias("name"),
+        pl.coalesce("cat_type", "entity_type").alias("entity_type"),
+        pl.when(pl.col("cat_names").list.len() > 0).then("cat_names").otherwise("seen_names").alias("names"),
+        "mention_count",
+        "doc_count",
+    ).sort(["mention_count", "entity_id"], descending=[True, False]))
+
+
+def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Progress | None = None,
+          workers: int | None = None, engine: str = "local", scheduler: str | None = None,
+          batch_records: int = ingest.BATCH_RECORDS, keep_workers: bool = False) -> dict:
+    """Build (or incrementally rebuild) the store for `corpus`; returns a summary dict.
+
+    corpus, store_dir: local paths or fsspec URLs. engine: "local" or "dask" (ENGINES);
+    scheduler: a Dask scheduler address (default: a LocalCluster of `workers` processes).
+    workers: worker processes (default: one per core). batch_records: most records a
+    worker holds at once. keep_workers: keep the worker pool or local cluster (with its
+    loaded models) alive for the next build in this process (see shutdown_workers).
+    progress(done files, total files) is called as files finish.
+    Raises ValueError for an unknown engine, FileNotFoundError for a missing corpus."""
+    if engine not in ENGINES:
+        raise ValueError(f"Unknown build engine {engine!r}: choose one of {', '.join(ENGINES)}.")
+    if scheduler and engine != "dask":
+        raise ValueError("A scheduler address is only used with engine 'dask'.")
+    t0 = time.perf_counter()
+    loc = fsio.Location(str(corpus))
+    if not loc.exists():
+        raise FileNotFoundError(f"Corpus folder not found: {corpus}")
+    staging = _local_store(str(store_dir))
+    with staging as local_store:
+        summary = _build(loc, local_store, staging, progress, workers, engine, scheduler, batch_records,
+                         keep_workers, t0)
+    return summary
+
+
+def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress: Progress | None,
+           workers: int | None, engine: str, scheduler: str | None, batch_records: int, keep: bool,
+           t0: float) -> dict:
+    prev = store.current(store_dir)
+    if prev is not None and prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
+        prev = None  # enrichment changed: every file is processed again
+    sidecar, side_rejects, side_mtime = _load_sidecar(loc)
+    link_rejects: list[Reject] = []
+    file_rows, todo, reused, n_old = _plan(loc, prev, sidecar, link_rejects)
+    side_rejects = [*side_rejects, *link_rejects]
+    if (prev is not None and not todo and len(reused) == n_old
+            and prev.manifest.get("sidecar_mtime_ns") == side_mtime):
+        if progress:
+            progress(0, 0)
+        where = str(prev.directory) if staging.loc.local else staging.loc.url.rstrip("/") + "/" + prev.directory.name
+        return dict(prev.manifest, store=where, processed_files=0, reused_files=len(reused),
+                    seconds=round(time.perf_counter() - t0, 3))
+    tmp = store.begin(store_dir)
+    shards = tmp / "shards"
+    shards.mkdir()
+    remote_shards = None
+    try:
+        rejects: list[dict] = [{"path": r.path, "record": r.record, "reason": r.reason} for r in side_rejects]
+        if rejects:
+            _write_shard(rejects, "rejects", str(shards), "rejects-sidecar.parquet")
+        n_workers = workers or os.cpu_count() or 1
+        shard_dir = str(shards)
+        if engine == "dask" and not staging.loc.local:
+            # Remote workers cannot write into this machine's staging folder: they write
+            # their shards next to the store, and the driver fetches each task's shards.
+            remote_shards = staging.loc.url.rstrip("/") + f"/.tmp-{uuid.uuid4().hex}/shards"
+            shard_dir = remote_shards
+        runner = _runner(engine, n_workers, len(todo), scheduler, keep)
+        size = _chunk_size(len(todo), getattr(runner, "n_workers", n_workers))
+        tasks = [Task(f"t{i // size:06d}", loc.url, tuple(todo[i:i + size]), shard_dir, batch_records)
+                 for i in range(0, len(todo), size)]
+        try:
+            _run_tasks(runner, tasks, shards, progress, len(todo))
+        finally:
+            runner.close()
+        info = _assemble(tmp, shards, prev, reused, file_rows, loc, side_mtime, len(todo), t0)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if remote_shards is not None:
+            rs = fsio.Location(remote_shards.rsplit("/", 1)[0])
+            if rs.fs.exists(rs.root):
+                rs.fs.rm(rs.root, recursive=True)
+    where = staging.push(info)
+    return dict(info.manifest, store=where)
+
+
+def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
+              t0: float) -> store.StoreInfo:
+    """Write every table of the new version from the shards and the reused rows, run the
+    post-build steps and publish the version.
+
+    Memory: nothing here holds the article texts or the mentions at once. Both tables are
+    streamed from the reused rows and the shards (in input order: the reused rows, then
+    the new ones by file and batch) without a global sort; what is held is one small key
+    row per article (doc id, path, record, dedup key) to mark duplicates, and the
+    aggregated entity tables."""
+    # Old rows for reused files.
+    article_parts: list[pl.LazyFrame] = []
+    mention_parts: list[pl.LazyFrame] = []
+    reuse_df = pl.DataFrame({"path": reused}, schema={"path": pl.String})
+    if prev is not None and reused:
+        old_articles = store.scan(prev, "articles").join(reuse_df.lazy(), on="path", how="semi")
+        article_parts.append(store.conform_lazy(old_articles, "articles").drop("duplicate_of"))
+        old_ids = old_articles.select("doc_id")
+        mention_parts.append(store.scan(prev, "mentions").join(old_ids, on="doc_id", how="semi"))
+        reject_parts = [store.scan(prev, "rejects").join(reuse_df.lazy(), on="path", how="semi")]
+    else:
+        reject_parts = []
+    if any(shards.glob("rejects-*.parquet")):
+        reject_parts.append(pl.scan_parquet(shards / "rejects-*.parquet"))
+    if any(shards.glob("articles-*.parquet")):
+        article_parts.append(pl.scan_parquet(shards / "articles-*.parquet").drop("duplicate_of"))
+    if any(shards.glob("mentions-*.parquet")):
+        mention_parts.append(pl.scan_parquet(shards / "mentions-*.parquet").select(list(store.MENTIONS_SCHEMA)))
+
+    if article_parts:
+        articles = pl.concat([store.conform_lazy(p.with_columns(pl.lit(None, pl.String).alias("duplicate_of")),
+                                                 "articles") for p in article_parts], how="vertical_relaxed")
+    else:
+        articles = store.empty("articles").lazy()
+    # duplicate_of: the first copy (by path, record) of each dedup key.
+    keys = (articles.select("doc_id", "path", "record", "dedup_key").sort(["path", "record"], nulls_last=False)
+            .with_columns(pl.col("doc_id").first().over("dedup_key").alias("first"))
+            .select("doc_id", pl.when(pl.col("first") != pl.col("doc_id")).then("first").alias("dup"))
+            .collect())
+    articles = (articles.join(keys.lazy(), on="doc_id", how="left", maintain_order="left")
+                .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup"))
+    store.write_table(tmp, "articles", articles)
+    articles_final = pl.scan_parquet(tmp / "articles.parquet")
+    if mention_parts:
+        mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
+    else:
+        mentions = store.empty("mentions").lazy()
+    store.write_table(tmp, "mentions", mentions)
+    mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
+    store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
+        pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
+    store.write_table(tmp, "entities", _entities_table(mentions_final, articles_final))
+    story_summary = _group_stories(tmp, prev)
+    rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts], how="vertical_relaxed")
+                  if reject_parts else store.empty("rejects").lazy())
+    store.write_table(tmp, "rejects", rejects_lf.sort(["path", "record", "reason"], nulls_last=False))
+    n_rejects = pl.scan_parquet(tmp / "rejects.parquet").select(pl.len()).collect().item()
+    files_df = pl.DataFrame(file_rows, schema=store.FILES_SCHEMA)
+    store.write_table(tmp, "files", files_df)
+    shutil.rmtree(shards, ignore_errors=True)
+
+    stats = articles_final.select(
+        pl.len().alias("articles"),
+        pl.col("duplicate_of").is_not_null().sum().alias("duplicates"),
+    ).collect().row(0, named=True)
+    by_lang = dict(articles_final.group_by("language").agg(pl.len()).sort(["len", "language"], descending=[True, False])
+                   .collect().iter_rows())
+    n_mentions = mentions_final.select(pl.len()).collect().item()
+    manifest = {
+        "version": store.corpus_version(files_df),
+        "corpus": str(loc.path.resolve()) if loc.local else loc.url,
+        "sidecar_mtime_ns": side_mtime,
+        "files": len(file_rows),
+        "processed_files": n_todo,
+        "reused_files": len(reused),
+        "articles": stats["articles"],
+        "duplicates": stats["duplicates"],
+        "by_language": {str(k): v for k, v in by_lang.items()},
+        "rejects": n_rejects,
+        "mentions": n_mentions,
+        **story_summary,
+    }
+    _post_build(tmp, prev, manifest)
+    manifest["seconds"] = round(time.perf_counter() - t0, 3)
+    return store.publish(tmp.parent, tmp, manifest)
 
 
 def format_summary(summary: dict, rejects: pl.DataFrame | None = None, limit: int = 20) -> str:

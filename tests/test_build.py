@@ -146,3 +146,84 @@ def test_cli_build_prints_a_summary(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "articles: 5" in out.stdout
     assert "rejected: 1" in out.stdout and "bad.txt" in out.stdout
+
+
+def _export_files(d: Path) -> list[Path]:
+    """One JSONL, CSV, TSV and Parquet export with good rows, rows without text and bad rows."""
+    import json
+
+    d.mkdir(parents=True, exist_ok=True)
+    texts = [f"Статья номер {i}: Путин и Ким Чен Ын встретились в Пхеньяне, сообщает ТАСС." for i in range(23)]
+    lines = []
+    for i, t in enumerate(texts):
+        lines.append(json.dumps({"text": t, "title": f"T{i}", "published": "2024-06-19"}, ensure_ascii=False))
+        if i % 7 == 3:
+            lines.append('{"text": ')  # malformed
+        if i % 5 == 2:
+            lines.append(json.dumps({"title": "no text"}))
+    (d / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (d / "b.csv").write_text("title,text\n" + "".join(f'T{i},"{t}"\n' for i, t in enumerate(texts)) + "x,\n",
+                             encoding="utf-8")
+    (d / "c.tsv").write_text("text\tlanguage\n" + "".join(f"{t}\tru\n" for t in texts), encoding="utf-8")
+    pl.DataFrame({"body": texts + [None], "headline": [f"H{i}" for i in range(24)]}).write_parquet(
+        d / "d.parquet", row_group_size=5)
+    (d / "e.jsonl").write_text("\n".join(json.dumps({"title": f"t{i}"}) for i in range(12)) + "\n", encoding="utf-8")
+    return sorted(d.iterdir())
+
+
+def test_streamed_exports_give_the_same_records_and_rejects_as_whole_reads(tmp_path):
+    from presslens import ingest
+
+    def key(records, rejects):
+        return ([(r.path, r.record, r.text, r.title, r.published, r.language) for r in records],
+                sorted((r.path, r.record or 0, r.reason) for r in rejects))
+
+    for f in _export_files(tmp_path):
+        whole = key(*ingest.read(f, f.name))
+        batches = list(ingest.read_batches(f, f.name, batch=4, stream_min_bytes=0))
+        assert all(len(recs) <= 4 for recs, _ in batches)
+        streamed = key([r for recs, _ in batches for r in recs], [r for _, rej in batches for r in rej])
+        assert streamed == whole, f.name
+        assert whole[0] or whole[1], f.name
+    # a file with no text field at all gets the one file-level reason, streamed or not
+    (only,) = [rej for _, rej in ingest.read_batches(tmp_path / "e.jsonl", "e.jsonl", batch=4, stream_min_bytes=0)
+               if rej]
+    assert len(only) == 1 and "No text column found" in only[0].reason
+
+
+def test_long_documents_are_cut_into_batches_by_size(tmp_path):
+    from presslens import ingest
+
+    f = tmp_path / "long.jsonl"
+    import json
+
+    f.write_text("\n".join(json.dumps({"text": "слово " * 2000}) for _ in range(10)), encoding="utf-8")
+    for smin in (0, 10**9):  # streamed and whole-file paths
+        sizes = [len(r) for r, _ in ingest.read_batches(f, f.name, batch=1000, stream_min_bytes=smin,
+                                                         batch_chars=25_000)]
+        assert sizes == [3, 3, 3, 1], smin  # a batch ends once it reaches 25,000 chars
+
+
+def test_build_of_exports_in_small_batches_equals_default_batches(tmp_path):
+    corpus = tmp_path / "c"
+    _export_files(corpus)
+    b.build(corpus, tmp_path / "big")
+    b.build(corpus, tmp_path / "small", batch_records=3)
+    big, small = _tables(tmp_path / "big"), _tables(tmp_path / "small")
+    for t in ("articles", "mentions", "rejects", "entities"):
+        cols = [c for c in big[t].columns if c != "mtime_ns"]
+        order = {"articles": ["path", "record"], "mentions": ["doc_id", "start"], "rejects": ["path", "record"],
+                 "entities": ["entity_id"]}[t]
+        assert big[t].select(cols).sort(order).equals(small[t].select(cols).sort(order)), t
+    assert big["articles"].height == 23 * 3 + 23
+
+
+def test_cli_progress_off_a_terminal_shows_files_rate_and_time_left(tmp_path, capsys):
+    from presslens.__main__ import format_progress, main
+
+    assert format_progress(1200, 10000, 34.0) == "files 1,200/10,000 (12%), 35.3 files/s, about 4 min 9 s left"
+    assert format_progress(10, 10, 2.0).endswith("5.0 files/s, done")
+    corpus = _copy_seeds(tmp_path / "c")
+    assert main(["build", "--corpus", str(corpus), "--store", str(tmp_path / "s")]) == 0
+    err = capsys.readouterr().err
+    assert "files 5/5 (100%)" in err and "files/s, done" in err

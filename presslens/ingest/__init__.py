@@ -9,6 +9,10 @@ Public API (the build calls these; see ../shared/DESIGN.md):
                       leave the root are not followed but reported in `rejects` (walk.py).
 - load_sidecar(root)  ROOT/metadata.csv -> ({relpath: {url, outlet, published, title}}, rejects)
 - read(path, relpath, sidecar_row=None)
+- read_batches(path, relpath, sidecar_row=None, batch=BATCH_RECORDS): the same records and
+  rejects as read(), in batches of at most `batch` records / BATCH_CHARS of text; exports over STREAM_MIN_BYTES
+  (JSONL, CSV/TSV) and every Parquet file are streamed, so memory is bounded by the batch,
+  not by the file.
 - MAX_FILE_BYTES, MAX_EXPORT_BYTES, size_limit(path): size limits; bigger files are
   rejected unread.
 
@@ -30,7 +34,7 @@ from presslens.ingest.html import extract as _extract_html
 from presslens.ingest.html import read_html
 from presslens.ingest.sidecar import apply_sidecar
 from presslens.ingest.sidecar import load_sidecar as _load_sidecar
-from presslens.ingest.tabular import read_csv, read_json, read_jsonl, read_parquet
+from presslens.ingest.tabular import iter_export, read_csv, read_json, read_jsonl, read_parquet
 from presslens.ingest.text import DecodeError, decode
 from presslens.ingest.walk import escapes, outside_reason
 from presslens.ingest.walk import walk as _walk
@@ -42,21 +46,40 @@ from presslens.records import RawRecord, Reject
 # would stall the build (text analysis of one such file takes minutes) and memory.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Exports (.jsonl/.json/.csv/.tsv/.parquet) hold many articles, so their limit is higher.
-# read() returns all records of a file at once: measured 0.94 GB peak memory for a 400 MB
-# JSONL file, so 1 GiB of export needs ~2.5 GB. Split bigger exports into several files.
-MAX_EXPORT_BYTES = 1024 * 1024 * 1024
+# The build reads them with read_batches(), which streams JSONL, CSV/TSV and Parquet in
+# batches, so their size is bounded by disk, not memory; this limit only stops mistakes
+# (a disk image or a database dump with an export's extension).
+MAX_EXPORT_BYTES = 64 * 1024**3
+# A .json document (or a JSON array saved as .jsonl) is parsed whole: measured 0.94 GB peak
+# memory for a 400 MB file, so 1 GiB of JSON needs ~2.5 GB. Bigger ones: use JSON Lines.
+MAX_JSON_BYTES = 1024**3
+# Records per batch: a build worker holds one batch of records, their enriched rows and
+# mentions at a time. 1,000 news articles are ~2-20 MB of text; with rows and mentions a
+# batch stays well under 100 MB, while a batch is still big enough for a Parquet shard.
+BATCH_RECORDS = 1000
+# ...and at most this much text per batch (characters), so a file of very long documents
+# does not make one batch of 1,000 x 1 MB.
+BATCH_CHARS = 32 * 1024 * 1024
+# Exports at least this big are streamed in batches; smaller ones are read whole (the
+# exact whole-file readers, ~2.5x the file size in memory: at most ~160 MB here).
+STREAM_MIN_BYTES = 64 * 1024 * 1024
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
 HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 EXPORT_EXTENSIONS = frozenset({".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet"})
 _SUPPORTED = ".txt, .html/.htm, .jsonl, .json, .csv/.tsv, .parquet and other plain-text files"
 
-__all__ = ["MAX_EXPORT_BYTES", "MAX_FILE_BYTES", "iter_files", "load_sidecar", "read", "size_limit"]
+__all__ = ["BATCH_RECORDS", "MAX_EXPORT_BYTES", "MAX_FILE_BYTES", "MAX_JSON_BYTES", "STREAM_MIN_BYTES", "iter_files",
+           "load_sidecar", "read", "read_batches", "size_limit"]
 
 
 def size_limit(path: Path) -> int:
-    """The size limit that applies to this file: MAX_EXPORT_BYTES for exports, else MAX_FILE_BYTES."""
-    return MAX_EXPORT_BYTES if Path(path).suffix.lower() in EXPORT_EXTENSIONS else MAX_FILE_BYTES
+    """The size limit that applies to this file: MAX_EXPORT_BYTES for exports (and at most
+    MAX_JSON_BYTES for a .json document, parsed whole), else MAX_FILE_BYTES."""
+    ext = Path(path).suffix.lower()
+    if ext == ".json":
+        return min(MAX_EXPORT_BYTES, MAX_JSON_BYTES)
+    return MAX_EXPORT_BYTES if ext in EXPORT_EXTENSIONS else MAX_FILE_BYTES
 
 
 def iter_files(root: Path, rejects: list[Reject] | None = None) -> Iterator[Path]:
@@ -84,6 +107,7 @@ def load_sidecar(root: Path) -> tuple[dict[str, dict], list[Reject]]:
 def read(path: Path, relpath: str, sidecar_row: dict | None = None) -> tuple[list[RawRecord], list[Reject]]:
     """Read one corpus file into records; never raises.
 
+    Holds the whole file's records at once: for big exports use read_batches().
     `relpath` (POSIX, relative to the corpus root) is stored on every record and reject.
     `sidecar_row` (from load_sidecar) overwrites url/outlet/published/title on every
     record with provenance "sidecar". Any failure is a Reject whose reason says what is
@@ -98,6 +122,66 @@ def read(path: Path, relpath: str, sidecar_row: dict | None = None) -> tuple[lis
         return [], [
             Reject(relpath, f"An unexpected error stopped the reading of this file ({type(err).__name__}: {err}).")
         ]
+
+
+def read_batches(path: Path, relpath: str, sidecar_row: dict | None = None, batch: int = BATCH_RECORDS,
+                 stream_min_bytes: int = STREAM_MIN_BYTES,
+                 batch_chars: int = BATCH_CHARS) -> Iterator[tuple[list[RawRecord], list[Reject]]]:
+    """Like read(), in batches of at most `batch` records; a batch also ends as soon as its
+    rows hold `batch_chars` characters (so it holds at most batch_chars + one record's
+    text). Concatenated, the batches hold
+    exactly read()'s records and rejects. Never raises: an error part-way through a
+    streamed file ends it with one reject (the batches before it stay valid).
+
+    JSONL/CSV/TSV exports of at least `stream_min_bytes` and all Parquet files are read
+    as a stream, so memory is bounded by the batch, not by the file; every other file is
+    read whole (they are at most MAX_FILE_BYTES, or a .json document) and cut into batches.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    try:
+        streamable = ext == ".parquet" or (
+            ext in (".jsonl", ".ndjson", ".csv", ".tsv") and path.stat().st_size >= stream_min_bytes)
+    except OSError:
+        streamable = False
+    problem = _check(path, relpath) if streamable else None
+    if not streamable or problem is not None:
+        records, rejects = read(path, relpath, sidecar_row)
+        if not records:
+            yield [], rejects
+            return
+        first = True
+        while records:
+            n, chars = 0, 0
+            while n < len(records) and n < batch and chars < batch_chars:
+                chars += len(records[n].text)
+                n += 1
+            yield records[:n], (rejects if first else [])
+            records, first = records[n:], False
+        return
+    number = 0
+    try:
+        for records, rejects in iter_export(path, relpath, ext, batch, batch_chars, MAX_JSON_BYTES):
+            apply_sidecar(records, sidecar_row)
+            number = records[-1].record if records and records[-1].record else number
+            yield records, rejects
+    except Exception as err:  # the contract: a file never stops the build
+        yield [], [Reject(relpath, f"An unexpected error stopped the reading of this file after record {number} "
+                                   f"({type(err).__name__}: {err}).", number + 1)]
+
+
+def _check(path: Path, relpath: str) -> list[Reject] | None:
+    """The checks read() makes before opening a file (exists, regular, size, readable);
+    None when the file can be read."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or info.st_size > size_limit(path):
+            return [Reject(relpath, "not readable")]  # read() gives the precise reason
+        with open(path, "rb"):
+            pass
+    except OSError as err:
+        return [Reject(relpath, str(err))]
+    return None
 
 
 def _read(path: Path, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
@@ -140,7 +224,13 @@ def _read(path: Path, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
         return read_parquet(path, relpath)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            # read(n) allocates n bytes up front: ask for the size seen, then check for growth.
+            data = handle.read(min(limit, info.st_size) + 1)
+            while len(data) <= limit:
+                more = handle.read(min(1 << 24, limit + 1 - len(data)))
+                if not more:
+                    break
+                data += more
     except OSError as err:
         return reject(f"The file could not be read ({_os_reason(err)}).")
     if len(data) > limit:
