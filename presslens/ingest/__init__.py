@@ -32,7 +32,7 @@ from pathlib import Path
 
 from presslens.ingest.html import extract as _extract_html
 from presslens.ingest.html import read_html
-from presslens.ingest.sidecar import apply_sidecar
+from presslens.ingest.sidecar import SIDECAR_NAME, apply_sidecar
 from presslens.ingest.sidecar import load_sidecar as _load_sidecar
 from presslens.ingest.tabular import iter_export, read_csv, read_json, read_jsonl, read_parquet
 from presslens.ingest.text import DecodeError, decode
@@ -173,6 +173,8 @@ def read_batches(path: Path, relpath: str, sidecar_row: dict | None = None, batc
 def _check(path: Path, relpath: str) -> list[Reject] | None:
     """The checks read() makes before opening a file (exists, regular, size, readable);
     None when the file can be read."""
+    if escapes(path, relpath) is not None:
+        return [Reject(relpath, "outside the corpus")]  # read() gives the precise reason
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or info.st_size > size_limit(path):
