@@ -45,7 +45,7 @@ import numpy as np
 import polars as pl
 
 # Bump when the on-disk layout changes: an index of another format is rebuilt, not misread.
-FORMAT = 4
+FORMAT = 5
 INDEX_DIR = "index"
 # Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -155,6 +155,17 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _write_ipc(out, "articles", a)
     _write_ipc(out, "doc_sorted", ids.select("doc_id"))
     rows = a.select("doc_id", pl.int_range(n, dtype=pl.Int32).alias("row"))
+
+    # where each article's mentions lie in mentions.parquet ([lo, hi) rows): the reader reads
+    # only those row groups (the table is in input order, not sorted by doc_id, so row-group
+    # statistics alone would not narrow a lookup down)
+    span = (mentions.select("doc_id").with_row_index("mrow").group_by("doc_id")
+            .agg(pl.col("mrow").min().cast(pl.Int64).alias("lo"), (pl.col("mrow").max().cast(pl.Int64) + 1).alias("hi"))
+            .collect())
+    span = rows.join(span, on="doc_id", how="left", maintain_order="left")
+    _save(out, "men_lo", span["lo"].fill_null(0).to_numpy())
+    _save(out, "men_hi", span["hi"].fill_null(0).to_numpy())
+    del span
 
     # entities: every id seen in mentions (plus the entity table's), sorted -> codes
     m = mentions.select("doc_id", "entity_id", "surface", "lemma", "entity_type")
@@ -404,7 +415,7 @@ class Index:
         return np.where(found, pos, -1)
 
 
-ARRAYS = ("lang", "outlet", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
+ARRAYS = ("men_lo", "men_hi", "lang", "outlet", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
           "em_indptr", "em_row", "em_form", "ea_indptr", "ea_row", "ea_cnt", "ae_indptr", "ae_ent", "ae_cnt",
           "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs", "ed_indptr", "ed_day", "ed_men", "ed_docs")
 
@@ -514,8 +525,17 @@ def read_text(ix: Index, doc_id: str) -> str | None:
 
 
 def read_mentions(ix: Index, doc_id: str) -> pl.DataFrame:
-    """The mention rows of one article. mentions.parquet is sorted by doc_id, so the row
-    group statistics let the reader skip every row group but the one or two holding it."""
-    return (pl.scan_parquet(ix.directory / "mentions.parquet")
-            .filter(pl.col("doc_id") == doc_id)
-            .select("start", "end", "surface", "lemma", "entity_id", "entity_type").collect())
+    """The mention rows of one article, reading only the row groups of mentions.parquet that
+    hold its [lo, hi) row span (recorded by the index build)."""
+    cols = ["doc_id", "start", "end", "surface", "lemma", "entity_id", "entity_type"]
+    path = ix.directory / "mentions.parquet"
+    row = int(ix.rows_of((doc_id,))[0])
+    lo, hi = (int(ix.men_lo[row]), int(ix.men_hi[row])) if row >= 0 else (0, 0)
+    if hi <= lo or not path.exists():
+        return pl.DataFrame(schema={c: (pl.Int64 if c in ("start", "end") else pl.String) for c in cols[1:]})
+    pf, starts = ix.memo(("rowgroups", "mentions"), lambda: _row_groups(path))
+    first = int(np.searchsorted(starts, lo, side="right") - 1)
+    last = int(np.searchsorted(starts, hi - 1, side="right") - 1)
+    table = pf.read_row_groups(list(range(first, last + 1)), columns=cols)
+    part = pl.from_arrow(table.slice(lo - int(starts[first]), hi - lo))
+    return part.filter(pl.col("doc_id") == doc_id).drop("doc_id")  # type: ignore[union-attr]

@@ -184,3 +184,30 @@ def test_build_writes_the_index_with_the_store(seed_store):
     assert "index_seconds" in info.manifest
     ix = index.load(info.directory, attach_search=False)
     assert ix.n == info.manifest["articles"]
+
+
+def test_reader_mentions_come_from_the_articles_own_rows_in_any_table_order(gen, tmp_path):
+    """The reader reads one article's mentions from the row span the index recorded; the
+    mention table is in input order (not sorted by doc_id), so spans, not row-group
+    statistics, are what keep this to one or two row groups. Same rows as a plain filter."""
+    ix, A, M, E = gen
+    for doc in A["doc_id"].sample(25, seed=3).to_list() + ["nope"]:
+        got = q.article_mentions(ix, doc).select("start", "end", "surface", "entity_id").sort("start", "end")
+        want = (M.filter(pl.col("doc_id") == doc).select("start", "end", "surface", "entity_id")
+                .sort("start", "end"))
+        assert_frame_equal(got, want, check_dtypes=False)
+    # shuffled mention table (an imported store in arbitrary order): still exact
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    pl.read_parquet(ix.directory / "articles.parquet").head(300).write_parquet(tables / "articles.parquet")
+    keep = A.head(300).select("doc_id")
+    Ms = M.join(keep, on="doc_id", how="semi").sample(fraction=1.0, shuffle=True, seed=5)
+    Ms.write_parquet(tables / "mentions.parquet")
+    from presslens import tables_import
+
+    tables_import.import_tables(tables, tmp_path / "store")
+    ix2 = index.load(store.current(tmp_path / "store").directory, attach_search=False)
+    doc = keep["doc_id"][7]
+    got = q.article_mentions(ix2, doc).select("start", "end", "entity_id").sort("start", "end")
+    want = Ms.filter(pl.col("doc_id") == doc).select("start", "end", "entity_id").sort("start", "end")
+    assert_frame_equal(got, want, check_dtypes=False)

@@ -107,7 +107,8 @@ def article_table(key: str, title: str = "Articles behind this view", limit: int
     shown = f"{df.height:,} of {plural(total, 'article')}" if total > df.height else plural(total, "article")
     st.caption(f"{shown} · click a row to open it in the reader")
     view = df.select(
-        pl.when(pl.col("duplicate")).then(pl.lit("⧉ copy · ")).otherwise(pl.lit("")) + pl.col("title").fill_null("(no title)"),
+        (pl.when(pl.col("duplicate")).then(pl.lit("⧉ copy · ")).otherwise(pl.lit("")) + pl.col("title").fill_null("(no title)"))
+        .alias("title"),
         "outlet", pl.col("published").cast(pl.String).fill_null("undated"),
         pl.col("language").replace_strict(lang_labels(df["language"].unique().to_list()), default=pl.col("language")),
         pl.col("top_entities").list.join(", "), pl.col("cited_sources").list.join(", "),
