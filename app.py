@@ -22,6 +22,7 @@ PAGES = {
     "sources": st.Page("pages/sources_page.py", title="Sources", icon=":material/campaign:", url_path="sources"),
     "languages": st.Page("pages/languages_page.py", title="Languages", icon=":material/translate:", url_path="languages"),
     "entities": st.Page("pages/entities_page.py", title="Entities", icon=":material/groups:", url_path="entities"),
+    "stories": st.Page("pages/stories_page.py", title="Stories", icon=":material/hub:", url_path="stories"),
     "articles": st.Page("pages/articles_page.py", title="Articles", icon=":material/article:", url_path="articles"),
 }
 

@@ -249,6 +249,37 @@ def picked(event) -> list[list]:
     return out
 
 
+# Language colours of the story timeline (other languages grey).
+LANG_COLORS = {"ru": "#c92a2a", "uk": "#1971c2", "ro": "#e67700", "en": "#2b8a3e"}
+
+
+def story_timeline(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:
+    """One story's articles as marks by date (x; "undated" last) and outlet (y), coloured by
+    language; the first publisher is a larger star. customdata: [doc_id] (click opens it).
+    `df`: presslens.story_view.story_timeline's columns."""
+    labels = labels or {}
+    fig = go.Figure()
+    days = [d.isoformat() if d is not None else "undated" for d in df["published"].to_list()]
+    order = sorted({d for d in days if d != "undated"}) + (["undated"] if "undated" in days else [])
+    for lang in sorted(set(df["language"].fill_null("und").to_list())):
+        idx = [i for i, v in enumerate(df["language"].fill_null("und").to_list()) if v == lang]
+        first = [bool(df["first"][i]) for i in idx]
+        fig.add_trace(go.Scatter(
+            x=[days[i] for i in idx], y=[_cut(df["outlet"][i]) for i in idx], mode="markers",
+            name=labels.get(lang, lang),
+            marker=dict(size=[22 if f else 13 for f in first], symbol=["star" if f else "circle" for f in first],
+                        color=LANG_COLORS.get(lang, "#868e96"), line=dict(width=1, color="white")),
+            customdata=[[df["doc_id"][i]] for i in idx],
+            hovertext=[f"{'first · ' if f else ''}{html.escape(str(df['title'][i] or '(no title)'))}<br>"
+                       f"{html.escape(str(df['outlet'][i]))} · {days[i]}" for i, f in zip(idx, first)],
+            hoverinfo="text",
+        ))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+    fig.update_yaxes(type="category", automargin=True)
+    rows = df["outlet"].n_unique() or 1
+    return _layout(fig, height=max(200, 40 * rows + 110), showlegend=True)
+
+
 # ---------------------------------------------------------------- reader
 
 READER_CSS = """

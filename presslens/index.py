@@ -17,6 +17,7 @@ days since 1970-01-01 (UNDATED_DAY when unknown), cited sources and entities as 
 sorted order. Relations are CSR posting lists (``*_indptr`` of length n+1, then the
 values of row i in ``[indptr[i], indptr[i+1])``):
 
+- ``story``: article row -> story code (sorted story ids in dicts.arrow, kind "story")
 - ``src``:  article row -> cited source codes
 - ``ae``:   article row -> entity codes (+ mentions per pair), entities sorted by code
 - ``ea``:   entity code -> article rows (+ mentions per pair), rows sorted
@@ -45,7 +46,7 @@ import numpy as np
 import polars as pl
 
 # Bump when the on-disk layout changes: an index of another format is rebuilt, not misread.
-FORMAT = 5
+FORMAT = 6
 INDEX_DIR = "index"
 # Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -135,6 +136,12 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "conf", a["language_confidence"].fill_null(0.0).to_numpy().astype(np.float32))
     _save(out, "mixed", a["mixed_language"].to_numpy().astype(bool))
     _save(out, "dup", a["duplicate_of"].is_not_null().to_numpy())
+    # story codes (presslens.stories): an article without a story_id is its own story
+    sid = (articles.select(pl.col("story_id") if "story_id" in names else pl.lit(None, pl.String).alias("story_id"))
+           .collect()["story_id"].fill_null(a["doc_id"]))
+    stories = sid.unique().sort()
+    _save(out, "story", _codes(sid, stories))
+    del sid
     src_len = a["cited_sources"].list.len().fill_null(0).to_numpy()
     src_indptr = np.zeros(n + 1, np.int64)
     np.cumsum(src_len, out=src_indptr[1:])
@@ -288,8 +295,10 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     ents = ents.with_columns(pl.Series("mention_count", men), pl.Series("doc_count", docs))
     _write_ipc(out, "entities", ents)
     _write_ipc(out, "forms", forms)
-    dicts = pl.DataFrame({"kind": ["language"] * languages.len() + ["outlet"] * outlets.len() + ["source"] * sources.len(),
-                          "label": pl.concat([languages, outlets, sources])}, schema={"kind": pl.String, "label": pl.String})
+    dicts = pl.DataFrame({"kind": ["language"] * languages.len() + ["outlet"] * outlets.len() + ["source"] * sources.len()
+                          + ["story"] * stories.len(),
+                          "label": pl.concat([languages, outlets, sources, stories])},
+                         schema={"kind": pl.String, "label": pl.String})
     _write_ipc(out, "dicts", dicts)
     meta = {"format": FORMAT, "articles": n, "entities": n_ent, "pairs": int(pair_row.size), "mentions": int(em_row.size),
             "forms": forms.height, "languages": languages.len(), "outlets": outlets.len(), "sources": sources.len(),
@@ -348,6 +357,7 @@ class Index:
     sources: pl.Series
     doc_sorted: pl.Series
     searcher: Any = None
+    stories: Any = None  # pl.Series: sorted story ids (the `story` array holds codes into it)
     _memo: dict = field(default_factory=dict, repr=False)
     _lock: Lock = field(default_factory=Lock, repr=False)
 
@@ -415,7 +425,7 @@ class Index:
         return np.where(found, pos, -1)
 
 
-ARRAYS = ("men_lo", "men_hi", "lang", "outlet", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
+ARRAYS = ("men_lo", "men_hi", "lang", "outlet", "story", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
           "em_indptr", "em_row", "em_form", "ea_indptr", "ea_row", "ea_cnt", "ae_indptr", "ae_ent", "ae_cnt",
           "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs", "ed_indptr", "ed_day", "ed_men", "ed_docs")
 
@@ -453,7 +463,7 @@ def load(version_dir: str | os.PathLike, searcher: Any = None, attach_search: bo
         article_table=_mmap_ipc(d / "articles.arrow"),
         entities=pl.read_ipc(d / "entities.arrow"),
         forms=pl.read_ipc(d / "forms.arrow"),
-        languages=kind("language"), outlets=kind("outlet"), sources=kind("source"),
+        languages=kind("language"), outlets=kind("outlet"), sources=kind("source"), stories=kind("story"),
         doc_sorted=pl.read_ipc(d / "doc_sorted.arrow")["doc_id"],
         searcher=searcher,
     )

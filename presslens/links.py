@@ -8,12 +8,13 @@ notices about everything that was ignored. Nothing here raises on bad input.
 Format (repeated keys for multi-valued fields, so values may contain commas)::
 
     /<page>?lang=ru&lang=uk&outlet=TASS&source=ISW&entity=Q7747&from=2024-06-01&to=2024-06-30
-            &undated=1&q=drones&doc=<doc_id>&v=<corpus version>
+            &undated=1&q=drones&story=<story_id>&doc=<doc_id>&v=<corpus version>
 
 - lang, outlet, source, entity: any number (up to MAX_VALUES); alternatives within a
   field, entities must all be named in an article.
 - from, to: ISO dates (YYYY-MM-DD), inclusive. undated=1: only articles without a date.
 - dup=1: list duplicate copies too (they are never counted either way).
+- story: one story (presslens.stories story_id); unknown ids are ignored with a notice.
 - q: search text. doc: the article open in the reader. v: the corpus version the link
   was made on (a different current version is reported, not an error).
 """
@@ -28,7 +29,7 @@ from urllib.parse import urlencode
 from presslens.query import Filters
 
 MULTI = {"lang": "languages", "outlet": "outlets", "source": "sources", "entity": "entities"}
-SINGLE = ("from", "to", "undated", "dup", "q", "doc", "v")
+SINGLE = ("from", "to", "undated", "dup", "q", "story", "doc", "v")
 # Parameters Streamlit itself uses; never ours to complain about.
 STREAMLIT_OWN = {"embed", "embed_options"}
 # More values than anyone picks by hand: beyond this a URL is garbage or an attack.
@@ -41,7 +42,7 @@ ID_RE = re.compile(r"^[\w.:\-]{1,128}$")
 LABELS = {"lang": "language", "outlet": "outlet", "source": "cited source", "entity": "entity"}
 
 # Page slugs (st.navigation url_path); the first is the default page served at "/".
-PAGES = ("overview", "sources", "languages", "entities", "articles")
+PAGES = ("overview", "sources", "languages", "entities", "stories", "articles")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Vocabulary:
     sources: frozenset[str] = frozenset()
     entities: frozenset[str] = frozenset()
     docs: frozenset[str] = frozenset()
+    stories: frozenset[str] = frozenset()
     version: str | None = None
 
 
@@ -86,6 +88,11 @@ def requested_ids(params: Mapping[str, Sequence[str] | str]) -> tuple[list[str],
     ents = [v for v in p.get("entity", [])[:MAX_VALUES] if ID_RE.match(v)]
     docs = [v for v in p.get("doc", [])[:1] if ID_RE.match(v)]
     return ents, docs
+
+
+def requested_story(params: Mapping[str, Sequence[str] | str]) -> list[str]:
+    """The well-formed story id asked for by the URL ([] or one id), to look up before `parse`."""
+    return [v for v in normalise(params).get("story", [])[:1] if ID_RE.match(v)]
 
 
 def _date(value: str) -> dt.date | None:
@@ -158,6 +165,11 @@ def parse(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary) -> LinkS
             ignored.append("q: contains control characters")
         else:
             fields["search"] = one["q"]
+    if "story" in one:
+        if ID_RE.match(one["story"]) and one["story"] in vocab.stories:
+            fields["story"] = one["story"]
+        else:
+            ignored.append(f"story={_short(one['story'])}: no such story in this corpus")
     doc = None
     if "doc" in one:
         if ID_RE.match(one["doc"]) and one["doc"] in vocab.docs:
@@ -189,6 +201,8 @@ def to_params(filters: Filters, doc: str | None = None, version: str | None = No
         out["dup"] = "1"
     if filters.search:
         out["q"] = filters.search
+    if filters.story:
+        out["story"] = filters.story
     if doc:
         out["doc"] = doc
     if version:
@@ -225,4 +239,6 @@ def describe(filters: Filters, names: Mapping[str, str] | None = None) -> list[t
         out.append(("duplicates", "duplicate copies listed", None))
     if filters.search:
         out.append(("search", f"search: {filters.search}", None))
+    if filters.story:
+        out.append(("story", f"story: {names.get(filters.story, filters.story)}", None))
     return out

@@ -58,6 +58,8 @@ class Filters:
     search: str = ""
     # list duplicate copies too (they are never counted either way)
     duplicates: bool = False
+    # one story (presslens.stories story_id): only its articles
+    story: str = ""
 
     @classmethod
     def make(cls, **kw) -> "Filters":
@@ -66,6 +68,8 @@ class Filters:
                 kw[name] = tuple(sorted(set(kw[name] or ())))
         if "search" in kw:
             kw["search"] = (kw["search"] or "").strip()
+        if "story" in kw:
+            kw["story"] = (kw["story"] or "").strip()
         return cls(**kw)
 
     def with_(self, **kw) -> "Filters":
@@ -214,6 +218,11 @@ def _base_mask(ix: Index, f: Filters) -> np.ndarray:
             # entity postings hold each article once per entity: naming all = hit count
             rows = ix.ea_row[gather_ranges(ix.ea_indptr, codes)]
             m &= np.bincount(rows, minlength=n) == len(codes)
+        if f.story:
+            code = _lookup(ix.stories, (f.story,)) if ix.stories is not None else np.zeros(0, np.int64)
+            if code.size == 0:
+                return np.zeros(n, bool)
+            m &= ix.story == code[0]
         if f.search:
             m &= _search_mask(ix, f.search)
         return m
@@ -764,6 +773,75 @@ def article_mentions(ix: Index, doc_id: str) -> pl.DataFrame:
             .select("start", "end", "surface", "lemma", "entity_id", "entity_type", "name").sort("start"))
 
 
+# ---------------------------------------------------------------- stories (the Stories page)
+
+# Article columns the story views need (presslens.story_view's input).
+STORY_COLUMNS = ["doc_id", "published", "outlet", "language", "title", "duplicate_of"]
+
+
+def _story_frame(ix: Index, rows: np.ndarray) -> pl.DataFrame:
+    """story_view's article input for the given rows: STORY_COLUMNS plus story_id, the
+    unknown outlet as null (it is not an outlet)."""
+    df = _article_rows(ix, rows, STORY_COLUMNS)
+    sid = ix.stories.gather(pl.Series(np.asarray(ix.story)[rows].astype(np.int64))) if rows.size \
+        else pl.Series([], dtype=pl.String)
+    return df.with_columns(pl.Series("story_id", sid, dtype=pl.String),
+                           pl.when(pl.col("outlet") == UNKNOWN_OUTLET).then(None).otherwise(pl.col("outlet")).alias("outlet"))
+
+
+def story_list(ix: Index, f: Filters, limit: int = 50, min_size: int = 2) -> pl.DataFrame:
+    """The largest stories among the counted articles (story_view.largest_stories): sizes
+    by a bincount over story codes, then the few biggest stories' rows only."""
+    from presslens import story_view
+
+    m = counted_mask(ix, f)
+    size = ix.stories.len() if ix.stories is not None else 0
+    counts = np.bincount(np.asarray(ix.story)[m], minlength=size) if size else np.zeros(0, np.int64)
+    counts = np.where(counts >= min_size, counts, 0)
+    top = _top_codes(counts, limit)
+    rows = np.flatnonzero(m & _lut(size, top)[ix.story]) if top.size else np.zeros(0, np.int64)
+    return story_view.largest_stories(_story_frame(ix, rows).lazy(), limit, min_size)
+
+
+def story_timeline(ix: Index, f: Filters) -> pl.DataFrame:
+    """The chosen story's listed articles in date order with the first publisher marked
+    (story_view.story_timeline); empty when no story is chosen."""
+    from presslens import story_view
+
+    rows = selected_rows(ix, f) if f.story else np.zeros(0, np.int64)
+    return story_view.story_timeline(_story_frame(ix, rows).lazy(), f.story)
+
+
+def story_shared(ix: Index, f: Filters) -> pl.DataFrame:
+    """The entities, sources, figures and dates shared by links between the chosen story's
+    counted articles (story_view.story_shared over the version's story_links table)."""
+    from presslens import store, story_view
+
+    rows = np.flatnonzero(counted_mask(ix, f)) if f.story else np.zeros(0, np.int64)
+    doc_ids = ix.article_rows(rows, ["doc_id"])["doc_id"].to_list()
+    path = ix.directory / "story_links.parquet"
+    links = pl.scan_parquet(path) if path.exists() else store.empty("story_links").lazy()
+    return story_view.story_shared(links, doc_ids, ix.entities.select("entity_id", "name").lazy())
+
+
+def story_outlets(ix: Index, f: Filters) -> pl.DataFrame:
+    """Per outlet of the chosen story, the entities only its articles name
+    (story_view.outlet_differences, mentions from the article -> entity postings)."""
+    from presslens import story_view
+
+    rows = np.flatnonzero(counted_mask(ix, f)) if f.story else np.zeros(0, np.int64)
+    arts = _story_frame(ix, rows)
+    idx = gather_ranges(ix.ae_indptr, rows)
+    lens = ix.ae_indptr[rows + 1] - ix.ae_indptr[rows]
+    ents = ix.ae_ent[idx].astype(np.int64)
+    de = pl.DataFrame({
+        "doc_id": arts["doc_id"].gather(pl.Series(np.repeat(np.arange(rows.size), lens).astype(np.int64))),
+        "entity_id": ix.entities["entity_id"].gather(pl.Series(ents)) if ents.size else pl.Series([], dtype=pl.String),
+        "mentions": ix.ae_cnt[idx].astype(np.int64),
+    }, schema={"doc_id": pl.String, "entity_id": pl.String, "mentions": pl.Int64})
+    return story_view.outlet_differences(arts.lazy(), de.lazy(), f.story, ix.entities.select("entity_id", "name").lazy())
+
+
 # ---------------------------------------------------------------- vocabulary (for URL validation)
 
 
@@ -776,9 +854,14 @@ def vocabulary(ix: Index) -> pl.DataFrame:
 
 
 def existing(ix: Index, column: str, values) -> pl.DataFrame:
-    """Which of `values` are known entity ids (column "entity_id") or doc ids ("doc_id")."""
+    """Which of `values` are known entity ids (column "entity_id"), doc ids ("doc_id") or
+    story ids ("story_id")."""
     values = list(values)
-    found = (ix.entity_codes(values) if column == "entity_id" else ix.rows_of(values)) >= 0
+    if column == "story_id":
+        found = np.zeros(len(values), bool) if ix.stories is None else np.asarray(
+            [_lookup(ix.stories, (v,)).size > 0 for v in values], bool)  # a URL asks for one story
+    else:
+        found = (ix.entity_codes(values) if column == "entity_id" else ix.rows_of(values)) >= 0
     return pl.DataFrame({column: pl.Series(values, dtype=pl.String).filter(pl.Series(found, dtype=pl.Boolean))})
 
 
@@ -788,5 +871,6 @@ __all__ = [
     "outlet_language", "source_counts", "outlet_source", "uncited_count", "confidence_histogram", "low_confidence",
     "mixed_articles", "top_entities", "entity_type_counts", "entity_split", "entity_over_time", "cooccurring",
     "surface_forms", "entity_info", "entity_choices", "article_list", "export_frame", "flatten_lists",
-    "article_meta", "article_mentions", "vocabulary", "existing",
+    "article_meta", "article_mentions", "vocabulary", "existing", "story_list", "story_timeline", "story_shared",
+    "story_outlets",
 ]

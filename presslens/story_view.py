@@ -45,7 +45,7 @@ def story_timeline(articles: pl.LazyFrame, story_id: str) -> pl.DataFrame:
          .sort("published", "doc_id", nulls_last=True).collect())
     first_day = s.filter(pl.col("duplicate_of").is_null())["published"].min()
     return s.with_columns(
-        ((pl.col("published") == first_day) & pl.col("duplicate_of").is_null()).fill_null(False).alias("first"))
+        ((pl.col("published") == pl.lit(first_day, pl.Date)) & pl.col("duplicate_of").is_null()).fill_null(False).alias("first"))
 
 
 def story_shared(links: pl.LazyFrame, doc_ids: list[str], entities: pl.LazyFrame | None = None) -> pl.DataFrame:

@@ -15,6 +15,7 @@ VOCAB = links.Vocabulary(
     sources=frozenset({"ISW", "NHK"}),
     entities=frozenset({"Q7747", "Q56226"}),
     docs=frozenset({"abc123"}),
+    stories=frozenset({"story-1"}),
     version="v1",
 )
 
@@ -131,3 +132,17 @@ def test_describe_lists_every_active_filter():
     f = Filters.make(languages=("ru",), entities=("Q7747",), date_from=dt.date(2024, 1, 1), search="kim")
     labels = [label for _, label, _ in links.describe(f, {"Q7747": "Vladimir Putin"})]
     assert labels == ["language: ru", "entity: Vladimir Putin", "dates: 2024-01-01 – …", "search: kim"]
+
+
+def test_story_round_trips_and_bad_story_ids_are_ignored_with_a_notice():
+    f = Filters.make(languages=("ru",), story="story-1")
+    params = links.to_params(f)
+    assert params["story"] == "story-1"
+    assert links.parse(params, VOCAB).filters == f
+    assert links.requested_story(params) == ["story-1"]
+    for bad in ("story-2", "../x", "<script>"):
+        state = links.parse({"story": bad, "lang": "ru"}, VOCAB)
+        assert state.filters == Filters.make(languages=("ru",))
+        assert any(n.startswith("story=") and "no such story" in n for n in state.ignored)
+    assert ("story", "story: story-1", None) in links.describe(f)
+    assert "story=story-1" in links.page_url("stories", f)

@@ -26,6 +26,7 @@ PAGE_TITLES = {
     "sources": "Sources",
     "languages": "Languages",
     "entities": "Entities",
+    "stories": "Stories",
     "articles": "Articles",
 }
 TIMINGS: dict[str, float] = {}
@@ -409,3 +410,46 @@ def test_malformed_search_says_why_and_shows_no_traceback(seed):
     at = open_page("overview", {"q": '"unclosed phrase'})
     assert not at.exception
     assert any("Search:" in w.value for w in at.sidebar.warning) or any("Search:" in w.value for w in at.warning)
+
+
+# ---------------------------------------------------------------- stories
+
+
+def _seed_story(seed, prefix: str) -> str:
+    arts = store.scan(store.current(seed), "articles").select("path", "story_id").collect()
+    return arts.filter(pl.col("path").str.starts_with(prefix))["story_id"][0]
+
+
+def test_stories_page_lists_the_seed_story(seed):
+    at = open_page("stories")
+    no_errors(at)
+    (table,) = [d for d in at.dataframe if "First article" in d.value.columns]
+    assert table.value["Articles"].tolist() == [2]  # 000 and 001; 002-004 are stories of their own
+    assert not at.get("plotly_chart")
+
+
+def test_stories_page_opens_a_story_from_a_shared_link(seed):
+    story = _seed_story(seed, "000_")
+    assert story == _seed_story(seed, "001_")
+    at = open_page("stories", {"story": story})
+    no_errors(at)
+    assert not at.warning
+    assert shown_count(at) == 2
+    assert {m.label: m.value for m in at.metric}["Articles"] == "2"
+    assert len(at.get("plotly_chart")) == 1  # the timeline
+    assert any("story" in b.label and story in b.label for b in at.sidebar.button)  # the active-filter chip
+    assert at.query_params["story"] == story
+    # the story composes with the other filters: one language leaves one of its two articles
+    at = open_page("stories", {"story": story, "lang": "en"})
+    no_errors(at)
+    assert shown_count(at) == 1
+    at = open_page("overview", {"story": story})
+    assert {m.label: m.value for m in at.metric}["Articles"] == "2"
+
+
+def test_unknown_story_in_a_link_is_ignored_with_a_notice(seed):
+    at = open_page("stories", {"story": "no-such-story"})
+    no_errors(at)
+    (warning,) = at.warning
+    assert "story=no-such-story: no such story" in warning.value
+    assert shown_count(at) == 5 and "story" not in at.query_params

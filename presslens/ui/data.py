@@ -32,6 +32,8 @@ CHART_SOURCES = 30
 MATRIX_ROWS = 20
 # Confidence bins on the Languages page (0.05 wide: fine enough to see a low tail).
 CONFIDENCE_BINS = 20
+# Stories listed on the Stories page (the biggest in view; more is a scroll nobody reads).
+STORY_LIMIT = 50
 # Articles listed under the confidence chart as "least confident" (below this confidence).
 LOW_CONFIDENCE = 0.8
 
@@ -74,6 +76,11 @@ def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
         "vocabulary": lambda: query.vocabulary(ix),
         "existing_entities": lambda ids: query.existing(ix, "entity_id", ids),
         "existing_docs": lambda ids: query.existing(ix, "doc_id", ids),
+        "existing_stories": lambda ids: query.existing(ix, "story_id", ids),
+        "stories": lambda limit=STORY_LIMIT: query.story_list(ix, f, limit),
+        "story_timeline": lambda: query.story_timeline(ix, f),
+        "story_shared": lambda: query.story_shared(ix, f),
+        "story_outlets": lambda: query.story_outlets(ix, f),
         "rejects": lambda: pl.read_parquet(Path(ix.directory) / "rejects.parquet", columns=["path", "record", "reason"]),
     }[name]
     return table(*args)

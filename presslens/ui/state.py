@@ -51,12 +51,14 @@ def sync_from_url() -> None:
     if s["seeded"] and (not params or params == s["written"]):
         return  # a nav click drops the query string: the state is still the truth
     ents, docs = links.requested_ids(params)
+    story = links.requested_story(params)
     voc = raw("vocabulary")
     vocab = links.Vocabulary(
         languages=frozenset(value(voc, "languages", [])), outlets=frozenset(value(voc, "outlets", [])),
         sources=frozenset(value(voc, "sources", [])),
         entities=frozenset(raw("existing_entities", tuple(ents))["entity_id"].to_list()) if ents else frozenset(),
         docs=frozenset(raw("existing_docs", tuple(docs))["doc_id"].to_list()) if docs else frozenset(),
+        stories=frozenset(raw("existing_stories", tuple(story))["story_id"].to_list()) if story else frozenset(),
         version=info().version,
     )
     ls = links.parse(params, vocab)

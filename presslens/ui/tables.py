@@ -206,3 +206,58 @@ def footer_timing(page: str, seconds: float) -> None:
     _state()["timings"][page] = seconds
     log.info("page %s rendered in %.0f ms", page, seconds * 1000)
     st.caption(f"Rendered in {seconds * 1000:.0f} ms · store `{info().directory.name}`")
+
+
+# ---------------------------------------------------------------- stories
+
+
+def _pick_story(key: str, story_ids: tuple[str, ...]) -> None:
+    ev = st.session_state.get(key)
+    try:
+        sel = ev["selection"]
+        rows = list(sel.get("rows") or []) + [c[0] for c in (sel.get("cells") or [])]
+    except (KeyError, TypeError):
+        rows = []
+    if rows and 0 <= rows[0] < len(story_ids):
+        set_filters(current_filters().with_(story=story_ids[rows[0]]))
+
+
+def story_table(stories: pl.DataFrame, key: str) -> None:
+    """The largest stories (presslens.query.story_list) as a table; a row click filters the
+    dashboard to that story."""
+    view = stories.select(
+        pl.col("title").fill_null("(no title)").alias("First article"), pl.col("size").alias("Articles"),
+        pl.col("languages").list.join(", ").alias("Languages"), pl.col("outlets").list.join(", ").alias("Outlets"),
+        pl.col("first").cast(pl.String).fill_null("undated").alias("First"),
+        pl.col("last").cast(pl.String).fill_null("undated").alias("Last"),
+    )
+    wkey = k(f"stories-{key}")
+    st.dataframe(view, key=wkey, on_select=partial(_pick_story, wkey, tuple(stories["story_id"].to_list())),
+                 selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch")
+
+
+def leave_story() -> None:
+    set_filters(current_filters().with_(story=""))
+
+
+def shared_table(shared: pl.DataFrame) -> pl.DataFrame:
+    """The story's shared evidence for display (kind, what, links sharing it)."""
+    kinds = {"entity": "entity", "source": "cited source", "figure": "figure", "date": "date"}
+    return shared.select(pl.col("kind").replace_strict(kinds, default=pl.col("kind")).alias("Shared"),
+                         pl.col("name").alias("What"), pl.col("links").alias("Pairs of articles"))
+
+
+def outlet_table(diff: pl.DataFrame) -> pl.DataFrame:
+    """Per outlet: its articles in the story and the entities only it names."""
+    return diff.select(pl.col("outlet").alias("Outlet"), pl.col("articles").alias("Articles"),
+                       pl.col("only_here").list.join(", ").alias("Names that no other outlet names"))
+
+
+def story_summary(timeline: pl.DataFrame) -> dict:
+    """Counts for the chosen story's header: articles (copies excluded), outlets, languages,
+    the first publisher(s) and the first date."""
+    orig = timeline.filter(pl.col("duplicate_of").is_null())
+    first = orig.filter(pl.col("first"))
+    return {"articles": orig.height, "outlets": orig["outlet"].n_unique(), "languages": orig["language"].n_unique(),
+            "first": ", ".join(first["outlet"].unique(maintain_order=True).to_list()) or "undated only",
+            "first_date": value(first, "published")}

@@ -1,0 +1,46 @@
+"""Stories: the same news across outlets and languages. The largest stories in view; a
+chosen story (the `story` filter) as its timeline with the first publisher marked, the
+evidence its articles share, and what each outlet names that no other does."""
+import streamlit as st
+
+from presslens import charts, ui
+
+ui.header("Stories", "Articles reporting the same event, grouped across languages and outlets by shared entities, "
+          "cited sources, figures and dates. Click a story to follow it; click a mark to read the article.")
+ui.require_articles()
+story = ui.current_filters().story
+if not story:
+    top = ui.data("stories")
+    st.subheader("Largest stories in view")
+    if top.height:
+        ui.story_table(top, "top")
+        st.caption("Articles: originals in view (copies not counted). Click a row to follow that story.")
+    else:
+        st.info("No story in view has more than one article: every article here reports its own event.")
+else:
+    timeline = ui.data("story_timeline")
+    facts = ui.story_summary(timeline)
+    c = st.columns(4)
+    c[0].metric("Articles", f"{facts['articles']:,}")
+    c[1].metric("Outlets", f"{facts['outlets']:,}")
+    c[2].metric("Languages", f"{facts['languages']:,}")
+    c[3].metric("First published", str(facts["first_date"] or "undated"))
+    st.caption(f"First publisher: {ui.md(facts['first'])}")
+    st.button("← All stories", key=ui.k("leave-story"), on_click=ui.leave_story)
+    st.subheader("Timeline")
+    if timeline.height:
+        ui.chart(charts.story_timeline(timeline, ui.lang_labels()), "story-timeline", pick=("doc",))
+        st.caption("Each mark is an article (colour: language; ★ the first publisher). Click one to read it.")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("What its articles share")
+        shared = ui.data("story_shared")
+        if shared.height:
+            st.dataframe(ui.shared_table(shared), hide_index=True, width="stretch")
+        else:
+            st.caption("No recorded evidence links these articles in this view.")
+    with right:
+        st.subheader("What each outlet names that others don't")
+        st.dataframe(ui.outlet_table(ui.data("story_outlets")), hide_index=True, width="stretch")
+
+ui.article_table("stories")
