@@ -348,3 +348,40 @@ def test_language_only_entity_counts_equal_the_general_path(ix_dup):
     slow = q._count_entities(ix_dup, q.counted_mask(ix_dup, f))
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert fast[0].sum() > 0
+
+
+# ---------------------------------------------------------------- stories
+
+
+@pytest.fixture(scope="module")
+def ix_story(tmp_path_factory) -> index.Index:
+    """The tiny tables with d_ru2 and d_en in one story (story_id "s1"), d_uk's copy in it
+    too; the others have no story_id (each its own story)."""
+    t = tiny_tables()
+    uk = t["articles"].filter(pl.col("doc_id") == "d_uk").with_columns(
+        pl.lit("d_uk_copy").alias("doc_id"), pl.lit("copy.txt").alias("path"), pl.lit("d_uk").alias("duplicate_of"))
+    t["articles"] = pl.concat([t["articles"].with_columns(pl.lit(None, pl.String).alias("duplicate_of")), uk],
+                              how="diagonal_relaxed").with_columns(
+        pl.when(pl.col("doc_id").is_in(["d_ru2", "d_en", "d_uk_copy"])).then(pl.lit("s1")).alias("story_id"))
+    return _ix(tmp_path_factory, t)
+
+
+def test_story_filter_composes_with_the_other_filters(ix_story):
+    s1 = Filters.make(story="s1")
+    assert docs(ix_story, s1) == ["d_en", "d_ru2"]  # the copy is listed only on request
+    assert docs(ix_story, s1.with_(duplicates=True)) == ["d_en", "d_ru2", "d_uk_copy"]
+    assert docs(ix_story, s1.with_(languages=("en",))) == ["d_en"]
+    assert docs(ix_story, s1.with_(sources=("ISW",))) == ["d_ru2"]
+    assert docs(ix_story, Filters.make(story="d_ro")) == ["d_ro"]  # no story_id: its own story
+    assert docs(ix_story, Filters.make(story="nope")) == []
+    assert q.summary(ix_story, s1)["articles"][0] == 2
+
+
+def test_story_list_counts_originals_in_view_and_leaves_singletons_out(ix_story):
+    top = q.story_list(ix_story, Filters())
+    assert top["story_id"].to_list() == ["s1"] and top["size"].to_list() == [2]
+    assert top["languages"].to_list() == [["en", "ru"]] and top["outlets"].to_list() == [["Meduza", "Reuters"]]
+    assert q.story_list(ix_story, Filters.make(languages=("en",))).height == 0  # one article left in view
+    t = q.story_timeline(ix_story, Filters.make(story="s1"))
+    assert t["doc_id"].to_list() == ["d_ru2", "d_en"] and t["first"].to_list() == [True, False]
+    assert q.existing(ix_story, "story_id", ["s1", "zz"])["story_id"].to_list() == ["s1"]
