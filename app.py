@@ -23,6 +23,7 @@ PAGES = {
     "languages": st.Page("pages/languages_page.py", title="Languages", icon=":material/translate:", url_path="languages"),
     "entities": st.Page("pages/entities_page.py", title="Entities", icon=":material/groups:", url_path="entities"),
     "stories": st.Page("pages/stories_page.py", title="Stories", icon=":material/hub:", url_path="stories"),
+    "health": st.Page("pages/health_page.py", title="Data health", icon=":material/health_and_safety:", url_path="health"),
     "articles": st.Page("pages/articles_page.py", title="Articles", icon=":material/article:", url_path="articles"),
 }
 

@@ -42,7 +42,7 @@ ID_RE = re.compile(r"^[\w.:\-]{1,128}$")
 LABELS = {"lang": "language", "outlet": "outlet", "source": "cited source", "entity": "entity"}
 
 # Page slugs (st.navigation url_path); the first is the default page served at "/".
-PAGES = ("overview", "sources", "languages", "entities", "stories", "articles")
+PAGES = ("overview", "sources", "languages", "entities", "stories", "health", "articles")
 
 
 @dataclass(frozen=True)

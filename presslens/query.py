@@ -842,6 +842,47 @@ def story_outlets(ix: Index, f: Filters) -> pl.DataFrame:
     return story_view.outlet_differences(arts.lazy(), de.lazy(), f.story, ix.entities.select("entity_id", "name").lazy())
 
 
+# ---------------------------------------------------------------- data health
+
+
+def health_counts(ix: Index, f: Filters, below: float = 0.8) -> pl.DataFrame:
+    """One row of what to know before trusting the charts, over the articles in view:
+    articles (counted), duplicates (copies matching the filters, never counted), undated,
+    uncertain (language confidence < `below`), undetermined (language "und"), mixed
+    (mixed-language), unknown_outlet."""
+    m = counted_mask(ix, f)
+    und = _lookup(ix.languages, (UNDETERMINED,))
+    unknown = _lookup(ix.outlets, (UNKNOWN_OUTLET,))
+    return pl.DataFrame({
+        "articles": [int(m.sum())],
+        "duplicates": [int((_base_mask(ix, f) & ix.dup).sum())],
+        "undated": [int((ix.day[m] == UNDATED_DAY).sum())],
+        "uncertain": [int((ix.conf[m] < below).sum())],
+        "undetermined": [int((ix.lang[m] == und[0]).sum()) if und.size else 0],
+        "mixed": [int(ix.mixed[m].sum())],
+        "unknown_outlet": [int((ix.outlet[m] == unknown[0]).sum()) if unknown.size else 0],
+    }, schema={k: pl.Int64 for k in ("articles", "duplicates", "undated", "uncertain", "undetermined", "mixed",
+                                     "unknown_outlet")})
+
+
+def date_clusters(ix: Index, f: Filters, min_articles: int = 5, share: float = 0.8) -> pl.DataFrame:
+    """Outlets whose dated articles in view fall on one day suspiciously often (a scrape
+    date rather than publication dates): outlet, articles (dated), day (the commonest),
+    on_day, share; outlets with at least `min_articles` dated articles and at least `share`
+    of them on that day, biggest first. The unknown outlet is not an outlet: left out."""
+    m = counted_mask(ix, f) & (ix.day != UNDATED_DAY)
+    per = (pl.DataFrame({"o": np.asarray(ix.outlet)[m], "day": np.asarray(ix.day)[m]})
+           .group_by("o", "day").agg(pl.len().alias("on_day"))
+           .with_columns(pl.col("on_day").sum().over("o").alias("articles"))
+           .sort(["o", "on_day", "day"], descending=[False, True, False])
+           .group_by("o", maintain_order=True).first()
+           .filter((pl.col("articles") >= min_articles) & (pl.col("on_day") >= share * pl.col("articles"))))
+    out = per.select(pl.Series("outlet", ix.outlets.gather(per["o"].cast(pl.Int64)) if per.height else [], pl.String),
+                     pl.col("articles").cast(pl.Int64), pl.col("day").cast(pl.Date),
+                     pl.col("on_day").cast(pl.Int64), (pl.col("on_day") / pl.col("articles")).alias("share"))
+    return out.filter(pl.col("outlet") != UNKNOWN_OUTLET).sort(["articles", "outlet"], descending=[True, False])
+
+
 # ---------------------------------------------------------------- vocabulary (for URL validation)
 
 
@@ -872,5 +913,5 @@ __all__ = [
     "mixed_articles", "top_entities", "entity_type_counts", "entity_split", "entity_over_time", "cooccurring",
     "surface_forms", "entity_info", "entity_choices", "article_list", "export_frame", "flatten_lists",
     "article_meta", "article_mentions", "vocabulary", "existing", "story_list", "story_timeline", "story_shared",
-    "story_outlets",
+    "story_outlets", "health_counts", "date_clusters",
 ]

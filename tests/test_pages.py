@@ -27,6 +27,7 @@ PAGE_TITLES = {
     "languages": "Languages",
     "entities": "Entities",
     "stories": "Stories",
+    "health": "Data health",
     "articles": "Articles",
 }
 TIMINGS: dict[str, float] = {}
@@ -453,3 +454,25 @@ def test_unknown_story_in_a_link_is_ignored_with_a_notice(seed):
     (warning,) = at.warning
     assert "story=no-such-story: no such story" in warning.value
     assert shown_count(at) == 5 and "story" not in at.query_params
+
+
+# ---------------------------------------------------------------- data health
+
+
+def test_data_health_numbers_equal_the_store_counts(tiny):
+    arts = store.scan(store.current(tiny), "articles").collect()
+    at = open_page("health")
+    no_errors(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Undated"] == str(arts["published"].null_count())
+    assert metrics["Unknown outlet"] == str(arts["outlet"].null_count())
+    assert metrics["Mixed language"] == str(int(arts["mixed_language"].sum()))
+    assert metrics["Uncertain language"] == str(int((arts["language_confidence"] < 0.8).sum()))
+    assert metrics["Duplicate copies"] == "0"
+    # a number drills down: the undated button filters the dashboard to those articles
+    next(b for b in at.main.button if b.label.startswith("Show only the undated")).click().run()
+    no_errors(at)
+    assert at.query_params["undated"] == "1"
+    assert shown_count(at) == arts["published"].null_count()
+    next(b for b in at.main.button if b.label.startswith("Show the articles with an unknown")).click().run()
+    assert shown_count(at) == 1 and at.query_params["outlet"] == "(unknown outlet)"

@@ -385,3 +385,21 @@ def test_story_list_counts_originals_in_view_and_leaves_singletons_out(ix_story)
     t = q.story_timeline(ix_story, Filters.make(story="s1"))
     assert t["doc_id"].to_list() == ["d_ru2", "d_en"] and t["first"].to_list() == [True, False]
     assert q.existing(ix_story, "story_id", ["s1", "zz"])["story_id"].to_list() == ["s1"]
+
+
+def test_health_counts_and_date_clusters(ix_dup, tmp_path_factory):
+    h = q.health_counts(ix_dup, Filters()).row(0, named=True)
+    # tiny: d_ro undated, without outlet, confidence 0.62 and mixed; d_uk has one copy
+    assert h == {"articles": 5, "duplicates": 1, "undated": 1, "uncertain": 1, "undetermined": 0, "mixed": 1,
+                 "unknown_outlet": 1}
+    assert q.health_counts(ix_dup, Filters.make(languages=("ru",)))["unknown_outlet"][0] == 0
+    assert q.date_clusters(ix_dup, Filters()).height == 0  # no outlet has 5 dated articles
+    # six articles of one outlet, five on one day: a scrape date
+    t = tiny_tables()
+    base = t["articles"].filter(pl.col("doc_id") == "d_en")
+    extra = pl.concat([base.with_columns(pl.lit(f"x{i}").alias("doc_id"), pl.lit(f"x{i}.txt").alias("path"),
+                                         pl.lit(dt.date(2024, 7, 3) if i < 5 else dt.date(2024, 7, 9)).alias("published"))
+                       for i in range(6)])
+    t["articles"] = pl.concat([t["articles"], extra], how="diagonal_relaxed")
+    c = q.date_clusters(_ix(tmp_path_factory, t), Filters())
+    assert c.select("outlet", "articles", "day", "on_day").rows() == [("Reuters", 7, dt.date(2024, 7, 3), 6)]

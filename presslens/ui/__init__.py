@@ -17,15 +17,16 @@ from presslens.ui.state import (  # noqa: F401
     set_filters, set_page, show_undated, sync_from_url, write_url,
 )
 from presslens.ui.storage import corpus_root, ensure_store, info, start, store_root  # noqa: F401
-from presslens.ui.data import LIST_LIMIT, PICKER_LIMIT, data, granularity, raw, value  # noqa: F401
+from presslens.ui.data import CLUSTER_MIN, CLUSTER_SHARE, LIST_LIMIT, LOW_CONFIDENCE, PICKER_LIMIT, data, granularity, raw, value  # noqa: F401
 from presslens.ui.labels import entity_names, lang_label, lang_labels, md  # noqa: F401
 from presslens.ui.sidebar import notices, sidebar, view_url  # noqa: F401
 from presslens.ui.tables import (  # noqa: F401
     article_table, chart, doc_table, duplicates_switch, entity_stats, entity_type_options, focus_choices, focus_entity,
     footer_timing, header, ids, language_table, leave_story, outlet_table, require_articles, shared_table,
-    story_summary, story_table, surface_table,
+    story_summary, story_table, surface_table, filter_button, cluster_table,
 )
 from presslens.ui.reader import reader  # noqa: F401
 from presslens.ui.exports import exports  # noqa: F401
 from presslens.ui.auth import locked, password_page  # noqa: F401
+from presslens.query import UNKNOWN_OUTLET  # noqa: F401
 from presslens.wording import plural, uncited_caption, undated_caption  # noqa: F401

@@ -32,6 +32,10 @@ CHART_SOURCES = 30
 MATRIX_ROWS = 20
 # Confidence bins on the Languages page (0.05 wide: fine enough to see a low tail).
 CONFIDENCE_BINS = 20
+# Data health: an outlet with at least CLUSTER_MIN dated articles in view, CLUSTER_SHARE of
+# them on one day, is flagged (real outlets publish over many days; one day is a scrape date).
+CLUSTER_MIN = 5
+CLUSTER_SHARE = 0.8
 # Stories listed on the Stories page (the biggest in view; more is a scroll nobody reads).
 STORY_LIMIT = 50
 # Articles listed under the confidence chart as "least confident" (below this confidence).
@@ -81,6 +85,8 @@ def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
         "story_timeline": lambda: query.story_timeline(ix, f),
         "story_shared": lambda: query.story_shared(ix, f),
         "story_outlets": lambda: query.story_outlets(ix, f),
+        "health": lambda below=LOW_CONFIDENCE: query.health_counts(ix, f, below),
+        "date_clusters": lambda: query.date_clusters(ix, f, CLUSTER_MIN, CLUSTER_SHARE),
         "rejects": lambda: pl.read_parquet(Path(ix.directory) / "rejects.parquet", columns=["path", "record", "reason"]),
     }[name]
     return table(*args)

@@ -261,3 +261,33 @@ def story_summary(timeline: pl.DataFrame) -> dict:
     return {"articles": orig.height, "outlets": orig["outlet"].n_unique(), "languages": orig["language"].n_unique(),
             "first": ", ".join(first["outlet"].unique(maintain_order=True).to_list()) or "undated only",
             "first_date": value(first, "published")}
+
+
+# ---------------------------------------------------------------- data health
+
+
+def filter_button(label: str, key: str, **changes) -> None:
+    """A button that narrows the dashboard (Filters.with_(**changes)) to the articles behind a number."""
+    st.button(label, key=k(f"drill-{key}"), on_click=lambda: set_filters(current_filters().with_(**changes)))
+
+
+def _pick_cluster(key: str, outlets: tuple[str, ...], days: tuple) -> None:
+    ev = st.session_state.get(key)
+    try:
+        sel = ev["selection"]
+        rows = list(sel.get("rows") or []) + [c[0] for c in (sel.get("cells") or [])]
+    except (KeyError, TypeError):
+        rows = []
+    if rows and 0 <= rows[0] < len(outlets):
+        i = rows[0]
+        set_filters(current_filters().with_(outlets=(outlets[i],), date_from=days[i], date_to=days[i]))
+
+
+def cluster_table(clusters: pl.DataFrame, key: str) -> None:
+    """Outlets whose dates cluster on one day; a row click shows that outlet's articles of that day."""
+    view = clusters.select(pl.col("outlet").alias("Outlet"), pl.col("articles").alias("Dated articles"),
+                           pl.col("day").cast(pl.String).alias("Day"), pl.col("on_day").alias("On that day"),
+                           (pl.col("share") * 100).round(0).cast(pl.Int64).alias("Share %"))
+    wkey = k(f"clusters-{key}")
+    st.dataframe(view, key=wkey, hide_index=True, width="stretch", selection_mode=["single-row", "single-cell"],
+                 on_select=partial(_pick_cluster, wkey, tuple(clusters["outlet"].to_list()), tuple(clusters["day"].to_list())))
