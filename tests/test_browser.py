@@ -139,7 +139,7 @@ def shoot(pg, name: str) -> None:
 
 
 def test_every_page_renders_and_is_screenshotted(server, page, facts):
-    for slug in ("overview", "sources", "languages", "entities", "articles"):
+    for slug in ("overview", "sources", "languages", "entities", "stories", "health", "articles"):
         page.goto(f"{server}/{'' if slug == 'overview' else slug}")
         settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0, slug
@@ -156,6 +156,24 @@ def test_shared_url_reproduces_the_filtered_view(server, page, facts):
     assert shown_count(page) == n
     assert page.locator('[data-testid="stSidebar"]').get_by_text(f"language: {lang}").count() == 1
     shoot(page, "shared-link-sources")
+
+
+def test_story_from_a_shared_link_then_a_mark_click_opens_the_article(server, page, seed_store):
+    arts = store.scan(store.current(seed_store), "articles").select("doc_id", "path", "story_id").collect()
+    story = arts.filter(pl.col("path").str.starts_with("000_"))["story_id"][0]
+    members = set(arts.filter(pl.col("story_id") == story)["doc_id"].to_list())
+    assert len(members) == 2  # seeds 000 and 001 report the same event
+    page.goto(f"{server}/stories?story={story}")
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert shown_count(page) == 2
+    shoot(page, "story")
+    mark = page.locator('[class*="st-key-chart-story-timeline-"]').first.locator("g.points path").first
+    box = mark.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+    assert urlsplit(page.url).path == "/articles"
+    assert params(page)["story"] == [story] and params(page)["doc"][0] in members
 
 
 def test_bad_link_shows_a_notice_not_a_crash(server, page):
@@ -231,7 +249,7 @@ def test_nothing_leaves_the_machine_and_there_is_no_deploy_button(server, page, 
     (no font host, no usage statistics), and the toolbar has no developer options."""
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
-    for slug in ("overview", "sources", "languages", "entities", "articles"):
+    for slug in ("overview", "sources", "languages", "entities", "stories", "health", "articles"):
         page.goto(f"{server}/{'' if slug == 'overview' else slug}")
         settle(page)
     page.wait_for_timeout(1500)  # late requests (favicon, telemetry) would come now
