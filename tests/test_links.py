@@ -145,4 +145,5 @@ def test_story_round_trips_and_bad_story_ids_are_ignored_with_a_notice():
         assert state.filters == Filters.make(languages=("ru",))
         assert any(n.startswith("story=") and "no such story" in n for n in state.ignored)
     assert ("story", "story: story-1", None) in links.describe(f)
+    assert ("story", "story: Drones", None) in links.describe(f, {"story-1": "Drones"})
     assert "story=story-1" in links.page_url("stories", f)

@@ -438,8 +438,17 @@ def test_stories_page_opens_a_story_from_a_shared_link(seed):
     assert shown_count(at) == 2
     assert {m.label: m.value for m in at.metric}["Articles"] == "2"
     assert len(at.get("plotly_chart")) == 1  # the timeline
-    assert any("story" in b.label and story in b.label for b in at.sidebar.button)  # the active-filter chip
+    assert any(b.label.startswith("✕ story") for b in at.sidebar.button)  # the active-filter chip
     assert at.query_params["story"] == story
+    # the evidence table lists every entity, source, figure and date the link records
+    links_ = store.scan(store.current(seed), "story_links").collect()
+    members = store.scan(store.current(seed), "articles").filter(pl.col("story_id") == story).select("doc_id").collect()
+    ids = members["doc_id"].to_list()
+    pair = links_.filter(pl.col("doc_a").is_in(ids) & pl.col("doc_b").is_in(ids))
+    recorded = sum(pair[c].explode().drop_nulls().n_unique() for c in
+                   ("shared_entities", "shared_sources", "shared_numbers", "shared_dates"))
+    shared = [d.value for d in at.dataframe if "Shared" in d.value.columns]
+    assert recorded > 0 and len(shared) == 1 and len(shared[0]) == recorded
     # the story composes with the other filters: one language leaves one of its two articles
     at = open_page("stories", {"story": story, "lang": "en"})
     no_errors(at)

@@ -8,7 +8,7 @@ import streamlit as st
 from presslens import links, search
 from presslens.wording import plural
 from presslens.query import Filters
-from presslens.ui.data import raw, value
+from presslens.ui.data import data, raw, value
 from presslens.ui.labels import entity_names, lang_label, md
 from presslens.ui.state import _state, clear_filters, current_filters, gen, k, set_filters
 from presslens.ui.storage import info
@@ -105,7 +105,7 @@ def sidebar() -> None:
         if undated:
             st.checkbox(f"Only undated articles ({undated:,})", value=f.undated, key=k("w-undated"),
                         on_change=_on_widget, args=("undated", k("w-undated")))
-        chips = links.describe(f, entity_names(f.entities))
+        chips = links.describe(f, {**entity_names(f.entities), **_story_names(f)})
         if chips:
             st.markdown("**Active filters** (click to remove)")
             for n, (field, label, val) in enumerate(chips):
@@ -115,6 +115,18 @@ def sidebar() -> None:
             st.caption("No filters: showing the whole corpus.")
         st.markdown("**Link to this view**")
         st.code(view_url(), language=None, wrap_lines=True)
+
+
+# Longest story title shown on its filter chip (the chip sits in the narrow sidebar).
+STORY_CHIP = 60
+
+
+def _story_names(f: Filters) -> dict[str, str]:
+    """The chosen story's chip name: the title of its first article (its id when untitled)."""
+    if not f.story:
+        return {}
+    title = value(data("story_timeline", filters=Filters.make(story=f.story)), "title") or f.story
+    return {f.story: title if len(title) <= STORY_CHIP else title[: STORY_CHIP - 1] + "…"}
 
 
 def view_url() -> str:
