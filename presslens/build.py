@@ -33,11 +33,14 @@ import math
 import multiprocessing as mp
 import os
 import shutil
+import sys
 import tempfile
 import time
+import types
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -296,8 +299,27 @@ def shutdown_workers() -> None:
 atexit.register(shutdown_workers)
 
 
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """While worker processes start: a `__main__` module without a file.
+
+    A spawned worker first re-runs the parent's main script (multiprocessing's spawn
+    start method). Under `streamlit run` that is app.py (Streamlit installs the page
+    script as `__main__`), so every worker of a build started from the app would run the
+    app headless and die, and the build would fail. The workers need nothing from the
+    main script: run_task and init_worker live in this module."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 class _Pool(_Runner):
-    """A pool of spawned worker processes on this machine."""
+    """A pool of spawned worker processes on this machine (started by submit, under
+    _plain_main)."""
 
     def __init__(self, n: int, keep: bool) -> None:
         self.n, self.keep = n, keep
@@ -305,12 +327,13 @@ class _Pool(_Runner):
         self.pending: dict[Future, Task] = {}
 
     def submit(self, task: Task) -> None:
-        try:
-            self.pending[self.pool.submit(run_task, task)] = task
-        except BrokenProcessPool:
-            self.pool = _pool(self.n, self.keep) if self.keep else ProcessPoolExecutor(
-                max_workers=self.n, mp_context=mp.get_context("spawn"), initializer=init_worker)
-            self.pending[self.pool.submit(run_task, task)] = task
+        with _plain_main():  # the pool starts its processes in submit
+            try:
+                self.pending[self.pool.submit(run_task, task)] = task
+            except BrokenProcessPool:
+                self.pool = _pool(self.n, self.keep) if self.keep else ProcessPoolExecutor(
+                    max_workers=self.n, mp_context=mp.get_context("spawn"), initializer=init_worker)
+                self.pending[self.pool.submit(run_task, task)] = task
 
     def results(self):
         while self.pending:
