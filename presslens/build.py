@@ -33,11 +33,14 @@ import math
 import multiprocessing as mp
 import os
 import shutil
+import sys
 import tempfile
 import time
+import types
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -296,8 +299,27 @@ def shutdown_workers() -> None:
 atexit.register(shutdown_workers)
 
 
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """While worker processes start: a `__main__` module without a file.
+
+    A spawned worker first re-runs the parent's main script (multiprocessing's spawn
+    start method). Under `streamlit run` that is app.py (Streamlit installs the page
+    script as `__main__`), so every worker of a build started from the app would run the
+    app headless and die, and the build would fail. The workers need nothing from the
+    main script: run_task and init_worker live in this module."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 class _Pool(_Runner):
-    """A pool of spawned worker processes on this machine."""
+    """A pool of spawned worker processes on this machine (started by submit, under
+    _plain_main)."""
 
     def __init__(self, n: int, keep: bool) -> None:
         self.n, self.keep = n, keep
@@ -305,12 +327,13 @@ class _Pool(_Runner):
         self.pending: dict[Future, Task] = {}
 
     def submit(self, task: Task) -> None:
-        try:
-            self.pending[self.pool.submit(run_task, task)] = task
-        except BrokenProcessPool:
-            self.pool = _pool(self.n, self.keep) if self.keep else ProcessPoolExecutor(
-                max_workers=self.n, mp_context=mp.get_context("spawn"), initializer=init_worker)
-            self.pending[self.pool.submit(run_task, task)] = task
+        with _plain_main():  # the pool starts its processes in submit
+            try:
+                self.pending[self.pool.submit(run_task, task)] = task
+            except BrokenProcessPool:
+                self.pool = _pool(self.n, self.keep) if self.keep else ProcessPoolExecutor(
+                    max_workers=self.n, mp_context=mp.get_context("spawn"), initializer=init_worker)
+                self.pending[self.pool.submit(run_task, task)] = task
 
     def results(self):
         while self.pending:
@@ -511,6 +534,20 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
         yield rel, size, mtime, (lambda rel=rel: fsio.sha1(loc, rel)), ingest.size_limit(Path(rel))
 
 
+def _links_digest(link_rejects: list[Reject]) -> str | None:
+    """A fingerprint of the refused links (path and reason, which names the target), kept
+    in the manifest as "refused_links": a link that leaves the corpus is no input file, so
+    without it a new, removed or retargeted link would change nothing the staleness check
+    or the "nothing changed" shortcut compares. None when no link was refused (so stores
+    built before this field existed stay current when they have no such link)."""
+    if not link_rejects:
+        return None
+    h = hashlib.sha1()
+    for path, reason in sorted((r.path, r.reason) for r in link_rejects):
+        h.update(f"{path}\0{reason}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
 def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, dict],
           link_rejects: list[Reject] | None = None):
     """Decide, per input file, whether its rows can be reused; returns (files table rows,
@@ -554,13 +591,16 @@ def is_stale(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> bool:
             return True
         old = _previous_files(prev)
     seen = 0
-    for rel, size, mtime, _h, _l in _corpus_files(loc):
+    link_rejects: list[Reject] = []
+    for rel, size, mtime, _h, _l in _corpus_files(loc, link_rejects):
         o = old.get(rel)
         if size == -1 or o is None or o["size"] != size or o["mtime_ns"] != mtime:
             return True
         seen += 1
     if seen != len(old):
         return True
+    if prev.manifest.get("refused_links") != _links_digest(link_rejects):
+        return True  # a link leaving the corpus was added, removed or retargeted
     if loc.local:
         side = loc.path / ingest.SIDECAR_NAME
         side_mtime = side.stat().st_mtime_ns if side.exists() else None
@@ -798,8 +838,10 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
     link_rejects: list[Reject] = []
     file_rows, todo, reused, n_old = _plan(loc, prev, sidecar, link_rejects)
     side_rejects = [*side_rejects, *link_rejects]
+    links_digest = _links_digest(link_rejects)
     if (prev is not None and not todo and len(reused) == n_old
-            and prev.manifest.get("sidecar_mtime_ns") == side_mtime):
+            and prev.manifest.get("sidecar_mtime_ns") == side_mtime
+            and prev.manifest.get("refused_links") == links_digest):
         if progress:
             progress(0, 0)
         where = str(prev.directory) if staging.loc.local else staging.loc.url.rstrip("/") + "/" + prev.directory.name
@@ -828,7 +870,8 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
             _run_tasks(runner, tasks, shards, progress, len(todo))
         finally:
             runner.close()
-        info = _assemble(tmp, shards, prev, reused, file_rows, loc, side_mtime, len(todo), t0)
+        info = _assemble(tmp, shards, prev, reused, file_rows, loc, side_mtime, len(todo), t0,
+                         links_digest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -842,7 +885,7 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
 
 
 def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
-              t0: float) -> store.StoreInfo:
+              t0: float, links_digest: str | None = None) -> store.StoreInfo:
     """Write every table of the new version from the shards and the reused rows, run the
     post-build steps and publish the version.
 
@@ -913,6 +956,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         "version": store.corpus_version(files_df),
         "corpus": str(loc.path.resolve()) if loc.local else loc.url,
         "sidecar_mtime_ns": side_mtime,
+        "refused_links": links_digest,  # see _links_digest
         "files": len(file_rows),
         "processed_files": n_todo,
         "reused_files": len(reused),

@@ -130,6 +130,25 @@ def test_parallel_build_equals_serial_build(tmp_path, monkeypatch):
     assert a["mentions"].sort(["doc_id", "start"]).equals(p["mentions"].sort(["doc_id", "start"]))
 
 
+def test_parallel_build_works_when_the_main_script_is_the_app(tmp_path, monkeypatch):
+    """Under `streamlit run`, __main__ is the page script; spawned workers must not run it
+    (they would draw the app headless and die, failing a build started from the app)."""
+    import sys
+    import types
+
+    script = tmp_path / "app_like.py"
+    script.write_text("raise SystemExit('the main script was run in a build worker')\n", encoding="utf-8")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    monkeypatch.setattr(b, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(b, "CHUNK_FILES", 2)
+    corpus = _copy_seeds(tmp_path / "c")
+    summary = b.build(corpus, tmp_path / "s", workers=2)
+    assert summary["processed_files"] == summary["files"] > 0 and summary["articles"] > 0
+    assert sys.modules["__main__"] is fake
+
+
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="Corpus folder not found"):
         b.build(tmp_path / "nope", tmp_path / "s")

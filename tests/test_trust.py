@@ -57,6 +57,45 @@ def test_links_leaving_the_corpus_are_not_read_and_are_reported(tmp_path, capsys
     assert "private diary" not in out
 
 
+def test_a_new_outside_link_alone_makes_the_store_stale_and_is_rejected_on_rebuild(tmp_path, capsys):
+    """A link leaving the corpus is no input file; adding one (and nothing else) must still
+    be noticed by the staleness check and the rebuild, which lists it among the rejects."""
+    corpus, outside = _corpus_with_links(tmp_path)
+    st = tmp_path / "store"
+    first = b.build(corpus, st, workers=1)
+    assert not b.is_stale(corpus, st)
+    (corpus / "sub" / "shadow.txt").symlink_to(outside / "passwd")
+    assert b.is_stale(corpus, st)
+    second = b.build(corpus, st, workers=1)
+    assert second["store"] != first["store"]  # a new version was published
+    assert second["rejects"] == first["rejects"] + 1
+    assert not b.is_stale(corpus, st)
+    capsys.readouterr()
+    assert cli(["rejects", "--store", str(st)]) == 0
+    out = capsys.readouterr().out
+    assert f"sub/shadow.txt: This is a link to a file outside the corpus folder ({outside / 'passwd'})" in out
+    # Removing it (and nothing else) is noticed too, and the reject goes away.
+    (corpus / "sub" / "shadow.txt").unlink()
+    assert b.is_stale(corpus, st)
+    third = b.build(corpus, st, workers=1)
+    assert third["rejects"] == first["rejects"] and third["store"] != second["store"]
+    rejects = pl.read_parquet(store.table_path(store.current(st), "rejects"))
+    assert "sub/shadow.txt" not in rejects["path"].to_list()
+
+
+def test_an_outside_link_pointed_elsewhere_makes_the_store_stale(tmp_path):
+    corpus, outside = _corpus_with_links(tmp_path)
+    st = tmp_path / "store"
+    b.build(corpus, st, workers=1)
+    (corpus / "passwd.txt").unlink()
+    (corpus / "passwd.txt").symlink_to(outside / "private" / "notes.txt")
+    assert b.is_stale(corpus, st)
+    b.build(corpus, st, workers=1)
+    rejects = pl.read_parquet(store.table_path(store.current(st), "rejects"))
+    reason = rejects.filter(pl.col("path") == "passwd.txt")["reason"].item()
+    assert str(outside / "private" / "notes.txt") in reason
+
+
 def test_reader_refuses_a_link_that_leaves_the_corpus_even_if_listed(tmp_path):
     """A link swapped in after the listing (or a caller that skips the walk) is still not read."""
     corpus, outside = _corpus_with_links(tmp_path)

@@ -146,8 +146,12 @@ def follow_goto() -> None:
     if target and target != s["page"] and target in s["pages"]:
         from presslens.ui.storage import info  # late: storage imports this module
 
-        # The new page's query string goes with the switch, so the browser gets the new view
-        # in one history entry (not the path, then an empty query, then the query).
+        # The new page's query string goes with the switch (not the path, then an empty
+        # query, then the query). Streamlit 1.67 still records two history entries: the
+        # frontend pushes the new query on the old path (page_info_changed), then the new
+        # path (new session); it replaces instead of pushing only during Back/Forward, and
+        # no server call changes path and query at once. The first entry is harmless: on
+        # Back, write_url rewrites it (replace, not push) to the previous view's address.
         doc = s["doc"] if target == "articles" else None
         params = links.to_params(s["filters"], doc, info().version)
         s["written"] = links.normalise(params)
