@@ -245,14 +245,14 @@ def _segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per entity code: (mentions, articles) within the articles in `mask`.
+def _count_entities_direct(ix: Index, mask: np.ndarray, selected: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) within the `selected` articles in `mask`.
 
     A small selection gathers its articles' slices of the article -> entity postings and
     bincounts them; a big one marks every entity -> article posting whose article is
     selected and sums each entity's segment (no weighted scatter over millions of pairs)."""
     e = ix.n_entities
-    if int(mask.sum()) < SLICE_SHARE * ix.n:
+    if selected < SLICE_SHARE * ix.n:
         idx = gather_ranges(ix.ae_indptr, np.flatnonzero(mask))
         ents = ix.ae_ent[idx]
         mentions = np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64)
@@ -261,6 +261,23 @@ def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
     articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
     mentions = _segment_sums(np.where(pm, ix.ea_cnt, 0), ix.ea_indptr)
     return mentions, articles
+
+
+def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) within the articles in `mask`.
+
+    When `mask` holds only originals and most of them, the few originals outside it are
+    counted instead and subtracted from the precomputed corpus totals (exact integers)."""
+    selected = int(mask.sum())
+    originals = ix.memo(("originals",), lambda: ~np.asarray(ix.dup))
+    n_orig = ix.memo(("n_originals",), lambda: int(originals.sum()))
+    if selected > n_orig // 2 and not (mask & ~originals).any():
+        rest = originals & ~mask
+        rest_men, rest_docs = _count_entities_direct(ix, rest, n_orig - selected)
+        total_men = ix.entities["mention_count"].to_numpy().astype(np.int64)
+        total_docs = ix.entities["doc_count"].to_numpy().astype(np.int64)
+        return total_men - rest_men, total_docs - rest_docs
+    return _count_entities_direct(ix, mask, selected)
 
 
 def entity_counts(ix: Index, f: Filters) -> tuple[np.ndarray, np.ndarray]:
@@ -577,7 +594,7 @@ def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, to
     with `top`, only the `top` values of <by> naming these entities most."""
     codes = ix.entity_codes(entity_ids)
     codes = codes[codes >= 0]
-    labels, key = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
+    labels = ix.languages if by == "language" else ix.outlets
     size = labels.len()
     if by == "language" and not f.narrows and size:
         # unfiltered: the precomputed entity x language table
@@ -586,16 +603,46 @@ def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, to
         nz = np.flatnonzero(docs)
         e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
         return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
-    which, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
-    if top and rows.size:
-        kept = _lut(size, _top_codes(np.bincount(key[rows], weights=cnt, minlength=size), top))[key[rows]]
-        which, rows, cnt = which[kept], rows[kept], cnt[kept]
-    k = which.astype(np.int64) * size + key[rows]
-    men = np.bincount(k, weights=cnt) if k.size else np.zeros(0)
-    docs = np.bincount(k) if k.size else np.zeros(0, np.int64)
+    fk = replace(f, duplicates=False)
+    if by == "language" and fk == Filters.make(languages=fk.languages) and size:
+        # languages only: the precomputed entity x language table, other languages zeroed
+        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
+        men = np.asarray(ix.el_men[k], np.int64).reshape(codes.size, size)
+        docs = np.asarray(ix.el_docs[k], np.int64).reshape(codes.size, size)
+        off = ~_lut(size, _lookup(labels, fk.languages))[:size]
+        men[:, off], docs[:, off] = 0, 0
+    else:
+        # one gather per posting of a masked key (the <by> code of a counted article, `size`
+        # for any other), then per entity one count per <by> value: no compress, no pair keys
+        mk = _masked_key(ix, f, by)
+        bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
+        width = size + 1
+        which = np.repeat(np.arange(codes.size, dtype=np.int64) * width, [b - a for a, b in bounds])
+        k = which + np.concatenate([mk[ix.ea_row[a:b]] for a, b in bounds] or [np.zeros(0, np.int64)])
+        cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds] or [np.zeros(0, np.int64)])
+        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
+        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
+               .astype(np.int64))
+    if top and docs.any():
+        kept = _lut(size, _top_codes(men.sum(axis=0), top))[:size]
+        docs[:, ~kept] = 0
     nz = np.flatnonzero(docs)
+    men, docs = men.ravel(), docs.ravel()
     e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
     return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
+
+
+def _masked_key(ix: Index, f: Filters, by: str) -> np.ndarray:
+    """Per article: its language (or outlet) code when counted for `f`, else the number of
+    languages (outlets), a bin past the last (memoised per selection)."""
+    key = replace(f, duplicates=False)
+
+    def compute() -> np.ndarray:
+        labels, codes = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
+        dtype = np.int16 if labels.len() < 2**15 - 1 else np.int32
+        return np.where(counted_mask(ix, key), codes, labels.len()).astype(dtype)
+
+    return ix.memo(("masked_key", by, key), compute)
 
 
 def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.DataFrame:
@@ -652,15 +699,17 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
         men[nz], docs[nz] = m_, d_
     else:
         lo, hi = ix.em_indptr[codes[0]], ix.em_indptr[codes[0] + 1]
-        rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
-        keep = counted_mask(ix, f)[rows]
-        rows, forms = rows[keep], forms[keep]
-        key = forms.astype(np.int64) * size + ix.lang[rows]
+        rows, forms = ix.em_row[lo:hi], ix.em_form[lo:hi]
+        # language of each posting's article when counted, `size` (a bin dropped below) if not
+        lang = _masked_key(ix, f, "language")[rows]
+        key = forms.astype(np.int64) * (size + 1) + lang
         # postings are sorted by (row, form): the first of a run is a new (article, form)
+        # (whether an article is counted depends on its row only, so runs are kept whole)
         first = np.ones(rows.size, bool)
         first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
-        men = np.bincount(key) if key.size else np.zeros(0, np.int64)
-        docs = np.bincount(key[first], minlength=men.size) if key.size else np.zeros(0, np.int64)
+        bins = (int(key.max()) // (size + 1) + 1) * (size + 1) if key.size else 0
+        men = np.bincount(key, minlength=bins).reshape(-1, size + 1)[:, :size].ravel()
+        docs = np.bincount(key, weights=first, minlength=bins).reshape(-1, size + 1)[:, :size].ravel().astype(np.int64)
     nz = np.flatnonzero(men)
     fr = ix.forms[pl.Series(nz // size)] if nz.size else ix.forms.clear()
     return (fr.select("surface", "lemma").with_columns(
