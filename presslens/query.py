@@ -39,8 +39,10 @@ ENTITY_TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
 # Columns listed for each article (everything light: no text, no span lists).
 LIST_COLUMNS = list(index_mod.ARTICLE_COLUMNS)
 # Gathering CSR slices of the selected articles beats a pass over all pairs while the
-# selection holds fewer than this share of the articles (at 1M articles / 18M pairs).
-SLICE_SHARE = 0.05
+# selection holds fewer than this share of the articles (1M articles / 18M pairs, CPU time
+# of both paths on random selections: 52 vs ~120-190 ms at 10%, 110 vs ~120-300 ms at 30%,
+# 173 vs 130 ms at 50%). Selections above half the originals count their complement.
+SLICE_SHARE = 0.4
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -259,7 +261,7 @@ def _count_entities_direct(ix: Index, mask: np.ndarray, selected: int) -> tuple[
         return mentions, np.bincount(ents, minlength=e).astype(np.int64)
     pm = mask[ix.ea_row]
     articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
-    mentions = _segment_sums(np.where(pm, ix.ea_cnt, 0), ix.ea_indptr)
+    mentions = _segment_sums(ix.ea_cnt * pm, ix.ea_indptr)  # a product: 6x faster than np.where
     return mentions, articles
 
 
