@@ -692,10 +692,15 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
     if codes.size == 0 or codes[0] < 0:
         return pl.DataFrame(schema=schema)
     size = ix.languages.len()
-    if not f.narrows:
-        # unfiltered: the precomputed (form x language) counts of this entity
+    fk = replace(f, duplicates=False)
+    if not f.narrows or fk == Filters.make(languages=fk.languages):
+        # unfiltered or languages only: the precomputed (form x language) counts of this
+        # entity (over originals), other languages left out
         lo, hi = ix.sf_indptr[codes[0]], ix.sf_indptr[codes[0] + 1]
         nz, m_, d_ = np.asarray(ix.sf_key[lo:hi]), np.asarray(ix.sf_men[lo:hi]), np.asarray(ix.sf_docs[lo:hi])
+        if f.narrows:
+            on = _lut(size, _lookup(ix.languages, fk.languages))[nz % size]
+            nz, m_, d_ = nz[on], m_[on], d_[on]
         men = np.zeros(int(nz.max()) + 1 if nz.size else 0, np.int64)
         docs = np.zeros_like(men)
         men[nz], docs[nz] = m_, d_
