@@ -28,8 +28,11 @@ How one piece of text is identified (identify):
      (< LINGUA_BELOW_LETTERS letters), when langdetect is unsure (< LINGUA_UNSURE_BELOW),
      or when Belarusian or Serbian is still possible. Each language's score is the mean of
      the probabilities of the detectors that have a model for it.
-  5. Serbian vs Macedonian (langdetect knows only Macedonian) is decided by lingua alone;
-     Macedonian is reported only with a clear lead (MK_OVER_SR), else `und`.
+  5. Serbian vs Macedonian (langdetect knows only Macedonian), when the letters allow
+     both (no ђ/ћ, no ѓ/ќ/ѕ) and the call is sr, mk or uk (letters that fit Serbian leave
+     no evidence for Ukrainian): function words only one of them uses (_SR_WORDS,
+     _MK_WORDS: је/у/био... against во/со/тоа...) decide; without them (or with both
+     kinds) lingua decides, Macedonian only with a clear lead (MK_OVER_SR), else `und`.
   6. Romanian against other Romance languages: ă ș ț (and the cedilla forms) settle it.
 
 Article cost is bounded: paragraphs with the same letter signature (script and the
@@ -109,13 +112,26 @@ LINGUA_UNSURE_BELOW = 0.9
 # letters are foreign to it: one letter in a sentence is enough, while a Russian article
 # quoting "Київ" once (one ї in a thousand letters) keeps Russian.
 FOREIGN_SHARE = 0.01
-# Macedonian is reported over Serbian only when lingua gives it this share of the two
-# (Serbian must not be reported as Macedonian: the brief's rule); Serbian needs a
-# plain majority. In between the text is `und`.
+# Without a word or letter that tells Serbian from Macedonian (see _SR_WORDS), Macedonian
+# is reported over Serbian only when lingua gives it this share of the two (Serbian must
+# not be reported as Macedonian: the issue's rule); Serbian needs a plain majority. In
+# between the text is `und`.
 MK_OVER_SR = 0.9
 # ... and only when lingua gives the two together at least this much: below it lingua
 # prefers a language the letters rule out and has no opinion on Serbian vs Macedonian.
 SR_MK_MIN_MASS = 0.2
+# Serbian vs Macedonian when the letters allow both (no ђ/ћ, no ѓ/ќ/ѕ): common function
+# words that the other language does not use. Chosen from the two grammars, not from the
+# evaluation sentences: Serbian "је/су" (is/are; Macedonian "е/се"), "у" (in; mk "во"),
+# "са" (with; mk "со"), "био/били" (mk "бил/биле"), "који/које" (mk "кој/кое"), "као"
+# (mk "како"), "није/нису", "где/када/још/због" (mk "каде/кога/уште/поради"),
+# "године" (mk "години"); Macedonian "во", "со", "ги", "кои", "кое", "тоа", "тие",
+# "биле", "беше", "многу", "околу", "денес" (Serbian "у, са, их, који, које, то, они,
+# били, беше is archaic, много, око(ло), данас"). The Macedonian copula "е" is left out:
+# Serbian writes "н. е." (of the common era).
+_SR_WORDS = frozenset("је су није нису у са био били који које као где када још због године".split())
+_MK_WORDS = frozenset("во со ги кои кое тоа тие биле многу околу денес".split())
+_CYR_WORD_RE = re.compile(r"[\u0400-\u04FF]+")
 # Romanian letters (comma-below and cedilla forms, ă) that other Romance languages lack;
 # at least _DISTINCT_MIN of them making up _DISTINCT_SHARE of the letters turn another
 # Romance call into Romanian.
@@ -494,8 +510,10 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
     # one built for short text, and ties happen on short text.
     top = max(sorted(scores), key=lambda c: (round(scores[c], 6), li.get(c, 0.0)))
     conf, rule = scores[top], ""
-    if top in ("sr", "mk") and {"sr", "mk"} <= allowed:
-        top, conf, rule = _serbian_or_macedonian(li)
+    if top in ("sr", "mk", "uk") and {"sr", "mk"} <= allowed:
+        # Letters that fit Serbian's alphabet leave no evidence for Ukrainian (і ї є ґ й
+        # щ ь ю я would have ruled Serbian out), so a "uk" call is decided here too.
+        top, conf, rule = _serbian_or_macedonian(li, sample)
     elif top in _ROMANCE_CODES and top != "ro":
         ro = len(_RO_ONLY_RE.findall(sample))
         if ro >= _DISTINCT_MIN and ro / letters >= _DISTINCT_SHARE:
@@ -503,9 +521,22 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
     return Call(top, round(conf, 4), ld, li, rule)
 
 
-def _serbian_or_macedonian(li: dict[str, float]) -> tuple[str, float, str]:
-    """Serbian vs Macedonian by lingua alone (langdetect has no Serbian model)."""
+def sr_mk_words(text: str) -> tuple[int, int]:
+    """How many words of `text` only Serbian uses, and only Macedonian (see _SR_WORDS)."""
+    words = [w.lower() for w in _CYR_WORD_RE.findall(text)]
+    return sum(w in _SR_WORDS for w in words), sum(w in _MK_WORDS for w in words)
+
+
+def _serbian_or_macedonian(li: dict[str, float], text: str) -> tuple[str, float, str]:
+    """Serbian vs Macedonian for text whose letters allow both: words only one of them
+    uses decide; without such words (or with both kinds) lingua decides (langdetect has
+    no Serbian model), Macedonian only with a clear lead (MK_OVER_SR)."""
     sr, mk = li.get("sr", 0.0), li.get("mk", 0.0)
+    sr_words, mk_words = sr_mk_words(text)
+    if sr_words and not mk_words:
+        return "sr", max(sr, OVERRULED_CONFIDENCE), "sr words"
+    if mk_words and not sr_words:
+        return "mk", max(mk, OVERRULED_CONFIDENCE), "mk words"
     if sr + mk < SR_MK_MIN_MASS:
         return "und", 0.0, "sr/mk unclear"
     share_mk = mk / (sr + mk)
