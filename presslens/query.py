@@ -43,6 +43,9 @@ LIST_COLUMNS = list(index_mod.ARTICLE_COLUMNS)
 # of both paths on random selections: 52 vs ~120-190 ms at 10%, 110 vs ~120-300 ms at 30%,
 # 173 vs 130 ms at 50%). Selections above half the originals count their complement.
 SLICE_SHARE = 0.4
+# entity_split reads the selected articles' postings when they hold this many times fewer
+# pairs than the chosen entities' postings (a sliced pair costs about twice a posting).
+SPLIT_FACTOR = 2.0
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -613,6 +616,22 @@ def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, to
         docs = np.asarray(ix.el_docs[k], np.int64).reshape(codes.size, size)
         off = ~_lut(size, _lookup(labels, fk.languages))[:size]
         men[:, off], docs[:, off] = 0, 0
+    elif _split_by_articles(ix, f, codes):
+        # a selection holding fewer pairs than these entities' postings: its articles'
+        # slices of the article -> entity postings, kept where the entity is one of these
+        width = size + 1
+        rows = np.flatnonzero(counted_mask(ix, f))
+        idx = gather_ranges(ix.ae_indptr, rows)
+        where = np.full(ix.n_entities, -1, np.int64)
+        where[codes] = np.arange(codes.size)
+        pos = where[ix.ae_ent[idx]]
+        hit = pos >= 0
+        row_of = np.repeat(rows, np.diff(ix.ae_indptr)[rows])[hit]
+        k = pos[hit] * width + (ix.lang if by == "language" else ix.outlet)[row_of]
+        cnt = ix.ae_cnt[idx[hit]]
+        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
+        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
+               .astype(np.int64))
     else:
         # one gather per posting of a masked key (the <by> code of a counted article, `size`
         # for any other), then per entity one count per <by> value: no compress, no pair keys
@@ -632,6 +651,17 @@ def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, to
     men, docs = men.ravel(), docs.ravel()
     e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
     return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
+
+
+def _split_by_articles(ix: Index, f: Filters, codes: np.ndarray) -> bool:
+    """Whether entity_split should read the selected articles' postings rather than the
+    entities' (distinct entities whose postings outnumber the selection's pairs, estimated
+    at the mean pairs per article, by SPLIT_FACTOR: gathering CSR slices costs more a pair)."""
+    if codes.size == 0 or np.unique(codes).size != codes.size:
+        return False
+    postings = int((ix.ea_indptr[codes + 1] - ix.ea_indptr[codes]).sum())
+    pairs = int(counted_mask(ix, f).sum()) * ix.meta.get("pairs", 0) / max(ix.n, 1)
+    return pairs * SPLIT_FACTOR < postings
 
 
 def _masked_key(ix: Index, f: Filters, by: str) -> np.ndarray:
