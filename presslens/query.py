@@ -39,8 +39,13 @@ ENTITY_TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
 # Columns listed for each article (everything light: no text, no span lists).
 LIST_COLUMNS = list(index_mod.ARTICLE_COLUMNS)
 # Gathering CSR slices of the selected articles beats a pass over all pairs while the
-# selection holds fewer than this share of the articles (at 1M articles / 18M pairs).
-SLICE_SHARE = 0.05
+# selection holds fewer than this share of the articles (1M articles / 18M pairs, CPU time
+# of both paths on random selections: 52 vs ~120-190 ms at 10%, 110 vs ~120-300 ms at 30%,
+# 173 vs 130 ms at 50%). Selections above half the originals count their complement.
+SLICE_SHARE = 0.4
+# entity_split reads the selected articles' postings when they hold this many times fewer
+# pairs than the chosen entities' postings (a sliced pair costs about twice a posting).
+SPLIT_FACTOR = 2.0
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -254,22 +259,39 @@ def _segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per entity code: (mentions, articles) within the articles in `mask`.
+def _count_entities_direct(ix: Index, mask: np.ndarray, selected: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) within the `selected` articles in `mask`.
 
     A small selection gathers its articles' slices of the article -> entity postings and
     bincounts them; a big one marks every entity -> article posting whose article is
     selected and sums each entity's segment (no weighted scatter over millions of pairs)."""
     e = ix.n_entities
-    if int(mask.sum()) < SLICE_SHARE * ix.n:
+    if selected < SLICE_SHARE * ix.n:
         idx = gather_ranges(ix.ae_indptr, np.flatnonzero(mask))
         ents = ix.ae_ent[idx]
         mentions = np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64)
         return mentions, np.bincount(ents, minlength=e).astype(np.int64)
     pm = mask[ix.ea_row]
     articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
-    mentions = _segment_sums(np.where(pm, ix.ea_cnt, 0), ix.ea_indptr)
+    mentions = _segment_sums(ix.ea_cnt * pm, ix.ea_indptr)  # a product: 6x faster than np.where
     return mentions, articles
+
+
+def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) within the articles in `mask`.
+
+    When `mask` holds only originals and most of them, the few originals outside it are
+    counted instead and subtracted from the precomputed corpus totals (exact integers)."""
+    selected = int(mask.sum())
+    originals = ix.memo(("originals",), lambda: ~np.asarray(ix.dup))
+    n_orig = ix.memo(("n_originals",), lambda: int(originals.sum()))
+    if selected > n_orig // 2 and not (mask & ~originals).any():
+        rest = originals & ~mask
+        rest_men, rest_docs = _count_entities_direct(ix, rest, n_orig - selected)
+        total_men = ix.entities["mention_count"].to_numpy().astype(np.int64)
+        total_docs = ix.entities["doc_count"].to_numpy().astype(np.int64)
+        return total_men - rest_men, total_docs - rest_docs
+    return _count_entities_direct(ix, mask, selected)
 
 
 def entity_counts(ix: Index, f: Filters) -> tuple[np.ndarray, np.ndarray]:
@@ -586,7 +608,7 @@ def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, to
     with `top`, only the `top` values of <by> naming these entities most."""
     codes = ix.entity_codes(entity_ids)
     codes = codes[codes >= 0]
-    labels, key = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
+    labels = ix.languages if by == "language" else ix.outlets
     size = labels.len()
     if by == "language" and not f.narrows and size:
         # unfiltered: the precomputed entity x language table
@@ -595,16 +617,73 @@ def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, to
         nz = np.flatnonzero(docs)
         e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
         return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
-    which, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
-    if top and rows.size:
-        kept = _lut(size, _top_codes(np.bincount(key[rows], weights=cnt, minlength=size), top))[key[rows]]
-        which, rows, cnt = which[kept], rows[kept], cnt[kept]
-    k = which.astype(np.int64) * size + key[rows]
-    men = np.bincount(k, weights=cnt) if k.size else np.zeros(0)
-    docs = np.bincount(k) if k.size else np.zeros(0, np.int64)
+    fk = replace(f, duplicates=False)
+    if by == "language" and fk == Filters.make(languages=fk.languages) and size:
+        # languages only: the precomputed entity x language table, other languages zeroed
+        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
+        men = np.asarray(ix.el_men[k], np.int64).reshape(codes.size, size)
+        docs = np.asarray(ix.el_docs[k], np.int64).reshape(codes.size, size)
+        off = ~_lut(size, _lookup(labels, fk.languages))[:size]
+        men[:, off], docs[:, off] = 0, 0
+    elif _split_by_articles(ix, f, codes):
+        # a selection holding fewer pairs than these entities' postings: its articles'
+        # slices of the article -> entity postings, kept where the entity is one of these
+        width = size + 1
+        rows = np.flatnonzero(counted_mask(ix, f))
+        idx = gather_ranges(ix.ae_indptr, rows)
+        where = np.full(ix.n_entities, -1, np.int64)
+        where[codes] = np.arange(codes.size)
+        pos = where[ix.ae_ent[idx]]
+        hit = pos >= 0
+        row_of = np.repeat(rows, np.diff(ix.ae_indptr)[rows])[hit]
+        k = pos[hit] * width + (ix.lang if by == "language" else ix.outlet)[row_of]
+        cnt = ix.ae_cnt[idx[hit]]
+        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
+        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
+               .astype(np.int64))
+    else:
+        # one gather per posting of a masked key (the <by> code of a counted article, `size`
+        # for any other), then per entity one count per <by> value: no compress, no pair keys
+        mk = _masked_key(ix, f, by)
+        bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
+        width = size + 1
+        which = np.repeat(np.arange(codes.size, dtype=np.int64) * width, [b - a for a, b in bounds])
+        k = which + np.concatenate([mk[ix.ea_row[a:b]] for a, b in bounds] or [np.zeros(0, np.int64)])
+        cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds] or [np.zeros(0, np.int64)])
+        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
+        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
+               .astype(np.int64))
+    if top and docs.any():
+        kept = _lut(size, _top_codes(men.sum(axis=0), top))[:size]
+        docs[:, ~kept] = 0
     nz = np.flatnonzero(docs)
+    men, docs = men.ravel(), docs.ravel()
     e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
     return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
+
+
+def _split_by_articles(ix: Index, f: Filters, codes: np.ndarray) -> bool:
+    """Whether entity_split should read the selected articles' postings rather than the
+    entities' (distinct entities whose postings outnumber the selection's pairs, estimated
+    at the mean pairs per article, by SPLIT_FACTOR: gathering CSR slices costs more a pair)."""
+    if codes.size == 0 or np.unique(codes).size != codes.size:
+        return False
+    postings = int((ix.ea_indptr[codes + 1] - ix.ea_indptr[codes]).sum())
+    pairs = int(counted_mask(ix, f).sum()) * ix.meta.get("pairs", 0) / max(ix.n, 1)
+    return pairs * SPLIT_FACTOR < postings
+
+
+def _masked_key(ix: Index, f: Filters, by: str) -> np.ndarray:
+    """Per article: its language (or outlet) code when counted for `f`, else the number of
+    languages (outlets), a bin past the last (memoised per selection)."""
+    key = replace(f, duplicates=False)
+
+    def compute() -> np.ndarray:
+        labels, codes = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
+        dtype = np.int16 if labels.len() < 2**15 - 1 else np.int32
+        return np.where(counted_mask(ix, key), codes, labels.len()).astype(dtype)
+
+    return ix.memo(("masked_key", by, key), compute)
 
 
 def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.DataFrame:
@@ -652,16 +731,23 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
     if codes.size == 0 or codes[0] < 0:
         return pl.DataFrame(schema=schema)
     size = ix.languages.len()
-    if not f.narrows:
-        # unfiltered: the precomputed (form x language) counts of this entity
+    fk = replace(f, duplicates=False)
+    if not f.narrows or fk == Filters.make(languages=fk.languages):
+        # unfiltered or languages only: the precomputed (form x language) counts of this
+        # entity (over originals), other languages left out
         lo, hi = ix.sf_indptr[codes[0]], ix.sf_indptr[codes[0] + 1]
         nz, m_, d_ = np.asarray(ix.sf_key[lo:hi]), np.asarray(ix.sf_men[lo:hi]), np.asarray(ix.sf_docs[lo:hi])
+        if f.narrows:
+            on = _lut(size, _lookup(ix.languages, fk.languages))[nz % size]
+            nz, m_, d_ = nz[on], m_[on], d_[on]
         men = np.zeros(int(nz.max()) + 1 if nz.size else 0, np.int64)
         docs = np.zeros_like(men)
         men[nz], docs[nz] = m_, d_
     else:
         lo, hi = ix.em_indptr[codes[0]], ix.em_indptr[codes[0] + 1]
         rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
+        # compress first: a filter keeps few of a popular entity's millions of mentions
+        # (measured faster than one masked-language gather over all of them)
         keep = counted_mask(ix, f)[rows]
         rows, forms = rows[keep], forms[keep]
         key = forms.astype(np.int64) * size + ix.lang[rows]
