@@ -74,15 +74,21 @@ def chart(fig, key: str, pick: tuple[str, ...] = ()) -> None:
         st.plotly_chart(fig, key=wkey, config=config)
 
 
-def _open_from_table(key: str, doc_ids: tuple[str, ...]) -> None:
+def _selected_row(key: str, n: int) -> int | None:
+    """The first row a dataframe widget's selection (row or cell) points at, or None."""
     ev = st.session_state.get(key)
     try:
         sel = ev["selection"]
         rows = list(sel.get("rows") or []) + [c[0] for c in (sel.get("cells") or [])]
     except (KeyError, TypeError):
-        rows = []
-    if rows and 0 <= rows[0] < len(doc_ids):
-        open_article(doc_ids[rows[0]])
+        return None
+    return rows[0] if rows and 0 <= rows[0] < n else None
+
+
+def _open_from_table(key: str, doc_ids: tuple[str, ...]) -> None:
+    i = _selected_row(key, len(doc_ids))
+    if i is not None:
+        open_article(doc_ids[i])
 
 
 # Article table columns and their widths in pixels. Together with the row-selection column
@@ -212,14 +218,9 @@ def footer_timing(page: str, seconds: float) -> None:
 
 
 def _pick_story(key: str, story_ids: tuple[str, ...]) -> None:
-    ev = st.session_state.get(key)
-    try:
-        sel = ev["selection"]
-        rows = list(sel.get("rows") or []) + [c[0] for c in (sel.get("cells") or [])]
-    except (KeyError, TypeError):
-        rows = []
-    if rows and 0 <= rows[0] < len(story_ids):
-        set_filters(current_filters().with_(story=story_ids[rows[0]]))
+    i = _selected_row(key, len(story_ids))
+    if i is not None:
+        set_filters(current_filters().with_(story=story_ids[i]))
 
 
 def story_table(stories: pl.DataFrame, key: str) -> None:
@@ -272,14 +273,8 @@ def filter_button(label: str, key: str, **changes) -> None:
 
 
 def _pick_cluster(key: str, outlets: tuple[str, ...], days: tuple) -> None:
-    ev = st.session_state.get(key)
-    try:
-        sel = ev["selection"]
-        rows = list(sel.get("rows") or []) + [c[0] for c in (sel.get("cells") or [])]
-    except (KeyError, TypeError):
-        rows = []
-    if rows and 0 <= rows[0] < len(outlets):
-        i = rows[0]
+    i = _selected_row(key, len(outlets))
+    if i is not None:
         set_filters(current_filters().with_(outlets=(outlets[i],), date_from=days[i], date_to=days[i]))
 
 
