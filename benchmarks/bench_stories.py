@@ -80,7 +80,7 @@ def generate(n: int, seed: int = 7, id_offset: int = 0):
     story_ents = rng.zipf(ZIPF_A, (n_stories, 6)) % VOCAB
     story_nums = rng.integers(100, 1_000_000, (n_stories, 3))
     story_date = rng.integers(1, 366, n_stories)
-    doc_ids = np.array([f"{i + id_offset:016x}" for i in range(n)])
+    doc_ids = doc_ids_of(np.arange(n) + id_offset)
     published = (np.datetime64("2023-01-01") + story_day[story] + rng.integers(0, 3, n)).astype("datetime64[D]")
     # features
     k_story, k_other = 5, 10
@@ -95,11 +95,12 @@ def generate(n: int, seed: int = 7, id_offset: int = 0):
     n_src = rng.integers(0, 3, n)
     src_doc = np.repeat(np.arange(n), n_src)
     srcs = np.char.add("s:src", (rng.zipf(1.5, n_src.sum()) % 500).astype(str))
+    rows = np.concatenate([f_doc, np.repeat(np.arange(n), 2), np.arange(n), np.arange(n),
+                           np.repeat(np.arange(n), 3), src_doc])
     feats = pl.DataFrame({
-        "doc_id": np.concatenate([doc_ids[f_doc], doc_ids[np.repeat(np.arange(n), 2)], doc_ids, doc_ids,
-                                  doc_ids[np.repeat(np.arange(n), 3)], doc_ids[src_doc]]),
+        "r": rows.astype(np.int64),
         "feature": np.concatenate([f_val, nums, lead, dates, noise, srcs]),
-    }).unique()
+    }).unique().sort("r")  # r: the article's row (doc_ids[r]), so a batch's features are one slice
     # near-copies: 5% of articles copy 85% of the shingles of their story's first article
     first_of_story = np.zeros(n_stories, dtype=np.int64) - 1
     order = np.arange(n)
@@ -126,21 +127,36 @@ def shingles_of(rows: np.ndarray, copy_src: np.ndarray) -> np.ndarray:
     return out
 
 
-def signatures(meta: pl.DataFrame, first_row: int, copy_src: np.ndarray) -> tuple[pl.DataFrame, float]:
-    """Text signatures in batches of BATCH articles (feature signatures are made in group_features);
-    `meta` holds the articles from index `first_row` on. Returns them and the seconds spent
-    hashing (generating the shingles is not counted)."""
-    parts = []
+def signatures(meta: pl.DataFrame, first_row: int, copy_src: np.ndarray, feats: pl.DataFrame,
+               path: Path) -> tuple[pl.DataFrame, float]:
+    """Text signatures and hashed features in batches of BATCH articles, as the build hook
+    makes them (feature signatures are made in group_features); `meta` holds the articles from
+    index `first_row` on. Writes the signatures to `path` (the hook passes them through a file
+    too) and returns the feature names and the seconds spent hashing (generating the
+    shingles is not counted)."""
+    parts, names = [], []
     spent = 0.0
+    r = feats["r"].to_numpy()
     for s in range(0, meta.height, BATCH):
         m = meta.slice(s, BATCH)
         block = np.sort(shingles_of(np.arange(first_row + s, first_row + s + m.height), copy_src), axis=1)
+        lo, hi = np.searchsorted(r, [first_row + s, first_row + s + m.height])
+        f = feats.slice(int(lo), int(hi - lo)).select(
+            pl.col("r").map_batches(lambda x: pl.Series(doc_ids_of(x.to_numpy()))).alias("doc_id"), "feature")
         t = time.perf_counter()
         offsets = np.arange(0, block.size + 1, block.shape[1], dtype=np.int64)
         tsig = stories.minhash(block.reshape(-1), offsets, stories._TEXT_A, stories._TEXT_B)
-        parts.append(stories._signatures(m, tsig))
+        sig, nm = stories.encode_features(stories._signatures(m, tsig), f)
+        parts.append(sig)
+        names.append(nm)
         spent += time.perf_counter() - t
-    return pl.concat(parts), spent
+    pl.concat(parts).write_parquet(path)
+    return pl.concat(names).unique("fh"), spent
+
+
+def doc_ids_of(rows: np.ndarray) -> np.ndarray:
+    """The generated doc_id of each article row."""
+    return np.array([f"{i:016x}" for i in rows.tolist()])
 
 
 def text_ms_per_article() -> float:
@@ -175,33 +191,59 @@ def main() -> None:
     print(f"generated {args.docs + n_new} articles ({feats.height} features) in {time.perf_counter() - t:.1f} s; "
           f"RSS holding the generated inputs: {base:.0f} MB")
     old, new = meta.head(args.docs), meta.tail(n_new)
+    import tempfile
 
-    sig_old, t_sig = signatures(old, 0, copy_src)
+    work = Path(tempfile.mkdtemp(prefix="bench-stories-"))
+    names_old, t_sig = signatures(old, 0, copy_src, feats, work / "sig_old.parquet")
     print(f"signatures: {t_sig:.1f} s ({t_sig / args.docs * 1e6:.0f} us/article)")
+    names_new, t_sig_new = signatures(new, args.docs, copy_src, feats, work / "sig_new.parquet")
+    del feats  # the grouping gets hashed features only, as in the build hook
+    gc.collect()
+    with open("/proc/self/statm") as fh:
+        base = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+    print(f"RSS before grouping (generated metadata and labels only): {base:.0f} MB")
 
     docs = old.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
-    f_old = feats.join(old.select("doc_id"), on="doc_id", how="semi")
+    (work / "v1").mkdir()
     t = time.perf_counter()
     with PhasePeak() as pk:
-        ids, links, state = stories.group_features(docs, f_old, sig_old, stories.empty_state())
+        ids, links, state = stories.group_features(docs, None, pl.scan_parquet(work / "sig_old.parquet"),
+                                                   stories.empty_state(), new_names=names_old,
+                                                   links_path=work / "v1" / "story_links.parquet")
+        state.save(work / "v1")
+        del state, links
     t_group = time.perf_counter() - t
-    print(f"grouping {args.docs} articles: {t_group:.1f} s; {links.height} links, "
+    n_links = pl.scan_parquet(work / "v1" / "story_links.parquet").select(pl.len()).collect().item()
+    print(f"grouping {args.docs} articles: {t_group:.1f} s; {n_links} links, "
           f"{ids['story_id'].n_unique()} stories; RSS during grouping: peak {pk.peak:.0f} MB "
-          f"(the generated inputs included)")
+          f"({pk.peak - base:.0f} MB above the RSS before it)")
     got = ids.join(pl.DataFrame({"doc_id": meta["doc_id"].head(args.docs), "truth": truth[:args.docs].astype(str)}),
                    on="doc_id")
     p, r, f, *_ = stories.pairwise_prf(got["story_id"].to_list(), got["truth"].to_list())
     print(f"pairwise vs generated stories: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+    del ids, got
+    gc.collect()
 
-    sig_new, t_sig_new = signatures(new, args.docs, copy_src)
-    t = time.perf_counter() - t_sig_new
     docs2 = meta.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
-    f_new = feats.join(new.select("doc_id"), on="doc_id", how="semi")
+    (work / "v2").mkdir()
+    with open("/proc/self/statm") as fh:
+        base2 = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+    t = time.perf_counter()
     with PhasePeak() as pk:
-        ids2, links2, _ = stories.group_features(docs2, f_new, sig_new, state)
-    t_inc = time.perf_counter() - t
-    print(f"incremental run adding {n_new} articles: {t_inc:.1f} s; {links2.height} links; "
-          f"RSS during the run: peak {pk.peak:.0f} MB")
+        prev = stories.StoryState.load(work / "v1")
+        ids2, links2, state2 = stories.group_features(docs2, None, pl.scan_parquet(work / "sig_new.parquet"), prev,
+                                                      new_names=names_new,
+                                                      links_path=work / "v2" / "story_links.parquet")
+        state2.save(work / "v2")
+    t_inc = time.perf_counter() - t + t_sig_new
+    n_links2 = links2.select(pl.len()).collect().item()
+    print(f"incremental run adding {n_new} articles: {t_inc:.1f} s (their signatures included); {n_links2} links; "
+          f"RSS during the run: peak {pk.peak:.0f} MB ({pk.peak - base2:.0f} MB above the RSS before it)")
+    sizes = {p.name: p.stat().st_size for p in (work / "v2").glob("*.parquet")}
+    print("state on disk after it: " + ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sorted(sizes.items())))
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
 
     ms = text_ms_per_article()
     build_s = args.docs / args.build_rate

@@ -688,9 +688,10 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
     try:
         previous = stories.StoryState.load(prev.directory) if prev is not None else None
         docs = pl.read_parquet(art_path, columns=["doc_id", "duplicate_of"])
-        known = previous.signatures.select("doc_id") if previous is not None else pl.DataFrame(schema={"doc_id": pl.String})
+        known = (previous.signatures.lazy().select("doc_id").collect() if previous is not None
+                 else pl.DataFrame(schema={"doc_id": pl.String}))
         todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
-        feats, sigs = [], []
+        sigs, names = [], []
         if len(todo):
             todo_set = todo.implode()
             doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
@@ -702,25 +703,34 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
                 part = pl.from_arrow(batch).filter(pl.col("doc_id").is_in(todo_set))
                 if part.height:
                     de = doc_entities.join(part.select("doc_id").lazy(), on="doc_id", how="semi").collect()
-                    f, s = stories.article_features(part, de)
-                    feats.append(f)
+                    # features hashed batch by batch: the corpus's features are never held as strings
+                    s, nm = stories.encode_features(*reversed(stories.article_features(part, de)))
                     sigs.append(s)
-        new_feats = pl.concat(feats) if feats else pl.DataFrame(schema=stories.FEATURES_SCHEMA)
-        new_sigs = pl.concat(sigs) if sigs else pl.DataFrame(schema=stories.SIGNATURES_SCHEMA)
-        story_ids, links, state = stories.group_features(docs, new_feats, new_sigs,
-                                                         previous or stories.empty_state())
+                    names.append(nm)
+        # the new articles' signatures go through a file: group_features reads them once, and
+        # no second copy stays referenced here while it runs
+        new_path = tmp / "story_new_signatures.parquet"
+        (pl.concat(sigs) if sigs else pl.DataFrame(schema=stories.NEW_SIGNATURES_SCHEMA)).write_parquet(new_path)
+        new_names = pl.concat(names).unique("fh") if names else pl.DataFrame(schema=stories.NAMES_SCHEMA)
+        del sigs, names
+        story_ids, links, state = stories.group_features(docs, None, pl.scan_parquet(new_path),
+                                                         previous or stories.empty_state(), new_names=new_names,
+                                                         links_path=tmp / "story_links.parquet")
+        new_path.unlink()
+        del new_names
         state.save(tmp)
+        n_links = links.select(pl.len()).collect().item()
         error = None
     except Exception as exc:  # grouping must never lose a build
         story_ids = pl.read_parquet(art_path, columns=["doc_id"]).with_columns(pl.col("doc_id").alias("story_id"))
-        links = store.empty("story_links")
+        store.write_table(tmp, "story_links", store.empty("story_links"))
+        n_links = 0
         error = f"{type(exc).__name__}: {exc}"
-    store.write_table(tmp, "story_links", links)
     out = tmp / "articles.stories.parquet"
     store.write_table(tmp, "articles", pl.scan_parquet(art_path).drop("story_id").join(
         story_ids.lazy(), on="doc_id", how="left", maintain_order="left"), filename=out.name)
     os.replace(out, art_path)
-    summary = {"stories": story_ids["story_id"].n_unique(), "story_links": links.height,
+    summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}
     if error:
         summary["stories_error"] = error

@@ -135,6 +135,9 @@ STORY_LINKS_SCHEMA: dict[str, pl.DataType] = {
     "shared_numbers": pl.List(pl.String),  # normalised figures: 230000
     "shared_dates": pl.List(pl.String),  # calendar dates written in both texts: MM-DD
     "shared_lead": pl.List(pl.String),  # figures (n:) and dates (d:) both titles/leads give
+    # the story both articles are in (null for a link between two stories); the table is
+    # sorted by it, so reading one story's links skips the other row groups
+    "story_id": pl.String,
 }
 
 TABLES = {

@@ -90,6 +90,14 @@ DEDUP_EVERY = 10_000_000
 # Candidate pairs scored per chunk: bounds the memory of the feature lookup (about 25 features
 # per article, a few 4- and 8-byte arrays per feature: ~100 MB per chunk).
 PAIR_CHUNK = 100_000
+# Candidate pairs are collected for this many articles (by the pair's smaller row) at a time,
+# scored and freed: ~46 candidates an article x 8 bytes (x 3 while deduplicating) = ~280 MB
+# per slice, whatever the corpus size; each slice costs one pass over the LSH bands.
+CANDIDATE_SLICE = 250_000
+# Links whose evidence lists are spelled out and written per chunk (bounded memory), and the
+# story_links row-group size: a reader filtering one story_id skips the other row groups.
+LINK_CHUNK = 200_000
+LINK_ROW_GROUP = 50_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
 _FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
@@ -97,7 +105,7 @@ _FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
 _TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
 _TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
 # Bumped when features or hashing change: a state with another version is rebuilt from scratch.
-STATE_VERSION = "1"
+STATE_VERSION = "2"  # 2: integer-coded state (feature hashes, no text bands)
 
 # ---------------------------------------------------------------- numbers and dates
 
@@ -333,10 +341,17 @@ SIGNATURES_SCHEMA = {
     "language": pl.String,
     "published": pl.Date,
     "feat_bands": pl.Array(pl.UInt64, FEAT_PERM // FEAT_ROWS),
-    "text_sig": pl.Array(pl.UInt32, TEXT_PERM),
-    "text_bands": pl.Array(pl.UInt64, TEXT_PERM // TEXT_ROWS),
+    "text_sig": pl.Array(pl.UInt32, TEXT_PERM),  # its text bands are derived from it (band_hashes)
+    # its evidence features as stable 64-bit hashes (_stable_hash64 of "e:<id>", "n:250"...),
+    # sorted and unique: 8 bytes a feature instead of a string per (article, feature) row
+    "features": pl.List(pl.UInt64),
     "story_id": pl.String,  # the article's story after the run that saved the state
 }
+# What an article not yet grouped brings (its feature bands are made by group_features).
+NEW_SIGNATURES_SCHEMA = {c: t for c, t in SIGNATURES_SCHEMA.items() if c != "feat_bands"}
+# The names behind the feature hashes (one row per distinct feature of the corpus): only read
+# to spell out a link's evidence, never to score.
+NAMES_SCHEMA = {"fh": pl.UInt64, "feature": pl.String}
 LINKS_SCHEMA = store.STORY_LINKS_SCHEMA
 STORY_IDS_SCHEMA = {"doc_id": pl.String, "story_id": pl.String}
 
@@ -362,7 +377,8 @@ def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tupl
     In: articles (doc_id, language, published, cited_sources, and either the build's
     story_evidence + text_minhash columns or text + boilerplate to compute them from) and
     their doc_entities. Out: (features: doc_id, feature — "e:<entity_id>", "s:<source>",
-    "n:<number>", "d:<MM-DD>", "ln:"/"ld:" for those in the lead; signatures: SIGNATURES_SCHEMA).
+    "n:<number>", "d:<MM-DD>", "ln:"/"ld:" for those in the lead; signatures:
+    NEW_SIGNATURES_SCHEMA).
     """
     n = articles.height
     cols = articles.columns
@@ -384,74 +400,105 @@ def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tupl
     sigs = _signatures(articles.select("doc_id", "language", "published"), tsig)
     return feats, sigs
 
-
 def _signatures(meta: pl.DataFrame, tsig: np.ndarray) -> pl.DataFrame:
-    """SIGNATURES_SCHEMA rows for `meta`'s articles from their text MinHash; the feature band
-    keys are filled in by group_features (they need the corpus-wide document frequencies)."""
+    """NEW_SIGNATURES_SCHEMA rows for `meta`'s articles from their text MinHash; the feature
+    band keys are made by group_features (they need the corpus-wide document frequencies) and
+    the feature hashes by `encode_features`."""
     n = meta.height
-    tb = band_hashes(tsig, TEXT_ROWS)
-    tb[tsig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
     return pl.DataFrame({
         "doc_id": meta["doc_id"],
         "language": meta["language"],
         "published": meta["published"],
-        "feat_bands": _array(np.zeros((n, FEAT_PERM // FEAT_ROWS), dtype=np.uint64), SIGNATURES_SCHEMA["feat_bands"]),
         "text_sig": _array(tsig.astype(np.uint32), SIGNATURES_SCHEMA["text_sig"]),
-        "text_bands": _array(tb, SIGNATURES_SCHEMA["text_bands"]),
+        "features": pl.Series([[]] * n, dtype=pl.List(pl.UInt64)),
         "story_id": pl.Series([None] * n, dtype=pl.String),
-    }, schema=SIGNATURES_SCHEMA)
+    }, schema=NEW_SIGNATURES_SCHEMA)
 
 
-def _feature_bands(doc_ids: pl.Series, feats: pl.DataFrame) -> np.ndarray:
-    """LSH band keys [len(doc_ids), bands] of the MinHash of each article's feature set."""
-    n = len(doc_ids)
-    order = pl.DataFrame({"doc_id": doc_ids, "_i": np.arange(n, dtype=np.uint32)})
+def encode_features(sigs: pl.DataFrame, feats: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Replace the string features of some articles by their 64-bit hashes.
+
+    In: NEW_SIGNATURES_SCHEMA rows and those articles' features (FEATURES_SCHEMA, as
+    `article_features` returns them). Out: (the rows with `features` filled: sorted unique
+    hashes; the NAMES_SCHEMA dictionary of those features). The build calls this per batch,
+    so the corpus's features are never held as strings. Two features with the same 64-bit
+    hash would count as one (probability ~n^2/2^65: nil for millions of features).
+    """
     uniq = feats["feature"].unique()
-    fh = pl.DataFrame({"feature": uniq, "_h": _stable_hash64(uniq.to_list())}, schema={"feature": pl.String, "_h": pl.UInt64})
-    fi = feats.join(order, on="doc_id").join(fh, on="feature").sort("_i")
-    counts = np.bincount(fi["_i"].to_numpy(), minlength=n)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    fsig = minhash(fi["_h"].to_numpy(), offsets, _FEAT_A, _FEAT_B)
-    fb = band_hashes(fsig, FEAT_ROWS)
-    fb[counts == 0] = 0  # no features: no bands (0 is dropped at lookup)
-    return fb
+    names = pl.DataFrame({"fh": _stable_hash64(uniq.to_list()), "feature": uniq}, schema=NAMES_SCHEMA)
+    per_doc = (feats.join(names, on="feature").group_by("doc_id")
+               .agg(pl.col("fh").unique().sort().alias("features")))
+    out = (sigs.drop("features", strict=False).join(per_doc, on="doc_id", how="left", maintain_order="left")
+           .with_columns(pl.col("features").fill_null(pl.lit([], pl.List(pl.UInt64))))
+           .select(list(NEW_SIGNATURES_SCHEMA)).cast(NEW_SIGNATURES_SCHEMA))
+    return out, names
+
+
+def _list_arrays(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A List(UInt64) column as (flat values, offsets [len + 1]) NumPy arrays."""
+    if len(col) == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64)
+    arr = col.rechunk().to_arrow()
+    if hasattr(arr, "combine_chunks"):
+        arr = arr.combine_chunks()
+    offsets = np.asarray(arr.offsets, dtype=np.int64)
+    values = np.asarray(arr.values.to_numpy(zero_copy_only=False), dtype=np.uint64)[offsets[0]:offsets[-1]]
+    return values, offsets - offsets[0]
 
 
 # ---------------------------------------------------------------- state
 
+Frame = pl.DataFrame | pl.LazyFrame
+
+
 @dataclass(frozen=True)
 class StoryState:
-    """What an incremental run needs from the previous one (persisted as three Parquet files)."""
+    """What an incremental run needs from the previous one (persisted as three Parquet files).
 
-    signatures: pl.DataFrame  # SIGNATURES_SCHEMA, one row per grouped (non-duplicate) article
-    features: pl.DataFrame  # FEATURES_SCHEMA
-    links: pl.DataFrame  # LINKS_SCHEMA
+    A loaded state holds LazyFrames over its files: the next run reads only the rows and
+    columns it keeps (no second in-memory copy of the whole state while filtering).
+    """
+
+    signatures: Frame  # SIGNATURES_SCHEMA, one row per grouped (non-duplicate) article
+    names: Frame  # NAMES_SCHEMA: the features behind the hashes
+    links: Frame  # LINKS_SCHEMA (the story_links table)
 
     def save(self, directory: str | Path) -> None:
-        """Write story_signatures/features/links.parquet into `directory`."""
+        """Write story_signatures/features/links.parquet into `directory` (the links only
+        when they are not already written there: the build streams them in place)."""
         d = Path(directory)
-        self.signatures.write_parquet(d / "story_signatures.parquet", compression="zstd")
-        self.features.write_parquet(d / "story_features.parquet", compression="zstd")
-        self.links.write_parquet(d / "story_links.parquet", compression="zstd")
+        for frame, name in ((self.signatures, "story_signatures"), (self.names, "story_features"),
+                            (self.links, "story_links")):
+            target = d / f"{name}.parquet"
+            if isinstance(frame, pl.LazyFrame):
+                if name == "story_links" and target.exists():
+                    continue
+                frame.sink_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+            else:
+                frame.write_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
         (d / "story_state_version").write_text(STATE_VERSION, encoding="utf-8")
 
     @staticmethod
     def load(directory: str | Path) -> "StoryState | None":
-        """The state saved in `directory`, or None when missing or made by another version."""
+        """The state saved in `directory` (as LazyFrames over its files), or None when missing
+        or made by another version."""
         d = Path(directory)
         try:
             if (d / "story_state_version").read_text(encoding="utf-8").strip() != STATE_VERSION:
                 return None
-            return StoryState(pl.read_parquet(d / "story_signatures.parquet"),
-                              pl.read_parquet(d / "story_features.parquet"),
-                              pl.read_parquet(d / "story_links.parquet"))
+            frames = [pl.scan_parquet(d / f"{name}.parquet")
+                      for name in ("story_signatures", "story_features", "story_links")]
+            for f, schema in zip(frames, (SIGNATURES_SCHEMA, NAMES_SCHEMA, LINKS_SCHEMA)):
+                if not set(schema) <= set(f.collect_schema().names()):
+                    return None
+            return StoryState(*frames)
         except (OSError, pl.exceptions.PolarsError):
             return None
 
 
 def empty_state() -> StoryState:
     """The state of an empty corpus (what a first run starts from)."""
-    return StoryState(pl.DataFrame(schema=SIGNATURES_SCHEMA), pl.DataFrame(schema=FEATURES_SCHEMA),
+    return StoryState(pl.DataFrame(schema=SIGNATURES_SCHEMA), pl.DataFrame(schema=NAMES_SCHEMA),
                       pl.DataFrame(schema=LINKS_SCHEMA))
 
 
@@ -465,47 +512,59 @@ def _unique_u64(keys: np.ndarray) -> np.ndarray:
     return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
 
 
-def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
-    """Candidate pairs (i < j, as uint64 keys i<<32|j) of rows colliding in some band,
-    where at least one of the two rows is new. `bands_all` is [n, n_bands] uint64, 0 = no band.
+def _band_pairs(bands_all: np.ndarray | list[np.ndarray], new_mask: np.ndarray,
+                lo_range: tuple[int, int] | None = None) -> np.ndarray:
+    """Candidate pairs (i < j, as uint64 keys i<<32|j, sorted) of rows colliding in some band,
+    where at least one of the two rows is new. `bands_all` is [n, n_bands] uint64 (or a list
+    of such matrices, read column by column), 0 = no band. With `lo_range` (lo, hi) only the
+    pairs whose smaller row is in [lo, hi) are returned: the caller takes the candidates in
+    slices so that they never all sit in memory at once.
 
     A bucket of up to BUCKET_WINDOW + 1 rows yields all its pairs; in a larger one (a big
     story, or a feature everybody shares) each row is paired with the next BUCKET_WINDOW rows
     in a pseudo-random order, so the bucket still connects but costs O(size), not O(size^2).
     """
-    n, nb = bands_all.shape
+    mats = bands_all if isinstance(bands_all, list) else [bands_all]
+    n = mats[0].shape[0]
+    lo_lim, hi_lim = lo_range if lo_range is not None else (0, n)
     keys: list[np.ndarray] = []
     pending = 0
     idx = np.arange(n, dtype=np.uint64)
-    for k in range(nb):
-        h = bands_all[:, k]
-        live = h != 0
-        # buckets that hold a new row
-        hn = _unique_u64(h[live & new_mask])
-        if len(hn) == 0:
-            continue
-        sel = live & np.isin(h, hn, assume_unique=False)
-        hs, ii = h[sel], idx[sel]
-        # pseudo-random order inside each bucket: by (bucket, mixed row index)
-        with np.errstate(over="ignore"):
-            mix = ii * np.uint64(0x9E3779B97F4A7C15)
-        order = np.lexsort((mix, hs))
-        hs, ii = hs[order], ii[order]
-        for d in range(1, min(BUCKET_WINDOW, len(hs) - 1) + 1):
-            same = hs[:-d] == hs[d:]
-            if not same.any():
-                break
-            x, y = ii[:-d][same], ii[d:][same]
-            lo, hi = np.minimum(x, y), np.maximum(x, y)
-            keys.append((lo << np.uint64(32)) | hi)
-            pending += len(lo)
-        # the same pair collides in many bands: deduplicate as we go so memory stays near
-        # the number of distinct pairs, not bands x pairs
-        if pending > DEDUP_EVERY:
-            keys, pending = [_unique_u64(np.concatenate(keys))], 0
+    for mat in mats:
+        for k in range(mat.shape[1]):
+            h = mat[:, k]
+            live = h != 0
+            # buckets that hold a new row
+            hn = _unique_u64(h[live & new_mask])
+            if len(hn) == 0:
+                continue
+            sel = live & np.isin(h, hn, assume_unique=False)
+            hs, ii = h[sel], idx[sel]
+            # pseudo-random order inside each bucket: by (bucket, mixed row index)
+            with np.errstate(over="ignore"):
+                mix = ii * np.uint64(0x9E3779B97F4A7C15)
+            order = np.lexsort((mix, hs))
+            hs, ii = hs[order], ii[order]
+            del order, mix, sel
+            for d in range(1, min(BUCKET_WINDOW, len(hs) - 1) + 1):
+                same = hs[:-d] == hs[d:]
+                if not same.any():
+                    break
+                x, y = ii[:-d][same], ii[d:][same]
+                lo, hi = np.minimum(x, y), np.maximum(x, y)
+                if lo_range is not None:
+                    inside = (lo >= lo_lim) & (lo < hi_lim)
+                    lo, hi = lo[inside], hi[inside]
+                keys.append((lo << np.uint64(32)) | hi)
+                pending += len(lo)
+            # the same pair collides in many bands: deduplicate as we go so memory stays near
+            # the number of distinct pairs, not bands x pairs
+            if pending > DEDUP_EVERY:
+                keys, pending = [_unique_u64(np.concatenate(keys))], 0
     if not keys:
         return np.zeros(0, dtype=np.uint64)
     pairs = _unique_u64(np.concatenate(keys))
+    del keys
     a = (pairs >> np.uint64(32)).astype(np.int64)
     b = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)
     return pairs[new_mask[a] | new_mask[b]]
@@ -513,97 +572,168 @@ def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- scoring
 
-def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, idf: pl.DataFrame,
-                 norms: np.ndarray) -> pl.DataFrame:
-    """Score candidate pairs (uint64 keys i<<32|j of `sigs` rows); returns the ones that
-    link, with their evidence (LINKS_SCHEMA).
+@dataclass
+class _Corpus:
+    """The grouped articles as NumPy arrays, row i = article i (what scoring and the evidence
+    lists read): about 200 bytes an article plus 12 bytes per (article, feature)."""
 
-    `fcodes` (i, f) lists each article's integer feature codes, `idf` (f, feature, w) their
-    weights, `norms` each article's weight norm. The shared features of a pair are found by
-    looking each feature (i<<32|f) of one article up in the sorted keys of all (NumPy only),
-    PAIR_CHUNK pairs at a time so that memory stays bounded.
-    """
-    n = sigs.height
-    fc = fcodes.sort("i", "f")
-    fi = fc["i"].to_numpy().astype(np.int64)
-    ff = fc["f"].to_numpy().astype(np.int32)
-    fkeys = (fi.astype(np.uint64) << np.uint64(32)) | ff.astype(np.uint64)  # sorted
-    start = np.searchsorted(fi, np.arange(n + 1)).astype(np.int64)  # CSR offsets per article
-    del fc, fi
-    w = np.zeros(int(idf["f"].max()) + 1 if idf.height else 0)
-    w[idf["f"].to_numpy()] = idf["w"].to_numpy()
-    # kind and label of every feature code, for the evidence lists
-    labels = idf.select(
-        pl.col("f").cast(pl.UInt32), pl.col("feature").str.slice(0, 1).alias("k"),
-        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
-        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
-    text_sig = _matrix(sigs["text_sig"], np.uint32)
-    tempty = text_sig[:, 0] == np.iinfo(np.uint32).max
-    lang = sigs["language"].fill_null("").to_numpy()
-    pub = sigs["published"].cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)  # days since 1970
-    pub_null = sigs["published"].is_null().to_numpy()
-    doc_ids = sigs["doc_id"]
-    out: list[pl.DataFrame] = []
+    doc_ids: pl.Series
+    text_sig: np.ndarray  # uint32 [n, TEXT_PERM]
+    lang: np.ndarray  # int32 language code (-1 unknown)
+    pub: np.ndarray  # int32 days since 1970
+    pub_null: np.ndarray  # bool
+    start: np.ndarray  # int64 [n + 1]: article i's features are codes[start[i]:start[i + 1]]
+    codes: np.ndarray  # uint32 feature codes (index into `w`), sorted within each article
+    fkeys: np.ndarray  # uint64 i<<32|code, sorted: "does article i have feature code f?"
+    w: np.ndarray  # float64 IDF x kind weight per code
+    norms: np.ndarray  # float64 weight norm per article
+    labels: pl.DataFrame  # (f, k, label) per code: the evidence's kind and display value
+
+
+def _shared(ctx: _Corpus, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The feature codes both articles of each pair (a[p], b[p]) have: (pair index, code)
+    for every shared feature, by looking each feature of a up among b's (NumPy searchsorted)."""
+    cnt = ctx.start[a + 1] - ctx.start[a]
+    rows = np.repeat(np.arange(len(a), dtype=np.int32), cnt)
+    pos = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt - ctx.start[a], cnt)
+    f = ctx.codes[pos]
+    del pos
+    key = (b[rows].astype(np.uint64) << np.uint64(32)) | f.astype(np.uint64)
+    hit = np.searchsorted(ctx.fkeys, key)
+    found = (hit < len(ctx.fkeys)) & (ctx.fkeys[np.minimum(hit, len(ctx.fkeys) - 1)] == key)
+    return rows[found], f[found]
+
+
+def _text_similarity(ctx: _Corpus, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard of the two texts' shingles (0 when either text is empty)."""
+    tsim = (ctx.text_sig[a] == ctx.text_sig[b]).mean(axis=1)
+    empty = np.iinfo(np.uint32).max
+    tsim[(ctx.text_sig[a, 0] == empty) | (ctx.text_sig[b, 0] == empty)] = 0.0
+    return tsim
+
+
+def _near_dup(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) -> np.ndarray:
+    """Same (known or unknown) language and near-identical text."""
+    return (ctx.lang[a] == ctx.lang[b]) & (tsim >= NEAR_DUP_JACCARD)
+
+
+def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score candidate pairs (uint64 keys i<<32|j); returns the ones that link as
+    (i, j, score) arrays. PAIR_CHUNK pairs at a time so that memory stays bounded; the
+    evidence lists are not made here (see `_write_links`)."""
+    out_a, out_b, out_s = [], [], []
     for c in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[c:c + PAIR_CHUNK]
         a = (chunk >> np.uint64(32)).astype(np.int64)
         b = (chunk & np.uint64(0xFFFFFFFF)).astype(np.int64)
         # date gate
-        both_dated = ~pub_null[a] & ~pub_null[b]
-        days = np.where(both_dated, np.abs(pub[a] - pub[b]), -1)
+        both_dated = ~ctx.pub_null[a] & ~ctx.pub_null[b]
+        days = np.where(both_dated, np.abs(ctx.pub[a].astype(np.int64) - ctx.pub[b]), -1)
         ok = ~(both_dated & (days > MAX_DAYS_APART))
-        a, b, days = a[ok], b[ok], days[ok]
+        a, b = a[ok], b[ok]
         if len(a) == 0:
             continue
-        tsim = (text_sig[a] == text_sig[b]).mean(axis=1)
-        tsim[tempty[a] | tempty[b]] = 0.0
-        near_dup = (lang[a] == lang[b]) & (tsim >= NEAR_DUP_JACCARD)
-        # every feature of a, looked up among b's
-        cnt = start[a + 1] - start[a]
-        rows = np.repeat(np.arange(len(a), dtype=np.int32), cnt)
-        pos = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt - start[a], cnt)
-        f = ff[pos]
-        del pos
-        key = (b[rows].astype(np.uint64) << np.uint64(32)) | f.astype(np.uint64)
-        hit = np.searchsorted(fkeys, key)
-        found = (hit < len(fkeys)) & (fkeys[np.minimum(hit, len(fkeys) - 1)] == key)
-        del key, hit
-        rows, f = rows[found], f[found]
-        wf = w[f]
+        tsim = _text_similarity(ctx, a, b)
+        near_dup = _near_dup(ctx, a, b, tsim)
+        rows, f = _shared(ctx, a, b)
+        wf = ctx.w[f]
         dot = np.bincount(rows, weights=wf * wf, minlength=len(a))
         n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=len(a))
-        cos = dot / np.maximum(norms[a] * norms[b], 1e-12)
+        cos = dot / np.maximum(ctx.norms[a] * ctx.norms[b], 1e-12)
         keep = near_dup | ((cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED))
         if not keep.any():
             continue
-        kept = np.flatnonzero(keep)
-        new_index = np.full(len(a), -1, dtype=np.int64)
-        new_index[kept] = np.arange(len(kept))
-        sel = keep[rows]
-        sh = pl.DataFrame({"pair": new_index[rows[sel]].astype(np.uint32), "f": f[sel].astype(np.uint32)})
-        names = sh.join(labels, on="f", how="left").sort("pair", "label")
-        lists = names.group_by("pair", maintain_order=True).agg(
-            pl.col("label").filter(pl.col("k") == "e").alias("shared_entities"),
-            pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
-            pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
-            pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
-            pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
-        )
-        score = np.where(near_dup, np.maximum(tsim, cos), cos)[kept]
-        res = pl.DataFrame({
-            "pair": np.arange(len(kept), dtype=np.uint32),
-            "x": doc_ids.gather(a[kept]), "y": doc_ids.gather(b[kept]), "score": score,
-            "text_similarity": tsim[kept], "_nd": near_dup[kept], "days_apart": days[kept].astype(np.int64),
-        }).join(lists, on="pair", how="left").with_columns(
-            pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"),
-            pl.when("_nd").then(pl.lit("near-duplicate")).otherwise(pl.lit("shared evidence")).alias("reason"),
-            pl.when(pl.col("days_apart") >= 0).then("days_apart").alias("days_apart"),
-        )
-        out.append(res.select([pl.col(c).cast(t).fill_null(pl.lit([], t)) if isinstance(t, pl.List)
-                               else pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()]))
-    if not out:
-        return pl.DataFrame(schema=LINKS_SCHEMA)
-    return pl.concat(out)
+        out_a.append(a[keep].astype(np.int32))
+        out_b.append(b[keep].astype(np.int32))
+        out_s.append(np.where(near_dup, np.maximum(tsim, cos), cos)[keep])
+    if not out_a:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64)
+    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_s)
+
+
+def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarray,
+                    story: pl.Series) -> pl.DataFrame:
+    """LINKS_SCHEMA rows for links (a[p], b[p], score[p]) with their evidence (the features
+    both articles have, spelled out), their text similarity, reason and days apart, all
+    derived again from the articles (so kept links need not carry them between runs)."""
+    tsim = _text_similarity(ctx, a, b)
+    near_dup = _near_dup(ctx, a, b, tsim)
+    both_dated = ~ctx.pub_null[a] & ~ctx.pub_null[b]
+    days = np.where(both_dated, np.abs(ctx.pub[a].astype(np.int64) - ctx.pub[b]), -1)
+    rows, f = _shared(ctx, a, b)
+    sh = pl.DataFrame({"pair": rows.astype(np.uint32), "f": f.astype(np.uint32)})
+    names = sh.join(ctx.labels, on="f", how="left").sort("pair", "label")
+    lists = names.group_by("pair", maintain_order=True).agg(
+        pl.col("label").filter(pl.col("k") == "e").alias("shared_entities"),
+        pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
+        pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
+        pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
+        pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
+    )
+    res = pl.DataFrame({
+        "pair": np.arange(len(a), dtype=np.uint32),
+        "x": ctx.doc_ids.gather(a), "y": ctx.doc_ids.gather(b), "score": score,
+        "text_similarity": tsim, "_nd": near_dup, "days_apart": days.astype(np.int64), "story_id": story,
+    }).join(lists, on="pair", how="left", maintain_order="left").with_columns(
+        pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"),
+        pl.when("_nd").then(pl.lit("near-duplicate")).otherwise(pl.lit("shared evidence")).alias("reason"),
+        pl.when(pl.col("days_apart") >= 0).then("days_apart").alias("days_apart"),
+    )
+    return res.select([pl.col(c).cast(t).fill_null(pl.lit([], t)) if isinstance(t, pl.List)
+                       else pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()])
+
+
+class _LinkSink:
+    """Where the links go, chunk by chunk: a Parquet file (row groups of LINK_ROW_GROUP rows,
+    with statistics, so a reader filtering on story_id skips the other stories' row groups)
+    or, without a path, a list of in-memory frames (small corpora, tests)."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.rows, self._writer, self._parts = path, 0, None, []
+
+    def write(self, df: pl.DataFrame) -> None:
+        self.rows += df.height
+        if self.path is None:
+            self._parts.append(df)
+            return
+        import pyarrow.parquet as pq
+
+        table = df.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self._writer.write_table(table, row_group_size=LINK_ROW_GROUP)
+
+    def result(self) -> Frame:
+        """The links written (a LazyFrame over the file, or one DataFrame)."""
+        if self.path is None:
+            return pl.concat(self._parts) if self._parts else pl.DataFrame(schema=LINKS_SCHEMA)
+        if self._writer is None:
+            pl.DataFrame(schema=LINKS_SCHEMA).write_parquet(self.path, compression="zstd")
+        else:
+            self._writer.close()
+        return pl.scan_parquet(self.path)
+
+
+def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray, story: pl.Series,
+                 sink: _LinkSink) -> None:
+    """Write the links sorted by story (then doc_a, doc_b), LINK_CHUNK at a time, with their
+    evidence spelled out. A link between two articles of different stories (kept for the next
+    incremental clustering) has a null story_id and comes last."""
+    if len(ia) == 0:
+        return
+    rank = ctx.doc_ids.rank("ordinal").to_numpy().astype(np.int64)
+    srank = story.rank("dense").to_numpy().astype(np.int64)
+    sa, sb = srank[ia], srank[ib]
+    lstory = np.where(sa == sb, sa, np.iinfo(np.int64).max)
+    ra, rb = rank[ia], rank[ib]
+    order = np.lexsort((np.maximum(ra, rb), np.minimum(ra, rb), lstory))
+    del ra, rb, sa, sb, rank
+    for c in range(0, len(order), LINK_CHUNK):
+        o = order[c:c + LINK_CHUNK]
+        a, b = ia[o].astype(np.int64), ib[o].astype(np.int64)
+        same = lstory[o] != np.iinfo(np.int64).max
+        st = story.gather(a).zip_with(pl.Series(same), pl.Series([None] * len(a), dtype=pl.String))
+        sink.write(_evidence_frame(ctx, a, b, score[o], st))
 
 
 # ---------------------------------------------------------------- clustering
@@ -709,7 +839,7 @@ def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: 
 
 def group(articles: pl.DataFrame, doc_entities: pl.DataFrame, previous: StoryState | None = None
           ) -> tuple[pl.DataFrame, pl.DataFrame, StoryState]:
-    """Group articles into stories.
+    """Group articles into stories (in memory: for small corpora and tests; the build streams).
 
     In: articles (doc_id, language, published, text, boilerplate, cited_sources,
     duplicate_of), doc_entities (doc_id, entity_id, mentions), and the state returned by the
@@ -720,114 +850,200 @@ def group(articles: pl.DataFrame, doc_entities: pl.DataFrame, previous: StorySta
     """
     prev = previous or empty_state()
     originals = articles.filter(pl.col("duplicate_of").is_null())
-    known = prev.signatures.join(originals.select("doc_id"), on="doc_id", how="semi")
-    new = originals.join(known.select("doc_id"), on="doc_id", how="anti")
+    known = prev.signatures.lazy().select("doc_id").join(originals.select("doc_id").lazy(), on="doc_id",
+                                                         how="semi").collect()
+    new = originals.join(known, on="doc_id", how="anti")
     new_feats, new_sigs = article_features(new, doc_entities) if new.height else (
-        pl.DataFrame(schema=FEATURES_SCHEMA), pl.DataFrame(schema=SIGNATURES_SCHEMA))
-    return group_features(articles.select("doc_id", "duplicate_of"), new_feats, new_sigs, prev)
+        pl.DataFrame(schema=FEATURES_SCHEMA), pl.DataFrame(schema=NEW_SIGNATURES_SCHEMA))
+    ids, links, state = group_features(articles.select("doc_id", "duplicate_of"), new_feats, new_sigs, prev)
+    return ids, links.lazy().collect(), state
 
 
-def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.DataFrame,
-                   prev: StoryState) -> tuple[pl.DataFrame, pl.DataFrame, StoryState]:
+def _collect(frame: Frame) -> pl.DataFrame:
+    """A frame's rows (a LazyFrame with the streaming engine: bounded memory while reading)."""
+    return frame.collect(engine="streaming") if isinstance(frame, pl.LazyFrame) else frame
+
+
+def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs: Frame,
+                   prev: StoryState, new_names: pl.DataFrame | None = None,
+                   links_path: Path | None = None) -> tuple[pl.DataFrame, Frame, StoryState]:
     """The grouping from precomputed features (what `group`, the build and the benchmark share).
 
-    `docs` (doc_id, duplicate_of) lists every article of the corpus now; `new_sigs` and
-    `new_feats` describe the originals not in `prev`; rows of `prev` whose article is gone
-    are dropped with their links. Only pairs with a new article are looked up and scored;
-    the clustering then runs over all links.
+    `docs` (doc_id, duplicate_of) lists every article of the corpus now; `new_sigs`
+    (NEW_SIGNATURES_SCHEMA; a LazyFrame is read once) describe the originals not in `prev`,
+    with their features either given as strings in `new_feats`
+    (FEATURES_SCHEMA) or already hashed (`encode_features`: new_feats None, the names in
+    `new_names`); rows of `prev` whose article is gone are dropped with their links. Only
+    pairs with a new article are looked up and scored; the clustering then runs over all links.
+    With `links_path` the links (story_links, sorted by story) are streamed to that Parquet
+    file and returned as a LazyFrame over it; otherwise returned as a DataFrame.
+
+    Memory (n articles, F features per article, L links per article, V distinct features):
+    about n * (600 + 20 F + 40 L) bytes + 40 V, plus one slice of candidate pairs
+    (CANDIDATE_SLICE articles' worth) and one chunk of links: see docs/STORIES.md.
     """
+    if new_feats is not None:
+        new_sigs, new_names = encode_features(_collect(new_sigs), new_feats)
     keep_ids = docs.filter(pl.col("duplicate_of").is_null()).select("doc_id")
-    old_sigs = prev.signatures.join(keep_ids, on="doc_id", how="semi")
-    fresh = new_sigs.join(old_sigs.select("doc_id"), on="doc_id", how="anti").join(keep_ids, on="doc_id", how="semi")
-    sigs = pl.concat([old_sigs, fresh])
-    feats = pl.concat([prev.features.join(old_sigs.select("doc_id"), on="doc_id", how="semi"),
-                       new_feats.join(fresh.select("doc_id"), on="doc_id", how="semi")])
-    old_links = prev.links.filter(pl.col("reason") != "duplicate").join(
-        keep_ids.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").join(
-        keep_ids.rename({"doc_id": "doc_b"}), on="doc_b", how="semi")
-    n = sigs.height
+    # the previous state, read once with its removed articles filtered out (no second copy)
+    # (row order matters: it is the order inside a large LSH bucket, so it is kept)
+    old_sigs = _collect(prev.signatures.lazy().join(keep_ids.lazy(), on="doc_id", how="semi", maintain_order="left"))
+    fresh = _collect(new_sigs.lazy().join(old_sigs.select("doc_id").lazy(), on="doc_id", how="anti",
+                                          maintain_order="left")
+                     .join(keep_ids.lazy(), on="doc_id", how="semi", maintain_order="left")
+                     .select(list(NEW_SIGNATURES_SCHEMA))
+                     .cast(NEW_SIGNATURES_SCHEMA))
+    n_old, n = old_sigs.height, old_sigs.height + fresh.height
+    doc_ids = pl.concat([old_sigs["doc_id"], fresh["doc_id"]]).rechunk()
+    meta = pl.concat([old_sigs.select("language", "published", "story_id"),
+                      fresh.select("language", "published", "story_id")]).rechunk()
+    text_sig = np.concatenate([_matrix(old_sigs["text_sig"], np.uint32), _matrix(fresh["text_sig"], np.uint32)])
+    fb = np.concatenate([_matrix(old_sigs["feat_bands"], np.uint64),
+                         np.zeros((fresh.height, FEAT_PERM // FEAT_ROWS), dtype=np.uint64)])
+    v_old, o_old = _list_arrays(old_sigs["features"])
+    v_new, o_new = _list_arrays(fresh["features"])
+    del old_sigs
+    values = np.concatenate([v_old, v_new])
+    start = np.concatenate([o_old[:-1], o_new + o_old[-1]])
+    del v_old, v_new, o_old, o_new
     new_mask = np.zeros(n, dtype=bool)
-    new_mask[old_sigs.height:] = True
-    dfreq = feats.group_by("feature").agg(pl.len().alias("df")).sort("feature")
+    new_mask[n_old:] = True
+
+    # integer feature codes and document frequencies over the current corpus
+    vocab, dfreq = np.unique(values, return_counts=True)
+    codes = np.searchsorted(vocab, values).astype(np.uint32)
+    elem_doc = np.repeat(np.arange(n, dtype=np.uint32), np.diff(start))
+    names = (pl.DataFrame({"fh": vocab}).join(
+        pl.concat([prev.names.lazy(), (new_names if new_names is not None else pl.DataFrame(schema=NAMES_SCHEMA)).lazy()])
+        .unique("fh").collect(), on="fh", how="left", maintain_order="left"))
     if fresh.height:
         # feature bands of the new articles, from their features minus the corpus-wide common ones
-        common = dfreq.filter((pl.col("df") > COMMON_MIN_DOCS) & (pl.col("df") > COMMON_SHARE * n)).select("feature")
         t0 = time.perf_counter()
-        fb_new = _feature_bands(fresh["doc_id"], feats.join(fresh.select("doc_id"), on="doc_id", how="semi")
-                                .join(common, on="feature", how="anti"))
-        sigs = sigs.with_columns(pl.concat([old_sigs["feat_bands"], _array(fb_new, SIGNATURES_SCHEMA["feat_bands"])]))
+        common = (dfreq > COMMON_MIN_DOCS) & (dfreq > COMMON_SHARE * n)
+        s0 = start[n_old]
+        keep = ~common[codes[s0:]]
+        counts = np.bincount(elem_doc[s0:][keep] - n_old, minlength=n - n_old)
+        fsig = minhash(values[s0:][keep], np.concatenate([[0], np.cumsum(counts)]), _FEAT_A, _FEAT_B)
+        fb_new = band_hashes(fsig, FEAT_ROWS)
+        fb_new[counts == 0] = 0  # no features: no bands (0 is dropped at lookup)
+        fb[n_old:] = fb_new
+        del keep, fsig, fb_new
         log.info("stories: feature signatures of %d articles, %d common features left out (%.1f s)",
-                 fresh.height, common.height, time.perf_counter() - t0)
+                 fresh.height, int(common.sum()), time.perf_counter() - t0)
+    del fresh, values  # the hashes are vocab[codes] from here on
+    kind_w = (names["feature"].str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
+              .fill_null(1.0).to_numpy())
+    w = np.log((n + 1) / (dfreq + 1)) * kind_w
+    labels = names.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("f"), pl.col("feature").str.slice(0, 1).alias("k"),
+        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
+        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
+    lang_codes = meta["language"].fill_null("").cast(pl.Categorical).to_physical().to_numpy().astype(np.int32)
+    ctx = _Corpus(
+        doc_ids=doc_ids, text_sig=text_sig, lang=lang_codes,
+        pub=meta["published"].cast(pl.Int32).fill_null(0).to_numpy(), pub_null=meta["published"].is_null().to_numpy(),
+        start=start.astype(np.int64), codes=codes,
+        fkeys=(elem_doc.astype(np.uint64) << np.uint64(32)) | codes.astype(np.uint64),
+        w=w, norms=np.sqrt(np.bincount(elem_doc, weights=w[codes] ** 2, minlength=n)), labels=labels)
+    del elem_doc
 
-    new_links = pl.DataFrame(schema=LINKS_SCHEMA)
+    new_a, new_b, new_s = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
     if n and new_mask.any():
-        fb = _matrix(sigs["feat_bands"], np.uint64)
-        tb = _matrix(sigs["text_bands"], np.uint64)
+        tb = band_hashes(text_sig, TEXT_ROWS)
+        tb[text_sig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
         t0 = time.perf_counter()
-        pairs = _band_pairs(np.concatenate([fb, tb], axis=1), new_mask)
-        del fb, tb
-        log.info("stories: %d candidate pairs for %d new of %d articles (%.1f s)", len(pairs),
-                 int(new_mask.sum()), n, time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        # integer feature codes and IDF over the current corpus; codes only for the articles
-        # in a candidate pair
-        in_pairs = np.zeros(n, dtype=bool)
-        in_pairs[(pairs >> np.uint64(32)).astype(np.int64)] = True
-        in_pairs[(pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)] = True
-        order = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.uint32)}).filter(pl.Series(in_pairs))
-        dfreq = dfreq.with_row_index("f")
-        kind_w = pl.col("feature").str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
-        idf = dfreq.select("f", "feature", (np.log((n + 1) / (pl.col("df") + 1)) * kind_w).alias("w"))
-        fcodes = feats.join(order, on="doc_id").join(dfreq.select("f", "feature"), on="feature").select("i", "f")
-        norm2 = (fcodes.join(idf.select("f", "w"), on="f").group_by("i").agg((pl.col("w") ** 2).sum().alias("n2")))
-        norms = np.zeros(n)
-        norms[norm2["i"].to_numpy()] = np.sqrt(norm2["n2"].to_numpy())
-        new_links = _score_pairs(pairs, sigs, fcodes, idf, norms)
-        log.info("stories: %d new links (%.1f s scoring)", new_links.height, time.perf_counter() - t0)
-    # old links join two old articles, new ones at least one new article: never the same pair
-    links = pl.concat([old_links, new_links])
+        got, n_pairs = [], 0
+        # candidates in slices of CANDIDATE_SLICE articles (by the pair's smaller row), each
+        # scored and freed before the next: the candidate pairs never all sit in memory
+        for lo in range(0, n, CANDIDATE_SLICE):
+            pairs = _band_pairs([fb, tb], new_mask, (lo, min(n, lo + CANDIDATE_SLICE)))
+            n_pairs += len(pairs)
+            got.append(_score_pairs(pairs, ctx))
+            del pairs
+        del tb
+        new_a, new_b, new_s = (np.concatenate([g[k] for g in got]) for k in range(3))
+        del got
+        log.info("stories: %d candidate pairs for %d new of %d articles, %d new links (%.1f s)", n_pairs,
+                 int(new_mask.sum()), n, len(new_a), time.perf_counter() - t0)
+
+    # old links join two kept old articles, new ones at least one new article: never the same pair
+    idx = pl.DataFrame({"doc_id": doc_ids, "i": np.arange(n, dtype=np.int32)}).lazy()
+    old = _collect(prev.links.lazy().filter(pl.col("reason") != "duplicate").select("doc_a", "doc_b", "score")
+                   .join(idx.rename({"doc_id": "doc_a", "i": "ia"}), on="doc_a", maintain_order="left")
+                   .join(idx.rename({"doc_id": "doc_b", "i": "ib"}), on="doc_b", maintain_order="left")
+                   .select("ia", "ib", "score"))
+    ia = np.concatenate([old["ia"].to_numpy(), new_a]).astype(np.int64)
+    ib = np.concatenate([old["ib"].to_numpy(), new_b]).astype(np.int64)
+    sc = np.concatenate([old["score"].to_numpy(), new_s])
+    del old, new_a, new_b, new_s
 
     # Cluster again only the connected components (of all links) that changed: those with a
     # new article, or that lost an article. Elsewhere the previous stories stand as they were.
-    idx = pl.DataFrame({"doc_id": sigs["doc_id"], "i": np.arange(n, dtype=np.int64)})
-    li = (links.select("doc_a", "doc_b", "score").join(idx.rename({"doc_id": "doc_a", "i": "ia"}), on="doc_a")
-          .join(idx.rename({"doc_id": "doc_b", "i": "ib"}), on="doc_b"))
-    ia, ib, sc = li["ia"].to_numpy(), li["ib"].to_numpy(), li["score"].to_numpy()
     t0 = time.perf_counter()
     touched = new_mask.copy()
-    gone = prev.signatures.join(keep_ids, on="doc_id", how="anti").select("doc_id")
-    if gone.height and prev.links.height:
-        lost = pl.concat([
-            prev.links.join(gone.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").select(pl.col("doc_b").alias("doc_id")),
-            prev.links.join(gone.rename({"doc_id": "doc_b"}), on="doc_b", how="semi").select(pl.col("doc_a").alias("doc_id")),
-        ]).join(idx, on="doc_id")
+    gone = _collect(prev.signatures.lazy().select("doc_id").join(keep_ids.lazy(), on="doc_id", how="anti"))
+    if gone.height:
+        lost = _collect(pl.concat([
+            prev.links.lazy().join(gone.lazy().rename({"doc_id": "doc_a"}), on="doc_a", how="semi")
+            .select(pl.col("doc_b").alias("doc_id")),
+            prev.links.lazy().join(gone.lazy().rename({"doc_id": "doc_b"}), on="doc_b", how="semi")
+            .select(pl.col("doc_a").alias("doc_id")),
+        ]).join(idx, on="doc_id"))
         touched[lost["i"].to_numpy()] = True
     comp = components(n, ia, ib)
     affected = np.zeros(n, dtype=bool)
     affected[comp[touched]] = True
     affected = affected[comp]
+    del comp
     lmask = affected[ia] if len(ia) else np.zeros(0, dtype=bool)
     label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY)
     log.info("stories: re-clustered %d of %d articles, %d of %d links (%.1f s)", int(affected.sum()), n,
              int(lmask.sum()), len(ia), time.perf_counter() - t0)
-    members = pl.DataFrame({"doc_id": sigs["doc_id"], "c": label, "redo": affected, "prev": sigs["story_id"]})
-    names = members.filter("redo").group_by("c").agg(pl.col("doc_id").min().alias("story_id"))
-    originals = (members.join(names, on="c", how="left")
+    del lmask
+    members = pl.DataFrame({"doc_id": doc_ids, "c": label, "redo": affected, "prev": meta["story_id"]})
+    story_names = members.filter("redo").group_by("c").agg(pl.col("doc_id").min().alias("story_id"))
+    originals = (members.join(story_names, on="c", how="left", maintain_order="left")
                  .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "doc_id")).alias("story_id")))
-    sigs = sigs.with_columns(originals["story_id"])
+    del members, label, affected
+
+    # the links, sorted by story and with their evidence spelled out, then the duplicates'
+    t0 = time.perf_counter()
+    sink = _LinkSink(links_path)
+    _write_links(ctx, ia, ib, sc, originals["story_id"], sink)
+    del ia, ib, sc
     # duplicates are in their original's story (and linked to it, reason "duplicate")
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
     dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
                  .select("doc_id", pl.coalesce("story_id", "duplicate_of").alias("story_id")))
+    if dups.height:
+        dup_links = (dups.join(dup_story, on="doc_id").select(
+            pl.min_horizontal("doc_id", "duplicate_of").alias("doc_a"),
+            pl.max_horizontal("doc_id", "duplicate_of").alias("doc_b"),
+            pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
+            pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
+        sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
+                                     for c, t in LINKS_SCHEMA.items()]))
+    links = sink.result()
+    log.info("stories: %d links written (%.1f s)", sink.rows, time.perf_counter() - t0)
     story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
-    dup_links = dups.select(pl.min_horizontal("doc_id", "duplicate_of").alias("doc_a"),
-                            pl.max_horizontal("doc_id", "duplicate_of").alias("doc_b"),
-                            pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
-                            pl.lit("duplicate").alias("reason"))
-    dup_links = dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
-                                  for c, t in LINKS_SCHEMA.items()])
-    all_links = pl.concat([links, dup_links])
-    return story_ids, all_links, StoryState(sigs, feats, all_links)
+
+    # the new state: the articles' signatures and features, straight from the arrays
+    state_sigs = pl.DataFrame({
+        "doc_id": doc_ids, "language": meta["language"], "published": meta["published"],
+        "feat_bands": _array(fb, SIGNATURES_SCHEMA["feat_bands"]),
+        "text_sig": _array(text_sig, SIGNATURES_SCHEMA["text_sig"]),
+        "features": _list_series(vocab[codes], ctx.start),
+        "story_id": originals["story_id"],
+    }, schema=SIGNATURES_SCHEMA)
+    return story_ids, links, StoryState(state_sigs, names, links)
+
+
+def _list_series(values: np.ndarray, offsets: np.ndarray) -> pl.Series:
+    """A List(UInt64) column from flat values and offsets (Arrow buffers, no Python objects)."""
+    import pyarrow as pa
+
+    arr = pa.LargeListArray.from_arrays(pa.array(offsets.astype(np.int64)), pa.array(values, type=pa.uint64()))
+    return pl.Series(pl.from_arrow(arr)).cast(pl.List(pl.UInt64))
 
 
 # ---------------------------------------------------------------- evaluation helper
