@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -587,7 +588,9 @@ class _Corpus:
     fkeys: np.ndarray  # uint64 i<<32|code, sorted: "does article i have feature code f?"
     w: np.ndarray  # float64 IDF x kind weight per code
     norms: np.ndarray  # float64 weight norm per article
-    labels: pl.DataFrame  # (f, k, label) per code: the evidence's kind and display value
+    labels: pl.Series  # display value per code ("Q1", "250", "n:250" for a lead figure)
+    kind: np.ndarray  # uint8: the kind letter per code (ord("e")...)
+    label_rank: np.ndarray  # int64: rank of the label per code (evidence lists sort by it)
 
 
 def _shared(ctx: _Corpus, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -651,36 +654,52 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarra
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_s)
 
 
+# The evidence lists of story_links, by feature kind (the first letter of a feature).
+_EVIDENCE_COLUMNS = {"e": "shared_entities", "s": "shared_sources", "n": "shared_numbers", "d": "shared_dates",
+                     "l": "shared_lead"}
+
+
+def _labels(names: pl.DataFrame) -> pl.DataFrame:
+    """Per feature code (the row of `names`): its kind (first letter), its display label
+    ("e:Q1" -> "Q1", "ln:250" -> "n:250") and the rank of that label (lists sort by it)."""
+    lab = names.select(
+        pl.col("feature").str.slice(0, 1).fill_null("").alias("k"),
+        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
+        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
+    return lab.with_columns(pl.col("label").rank("dense").fill_null(0).cast(pl.Int64).alias("rank"))
+
+
 def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarray,
                     story: pl.Series) -> pl.DataFrame:
     """LINKS_SCHEMA rows for links (a[p], b[p], score[p]) with their evidence (the features
-    both articles have, spelled out), their text similarity, reason and days apart, all
-    derived again from the articles (so kept links need not carry them between runs)."""
+    both articles have, spelled out, sorted by label), their text similarity, reason and days
+    apart, all derived again from the articles (so kept links need not carry them between
+    runs). The lists are built from NumPy offsets and Arrow buffers (no per-link Python)."""
+    import pyarrow as pa
+
     tsim = _text_similarity(ctx, a, b)
     near_dup = _near_dup(ctx, a, b, tsim)
     both_dated = ~ctx.pub_null[a] & ~ctx.pub_null[b]
     days = np.where(both_dated, np.abs(ctx.pub[a].astype(np.int64) - ctx.pub[b]), -1)
     rows, f = _shared(ctx, a, b)
-    sh = pl.DataFrame({"pair": rows.astype(np.uint32), "f": f.astype(np.uint32)})
-    names = sh.join(ctx.labels, on="f", how="left").sort("pair", "label")
-    lists = names.group_by("pair", maintain_order=True).agg(
-        pl.col("label").filter(pl.col("k") == "e").alias("shared_entities"),
-        pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
-        pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
-        pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
-        pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
-    )
-    res = pl.DataFrame({
-        "pair": np.arange(len(a), dtype=np.uint32),
-        "x": ctx.doc_ids.gather(a), "y": ctx.doc_ids.gather(b), "score": score,
-        "text_similarity": tsim, "_nd": near_dup, "days_apart": days.astype(np.int64), "story_id": story,
-    }).join(lists, on="pair", how="left", maintain_order="left").with_columns(
-        pl.min_horizontal("x", "y").alias("doc_a"), pl.max_horizontal("x", "y").alias("doc_b"),
-        pl.when("_nd").then(pl.lit("near-duplicate")).otherwise(pl.lit("shared evidence")).alias("reason"),
-        pl.when(pl.col("days_apart") >= 0).then("days_apart").alias("days_apart"),
-    )
-    return res.select([pl.col(c).cast(t).fill_null(pl.lit([], t)) if isinstance(t, pl.List)
-                       else pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()])
+    order = np.lexsort((ctx.label_rank[f], rows))
+    rows, f = rows[order], f[order]
+    kinds = ctx.kind[f]
+    x, y = ctx.doc_ids.gather(a), ctx.doc_ids.gather(b)
+    swap = x > y
+    cols = {
+        "doc_a": y.zip_with(swap, x), "doc_b": x.zip_with(swap, y),
+        "score": score, "text_similarity": tsim,
+        "reason": pl.Series(np.where(near_dup, "near-duplicate", "shared evidence"), dtype=pl.String),
+        "days_apart": pl.Series(days.astype(np.int64)).set(pl.Series(days < 0), None) if len(a) else days,
+    }
+    for k, col in _EVIDENCE_COLUMNS.items():
+        m = kinds == ord(k)
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(rows[m], minlength=len(a)))]).astype(np.int64)
+        values = ctx.labels.gather(pl.Series(f[m].astype(np.int64))).to_arrow()
+        cols[col] = pl.Series(col, pa.LargeListArray.from_arrays(pa.array(offsets), values))
+    cols["story_id"] = story
+    return pl.DataFrame(cols).select([pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()])
 
 
 class _LinkSink:
@@ -718,20 +737,20 @@ def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray
                  sink: _LinkSink) -> None:
     """Write the links sorted by story (then doc_a, doc_b), LINK_CHUNK at a time, with their
     evidence spelled out. A link between two articles of different stories (kept for the next
-    incremental clustering) has a null story_id and comes last."""
+    incremental clustering) has a null story_id and comes first (Polars' null order)."""
     if len(ia) == 0:
         return
-    rank = ctx.doc_ids.rank("ordinal").to_numpy().astype(np.int64)
-    srank = story.rank("dense").to_numpy().astype(np.int64)
+    rank = ctx.doc_ids.rank("ordinal").to_numpy().astype(np.int32)
+    srank = story.rank("dense").to_numpy().astype(np.int32)
     sa, sb = srank[ia], srank[ib]
-    lstory = np.where(sa == sb, sa, np.iinfo(np.int64).max)
+    lstory = np.where(sa == sb, sa, np.int32(-1))
     ra, rb = rank[ia], rank[ib]
     order = np.lexsort((np.maximum(ra, rb), np.minimum(ra, rb), lstory))
     del ra, rb, sa, sb, rank
     for c in range(0, len(order), LINK_CHUNK):
         o = order[c:c + LINK_CHUNK]
         a, b = ia[o].astype(np.int64), ib[o].astype(np.int64)
-        same = lstory[o] != np.iinfo(np.int64).max
+        same = lstory[o] >= 0
         st = story.gather(a).zip_with(pl.Series(same), pl.Series([None] * len(a), dtype=pl.String))
         sink.write(_evidence_frame(ctx, a, b, score[o], st))
 
@@ -934,17 +953,18 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     kind_w = (names["feature"].str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
               .fill_null(1.0).to_numpy())
     w = np.log((n + 1) / (dfreq + 1)) * kind_w
-    labels = names.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("f"), pl.col("feature").str.slice(0, 1).alias("k"),
-        pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
-        .otherwise(pl.col("feature").str.slice(2)).alias("label"))
+    labels = _labels(names)
+    kind = labels["k"].replace_strict({k: ord(k) for k in _EVIDENCE_COLUMNS}, default=0,
+                                      return_dtype=pl.UInt8).to_numpy()
     lang_codes = meta["language"].fill_null("").cast(pl.Categorical).to_physical().to_numpy().astype(np.int32)
     ctx = _Corpus(
         doc_ids=doc_ids, text_sig=text_sig, lang=lang_codes,
         pub=meta["published"].cast(pl.Int32).fill_null(0).to_numpy(), pub_null=meta["published"].is_null().to_numpy(),
         start=start.astype(np.int64), codes=codes,
         fkeys=(elem_doc.astype(np.uint64) << np.uint64(32)) | codes.astype(np.uint64),
-        w=w, norms=np.sqrt(np.bincount(elem_doc, weights=w[codes] ** 2, minlength=n)), labels=labels)
+        w=w, norms=np.sqrt(np.bincount(elem_doc, weights=w[codes] ** 2, minlength=n)),
+        labels=labels["label"], kind=kind, label_rank=labels["rank"].to_numpy())
+    del labels
     del elem_doc
 
     new_a, new_b, new_s = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
@@ -999,32 +1019,53 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY)
     log.info("stories: re-clustered %d of %d articles, %d of %d links (%.1f s)", int(affected.sum()), n,
              int(lmask.sum()), len(ia), time.perf_counter() - t0)
-    del lmask
     members = pl.DataFrame({"doc_id": doc_ids, "c": label, "redo": affected, "prev": meta["story_id"]})
     story_names = members.filter("redo").group_by("c").agg(pl.col("doc_id").min().alias("story_id"))
     originals = (members.join(story_names, on="c", how="left", maintain_order="left")
                  .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "doc_id")).alias("story_id")))
-    del members, label, affected
+    del members, label
 
-    # the links, sorted by story and with their evidence spelled out, then the duplicates'
+    # The links. Those of the re-clustered components (every new link is one) are written
+    # sorted by story with their evidence spelled out, and so are the duplicates'; the other
+    # links are copied unchanged from the previous table (their stories, scores and evidence
+    # did not change). Both parts are sorted by story_id, so a streaming merge keeps the whole
+    # table sorted without holding it.
     t0 = time.perf_counter()
-    sink = _LinkSink(links_path)
-    _write_links(ctx, ia, ib, sc, originals["story_id"], sink)
-    del ia, ib, sc
+    parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
+             for k in ("redo", "dup")}
+    redo = _LinkSink(parts["redo"])
+    lmask = affected[ia]
+    _write_links(ctx, ia[lmask], ib[lmask], sc[lmask], originals["story_id"], redo)
+    del ia, ib, sc, lmask
     # duplicates are in their original's story (and linked to it, reason "duplicate")
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
     dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
                  .select("doc_id", pl.coalesce("story_id", "duplicate_of").alias("story_id")))
+    dup_sink = _LinkSink(parts["dup"])
     if dups.height:
         dup_links = (dups.join(dup_story, on="doc_id").select(
             pl.min_horizontal("doc_id", "duplicate_of").alias("doc_a"),
             pl.max_horizontal("doc_id", "duplicate_of").alias("doc_b"),
             pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
             pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
-        sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
-                                     for c, t in LINKS_SCHEMA.items()]))
-    links = sink.result()
-    log.info("stories: %d links written (%.1f s)", sink.rows, time.perf_counter() - t0)
+        dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
+                                         for c, t in LINKS_SCHEMA.items()]))
+    redone = pl.concat([doc_ids.filter(pl.Series(affected)), gone["doc_id"]]).implode()
+    kept = (prev.links.lazy().filter((pl.col("reason") != "duplicate") & ~pl.col("doc_a").is_in(redone))
+            .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA))
+    merged = kept.merge_sorted(redo.result().lazy(), key="story_id").merge_sorted(dup_sink.result().lazy(),
+                                                                                  key="story_id")
+    if links_path is None:
+        links: Frame = merged.collect()
+    else:
+        tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
+        merged.sink_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+        for p in parts.values():
+            p.unlink(missing_ok=True)
+        os.replace(tmp_path, links_path)
+        links = pl.scan_parquet(links_path)
+    log.info("stories: %d links written with their evidence, %d duplicate links, the others kept (%.1f s)",
+             redo.rows, dup_sink.rows, time.perf_counter() - t0)
     story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
 
     # the new state: the articles' signatures and features, straight from the arrays

@@ -275,3 +275,31 @@ def test_story_shared_and_outlet_differences():
     assert rows["TASS"]["only_here"] == ["Vladimir Putin"]  # North Korea is named by UNN too
     assert rows["UNN"]["only_here"] == ["Kyiv"]
     assert "unknown outlet" not in rows  # c is a copy: not an outlet's version
+
+
+def test_streamed_links_are_sorted_by_story_and_match_the_in_memory_run(tmp_path):
+    """The build's path: state saved and loaded from files, links streamed to story_links.parquet
+    (kept rows merged with the re-clustered ones) — the same links as in memory, sorted by story."""
+    arts, ents = _corpus()
+    first = arts.filter(pl.col("doc_id").is_in(["a_ru", "c_ru", "d_ru", "e_ru", "f_uk"]))
+    feats, sigs = stories.article_features(first.filter(pl.col("duplicate_of").is_null()), ents)
+    (tmp_path / "v1").mkdir()
+    _, _, state = stories.group_features(first.select("doc_id", "duplicate_of"), feats, sigs, stories.empty_state(),
+                                         links_path=tmp_path / "v1" / "story_links.parquet")
+    state.save(tmp_path / "v1")
+    rest = arts.filter(~pl.col("doc_id").is_in(first["doc_id"].implode()) & pl.col("duplicate_of").is_null())
+    feats2, sigs2 = stories.article_features(rest, ents)
+    (tmp_path / "v2").mkdir()
+    ids, links, _ = stories.group_features(arts.select("doc_id", "duplicate_of"), feats2, sigs2,
+                                           stories.StoryState.load(tmp_path / "v1"),
+                                           links_path=tmp_path / "v2" / "story_links.parquet")
+    on_disk = pl.read_parquet(tmp_path / "v2" / "story_links.parquet")
+    assert on_disk.height == links.collect().height
+    assert on_disk["story_id"].is_sorted(nulls_last=False)
+    full_ids, full_links, _ = stories.group(arts, ents, None)
+    assert ids.sort("doc_id").equals(full_ids.sort("doc_id"))
+    cols = ["doc_a", "doc_b", "reason", "story_id", "shared_entities", "shared_numbers", "shared_dates"]
+    assert on_disk.select(cols).sort("doc_a", "doc_b").equals(full_links.select(cols).sort("doc_a", "doc_b"))
+    story = _story(ids)["a_ru"]
+    one = pl.scan_parquet(tmp_path / "v2" / "story_links.parquet").filter(pl.col("story_id") == story).collect()
+    assert set(one["doc_b"]) == {"b_en", "g_en"}  # its evidence link and its copy's duplicate link
