@@ -326,6 +326,8 @@ def _matrix(col: pl.Series, dtype) -> np.ndarray:
     width = col.dtype.size
     if len(col) == 0:
         return np.zeros((0, width), dtype=dtype)
+    if col.null_count() == 0:
+        return col.to_numpy().astype(dtype, copy=False).reshape(len(col), width)  # no exploded copy
     return col.explode().to_numpy().astype(dtype, copy=False).reshape(len(col), width)
 
 
@@ -916,12 +918,19 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     doc_ids = pl.concat([old_sigs["doc_id"], fresh["doc_id"]]).rechunk()
     meta = pl.concat([old_sigs.select("language", "published", "story_id"),
                       fresh.select("language", "published", "story_id")]).rechunk()
-    text_sig = np.concatenate([_matrix(old_sigs["text_sig"], np.uint32), _matrix(fresh["text_sig"], np.uint32)])
-    fb = np.concatenate([_matrix(old_sigs["feat_bands"], np.uint64),
-                         np.zeros((fresh.height, FEAT_PERM // FEAT_ROWS), dtype=np.uint64)])
+    # each wide column is copied into one array and dropped from its frame right away, so the
+    # state is never held twice
+    fb = np.zeros((n, FEAT_PERM // FEAT_ROWS), dtype=np.uint64)
+    fb[:n_old] = _matrix(old_sigs["feat_bands"], np.uint64)
+    text_sig = np.empty((n, TEXT_PERM), dtype=np.uint32)
+    old_sigs = old_sigs.drop("feat_bands")
+    text_sig[:n_old] = _matrix(old_sigs["text_sig"], np.uint32)
+    text_sig[n_old:] = _matrix(fresh["text_sig"], np.uint32)
+    old_sigs, fresh = old_sigs.drop("text_sig"), fresh.drop("text_sig")
     v_old, o_old = _list_arrays(old_sigs["features"])
-    v_new, o_new = _list_arrays(fresh["features"])
     del old_sigs
+    v_new, o_new = _list_arrays(fresh["features"])
+    fresh = fresh.drop("features")
     values = np.concatenate([v_old, v_new])
     start = np.concatenate([o_old[:-1], o_new + o_old[-1]])
     del v_old, v_new, o_old, o_new
@@ -1057,6 +1066,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                                                                                   key="story_id")
     if links_path is None:
         links: Frame = merged.collect()
+    elif bool(affected.all()) and dup_sink.rows == 0:  # a first run: nothing to merge
+        dup_sink.path.unlink(missing_ok=True)
+        os.replace(redo.path, links_path)
+        links = pl.scan_parquet(links_path)
     else:
         tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
         merged.sink_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
