@@ -723,6 +723,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
         error = None
     except Exception as exc:  # grouping must never lose a build
         story_ids = pl.read_parquet(art_path, columns=["doc_id"]).with_columns(pl.col("doc_id").alias("story_id"))
+        for part in [tmp / "story_new_signatures.parquet", *tmp.glob("story_links.*.parquet")]:
+            part.unlink(missing_ok=True)  # half-written pieces of the failed run
         store.write_table(tmp, "story_links", store.empty("story_links"))
         n_links = 0
         error = f"{type(exc).__name__}: {exc}"

@@ -17,11 +17,13 @@ Evidence that works without translation:
 Scale: never all pairs. Each article gets two MinHash signatures (its evidence features and
 its text shingles); candidate pairs are the articles that collide in at least one LSH band.
 Only candidates are scored. Every step is columnar (Polars joins, NumPy reductions) over
-integer codes, so a million articles fit in memory (see benchmarks/bench_stories.py).
-Incremental: the signatures, features and links are kept in `StoryState`; with a previous
-state only the new articles are hashed and looked up against all bands, links of removed
-articles are dropped, and the rest are kept (their scores used the IDF of the run that
-made them; documented in docs/STORIES.md).
+integer codes (articles are row numbers, features 64-bit hashes ranked into uint32 codes);
+candidates are taken in slices and links streamed to Parquet sorted by story, so memory is
+about 1.3 KB an article plus a fixed part (docs/STORIES.md, benchmarks/bench_stories.py).
+Incremental: the signatures, feature hashes and links are kept in `StoryState`; with a
+previous state only the new articles are hashed and looked up against all bands, links of
+removed articles are dropped, and the links of unchanged stories are copied as they were
+(their scores used the IDF of the run that made them; documented in docs/STORIES.md).
 
 Stories are the connected components of the links; a story's id is the smallest doc_id in
 it (deterministic, and unchanged when unrelated articles are added).
