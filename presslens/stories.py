@@ -99,7 +99,7 @@ PAIR_CHUNK = 100_000
 CANDIDATE_SLICE = 250_000
 # Links whose evidence lists are spelled out and written per chunk (bounded memory), and the
 # story_links row-group size: a reader filtering one story_id skips the other row groups.
-LINK_CHUNK = 200_000
+LINK_CHUNK = 50_000
 LINK_ROW_GROUP = 50_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
