@@ -37,7 +37,7 @@ from pathlib import Path
 import polars as pl
 
 # Bump when the enrichment output changes, so incremental builds redo every file.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 SPAN = pl.List(pl.Int64)
 
