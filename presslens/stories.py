@@ -226,6 +226,28 @@ _BACKGROUND = re.compile(
     re.IGNORECASE)
 
 
+# Sentence ends: . ! ? … (or a closing quote after one) before a capital letter, or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?…»\"”])\s+(?=[«\"“„—–-]?\s?[^\W\d_a-zа-яёіїєґăâîșțş])|\n+")
+
+
+def news_sentences(text: str) -> list[tuple[int, str]]:
+    """The sentences of `text` (start offset, sentence) that are not background: a sentence
+    opening "Напомним", "Ранее", "Нагадаємо", "Earlier"... recalls an earlier event of the
+    story family, and its figures and dates belong to that event."""
+    out, pos = [], 0
+    for m in _SENTENCE_END.finditer(text + "\n"):
+        sent = text[pos:m.start()]
+        if sent.strip() and not _BACKGROUND.match(sent):
+            out.append((pos, sent))
+        pos = m.end()
+    return out
+
+
+def news_text(text: str) -> str:
+    """`text` without its background sentences (see `news_sentences`)."""
+    return "\n".join(sent for _, sent in news_sentences(text))
+
+
 def _day_of_year(month: int, day: int) -> int:
     """1..366 in a leap year (29 February is a day of its own)."""
     return _CUM_DAYS[month - 1] + min(day, _MONTH_LEN[month - 1])
@@ -240,19 +262,14 @@ def event_date(text: str) -> tuple[int | None, int, int] | None:
     month, day), or None when the text writes no calendar date.
 
     News reports the newest event and recalls older ones as background, and its title and
-    lead state the event. So: dates in paragraphs that open as background ("Напомним",
+    lead state the event. So: dates in sentences that open as background ("Напомним",
     "Ранее", "Earlier"...) are ignored; of the others, the latest one written in the title
     and lead (the first LEAD_CHARS characters) is taken, else the latest in the whole text.
     "Latest" is by day of year, read across a New Year when the dates span more than half a
     year (28 December and 3 January: 3 January is later); a year is kept only when written
     with the date ("31 октября 2018"), since a year elsewhere in a text is often background.
     """
-    dates: list[tuple[int, tuple[int, int, int | None]]] = []
-    pos = 0
-    for para in text.split("\n"):
-        if para.strip() and not _BACKGROUND.match(para):
-            dates.extend((pos + p, v) for p, k, v in _scan(para) if k == "d")
-        pos += len(para) + 1
+    dates = [(pos + p, v) for pos, sent in news_sentences(text) for p, k, v in _scan(sent) if k == "d"]
     if not dates:
         return None
     pool = [v for p, v in dates if p < LEAD_CHARS] or [v for _, v in dates]
@@ -459,7 +476,7 @@ def text_evidence(texts: list[str], boilerplates: list | None = None,
     langs = languages if languages is not None else [None] * len(texts)
     evidence = []
     for c, lang in zip(cores, langs):
-        ev = (numbers_and_dates(c) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}
+        ev = (numbers_and_dates(news_text(c)) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}
               | lead_words(c, lang))
         t = event_date_feature(c)
         if t:
