@@ -994,6 +994,11 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
         dfreq = dfreq.with_row_index("f")
         kind_w = pl.col("feature").str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
         idf = dfreq.select("f", "feature", (np.log((n + 1) / (pl.col("df") + 1)) * kind_w).alias("w"))
+        # a lead word no other article uses is evidence for no pair: it weighs nothing, else the
+        # many words unique to one lead would dilute every word cosine (see _score_pairs)
+        idf = idf.join(dfreq.select("f", "df"), on="f").with_columns(
+            pl.when((pl.col("df") <= 1) & pl.col("feature").str.starts_with("w:")).then(0.0)
+            .otherwise("w").alias("w")).drop("df")
         fcodes = feats.join(order, on="doc_id").join(dfreq.select("f", "feature"), on="feature").select("i", "f")
         # one norm per channel: the evidence features, and the lead words (see _score_pairs)
         norm2 = (fcodes.join(idf.select("f", "feature", "w"), on="f")
