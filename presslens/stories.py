@@ -29,6 +29,7 @@ it (deterministic, and unchanged when unrelated articles are added).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import logging
 import re
@@ -302,12 +303,18 @@ def lead_words(text: str, language: str | None) -> set[str]:
     lang = (language or "").split("-")[0].lower()
     if lang in _LEMMA_LANGS:
         try:
-            import simplemma
-
-            words = {simplemma.lemmatize(w, lang=lang).casefold() for w in words}
+            words = {_lemma(w, lang) for w in words}
         except Exception:  # simplemma missing or without this language: word forms still work
             pass
     return {"w:" + w for w in words if len(w) >= LEAD_WORD_MIN}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _lemma(word: str, lang: str) -> str:
+    """simplemma's lemma of a lower-cased word (cached: news leads repeat their words)."""
+    import simplemma
+
+    return simplemma.lemmatize(word, lang=lang).casefold()
 
 
 def event_date_feature(text: str) -> str | None:
