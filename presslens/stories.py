@@ -726,6 +726,7 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
     labels = idf.select(
         pl.col("f").cast(pl.UInt32), pl.col("feature").str.slice(0, 1).alias("k"),
         pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
+        .when(pl.col("feature").str.starts_with("w:")).then(pl.col("feature"))
         .otherwise(pl.col("feature").str.slice(2)).alias("label"))
     text_sig = _matrix(sigs["text_sig"], np.uint32)
     tempty = text_sig[:, 0] == np.iinfo(np.uint32).max
@@ -789,7 +790,7 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
             pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
             pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
             pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
-            pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
+            pl.col("label").filter(pl.col("k").is_in(["l", "w"])).alias("shared_lead"),
         )
         score = np.where(near_dup, np.maximum(tsim, cos), cos)[kept]
         res = pl.DataFrame({
