@@ -11,7 +11,13 @@ Evidence that works without translation:
 - cited sources both attribute (NHK, Reuters...);
 - numbers and calendar dates written in both texts (230 000, "25 июля" = "25 липня" =
   "July 25"), normalised across languages;
+- the event date: estimated from the text (`event_date`: the latest date of the title and
+  lead, background sentences such as "Напомним, ..." left out), else the publication date;
+  two articles whose event dates are more than `MAX_DAYS_APART` apart are never linked, and
+  two groups whose median event dates are that far apart never merge (`cluster`);
 - publication dates: two articles dated more than `MAX_DAYS_APART` apart are never linked;
+- lemmatised content words of the title and lead, within one language (a second cosine,
+  `lead_words`): what tells the acquittal from the release when both name the same people;
 - near-duplicate text (word 5-gram shingles) is the strongest evidence, within one language.
 
 Scale: never all pairs. Each article gets two MinHash signatures (its evidence features and
@@ -23,8 +29,9 @@ state only the new articles are hashed and looked up against all bands, links of
 articles are dropped, and the rest are kept (their scores used the IDF of the run that
 made them; documented in docs/STORIES.md).
 
-Stories are the connected components of the links; a story's id is the smallest doc_id in
-it (deterministic, and unchanged when unrelated articles are added).
+Stories are grouped from the links by a sparse average linkage that also requires the groups
+to agree on their event date (`cluster`); a story's id is the smallest doc_id in it
+(deterministic, and unchanged when unrelated articles are added).
 """
 from __future__ import annotations
 
@@ -49,8 +56,11 @@ log = logging.getLogger(__name__)
 
 # Two articles dated further apart than this report different events (a strike and the
 # next strike a month later share every entity); follow-ups a few days later still group.
+# The same window applies to event dates estimated from the text (`event_date`) and to the
+# median event dates of two groups being merged (`cluster`): one notion of "same event".
 MAX_DAYS_APART = 4
-# IDF-weighted cosine of the evidence features above which two articles are one story.
+# IDF-weighted cosine above which two articles are one story; a pair has two cosines, the
+# evidence features' and (same language only) the lead words', and the larger one counts.
 LINK_THRESHOLD = 0.15
 # At least this many shared informative features (IDF above MIN_IDF): one shared rare
 # name alone is not an event.
@@ -59,7 +69,9 @@ MIN_SHARED = 2
 # Ryanair corpus); they still count in the cosine with their small weight.
 MIN_IDF = 1.0
 # Multiplier of the IDF weight per kind of evidence: a calendar date or a figure written in
-# both texts says "same event" more than a shared name does (tuned on the tune split).
+# both texts says "same event" more than a shared name does (tuned on the tune split). The
+# event date ("t") is a gate, not a weight; lead words ("w") have a cosine of their own, so
+# their multiplier only decides when a shared word counts as informative (MIN_IDF).
 KIND_WEIGHT = {"e": 1.5, "s": 1.0, "n": 1.0, "d": 3.0, "l": 4.0, "t": 0.0, "w": 1.0}
 # The title and lead state the event: a figure or date found there also counts as an "l"
 # feature (ln:250, ld:08-10) on top of its ordinary one.
