@@ -24,8 +24,9 @@ values of row i in ``[indptr[i], indptr[i+1])``):
 - ``em``:   entity code -> (article row, written-form code) of each mention, for the
             "every written form" table of one entity under any filter
 - ``sf``:   entity code -> (form x language key, mentions, articles) over originals, and
-  ``el_*``  entity x language mentions/articles, ``ed``: entity -> (day, mentions,
-            articles): the unfiltered answers, precomputed
+  ``el_*``  entity x language mentions/articles, ``eo``: entity -> (outlet x language
+            key, mentions, articles), ``ed``: entity -> (day, mentions, articles): the
+            unfiltered (and languages-only) answers, precomputed
 
 Counting rule (issue 10): an article whose ``duplicate_of`` is set is listed (when asked
 for) but never counted: entity totals and every count are over originals only.
@@ -46,7 +47,7 @@ import numpy as np
 import polars as pl
 
 # Bump when the on-disk layout changes: an index of another format is rebuilt, not misread.
-FORMAT = 6
+FORMAT = 7
 INDEX_DIR = "index"
 # Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -83,7 +84,7 @@ def _csr(owner: np.ndarray, n_owners: int) -> np.ndarray:
 def _small_uint(a: np.ndarray) -> np.ndarray:
     """Counts in the smallest unsigned dtype that holds them (most pairs have 1-3 mentions)."""
     top = int(a.max()) if a.size else 0
-    return a.astype(np.uint16 if top < 2**16 else np.uint32)
+    return a.astype(np.uint16 if top < 2**16 else np.uint32 if top < 2**32 else np.int64)
 
 
 def _save(out: Path, name: str, a: np.ndarray) -> None:
@@ -130,7 +131,8 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     sources = a["cited_sources"].explode().drop_nulls().unique().sort()
     lang_arr = _codes(a["language"], languages).astype(np.uint16)
     _save(out, "lang", lang_arr)
-    _save(out, "outlet", _codes(a["outlet"], outlets))
+    outlet_arr = _codes(a["outlet"], outlets)
+    _save(out, "outlet", outlet_arr)
     day = a["published"].cast(pl.Int32).fill_null(int(UNDATED_DAY)).to_numpy()
     _save(out, "day", day.astype(np.int32))
     _save(out, "conf", a["language_confidence"].fill_null(0.0).to_numpy().astype(np.float32))
@@ -281,6 +283,19 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "el_men", np.bincount(el_key, weights=pair_cnt[orig], minlength=n_ent * n_lang).astype(np.int64))
     _save(out, "el_docs", np.bincount(el_key, minlength=n_ent * n_lang).astype(np.int64))
     del el_key
+    # entity x (outlet, language) over originals, sparse (entity -> key outlet * languages +
+    # language, mentions, articles): the unfiltered and languages-only "by outlet" split of
+    # any entities without a pass over their millions of postings (~2M entries at 1M articles)
+    eo = (pl.DataFrame({"ent": pair_ent[orig],
+                        "key": outlet_arr[pair_row[orig]].astype(np.int64) * n_lang + lang_arr[pair_row[orig]],
+                        "cnt": pair_cnt[orig].astype(np.int64)})
+          .group_by("ent", "key").agg(pl.col("cnt").sum().alias("m"), pl.len().cast(pl.Int64).alias("d"))
+          .sort("ent", "key"))
+    _save(out, "eo_indptr", _csr(eo["ent"].to_numpy(), n_ent))
+    _save(out, "eo_key", eo["key"].to_numpy().astype(np.int32))
+    _save(out, "eo_men", _small_uint(eo["m"].to_numpy()))
+    _save(out, "eo_docs", _small_uint(eo["d"].to_numpy()))
+    del eo
     # unfiltered timeline per entity: (day, mentions, articles) of dated originals
     po = orig & (day[pair_row] != UNDATED_DAY) if pair_row.size else np.zeros(0, bool)
     ed = (pl.DataFrame({"ent": pair_ent[po], "day": day[pair_row[po]].astype(np.int32),
@@ -427,7 +442,7 @@ class Index:
 
 ARRAYS = ("men_lo", "men_hi", "lang", "outlet", "story", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
           "em_indptr", "em_row", "em_form", "ea_indptr", "ea_row", "ea_cnt", "ae_indptr", "ae_ent", "ae_cnt",
-          "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs", "ed_indptr", "ed_day", "ed_men", "ed_docs")
+          "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs", "eo_indptr", "eo_key", "eo_men", "eo_docs", "ed_indptr", "ed_day", "ed_men", "ed_docs")
 
 
 def exists(version_dir: str | os.PathLike) -> bool:

@@ -605,61 +605,85 @@ def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, 
 
 def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, top: int | None = None) -> pl.DataFrame:
     """entity_id, name, <by> (language or outlet), mentions, articles for the given entities;
-    with `top`, only the `top` values of <by> naming these entities most."""
+    with `top`, only the `top` values of <by> naming these entities most.
+
+    Both splits come from one (entity x outlet x language) count of these entities
+    (`_split_cells`, memoised per selection), so a page asking for both pays once."""
     codes = ix.entity_codes(entity_ids)
     codes = codes[codes >= 0]
     labels = ix.languages if by == "language" else ix.outlets
     size = labels.len()
-    if by == "language" and not f.narrows and size:
-        # unfiltered: the precomputed entity x language table
-        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
-        men, docs = ix.el_men[k], ix.el_docs[k]
-        nz = np.flatnonzero(docs)
-        e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
-        return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
-    fk = replace(f, duplicates=False)
-    if by == "language" and fk == Filters.make(languages=fk.languages) and size:
-        # languages only: the precomputed entity x language table, other languages zeroed
-        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
-        men = np.asarray(ix.el_men[k], np.int64).reshape(codes.size, size)
-        docs = np.asarray(ix.el_docs[k], np.int64).reshape(codes.size, size)
-        off = ~_lut(size, _lookup(labels, fk.languages))[:size]
-        men[:, off], docs[:, off] = 0, 0
-    elif _split_by_articles(ix, f, codes):
-        # a selection holding fewer pairs than these entities' postings: its articles'
-        # slices of the article -> entity postings, kept where the entity is one of these
-        width = size + 1
-        rows = np.flatnonzero(counted_mask(ix, f))
-        idx = gather_ranges(ix.ae_indptr, rows)
-        where = np.full(ix.n_entities, -1, np.int64)
-        where[codes] = np.arange(codes.size)
-        pos = where[ix.ae_ent[idx]]
-        hit = pos >= 0
-        row_of = np.repeat(rows, np.diff(ix.ae_indptr)[rows])[hit]
-        k = pos[hit] * width + (ix.lang if by == "language" else ix.outlet)[row_of]
-        cnt = ix.ae_cnt[idx[hit]]
-        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
-        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
-               .astype(np.int64))
-    else:
-        # one gather per posting of a masked key (the <by> code of a counted article, `size`
-        # for any other), then per entity one count per <by> value: no compress, no pair keys
-        mk = _masked_key(ix, f, by)
-        bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
-        width = size + 1
-        which = np.repeat(np.arange(codes.size, dtype=np.int64) * width, [b - a for a, b in bounds])
-        k = which + np.concatenate([mk[ix.ea_row[a:b]] for a, b in bounds] or [np.zeros(0, np.int64)])
-        cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds] or [np.zeros(0, np.int64)])
-        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
-        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
-               .astype(np.int64))
+    men3, docs3 = _split_cells(ix, f, codes)
+    axis = 1 if by == "language" else 2  # cells are (entity, outlet, language)
+    # an article has one outlet and one language: its cell counts it once, so sums over
+    # the other axis count articles exactly
+    men, docs = men3.sum(axis=axis), docs3.sum(axis=axis)
     if top and docs.any():
         kept = _lut(size, _top_codes(men.sum(axis=0), top))[:size]
         docs[:, ~kept] = 0
     nz = np.flatnonzero(docs)
     men, docs = men.ravel(), docs.ravel()
-    e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
-    return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
+    e = _entity_frame(ix, codes[nz // max(size, 1)], mentions=men[nz], articles=docs[nz])
+    return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % max(size, 1)), dtype=pl.String),
+                    "mentions", "articles").sort(["name", by])
+
+
+def _split_cells(ix: Index, f: Filters, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mentions, articles) of the given entity codes in the counted articles of `f`, per
+    (outlet, language) cell: two int64 arrays of shape (codes, outlets, languages).
+
+    Unfiltered or languages only: the precomputed entity x (outlet, language) table (a few
+    thousand cells per entity). Otherwise either the selected articles' slices of the
+    article -> entity postings (a small selection) or, entity by entity, the postings'
+    cell codes under a per-article mask (never all postings of all entities at once, so no
+    temporary grows with the number of entities asked)."""
+    nl, no = ix.languages.len(), ix.outlets.len()
+    width = nl * no
+    key = replace(f, duplicates=False)
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        men = np.zeros((codes.size, width), np.int64)
+        docs = np.zeros((codes.size, width), np.int64)
+        if codes.size == 0 or width == 0:
+            pass
+        elif key == Filters.make(languages=key.languages):
+            idx = gather_ranges(ix.eo_indptr, codes)
+            flat = np.repeat(np.arange(codes.size) * width, np.diff(ix.eo_indptr)[codes]) + ix.eo_key[idx]
+            men.ravel()[flat], docs.ravel()[flat] = ix.eo_men[idx], ix.eo_docs[idx]
+            if key.languages:
+                off = ~_lut(nl, _lookup(ix.languages, key.languages))[:nl]
+                men.reshape(codes.size, no, nl)[:, :, off] = 0
+                docs.reshape(codes.size, no, nl)[:, :, off] = 0
+        elif _split_by_articles(ix, key, codes):
+            rows = np.flatnonzero(counted_mask(ix, key))
+            idx = gather_ranges(ix.ae_indptr, rows)
+            where = np.full(ix.n_entities, -1, np.int64)
+            where[codes] = np.arange(codes.size)
+            pos = where[ix.ae_ent[idx]]
+            hit = pos >= 0
+            row_of = np.repeat(rows, np.diff(ix.ae_indptr)[rows])[hit]
+            k = pos[hit] * width + ix.outlet[row_of].astype(np.int64) * nl + ix.lang[row_of]
+            cnt = ix.ae_cnt[idx[hit]]
+            del idx, pos, hit, row_of
+            docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width).astype(np.int64)
+            men = np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width).astype(np.int64)
+        else:
+            cell = _masked_cell(ix, key)
+            per = [_cell_counts(cell, ix.ea_row[lo:hi], ix.ea_cnt[lo:hi], width)
+                   for lo, hi in zip(ix.ea_indptr[codes].tolist(), ix.ea_indptr[codes + 1].tolist())]  # a few entities
+            men, docs = np.stack([m for m, _ in per]), np.stack([d for _, d in per])
+        return men.reshape(codes.size, no, nl), docs.reshape(codes.size, no, nl)
+
+    men3, docs3 = ix.memo(("split", key, tuple(codes.tolist())), compute)
+    return men3.copy(), docs3.copy()
+
+
+def _cell_counts(cell: np.ndarray, rows: np.ndarray, cnt: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mentions, articles) per cell of one entity's postings (`rows`, `cnt`), cells from
+    the per-article `cell` codes (`width` = not counted, dropped)."""
+    k = cell[rows]
+    return (np.bincount(k, weights=cnt, minlength=width + 1)[:width].astype(np.int64),
+            np.bincount(k, minlength=width + 1)[:width].astype(np.int64))
 
 
 def _split_by_articles(ix: Index, f: Filters, codes: np.ndarray) -> bool:
@@ -673,17 +697,17 @@ def _split_by_articles(ix: Index, f: Filters, codes: np.ndarray) -> bool:
     return pairs * SPLIT_FACTOR < postings
 
 
-def _masked_key(ix: Index, f: Filters, by: str) -> np.ndarray:
-    """Per article: its language (or outlet) code when counted for `f`, else the number of
-    languages (outlets), a bin past the last (memoised per selection)."""
+def _masked_cell(ix: Index, f: Filters) -> np.ndarray:
+    """Per article: its (outlet, language) cell (outlet * languages + language) when counted
+    for `f`, else outlets * languages, a bin past the last (memoised per selection)."""
     key = replace(f, duplicates=False)
 
     def compute() -> np.ndarray:
-        labels, codes = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
-        dtype = np.int16 if labels.len() < 2**15 - 1 else np.int32
-        return np.where(counted_mask(ix, key), codes, labels.len()).astype(dtype)
+        nl = ix.languages.len()
+        cell = ix.outlet.astype(np.int32) * nl + ix.lang
+        return np.where(counted_mask(ix, key), cell, nl * ix.outlets.len()).astype(np.int32)
 
-    return ix.memo(("masked_key", by, key), compute)
+    return ix.memo(("masked_cell", key), compute)
 
 
 def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.DataFrame:

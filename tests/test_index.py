@@ -83,7 +83,7 @@ def _filters(M) -> dict[str, Filters]:
 
 
 @pytest.mark.parametrize("case", ["none", "language", "entity", "two entities", "dates", "search"])
-def test_counts_equal_a_plain_group_by(gen, case):
+def test_counts_equal_a_plain_group_by(gen, case, monkeypatch):
     ix, A, M, E = gen
     f = _filters(M)[case]
     a = ref_docs(A, M, E, f)
@@ -133,6 +133,18 @@ def test_counts_equal_a_plain_group_by(gen, case):
                  .sort("language"))
     assert_frame_equal(q.entity_split(ix, f, (eid,), "language").select("entity_id", "language", "mentions", "articles"),
                        ref_split)
+    # the split of the top entities by language and outlet, down each path entity_split can take
+    # (precomputed table, the selection's article postings, the entities' postings)
+    ids = tuple(ref_top["entity_id"].head(12).to_list())
+    for by in ("language", "outlet"):
+        ref = (m.filter(pl.col("entity_id").is_in(ids)).with_columns(pl.col("outlet").fill_null(q.UNKNOWN_OUTLET))
+               .group_by("entity_id", by).agg(pl.len().cast(pl.Int64).alias("mentions"),
+                                               pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")))
+        for factor in (0.0, 1e9):
+            monkeypatch.setattr(q, "SPLIT_FACTOR", factor)
+            ix._memo.clear()
+            assert_frame_equal(q.entity_split(ix, f, ids, by).select("entity_id", by, "mentions", "articles"), ref,
+                               check_row_order=False)
     with_e = m.filter(pl.col("entity_id") == eid).select("doc_id").unique()
     ref_co = (m.join(with_e, on="doc_id", how="semi").filter(pl.col("entity_id") != eid)
               .group_by("entity_id").agg(pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles"),
