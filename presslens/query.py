@@ -25,6 +25,7 @@ sources and every written form and name of every entity.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,6 +47,10 @@ SLICE_SHARE = 0.4
 # entity_split reads the selected articles' postings when they hold this many times fewer
 # pairs than the chosen entities' postings (a sliced pair costs about twice a posting).
 SPLIT_FACTOR = 2.0
+# Articles per chunk when a selection's postings are counted: bounds the int64 temporaries
+# (positions, codes, weights) to ~10 MB each whatever the selection (one pass over 400k
+# articles' 7M pairs held ~250 MB at once, which set the app's peak memory).
+COUNT_CHUNK = 65_536
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -267,14 +272,23 @@ def _count_entities_direct(ix: Index, mask: np.ndarray, selected: int) -> tuple[
     selected and sums each entity's segment (no weighted scatter over millions of pairs)."""
     e = ix.n_entities
     if selected < SLICE_SHARE * ix.n:
-        idx = gather_ranges(ix.ae_indptr, np.flatnonzero(mask))
-        ents = ix.ae_ent[idx]
-        mentions = np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64)
-        return mentions, np.bincount(ents, minlength=e).astype(np.int64)
+        rows = np.flatnonzero(mask)
+        chunks = (_slice_counts(ix, rows[i:i + COUNT_CHUNK]) for i in range(0, rows.size, COUNT_CHUNK))
+        zero = (np.zeros(e, np.int64), np.zeros(e, np.int64))
+        return functools.reduce(lambda acc, part: (acc[0] + part[0], acc[1] + part[1]), chunks, zero)
     pm = mask[ix.ea_row]
     articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
     mentions = _segment_sums(ix.ea_cnt * pm, ix.ea_indptr)  # a product: 6x faster than np.where
     return mentions, articles
+
+
+def _slice_counts(ix: Index, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) in the article -> entity postings of `rows`."""
+    idx = gather_ranges(ix.ae_indptr, rows)
+    ents = ix.ae_ent[idx]
+    e = ix.n_entities
+    return (np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64),
+            np.bincount(ents, minlength=e).astype(np.int64))
 
 
 def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
