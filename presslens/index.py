@@ -404,10 +404,33 @@ class Index:
 
     def article_rows(self, rows: np.ndarray, columns: list[str]) -> pl.DataFrame:
         """The given display columns of the given article rows (a few hundred at a time):
-        only those rows are copied out of the memory-mapped file."""
-        t = self.article_table.select(columns)
+        only those rows are copied out of the memory-mapped file.
+
+        Taken record batch by record batch: pyarrow's take on a table of several batches
+        concatenates each whole column first (at 1M articles ~35 ms and a copy of every
+        title and URL per call, which also pulled the whole file into memory)."""
         rows = np.asarray(rows, dtype=np.int64)
-        return pl.from_arrow(t.take(rows) if rows.size else t.slice(0, 0))  # type: ignore[return-value]
+        batches, starts = self.memo(("batches",), self._batches)
+        if rows.size == 0:
+            return pl.from_arrow(self.article_table.select(columns).slice(0, 0))  # type: ignore[return-value]
+        order = np.argsort(rows, kind="stable")
+        srt = rows[order]
+        which = np.searchsorted(starts, srt, side="right") - 1
+        cut = np.flatnonzero(np.diff(which)) + 1
+        parts = [batches[int(w[0])].select(columns).take(r - starts[int(w[0])])
+                 for r, w in zip(np.split(srt, cut), np.split(which, cut))]
+        import pyarrow as pa
+
+        got = pa.Table.from_batches(parts).combine_chunks()
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.size)
+        return pl.from_arrow(got.take(inverse))  # type: ignore[return-value]
+
+    def _batches(self) -> tuple[list, np.ndarray]:
+        """The article table's record batches and the first row of each (plus the end)."""
+        batches = self.article_table.to_batches()
+        sizes = [b.num_rows for b in batches]
+        return batches, np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
 
     def article_column(self, name: str) -> pl.Series:
         """One display column of every article (for searches over titles and URLs), copied

@@ -225,3 +225,20 @@ def test_reader_mentions_come_from_the_articles_own_rows_in_any_table_order(gen,
     got = q.article_mentions(ix2, doc).select("start", "end", "entity_id").sort("start", "end")
     want = Ms.filter(pl.col("doc_id") == doc).select("start", "end", "entity_id").sort("start", "end")
     assert_frame_equal(got, want, check_dtypes=False)
+
+
+def test_article_rows_across_record_batches(gen):
+    """Rows are taken batch by batch (index.Index.article_rows), in the order asked, repeats kept."""
+    import dataclasses
+
+    import pyarrow as pa
+
+    ix, A, M, E = gen
+    many = dataclasses.replace(ix, article_table=pa.Table.from_batches(ix.article_table.to_batches(max_chunksize=997)),
+                               _memo={})
+    assert many.article_table.column(0).num_chunks > 5
+    rows = np.random.default_rng(3).choice(ix.n, 300, replace=False)
+    for r in (rows, np.array([ix.n - 1, 0, 996, 997, 0]), np.zeros(0, np.int64)):
+        want = pl.from_arrow(ix.article_table.select(["doc_id", "title", "cited_sources"]).take(r))
+        assert_frame_equal(many.article_rows(r, ["doc_id", "title", "cited_sources"]), want)
+    assert many.article_rows(np.array([5, 1]), ["doc_id"])["doc_id"].to_list() == A["doc_id"].gather([5, 1]).to_list()
