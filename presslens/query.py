@@ -369,37 +369,62 @@ def granularity(first: dt.date | None, last: dt.date | None) -> str:
 
 
 def _period_end(every: str) -> pl.Expr:
-    start = pl.col("period")
+    """The last day of the period starting at column "period"."""
+    return pl.col("period").dt.offset_by(every) - pl.duration(days=1)
+
+
+def _period_bounds(days: np.ndarray, every: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(first day, last day) of the period holding each day (days since 1970-01-01) for the
+    buckets of `granularity` (weeks start on Monday, as Polars' truncate), in numpy; None
+    for another bucket size."""
+    days = days.astype(np.int64)
     if every == "1d":
-        return start
+        return days, days
     if every == "1w":
-        return start + pl.duration(days=6)
-    return start.dt.offset_by("1mo") - pl.duration(days=1)
+        start = days - (days + 3) % 7  # 1970-01-01 was a Thursday
+        return start, start + 6
+    if every == "1mo":
+        month = days.astype("datetime64[D]").astype("datetime64[M]")
+        return (month.astype("datetime64[D]").astype(np.int64),
+                (month + 1).astype("datetime64[D]").astype(np.int64) - 1)
+    return None
 
 
-def _per_period(days: np.ndarray, every: str, **weights: np.ndarray) -> pl.DataFrame:
-    """period, <weights...>, period_end from per-article day numbers (undated dropped)."""
+def _per_period(days: np.ndarray, every: str, **weights: np.ndarray | None) -> pl.DataFrame:
+    """period, <weights...>, period_end from per-article day numbers (undated dropped); a
+    weight given as None counts the days' rows."""
     keep = days != UNDATED_DAY
     days = days[keep]
-    cols = {name: w[keep] for name, w in weights.items()}
+    cols = {name: (w[keep] if w is not None else None) for name, w in weights.items()}
+    schema = {"period": pl.Date, **{k: pl.Int64 for k in cols}, "period_end": pl.Date}
     if days.size == 0:
-        df = pl.DataFrame({"period": [], **{k: [] for k in cols}},
-                          schema={"period": pl.Date, **{k: pl.Int64 for k in cols}})
-    else:
-        lo = int(days.min())
-        per_day = {k: np.bincount(days - lo, weights=w).astype(np.int64) for k, w in cols.items()}
-        nz = np.flatnonzero(np.sum([v for v in per_day.values()], axis=0))
+        return pl.DataFrame(schema=schema)
+    lo = int(days.min())
+    # a weight of None counts rows (a plain bincount: ~6x faster than one weighted by ones)
+    per_day = {k: np.bincount(days - lo, weights=w).astype(np.int64) for k, w in cols.items()}
+    nz = np.flatnonzero(np.sum([v for v in per_day.values()], axis=0))
+    bounds = _period_bounds(nz + lo, every)
+    if bounds is None:  # another bucket size: Polars truncates
         df = pl.DataFrame({"day": (nz + lo).astype(np.int32), **{k: v[nz] for k, v in per_day.items()}})
         df = (df.group_by(pl.col("day").cast(pl.Date).dt.truncate(every).alias("period"))
               .agg(pl.col(k).sum() for k in cols))
-    return df.with_columns(_period_end(every).alias("period_end")).sort("period")
+        return df.with_columns(_period_end(every).alias("period_end")).sort("period").select(list(schema))
+    # a few thousand distinct days at most: group them by period start in numpy (Polars'
+    # group-by costs more in thread start-up than in work on inputs this small)
+    starts, first = np.unique(bounds[0], return_index=True)
+    group = np.searchsorted(starts, bounds[0])
+    return pl.DataFrame({
+        "period": starts.astype(np.int32), **{k: np.bincount(group, weights=v[nz]).astype(np.int64)
+                                             for k, v in per_day.items()},
+        "period_end": bounds[1][first].astype(np.int32),
+    }).with_columns(pl.col("period").cast(pl.Date), pl.col("period_end").cast(pl.Date)).select(list(schema))
 
 
 def over_time(ix: Index, f: Filters, every: str) -> pl.DataFrame:
     """Dated articles per period: period (start), articles, period_end."""
     m = counted_mask(ix, f)
     days = ix.day[m]
-    return _per_period(days, every, articles=np.ones(days.size, np.int64))
+    return _per_period(days, every, articles=None)
 
 
 def _top_codes(counts: np.ndarray, limit: int | None) -> np.ndarray:
@@ -734,8 +759,7 @@ def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.Da
         return _per_period(np.asarray(ix.ed_day[lo:hi]), every, mentions=np.asarray(ix.ed_men[lo:hi]),
                            articles=np.asarray(ix.ed_docs[lo:hi])).select("period", "period_end", "mentions", "articles")
     _, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
-    return _per_period(ix.day[rows], every, mentions=cnt.astype(np.int64),
-                       articles=np.ones(rows.size, np.int64)).select("period", "period_end", "mentions", "articles")
+    return _per_period(ix.day[rows], every, mentions=cnt, articles=None).select("period", "period_end", "mentions", "articles")
 
 
 def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.DataFrame:
