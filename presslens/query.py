@@ -685,7 +685,9 @@ def _split_cells(ix: Index, f: Filters, codes: np.ndarray) -> tuple[np.ndarray, 
         docs = np.zeros((codes.size, width), np.int64)
         if codes.size == 0 or width == 0:
             pass
-        elif key == Filters.make(languages=key.languages):
+        elif key == Filters.make(languages=key.languages) or (
+                codes.size == 1 and _only_entity(key, str(ix.entities["entity_id"][int(codes[0])]))):
+            # unfiltered, languages only, or one entity filtered by itself: precomputed
             idx = gather_ranges(ix.eo_indptr, codes)
             flat = np.repeat(np.arange(codes.size) * width, np.diff(ix.eo_indptr)[codes]) + ix.eo_key[idx]
             men.ravel()[flat], docs.ravel()[flat] = ix.eo_men[idx], ix.eo_docs[idx]
@@ -749,12 +751,19 @@ def _masked_cell(ix: Index, f: Filters) -> np.ndarray:
     return ix.memo(("masked_cell", key), compute)
 
 
+def _only_entity(f: Filters, entity_id: str) -> bool:
+    """True when `f` selects exactly the articles naming `entity_id` (languages aside): then
+    every count of that entity within `f` is its precomputed count over originals. That is
+    the usual drill-down: choosing an entity for the detail view also filters by it."""
+    return replace(f, duplicates=False, languages=()) == Filters.make(entities=(entity_id,))
+
+
 def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.DataFrame:
     """period, mentions, articles, period_end of one entity (dated counted articles only)."""
     codes = ix.entity_codes((entity_id,))
     codes = codes[codes >= 0]
-    if not f.narrows and codes.size:
-        # unfiltered: the entity's precomputed per-day counts
+    if codes.size and (not f.narrows or (_only_entity(f, entity_id) and not f.languages)):
+        # unfiltered (or filtered by this entity only): the entity's precomputed per-day counts
         lo, hi = ix.ed_indptr[codes[0]], ix.ed_indptr[codes[0] + 1]
         return _per_period(np.asarray(ix.ed_day[lo:hi]), every, mentions=np.asarray(ix.ed_men[lo:hi]),
                            articles=np.asarray(ix.ed_docs[lo:hi])).select("period", "period_end", "mentions", "articles")
@@ -794,35 +803,50 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     size = ix.languages.len()
     fk = replace(f, duplicates=False)
-    if not f.narrows or fk == Filters.make(languages=fk.languages):
-        # unfiltered or languages only: the precomputed (form x language) counts of this
-        # entity (over originals), other languages left out
-        lo, hi = ix.sf_indptr[codes[0]], ix.sf_indptr[codes[0] + 1]
-        nz, m_, d_ = np.asarray(ix.sf_key[lo:hi]), np.asarray(ix.sf_men[lo:hi]), np.asarray(ix.sf_docs[lo:hi])
-        if f.narrows:
-            on = _lut(size, _lookup(ix.languages, fk.languages))[nz % size]
-            nz, m_, d_ = nz[on], m_[on], d_[on]
-        men = np.zeros(int(nz.max()) + 1 if nz.size else 0, np.int64)
-        docs = np.zeros_like(men)
-        men[nz], docs[nz] = m_, d_
-    else:
-        lo, hi = ix.em_indptr[codes[0]], ix.em_indptr[codes[0] + 1]
+    # the entity's precomputed (form x language) keys and counts, over originals
+    slo, shi = int(ix.sf_indptr[codes[0]]), int(ix.sf_indptr[codes[0] + 1])
+    keys, men, docs = (np.asarray(ix.sf_key[slo:shi], np.int64), np.asarray(ix.sf_men[slo:shi], np.int64),
+                       np.asarray(ix.sf_docs[slo:shi], np.int64))
+    if f.narrows and (fk == Filters.make(languages=fk.languages) or _only_entity(fk, entity_id)):
+        # languages (and this entity) only: the precomputed counts, other languages left out
+        if fk.languages:
+            on = _lut(size, _lookup(ix.languages, fk.languages))[keys % size]
+            keys, men, docs = keys[on], men[on], docs[on]
+    elif f.narrows:
+        lo, hi = int(ix.em_indptr[codes[0]]), int(ix.em_indptr[codes[0] + 1])
         rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
         # compress first: a filter keeps few of a popular entity's millions of mentions
         # (measured faster than one masked-language gather over all of them)
         keep = counted_mask(ix, f)[rows]
         rows, forms = rows[keep], forms[keep]
-        key = forms.astype(np.int64) * size + ix.lang[rows]
+        # the entity's few written forms numbered 0..k-1 (every counted mention's form is in
+        # its table, which covers all originals), so the counts below have k x languages
+        # bins, not (all forms) x languages (1.2M at 1M articles: most of the time went there)
+        eforms = np.unique(keys // size)
+        lut = np.full(ix.forms.height, -1, np.int64)
+        lut[eforms] = np.arange(eforms.size)
+        compact = lut[forms]
+        if compact.size and compact.min() < 0:  # a table not covering its mentions: count every form seen
+            eforms = np.unique(forms).astype(np.int64)
+            compact = np.searchsorted(eforms, forms)
+        key = compact * size + ix.lang[rows]
         # postings are sorted by (row, form): the first of a run is a new (article, form)
         first = np.ones(rows.size, bool)
         first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
-        men = np.bincount(key) if key.size else np.zeros(0, np.int64)
-        docs = np.bincount(key[first], minlength=men.size) if key.size else np.zeros(0, np.int64)
-    nz = np.flatnonzero(men)
-    fr = ix.forms[pl.Series(nz // size)] if nz.size else ix.forms.clear()
+        width = eforms.size * size
+        men_c, docs_c = np.bincount(key, minlength=width), np.bincount(key[first], minlength=width)
+        nz = np.flatnonzero(men_c)
+        keys, men, docs = eforms[nz // size] * size + nz % size, men_c[nz], docs_c[nz]
+    return _forms_frame(ix, keys, men, docs)
+
+
+def _forms_frame(ix: Index, keys: np.ndarray, men: np.ndarray, docs: np.ndarray) -> pl.DataFrame:
+    """surface_forms' frame from (form x language) keys and their counts."""
+    size = max(ix.languages.len(), 1)
+    fr = ix.forms[pl.Series(keys // size)] if keys.size else ix.forms.clear()
     return (fr.select("surface", "lemma").with_columns(
-        pl.Series("language", ix.languages.gather(nz % size)),
-        pl.Series("mentions", men[nz].astype(np.int64)), pl.Series("articles", docs[nz].astype(np.int64)))
+        pl.Series("language", ix.languages.gather(keys % size)),
+        pl.Series("mentions", men.astype(np.int64)), pl.Series("articles", docs.astype(np.int64)))
         .sort(["mentions", "surface"], descending=[True, False]))
 
 

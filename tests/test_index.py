@@ -77,12 +77,13 @@ def _filters(M) -> dict[str, Filters]:
         "language": Filters.make(languages=("uk",)),
         "entity": Filters.make(entities=(_top_entity(M, 2),)),
         "two entities": Filters.make(entities=(_top_entity(M, 0), _top_entity(M, 5))),
+        "entity and language": Filters.make(entities=(_top_entity(M, 2),), languages=("uk",)),
         "dates": Filters(date_from=dt.date(2022, 3, 1), date_to=dt.date(2022, 8, 31)),
         "search": Filters.make(search="drones"),
     }
 
 
-@pytest.mark.parametrize("case", ["none", "language", "entity", "two entities", "dates", "search"])
+@pytest.mark.parametrize("case", ["none", "language", "entity", "two entities", "entity and language", "dates", "search"])
 def test_counts_equal_a_plain_group_by(gen, case, monkeypatch):
     ix, A, M, E = gen
     ix._memo.clear()
@@ -135,6 +136,23 @@ def test_counts_equal_a_plain_group_by(gen, case, monkeypatch):
                  .sort("language"))
     assert_frame_equal(q.entity_split(ix, f, (eid,), "language").select("entity_id", "language", "mentions", "articles"),
                        ref_split)
+    # the detail of the filtered entity itself (answered from the precomputed tables)
+    for e in f.entities:
+        own = m.filter(pl.col("entity_id") == e)
+        assert_frame_equal(q.surface_forms(ix, f, e),
+                           own.group_by("surface", "lemma", "language").agg(
+                               pl.len().cast(pl.Int64).alias("mentions"),
+                               pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")), check_row_order=False)
+        assert_frame_equal(q.entity_over_time(ix, f, e, "1mo").select("period", "mentions", "articles"),
+                           own.filter(pl.col("published").is_not_null())
+                           .group_by(pl.col("published").dt.truncate("1mo").alias("period"))
+                           .agg(pl.len().cast(pl.Int64).alias("mentions"),
+                                pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")).sort("period"))
+        for by in ("language", "outlet"):
+            assert_frame_equal(q.entity_split(ix, f, (e,), by).select(by, "mentions", "articles"),
+                               own.with_columns(pl.col("outlet").fill_null(q.UNKNOWN_OUTLET)).group_by(by).agg(
+                                   pl.len().cast(pl.Int64).alias("mentions"),
+                                   pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")), check_row_order=False)
     # the split of the top entities by language and outlet, down each path entity_split can take
     # (precomputed table, the selection's article postings, the entities' postings)
     ids = tuple(ref_top["entity_id"].head(12).to_list())
