@@ -259,7 +259,7 @@ def test_story_timeline_marks_the_first_publisher():
     t = story_view.story_timeline(arts.lazy(), "a")
     assert t["doc_id"].to_list() == ["b", "a", "c"]  # by date, undated last
     assert t.filter("first")["doc_id"].to_list() == ["b"]
-    assert t.filter(pl.col("doc_id") == "c")["outlet"].item() == "unknown outlet"
+    assert t.filter(pl.col("doc_id") == "c")["outlet"].item() == "(unknown outlet)"
 
 
 def test_story_shared_and_outlet_differences():
@@ -274,4 +274,4 @@ def test_story_shared_and_outlet_differences():
     rows = {r["outlet"]: r for r in diff.iter_rows(named=True)}
     assert rows["TASS"]["only_here"] == ["Vladimir Putin"]  # North Korea is named by UNN too
     assert rows["UNN"]["only_here"] == ["Kyiv"]
-    assert "unknown outlet" not in rows  # c is a copy: not an outlet's version
+    assert "(unknown outlet)" not in rows  # c is a copy: not an outlet's version
