@@ -53,4 +53,3 @@ def test_unvalidated_figures_are_what_validation_gives(name):
 def test_marks_carry_their_ids():
     fig = _figures()["bubbles"]
     assert [list(c) for c in fig.data[0].customdata] == [["E1", "ru"], ["E1", "uk"], ["E2", "uk"]]
-    assert fig.layout.template.layout.paper_bgcolor is not None  # the default template is applied
