@@ -374,6 +374,7 @@ class Index:
     searcher: Any = None
     stories: Any = None  # pl.Series: sorted story ids (the `story` array holds codes into it)
     _memo: dict = field(default_factory=dict, repr=False)
+    _const: dict = field(default_factory=dict, repr=False)
     _lock: Lock = field(default_factory=Lock, repr=False)
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -390,14 +391,17 @@ class Index:
     def n_entities(self) -> int:
         return int(self.meta["entities"])
 
-    def memo(self, key: tuple, compute):
-        """A per-process cache for derived arrays (bounded; oldest entries dropped first)."""
+    def memo(self, key: tuple, compute, keep: bool = False):
+        """A per-process cache for derived arrays (bounded; oldest entries dropped first).
+        `keep`: a value that does not depend on the filters (a few per index): kept for the
+        life of the process, outside the bound, so views never push it out."""
+        store = self._const if keep else self._memo
         with self._lock:
-            if key in self._memo:
-                return self._memo[key]
+            if key in store:
+                return store[key]
         value = compute()
         with self._lock:
-            self._memo[key] = value
+            store[key] = value
             while len(self._memo) > MEMO_SIZE:
                 self._memo.pop(next(iter(self._memo)))
         return value
@@ -410,7 +414,7 @@ class Index:
         concatenates each whole column first (at 1M articles ~35 ms and a copy of every
         title and URL per call, which also pulled the whole file into memory)."""
         rows = np.asarray(rows, dtype=np.int64)
-        batches, starts = self.memo(("batches",), self._batches)
+        batches, starts = self.memo(("batches",), self._batches, keep=True)
         if rows.size == 0:
             return pl.from_arrow(self.article_table.select(columns).slice(0, 0))  # type: ignore[return-value]
         order = np.argsort(rows, kind="stable")
@@ -556,7 +560,7 @@ def read_article(ix: Index, doc_id: str, columns: list[str]) -> pl.DataFrame:
     """Columns of one article row from articles.parquet, reading only its row group (the
     index knows the row). Zero rows for an unknown doc id."""
     path = ix.directory / "articles.parquet"
-    pf, starts = ix.memo(("rowgroups", "articles"), lambda: _row_groups(path))
+    pf, starts = ix.memo(("rowgroups", "articles"), lambda: _row_groups(path), keep=True)
     cols = [c for c in columns if c in pf.schema_arrow.names]
     row = int(ix.rows_of((doc_id,))[0])
     if row < 0:
@@ -581,7 +585,7 @@ def read_mentions(ix: Index, doc_id: str) -> pl.DataFrame:
     lo, hi = (int(ix.men_lo[row]), int(ix.men_hi[row])) if row >= 0 else (0, 0)
     if hi <= lo or not path.exists():
         return pl.DataFrame(schema={c: (pl.Int64 if c in ("start", "end") else pl.String) for c in cols[1:]})
-    pf, starts = ix.memo(("rowgroups", "mentions"), lambda: _row_groups(path))
+    pf, starts = ix.memo(("rowgroups", "mentions"), lambda: _row_groups(path), keep=True)
     first = int(np.searchsorted(starts, lo, side="right") - 1)
     last = int(np.searchsorted(starts, hi - 1, side="right") - 1)
     table = pf.read_row_groups(list(range(first, last + 1)), columns=cols)

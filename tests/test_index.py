@@ -253,7 +253,7 @@ def test_article_rows_across_record_batches(gen):
 
     ix, A, M, E = gen
     many = dataclasses.replace(ix, article_table=pa.Table.from_batches(ix.article_table.to_batches(max_chunksize=997)),
-                               _memo={})
+                               _memo={}, _const={})
     assert many.article_table.column(0).num_chunks > 5
     rows = np.random.default_rng(3).choice(ix.n, 300, replace=False)
     for r in (rows, np.array([ix.n - 1, 0, 996, 997, 0]), np.zeros(0, np.int64)):
