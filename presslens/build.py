@@ -232,7 +232,8 @@ def _enrich_batch(records: list, rejects: list[dict]) -> tuple[list[dict], list[
         from presslens import stories
 
         evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
-                                                       [a["boilerplate"] for a in articles])
+                                                       [a["boilerplate"] for a in articles],
+                                                       [a.get("language") for a in articles])
         for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
             a["story_evidence"], a["text_minhash"] = ev, sig
     return articles, mentions
