@@ -15,6 +15,10 @@ What is printed:
   "new view" = a rerun whose query results are not cached yet (st.cache_data cleared
   before every run; the index stays loaded, as in a running server), median and worst of
   --runs; "cached" = the same view again (what a widget click that changes nothing costs).
+  Each as wall time and as CPU time, of AppTest.run() (this process) and of the thread
+  that runs the page script (the server's work; AppTest also converts every message into
+  its element tree, which a server does not). On a shared machine wall time grows with
+  the other work; CPU time is the comparable figure.
 - peak RSS of this process after every page and filter (the app's memory; measured
   before DuckDB runs), and after --sessions more sessions with distinct filters.
 - entity questions (top-20 entities unfiltered and filtered by a language, one entity by
@@ -45,24 +49,62 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed(fn, runs: int, before=None) -> list[float]:
+def rss_now() -> str:
+    """Current resident memory split into anonymous (heap) and file-backed (memory-mapped
+    index pages, libraries), from /proc/self/status (Linux; empty elsewhere)."""
+    try:
+        status = dict(line.split(":", 1) for line in open("/proc/self/status", encoding="ascii"))
+    except OSError:
+        return ""
+    mb = {k: int(status[k].split()[0]) / 1024 for k in ("VmRSS", "RssAnon", "RssFile") if k in status}
+    return f" (now {mb.get('VmRSS', 0):.0f} MB: {mb.get('RssAnon', 0):.0f} anonymous, {mb.get('RssFile', 0):.0f} file-backed)"
+
+
+def _timed(fn, runs: int, before=None, cpu: list[float] | None = None) -> list[float]:
+    """Wall seconds of `runs` calls of fn (CPU seconds of this process appended to `cpu`)."""
     out = []
     for _ in range(runs):
         if before:
             before()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         out.append(time.perf_counter() - t)
+        if cpu is not None:
+            cpu.append(time.process_time() - c)
     return out
 
 
 def _ms(xs: list[float]) -> str:
-    return f"{statistics.median(xs) * 1000:7.0f} {max(xs) * 1000:7.0f}"
+    return f"{statistics.median(xs) * 1000:5.0f} {max(xs) * 1000:5.0f}"
+
+
+# (wall, CPU) seconds of the last script run, measured in the thread that runs the script:
+# the server's own work for a rerun. AppTest.run also turns every message into its
+# element tree in this thread (dataframes to pandas, figures from JSON), which a server
+# never does; that is in the AppTest figures, not in these.
+SCRIPT: dict[str, float] = {}
+
+
+def _measure_script_thread() -> None:
+    from streamlit.testing.v1 import local_script_runner as lsr
+
+    run = lsr.LocalScriptRunner._run_script_thread
+
+    def timed(self):
+        t, c = time.perf_counter(), time.thread_time()
+        try:
+            run(self)
+        finally:
+            SCRIPT["wall"], SCRIPT["cpu"] = time.perf_counter() - t, time.thread_time() - c
+
+    lsr.LocalScriptRunner._run_script_thread = timed
 
 
 def page_runs(args, info, filters: dict[str, dict]) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    _measure_script_thread()
 
     def app(page: str, params: dict) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
@@ -79,31 +121,55 @@ def page_runs(args, info, filters: dict[str, dict]) -> None:
     first = time.perf_counter() - t
     if at.exception:
         raise SystemExit(f"overview: {at.exception[0].message}")
-    print(f"first render (fresh server: index load + uncached queries, overview page): {first * 1000:.0f} ms")
-    print(f"\n{'page':10s} {'filter':10s} {'new view ms (median worst)':>28s} {'cached ms (median worst)':>26s}")
-    worst_new = []
+    print(f"first render (fresh server: index load + uncached queries, overview page): {first * 1000:.0f} ms "
+          f"(script {SCRIPT['wall'] * 1000:.0f} ms, {SCRIPT['cpu'] * 1000:.0f} ms CPU)")
+    print("\nms, median and worst of --runs. AppTest: AppTest.run() wall and CPU time of the process; script: wall")
+    print("and CPU time of the thread running the page script (the server's work, without AppTest turning")
+    print("the messages into its element tree). On a shared machine other work inflates wall, not CPU.")
+    print(f"\n{'':21s} {'------------- new view (query results not cached) -------------':>63s} {'------ cached ------':>24s}")
+    print(f"{'page':10s} {'filter':10s} {'AppTest wall':>15s} {'AppTest cpu':>15s} {'script wall':>15s} {'script cpu':>15s}"
+          f" {'AppTest wall':>12s} {'script cpu':>11s}")
+    rows: dict[str, list] = {"AppTest wall": [], "AppTest cpu": [], "script wall": [], "script cpu": []}
     for page in args.pages.split(","):
         for fname, params in filters.items():
             at = app(page, params)
-            new = _timed(at.run, args.runs, before=st.cache_data.clear)
+            new_cpu, s_wall, s_cpu = [], [], []
+
+            def run_new() -> None:
+                at.run()
+                s_wall.append(SCRIPT["wall"])
+                s_cpu.append(SCRIPT["cpu"])
+
+            new = _timed(run_new, args.runs, before=st.cache_data.clear, cpu=new_cpu)
             if at.exception:
                 print(f"{page:10s} {fname:10s} EXCEPTION {at.exception[0].message}")
                 continue
-            cached = _timed(at.run, args.runs)
-            worst_new.append((max(new), statistics.median(new), page, fname))
-            print(f"{page:10s} {fname:10s} {_ms(new):>28s} {_ms(cached):>26s}", flush=True)
-    meds = sorted(m for _, m, _, _ in worst_new)
-    print(f"\nnew views: median of medians {statistics.median(meds) * 1000:.0f} ms, slowest median "
-          f"{meds[-1] * 1000:.0f} ms, worst single run {max(w for w, _, _, _ in worst_new) * 1000:.0f} ms "
-          f"({max(worst_new)[2]} / {max(worst_new)[3]})")
-    print(f"peak RSS after every page and filter: {rss_mb():.0f} MB")
+            c_cpu: list[float] = []
+
+            def run_cached() -> None:
+                at.run()
+                c_cpu.append(SCRIPT["cpu"])
+
+            cached = _timed(run_cached, args.runs)
+            for name, xs in zip(rows, (new, new_cpu, s_wall, s_cpu)):
+                rows[name].append((max(xs), statistics.median(xs), page, fname))
+            print(f"{page:10s} {fname:10s} {_ms(new):>15s} {_ms(new_cpu):>15s} {_ms(s_wall):>15s} {_ms(s_cpu):>15s}"
+                  f" {_ms(cached):>12s} {_ms(c_cpu):>11s}", flush=True)
+    print()
+    for label, rs in rows.items():
+        meds = sorted(m for _, m, _, _ in rs)
+        slow = max(rs, key=lambda r: r[1])
+        print(f"new views, {label:12s}: median of medians {statistics.median(meds) * 1000:4.0f} ms, slowest median "
+              f"{meds[-1] * 1000:4.0f} ms ({slow[2]} / {slow[3]}), worst single run {max(rs)[0] * 1000:5.0f} ms "
+              f"({max(rs)[2]} / {max(rs)[3]})")
+    print(f"peak RSS after every page and filter: {rss_mb():.0f} MB{rss_now()}")
     if args.sessions:
         words = ["missiles", "sanctions", "summit", "talks", "treaty", "border", "army", "visit", "envoy", "energy"]
         for i in range(args.sessions):
             params = {"q": words[i % len(words)]} if i % 2 else {"lang": ["ru", "uk", "ro", "en"][i % 4], "from": f"202{1 + i % 4}-01-01"}
             at = app(PAGES[i % len(PAGES)], params)
             at.run()
-        print(f"peak RSS after {args.sessions} more sessions with distinct filters: {rss_mb():.0f} MB")
+        print(f"peak RSS after {args.sessions} more sessions with distinct filters: {rss_mb():.0f} MB{rss_now()}")
 
 
 def entity_questions(args, info, eid: str, lang: str) -> None:

@@ -41,13 +41,30 @@ def _int_ticks(top: float) -> dict:
     return {"dtick": 1, "tickformat": "d"} if top <= 8 else {"tickformat": ",d"}
 
 
-def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    fig.update_layout(
-        height=height, margin=dict(l=8, r=24, t=36 if kw.get("title") else 8, b=8),
-        font=FONT, showlegend=kw.pop("showlegend", False), dragmode=False, clickmode="event+select",
-        hoverlabel=dict(font_size=12), **kw,
+def _layout(height: int, title: str | None = None, showlegend: bool = False, **kw) -> dict:
+    """The layout every figure shares (plus `kw`), in plotly's canonical form."""
+    out = dict(
+        height=height, margin=dict(l=8, r=24, t=36 if title else 8, b=8),
+        font=FONT, showlegend=showlegend, dragmode=False, clickmode="event+select",
+        hoverlabel=dict(font=dict(size=12)), **kw,
     )
-    return fig
+    if title:
+        out["title"] = dict(text=title)
+    return out
+
+
+def _axis(title: str | None = None, **kw) -> dict:
+    return dict(kw, title=dict(text=title)) if title else kw
+
+
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, built without plotly's validation.
+
+    Validating (go.Figure(...), update_layout...) costs 10-20 ms CPU per small figure
+    and the dashboard draws five per page on every rerun; these specs are written in the
+    canonical form validation would produce (tests/test_charts.py checks that validating
+    them changes nothing), so the check is skipped here."""
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 def hbar(df: pl.DataFrame, label: str, value: str, ids: Iterable[str] | None = None, share: str | None = None,
@@ -73,15 +90,15 @@ def hbar(df: pl.DataFrame, label: str, value: str, ids: Iterable[str] | None = N
     ]
     # Unique y keys even when two cut labels collide.
     y = [lab if labels.count(lab) == 1 else f"{lab} ({i})" for i, lab in enumerate(labels)]
-    fig = go.Figure(go.Bar(
-        x=values, y=y, orientation="h", customdata=[[i] for i in ids], text=text, textposition="outside",
-        cliponaxis=False, marker_color=list(colors) if colors is not None else BAR, hovertext=hover, hoverinfo="text",
-    ))
-    fig.update_yaxes(autorange="reversed", automargin=True)
+    bar = dict(type="bar", x=values, y=y, orientation="h", customdata=[[i] for i in ids], text=text,
+               textposition="outside", cliponaxis=False,
+               marker=dict(color=list(colors) if colors is not None else BAR), hovertext=hover, hoverinfo="text")
     top = max(values) if values else 1
-    # Room on the right for the "count (share)" labels printed outside the bars.
-    fig.update_xaxes(title=value_name, range=[0, top * (1.35 if share else 1.15)], showgrid=True, **_int_ticks(top))
-    return _layout(fig, height=max(160, 30 * len(values) + 70), title=title)
+    return _figure([bar], _layout(
+        height=max(160, 30 * len(values) + 70), title=title,
+        yaxis=dict(autorange="reversed", automargin=True),
+        # Room on the right for the "count (share)" labels printed outside the bars.
+        xaxis=_axis(value_name, range=[0, top * (1.35 if share else 1.15)], showgrid=True, **_int_ticks(top))))
 
 
 def type_colors(types: Iterable[str]) -> list[str]:
@@ -95,21 +112,23 @@ def time_bars(df: pl.DataFrame, value: str = "articles", title: str | None = Non
     values = df[value].to_list()
     hover = [f"{a.isoformat()}" + (f" – {b.isoformat()}" if b != a else "") + f"<br>{value}: {v:,}"
              for a, b, v in zip(starts, ends, values)]
-    fig = go.Figure(go.Bar(
-        x=starts, y=values, customdata=[[a.isoformat(), b.isoformat()] for a, b in zip(starts, ends)],
-        marker_color=color, hovertext=hover, hoverinfo="text", text=values, textposition="outside", cliponaxis=False,
+    bar = dict(
+        type="bar", x=[a.isoformat() for a in starts], y=values,
+        customdata=[[a.isoformat(), b.isoformat()] for a, b in zip(starts, ends)],
+        marker=dict(color=color), hovertext=hover, hoverinfo="text", text=[str(v) for v in values], textposition="outside",
+        cliponaxis=False,
         # Each bar as wide as its period (80%), so one lone period is not stretched across the axis.
         width=[((b - a).days + 1) * 86_400_000 * 0.8 for a, b in zip(starts, ends)],
-    ))
+    )
     top = max(values) if values else 1
-    fig.update_yaxes(title=value, range=[0, top * 1.15], **_int_ticks(top))
-    fig.update_xaxes(type="date")
+    xaxis: dict = dict(type="date")
     if starts and len(starts) < 4:
         # Few periods: pad the axis by a few periods on each side so the ticks are dates, not milliseconds.
         import datetime as _dt
         pad = _dt.timedelta(days=((ends[0] - starts[0]).days + 1) * 3)
-        fig.update_xaxes(range=[(min(starts) - pad).isoformat(), (max(ends) + pad).isoformat()])
-    return _layout(fig, height=300, title=title, bargap=0.15)
+        xaxis["range"] = [(min(starts) - pad).isoformat(), (max(ends) + pad).isoformat()]
+    return _figure([bar], _layout(height=300, title=title, bargap=0.15, xaxis=xaxis,
+                                  yaxis=_axis(value, range=[0, top * 1.15], **_int_ticks(top))))
 
 
 def bubbles(df: pl.DataFrame, x: str, y: str, size: str, custom: list[str], title: str | None = None,
@@ -127,21 +146,22 @@ def bubbles(df: pl.DataFrame, x: str, y: str, size: str, custom: list[str], titl
     xs = [ticks[v] for v in full_x]
     n = df[size].to_list()
     biggest = max(n) if n else 1
-    fig = go.Figure(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=[str(v) for v in n], textposition="middle center",
+    scatter = dict(
+        type="scatter", x=xs, y=ys, mode="markers+text", text=[str(v) for v in n], textposition="middle center",
         textfont=dict(color="white", size=11),
         marker=dict(size=[14 + 30 * (v / biggest) ** 0.5 for v in n], color=color, opacity=0.85, line=dict(width=0)),
-        customdata=df.select(custom).rows(),
+        customdata=[list(r) for r in df.select(custom).rows()],
         hovertext=[f"{html.escape(str(a))} · {html.escape(str(b))}: {c:,}" for a, b, c in zip(df[y].to_list(), full_x, n)],
         hoverinfo="text",
-    ))
+    )
+    rows = len(set(ys)) or 1
     # Column labels straight (few columns, wrapped) or vertical (many): a slanted label's end
     # sits beside the next column, which reads as the wrong column's label.
-    fig.update_xaxes(title=x_label, type="category", side="top", automargin=True, tickangle=angle)
-    fig.update_yaxes(title=y_label, type="category", autorange="reversed", automargin=True)
-    rows = len(set(ys)) or 1
     # The label room is added to the height, so the rows keep their 42 px whatever the labels.
-    return _layout(fig, height=max(180, 42 * rows + 90) + room, title=title)
+    return _figure([scatter], _layout(
+        height=max(180, 42 * rows + 90) + room, title=title,
+        xaxis=_axis(x_label, type="category", side="top", automargin=True, tickangle=angle),
+        yaxis=_axis(y_label, type="category", autorange="reversed", automargin=True)))
 
 
 # Column labels: up to this many columns are written horizontally, wrapped in lines of at
@@ -193,30 +213,30 @@ def confidence_strip(df: pl.DataFrame, labels: Mapping[str, str] | None = None) 
     """One point per article at its detection confidence, a row per language; customdata[0] = doc_id."""
     labels = labels or {}
     mixed = df["mixed_language"].to_list()
-    fig = go.Figure(go.Scatter(
-        x=df["language_confidence"].to_list(), y=[labels.get(v, v) for v in df["language"].to_list()],
+    scatter = dict(
+        type="scatter", x=df["language_confidence"].to_list(), y=[labels.get(v, v) for v in df["language"].to_list()],
         mode="markers", customdata=[[d] for d in df["doc_id"].to_list()],
         marker=dict(size=13, color=["#e8590c" if m else BAR for m in mixed], symbol=["diamond" if m else "circle" for m in mixed],
                     opacity=0.8, line=dict(width=1, color="white")),
         hovertext=[f"<b>{html.escape(_cut(t))}</b><br>{html.escape(str(o))}<br>confidence {c:.2f}" + (" · mixed" if m else "")
                    for t, o, c, m in zip(df["title"].to_list(), df["outlet"].to_list(), df["language_confidence"].to_list(), mixed)],
         hoverinfo="text",
-    ))
-    fig.update_xaxes(title="detection confidence", range=[-0.02, 1.05])
-    fig.update_yaxes(type="category", automargin=True)
-    return _layout(fig, height=max(180, 50 * df["language"].n_unique() + 80))
+    )
+    return _figure([scatter], _layout(height=max(180, 50 * df["language"].n_unique() + 80),
+                                      xaxis=_axis("detection confidence", range=[-0.02, 1.05]),
+                                      yaxis=dict(type="category", automargin=True)))
 
 
 def confidence_bars(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:
     """Detection confidence as a distribution: one bar series per language over confidence
     bins (from query.confidence_histogram); customdata[0] = the language code."""
     labels = labels or {}
-    fig = go.Figure()
+    traces = []
     for lang in sorted(set(df["language"].to_list())):
         part = df.filter(pl.col("language") == lang)
         mids = [(a + b) / 2 for a, b in zip(part["bin_start"].to_list(), part["bin_end"].to_list())]
-        fig.add_trace(go.Bar(
-            x=mids, y=part["articles"].to_list(), name=html.escape(labels.get(lang, lang)),
+        traces.append(dict(
+            type="bar", x=mids, y=part["articles"].to_list(), name=html.escape(labels.get(lang, lang)),
             width=[(b - a) * 0.9 for a, b in zip(part["bin_start"].to_list(), part["bin_end"].to_list())],
             customdata=[[lang]] * part.height,
             hovertext=[f"<b>{html.escape(labels.get(lang, lang))}</b><br>confidence {a:.2f}–{b:.2f}<br>{n:,} articles"
@@ -225,10 +245,9 @@ def confidence_bars(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -
                                              part["articles"].to_list(), part["mixed"].to_list())],
             hoverinfo="text",
         ))
-    fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.25))
-    fig.update_xaxes(title="detection confidence", range=[0, 1.0])
-    fig.update_yaxes(title="articles", rangemode="tozero")
-    return _layout(fig, height=300)
+    return _figure(traces, _layout(height=300, barmode="stack", legend=dict(orientation="h", y=-0.25),
+                                   xaxis=_axis("detection confidence", range=[0, 1.0]),
+                                   yaxis=_axis("articles", rangemode="tozero")))
 
 
 def picked(event) -> list[list]:
@@ -258,14 +277,14 @@ def story_timeline(df: pl.DataFrame, labels: Mapping[str, str] | None = None) ->
     language; the first publisher is a larger star. customdata: [doc_id] (click opens it).
     `df`: presslens.story_view.story_timeline's columns."""
     labels = labels or {}
-    fig = go.Figure()
+    traces = []
     days = [d.isoformat() if d is not None else "undated" for d in df["published"].to_list()]
     order = sorted({d for d in days if d != "undated"}) + (["undated"] if "undated" in days else [])
     for lang in sorted(set(df["language"].fill_null("und").to_list())):
         idx = [i for i, v in enumerate(df["language"].fill_null("und").to_list()) if v == lang]
         first = [bool(df["first"][i]) for i in idx]
-        fig.add_trace(go.Scatter(
-            x=[days[i] for i in idx], y=[_cut(df["outlet"][i]) for i in idx], mode="markers",
+        traces.append(dict(
+            type="scatter", x=[days[i] for i in idx], y=[_cut(df["outlet"][i]) for i in idx], mode="markers",
             name=labels.get(lang, lang),
             marker=dict(size=[22 if f else 13 for f in first], symbol=["star" if f else "circle" for f in first],
                         color=LANG_COLORS.get(lang, "#868e96"), line=dict(width=1, color="white")),
@@ -274,10 +293,10 @@ def story_timeline(df: pl.DataFrame, labels: Mapping[str, str] | None = None) ->
                        f"{html.escape(str(df['outlet'][i]))} · {days[i]}" for i, f in zip(idx, first)],
             hoverinfo="text",
         ))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
-    fig.update_yaxes(type="category", automargin=True)
     rows = df["outlet"].n_unique() or 1
-    return _layout(fig, height=max(200, 40 * rows + 110), showlegend=True)
+    return _figure(traces, _layout(height=max(200, 40 * rows + 110), showlegend=True,
+                                   xaxis=dict(type="category", categoryorder="array", categoryarray=order),
+                                   yaxis=dict(type="category", automargin=True)))
 
 
 # ---------------------------------------------------------------- reader

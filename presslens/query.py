@@ -25,6 +25,7 @@ sources and every written form and name of every entity.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,6 +47,10 @@ SLICE_SHARE = 0.4
 # entity_split reads the selected articles' postings when they hold this many times fewer
 # pairs than the chosen entities' postings (a sliced pair costs about twice a posting).
 SPLIT_FACTOR = 2.0
+# Articles per chunk when a selection's postings are counted: bounds the int64 temporaries
+# (positions, codes, weights) to ~10 MB each whatever the selection (one pass over 400k
+# articles' 7M pairs held ~250 MB at once, which set the app's peak memory).
+COUNT_CHUNK = 65_536
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -152,7 +157,8 @@ def gather_ranges(indptr: np.ndarray, owners: np.ndarray) -> np.ndarray:
 
 def _src_rows(ix: Index) -> np.ndarray:
     """The article row of every citation (src postings), once per process."""
-    return ix.memo(("src_rows",), lambda: np.repeat(np.arange(ix.n, dtype=np.int32), np.diff(ix.src_indptr)))
+    return ix.memo(("src_rows",), lambda: np.repeat(np.arange(ix.n, dtype=np.int32), np.diff(ix.src_indptr)),
+                   keep=True)
 
 
 def _rows_mask(n: int, rows: np.ndarray) -> np.ndarray:
@@ -173,8 +179,15 @@ def _search_mask(ix: Index, needle: str) -> np.ndarray:
         def has(s: pl.Series) -> np.ndarray:
             return s.str.to_lowercase().str.contains(low, literal=True).fill_null(False).to_numpy()
 
-        e = ix.entities
-        ent_hit = np.flatnonzero(has(e["name"]) | has(e["names"]))
+        # entity names lowercased once per process (lowercasing 200k names per new search
+        # word was ~110 ms of its ~300 at 1M articles; the match itself is ~10 ms)
+        name_low, names_low = ix.memo(("entity_names_lower",), lambda: (
+            ix.entities["name"].str.to_lowercase(), ix.entities["names"].str.to_lowercase()), keep=True)
+
+        def has_low(s: pl.Series) -> np.ndarray:
+            return s.str.contains(low, literal=True).fill_null(False).to_numpy()
+
+        ent_hit = np.flatnonzero(has_low(name_low) | has_low(names_low))
         m = _rows_mask(n, ix.ea_row[gather_ranges(ix.ea_indptr, ent_hit)])
         if ix.searcher is not None:
             try:
@@ -267,14 +280,23 @@ def _count_entities_direct(ix: Index, mask: np.ndarray, selected: int) -> tuple[
     selected and sums each entity's segment (no weighted scatter over millions of pairs)."""
     e = ix.n_entities
     if selected < SLICE_SHARE * ix.n:
-        idx = gather_ranges(ix.ae_indptr, np.flatnonzero(mask))
-        ents = ix.ae_ent[idx]
-        mentions = np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64)
-        return mentions, np.bincount(ents, minlength=e).astype(np.int64)
+        rows = np.flatnonzero(mask)
+        chunks = (_slice_counts(ix, rows[i:i + COUNT_CHUNK]) for i in range(0, rows.size, COUNT_CHUNK))
+        zero = (np.zeros(e, np.int64), np.zeros(e, np.int64))
+        return functools.reduce(lambda acc, part: (acc[0] + part[0], acc[1] + part[1]), chunks, zero)
     pm = mask[ix.ea_row]
     articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
     mentions = _segment_sums(ix.ea_cnt * pm, ix.ea_indptr)  # a product: 6x faster than np.where
     return mentions, articles
+
+
+def _slice_counts(ix: Index, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) in the article -> entity postings of `rows`."""
+    idx = gather_ranges(ix.ae_indptr, rows)
+    ents = ix.ae_ent[idx]
+    e = ix.n_entities
+    return (np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64),
+            np.bincount(ents, minlength=e).astype(np.int64))
 
 
 def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -283,8 +305,8 @@ def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
     When `mask` holds only originals and most of them, the few originals outside it are
     counted instead and subtracted from the precomputed corpus totals (exact integers)."""
     selected = int(mask.sum())
-    originals = ix.memo(("originals",), lambda: ~np.asarray(ix.dup))
-    n_orig = ix.memo(("n_originals",), lambda: int(originals.sum()))
+    originals = ix.memo(("originals",), lambda: ~np.asarray(ix.dup), keep=True)
+    n_orig = ix.memo(("n_originals",), lambda: int(originals.sum()), keep=True)
     if selected > n_orig // 2 and not (mask & ~originals).any():
         rest = originals & ~mask
         rest_men, rest_docs = _count_entities_direct(ix, rest, n_orig - selected)
@@ -355,37 +377,62 @@ def granularity(first: dt.date | None, last: dt.date | None) -> str:
 
 
 def _period_end(every: str) -> pl.Expr:
-    start = pl.col("period")
+    """The last day of the period starting at column "period"."""
+    return pl.col("period").dt.offset_by(every) - pl.duration(days=1)
+
+
+def _period_bounds(days: np.ndarray, every: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(first day, last day) of the period holding each day (days since 1970-01-01) for the
+    buckets of `granularity` (weeks start on Monday, as Polars' truncate), in numpy; None
+    for another bucket size."""
+    days = days.astype(np.int64)
     if every == "1d":
-        return start
+        return days, days
     if every == "1w":
-        return start + pl.duration(days=6)
-    return start.dt.offset_by("1mo") - pl.duration(days=1)
+        start = days - (days + 3) % 7  # 1970-01-01 was a Thursday
+        return start, start + 6
+    if every == "1mo":
+        month = days.astype("datetime64[D]").astype("datetime64[M]")
+        return (month.astype("datetime64[D]").astype(np.int64),
+                (month + 1).astype("datetime64[D]").astype(np.int64) - 1)
+    return None
 
 
-def _per_period(days: np.ndarray, every: str, **weights: np.ndarray) -> pl.DataFrame:
-    """period, <weights...>, period_end from per-article day numbers (undated dropped)."""
+def _per_period(days: np.ndarray, every: str, **weights: np.ndarray | None) -> pl.DataFrame:
+    """period, <weights...>, period_end from per-article day numbers (undated dropped); a
+    weight given as None counts the days' rows."""
     keep = days != UNDATED_DAY
     days = days[keep]
-    cols = {name: w[keep] for name, w in weights.items()}
+    cols = {name: (w[keep] if w is not None else None) for name, w in weights.items()}
+    schema = {"period": pl.Date, **{k: pl.Int64 for k in cols}, "period_end": pl.Date}
     if days.size == 0:
-        df = pl.DataFrame({"period": [], **{k: [] for k in cols}},
-                          schema={"period": pl.Date, **{k: pl.Int64 for k in cols}})
-    else:
-        lo = int(days.min())
-        per_day = {k: np.bincount(days - lo, weights=w).astype(np.int64) for k, w in cols.items()}
-        nz = np.flatnonzero(np.sum([v for v in per_day.values()], axis=0))
+        return pl.DataFrame(schema=schema)
+    lo = int(days.min())
+    # a weight of None counts rows (a plain bincount: ~6x faster than one weighted by ones)
+    per_day = {k: np.bincount(days - lo, weights=w).astype(np.int64) for k, w in cols.items()}
+    nz = np.flatnonzero(np.sum([v for v in per_day.values()], axis=0))
+    bounds = _period_bounds(nz + lo, every)
+    if bounds is None:  # another bucket size: Polars truncates
         df = pl.DataFrame({"day": (nz + lo).astype(np.int32), **{k: v[nz] for k, v in per_day.items()}})
         df = (df.group_by(pl.col("day").cast(pl.Date).dt.truncate(every).alias("period"))
               .agg(pl.col(k).sum() for k in cols))
-    return df.with_columns(_period_end(every).alias("period_end")).sort("period")
+        return df.with_columns(_period_end(every).alias("period_end")).sort("period").select(list(schema))
+    # a few thousand distinct days at most: group them by period start in numpy (Polars'
+    # group-by costs more in thread start-up than in work on inputs this small)
+    starts, first = np.unique(bounds[0], return_index=True)
+    group = np.searchsorted(starts, bounds[0])
+    return pl.DataFrame({
+        "period": starts.astype(np.int32), **{k: np.bincount(group, weights=v[nz]).astype(np.int64)
+                                             for k, v in per_day.items()},
+        "period_end": bounds[1][first].astype(np.int32),
+    }).with_columns(pl.col("period").cast(pl.Date), pl.col("period_end").cast(pl.Date)).select(list(schema))
 
 
 def over_time(ix: Index, f: Filters, every: str) -> pl.DataFrame:
     """Dated articles per period: period (start), articles, period_end."""
     m = counted_mask(ix, f)
     days = ix.day[m]
-    return _per_period(days, every, articles=np.ones(days.size, np.int64))
+    return _per_period(days, every, articles=None)
 
 
 def _top_codes(counts: np.ndarray, limit: int | None) -> np.ndarray:
@@ -574,7 +621,7 @@ def _type_codes(ix: Index) -> tuple[pl.Series, np.ndarray]:
         types = ix.entities["entity_type"].fill_null("MISC")
         labels = types.unique().sort()
         return labels, labels.search_sorted(types).to_numpy().astype(np.int64)
-    return ix.memo(("entity_types",), compute)
+    return ix.memo(("entity_types",), compute, keep=True)
 
 
 def entity_type_counts(ix: Index, f: Filters) -> pl.DataFrame:
@@ -605,61 +652,87 @@ def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, 
 
 def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, top: int | None = None) -> pl.DataFrame:
     """entity_id, name, <by> (language or outlet), mentions, articles for the given entities;
-    with `top`, only the `top` values of <by> naming these entities most."""
+    with `top`, only the `top` values of <by> naming these entities most.
+
+    Both splits come from one (entity x outlet x language) count of these entities
+    (`_split_cells`, memoised per selection), so a page asking for both pays once."""
     codes = ix.entity_codes(entity_ids)
     codes = codes[codes >= 0]
     labels = ix.languages if by == "language" else ix.outlets
     size = labels.len()
-    if by == "language" and not f.narrows and size:
-        # unfiltered: the precomputed entity x language table
-        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
-        men, docs = ix.el_men[k], ix.el_docs[k]
-        nz = np.flatnonzero(docs)
-        e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
-        return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
-    fk = replace(f, duplicates=False)
-    if by == "language" and fk == Filters.make(languages=fk.languages) and size:
-        # languages only: the precomputed entity x language table, other languages zeroed
-        k = (codes[:, None] * size + np.arange(size)[None, :]).ravel()
-        men = np.asarray(ix.el_men[k], np.int64).reshape(codes.size, size)
-        docs = np.asarray(ix.el_docs[k], np.int64).reshape(codes.size, size)
-        off = ~_lut(size, _lookup(labels, fk.languages))[:size]
-        men[:, off], docs[:, off] = 0, 0
-    elif _split_by_articles(ix, f, codes):
-        # a selection holding fewer pairs than these entities' postings: its articles'
-        # slices of the article -> entity postings, kept where the entity is one of these
-        width = size + 1
-        rows = np.flatnonzero(counted_mask(ix, f))
-        idx = gather_ranges(ix.ae_indptr, rows)
-        where = np.full(ix.n_entities, -1, np.int64)
-        where[codes] = np.arange(codes.size)
-        pos = where[ix.ae_ent[idx]]
-        hit = pos >= 0
-        row_of = np.repeat(rows, np.diff(ix.ae_indptr)[rows])[hit]
-        k = pos[hit] * width + (ix.lang if by == "language" else ix.outlet)[row_of]
-        cnt = ix.ae_cnt[idx[hit]]
-        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
-        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
-               .astype(np.int64))
-    else:
-        # one gather per posting of a masked key (the <by> code of a counted article, `size`
-        # for any other), then per entity one count per <by> value: no compress, no pair keys
-        mk = _masked_key(ix, f, by)
-        bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
-        width = size + 1
-        which = np.repeat(np.arange(codes.size, dtype=np.int64) * width, [b - a for a, b in bounds])
-        k = which + np.concatenate([mk[ix.ea_row[a:b]] for a, b in bounds] or [np.zeros(0, np.int64)])
-        cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds] or [np.zeros(0, np.int64)])
-        docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width)[:, :size].astype(np.int64)
-        men = (np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width)[:, :size]
-               .astype(np.int64))
+    men3, docs3 = _split_cells(ix, f, codes)
+    axis = 1 if by == "language" else 2  # cells are (entity, outlet, language)
+    # an article has one outlet and one language: its cell counts it once, so sums over
+    # the other axis count articles exactly
+    men, docs = men3.sum(axis=axis), docs3.sum(axis=axis)
     if top and docs.any():
         kept = _lut(size, _top_codes(men.sum(axis=0), top))[:size]
         docs[:, ~kept] = 0
     nz = np.flatnonzero(docs)
     men, docs = men.ravel(), docs.ravel()
-    e = _entity_frame(ix, codes[nz // size], mentions=men[nz], articles=docs[nz])
-    return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % size)), "mentions", "articles").sort(["name", by])
+    e = _entity_frame(ix, codes[nz // max(size, 1)], mentions=men[nz], articles=docs[nz])
+    return e.select("entity_id", "name", pl.Series(by, labels.gather(nz % max(size, 1)), dtype=pl.String),
+                    "mentions", "articles").sort(["name", by])
+
+
+def _split_cells(ix: Index, f: Filters, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mentions, articles) of the given entity codes in the counted articles of `f`, per
+    (outlet, language) cell: two int64 arrays of shape (codes, outlets, languages).
+
+    Unfiltered or languages only: the precomputed entity x (outlet, language) table (a few
+    thousand cells per entity). Otherwise either the selected articles' slices of the
+    article -> entity postings (a small selection) or, entity by entity, the postings'
+    cell codes under a per-article mask (never all postings of all entities at once, so no
+    temporary grows with the number of entities asked)."""
+    nl, no = ix.languages.len(), ix.outlets.len()
+    width = nl * no
+    key = replace(f, duplicates=False)
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        men = np.zeros((codes.size, width), np.int64)
+        docs = np.zeros((codes.size, width), np.int64)
+        if codes.size == 0 or width == 0:
+            pass
+        elif key == Filters.make(languages=key.languages) or (
+                codes.size == 1 and _only_entity(key, str(ix.entities["entity_id"][int(codes[0])]))):
+            # unfiltered, languages only, or one entity filtered by itself: precomputed
+            idx = gather_ranges(ix.eo_indptr, codes)
+            flat = np.repeat(np.arange(codes.size) * width, np.diff(ix.eo_indptr)[codes]) + ix.eo_key[idx]
+            men.ravel()[flat], docs.ravel()[flat] = ix.eo_men[idx], ix.eo_docs[idx]
+            if key.languages:
+                off = ~_lut(nl, _lookup(ix.languages, key.languages))[:nl]
+                men.reshape(codes.size, no, nl)[:, :, off] = 0
+                docs.reshape(codes.size, no, nl)[:, :, off] = 0
+        elif _split_by_articles(ix, key, codes):
+            rows = np.flatnonzero(counted_mask(ix, key))
+            idx = gather_ranges(ix.ae_indptr, rows)
+            where = np.full(ix.n_entities, -1, np.int64)
+            where[codes] = np.arange(codes.size)
+            pos = where[ix.ae_ent[idx]]
+            hit = pos >= 0
+            row_of = np.repeat(rows, np.diff(ix.ae_indptr)[rows])[hit]
+            k = pos[hit] * width + ix.outlet[row_of].astype(np.int64) * nl + ix.lang[row_of]
+            cnt = ix.ae_cnt[idx[hit]]
+            del idx, pos, hit, row_of
+            docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width).astype(np.int64)
+            men = np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width).astype(np.int64)
+        else:
+            cell = _masked_cell(ix, key)
+            per = [_cell_counts(cell, ix.ea_row[lo:hi], ix.ea_cnt[lo:hi], width)
+                   for lo, hi in zip(ix.ea_indptr[codes].tolist(), ix.ea_indptr[codes + 1].tolist())]  # a few entities
+            men, docs = np.stack([m for m, _ in per]), np.stack([d for _, d in per])
+        return men.reshape(codes.size, no, nl), docs.reshape(codes.size, no, nl)
+
+    men3, docs3 = ix.memo(("split", key, tuple(codes.tolist())), compute)
+    return men3.copy(), docs3.copy()
+
+
+def _cell_counts(cell: np.ndarray, rows: np.ndarray, cnt: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mentions, articles) per cell of one entity's postings (`rows`, `cnt`), cells from
+    the per-article `cell` codes (`width` = not counted, dropped)."""
+    k = cell[rows]
+    return (np.bincount(k, weights=cnt, minlength=width + 1)[:width].astype(np.int64),
+            np.bincount(k, minlength=width + 1)[:width].astype(np.int64))
 
 
 def _split_by_articles(ix: Index, f: Filters, codes: np.ndarray) -> bool:
@@ -673,31 +746,37 @@ def _split_by_articles(ix: Index, f: Filters, codes: np.ndarray) -> bool:
     return pairs * SPLIT_FACTOR < postings
 
 
-def _masked_key(ix: Index, f: Filters, by: str) -> np.ndarray:
-    """Per article: its language (or outlet) code when counted for `f`, else the number of
-    languages (outlets), a bin past the last (memoised per selection)."""
+def _masked_cell(ix: Index, f: Filters) -> np.ndarray:
+    """Per article: its (outlet, language) cell (outlet * languages + language) when counted
+    for `f`, else outlets * languages, a bin past the last (memoised per selection)."""
     key = replace(f, duplicates=False)
 
     def compute() -> np.ndarray:
-        labels, codes = (ix.languages, ix.lang) if by == "language" else (ix.outlets, ix.outlet)
-        dtype = np.int16 if labels.len() < 2**15 - 1 else np.int32
-        return np.where(counted_mask(ix, key), codes, labels.len()).astype(dtype)
+        nl = ix.languages.len()
+        cell = ix.outlet.astype(np.int32) * nl + ix.lang
+        return np.where(counted_mask(ix, key), cell, nl * ix.outlets.len()).astype(np.int32)
 
-    return ix.memo(("masked_key", by, key), compute)
+    return ix.memo(("masked_cell", key), compute)
+
+
+def _only_entity(f: Filters, entity_id: str) -> bool:
+    """True when `f` selects exactly the articles naming `entity_id` (languages aside): then
+    every count of that entity within `f` is its precomputed count over originals. That is
+    the usual drill-down: choosing an entity for the detail view also filters by it."""
+    return replace(f, duplicates=False, languages=()) == Filters.make(entities=(entity_id,))
 
 
 def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.DataFrame:
     """period, mentions, articles, period_end of one entity (dated counted articles only)."""
     codes = ix.entity_codes((entity_id,))
     codes = codes[codes >= 0]
-    if not f.narrows and codes.size:
-        # unfiltered: the entity's precomputed per-day counts
+    if codes.size and (not f.narrows or (_only_entity(f, entity_id) and not f.languages)):
+        # unfiltered (or filtered by this entity only): the entity's precomputed per-day counts
         lo, hi = ix.ed_indptr[codes[0]], ix.ed_indptr[codes[0] + 1]
         return _per_period(np.asarray(ix.ed_day[lo:hi]), every, mentions=np.asarray(ix.ed_men[lo:hi]),
                            articles=np.asarray(ix.ed_docs[lo:hi])).select("period", "period_end", "mentions", "articles")
     _, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
-    return _per_period(ix.day[rows], every, mentions=cnt.astype(np.int64),
-                       articles=np.ones(rows.size, np.int64)).select("period", "period_end", "mentions", "articles")
+    return _per_period(ix.day[rows], every, mentions=cnt, articles=None).select("period", "period_end", "mentions", "articles")
 
 
 def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.DataFrame:
@@ -732,35 +811,50 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     size = ix.languages.len()
     fk = replace(f, duplicates=False)
-    if not f.narrows or fk == Filters.make(languages=fk.languages):
-        # unfiltered or languages only: the precomputed (form x language) counts of this
-        # entity (over originals), other languages left out
-        lo, hi = ix.sf_indptr[codes[0]], ix.sf_indptr[codes[0] + 1]
-        nz, m_, d_ = np.asarray(ix.sf_key[lo:hi]), np.asarray(ix.sf_men[lo:hi]), np.asarray(ix.sf_docs[lo:hi])
-        if f.narrows:
-            on = _lut(size, _lookup(ix.languages, fk.languages))[nz % size]
-            nz, m_, d_ = nz[on], m_[on], d_[on]
-        men = np.zeros(int(nz.max()) + 1 if nz.size else 0, np.int64)
-        docs = np.zeros_like(men)
-        men[nz], docs[nz] = m_, d_
-    else:
-        lo, hi = ix.em_indptr[codes[0]], ix.em_indptr[codes[0] + 1]
+    # the entity's precomputed (form x language) keys and counts, over originals
+    slo, shi = int(ix.sf_indptr[codes[0]]), int(ix.sf_indptr[codes[0] + 1])
+    keys, men, docs = (np.asarray(ix.sf_key[slo:shi], np.int64), np.asarray(ix.sf_men[slo:shi], np.int64),
+                       np.asarray(ix.sf_docs[slo:shi], np.int64))
+    if f.narrows and (fk == Filters.make(languages=fk.languages) or _only_entity(fk, entity_id)):
+        # languages (and this entity) only: the precomputed counts, other languages left out
+        if fk.languages:
+            on = _lut(size, _lookup(ix.languages, fk.languages))[keys % size]
+            keys, men, docs = keys[on], men[on], docs[on]
+    elif f.narrows:
+        lo, hi = int(ix.em_indptr[codes[0]]), int(ix.em_indptr[codes[0] + 1])
         rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
         # compress first: a filter keeps few of a popular entity's millions of mentions
         # (measured faster than one masked-language gather over all of them)
         keep = counted_mask(ix, f)[rows]
         rows, forms = rows[keep], forms[keep]
-        key = forms.astype(np.int64) * size + ix.lang[rows]
+        # the entity's few written forms numbered 0..k-1 (every counted mention's form is in
+        # its table, which covers all originals), so the counts below have k x languages
+        # bins, not (all forms) x languages (1.2M at 1M articles: most of the time went there)
+        eforms = np.unique(keys // size)
+        lut = np.full(ix.forms.height, -1, np.int64)
+        lut[eforms] = np.arange(eforms.size)
+        compact = lut[forms]
+        if compact.size and compact.min() < 0:  # a table not covering its mentions: count every form seen
+            eforms = np.unique(forms).astype(np.int64)
+            compact = np.searchsorted(eforms, forms)
+        key = compact * size + ix.lang[rows]
         # postings are sorted by (row, form): the first of a run is a new (article, form)
         first = np.ones(rows.size, bool)
         first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
-        men = np.bincount(key) if key.size else np.zeros(0, np.int64)
-        docs = np.bincount(key[first], minlength=men.size) if key.size else np.zeros(0, np.int64)
-    nz = np.flatnonzero(men)
-    fr = ix.forms[pl.Series(nz // size)] if nz.size else ix.forms.clear()
+        width = eforms.size * size
+        men_c, docs_c = np.bincount(key, minlength=width), np.bincount(key[first], minlength=width)
+        nz = np.flatnonzero(men_c)
+        keys, men, docs = eforms[nz // size] * size + nz % size, men_c[nz], docs_c[nz]
+    return _forms_frame(ix, keys, men, docs)
+
+
+def _forms_frame(ix: Index, keys: np.ndarray, men: np.ndarray, docs: np.ndarray) -> pl.DataFrame:
+    """surface_forms' frame from (form x language) keys and their counts."""
+    size = max(ix.languages.len(), 1)
+    fr = ix.forms[pl.Series(keys // size)] if keys.size else ix.forms.clear()
     return (fr.select("surface", "lemma").with_columns(
-        pl.Series("language", ix.languages.gather(nz % size)),
-        pl.Series("mentions", men[nz].astype(np.int64)), pl.Series("articles", docs[nz].astype(np.int64)))
+        pl.Series("language", ix.languages.gather(keys % size)),
+        pl.Series("mentions", men.astype(np.int64)), pl.Series("articles", docs.astype(np.int64)))
         .sort(["mentions", "surface"], descending=[True, False]))
 
 

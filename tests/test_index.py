@@ -77,14 +77,17 @@ def _filters(M) -> dict[str, Filters]:
         "language": Filters.make(languages=("uk",)),
         "entity": Filters.make(entities=(_top_entity(M, 2),)),
         "two entities": Filters.make(entities=(_top_entity(M, 0), _top_entity(M, 5))),
+        "entity and language": Filters.make(entities=(_top_entity(M, 2),), languages=("uk",)),
         "dates": Filters(date_from=dt.date(2022, 3, 1), date_to=dt.date(2022, 8, 31)),
         "search": Filters.make(search="drones"),
     }
 
 
-@pytest.mark.parametrize("case", ["none", "language", "entity", "two entities", "dates", "search"])
-def test_counts_equal_a_plain_group_by(gen, case):
+@pytest.mark.parametrize("case", ["none", "language", "entity", "two entities", "entity and language", "dates", "search"])
+def test_counts_equal_a_plain_group_by(gen, case, monkeypatch):
     ix, A, M, E = gen
+    ix._memo.clear()
+    monkeypatch.setattr(q, "COUNT_CHUNK", 97)  # a selection's postings are counted in many chunks
     f = _filters(M)[case]
     a = ref_docs(A, M, E, f)
     assert a.height > 50, "the filter should leave a real selection"
@@ -133,6 +136,35 @@ def test_counts_equal_a_plain_group_by(gen, case):
                  .sort("language"))
     assert_frame_equal(q.entity_split(ix, f, (eid,), "language").select("entity_id", "language", "mentions", "articles"),
                        ref_split)
+    # the detail of the filtered entity itself (answered from the precomputed tables)
+    for e in f.entities:
+        own = m.filter(pl.col("entity_id") == e)
+        assert_frame_equal(q.surface_forms(ix, f, e),
+                           own.group_by("surface", "lemma", "language").agg(
+                               pl.len().cast(pl.Int64).alias("mentions"),
+                               pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")), check_row_order=False)
+        assert_frame_equal(q.entity_over_time(ix, f, e, "1mo").select("period", "mentions", "articles"),
+                           own.filter(pl.col("published").is_not_null())
+                           .group_by(pl.col("published").dt.truncate("1mo").alias("period"))
+                           .agg(pl.len().cast(pl.Int64).alias("mentions"),
+                                pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")).sort("period"))
+        for by in ("language", "outlet"):
+            assert_frame_equal(q.entity_split(ix, f, (e,), by).select(by, "mentions", "articles"),
+                               own.with_columns(pl.col("outlet").fill_null(q.UNKNOWN_OUTLET)).group_by(by).agg(
+                                   pl.len().cast(pl.Int64).alias("mentions"),
+                                   pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")), check_row_order=False)
+    # the split of the top entities by language and outlet, down each path entity_split can take
+    # (precomputed table, the selection's article postings, the entities' postings)
+    ids = tuple(ref_top["entity_id"].head(12).to_list())
+    for by in ("language", "outlet"):
+        ref = (m.filter(pl.col("entity_id").is_in(ids)).with_columns(pl.col("outlet").fill_null(q.UNKNOWN_OUTLET))
+               .group_by("entity_id", by).agg(pl.len().cast(pl.Int64).alias("mentions"),
+                                               pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")))
+        for factor in (0.0, 1e9):
+            monkeypatch.setattr(q, "SPLIT_FACTOR", factor)
+            ix._memo.clear()
+            assert_frame_equal(q.entity_split(ix, f, ids, by).select("entity_id", by, "mentions", "articles"), ref,
+                               check_row_order=False)
     with_e = m.filter(pl.col("entity_id") == eid).select("doc_id").unique()
     ref_co = (m.join(with_e, on="doc_id", how="semi").filter(pl.col("entity_id") != eid)
               .group_by("entity_id").agg(pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles"),
@@ -211,3 +243,20 @@ def test_reader_mentions_come_from_the_articles_own_rows_in_any_table_order(gen,
     got = q.article_mentions(ix2, doc).select("start", "end", "entity_id").sort("start", "end")
     want = Ms.filter(pl.col("doc_id") == doc).select("start", "end", "entity_id").sort("start", "end")
     assert_frame_equal(got, want, check_dtypes=False)
+
+
+def test_article_rows_across_record_batches(gen):
+    """Rows are taken batch by batch (index.Index.article_rows), in the order asked, repeats kept."""
+    import dataclasses
+
+    import pyarrow as pa
+
+    ix, A, M, E = gen
+    many = dataclasses.replace(ix, article_table=pa.Table.from_batches(ix.article_table.to_batches(max_chunksize=997)),
+                               _memo={}, _const={})
+    assert many.article_table.column(0).num_chunks > 5
+    rows = np.random.default_rng(3).choice(ix.n, 300, replace=False)
+    for r in (rows, np.array([ix.n - 1, 0, 996, 997, 0]), np.zeros(0, np.int64)):
+        want = pl.from_arrow(ix.article_table.select(["doc_id", "title", "cited_sources"]).take(r))
+        assert_frame_equal(many.article_rows(r, ["doc_id", "title", "cited_sources"]), want)
+    assert many.article_rows(np.array([5, 1]), ["doc_id"])["doc_id"].to_list() == A["doc_id"].gather([5, 1]).to_list()

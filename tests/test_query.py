@@ -403,3 +403,17 @@ def test_health_counts_and_date_clusters(ix_dup, tmp_path_factory):
     t["articles"] = pl.concat([t["articles"], extra], how="diagonal_relaxed")
     c = q.date_clusters(_ix(tmp_path_factory, t), Filters())
     assert c.select("outlet", "articles", "day", "on_day").rows() == [("Reuters", 7, dt.date(2024, 7, 3), 6)]
+
+
+@pytest.mark.parametrize("every", ["1d", "1w", "1mo", "1q"])
+def test_periods_match_polars_truncate(every):
+    """Time buckets (numpy for days, weeks, months) equal Polars' truncate, undated dropped."""
+    rng = np.random.default_rng(5)
+    days = np.concatenate([rng.integers(-800, 20_000, 3_000), [q.UNDATED_DAY] * 5]).astype(np.int32)
+    w = rng.integers(1, 4, days.size).astype(np.int64)
+    got = q._per_period(days, every, mentions=w, articles=None)
+    dated = pl.DataFrame({"day": days, "mentions": w}).filter(pl.col("day") != q.UNDATED_DAY)
+    want = (dated.group_by(pl.col("day").cast(pl.Date).dt.truncate(every).alias("period"))
+            .agg(pl.col("mentions").sum(), pl.len().cast(pl.Int64).alias("articles"))
+            .with_columns(pl.col("period").dt.offset_by(every).dt.offset_by("-1d").alias("period_end")).sort("period"))
+    assert_frame_equal(got, want.select("period", "mentions", "articles", "period_end"))
