@@ -282,7 +282,6 @@ def _stories_main(args) -> int:
 
 def _write_story_errors(res: dict, path: Path) -> None:
     """Write each predicted story next to its gold labels (TSV), for reading the mistakes."""
-    import polars as pl
 
     a = res["assignments"].sort("story_id", "gold", "path")
     a.select("story_id", "gold", "path").write_csv(path, separator="\t")

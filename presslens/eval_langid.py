@@ -19,7 +19,6 @@ detector contributes. Timing is CPU ms per sentence.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections import Counter

@@ -3,7 +3,6 @@ the build hook and the `eval stories` command."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import polars as pl

@@ -6,7 +6,6 @@ what they would see.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
