@@ -172,6 +172,7 @@ class _ShardBuffer:
             self.flush()
 
     def flush(self) -> None:
+        _add_story_evidence(self.articles)
         for table in ("articles", "mentions", "rejects"):
             rows = getattr(self, table)
             if rows:
@@ -227,15 +228,22 @@ def _enrich_batch(records: list, rejects: list[dict]) -> tuple[list[dict], list[
         mentions.extend({"doc_id": did, "start": m.start, "end": m.end, "surface": m.surface,
                          "lemma": m.lemma, "entity_id": m.entity_id, "entity_type": m.entity_type,
                          "name": m.name} for m in ments)
-    if articles:
-        # the text-only story evidence, computed here in parallel rather than in the serial hook
-        from presslens import stories
-
-        evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
-                                                       [a["boilerplate"] for a in articles])
-        for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
-            a["story_evidence"], a["text_minhash"] = ev, sig
     return articles, mentions
+
+
+def _add_story_evidence(articles: list[dict]) -> None:
+    """The text-only story evidence of article rows (presslens.stories.text_evidence),
+    computed by the workers in parallel rather than in the serial hook, once per shard:
+    it is vectorised over its batch, and a batch of one (a .txt file) costs ~5 ms of
+    set-up, a batch of 1,000 ~0.5 ms an article."""
+    if not articles:
+        return
+    from presslens import stories
+
+    evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
+                                                   [a["boilerplate"] for a in articles])
+    for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
+        a["story_evidence"], a["text_minhash"] = ev, sig
 
 
 # ---------------------------------------------------------------- engines

@@ -80,15 +80,18 @@ def is_upper_word(word: str) -> bool:
 def shouting(text: str) -> bool:
     """Mostly upper-case text: capitalisation carries no signal there."""
     sample = text[:MAX_ANALYSED_CHARS]
-    letters = sum(1 for c in sample if c.isalpha())
+    letters = sum(map(str.isalpha, sample))  # counted in C, not a Python loop per character
     if letters < 40:
         return False
-    upper = sum(1 for c in sample if c.isupper())
+    upper = sum(map(str.isupper, sample))
     return upper / letters > 0.6
 
 
+_CYRILLIC_CHAR = re.compile("[\u0400-\u04ff]")
+
+
 def is_cyrillic(word: str) -> bool:
-    return any("\u0400" <= c <= "\u04ff" for c in word)
+    return _CYRILLIC_CHAR.search(word) is not None
 
 
 def is_latin(word: str) -> bool:
