@@ -2,6 +2,7 @@
 
     nice python benchmarks/check_outputs.py --save BEFORE.pkl      # on the old code
     nice python benchmarks/check_outputs.py --compare BEFORE.pkl   # on the new code
+    python benchmarks/check_outputs.py --stores STORE_BEFORE STORE_AFTER  # two builds of one corpus
 
 Runs, with the shipped models, on real text read by path from the shared data (never
 copied into the repository):
@@ -13,6 +14,9 @@ copied into the repository):
 --save pickles the outputs; --compare recomputes them and prints the first differences
 (exit status 1 when any output differs), so "same accuracy" is shown by equality, not by a
 score. CPU seconds of each part are printed too.
+
+--stores compares every table of two stores' live versions (rows sorted; the files
+table without modification times; build timings and paths in the manifest ignored).
 """
 from __future__ import annotations
 
@@ -78,13 +82,39 @@ def compare(old: dict, new: dict, show: int = 5) -> int:
     return bad
 
 
+def compare_stores(a: Path, b: Path) -> int:
+    """Number of tables that differ between the live versions of stores a and b."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    va, vb = (d / (d / "CURRENT").read_text().strip() for d in (a, b))
+    bad = 0
+    for t in sorted({p.name for p in va.glob("*.parquet")} | {p.name for p in vb.glob("*.parquet")}):
+        try:
+            x, y = pl.read_parquet(va / t), pl.read_parquet(vb / t)
+            if t == "files.parquet":
+                x, y = (f.drop([c for c in f.columns if "mtime" in c]) for f in (x, y))
+            cols = [c for c in x.columns if x.schema[c].is_numeric() or x.schema[c] == pl.String]
+            assert_frame_equal(x.sort(cols), y.sort(cols))
+            print(f"{t}: {x.height} rows, identical")
+        except (AssertionError, FileNotFoundError) as exc:
+            bad += 1
+            print(f"{t}: DIFFERS: {str(exc)[:500]}")
+    return bad
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--save", type=Path)
     g.add_argument("--compare", type=Path)
+    g.add_argument("--stores", type=Path, nargs=2)
     ap.add_argument("--shared", type=Path, default=SHARED)
     args = ap.parse_args()
+    if args.stores:
+        bad = compare_stores(*args.stores)
+        print("IDENTICAL" if not bad else f"{bad} tables differ")
+        sys.exit(1 if bad else 0)
     res = outputs(args.shared)
     if args.save:
         args.save.write_bytes(pickle.dumps(res))

@@ -769,7 +769,8 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
     counts = m.group_by("entity_id").agg(
         pl.len().cast(pl.Int64).alias("mention_count"),
         pl.col("doc_id").n_unique().cast(pl.Int64).alias("doc_count"),
-        pl.col("entity_type").mode().first().alias("entity_type"),
+        # the most frequent type; on a tie the first by name (mode alone picks one at random)
+        pl.col("entity_type").mode().sort().first().alias("entity_type"),
     )
     by_lang = (
         m.group_by("entity_id", "language", "lemma").agg(pl.len().alias("n"))
