@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from presslens.enrich.ner import morph
-from presslens.enrich.ner.text import Token, sentence_start
+from presslens.enrich.ner.text import Token, gap_opens_sentence, sentence_start
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
 LANGS = ("ru", "uk", "ro", "en")
@@ -375,7 +375,8 @@ class CompiledModel:
         w = self.weights
         pad = self.pad
         lowered = {x for x in words if x[:1].islower()}
-        starts = [sentence_start(text, t.start) for t in toks]
+        gaps = [text[a.end : b.start] for a, b in zip(toks, toks[1:])]
+        starts = [sentence_start(text, toks[0].start)] + [gap_opens_sentence(g) for g in gaps]
         midcap = {x for x, ss in zip(words, starts) if not ss and x[:1].isupper()}
         cols = []
         if self.start is not None:
@@ -385,7 +386,6 @@ class CompiledModel:
             cols.append([self.doc_lower if c and x.lower() in lowered else pad for x, c in zip(words, titled)])
         if self.doc_midcap is not None:
             cols.append([self.doc_midcap if c and x in midcap else pad for x, c in zip(words, titled)])
-        gaps = [text[a.end : b.start] for a, b in zip(toks, toks[1:])]
         first, last = toks[0], toks[-1]
         sep = self.sep
         cols.append([sep(text[max(0, first.start - 3) : first.start])[0]] + [sep(g)[0] for g in gaps])

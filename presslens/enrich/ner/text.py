@@ -68,6 +68,23 @@ def sentence_start(text: str, pos: int) -> bool:
     return i < 0
 
 
+_GAP_STARTS: dict[str, bool] = {}
+# Distinct separators remembered by gap_opens_sentence (a text has a few dozen).
+_GAP_MEMO_MAX = 50_000
+
+
+def gap_opens_sentence(gap: str) -> bool:
+    """sentence_start(text, pos) for a word at `pos` that follows another word with `gap`
+    between them: the look-back stops inside the gap or at the earlier word's last letter
+    (not an opener), so the answer depends on the gap alone and is remembered per gap."""
+    hit = _GAP_STARTS.get(gap)
+    if hit is None:
+        if len(_GAP_STARTS) >= _GAP_MEMO_MAX:
+            _GAP_STARTS.clear()
+        hit = _GAP_STARTS[gap] = sentence_start("x" + gap, len(gap) + 1)
+    return hit
+
+
 def is_cap(word: str) -> bool:
     return word[:1].isupper()
 
