@@ -302,7 +302,8 @@ class CompiledModel:
     def _reset(self) -> None:
         import numpy as np
 
-        self._slot: dict[tuple[str, str], int] = {}
+        self._slot: dict[str, dict[str, int]] = {}  # language -> word -> row
+        self._rows = 0
         self._seps: dict[str, tuple[int, int]] = {}
         cap = 1024
         self.prefix = np.zeros((cap, len(self.labels)))  # per word: 0.0 + b + own features
@@ -316,15 +317,15 @@ class CompiledModel:
 
     def slots(self, words: list[str], lang: str) -> list[int]:
         """Row of each word in `prefix` and `near` (computed on a word's first use)."""
-        slot = self._slot
-        out = [slot.get((w, lang), -1) for w in words]
+        get = self._slot.setdefault(lang, {}).get
+        out = [get(w, -1) for w in words]
         if -1 in out:
-            if len(slot) + len(words) > WORD_CACHE_SIZE:
+            if self._rows + len(words) > WORD_CACHE_SIZE:
                 self._reset()
-                slot = self._slot
+                get = self._slot.setdefault(lang, {}).get
             for k, w in enumerate(words):
                 if out[k] == -1:
-                    out[k] = slot.get((w, lang), -1)
+                    out[k] = get(w, -1)
                     if out[k] == -1:
                         out[k] = self._add_word(w, lang)
         return out
@@ -332,7 +333,7 @@ class CompiledModel:
     def _add_word(self, w: str, lang: str) -> int:
         import numpy as np
 
-        k = len(self._slot)
+        k = self._rows
         if k == len(self.prefix):
             self.prefix = np.concatenate([self.prefix, np.zeros_like(self.prefix)])
             self.near = np.concatenate([self.near, np.full_like(self.near, self.pad)])
@@ -350,7 +351,8 @@ class CompiledModel:
             self.near[k, slot, : len(ids)] = ids
             width = max(width, len(ids))
         self.near_len[k] = width
-        self._slot[(w, lang)] = k
+        self._slot[lang][w] = k
+        self._rows += 1
         return k
 
     def sep(self, s: str) -> tuple[int, int]:
@@ -388,8 +390,9 @@ class CompiledModel:
             cols.append([self.doc_midcap if c and x in midcap else pad for x, c in zip(words, titled)])
         first, last = toks[0], toks[-1]
         sep = self.sep
-        cols.append([sep(text[max(0, first.start - 3) : first.start])[0]] + [sep(g)[0] for g in gaps])
-        cols.append([sep(g)[1] for g in gaps] + [sep(text[last.end : last.end + 3])[1]])
+        between = [sep(g) for g in gaps]
+        cols.append([sep(text[max(0, first.start - 3) : first.start])[0]] + [x[0] for x in between])
+        cols.append([x[1] for x in between] + [sep(text[last.end : last.end + 3])[1]])
         for col in np.array(cols, dtype=np.intp):
             state += w[col]
         width = int(self.near_len[slots].max())
