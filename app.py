@@ -14,17 +14,18 @@ from presslens import ui
 st.set_page_config(page_title="presslens", page_icon="📰", layout="wide")
 
 # slug (URL path, see presslens.links.PAGES) -> page; the first is the default page at "/".
-# Page files are named <slug>_page.py on purpose: Streamlit also auto-discovers pages/ and,
-# on a fresh server or in AppTest, a file whose name equals a url_path is run on its own,
-# without this script (no sidebar, no state). Distinct names make it fall back to app.py.
+# Page files are named <slug>.py, after their url_path: on a fresh server Streamlit's first
+# session still auto-discovers pages/ and runs the file a link names on its own; the file's
+# first line (ui.through_app) then reruns it through this script. Any other name made that
+# first session show a "Page not found" dialog over the page (streamlit/streamlit#9992).
 PAGES = {
-    "overview": st.Page("pages/overview_page.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-    "sources": st.Page("pages/sources_page.py", title="Sources", icon=":material/campaign:", url_path="sources"),
-    "languages": st.Page("pages/languages_page.py", title="Languages", icon=":material/translate:", url_path="languages"),
-    "entities": st.Page("pages/entities_page.py", title="Entities", icon=":material/groups:", url_path="entities"),
-    "stories": st.Page("pages/stories_page.py", title="Stories", icon=":material/hub:", url_path="stories"),
-    "health": st.Page("pages/health_page.py", title="Data health", icon=":material/health_and_safety:", url_path="health"),
-    "articles": st.Page("pages/articles_page.py", title="Articles", icon=":material/article:", url_path="articles"),
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    "sources": st.Page("pages/sources.py", title="Sources", icon=":material/campaign:", url_path="sources"),
+    "languages": st.Page("pages/languages.py", title="Languages", icon=":material/translate:", url_path="languages"),
+    "entities": st.Page("pages/entities.py", title="Entities", icon=":material/groups:", url_path="entities"),
+    "stories": st.Page("pages/stories.py", title="Stories", icon=":material/hub:", url_path="stories"),
+    "health": st.Page("pages/health.py", title="Data health", icon=":material/health_and_safety:", url_path="health"),
+    "articles": st.Page("pages/articles.py", title="Articles", icon=":material/article:", url_path="articles"),
 }
 
 if ui.locked():  # PRESSLENS_PASSWORD set and not yet given: nothing of the corpus is drawn

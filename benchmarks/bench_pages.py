@@ -68,7 +68,7 @@ def page_runs(args, info, filters: dict[str, dict]) -> None:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         for k, v in params.items():
             at.query_params[k] = v
-        at.switch_page(f"pages/{page}_page.py")
+        at.switch_page(f"pages/{page}.py")
         return at
 
     st.cache_data.clear()

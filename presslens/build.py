@@ -241,7 +241,8 @@ def _add_story_evidence(articles: list[dict]) -> None:
     from presslens import stories
 
     evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
-                                                   [a["boilerplate"] for a in articles])
+                                                   [a["boilerplate"] for a in articles],
+                                                   [a.get("language") for a in articles])
     for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
         a["story_evidence"], a["text_minhash"] = ev, sig
 

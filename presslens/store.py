@@ -37,7 +37,7 @@ from pathlib import Path
 import polars as pl
 
 # Bump when the enrichment output changes, so incremental builds redo every file.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 SPAN = pl.List(pl.Int64)
 
@@ -134,7 +134,7 @@ STORY_LINKS_SCHEMA: dict[str, pl.DataType] = {
     "shared_sources": pl.List(pl.String),  # cited sources, case-folded
     "shared_numbers": pl.List(pl.String),  # normalised figures: 230000
     "shared_dates": pl.List(pl.String),  # calendar dates written in both texts: MM-DD
-    "shared_lead": pl.List(pl.String),  # figures (n:) and dates (d:) both titles/leads give
+    "shared_lead": pl.List(pl.String),  # figures (n:), dates (d:) and words (w:) both titles/leads give
 }
 
 TABLES = {

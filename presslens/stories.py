@@ -11,7 +11,13 @@ Evidence that works without translation:
 - cited sources both attribute (NHK, Reuters...);
 - numbers and calendar dates written in both texts (230 000, "25 июля" = "25 липня" =
   "July 25"), normalised across languages;
+- the event date: estimated from the text (`event_date`: the latest date of the title and
+  lead, background sentences such as "Напомним, ..." left out), else the publication date;
+  two articles whose event dates are more than `MAX_DAYS_APART` apart are never linked, and
+  two groups whose median event dates are that far apart never merge (`cluster`);
 - publication dates: two articles dated more than `MAX_DAYS_APART` apart are never linked;
+- lemmatised content words of the title and lead, within one language (a second cosine,
+  `lead_words`): what tells the acquittal from the release when both name the same people;
 - near-duplicate text (word 5-gram shingles) is the strongest evidence, within one language.
 
 Scale: never all pairs. Each article gets two MinHash signatures (its evidence features and
@@ -23,11 +29,14 @@ state only the new articles are hashed and looked up against all bands, links of
 articles are dropped, and the rest are kept (their scores used the IDF of the run that
 made them; documented in docs/STORIES.md).
 
-Stories are the connected components of the links; a story's id is the smallest doc_id in
-it (deterministic, and unchanged when unrelated articles are added).
+Stories are grouped from the links by a sparse average linkage that also requires the groups
+to agree on their event date (`cluster`); a story's id is the smallest doc_id in it
+(deterministic, and unchanged when unrelated articles are added).
 """
 from __future__ import annotations
 
+import datetime as _dt
+import functools
 import hashlib
 import logging
 import re
@@ -47,8 +56,11 @@ log = logging.getLogger(__name__)
 
 # Two articles dated further apart than this report different events (a strike and the
 # next strike a month later share every entity); follow-ups a few days later still group.
+# The same window applies to event dates estimated from the text (`event_date`) and to the
+# median event dates of two groups being merged (`cluster`): one notion of "same event".
 MAX_DAYS_APART = 4
-# IDF-weighted cosine of the evidence features above which two articles are one story.
+# IDF-weighted cosine above which two articles are one story; a pair has two cosines, the
+# evidence features' and (same language only) the lead words', and the larger one counts.
 LINK_THRESHOLD = 0.15
 # At least this many shared informative features (IDF above MIN_IDF): one shared rare
 # name alone is not an event.
@@ -57,8 +69,10 @@ MIN_SHARED = 2
 # Ryanair corpus); they still count in the cosine with their small weight.
 MIN_IDF = 1.0
 # Multiplier of the IDF weight per kind of evidence: a calendar date or a figure written in
-# both texts says "same event" more than a shared name does (tuned on the tune split).
-KIND_WEIGHT = {"e": 1.5, "s": 1.0, "n": 1.0, "d": 3.0, "l": 4.0}
+# both texts says "same event" more than a shared name does (tuned on the tune split). The
+# event date ("t") is a gate, not a weight; lead words ("w") have a cosine of their own, so
+# their multiplier only decides when a shared word counts as informative (MIN_IDF).
+KIND_WEIGHT = {"e": 1.5, "s": 1.0, "n": 1.0, "d": 3.0, "l": 4.0, "t": 0.0, "w": 1.0}
 # The title and lead state the event: a figure or date found there also counts as an "l"
 # feature (ln:250, ld:08-10) on top of its ordinary one.
 LEAD_CHARS = 400
@@ -97,7 +111,7 @@ _FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
 _TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
 _TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
 # Bumped when features or hashing change: a state with another version is rebuilt from scratch.
-STATE_VERSION = "1"
+STATE_VERSION = "2"
 
 # ---------------------------------------------------------------- numbers and dates
 
@@ -125,17 +139,19 @@ for _m, _stems in _MONTHS.items():
 for _v in _MONTH_BY_PREFIX.values():
     _v.sort(key=lambda x: -len(x[0]))
 # One pass over the figures of a text: the number (with thousands separators and a decimal
-# part), an optional second day of a range ("25-26"), and the word right after it (a month
-# or a scale word: "25 июля", "230 тысяч").
+# part), an optional second day of a range ("25-26", "25 и 26"), the word right after it (a
+# month or a scale word: "25 июля", "230 тысяч") and a year after that ("25 июля 2018").
 _NUM = re.compile(
     r"(?<![\w.,:])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+)(?:[.,](\d+))?"
-    r"(?:\s*[-\u2013]\s*(\d{1,2}))?(?![\w:])(?:\.?[ \u00a0]{1,2}([^\W\d_]{3,}))?"
+    r"(?:(?:\s*[-\u2013]\s*|\s+(?:и|і|й|та|and|și|si)\s+)(\d{1,2}))?(?![\w:])"
+    r"(?:\.?[ \u00a0]{1,2}([^\W\d_]{3,})(?:\.?,?[ \u00a0]{1,2}((?:19|20)\d\d)(?!\d))?)?"
 )
 # "10.08.2018", "10/08/2018" and times of day (08:46) are found first and not read as numbers.
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{2,4})\b")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
-# "July 25", "Aug. 10": a month word right before a day number
+# "July 25", "Aug. 10": a month word right before a day number (and "July 25, 2018": its year)
 _WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
+_YEAR_AFTER = re.compile(r",?\s{1,2}((?:19|20)\d\d)(?!\d)")
 _SCALE = {"тыс": 1e3, "тис": 1e3, "thousand": 1e3, "mii": 1e3, "млн": 1e6, "мільйон": 1e6,
           "million": 1e6, "milioane": 1e6, "млрд": 1e9, "мільярд": 1e9, "billion": 1e9, "miliarde": 1e9}
 
@@ -151,19 +167,16 @@ def _month_of(word: str | None) -> int | None:
     return None
 
 
-def numbers_and_dates(text: str) -> set[str]:
-    """The numbers ("n:230000") and calendar dates ("d:07-25") written in `text`.
-
-    Language-independent: "230 тысяч", "230 000" and "230,000" are all n:230000;
-    "25 июля", "25 липня", "July 25" and "25.07.2018" are all d:07-25. Numbers below 10
-    are dropped (counts of everything), and so are times of day and the parts of dates.
-    """
-    out: set[str] = set()
+def _scan(text: str) -> list[tuple[int, str, tuple]]:
+    """The figures and calendar dates of `text` in order: (position, "n", (value,)) or
+    (position, "d", (month, day, year or None)); a range "25-26 июля" gives both days."""
+    out: list[tuple[int, str, tuple]] = []
     skip: list[tuple[int, int]] = []
     for m in _NUMERIC_DATE.finditer(text):
-        d, mon = int(m.group(1)), int(m.group(2))
+        d, mon, y = int(m.group(1)), int(m.group(2)), m.group(3)
         if 1 <= d <= 31 and 1 <= mon <= 12:
-            out.add(f"d:{mon:02d}-{d:02d}")
+            year = int(y) if len(y) == 4 else 2000 + int(y) if len(y) == 2 else None
+            out.append((m.start(), "d", (mon, d, year)))
         skip.append(m.span())
     skip.extend(m.span() for m in _TIME.finditer(text))
     skip.sort()
@@ -174,28 +187,155 @@ def numbers_and_dates(text: str) -> set[str]:
             k += 1
         if k < len(skip) and skip[k][0] <= s:
             continue
-        whole, frac, day2, word = m.groups()
+        whole, frac, day2, word, year = m.groups()
         mon = _month_of(word)
         if mon and not frac and len(whole) <= 2:
+            y = int(year) if year else None
             for d in (whole, day2):
                 if d and 1 <= int(d) <= 31:
-                    out.add(f"d:{mon:02d}-{int(d):02d}")
+                    out.append((s, "d", (mon, int(d), y)))
+            if year:
+                out.append((m.start(5), "n", (float(year),)))
             continue
         if not frac and not day2 and len(whole) <= 2 and 1 <= int(whole) <= 31:
             before = _WORD_BEFORE.search(text, max(0, s - 14), s)
             mon = _month_of(before.group(1)) if before else None
             if mon:
-                out.add(f"d:{mon:02d}-{int(whole):02d}")
+                ya = _YEAR_AFTER.match(text, m.end(1))
+                out.append((before.start(1), "d", (mon, int(whole), int(ya.group(1)) if ya else None)))
                 continue
         value = float(re.sub(r"[ \u00a0\u202f.,]", "", whole) + ("." + frac if frac else ""))
         if word:
             w = word.casefold()
             value *= next((v for key, v in _SCALE.items() if w.startswith(key)), 1.0)
         if value >= 10:
-            out.add(f"n:{value:g}")
+            out.append((s, "n", (value,)))
         if day2 and int(day2) >= 10:
-            out.add(f"n:{int(day2)}")
+            out.append((s, "n", (float(day2),)))
+        if year:
+            out.append((m.start(5), "n", (float(year),)))
+    out.sort(key=lambda t: t[0])
     return out
+
+
+def numbers_and_dates(text: str) -> set[str]:
+    """The numbers ("n:230000") and calendar dates ("d:07-25") written in `text`.
+
+    Language-independent: "230 тысяч", "230 000" and "230,000" are all n:230000;
+    "25 июля", "25 липня", "July 25" and "25.07.2018" are all d:07-25. Numbers below 10
+    are dropped (counts of everything), and so are times of day and the parts of dates.
+    """
+    out: set[str] = set()
+    for _, kind, v in _scan(text):
+        out.add(f"d:{v[0]:02d}-{v[1]:02d}" if kind == "d" else f"n:{v[0]:g}")
+    return out
+
+
+# Paragraphs that open with these words recall earlier events ("Напомним, ...", "Ранее ...",
+# "Нагадаємо", "Earlier", "Reamintim"): their dates are background, not the news.
+_BACKGROUND = re.compile(
+    r"^\W*(напомн|ранее|ранeе|прежде|до этого|нагада|раніше|до цього|recall|earlier|previously|"
+    r"in (?:19|20)\d\d|reamint|amintim|anterior|în (?:19|20)\d\d|в (?:19|20)\d\d|у (?:19|20)\d\d)",
+    re.IGNORECASE)
+
+
+# Sentence ends: . ! ? … (or a closing quote after one) before a capital letter, or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?…»\"”])\s+(?=[«\"“„—–-]?\s?[^\W\d_a-zа-яёіїєґăâîșțş])|\n+")
+
+
+def news_sentences(text: str) -> list[tuple[int, str]]:
+    """The sentences of `text` (start offset, sentence) that are not background: a sentence
+    opening "Напомним", "Ранее", "Нагадаємо", "Earlier"... recalls an earlier event of the
+    story family, and its figures and dates belong to that event."""
+    out, pos = [], 0
+    for m in _SENTENCE_END.finditer(text + "\n"):
+        sent = text[pos:m.start()]
+        if sent.strip() and not _BACKGROUND.match(sent):
+            out.append((pos, sent))
+        pos = m.end()
+    return out
+
+
+def news_text(text: str) -> str:
+    """`text` without its background sentences (see `news_sentences`)."""
+    return "\n".join(sent for _, sent in news_sentences(text))
+
+
+def _day_of_year(month: int, day: int) -> int:
+    """1..366 in a leap year (29 February is a day of its own)."""
+    return _CUM_DAYS[month - 1] + min(day, _MONTH_LEN[month - 1])
+
+
+_MONTH_LEN = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_CUM_DAYS = tuple(sum(_MONTH_LEN[:i]) for i in range(12))
+
+
+def event_date(text: str) -> tuple[int | None, int, int] | None:
+    """The date of the event an article reports, estimated from its text: (year or None,
+    month, day), or None when the text writes no calendar date.
+
+    News reports the newest event and recalls older ones as background, and its title and
+    lead state the event. So: dates in sentences that open as background ("Напомним",
+    "Ранее", "Earlier"...) are ignored; of the others, the latest one written in the title
+    and lead (the first LEAD_CHARS characters) is taken, else the latest in the whole text.
+    "Latest" is by day of year, read across a New Year when the dates span more than half a
+    year (28 December and 3 January: 3 January is later); a year is kept only when written
+    with the date ("31 октября 2018"), since a year elsewhere in a text is often background.
+    """
+    dates = [(pos + p, v) for pos, sent in news_sentences(text) for p, k, v in _scan(sent) if k == "d"]
+    if not dates:
+        return None
+    pool = [v for p, v in dates if p < LEAD_CHARS] or [v for _, v in dates]
+    doy = [_day_of_year(m, d) for m, d, _ in pool]
+    if max(doy) - min(doy) > 183:
+        doy = [x + 366 if x <= 183 else x for x in doy]
+    years = [y for _, _, y in pool if y]
+    key = [((y or (max(years) if years else 0)), x) for (_, _, y), x in zip(pool, doy)]
+    m, d, y = pool[max(range(len(pool)), key=lambda i: key[i])]
+    return (y, m, d)
+
+
+# Words of the title and lead (the first LEAD_CHARS characters) are evidence within one
+# language: "оправдать", "освободить", "убежище" tell the acquittal, the release and the
+# asylum request apart where every report names the same people. Words shorter than this
+# are mostly function words (и, в, на, the, of, în); IDF weighs down the longer common ones.
+LEAD_WORD_MIN = 4
+_LEMMA_LANGS = ("ru", "uk", "en", "ro")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def lead_words(text: str, language: str | None) -> set[str]:
+    """The lemmatised content words of the title and lead: {"w:оправдать", ...}.
+
+    Lemmas come from simplemma for ru/uk/en/ro (lower-cased word forms otherwise, or when
+    simplemma is missing), so "оправдал" and "оправдали" are one feature. Words are compared
+    within a language only in effect: ru and uk lemmas rarely coincide, and when they do
+    they mean the same thing."""
+    words = {w.casefold() for w in _WORD.findall(text[:LEAD_CHARS]) if len(w) >= LEAD_WORD_MIN}
+    lang = (language or "").split("-")[0].lower()
+    if lang in _LEMMA_LANGS:
+        try:
+            words = {_lemma(w, lang) for w in words}
+        except Exception:  # simplemma missing or without this language: word forms still work
+            pass
+    return {"w:" + w for w in words if len(w) >= LEAD_WORD_MIN}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _lemma(word: str, lang: str) -> str:
+    """simplemma's lemma of a lower-cased word (cached: news leads repeat their words)."""
+    import simplemma
+
+    return simplemma.lemmatize(word, lang=lang).casefold()
+
+
+def event_date_feature(text: str) -> str | None:
+    """`event_date` as an evidence string: "t:2018-10-31", or "t:10-31" without a year."""
+    ev = event_date(text)
+    if ev is None:
+        return None
+    y, m, d = ev
+    return f"t:{y:04d}-{m:02d}-{d:02d}" if y else f"t:{m:02d}-{d:02d}"
 
 
 # ---------------------------------------------------------------- text shingles
@@ -341,7 +481,8 @@ LINKS_SCHEMA = store.STORY_LINKS_SCHEMA
 STORY_IDS_SCHEMA = {"doc_id": pl.String, "story_id": pl.String}
 
 
-def text_evidence(texts: list[str], boilerplates: list | None = None) -> tuple[list[list[str]], np.ndarray]:
+def text_evidence(texts: list[str], boilerplates: list | None = None,
+                  languages: list[str | None] | None = None) -> tuple[list[list[str]], np.ndarray]:
     """The per-article, text-only part of the evidence (what a build worker computes).
 
     In: article texts and their boilerplate spans (cut out first). Out: (per article the
@@ -351,7 +492,15 @@ def text_evidence(texts: list[str], boilerplates: list | None = None) -> tuple[l
     """
     bps = boilerplates if boilerplates is not None else [None] * len(texts)
     cores = [core_text(t or "", bp) for t, bp in zip(texts, bps)]
-    evidence = [sorted(numbers_and_dates(c) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}) for c in cores]
+    langs = languages if languages is not None else [None] * len(texts)
+    evidence = []
+    for c, lang in zip(cores, langs):
+        ev = (numbers_and_dates(news_text(c)) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}
+              | lead_words(c, lang))
+        t = event_date_feature(c)
+        if t:
+            ev.add(t)
+        evidence.append(sorted(ev))
     vals, offsets = shingle_batch(cores)
     return evidence, minhash(vals, offsets, _TEXT_A, _TEXT_B)
 
@@ -372,7 +521,8 @@ def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tupl
         tsig = _matrix(articles["text_minhash"], np.uint32)
     else:
         bps = articles["boilerplate"].to_list() if "boilerplate" in cols else None
-        ev, tsig = text_evidence(articles["text"].to_list(), bps)
+        langs = articles["language"].to_list() if "language" in cols else None
+        ev, tsig = text_evidence(articles["text"].to_list(), bps, langs)
         evidence = pl.Series(ev, dtype=pl.List(pl.String))
     parts = [pl.DataFrame({"doc_id": articles["doc_id"], "feature": evidence}).explode("feature")]
     if "cited_sources" in cols:
@@ -513,8 +663,58 @@ def _band_pairs(bands_all: np.ndarray, new_mask: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- scoring
 
+def event_days(published: pl.Series, doc_ids: pl.Series, feats: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each article's event date as (full date in days since 1970 or -1, day of year 1..366 or 0).
+
+    The date is the text's estimate (the "t:" feature, see `event_date`); without a year, the
+    year that puts it nearest the publication date when there is one. An article whose text
+    writes no date has its publication date, if any; one with neither has no event date (0).
+    """
+    n = len(doc_ids)
+    full = np.full(n, -1, dtype=np.int64)
+    doy = np.zeros(n, dtype=np.int64)
+    pub = published.cast(pl.Int32).to_numpy()
+    pub_ok = ~published.is_null().to_numpy()
+    epoch = _dt.date(1970, 1, 1)
+    for i in np.flatnonzero(pub_ok).tolist():
+        d = epoch + _dt.timedelta(days=int(pub[i]))
+        full[i], doy[i] = int(pub[i]), _day_of_year(d.month, d.day)
+    t = feats.filter(pl.col("feature").str.starts_with("t:"))
+    if t.height:
+        idx = pl.DataFrame({"doc_id": doc_ids, "i": np.arange(n, dtype=np.int64)})
+        for i, f in t.join(idx, on="doc_id").select("i", "feature").iter_rows():
+            parts = [int(x) for x in f[2:].split("-")]
+            y, m, d = parts if len(parts) == 3 else (None, *parts)
+            doy[i] = _day_of_year(m, d)
+            if y is None and pub_ok[i]:
+                p = epoch + _dt.timedelta(days=int(pub[i]))
+                y = min((p.year - 1, p.year, p.year + 1),
+                        key=lambda yy: abs((_safe_date(yy, m, d) - p).days))
+            full[i] = (_safe_date(y, m, d) - epoch).days if y else -1
+    return full, doy
+
+
+def _safe_date(y: int, m: int, d: int) -> _dt.date:
+    """The date y-m-d, with a day past the month's end (29 February) moved to its last day."""
+    try:
+        return _dt.date(y, m, d)
+    except ValueError:
+        return _dt.date(y, m, 28)
+
+
+def event_days_apart(full: np.ndarray, doy: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Days between the event dates of article pairs (a[k], b[k]); -1 when one is unknown.
+
+    Full dates are compared exactly; otherwise by day of year, around the year's end."""
+    both_full = (full[a] >= 0) & (full[b] >= 0)
+    d = np.abs(doy[a] - doy[b])
+    d = np.minimum(d, 366 - d)
+    d = np.where(both_full, np.abs(full[a] - full[b]), d)
+    return np.where((doy[a] > 0) & (doy[b] > 0), d, -1)
+
+
 def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, idf: pl.DataFrame,
-                 norms: np.ndarray) -> pl.DataFrame:
+                 norms: np.ndarray, ev_full: np.ndarray, ev_doy: np.ndarray) -> pl.DataFrame:
     """Score candidate pairs (uint64 keys i<<32|j of `sigs` rows); returns the ones that
     link, with their evidence (LINKS_SCHEMA).
 
@@ -532,10 +732,13 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
     del fc, fi
     w = np.zeros(int(idf["f"].max()) + 1 if idf.height else 0)
     w[idf["f"].to_numpy()] = idf["w"].to_numpy()
+    is_word = np.zeros(len(w), dtype=bool)
+    is_word[idf["f"].to_numpy()] = idf["feature"].str.starts_with("w:").to_numpy()
     # kind and label of every feature code, for the evidence lists
     labels = idf.select(
         pl.col("f").cast(pl.UInt32), pl.col("feature").str.slice(0, 1).alias("k"),
         pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
+        .when(pl.col("feature").str.starts_with("w:")).then(pl.col("feature"))
         .otherwise(pl.col("feature").str.slice(2)).alias("label"))
     text_sig = _matrix(sigs["text_sig"], np.uint32)
     tempty = text_sig[:, 0] == np.iinfo(np.uint32).max
@@ -552,6 +755,10 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
         both_dated = ~pub_null[a] & ~pub_null[b]
         days = np.where(both_dated, np.abs(pub[a] - pub[b]), -1)
         ok = ~(both_dated & (days > MAX_DAYS_APART))
+        a, b, days = a[ok], b[ok], days[ok]
+        # event-date gate: two articles whose (estimated) event dates are further apart
+        # than MAX_DAYS_APART report different events
+        ok = event_days_apart(ev_full, ev_doy, a, b) <= MAX_DAYS_APART
         a, b, days = a[ok], b[ok], days[ok]
         if len(a) == 0:
             continue
@@ -570,9 +777,17 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
         del key, hit
         rows, f = rows[found], f[found]
         wf = w[f]
-        dot = np.bincount(rows, weights=wf * wf, minlength=len(a))
+        isw = is_word[f]
+        dot = np.bincount(rows, weights=np.where(isw, 0.0, wf * wf), minlength=len(a))
+        dot_w = np.bincount(rows, weights=np.where(isw, wf * wf, 0.0), minlength=len(a))
         n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=len(a))
-        cos = dot / np.maximum(norms[a] * norms[b], 1e-12)
+        # two channels, each an IDF-weighted cosine: the evidence features (entities, sources,
+        # figures, dates: any language) and the lead words (same language only); a pair is as
+        # similar as its stronger channel, so adding words never dilutes the evidence
+        cos_e = dot / np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
+        cos_w = dot_w / np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
+        same = (lang[a] == lang[b]) & (norms[a, 1] > 0) & (norms[b, 1] > 0)
+        cos = np.where(same, np.maximum(cos_e, cos_w), cos_e)
         keep = near_dup | ((cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED))
         if not keep.any():
             continue
@@ -587,7 +802,7 @@ def _score_pairs(pairs: np.ndarray, sigs: pl.DataFrame, fcodes: pl.DataFrame, id
             pl.col("label").filter(pl.col("k") == "s").alias("shared_sources"),
             pl.col("label").filter(pl.col("k") == "n").alias("shared_numbers"),
             pl.col("label").filter(pl.col("k") == "d").alias("shared_dates"),
-            pl.col("label").filter(pl.col("k") == "l").alias("shared_lead"),
+            pl.col("label").filter(pl.col("k").is_in(["l", "w"])).alias("shared_lead"),
         )
         score = np.where(near_dup, np.maximum(tsim, cos), cos)[kept]
         res = pl.DataFrame({
@@ -629,11 +844,25 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         label = new
 
 
+def _circular_median(days: list[int]) -> int:
+    """A median day of year (1..366) of dates that may straddle a New Year: the days are read
+    relative to the first one (each within half a year of it), then the middle one is taken."""
+    ref = days[0]
+    rel = sorted(((d - ref + 183) % 366) - 183 for d in days)
+    return (ref + rel[len(rel) // 2] - 1) % 366 + 1
+
+
 def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np.ndarray,
-                  density: float) -> dict[int, int]:
-    """Sparse average linkage inside one connected component; returns node -> root."""
+                  density: float, ev_doy: np.ndarray | None = None) -> dict[int, int]:
+    """Sparse average linkage inside one connected component; returns node -> root.
+
+    With `ev_doy` (each node's event day of year, 0 = unknown), two groups whose median event
+    dates are more than MAX_DAYS_APART apart never merge: the 10 August strike and the
+    12 September strike stay two stories however many articles recall the other one."""
     parent = {int(m): int(m) for m in members}
     size = dict.fromkeys(parent, 1)
+    dates: dict[int, list[int]] = {m: ([int(ev_doy[m])] if ev_doy is not None and ev_doy[m] > 0 else [])
+                                   for m in parent}
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -651,10 +880,15 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
             continue
         if linked[ra].get(rb, 0) < density * size[ra] * size[rb]:
             continue
+        if dates[ra] and dates[rb]:
+            gap = abs(_circular_median(dates[ra]) - _circular_median(dates[rb]))
+            if min(gap, 366 - gap) > MAX_DAYS_APART:
+                continue
         if size[ra] < size[rb]:
             ra, rb = rb, ra
         parent[rb] = ra
         size[ra] += size[rb]
+        dates[ra].extend(dates.pop(rb))
         da, db = linked[ra], linked.pop(rb)
         da.pop(rb, None)
         for c, cnt in db.items():
@@ -667,7 +901,8 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     return {m: find(m) for m in parent}
 
 
-def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: float) -> np.ndarray:
+def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: float,
+            ev_doy: np.ndarray | None = None) -> np.ndarray:
     """Group n nodes along scored links without chaining; returns each node's cluster label
     (the smallest member index).
 
@@ -695,7 +930,7 @@ def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: 
     n_end = np.searchsorted(comp[nodes], l_keys, side="right")
     for i in range(len(l_keys)):
         li = lo[l_start[i]:l_end[i]]
-        roots = _average_link(nodes[n_start[i]:n_end[i]], la_b[li], lb_b[li], sc_b[li], density)
+        roots = _average_link(nodes[n_start[i]:n_end[i]], la_b[li], lb_b[li], sc_b[li], density, ev_doy)
         members = np.fromiter(roots.keys(), dtype=np.int64, count=len(roots))
         r = np.fromiter(roots.values(), dtype=np.int64, count=len(roots))
         first = {}
@@ -754,7 +989,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
         common = dfreq.filter((pl.col("df") > COMMON_MIN_DOCS) & (pl.col("df") > COMMON_SHARE * n)).select("feature")
         t0 = time.perf_counter()
         fb_new = _feature_bands(fresh["doc_id"], feats.join(fresh.select("doc_id"), on="doc_id", how="semi")
-                                .join(common, on="feature", how="anti"))
+                                .join(common, on="feature", how="anti")
+                                .filter(~pl.col("feature").str.starts_with("w:")))
         sigs = sigs.with_columns(pl.concat([old_sigs["feat_bands"], _array(fb_new, SIGNATURES_SCHEMA["feat_bands"])]))
         log.info("stories: feature signatures of %d articles, %d common features left out (%.1f s)",
                  fresh.height, common.height, time.perf_counter() - t0)
@@ -778,11 +1014,21 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
         dfreq = dfreq.with_row_index("f")
         kind_w = pl.col("feature").str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
         idf = dfreq.select("f", "feature", (np.log((n + 1) / (pl.col("df") + 1)) * kind_w).alias("w"))
+        # a lead word no other article uses is evidence for no pair: it weighs nothing, else the
+        # many words unique to one lead would dilute every word cosine (see _score_pairs)
+        idf = idf.join(dfreq.select("f", "df"), on="f").with_columns(
+            pl.when((pl.col("df") <= 1) & pl.col("feature").str.starts_with("w:")).then(0.0)
+            .otherwise("w").alias("w")).drop("df")
         fcodes = feats.join(order, on="doc_id").join(dfreq.select("f", "feature"), on="feature").select("i", "f")
-        norm2 = (fcodes.join(idf.select("f", "w"), on="f").group_by("i").agg((pl.col("w") ** 2).sum().alias("n2")))
-        norms = np.zeros(n)
-        norms[norm2["i"].to_numpy()] = np.sqrt(norm2["n2"].to_numpy())
-        new_links = _score_pairs(pairs, sigs, fcodes, idf, norms)
+        # one norm per channel: the evidence features, and the lead words (see _score_pairs)
+        norm2 = (fcodes.join(idf.select("f", "feature", "w"), on="f")
+                 .group_by("i").agg((pl.col("w") ** 2).filter(~pl.col("feature").str.starts_with("w:")).sum().alias("n2"),
+                                    (pl.col("w") ** 2).filter(pl.col("feature").str.starts_with("w:")).sum().alias("w2")))
+        norms = np.zeros((n, 2))
+        norms[norm2["i"].to_numpy(), 0] = np.sqrt(norm2["n2"].to_numpy())
+        norms[norm2["i"].to_numpy(), 1] = np.sqrt(norm2["w2"].to_numpy())
+        ev_full, ev_doy = event_days(sigs["published"], sigs["doc_id"], feats.join(order.select("doc_id"), on="doc_id", how="semi"))
+        new_links = _score_pairs(pairs, sigs, fcodes, idf, norms, ev_full, ev_doy)
         log.info("stories: %d new links (%.1f s scoring)", new_links.height, time.perf_counter() - t0)
     # old links join two old articles, new ones at least one new article: never the same pair
     links = pl.concat([old_links, new_links])
@@ -807,7 +1053,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame, new_sigs: pl.Dat
     affected[comp[touched]] = True
     affected = affected[comp]
     lmask = affected[ia] if len(ia) else np.zeros(0, dtype=bool)
-    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY)
+    ev_doy = event_days(sigs["published"], sigs["doc_id"],
+                        feats.join(pl.DataFrame({"doc_id": sigs["doc_id"].filter(pl.Series(affected))}),
+                                   on="doc_id", how="semi"))[1] if affected.any() else None
+    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY, ev_doy)
     log.info("stories: re-clustered %d of %d articles, %d of %d links (%.1f s)", int(affected.sum()), n,
              int(lmask.sum()), len(ia), time.perf_counter() - t0)
     members = pl.DataFrame({"doc_id": sigs["doc_id"], "c": label, "redo": affected, "prev": sigs["story_id"]})

@@ -9,6 +9,7 @@ its articles share, and how each outlet's version differs. No Streamlit here; du
 from __future__ import annotations
 
 import polars as pl
+from presslens.index import UNKNOWN_OUTLET
 
 
 def largest_stories(articles: pl.LazyFrame, limit: int = 50, min_size: int = 2) -> pl.DataFrame:
@@ -37,10 +38,10 @@ def largest_stories(articles: pl.LazyFrame, limit: int = 50, min_size: int = 2) 
 
 def story_timeline(articles: pl.LazyFrame, story_id: str) -> pl.DataFrame:
     """Every article of one story in publication order (undated last): doc_id, published,
-    outlet (or "unknown outlet"), language, title, duplicate_of, and `first`: True for the
+    outlet (or "(unknown outlet)", as everywhere else), language, title, duplicate_of, and `first`: True for the
     earliest dated original (the first publisher; ties: all of them)."""
     s = (articles.filter(pl.col("story_id") == story_id)
-         .select("doc_id", "published", pl.col("outlet").fill_null("unknown outlet"), "language", "title",
+         .select("doc_id", "published", pl.col("outlet").fill_null(UNKNOWN_OUTLET), "language", "title",
                  "duplicate_of")
          .sort("published", "doc_id", nulls_last=True).collect())
     first_day = s.filter(pl.col("duplicate_of").is_null())["published"].min()
@@ -75,7 +76,7 @@ def outlet_differences(articles: pl.LazyFrame, doc_entities: pl.LazyFrame, story
     other outlet's article in the story names. Columns: outlet, articles, only_here (list of
     entity names, most mentioned first), n_only; outlets sorted by article count."""
     docs = (articles.filter((pl.col("story_id") == story_id) & pl.col("duplicate_of").is_null())
-            .select("doc_id", pl.col("outlet").fill_null("unknown outlet")))
+            .select("doc_id", pl.col("outlet").fill_null(UNKNOWN_OUTLET)))
     per = doc_entities.join(docs, on="doc_id").group_by("outlet", "entity_id").agg(
         pl.col("mentions").sum().alias("mentions"))
     spread = per.group_by("entity_id").agg(pl.col("outlet").n_unique().alias("n_outlets"))

@@ -6,6 +6,7 @@ tests/artifacts/screenshots/.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -47,11 +48,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(seed_store):
+@contextlib.contextmanager
+def _streamlit(store_dir: Path):
+    """A real `streamlit run app.py` on `store_dir`; yields its base URL, stops it after."""
     port = _free_port()
-    env = dict(os.environ, PRESSLENS_STORE=str(seed_store), PRESSLENS_CORPUS=str(ROOT / "data" / "corpus"))
-    log = open(seed_store.parent / "streamlit.log", "w")
+    env = dict(os.environ, PRESSLENS_STORE=str(store_dir), PRESSLENS_CORPUS=str(ROOT / "data" / "corpus"))
+    log_path = store_dir.parent / f"streamlit-{port}.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -68,7 +71,7 @@ def server(seed_store):
             except OSError:
                 pass
             if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"streamlit did not start: {(seed_store.parent / 'streamlit.log').read_text()[-2000:]}")
+                pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.3)
         yield base
     finally:
@@ -78,6 +81,12 @@ def server(seed_store):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(seed_store):
+    with _streamlit(seed_store) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +190,25 @@ def test_story_from_a_shared_link_then_a_mark_click_opens_the_article(server, pa
     settle(page)
     assert urlsplit(page.url).path == "/articles"
     assert params(page)["story"] == [story] and params(page)["doc"][0] in members
+
+
+def test_a_shared_link_is_the_first_visit_of_a_fresh_server(browser, seed_store, facts):
+    """The link a colleague sends is often the first page a just-started server serves: it
+    opens that page with its filters, the sidebar and no "Page not found" dialog over it."""
+    lang, n = next(iter(facts["langs"].items()))
+    with _streamlit(seed_store) as base:
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1800})
+        pg = ctx.new_page()
+        try:
+            pg.goto(f"{base}/sources?lang={lang}")
+            settle(pg)
+            assert pg.locator('[data-testid="stDialog"]').count() == 0, pg.locator('[data-testid="stDialog"]').first.inner_text()
+            assert urlsplit(pg.url).path == "/sources" and params(pg)["lang"] == [lang]
+            assert pg.locator("h1").first.inner_text().startswith("Sources")
+            assert pg.locator('[data-testid="stSidebar"]').get_by_text(f"language: {lang}").count() == 1
+            assert shown_count(pg) == n
+        finally:
+            ctx.close()
 
 
 def test_bad_link_shows_a_notice_not_a_crash(server, page):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -147,11 +148,83 @@ def test_state_of_another_version_is_not_loaded(tmp_path):
     ("1,5 млн", {"n:1.5e+06"}),
     ("25 июля", {"d:07-25"}), ("25 липня", {"d:07-25"}), ("July 25", {"d:07-25"}),
     ("25 iulie", {"d:07-25"}), ("25.07.2018", {"d:07-25"}),
-    ("25-26 июля", {"d:07-25", "d:07-26"}),
+    ("25-26 июля", {"d:07-25", "d:07-26"}), ("25 и 26 июля", {"d:07-25", "d:07-26"}),
+    ("25 і 26 липня 2018 року", {"d:07-25", "d:07-26", "n:2018"}),
     ("в 08:46 три человека", set()),
 ])
 def test_numbers_and_dates_are_normalised_across_languages(text, expected):
     assert stories.numbers_and_dates(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the news is the latest date of the title/lead; a background sentence's date is not
+    ("Пилоты Ryanair проведут забастовку 10 августа. Напомним, 25-26 июля бастовали бортпроводники.",
+     (None, 8, 10)),
+    ("Пілоти Ryanair 12 вересня проведуть страйк. Раніше, 28 вересня, страйкували бортпровідники.",
+     (None, 9, 12)),
+    ("Pakistan's Supreme Court acquitted Asia Bibi on October 31, 2018. She had spent eight years "
+     "on death row.", (2018, 10, 31)),
+    ("Curtea Supremă a Pakistanului a achitat-o pe Asia Bibi pe 31 octombrie 2018.", (2018, 10, 31)),
+    ("10.08.2018 08:46 : Немецкие пилоты начали забастовку", (2018, 8, 10)),
+    ("Забастовка 25 июля: Ryanair отменил 600 рейсов 26 июля", (None, 7, 26)),
+    # across a New Year, 3 January is later than 28 December
+    ("Protests began on December 28 and ended on January 3.", (None, 1, 3)),
+    # a date in the lead wins over a later one deep in the body
+    ("Пилоты бастуют 10 августа.\n\n" + "Профсоюз требует повышения зарплат. " * 15
+     + "Следующая забастовка может пройти 28 сентября.", (None, 8, 10)),
+    # no date in the lead: the latest one in the text
+    ("Забастовка пилотов\n\n" + "Профсоюз требует повышения зарплат. " * 15
+     + "Стачка прошла 10 августа, переговоры назначены на 14 августа.", (None, 8, 14)),
+    ("Погода в Киеве: снег и мороз.", None),
+])
+def test_event_date_is_estimated_from_the_text(text, expected):
+    assert stories.event_date(text) == expected
+
+
+def test_lead_words_are_lemmatised_and_taken_from_the_lead_only():
+    a = stories.lead_words("Верховный суд Пакистана оправдал Асию Биби", "ru")
+    b = stories.lead_words("Асию Биби оправдали в Пакистане\n\n" + "слово " * 100 + "убежище", "ru")
+    assert "w:оправдать" in a and "w:оправдать" in b
+    assert "w:убежище" not in b  # past the lead
+    assert all(len(w) >= 2 + stories.LEAD_WORD_MIN for w in a)  # "w:" + a word of 4+ letters: no "суд"
+
+
+STRIKE_AUG = ("Немецкие пилоты Ryanair 10 августа проведут забастовку\n\n"
+              "Профсоюз Vereinigung Cockpit объявил, что пилоты Ryanair в Германии проведут 24-часовую "
+              "забастовку. Будут отменены 250 рейсов, пострадают 42 тысячи пассажиров.")
+STRIKE_SEP = ("Немецкие пилоты Ryanair 12 сентября проведут забастовку\n\n"
+              "Профсоюз Vereinigung Cockpit объявил, что пилоты Ryanair в Германии проведут 24-часовую "
+              "забастовку. Будут отменены 250 рейсов, пострадают 42 тысячи пассажиров.")
+STRIKE_AUG_EN = ("Ryanair's German pilots strike on August 10\n\n"
+                 "The Vereinigung Cockpit union said Ryanair pilots in Germany will hold a 24-hour "
+                 "strike. 250 flights will be cancelled, affecting 42,000 passengers.")
+
+
+def test_undated_articles_with_event_dates_a_month_apart_are_not_linked():
+    # no publication dates (as in scraped texts): the event dates written in the texts decide
+    others, other_ents = _corpus()  # unrelated articles, so that rarity (IDF) means something
+    arts = pl.concat([others, _articles([dict(doc_id="aug_ru", language="ru", text=STRIKE_AUG),
+                                         dict(doc_id="aug_en", language="en", text=STRIKE_AUG_EN),
+                                         dict(doc_id="sep_ru", language="ru", text=STRIKE_SEP)])])
+    same = ["ORG:ryanair", "ORG:vc", "LOC:DE"]
+    ents = pl.concat([other_ents, _entities({d: same for d in ("aug_ru", "aug_en", "sep_ru")})])
+    ids, links, _ = stories.group(arts, ents, None)
+    s = _story(ids)
+    assert s["aug_ru"] == s["aug_en"] != s["sep_ru"]
+    assert links.filter((pl.col("doc_a") == "sep_ru") | (pl.col("doc_b") == "sep_ru")).height == 0
+
+
+def test_groups_with_different_event_dates_do_not_merge_however_linked():
+    # four articles all linked to each other; two report 10 August, two 12 September
+    la, lb = np.array([0, 0, 0, 1, 1, 2]), np.array([1, 2, 3, 2, 3, 3])
+    score = np.array([0.9, 0.3, 0.3, 0.3, 0.3, 0.8])
+    aug, sep = stories._day_of_year(8, 10), stories._day_of_year(9, 12)
+    assert len(set(stories.cluster(4, la, lb, score, 0.15).tolist())) == 1
+    label = stories.cluster(4, la, lb, score, 0.15, np.array([aug, aug, sep, sep]))
+    assert label.tolist() == [0, 0, 2, 2]
+    # an article without an event date joins whichever group it links to
+    label = stories.cluster(4, la, lb, score, 0.15, np.array([aug, 0, sep, sep]))
+    assert label[0] == label[1] and label[2] == label[3]
 
 
 def test_pairwise_prf_on_a_hand_example():
@@ -259,7 +332,7 @@ def test_story_timeline_marks_the_first_publisher():
     t = story_view.story_timeline(arts.lazy(), "a")
     assert t["doc_id"].to_list() == ["b", "a", "c"]  # by date, undated last
     assert t.filter("first")["doc_id"].to_list() == ["b"]
-    assert t.filter(pl.col("doc_id") == "c")["outlet"].item() == "unknown outlet"
+    assert t.filter(pl.col("doc_id") == "c")["outlet"].item() == "(unknown outlet)"
 
 
 def test_story_shared_and_outlet_differences():
@@ -274,4 +347,4 @@ def test_story_shared_and_outlet_differences():
     rows = {r["outlet"]: r for r in diff.iter_rows(named=True)}
     assert rows["TASS"]["only_here"] == ["Vladimir Putin"]  # North Korea is named by UNN too
     assert rows["UNN"]["only_here"] == ["Kyiv"]
-    assert "unknown outlet" not in rows  # c is a copy: not an outlet's version
+    assert "(unknown outlet)" not in rows  # c is a copy: not an outlet's version

@@ -135,7 +135,7 @@ def test_password_gate_hides_everything_until_the_password(locked_app):
 
 def test_a_page_script_run_directly_shows_nothing_while_locked(locked_app):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.switch_page("pages/articles_page.py").run()
+    at.switch_page("pages/articles.py").run()
     assert not at.exception
     _nothing_of_the_corpus(at)
 
@@ -227,9 +227,9 @@ def test_rebuilding_in_a_loop_never_shows_a_mix_of_versions(tmp_path, monkeypatc
     try:
         for i in range(12):
             if i % 3 == 1:
-                at.switch_page("pages/articles_page.py")
+                at.switch_page("pages/articles.py")
             elif i % 3 == 2:
-                at.switch_page("pages/overview_page.py")
+                at.switch_page("pages/overview.py")
             at.run()
             assert not at.exception, [e.value for e in at.exception]
             # Sidebar, metrics, article table and footer: all from one version.
@@ -250,7 +250,7 @@ def _open(slug: str, params: dict | None = None) -> AppTest:
         at.query_params[key] = val
     at.run()
     if slug != "overview":
-        at.switch_page(f"pages/{slug}_page.py").run()
+        at.switch_page(f"pages/{slug}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -156,3 +156,27 @@ def follow_goto() -> None:
         params = links.to_params(s["filters"], doc, info().version)
         s["written"] = links.normalise(params)
         st.switch_page(s["pages"][target], query_params=params)
+
+
+def through_app() -> None:
+    """First line of every page file. On a fresh server, before any session has run app.py,
+    Streamlit still treats pages/ as a legacy auto-discovered folder: the first session to
+    open a link like /stories?story=... runs pages/stories.py on its own (no sidebar, no
+    state, no URL sync). Here that run leaves legacy mode for the whole server and runs
+    app.py in its place, which resolves the same page by its url_path and draws it, in this
+    same run (so a click that started the run is not lost), then ends the run. (Streamlit
+    1.67, streamlit/streamlit#9992: the page file is named after its url_path so that the
+    legacy lookup finds it instead of showing a "Page not found" dialog over the page.
+    AppTest starts every run in that legacy mode.)"""
+    from pathlib import Path
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if not getattr(PagesManager, "uses_pages_directory", None):
+        return
+    PagesManager.uses_pages_directory = False
+    ctx = get_script_run_ctx()
+    main = Path(ctx.pages_manager.main_script_path if ctx else Path(__file__).resolve().parents[2] / "app.py")
+    exec(compile(main.read_text(encoding="utf-8"), str(main), "exec"), {"__name__": "__main__", "__file__": str(main)})
+    st.stop()

@@ -4,6 +4,8 @@ import streamlit as st
 
 from presslens import charts, ui
 
+ui.through_app()  # a fresh server's first session may run this file without app.py
+
 ui.header("Overview", "How big the story is, when it was published, by whom and in which languages. "
           "Click any bar or circle to filter by it.")
 s = ui.require_articles()

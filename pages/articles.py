@@ -4,6 +4,8 @@ import streamlit as st
 
 from presslens import ui
 
+ui.through_app()  # a fresh server's first session may run this file without app.py
+
 ui.header("Articles", "The articles behind the current view. Click a row to read it; in the reader, click a "
           "highlighted name (or pick it below the metadata) to filter the dashboard by that entity.")
 doc = ui.current_doc()

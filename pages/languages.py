@@ -4,6 +4,8 @@ import streamlit as st
 
 from presslens import charts, ui
 
+ui.through_app()  # a fresh server's first session may run this file without app.py
+
 ui.header("Languages", "Which languages the story is told in and how sure the detector was. "
           "Click a bar to filter by language, a row to open that article.")
 ui.require_articles()

@@ -5,6 +5,8 @@ import streamlit as st
 
 from presslens import charts, ui
 
+ui.through_app()  # a fresh server's first session may run this file without app.py
+
 ui.header("Entities", "Who and what is named, counted once per real-world entity whatever the language or "
           "inflection. Click a bar or circle to filter by it.")
 ui.require_articles()

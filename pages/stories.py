@@ -5,6 +5,8 @@ import streamlit as st
 
 from presslens import charts, ui
 
+ui.through_app()  # a fresh server's first session may run this file without app.py
+
 ui.header("Stories", "Articles reporting the same event, grouped across languages and outlets by shared entities, "
           "cited sources, figures and dates. Click a story to follow it; click a mark to read the article.")
 ui.require_articles()

@@ -4,6 +4,8 @@ import streamlit as st
 
 from presslens import charts, ui
 
+ui.through_app()  # a fresh server's first session may run this file without app.py
+
 ui.header("Sources", "Who publishes the story and whom they cite. Shares are of the articles in view; "
           "an article can cite several sources. Click a bar or circle to filter by it.")
 s = ui.require_articles()

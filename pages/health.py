@@ -5,6 +5,8 @@ import streamlit as st
 
 from presslens import ui
 
+ui.through_app()  # a fresh server's first session may run this file without app.py
+
 ui.header("Data health", "What to check before trusting the charts: every number counts the articles in view "
           "(rejected inputs: the whole corpus). Use the buttons and tables to see what is behind a number.")
 rejects = ui.raw("rejects")
