@@ -172,6 +172,7 @@ class _ShardBuffer:
             self.flush()
 
     def flush(self) -> None:
+        _add_story_evidence(self.articles)
         for table in ("articles", "mentions", "rejects"):
             rows = getattr(self, table)
             if rows:
@@ -227,16 +228,23 @@ def _enrich_batch(records: list, rejects: list[dict]) -> tuple[list[dict], list[
         mentions.extend({"doc_id": did, "start": m.start, "end": m.end, "surface": m.surface,
                          "lemma": m.lemma, "entity_id": m.entity_id, "entity_type": m.entity_type,
                          "name": m.name} for m in ments)
-    if articles:
-        # the text-only story evidence, computed here in parallel rather than in the serial hook
-        from presslens import stories
-
-        evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
-                                                       [a["boilerplate"] for a in articles],
-                                                       [a.get("language") for a in articles])
-        for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
-            a["story_evidence"], a["text_minhash"] = ev, sig
     return articles, mentions
+
+
+def _add_story_evidence(articles: list[dict]) -> None:
+    """The text-only story evidence of article rows (presslens.stories.text_evidence),
+    computed by the workers in parallel rather than in the serial hook, once per shard:
+    it is vectorised over its batch, and a batch of one (a .txt file) costs ~5 ms of
+    set-up, a batch of 1,000 ~0.5 ms an article."""
+    if not articles:
+        return
+    from presslens import stories
+
+    evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
+                                                   [a["boilerplate"] for a in articles],
+                                                   [a.get("language") for a in articles])
+    for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
+        a["story_evidence"], a["text_minhash"] = ev, sig
 
 
 # ---------------------------------------------------------------- engines
@@ -774,7 +782,8 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
     counts = m.group_by("entity_id").agg(
         pl.len().cast(pl.Int64).alias("mention_count"),
         pl.col("doc_id").n_unique().cast(pl.Int64).alias("doc_count"),
-        pl.col("entity_type").mode().first().alias("entity_type"),
+        # the most frequent type; on a tie the first by name (mode alone picks one at random)
+        pl.col("entity_type").mode().sort().first().alias("entity_type"),
     )
     by_lang = (
         m.group_by("entity_id", "language", "lemma").agg(pl.len().alias("n"))

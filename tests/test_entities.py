@@ -489,3 +489,37 @@ def test_romanian_base_forms_through_the_learned_detector():
 def test_a_known_person_opening_a_learned_span_is_split_off():
     ms = extract("Після візиту Шойгу Кім, схоже, подвоїв плани.", "uk", [])
     assert [m.surface for m in ms] == ["Шойгу", "Кім"]
+
+
+# Real-looking news text with the cases the array tagger must handle like crfsuite: title
+# case, capitals, quotes, brackets, dashes, line breaks, a NUL and a lone surrogate in the
+# separators, one-word and empty texts.
+_TAGGER_TEXTS = [
+    "Президент России Владимир Путин встретился в Пхеньяне с Ким Чен Ыном, сообщает ТАСС.\n\n"
+    "По данным Института изучения войны (ISW), Москва получила снаряды из КНДР. «Газпром» — молчит.",
+    "Лоукостер Ryanair скасував рейси з Дубліна, повідомив генеральний директор Майкл О'Лірі.\n"
+    "ЗСУ: обстріли тривають; Верховна Рада України ухвалила закон №1234.",
+    "Traian Băsescu a plecat la Bruxelles pentru întâlnirea cu liderii Uniunii Europene (UE).",
+    "On Monday, Boris Johnson told the BBC -- and NATO -- that Britain would leave the E.U.",
+    "Путин\x00, Мэй\x00 и Зеленский\ud800 встретились в Киеве.",
+    "Kim",
+    "",
+]
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk", "ro", "en"])
+def test_the_array_tagger_gives_crfsuites_own_labels(lang):
+    """The build tags with the model's weights as arrays (ner.crf.CompiledModel); the labels
+    must be the ones pycrfsuite gives on the feature strings, for every text and language,
+    including a second pass (cached words)."""
+    from presslens.enrich.ner import crf
+    from presslens.enrich.ner.text import tokens
+
+    m = crf.compiled(lang)
+    for _ in range(2):
+        for text in _TAGGER_TEXTS + [t.upper() for t in _TAGGER_TEXTS]:
+            toks = tokens(text)
+            want = crf.detect_reference(text, toks, lang)
+            got = crf.viterbi(m, m.scores(text, toks, lang)) if toks else []
+            assert got == want, text
+            assert crf.detect(text, toks, lang) == crf.spans_from_labels(want)

@@ -288,13 +288,14 @@ def _detector_class():
             # Detector._detect_block with the per-language updates as list comprehensions:
             # the same float operations in the same order and the same random draws.
             self.cleaning_text()
-            ngrams = self._extract_ngrams()
-            if not ngrams:
+            # The probability vector of each known n-gram, in langdetect's order, in one
+            # pass (vectors are non-empty lists, so filter(None) drops exactly the unknown).
+            vectors = list(filter(None, map(self.word_lang_prob_map.get, _all_ngrams(self.text, table))))
+            if not vectors:
                 raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
             n_lang = len(self.langlist)
             self.langprob = [0.0] * n_lang
             self.random.seed(self.seed)
-            vectors = [self.word_lang_prob_map[g] for g in ngrams]
             for _ in range(self.n_trial):
                 prob = self._init_probability()
                 alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
@@ -336,6 +337,15 @@ def extract_ngrams(text: str, known, table: dict[int, str]) -> list[str]:
     words, and nothing at an upper-case letter that follows one. Here the same list is
     built with compiled operations: one str.translate, one regex to collapse space runs,
     and map/zip/filter over the whole string."""
+    # langdetect never takes a lone space or a trigram with a space in the middle (it
+    # would span two words); its profiles hold no such key, which _factory checks, so
+    # the membership filter alone drops them.
+    return list(filter(known.__contains__, _all_ngrams(text, table)))
+
+
+def _all_ngrams(text: str, table: dict[int, str]) -> list[str]:
+    """Every 1-, 2- and 3-gram langdetect reads in `text`, in its order, before the filter
+    on its profiles ("" where it takes none); see extract_ngrams."""
     s = " " + _SPACES_RE.sub(" ", text.translate(table)).lstrip(" ")
     n = len(s)
     if n < 2:
@@ -350,10 +360,7 @@ def extract_ngrams(text: str, known, table: dict[int, str]) -> list[str]:
         for m in _TWO_UPPER_RE.finditer(mask):
             k = 3 * m.start()  # grams ending at position m.start() + 1 start at 3 * m.start()
             flat[k] = flat[k + 1] = flat[k + 2] = ""
-    # langdetect never takes a lone space or a trigram with a space in the middle (it
-    # would span two words); its profiles hold no such key, which _factory checks, so
-    # the membership filter alone drops them.
-    return list(filter(known.__contains__, flat))
+    return flat
 
 
 def _factory(group: str):

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from presslens.enrich.ner import morph
-from presslens.enrich.ner.text import Token, sentence_start
+from presslens.enrich.ner.text import Token, gap_opens_sentence, sentence_start
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
 LANGS = ("ru", "uk", "ro", "en")
@@ -216,7 +216,9 @@ def spans_from_labels(labels: list[str]) -> list[tuple[int, int, str]]:
 
 @functools.lru_cache(maxsize=8)
 def tagger(lang: str, path: str | None = None):
-    """The crfsuite tagger of a language (None when no model file is shipped for it)."""
+    """The crfsuite tagger of a language (None when no model file is shipped for it).
+    The build tags with the same weights through `compiled` (see there); this tagger is
+    the reference it is checked against (tests/test_entities.py)."""
     import pycrfsuite
 
     p = Path(path) if path else model_path(lang)
@@ -233,15 +235,269 @@ def set_model_dir(path: Path) -> None:
     global MODEL_DIR
     MODEL_DIR = Path(path)
     tagger.cache_clear()
+    _compiled_file.cache_clear()
 
 
 def has_model(lang: str) -> bool:
     return lang in LANGS and model_path(lang).exists()
 
 
+# ---------------------------------------------------------------------------------------
+# Tagging without feature strings
+# ---------------------------------------------------------------------------------------
+#
+# crfsuite tags a token from the names of its features: pycrfsuite copies each name to a
+# C++ string and crfsuite looks it up in the model's dictionary, ~0.5 us per feature and
+# ~30 features per token, plus building the names of the neighbours' features in Python.
+# Here the model file is read once into arrays (attribute name -> row of weights per
+# label, transition matrix) and each distinct word's feature rows are looked up once per
+# process; a token's score per label is the sum of its rows, added in crfsuite's order
+# (feature by feature, from 0.0), and the best label sequence is crfsuite's Viterbi
+# (first maximum wins, as its strict "<"). The floating-point operations are the same as
+# crfsuite's, so the labels are identical (tests/test_entities.py checks it against
+# pycrfsuite on real text, odd separators and lone surrogates included).
+
+# Distinct words (and separators) whose feature ids are kept per model; the caches are
+# emptied when full, which bounds memory on any input (~200 bytes a word; a news corpus has
+# a few hundred thousand distinct word forms per language).
+WORD_CACHE_SIZE = 200_000
+# The features a word gives a neighbour (w=, sh=, s3=, pos=, case=, the name tags): at
+# most this many (6 plus the 7 name tags of MORPH_TAGS).
+_NEAR_MAX = 14
+_OFFSETS = (-2, -1, 1, 2)
+
+
+class CompiledModel:
+    """The weights of one crfsuite model file as arrays, with per-word partial scores.
+
+    A token's score per label is crfsuite's sum, from 0.0, of the weights of its
+    features in this order: "b", the word's own features, start, doc_lower, doc_midcap,
+    pre=, post=, then the neighbours' features at -2, -1, +1, +2. The first part depends
+    on the word only, so it is summed once per distinct word (`prefix`); the rest is
+    added column by column over all tokens of a text at once (NumPy), each column one
+    feature per token (a zero row where a token has none: adding 0.0 changes no sum)."""
+
+    def __init__(self, path: Path) -> None:
+        import numpy as np
+
+        labels, attrs, feats = _read_crfsuite(Path(path))
+        self.labels = labels
+        self.attr_id = {a: i for i, a in enumerate(attrs)}
+        n_labels = len(labels)
+        # One extra zero row: the id of "no feature".
+        self.weights = np.zeros((len(attrs) + 1, n_labels))
+        self.pad = len(attrs)
+        self.trans = np.zeros((n_labels, n_labels))
+        state = feats["type"] == 0
+        self.weights[feats["src"][state], feats["dst"][state]] = feats["w"][state]
+        self.trans[feats["src"][~state], feats["dst"][~state]] = feats["w"][~state]
+        get = self.aid
+        self.bias = get("b")
+        self.start = get("start")
+        self.doc_lower = get("doc_lower")
+        self.doc_midcap = get("doc_midcap")
+        self.pads = tuple(get(f"{d}:pad") for d in _OFFSETS)
+        self._reset()
+
+    def _reset(self) -> None:
+        import numpy as np
+
+        self._slot: dict[str, dict[str, int]] = {}  # language -> word -> row
+        self._rows = 0
+        self._seps: dict[str, tuple[int, int]] = {}
+        cap = 1024
+        self.prefix = np.zeros((cap, len(self.labels)))  # per word: 0.0 + b + own features
+        self.near = np.full((cap, len(_OFFSETS), _NEAR_MAX), self.pad, dtype=np.intp)
+        self.near_len = np.zeros(cap, dtype=np.intp)
+
+    def aid(self, name: str) -> int | None:
+        """The attribute id crfsuite finds for a feature name (None: not in the model).
+        crfsuite reads the name as a C string, so it ends at the first NUL."""
+        return self.attr_id.get(name.partition("\x00")[0])
+
+    def slots(self, words: list[str], lang: str) -> list[int]:
+        """Row of each word in `prefix` and `near` (computed on a word's first use)."""
+        get = self._slot.setdefault(lang, {}).get
+        out = [get(w, -1) for w in words]
+        if -1 in out:
+            if self._rows + len(words) > WORD_CACHE_SIZE:
+                self._reset()
+                get = self._slot.setdefault(lang, {}).get
+            for k, w in enumerate(words):
+                if out[k] == -1:
+                    out[k] = get(w, -1)
+                    if out[k] == -1:
+                        out[k] = self._add_word(w, lang)
+        return out
+
+    def _add_word(self, w: str, lang: str) -> int:
+        import numpy as np
+
+        k = self._rows
+        if k == len(self.prefix):
+            self.prefix = np.concatenate([self.prefix, np.zeros_like(self.prefix)])
+            self.near = np.concatenate([self.near, np.full_like(self.near, self.pad)])
+            self.near_len = np.concatenate([self.near_len, np.zeros_like(self.near_len)])
+        f, near = _own(w, lang)
+        get = self.aid
+        v = np.zeros(len(self.labels))
+        for i in ([self.bias] if self.bias is not None else []) + [get(x) for x in f]:
+            if i is not None:
+                v = v + self.weights[i]  # one feature after another, as crfsuite
+        self.prefix[k] = v
+        width = 0
+        for slot, p in enumerate(("-2:", "-1:", "1:", "2:")):
+            ids = [i for i in (get(p + x) for x in near) if i is not None]
+            self.near[k, slot, : len(ids)] = ids
+            width = max(width, len(ids))
+        self.near_len[k] = width
+        self._slot[lang][w] = k
+        self._rows += 1
+        return k
+
+    def sep(self, s: str) -> tuple[int, int]:
+        """Ids of the "pre=" and "post=" features of a separator (`pad` if unknown)."""
+        hit = self._seps.get(s)
+        if hit is None:
+            if len(self._seps) >= WORD_CACHE_SIZE:
+                self._seps.clear()
+            v = _sep(s)
+            pre, post = self.aid("pre=" + v), self.aid("post=" + v)
+            hit = self._seps[s] = (self.pad if pre is None else pre, self.pad if post is None else post)
+        return hit
+
+    def scores(self, text: str, toks: list[Token], lang: str):
+        """crfsuite's state score of every token and label (float64 [tokens, labels])."""
+        import numpy as np
+
+        n = len(toks)
+        words = [t.text for t in toks]
+        slots = np.array(self.slots(words, lang), dtype=np.intp)
+        state = self.prefix[slots]  # a copy
+        w = self.weights
+        pad = self.pad
+        lowered = {x for x in words if x[:1].islower()}
+        gaps = [text[a.end : b.start] for a, b in zip(toks, toks[1:])]
+        starts = [sentence_start(text, toks[0].start)] + [gap_opens_sentence(g) for g in gaps]
+        midcap = {x for x, ss in zip(words, starts) if not ss and x[:1].isupper()}
+        cols = []
+        if self.start is not None:
+            cols.append([self.start if ss else pad for ss in starts])
+        titled = [x[:1].isupper() and not x.isupper() for x in words]
+        if self.doc_lower is not None:
+            cols.append([self.doc_lower if c and x.lower() in lowered else pad for x, c in zip(words, titled)])
+        if self.doc_midcap is not None:
+            cols.append([self.doc_midcap if c and x in midcap else pad for x, c in zip(words, titled)])
+        first, last = toks[0], toks[-1]
+        sep = self.sep
+        between = [sep(g) for g in gaps]
+        cols.append([sep(text[max(0, first.start - 3) : first.start])[0]] + [x[0] for x in between])
+        cols.append([x[1] for x in between] + [sep(text[last.end : last.end + 3])[1]])
+        for col in np.array(cols, dtype=np.intp):
+            state += w[col]
+        width = int(self.near_len[slots].max())
+        near = self.near[slots]
+        for slot, d in enumerate(_OFFSETS):
+            ids = np.full((n, width), pad, dtype=np.intp)
+            if d < 0:
+                ids[-d:] = near[: n + d, slot, :width]
+                edge = slice(0, min(-d, n))
+            else:
+                ids[: max(0, n - d)] = near[d:, slot, :width]
+                edge = slice(max(0, n - d), n)
+            if self.pads[slot] is not None:
+                ids[edge, 0] = self.pads[slot]
+            for col in ids.T:
+                state += w[col]
+        return state
+
+
+def _read_crfsuite(path: Path):
+    """(labels, attribute names, features) of a crfsuite CRF1d model file: features as a
+    structured array of (type 0 state / 1 transition, src, dst, weight). Layout of
+    crfsuite's crf1d_model.c: a 48-byte header of offsets, a FEAT chunk of 20-byte
+    features, and the label and attribute names in CQDB chunks."""
+    import struct
+
+    import numpy as np
+
+    b = path.read_bytes()
+    magic, _size, typ, _ver, _nf, n_labels, n_attrs, off_f, off_l, off_a, _olr, _oar = struct.unpack_from(
+        "<4sI4sIIIIIIIII", b, 0)
+    if magic != b"lCRF" or typ != b"FOMC":
+        raise ValueError(f"{path} is not a crfsuite CRF1d model")
+    chunk, _csize, num = struct.unpack_from("<4sII", b, off_f)
+    if chunk != b"FEAT":
+        raise ValueError(f"{path}: no feature chunk")
+    feats = np.frombuffer(b, dtype=np.dtype([("type", "<u4"), ("src", "<u4"), ("dst", "<u4"), ("w", "<f8")]),
+                          count=num, offset=off_f + 12)
+
+    def names(off: int, n: int) -> list[str]:
+        cid, _s, _flag, _bo, bwd_size, bwd_off = struct.unpack_from("<4sIIIII", b, off)
+        if cid != b"CQDB" or bwd_size != n:
+            raise ValueError(f"{path}: bad name table")
+        out = []
+        for i, o in enumerate(struct.unpack_from(f"<{n}I", b, off + bwd_off)):
+            rid, ksize = struct.unpack_from("<II", b, off + o)
+            if rid != i:
+                raise ValueError(f"{path}: bad name table")
+            out.append(b[off + o + 8 : off + o + 7 + ksize].decode("utf-8", "surrogateescape"))
+        return out
+
+    return names(off_l, n_labels), names(off_a, n_attrs), feats
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_file(path: str, _stamp: tuple) -> CompiledModel:
+    return CompiledModel(Path(path))
+
+
+def compiled(lang: str, path: str | None = None) -> CompiledModel | None:
+    """The model of a language as arrays (None when no model file is shipped for it);
+    loaded once per process and file version."""
+    p = Path(path) if path else model_path(lang)
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return _compiled_file(str(p), (st.st_mtime_ns, st.st_size))
+
+
+def viterbi(m: CompiledModel, state) -> list[str]:
+    """crfsuite's best label sequence for the state scores (crf1dc_viterbi: the same
+    additions, and the first maximum wins, as its strict "<")."""
+    import numpy as np
+
+    n, n_labels = state.shape
+    trans = m.trans
+    back = np.zeros((n, n_labels), dtype=np.intp)
+    cols = np.arange(n_labels)
+    alpha = state[0]
+    for t in range(1, n):
+        s = alpha[:, None] + trans  # s[i, j]: the best path to (t-1, i), then i -> j
+        b = s.argmax(axis=0)
+        back[t] = b
+        alpha = s[b, cols] + state[t]
+    best = [0] * n
+    best[-1] = int(alpha.argmax())
+    bl = back.tolist()
+    for t in range(n - 1, 0, -1):
+        best[t - 1] = bl[t][best[t]]
+    labels = m.labels
+    return [labels[i] for i in best]
+
+
 def detect(text: str, toks: list[Token], lang: str, model: str | None = None) -> list[tuple[int, int, str]]:
     """Typed token ranges (i, j, type) found by the language's model ([] without a model)."""
+    m = compiled(lang, model)
+    if m is None or not toks:
+        return []
+    return spans_from_labels(viterbi(m, m.scores(text, toks, lang)))
+
+
+def detect_reference(text: str, toks: list[Token], lang: str, model: str | None = None) -> list[str]:
+    """Labels from pycrfsuite itself on the feature strings (what `detect` must equal)."""
     t = tagger(lang, model)
     if t is None or not toks:
         return []
-    return spans_from_labels(t.tag(features(text, toks, lang)))
+    return t.tag(features(text, toks, lang))

@@ -128,11 +128,31 @@ def _guess_singular(word: str, lang: str):
 
 
 def _inflect(parse, grams: set[str]) -> str | None:
+    key = (parse, frozenset(grams))
+    try:
+        return _INFLECTED[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable parse (never seen from pymorphy3): no memo
+        return _inflect_uncached(parse, grams)
+    if len(_INFLECTED) >= _INFLECTED_MAX:
+        _INFLECTED.clear()
+    out = _INFLECTED[key] = _inflect_uncached(parse, grams)
+    return out
+
+
+def _inflect_uncached(parse, grams: set[str]) -> str | None:
     try:
         r = parse.inflect(grams)
     except Exception:  # pymorphy3 raises on some odd tag sets; the caller keeps the surface
         return None
     return r.word if r is not None else None
+
+
+# Memo of pymorphy3 inflections (Parse.inflect rebuilds the word's paradigm, ~0.1 ms):
+# (parse, grammemes) -> word; emptied when full, so bounded on any input.
+_INFLECTED: dict = {}
+_INFLECTED_MAX = 200_000
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -68,6 +68,23 @@ def sentence_start(text: str, pos: int) -> bool:
     return i < 0
 
 
+_GAP_STARTS: dict[str, bool] = {}
+# Distinct separators remembered by gap_opens_sentence (a text has a few dozen).
+_GAP_MEMO_MAX = 50_000
+
+
+def gap_opens_sentence(gap: str) -> bool:
+    """sentence_start(text, pos) for a word at `pos` that follows another word with `gap`
+    between them: the look-back stops inside the gap or at the earlier word's last letter
+    (not an opener), so the answer depends on the gap alone and is remembered per gap."""
+    hit = _GAP_STARTS.get(gap)
+    if hit is None:
+        if len(_GAP_STARTS) >= _GAP_MEMO_MAX:
+            _GAP_STARTS.clear()
+        hit = _GAP_STARTS[gap] = sentence_start("x" + gap, len(gap) + 1)
+    return hit
+
+
 def is_cap(word: str) -> bool:
     return word[:1].isupper()
 
@@ -80,15 +97,18 @@ def is_upper_word(word: str) -> bool:
 def shouting(text: str) -> bool:
     """Mostly upper-case text: capitalisation carries no signal there."""
     sample = text[:MAX_ANALYSED_CHARS]
-    letters = sum(1 for c in sample if c.isalpha())
+    letters = sum(map(str.isalpha, sample))  # counted in C, not a Python loop per character
     if letters < 40:
         return False
-    upper = sum(1 for c in sample if c.isupper())
+    upper = sum(map(str.isupper, sample))
     return upper / letters > 0.6
 
 
+_CYRILLIC_CHAR = re.compile("[\u0400-\u04ff]")
+
+
 def is_cyrillic(word: str) -> bool:
-    return any("\u0400" <= c <= "\u04ff" for c in word)
+    return _CYRILLIC_CHAR.search(word) is not None
 
 
 def is_latin(word: str) -> bool:
