@@ -523,3 +523,25 @@ def test_the_array_tagger_gives_crfsuites_own_labels(lang):
             got = crf.viterbi(m, m.scores(text, toks, lang)) if toks else []
             assert got == want, text
             assert crf.detect(text, toks, lang) == crf.spans_from_labels(want)
+
+
+def test_a_model_the_array_tagger_gets_wrong_is_tagged_by_pycrfsuite(monkeypatch):
+    """If the array reading of a model disagrees with pycrfsuite on the probe texts (a model
+    file from another crfsuite version, say), the build tags with pycrfsuite itself: the
+    entities found stay the library's."""
+    import numpy as np
+
+    from presslens.enrich.ner import crf
+    from presslens.enrich.ner.text import tokens
+
+    text = _TAGGER_TEXTS[0]
+    toks = tokens(text)
+    want = crf.spans_from_labels(crf.detect_reference(text, toks, "ru"))
+    assert want  # the text names people and places
+    crf._compiled_file.cache_clear()
+    monkeypatch.setattr(crf.CompiledModel, "scores", lambda self, text, toks, lang: np.zeros((len(toks), len(self.labels))))
+    try:
+        assert crf.compiled("ru") is None
+        assert crf.detect(text, toks, "ru") == want
+    finally:
+        crf._compiled_file.cache_clear()

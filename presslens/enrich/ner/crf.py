@@ -16,12 +16,14 @@ presslens/models/ner-<lang>.crfsuite; each loads once per process.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from pathlib import Path
 
 from presslens.enrich.ner import morph
 from presslens.enrich.ner.text import Token, gap_opens_sentence, sentence_start
 
+_log = logging.getLogger("presslens.ner")
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
 LANGS = ("ru", "uk", "ro", "en")
 TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
@@ -447,20 +449,44 @@ def _read_crfsuite(path: Path):
     return names(off_l, n_labels), names(off_a, n_attrs), feats
 
 
+# Texts every array model must tag exactly as pycrfsuite does before a process uses it
+# (names, titles, quotes, brackets, abbreviations in both scripts); a model file the array
+# reader does not understand, or any disagreement, leaves that process on pycrfsuite itself.
+_PROBES = (
+    "Президент России Владимир Путин встретился в Пхеньяне с Ким Чен Ыном, сообщает ТАСС. "
+    "«Газпром» (ПАО) — молчит; Верховна Рада України ухвалила закон.",
+    "On Monday, Boris Johnson told the BBC that Traian Băsescu and NATO would meet in Bruxelles (UE).",
+)
+
+
 @functools.lru_cache(maxsize=8)
-def _compiled_file(path: str, _stamp: tuple) -> CompiledModel:
-    return CompiledModel(Path(path))
+def _compiled_file(path: str, _stamp: tuple, lang: str) -> CompiledModel | None:
+    from presslens.enrich.ner.text import tokens
+
+    try:
+        m = CompiledModel(Path(path))
+        ref = tagger(lang, path)
+        for text in _PROBES:
+            toks = tokens(text)
+            if viterbi(m, m.scores(text, toks, lang)) != ref.tag(features(text, toks, lang)):
+                raise ValueError(f"labels differ from pycrfsuite's on {text[:40]!r}")
+        m._reset()  # start the per-word cache empty, as for any text
+        return m
+    except Exception as err:  # noqa: BLE001 - any failure means: use the library itself
+        _log.warning("NER model %s: array tagging disagrees with pycrfsuite (%s); tagging with pycrfsuite", path, err)
+        return None
 
 
 def compiled(lang: str, path: str | None = None) -> CompiledModel | None:
-    """The model of a language as arrays (None when no model file is shipped for it);
-    loaded once per process and file version."""
+    """The model of a language as arrays, loaded and checked against pycrfsuite on
+    `_PROBES` once per process and file version; None when no model file is shipped for
+    the language or when the check fails (then `detect` tags with pycrfsuite)."""
     p = Path(path) if path else model_path(lang)
     try:
         st = p.stat()
     except OSError:
         return None
-    return _compiled_file(str(p), (st.st_mtime_ns, st.st_size))
+    return _compiled_file(str(p), (st.st_mtime_ns, st.st_size), lang)
 
 
 def viterbi(m: CompiledModel, state) -> list[str]:
@@ -488,10 +514,14 @@ def viterbi(m: CompiledModel, state) -> list[str]:
 
 
 def detect(text: str, toks: list[Token], lang: str, model: str | None = None) -> list[tuple[int, int, str]]:
-    """Typed token ranges (i, j, type) found by the language's model ([] without a model)."""
-    m = compiled(lang, model)
-    if m is None or not toks:
+    """Typed token ranges (i, j, type) found by the language's model ([] without a model):
+    tagged through the checked array model, else by pycrfsuite itself."""
+    if not toks:
         return []
+    m = compiled(lang, model)
+    if m is None:
+        t = tagger(lang, model)
+        return spans_from_labels(t.tag(features(text, toks, lang))) if t is not None else []
     return spans_from_labels(viterbi(m, m.scores(text, toks, lang)))
 
 
