@@ -32,6 +32,7 @@ if ui.locked():  # PRESSLENS_PASSWORD set and not yet given: nothing of the corp
     st.navigation(list(PAGES.values()), position="hidden")  # pages known, none listed or run
     ui.password_page()  # stops the run
 ui.start()
+ui.keep_query_on_nav()  # before st.navigation: a nav click's page switch carries the view's query
 page = st.navigation(list(PAGES.values()))
 ui.register_pages(PAGES)
 ui.set_page(next((slug for slug, p in PAGES.items() if p is page or p.title == page.title), "overview"))

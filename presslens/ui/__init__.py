@@ -13,7 +13,7 @@
 Pages use `from presslens import ui` and call the names re-exported here.
 """
 from presslens.ui.state import (  # noqa: F401
-    through_app,
+    keep_query_on_nav, through_app,
     clear_filters, current_doc, current_filters, follow_goto, gen, k, open_article, register_pages,
     set_filters, set_page, show_undated, sync_from_url, write_url,
 )

@@ -94,6 +94,23 @@ def write_url() -> None:
     s["written"] = desired
 
 
+def keep_query_on_nav() -> None:
+    """Called just before st.navigation. A sidebar navigation click reaches the server with
+    an empty query string; Streamlit then pushes the new page's path with whatever query it
+    holds when it handles the page switch, and our `write_url` (after st.navigation) sends
+    the view's query in a separate message. In Streamlit 1.67 the browser handles these two
+    in either order, so a click took one history entry or, at random, two ("/articles",
+    then "/articles?lang=ru"), and Back stopped on the bare one. Restoring the last written
+    query here, before the page switch message, makes the switch carry it: one entry. (The
+    article `doc` is left out: it belongs to the Articles page only, and write_url adds it
+    back there.)"""
+    s = _state()
+    if s["seeded"] and s["written"] and not _url_params():
+        keep = {k: v for k, v in s["written"].items() if k != "doc"}
+        if keep:
+            st.query_params.from_dict(keep)
+
+
 def _without_version(params: dict[str, list[str]]) -> dict[str, list[str]]:
     return {k: v for k, v in params.items() if k != "v"}
 
