@@ -435,9 +435,11 @@ def over_time(ix: Index, f: Filters, every: str) -> pl.DataFrame:
     return _per_period(days, every, articles=None)
 
 
-def _top_codes(counts: np.ndarray, limit: int | None) -> np.ndarray:
-    """Codes with a non-zero count; with `limit`, only the `limit` largest (ties at the cut kept)."""
-    nz = np.flatnonzero(counts)
+def _top_codes(counts: np.ndarray, limit: int | None, candidates: np.ndarray | None = None) -> np.ndarray:
+    """Codes with a non-zero count (or, given, the codes where `candidates` is true); with
+    `limit`, only the `limit` largest counts among them (ties at the cut all kept; callers
+    sort exactly)."""
+    nz = np.flatnonzero(counts if candidates is None else candidates)
     if limit and nz.size > limit:
         vals = counts[nz]
         cut = np.partition(vals, nz.size - limit)[nz.size - limit]
@@ -592,17 +594,6 @@ def _entity_frame(ix: Index, codes: np.ndarray, **cols: np.ndarray) -> pl.DataFr
         pl.Series(k, v.astype(np.int64), dtype=pl.Int64) for k, v in cols.items())
 
 
-def _top(ix: Index, primary: np.ndarray, candidates: np.ndarray, limit: int) -> np.ndarray:
-    """Entity codes among `candidates` (bool) with the `limit` largest `primary` values
-    (ties at the cut all kept; the caller sorts exactly)."""
-    codes = np.flatnonzero(candidates)
-    if limit and codes.size > limit:
-        vals = primary[codes]
-        cut = np.partition(vals, codes.size - limit)[codes.size - limit]
-        codes = codes[vals >= cut]
-    return codes
-
-
 def top_entities(ix: Index, f: Filters, entity_type: str | None = None, limit: int = 25) -> pl.DataFrame:
     """entity_id, name, entity_type, mentions, articles (in the counted articles), top `limit`
     by mentions, then articles, then name."""
@@ -610,7 +601,7 @@ def top_entities(ix: Index, f: Filters, entity_type: str | None = None, limit: i
     cand = docs > 0
     if entity_type:
         cand &= (ix.entities["entity_type"] == entity_type).to_numpy()
-    codes = _top(ix, men, cand, limit)
+    codes = _top_codes(men, limit, cand)
     return (_entity_frame(ix, codes, mentions=men[codes], articles=docs[codes])
             .sort(["mentions", "articles", "name"], descending=[True, True, False]).head(limit))
 
@@ -797,7 +788,7 @@ def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.Da
         men, docs = _count_entities(ix, together)
     cand = docs > 0
     cand[codes] = False
-    top = _top(ix, docs, cand, limit)
+    top = _top_codes(docs, limit, cand)
     return (_entity_frame(ix, top, articles=docs[top], mentions=men[top])
             .sort(["articles", "mentions", "name"], descending=[True, True, False]).head(limit))
 
@@ -870,7 +861,7 @@ def entity_info(ix: Index, entity_ids) -> pl.DataFrame:
 def entity_choices(ix: Index, limit: int = 500) -> pl.DataFrame:
     """The most mentioned entities (entity_id, name, entity_type) for pickers."""
     men = ix.entities["mention_count"].to_numpy()
-    codes = _top(ix, men, men > 0, limit)
+    codes = _top_codes(men, limit)
     return (_entity_frame(ix, codes, mention_count=men[codes])
             .sort(["mention_count", "name"], descending=[True, False]).head(limit))
 
