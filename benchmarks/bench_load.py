@@ -27,13 +27,10 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,12 +43,6 @@ FILTERS = ["", "lang=ru", "lang=en&lang=uk", "undated=1", "q=Putin"]
 RUN_TIMEOUT_S = 120.0
 # How often the server's memory is sampled.
 RSS_EVERY_S = 0.25
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rss_kb(pid: int) -> tuple[int, int]:
@@ -242,38 +233,19 @@ def main() -> int:
     if info is None:
         print(f"No store at {store_dir}", file=sys.stderr)
         return 2
-    port = _free_port()
+    from presslens import devserver
+
     scratch = Path(tempfile.mkdtemp(prefix="presslens-bench-"))
-    no_corpus = scratch / "no-corpus"  # never created
+    no_corpus = scratch / "no-corpus"  # never created: the store is served as it is
     log_path = Path(args.log) if args.log else Path(tempfile.mkstemp(prefix="presslens-bench-", suffix=".log")[1])
-    env = dict(os.environ, PRESSLENS_STORE=str(store_dir), PRESSLENS_CORPUS=str(no_corpus))
-    env.pop("PRESSLENS_PASSWORD", None)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                print(f"streamlit did not start; log: {log_path}", file=sys.stderr)
-                return 1
-            time.sleep(0.3)
-        rss_idle = _rss_kb(proc.pid)[0]
-        out = asyncio.run(_drive(base, proc.pid, args.sessions, args.seconds, args.extra))
+        with devserver.streamlit_server(store_dir, no_corpus, log_path, timeout=120) as (base, proc):
+            rss_idle = _rss_kb(proc.pid)[0]
+            out = asyncio.run(_drive(base, proc.pid, args.sessions, args.seconds, args.extra))
+    except devserver.ServerDidNotStart:
+        print(f"streamlit did not start; log: {log_path}", file=sys.stderr)
+        return 1
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         shutil.rmtree(scratch, ignore_errors=True)
     s: Stats = out["stats"]
     x: Stats = out["extra"]

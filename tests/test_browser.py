@@ -7,12 +7,7 @@ tests/artifacts/screenshots/.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -20,7 +15,7 @@ import polars as pl
 import pytest
 
 from conftest import ROOT
-from presslens import store
+from presslens import devserver, store
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
@@ -42,45 +37,15 @@ READY = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _streamlit(store_dir: Path):
     """A real `streamlit run app.py` on `store_dir`; yields its base URL, stops it after."""
-    port = _free_port()
-    env = dict(os.environ, PRESSLENS_STORE=str(store_dir), PRESSLENS_CORPUS=str(ROOT / "data" / "corpus"))
-    log_path = store_dir.parent / f"streamlit-{port}.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none"],  # usage statistics: off in .streamlit/config.toml
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    log_path = store_dir.parent / f"streamlit-{time.monotonic_ns()}.log"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with devserver.streamlit_server(store_dir, ROOT / "data" / "corpus", log_path) as (base, _proc):
+            yield base
+    except devserver.ServerDidNotStart as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="module")
