@@ -334,10 +334,11 @@ def lead_words(text: str, language: str | None) -> set[str]:
 
 @functools.lru_cache(maxsize=200_000)
 def _lemma(word: str, lang: str) -> str:
-    """simplemma's lemma of a lower-cased word (cached: news leads repeat their words)."""
-    import simplemma
+    """simplemma's lemma of a lower-cased word (cached: news leads repeat their words;
+    presslens.enrich.lexicon: the dictionaries are not decoded again in every worker)."""
+    from presslens.enrich import lexicon
 
-    return simplemma.lemmatize(word, lang=lang).casefold()
+    return lexicon.lemmatize(word, lang).casefold()
 
 
 def event_date_feature(text: str) -> str | None:

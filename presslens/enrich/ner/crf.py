@@ -101,9 +101,9 @@ def _slavic(word: str, lang: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=200_000)
 def _latin_known(word: str, lang: str) -> bool:
     try:
-        import simplemma
+        from presslens.enrich import lexicon
 
-        return simplemma.is_known(word, lang)
+        return lexicon.is_known(word, lang)
     except Exception:
         return False
 

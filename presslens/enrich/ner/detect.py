@@ -129,9 +129,9 @@ def common_word(word: str, lang: str) -> bool:
         if low in NOT_NAMES.get(lang, ()):
             return True
         try:
-            import simplemma
+            from presslens.enrich import lexicon
 
-            return simplemma.is_known(low, lang)
+            return lexicon.is_known(low, lang)
         except Exception:
             return False
     return False
