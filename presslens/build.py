@@ -774,15 +774,48 @@ def _build_index(version_dir: Path) -> float:
 
 # ---------------------------------------------------------------- post-build steps
 
-def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict) -> None:
+def _start_search_index(version_dir: Path, prev: store.StoreInfo | None) -> Future:
+    """Start the full-text index (presslens.search) in a thread, as soon as articles.parquet
+    is written: it reads only the text columns and the row order, which story grouping
+    keeps, so it runs beside story grouping (mostly NumPy/Polars, and tantivy indexes on
+    its own threads) instead of after it, on the core the serial assembly leaves idle. It
+    reads a hard link of the table (story grouping replaces the file); _post_build waits
+    for it and removes the link."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    src = version_dir / "articles.search-input.parquet"
+    try:
+        os.link(version_dir / "articles.parquet", src)
+    except OSError:
+        shutil.copyfile(version_dir / "articles.parquet", src)
+    prev_dir = prev.directory if prev is not None else None
+
+    def run() -> dict:
+        try:
+            return search.build(version_dir.parent, version_dir, pl.scan_parquet(src), prev_dir)
+        finally:
+            src.unlink(missing_ok=True)  # before the result is delivered: never published
+
+    ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presslens-search")
+    fut = ex.submit(run)
+    ex.shutdown(wait=False)
+    return fut
+
+
+def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict,
+                search_job: Future | None = None) -> None:
     """Steps that run after every table of a new version is written to `version_dir` and
     before it is published: each reads the tables there (and may reuse `prev`, the live
     version, to work incrementally) and writes its own files next to them. A step that
     raises fails the build and leaves the live version untouched. Add one line per step
     (serving index, search index)."""
     prev_dir = prev.directory if prev is not None else None
-    # --- full-text index (presslens.search): reuses the previous version's index ---
-    search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
+    # --- full-text index (presslens.search): reuses the previous version's index; started
+    # early by _start_search_index when given ---
+    if search_job is not None:
+        search_job.result()
+    else:
+        search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
     # --- serving index (presslens.index) of the fully written version ---
     manifest["index_seconds"] = _build_index(version_dir)
 
@@ -966,6 +999,20 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     articles = (articles.join(keys.lazy(), on="doc_id", how="left", maintain_order="left")
                 .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup"))
     store.write_table(tmp, "articles", articles)
+    search_job = _start_search_index(tmp, prev)
+    try:
+        return _assemble_rest(tmp, shards, prev, reused, file_rows, loc, side_mtime, n_todo, t0, links_digest,
+                              mention_parts, reject_parts, search_job)
+    finally:
+        if not search_job.done():  # a step failed: let the index thread finish before tmp is removed
+            search_job.exception()
+
+
+def _assemble_rest(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict],
+                   loc: fsio.Location, side_mtime: int | None, n_todo: int, t0: float, links_digest: str | None,
+                   mention_parts: list[pl.LazyFrame], reject_parts: list[pl.LazyFrame],
+                   search_job: Future) -> store.StoreInfo:
+    """_assemble after the articles table: the other tables, stories, post-build steps."""
     articles_final = pl.scan_parquet(tmp / "articles.parquet")
     if mention_parts:
         mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
@@ -1007,7 +1054,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         "mentions": n_mentions,
         **story_summary,
     }
-    _post_build(tmp, prev, manifest)
+    _post_build(tmp, prev, manifest, search_job)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     return store.publish(tmp.parent, tmp, manifest)
 
