@@ -37,6 +37,7 @@ to agree on their event date (`cluster`); a story's id is the smallest doc_id in
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
@@ -827,11 +828,137 @@ def event_days_apart(full: np.ndarray, doy: np.ndarray, a: np.ndarray, b: np.nda
     return np.where((doy[a] > 0) & (doy[b] > 0), d, -1)
 
 
+# The per-pair features a scorer sees (`pair_features`), in this column order. A learned
+# pair model (presslens/story_model.py) stores its coefficients by these names.
+PAIR_FEATURES = (
+    "cos",  # the pair's similarity under the rules: max(cos_e, cos_w) within a language, else cos_e
+    "cos_e",  # IDF-weighted cosine of the evidence features (entities, sources, figures, dates)
+    "cos_w",  # IDF-weighted cosine of the lead words (0 across languages)
+    "same_lang",  # 1 when both articles are in the same (known or unknown) language
+    "cos_entities", "cos_sources", "cos_numbers", "cos_dates", "cos_lead",  # cos_e's share per kind
+    "log_shared_info",  # log(1 + shared features with weight >= MIN_IDF, words included)
+    "log_shared_words",  # log(1 + shared lead words with weight >= MIN_IDF), same language only
+    "max_shared_weight",  # the weight of the rarest shared evidence feature (0 if none)
+    "text_sim",  # estimated Jaccard of the word 5-gram shingles
+    "event_gap",  # days between the event dates (0..MAX_DAYS_APART after the gate; 0 if unknown)
+    "event_unknown",  # 1 when either article has no event date
+)
+
+
+def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) -> np.ndarray:
+    """The PAIR_FEATURES of article pairs (a[k], b[k]) as a float64 matrix [len(a), len(PAIR_FEATURES)].
+
+    Everything comes from the integer-coded corpus (shared feature codes looked up with
+    `_shared`, weights `ctx.w`, per-article norms): no strings, PAIR_CHUNK pairs at a time."""
+    m = len(a)
+    rows, f = _shared(ctx, a, b)
+    wf = ctx.w[f]
+    isw = ctx.is_word[f]
+    same = ctx.lang[a] == ctx.lang[b]
+    # a lead word counts only within one language
+    usable = ~isw | same[rows]
+    wf2 = np.where(usable, wf * wf, 0.0)
+    norms = ctx.norms
+    den_e = np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
+    den_w = np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
+    dot_w = np.bincount(rows, weights=np.where(isw, wf2, 0.0), minlength=m)
+    kinds = ctx.kind[f]
+    per_kind = [np.bincount(rows, weights=np.where(~isw & (kinds == ord(k)), wf2, 0.0), minlength=m) / den_e
+                for k in "esndl"]
+    cos_e = np.bincount(rows, weights=np.where(isw, 0.0, wf2), minlength=m) / den_e
+    cos_w = np.where(same, dot_w / den_w, 0.0)
+    has_w = same & (norms[a, 1] > 0) & (norms[b, 1] > 0)
+    cos = np.where(has_w, np.maximum(cos_e, cos_w), cos_e)
+    info = wf >= MIN_IDF  # as the rules always counted them (a ru and a uk lemma rarely coincide)
+    n_info = np.bincount(rows, weights=info, minlength=m)
+    n_words = np.bincount(rows, weights=info & isw, minlength=m)
+    max_w = np.zeros(m)
+    ev = ~isw
+    np.maximum.at(max_w, rows[ev], wf[ev])
+    gap = event_days_apart(ctx.ev_full, ctx.ev_doy, a, b)
+    return np.column_stack([cos, cos_e, cos_w, same.astype(np.float64), *per_kind, np.log1p(n_info),
+                            np.log1p(n_words), max_w, tsim, np.maximum(gap, 0).astype(np.float64),
+                            (gap < 0).astype(np.float64)])
+
+
+@dataclass(frozen=True)
+class PairScorer:
+    """How a candidate pair's features become a link and a score, and how links become stories.
+
+    `coef` None: the hand rules (a pair links when `cos` >= LINK_THRESHOLD and it shares at
+    least MIN_SHARED informative features; its score is `cos`). Otherwise a logistic model over
+    PAIR_FEATURES (standardised by `mean`/`scale`): the score is the probability that both
+    articles report the same event, and a pair links when it is >= `threshold`. Near-duplicates
+    link whatever the scorer says. `merge_density` is the clustering's share of linked pairs
+    two groups need to merge (see `cluster`)."""
+
+    threshold: float = LINK_THRESHOLD
+    merge_density: float = MERGE_DENSITY
+    coef: tuple[float, ...] | None = None
+    intercept: float = 0.0
+    mean: tuple[float, ...] | None = None
+    scale: tuple[float, ...] | None = None
+    name: str = "rules"
+
+    def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(links?, score) for a PAIR_FEATURES matrix."""
+        if self.coef is None:
+            cos = x[:, PAIR_FEATURES.index("cos")]
+            n_info = np.rint(np.expm1(x[:, PAIR_FEATURES.index("log_shared_info")]))
+            return (cos >= self.threshold) & (n_info >= MIN_SHARED), cos
+        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        p = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        return p >= self.threshold, p
+
+
+RULES = PairScorer()
+# The scorer the grouping uses (`scorer()`); `using_scorer` swaps it (evaluation, training).
+_SCORER: PairScorer | None = None
+# When a list (see `recording_pairs`), every candidate pair that passes the date gates is
+# appended to it as (corpus, a, b, features, near_dup): the training data of the pair model.
+_PAIR_LOG: list | None = None
+
+
+def scorer() -> PairScorer:
+    """The pair scorer in use: the committed pair model (presslens/models/story_pairs.json)
+    when there is one, else the hand rules."""
+    global _SCORER
+    if _SCORER is None:
+        from presslens import story_model
+
+        _SCORER = story_model.load_default() or RULES
+    return _SCORER
+
+
+@contextlib.contextmanager
+def using_scorer(s: PairScorer):
+    """Group with scorer `s` inside the block (restores the previous one afterwards)."""
+    global _SCORER
+    old, _SCORER = _SCORER, s
+    try:
+        yield s
+    finally:
+        _SCORER = old
+
+
+@contextlib.contextmanager
+def recording_pairs():
+    """Inside the block, every gated candidate pair the grouping scores is appended to the
+    yielded list as (corpus, a rows, b rows, PAIR_FEATURES matrix, near-duplicate flags)."""
+    global _PAIR_LOG
+    old, _PAIR_LOG = _PAIR_LOG, []
+    try:
+        yield _PAIR_LOG
+    finally:
+        _PAIR_LOG = old
+
+
 def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score candidate pairs (uint64 keys i<<32|j); returns the ones that link as
     (i, j, score) arrays. PAIR_CHUNK pairs at a time so that memory stays bounded; the
     evidence lists are not made here (see `_write_links`)."""
     out_a, out_b, out_s = [], [], []
+    sc = scorer()
     for c in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[c:c + PAIR_CHUNK]
         a = (chunk >> np.uint64(32)).astype(np.int64)
@@ -849,26 +976,16 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarra
             continue
         tsim = _text_similarity(ctx, a, b)
         near_dup = _near_dup(ctx, a, b, tsim)
-        rows, f = _shared(ctx, a, b)
-        wf = ctx.w[f]
-        isw = ctx.is_word[f]
-        dot = np.bincount(rows, weights=np.where(isw, 0.0, wf * wf), minlength=len(a))
-        dot_w = np.bincount(rows, weights=np.where(isw, wf * wf, 0.0), minlength=len(a))
-        n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=len(a))
-        # two channels, each an IDF-weighted cosine: the evidence features (entities, sources,
-        # figures, dates: any language) and the lead words (same language only); a pair is as
-        # similar as its stronger channel, so adding words never dilutes the evidence
-        norms = ctx.norms
-        cos_e = dot / np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
-        cos_w = dot_w / np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
-        same = (ctx.lang[a] == ctx.lang[b]) & (norms[a, 1] > 0) & (norms[b, 1] > 0)
-        cos = np.where(same, np.maximum(cos_e, cos_w), cos_e)
-        keep = near_dup | ((cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED))
+        x = pair_features(ctx, a, b, tsim)
+        if _PAIR_LOG is not None:
+            _PAIR_LOG.append((ctx, a, b, x, near_dup))
+        link, score = sc.score(x)
+        keep = near_dup | link
         if not keep.any():
             continue
         out_a.append(a[keep].astype(np.int32))
         out_b.append(b[keep].astype(np.int32))
-        out_s.append(np.where(near_dup, np.maximum(tsim, cos), cos)[keep])
+        out_s.append(np.where(near_dup, np.maximum(tsim, score), score)[keep])
     if not out_a:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64)
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_s)
@@ -1285,7 +1402,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     affected = affected[comp]
     del comp
     lmask = affected[ia] if len(ia) else np.zeros(0, dtype=bool)
-    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY, ctx.ev_doy if affected.any() else None)
+    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], scorer().merge_density,
+                    ctx.ev_doy if affected.any() else None)
     log.info("stories: re-clustered %d of %d articles, %d of %d links (%.1f s)", int(affected.sum()), n,
              int(lmask.sum()), len(ia), time.perf_counter() - t0)
     members = pl.DataFrame({"doc_id": doc_ids, "c": label, "redo": affected, "prev": meta["story_id"]})
