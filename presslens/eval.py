@@ -303,7 +303,7 @@ def topic_of(path: str) -> str:
 
 
 def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: Path, out=None,
-                          write_model: Path | None = None) -> dict:
+                          write_model: Path | None = None, with_rules: bool = False) -> dict:
     """Leave-one-topic-out figures of the learned pair model (presslens.story_model) next to the
     rules': for each topic, train (and choose C, link threshold, merge density by an inner
     leave-one-topic-out) on the other topics, group the held-out topic with the real grouping
@@ -314,6 +314,8 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
     from presslens import store, stories, story_model
 
     out = out or sys.stdout
+    print("model: " + ("the rules' links plus the model's (--with-rules)" if with_rules else "the model's links only"),
+          file=out)
     by_topic: dict[str, list[tuple[str, str, str]]] = {}
     for row in gold:
         by_topic.setdefault(topic_of(row[0]), []).append(row)
@@ -336,8 +338,8 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
     res: dict = {"topics": {}}
     for h in topics:
         train = [t for t in topics if t is not h]
-        c, thr, dens, inner = story_model.choose(train)
-        s = story_model.make_scorer(story_model.fit(train, c), thr, dens, f"loto-{h.name}")
+        c, thr, dens, inner = story_model.choose(train, with_rules)
+        s = story_model.make_scorer(story_model.fit(train, c), thr, dens, f"loto-{h.name}", with_rules)
         pm, rm, fm = story_model.grouped_f1(h, s)
         pr, rr, fr = story_model.grouped_f1(h, stories.RULES)
         res["topics"][h.name] = {"model": {"P": pm, "R": rm, "F1": fm}, "rules": {"P": pr, "R": rr, "F1": fr},
@@ -350,7 +352,7 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
     res["mean_model_f1"], res["mean_rules_f1"] = mf, rf
     print(f"mean held-out F1: model {mf:.3f}, rules {rf:.3f}", file=out)
     if write_model is not None:
-        s, meta = story_model.train_final(topics)
+        s, meta = story_model.train_final(topics, with_rules)
         meta |= {"trained_on": {t.name: {"articles": t.gold.height, "pairs": len(t.y)} for t in topics},
                  "held_out_f1_leave_one_topic_out": {k: round(v["model"]["F1"], 4) for k, v in res["topics"].items()},
                  "rules_f1_same_topics": {k: round(v["rules"]["F1"], 4) for k, v in res["topics"].items()}}
@@ -371,9 +373,11 @@ def _stories_loto_main(args) -> int:
         gold = read_story_gold(args.gold)
         if args.stores is None:
             with tempfile.TemporaryDirectory(prefix="presslens-loto-") as tmp:
-                evaluate_stories_loto(args.root, gold, Path(tmp), write_model=args.write_model)
+                evaluate_stories_loto(args.root, gold, Path(tmp), write_model=args.write_model,
+                                      with_rules=args.with_rules)
         else:
-            evaluate_stories_loto(args.root, gold, args.stores, write_model=args.write_model)
+            evaluate_stories_loto(args.root, gold, args.stores, write_model=args.write_model,
+                                  with_rules=args.with_rules)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -400,6 +404,8 @@ def add_stories_parser(sub) -> None:
     lo.add_argument("--gold", type=Path, required=True, help="CSV with columns path,story (topic = folder after raw/)")
     lo.add_argument("--stores", type=Path, help="keep one store per topic here, reused when present (default: temporary)")
     lo.add_argument("--write-model", type=Path, help="write the model trained on all topics here (JSON)")
+    lo.add_argument("--with-rules", action="store_true",
+                    help="complement the rules: a pair links when the rules or the model link it")
 # Where each language's held-out test split lives under the shared data folder, and how
 # it is read (presslens.enrich.ner.corpora). RONEC's own test split is not in the shared
 # data; the odd half of its v2 validation split stands in (training never sees it).

@@ -899,16 +899,20 @@ class PairScorer:
     mean: tuple[float, ...] | None = None
     scale: tuple[float, ...] | None = None
     name: str = "rules"
+    # complement the rules instead of replacing them: a pair also links when the rules link it
+    # (LINK_THRESHOLD, MIN_SHARED), its score being the model's probability either way
+    with_rules: bool = False
 
     def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(links?, score) for a PAIR_FEATURES matrix."""
+        cos = x[:, PAIR_FEATURES.index("cos")]
+        n_info = np.rint(np.expm1(x[:, PAIR_FEATURES.index("log_shared_info")]))
+        rule = (cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED)
         if self.coef is None:
-            cos = x[:, PAIR_FEATURES.index("cos")]
-            n_info = np.rint(np.expm1(x[:, PAIR_FEATURES.index("log_shared_info")]))
-            return (cos >= self.threshold) & (n_info >= MIN_SHARED), cos
+            return rule, cos
         z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
         p = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
-        return p >= self.threshold, p
+        return (p >= self.threshold) | (rule if self.with_rules else False), p
 
 
 RULES = PairScorer()

@@ -52,7 +52,7 @@ def to_json(s: stories.PairScorer, meta: dict | None = None) -> dict:
     return {"kind": "logistic regression over stories.PAIR_FEATURES",
             "features": list(stories.PAIR_FEATURES), "coef": list(s.coef), "intercept": s.intercept,
             "mean": list(s.mean), "scale": list(s.scale), "threshold": s.threshold,
-            "merge_density": s.merge_density, **(meta or {})}
+            "merge_density": s.merge_density, "with_rules": s.with_rules, **(meta or {})}
 
 
 def from_json(d: dict, name: str = "model") -> stories.PairScorer:
@@ -61,7 +61,8 @@ def from_json(d: dict, name: str = "model") -> stories.PairScorer:
         raise ValueError("the story pair model was trained on other pair features than this code computes")
     return stories.PairScorer(threshold=float(d["threshold"]), merge_density=float(d["merge_density"]),
                               coef=tuple(map(float, d["coef"])), intercept=float(d["intercept"]),
-                              mean=tuple(map(float, d["mean"])), scale=tuple(map(float, d["scale"])), name=name)
+                              mean=tuple(map(float, d["mean"])), scale=tuple(map(float, d["scale"])), name=name,
+                              with_rules=bool(d.get("with_rules", False)))
 
 
 def load_default() -> stories.PairScorer | None:
@@ -144,16 +145,20 @@ def fit(topics: list[TopicPairs], c: float) -> tuple[np.ndarray, float, np.ndarr
     return lr.coef_[0], float(lr.intercept_[0]), mean, scale
 
 
-def make_scorer(params: tuple, threshold: float, density: float, name: str) -> stories.PairScorer:
+def make_scorer(params: tuple, threshold: float, density: float, name: str,
+                with_rules: bool = False) -> stories.PairScorer:
     coef, icpt, mean, scale = params
     return stories.PairScorer(threshold=threshold, merge_density=density, coef=tuple(map(float, coef)),
-                              intercept=icpt, mean=tuple(map(float, mean)), scale=tuple(map(float, scale)), name=name)
+                              intercept=icpt, mean=tuple(map(float, mean)), scale=tuple(map(float, scale)), name=name,
+                              with_rules=with_rules)
 
 
-def quick_f1(t: TopicPairs, prob: np.ndarray, threshold: float, density: float) -> float:
+def quick_f1(t: TopicPairs, prob: np.ndarray, threshold: float, density: float, with_rules: bool = False) -> float:
     """Pairwise F1 of the grouping of `t` with pair probabilities `prob` (the grouping's own
     link rule and `stories.cluster`, without rebuilding anything: for the grid search)."""
     keep = t.near_dup | (prob >= threshold)
+    if with_rules:
+        keep |= stories.RULES.score(t.x)[0]
     tsim = t.x[:, stories.PAIR_FEATURES.index("text_sim")]
     score = np.where(t.near_dup, np.maximum(tsim, prob), prob)[keep]
     label = stories.cluster(t.n, t.a[keep], t.b[keep], score, density, t.ev_doy)
@@ -175,7 +180,7 @@ def predict(params: tuple, x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(((x - mean) / scale) @ coef + icpt)))
 
 
-def choose(train: list[TopicPairs]) -> tuple[float, float, float, float]:
+def choose(train: list[TopicPairs], with_rules: bool = False) -> tuple[float, float, float, float]:
     """(C, threshold, density, inner mean F1) by leave-one-topic-out over `train` (>= 2 topics)."""
     scores: dict[tuple[float, float, float], list[float]] = {}
     for c in GRID_C:
@@ -184,7 +189,7 @@ def choose(train: list[TopicPairs]) -> tuple[float, float, float, float]:
             prob = predict(params, v.x)
             for thr in GRID_THRESHOLD:
                 for dens in GRID_DENSITY:
-                    scores.setdefault((c, thr, dens), []).append(quick_f1(v, prob, thr, dens))
+                    scores.setdefault((c, thr, dens), []).append(quick_f1(v, prob, thr, dens, with_rules))
     best = max(scores, key=lambda k: (np.mean(scores[k]), -list(scores).index(k)))
     return (*best, float(np.mean(scores[best])))
 
@@ -198,8 +203,8 @@ def grouped_f1(t: TopicPairs, s: stories.PairScorer) -> tuple[float, float, floa
     return p, r, f
 
 
-def train_final(topics: list[TopicPairs]) -> tuple[stories.PairScorer, dict]:
+def train_final(topics: list[TopicPairs], with_rules: bool = False) -> tuple[stories.PairScorer, dict]:
     """The model on all topics, its C/threshold/density chosen by leave-one-topic-out over them."""
-    c, thr, dens, inner = choose(topics)
-    s = make_scorer(fit(topics, c), thr, dens, MODEL_PATH.name)
+    c, thr, dens, inner = choose(topics, with_rules)
+    s = make_scorer(fit(topics, c), thr, dens, MODEL_PATH.name, with_rules)
     return s, {"C": c, "inner_loto_mean_f1": round(inner, 4)}
