@@ -123,7 +123,7 @@ _FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
 _TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
 _TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
 # Bumped when features or hashing change: a state with another version is rebuilt from scratch.
-STATE_VERSION = "3"  # 3: integer-coded state (feature hashes, no text bands), lead words, event dates
+STATE_VERSION = "4"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model
 
 # ---------------------------------------------------------------- numbers and dates
 
@@ -604,6 +604,12 @@ def _list_arrays(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------- state
 
+def state_version() -> str:
+    """STATE_VERSION plus the pair scorer's fingerprint: the kept links' scores were made by
+    one scorer, so a state saved under another one (a retrained model) is rebuilt."""
+    return f"{STATE_VERSION}:{scorer().fingerprint()}"
+
+
 Frame = pl.DataFrame | pl.LazyFrame
 
 
@@ -632,7 +638,7 @@ class StoryState:
                 frame.sink_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
             else:
                 frame.write_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
-        (d / "story_state_version").write_text(STATE_VERSION, encoding="utf-8")
+        (d / "story_state_version").write_text(state_version(), encoding="utf-8")
 
     @staticmethod
     def load(directory: str | Path) -> "StoryState | None":
@@ -640,7 +646,7 @@ class StoryState:
         or made by another version."""
         d = Path(directory)
         try:
-            if (d / "story_state_version").read_text(encoding="utf-8").strip() != STATE_VERSION:
+            if (d / "story_state_version").read_text(encoding="utf-8").strip() != state_version():
                 return None
             frames = [pl.scan_parquet(d / f"{name}.parquet")
                       for name in ("story_signatures", "story_features", "story_links")]
@@ -888,7 +894,8 @@ class PairScorer:
     `coef` None: the hand rules (a pair links when `cos` >= LINK_THRESHOLD and it shares at
     least MIN_SHARED informative features; its score is `cos`). Otherwise a logistic model over
     PAIR_FEATURES (standardised by `mean`/`scale`): the score is the probability that both
-    articles report the same event, and a pair links when it is >= `threshold`. Near-duplicates
+    articles report the same event, and a pair links when it is >= `threshold` and shares at
+    least MIN_SHARED informative features (or, `with_rules`, when the rules link it). Near-duplicates
     link whatever the scorer says. `merge_density` is the clustering's share of linked pairs
     two groups need to merge (see `cluster`)."""
 
@@ -903,6 +910,10 @@ class PairScorer:
     # (LINK_THRESHOLD, MIN_SHARED), its score being the model's probability either way
     with_rules: bool = False
 
+    def fingerprint(self) -> str:
+        """A short digest of everything that decides links and scores (stored with the state)."""
+        return hashlib.sha1(repr(self).encode()).hexdigest()[:12]
+
     def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(links?, score) for a PAIR_FEATURES matrix."""
         cos = x[:, PAIR_FEATURES.index("cos")]
@@ -912,7 +923,11 @@ class PairScorer:
             return rule, cos
         z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
         p = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
-        return (p >= self.threshold) | (rule if self.with_rules else False), p
+        # the rules' evidence floor holds for the model too: a pair sharing fewer than MIN_SHARED
+        # informative features is no event however similar its few words (in a tiny corpus
+        # every IDF is small and a lead-word cosine alone can be high)
+        model = (p >= self.threshold) & (n_info >= MIN_SHARED)
+        return model | (rule if self.with_rules else False), p
 
 
 RULES = PairScorer()

@@ -156,7 +156,8 @@ def make_scorer(params: tuple, threshold: float, density: float, name: str,
 def quick_f1(t: TopicPairs, prob: np.ndarray, threshold: float, density: float, with_rules: bool = False) -> float:
     """Pairwise F1 of the grouping of `t` with pair probabilities `prob` (the grouping's own
     link rule and `stories.cluster`, without rebuilding anything: for the grid search)."""
-    keep = t.near_dup | (prob >= threshold)
+    n_info = np.rint(np.expm1(t.x[:, stories.PAIR_FEATURES.index("log_shared_info")]))
+    keep = t.near_dup | ((prob >= threshold) & (n_info >= stories.MIN_SHARED))  # as PairScorer.score
     if with_rules:
         keep |= stories.RULES.score(t.x)[0]
     tsim = t.x[:, stories.PAIR_FEATURES.index("text_sim")]
