@@ -878,9 +878,13 @@ def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) 
     info = wf >= MIN_IDF  # as the rules always counted them (a ru and a uk lemma rarely coincide)
     n_info = np.bincount(rows, weights=info, minlength=m)
     n_words = np.bincount(rows, weights=info & isw, minlength=m)
+    # the rarest shared evidence feature: `rows` is sorted (see `_shared`), so a segment max
     max_w = np.zeros(m)
     ev = ~isw
-    np.maximum.at(max_w, rows[ev], wf[ev])
+    r_ev, w_ev = rows[ev], wf[ev]
+    if len(r_ev):
+        first = np.flatnonzero(np.concatenate([[True], r_ev[1:] != r_ev[:-1]]))
+        max_w[r_ev[first]] = np.maximum.reduceat(w_ev, first)
     gap = event_days_apart(ctx.ev_full, ctx.ev_doy, a, b)
     return np.column_stack([cos, cos_e, cos_w, same.astype(np.float64), *per_kind, np.log1p(n_info),
                             np.log1p(n_words), max_w, tsim, np.maximum(gap, 0).astype(np.float64),
