@@ -851,6 +851,12 @@ PAIR_FEATURES = (
 )
 
 
+# The bincount slot of each evidence kind in `pair_features` (indexed by the kind's letter code).
+_KIND_SLOT = np.full(256, 5, dtype=np.int64)
+for _i, _k in enumerate("esndl"):
+    _KIND_SLOT[ord(_k)] = _i
+
+
 def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) -> np.ndarray:
     """The PAIR_FEATURES of article pairs (a[k], b[k]) as a float64 matrix [len(a), len(PAIR_FEATURES)].
 
@@ -867,17 +873,20 @@ def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) 
     norms = ctx.norms
     den_e = np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
     den_w = np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
-    dot_w = np.bincount(rows, weights=np.where(isw, wf2, 0.0), minlength=m)
-    kinds = ctx.kind[f]
-    per_kind = [np.bincount(rows, weights=np.where(~isw & (kinds == ord(k)), wf2, 0.0), minlength=m) / den_e
-                for k in "esndl"]
-    cos_e = np.bincount(rows, weights=np.where(isw, 0.0, wf2), minlength=m) / den_e
-    cos_w = np.where(same, dot_w / den_w, 0.0)
+    # one bincount for every sum: slot 0-4 the evidence kinds e, s, n, d, l; 5 other evidence
+    # (event dates, weight 0); 6 lead words
+    slot = _KIND_SLOT[ctx.kind[f]]
+    slot[isw] = 6
+    r64 = rows.astype(np.int64)
+    sums = np.bincount(r64 * 7 + slot, weights=wf2, minlength=7 * m).reshape(m, 7)
+    per_kind = sums[:, :5] / den_e[:, None]
+    cos_e = sums[:, :6].sum(axis=1) / den_e
+    cos_w = np.where(same, sums[:, 6] / den_w, 0.0)
     has_w = same & (norms[a, 1] > 0) & (norms[b, 1] > 0)
     cos = np.where(has_w, np.maximum(cos_e, cos_w), cos_e)
     info = wf >= MIN_IDF  # as the rules always counted them (a ru and a uk lemma rarely coincide)
-    n_info = np.bincount(rows, weights=info, minlength=m)
-    n_words = np.bincount(rows, weights=info & isw, minlength=m)
+    counts = np.bincount(r64 * 2 + isw, weights=info, minlength=2 * m).reshape(m, 2)
+    n_info, n_words = counts.sum(axis=1), counts[:, 1]
     # the rarest shared evidence feature: `rows` is sorted (see `_shared`), so a segment max
     max_w = np.zeros(m)
     ev = ~isw
@@ -886,7 +895,7 @@ def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) 
         first = np.flatnonzero(np.concatenate([[True], r_ev[1:] != r_ev[:-1]]))
         max_w[r_ev[first]] = np.maximum.reduceat(w_ev, first)
     gap = event_days_apart(ctx.ev_full, ctx.ev_doy, a, b)
-    return np.column_stack([cos, cos_e, cos_w, same.astype(np.float64), *per_kind, np.log1p(n_info),
+    return np.column_stack([cos, cos_e, cos_w, same.astype(np.float64), per_kind, np.log1p(n_info),
                             np.log1p(n_words), max_w, tsim, np.maximum(gap, 0).astype(np.float64),
                             (gap < 0).astype(np.float64)])
 
