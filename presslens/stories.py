@@ -951,14 +951,25 @@ _SCORER: PairScorer | None = None
 _PAIR_LOG: list | None = None
 
 
+# Set to 1 (the committed presslens/models/story_pairs.json) or to a model file's path to group
+# with the learned pair model on top of the rules. Off by default: it was trained on one-topic
+# corpora, where ~40% of the candidate pairs are one story; in a large mixed corpus it adds weak
+# links between unrelated articles that chain the connected components (docs/STORIES.md).
+MODEL_ENV = "PRESSLENS_STORY_MODEL"
+
+
 def scorer() -> PairScorer:
-    """The pair scorer in use: the committed pair model (presslens/models/story_pairs.json)
-    when there is one, else the hand rules."""
+    """The pair scorer in use: the hand rules, or the learned pair model when MODEL_ENV asks for
+    it (the rules again, with a warning, when that model cannot be read)."""
     global _SCORER
     if _SCORER is None:
-        from presslens import story_model
+        want = os.environ.get(MODEL_ENV, "").strip()
+        if want and want != "0":
+            from presslens import story_model
 
-        _SCORER = story_model.load_default() or RULES
+            _SCORER = story_model.load(None if want == "1" else Path(want)) or RULES
+        else:
+            _SCORER = RULES
     return _SCORER
 
 

@@ -17,7 +17,9 @@ Protocol (fixed before any held-out figure was seen; docs/STORIES.md):
 - the held-out topic is then grouped by the real grouping code (`stories.group`) with that
   scorer, and its pairwise F1 printed next to the rules' on the same topic.
 The committed model (presslens/models/story_pairs.json) is trained the same way on all topics;
-its held-out figures are the leave-one-topic-out ones.
+its held-out figures are the leave-one-topic-out ones. It is used only when asked for
+(PRESSLENS_STORY_MODEL, see presslens.stories.scorer): trained on one-topic corpora, it adds weak
+links between unrelated articles in a large mixed corpus (docs/STORIES.md).
 
 At runtime only NumPy is needed (the coefficients are applied in `stories.PairScorer.score`);
 scikit-learn is used for training (requirements-dev.txt).
@@ -65,14 +67,14 @@ def from_json(d: dict, name: str = "model") -> stories.PairScorer:
                               with_rules=bool(d.get("with_rules", False)))
 
 
-def load_default() -> stories.PairScorer | None:
-    """The committed pair model, or None (then the rules group) when it is missing or stale."""
+def load(path: Path | None = None) -> stories.PairScorer | None:
+    """The pair model in `path` (default: the committed MODEL_PATH), or None (then the rules
+    group) when it is missing or was trained on other features, with a warning saying why."""
+    path = path or MODEL_PATH
     try:
-        return from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")), name=MODEL_PATH.name)
-    except FileNotFoundError:
-        return None
+        return from_json(json.loads(path.read_text(encoding="utf-8")), name=path.name)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("stories: pair model %s not used (%s); grouping with the rules", MODEL_PATH, exc)
+        log.warning("stories: pair model %s not used (%s); grouping with the rules", path, exc)
         return None
 
 

@@ -21,13 +21,34 @@ def _x(**values: float) -> np.ndarray:
     return row[None, :]
 
 
-def test_the_committed_model_is_the_scorer_and_matches_the_features_the_code_computes():
-    s = stories.scorer()
-    assert s.coef is not None and s.name == story_model.MODEL_PATH.name
+@pytest.fixture
+def model_on(monkeypatch):
+    """Group with the committed pair model (PRESSLENS_STORY_MODEL=1) inside the test."""
+    monkeypatch.setenv(stories.MODEL_ENV, "1")
+    monkeypatch.setattr(stories, "_SCORER", None)
+    yield stories.scorer()
+    monkeypatch.setattr(stories, "_SCORER", None)
+
+
+def test_the_rules_group_by_default_and_the_committed_model_on_request(monkeypatch, model_on):
+    assert model_on.coef is not None and model_on.name == story_model.MODEL_PATH.name
     d = json.loads(story_model.MODEL_PATH.read_text(encoding="utf-8"))
     assert d["features"] == list(F)
-    # the model card figures are the leave-one-topic-out ones, one per topic
+    # the file carries the leave-one-topic-out figures, one per topic
     assert set(d["held_out_f1_leave_one_topic_out"]) == {"asia_bibi", "brexit", "ryanair"}
+    monkeypatch.delenv(stories.MODEL_ENV)
+    monkeypatch.setattr(stories, "_SCORER", None)
+    assert stories.scorer() is stories.RULES
+
+
+def test_an_unreadable_model_falls_back_to_the_rules(monkeypatch, tmp_path, caplog):
+    bad = tmp_path / "m.json"
+    bad.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv(stories.MODEL_ENV, str(bad))
+    monkeypatch.setattr(stories, "_SCORER", None)
+    assert stories.scorer() is stories.RULES
+    assert "not used" in caplog.text
+    monkeypatch.setattr(stories, "_SCORER", None)
 
 
 def test_a_model_trained_on_other_features_is_refused():
@@ -37,14 +58,13 @@ def test_a_model_trained_on_other_features_is_refused():
         story_model.from_json(d)
 
 
-def test_the_complementing_model_keeps_every_link_the_rules_make():
+def test_the_complementing_model_keeps_every_link_the_rules_make(model_on):
     rng = np.random.default_rng(0)
     x = rng.random((500, len(F)))
     x[:, F.index("log_shared_info")] = np.log1p(rng.integers(0, 5, 500))
     rules, _ = stories.RULES.score(x)
-    s = stories.scorer()
-    assert s.with_rules
-    assert (s.score(x)[0] | ~rules).all()
+    assert model_on.with_rules
+    assert (model_on.score(x)[0] | ~rules).all()
 
 
 def test_the_model_never_links_on_fewer_shared_features_than_the_rules_floor():
@@ -58,21 +78,21 @@ def test_the_model_never_links_on_fewer_shared_features_than_the_rules_floor():
     assert link[0]
 
 
-def test_rules_and_model_both_group_the_hand_made_corpus():
+def test_rules_and_model_both_group_the_hand_made_corpus(model_on):
     arts, ents = _corpus()
-    for s in (stories.RULES, stories.scorer()):
+    for s in (stories.RULES, model_on):
         with stories.using_scorer(s):
             got = _story(stories.group(arts, ents, None)[0])
         assert got["a_ru"] == got["b_en"] != got["c_ru"], s.name
         assert got["d_ru"] == got["e_ru"] and got["f_uk"] == "f_uk", s.name
 
 
-def test_a_state_saved_under_another_scorer_is_rebuilt(tmp_path):
+def test_a_state_saved_under_another_scorer_is_rebuilt(tmp_path, model_on):
     arts, ents = _corpus()
     with stories.using_scorer(stories.RULES):
         stories.group(arts, ents, None)[2].save(tmp_path)
         assert stories.StoryState.load(tmp_path) is not None
-    assert stories.StoryState.load(tmp_path) is None  # the default scorer is the model
+    assert stories.StoryState.load(tmp_path) is None  # saved under the rules, read under the model
 
 
 def _topic_pairs(name: str, rng: np.random.Generator) -> story_model.TopicPairs:
@@ -110,3 +130,17 @@ def test_stories_loto_needs_three_topics_and_says_so(tmp_path, capsys):
 def test_topic_of_a_gold_path():
     assert ev.topic_of("eval-dev/bsnlp/raw/brexit/ru/x.txt") == "brexit"
     assert ev.topic_of("feeds/a.json") == "feeds"
+
+
+def test_with_the_model_seed_000_and_001_are_one_story_and_002_to_004_apart(seed_store, model_on):
+    from presslens import store
+
+    info = store.current(seed_store)
+    arts = store.scan(info, "articles").select(
+        "doc_id", "path", "language", "published", "cited_sources", "story_evidence", "text_minhash",
+        "duplicate_of").collect()
+    ids, _, _ = stories.group(arts.drop("path"), store.scan(info, "doc_entities").collect())
+    s = dict(arts.select("path", "doc_id").join(ids, on="doc_id").select(
+        pl.col("path").str.slice(0, 3), "story_id").iter_rows())
+    assert s["000"] == s["001"]
+    assert len({s["000"], s["002"], s["003"], s["004"]}) == 4
