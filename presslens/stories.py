@@ -851,6 +851,23 @@ PAIR_FEATURES = (
 )
 
 
+def _rule_similarity(ctx: _Corpus, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rules' two features of pairs (a[k], b[k]): `cos` and the count of shared informative
+    features, as `pair_features` computes them but without the rest (the rules' fast path)."""
+    m = len(a)
+    rows, f = _shared(ctx, a, b)
+    wf = ctx.w[f]
+    isw = ctx.is_word[f]
+    dot = np.bincount(rows, weights=np.where(isw, 0.0, wf * wf), minlength=m)
+    dot_w = np.bincount(rows, weights=np.where(isw, wf * wf, 0.0), minlength=m)
+    n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=m)
+    norms = ctx.norms
+    cos_e = dot / np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
+    cos_w = dot_w / np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
+    same = (ctx.lang[a] == ctx.lang[b]) & (norms[a, 1] > 0) & (norms[b, 1] > 0)
+    return np.where(same, np.maximum(cos_e, cos_w), cos_e), n_info
+
+
 # The bincount slot of each evidence kind in `pair_features` (indexed by the kind's letter code).
 _KIND_SLOT = np.full(256, 5, dtype=np.int64)
 for _i, _k in enumerate("esndl"):
@@ -1019,10 +1036,14 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarra
             continue
         tsim = _text_similarity(ctx, a, b)
         near_dup = _near_dup(ctx, a, b, tsim)
-        x = pair_features(ctx, a, b, tsim)
-        if _PAIR_LOG is not None:
-            _PAIR_LOG.append((ctx, a, b, x, near_dup))
-        link, score = sc.score(x)
+        if sc.coef is None and _PAIR_LOG is None:  # the rules need two of the features only
+            cos, n_info = _rule_similarity(ctx, a, b)
+            link, score = (cos >= sc.threshold) & (n_info >= MIN_SHARED), cos
+        else:
+            x = pair_features(ctx, a, b, tsim)
+            if _PAIR_LOG is not None:
+                _PAIR_LOG.append((ctx, a, b, x, near_dup))
+            link, score = sc.score(x)
         keep = near_dup | link
         if not keep.any():
             continue
