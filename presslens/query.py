@@ -147,7 +147,12 @@ def gather_ranges(indptr: np.ndarray, owners: np.ndarray) -> np.ndarray:
     """Positions of every value of the given CSR owners, concatenated in owner order."""
     owners = np.asarray(owners, dtype=np.int64)
     starts = indptr[owners]
-    lens = indptr[owners + 1] - starts
+    return _ranges(starts, indptr[owners + 1] - starts)
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Positions start, start+1, ..., start+len-1 of every (start, len), concatenated."""
+    lens = np.asarray(lens, dtype=np.int64)
     total = int(lens.sum())
     if total == 0:
         return np.zeros(0, np.int64)
@@ -203,7 +208,7 @@ def _search_mask(ix: Index, needle: str) -> np.ndarray:
         f = ix.forms
         form_hit = _lut(f.height, np.flatnonzero(has(f["surface"]) | has(f["lemma"])))
         if form_hit.any():
-            m[ix.em_row[form_hit[ix.em_form]]] = True
+            m[ix.ef_row[form_hit[ix.ef_form]]] = True
         return m
 
     return ix.memo(("search", needle), compute)
@@ -795,7 +800,7 @@ def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.Da
 
 def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
     """Every written form of one entity in the counted articles: surface, lemma, language,
-    mentions, articles (from the entity's mention postings, not the mention table)."""
+    mentions, articles (from the entity's (article, form) postings, not the mention table)."""
     codes = ix.entity_codes((entity_id,))
     schema = {"surface": pl.String, "lemma": pl.String, "language": pl.String, "mentions": pl.Int64, "articles": pl.Int64}
     if codes.size == 0 or codes[0] < 0:
@@ -812,31 +817,41 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
             on = _lut(size, _lookup(ix.languages, fk.languages))[keys % size]
             keys, men, docs = keys[on], men[on], docs[on]
     elif f.narrows:
-        lo, hi = int(ix.em_indptr[codes[0]]), int(ix.em_indptr[codes[0] + 1])
-        rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
-        # compress first: a filter keeps few of a popular entity's millions of mentions
-        # (measured faster than one masked-language gather over all of them)
-        keep = counted_mask(ix, f)[rows]
-        rows, forms = rows[keep], forms[keep]
-        # the entity's few written forms numbered 0..k-1 (every counted mention's form is in
-        # its table, which covers all originals), so the counts below have k x languages
-        # bins, not (all forms) x languages (1.2M at 1M articles: most of the time went there)
-        eforms = np.unique(keys // size)
-        lut = np.full(ix.forms.height, -1, np.int64)
-        lut[eforms] = np.arange(eforms.size)
-        compact = lut[forms]
-        if compact.size and compact.min() < 0:  # a table not covering its mentions: count every form seen
-            eforms = np.unique(forms).astype(np.int64)
-            compact = np.searchsorted(eforms, forms)
-        key = compact * size + ix.lang[rows]
-        # postings are sorted by (row, form): the first of a run is a new (article, form)
-        first = np.ones(rows.size, bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
-        width = eforms.size * size
-        men_c, docs_c = np.bincount(key, minlength=width), np.bincount(key[first], minlength=width)
-        nz = np.flatnonzero(men_c)
-        keys, men, docs = eforms[nz // size] * size + nz % size, men_c[nz], docs_c[nz]
+        keys, men, docs = _forms_within(ix, int(codes[0]), counted_mask(ix, f), keys // max(size, 1))
     return _forms_frame(ix, keys, men, docs)
+
+
+def _forms_within(ix: Index, code: int, m: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(form x language keys, mentions, articles) of entity `code`'s written forms in the
+    articles of `m`; `known`: the form codes its precomputed table lists (all of them).
+
+    The entity's (entity, article) pairs are masked first (one per article, not one per
+    mention: the most named entity has 1M pairs, 7.8M mentions at 1M articles); only the
+    selected pairs' distinct (article, form) entries are read, each one article of one form."""
+    lo, hi = int(ix.ea_indptr[code]), int(ix.ea_indptr[code + 1])
+    rows, nf = np.asarray(ix.ea_row[lo:hi]), np.asarray(ix.ea_nf[lo:hi]).astype(np.int64)
+    keep = m[rows]
+    # a pair's entries start after the entries of the entity's earlier pairs
+    starts = (int(ix.ef_indptr[code]) + np.cumsum(nf) - nf)[keep]
+    nf, rows = nf[keep], rows[keep]
+    pos = _ranges(starts, nf)
+    forms, cnt = np.asarray(ix.ef_form[pos]), np.asarray(ix.ef_cnt[pos])
+    size = max(ix.languages.len(), 1)
+    # the entity's few written forms numbered 0..k-1, so the counts below have k x languages
+    # bins, not (all forms) x languages (1.2M at 1M articles: most of the time went there)
+    eforms = np.unique(np.asarray(known, np.int64))
+    lut = np.full(ix.forms.height, -1, np.int64)
+    lut[eforms] = np.arange(eforms.size)
+    compact = lut[forms]
+    if compact.size and compact.min() < 0:  # a table not covering its mentions: count every form seen
+        eforms = np.unique(forms).astype(np.int64)
+        compact = np.searchsorted(eforms, forms)
+    key = compact * size + np.repeat(np.asarray(ix.lang)[rows], nf)
+    width = eforms.size * size
+    men_c = np.bincount(key, weights=cnt, minlength=width).astype(np.int64)
+    docs_c = np.bincount(key, minlength=width)
+    nz = np.flatnonzero(docs_c)
+    return eforms[nz // size] * size + nz % size, men_c[nz], docs_c[nz].astype(np.int64)
 
 
 def _forms_frame(ix: Index, keys: np.ndarray, men: np.ndarray, docs: np.ndarray) -> pl.DataFrame:

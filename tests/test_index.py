@@ -200,7 +200,20 @@ def test_index_structure(gen):
     pairs_ae = np.repeat(np.arange(ix.n), np.diff(ix.ae_indptr)) * ix.n_entities + ix.ae_ent
     pairs_ea = np.repeat(np.arange(ix.n_entities), np.diff(ix.ea_indptr)) + ix.ea_row.astype(np.int64) * ix.n_entities
     assert np.array_equal(np.sort(pairs_ae), np.sort(pairs_ea))
-    assert int(ix.ae_cnt.sum()) == int(ix.ea_cnt.sum()) == M.height == int(ix.em_indptr[-1])
+    assert int(ix.ae_cnt.sum()) == int(ix.ea_cnt.sum()) == int(ix.ef_cnt.sum()) == M.height
+    # the (entity, article, form) postings: one entry per distinct written form of a pair,
+    # as many per pair as ea_nf says, and the pair's mentions split over them
+    ef_rows = pl.DataFrame({"ent": np.repeat(np.arange(ix.n_entities), np.diff(ix.ef_indptr)),
+                            "row": np.asarray(ix.ef_row), "form": np.asarray(ix.ef_form),
+                            "cnt": np.asarray(ix.ef_cnt).astype(np.int64)})
+    assert ef_rows.select("ent", "row", "form").is_unique().all()
+    assert ef_rows.height == int(ix.ea_nf.sum()) == int(ix.ef_indptr[-1])
+    per_pair = ef_rows.group_by("ent", "row", maintain_order=True).agg(pl.len().alias("nf"), pl.col("cnt").sum())
+    pair_ent = np.repeat(np.arange(ix.n_entities), np.diff(ix.ea_indptr))
+    assert per_pair["ent"].to_numpy().tolist() == pair_ent.tolist()
+    assert per_pair["row"].to_numpy().tolist() == np.asarray(ix.ea_row).tolist()
+    assert per_pair["nf"].to_numpy().tolist() == np.asarray(ix.ea_nf).tolist()
+    assert per_pair["cnt"].to_numpy().tolist() == np.asarray(ix.ea_cnt).tolist()
     # rows sorted within each entity's postings
     d = np.diff(ix.ea_row.astype(np.int64))
     starts = ix.ea_indptr[1:-1]
