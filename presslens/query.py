@@ -633,17 +633,27 @@ def entity_type_counts(ix: Index, f: Filters) -> pl.DataFrame:
         ["mentions", "entity_type"], descending=[True, False])
 
 
-def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _postings(ix: Index, codes: np.ndarray, f: Filters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(position of the entity in `codes`, article row, mentions) of the given entities'
-    postings restricted to the articles in `m` (each entity's postings are one slice)."""
-    if codes.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
-    rows = np.concatenate([ix.ea_row[a:b] for a, b in bounds])
-    cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds])
-    which = np.repeat(np.arange(codes.size), [b - a for a, b in bounds])
-    keep = m[rows]
-    return which[keep], rows[keep], cnt[keep]
+    postings restricted to the articles counted for `f` (each entity's postings are one
+    slice). Memoised per selection: the detail view of one entity asks for them twice
+    (its timeline and its co-mentions)."""
+    key = replace(f, duplicates=False)
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m = counted_mask(ix, key)
+        which, rows, cnt = [], [], []
+        for i, (a, b) in enumerate(zip(ix.ea_indptr[codes].tolist(), ix.ea_indptr[codes + 1].tolist())):  # a few
+            r = np.asarray(ix.ea_row[a:b])
+            keep = np.flatnonzero(m[r])  # positions, not a mask: the selection keeps a part of a long slice
+            rows.append(r[keep])
+            cnt.append(np.asarray(ix.ea_cnt[a:b])[keep])
+            which.append(np.full(keep.size, i, np.int64))
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(which), np.concatenate(rows), np.concatenate(cnt)
+
+    return ix.memo(("postings", key, tuple(np.asarray(codes).tolist())), compute)
 
 
 def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, top: int | None = None) -> pl.DataFrame:
@@ -771,7 +781,7 @@ def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.Da
         lo, hi = ix.ed_indptr[codes[0]], ix.ed_indptr[codes[0] + 1]
         return _per_period(np.asarray(ix.ed_day[lo:hi]), every, mentions=np.asarray(ix.ed_men[lo:hi]),
                            articles=np.asarray(ix.ed_docs[lo:hi])).select("period", "period_end", "mentions", "articles")
-    _, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
+    _, rows, cnt = _postings(ix, codes, f)
     return _per_period(ix.day[rows], every, mentions=cnt, articles=None).select("period", "period_end", "mentions", "articles")
 
 
@@ -781,7 +791,7 @@ def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.Da
     codes = ix.entity_codes((entity_id,))
     codes = codes[codes >= 0]
     counted = counted_mask(ix, f)
-    _, rows, _ = _postings(ix, codes, counted)
+    _, rows, _ = _postings(ix, codes, f)
     together = _rows_mask(ix.n, rows)
     rest = counted & ~together
     if int(rest.sum()) < rows.size:
@@ -829,12 +839,13 @@ def _forms_within(ix: Index, code: int, m: np.ndarray, known: np.ndarray) -> tup
     mention: the most named entity has 1M pairs, 7.8M mentions at 1M articles); only the
     selected pairs' distinct (article, form) entries are read, each one article of one form."""
     lo, hi = int(ix.ea_indptr[code]), int(ix.ea_indptr[code + 1])
-    rows, nf = np.asarray(ix.ea_row[lo:hi]), np.asarray(ix.ea_nf[lo:hi]).astype(np.int64)
-    keep = m[rows]
-    # a pair's entries start after the entries of the entity's earlier pairs
-    starts = (int(ix.ef_indptr[code]) + np.cumsum(nf) - nf)[keep]
-    nf, rows = nf[keep], rows[keep]
-    pos = _ranges(starts, nf)
+    rows, nf = np.asarray(ix.ea_row[lo:hi]), np.asarray(ix.ea_nf[lo:hi])
+    keep = np.flatnonzero(m[rows])
+    # a pair's entries end where the entries of the entity's pairs up to it end (the
+    # running sum over all its pairs, then only the selected ones: each step one pass)
+    ends = np.cumsum(nf, dtype=np.int64)[keep]
+    nf, rows = nf[keep].astype(np.int64), rows[keep]
+    pos = _ranges(int(ix.ef_indptr[code]) + ends - nf, nf)
     forms, cnt = np.asarray(ix.ef_form[pos]), np.asarray(ix.ef_cnt[pos])
     size = max(ix.languages.len(), 1)
     # the entity's few written forms numbered 0..k-1, so the counts below have k x languages
