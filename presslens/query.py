@@ -640,18 +640,18 @@ def _postings(ix: Index, codes: np.ndarray, f: Filters) -> tuple[np.ndarray, np.
     (its timeline and its co-mentions)."""
     key = replace(f, duplicates=False)
 
+    def one(m: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray(ix.ea_row[a:b])
+        keep = np.flatnonzero(m[rows])  # positions, not a mask: a selection keeps part of a long slice
+        return rows[keep], np.asarray(ix.ea_cnt[a:b])[keep]
+
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        m = counted_mask(ix, key)
-        which, rows, cnt = [], [], []
-        for i, (a, b) in enumerate(zip(ix.ea_indptr[codes].tolist(), ix.ea_indptr[codes + 1].tolist())):  # a few
-            r = np.asarray(ix.ea_row[a:b])
-            keep = np.flatnonzero(m[r])  # positions, not a mask: the selection keeps a part of a long slice
-            rows.append(r[keep])
-            cnt.append(np.asarray(ix.ea_cnt[a:b])[keep])
-            which.append(np.full(keep.size, i, np.int64))
-        if not rows:
+        if codes.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(which), np.concatenate(rows), np.concatenate(cnt)
+        m = counted_mask(ix, key)
+        parts = [one(m, a, b) for a, b in zip(ix.ea_indptr[codes].tolist(), ix.ea_indptr[codes + 1].tolist())]  # a few
+        which = np.repeat(np.arange(codes.size), [r.size for r, _ in parts])
+        return which, np.concatenate([r for r, _ in parts]), np.concatenate([c for _, c in parts])
 
     return ix.memo(("postings", key, tuple(np.asarray(codes).tolist())), compute)
 
