@@ -154,14 +154,16 @@ def test_counts_equal_a_plain_group_by(gen, case, monkeypatch):
                                    pl.len().cast(pl.Int64).alias("mentions"),
                                    pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")), check_row_order=False)
     # the split of the top entities by language and outlet, down each path entity_split can take
-    # (precomputed table, the selection's article postings, the entities' postings)
+    # (precomputed table, the selection's article postings, the entities' postings with or without
+    # the uncounted ones dropped first)
     ids = tuple(ref_top["entity_id"].head(12).to_list())
     for by in ("language", "outlet"):
         ref = (m.filter(pl.col("entity_id").is_in(ids)).with_columns(pl.col("outlet").fill_null(q.UNKNOWN_OUTLET))
                .group_by("entity_id", by).agg(pl.len().cast(pl.Int64).alias("mentions"),
                                                pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")))
-        for factor in (0.0, 1e9):
+        for factor, sparse in ((0.0, 0.5), (1e9, 0.0), (1e9, 2.0)):  # the entities' postings binned or compressed
             monkeypatch.setattr(q, "SPLIT_FACTOR", factor)
+            monkeypatch.setattr(q, "SPARSE_SHARE", sparse)
             ix._memo.clear()
             assert_frame_equal(q.entity_split(ix, f, ids, by).select("entity_id", by, "mentions", "articles"), ref,
                                check_row_order=False)
