@@ -255,7 +255,7 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "ef_row", em_row[ef_at])
     _save(out, "ef_form", em_form[ef_at])
     _save(out, "ef_cnt", _small_uint(np.diff(np.append(ef_at, em_ent.size))))
-    del first
+    del ef_at  # `first` (a byte a mention) is kept to count the entries per pair below
     _save(out, "sf_indptr", _csr(sf["ent"].to_numpy(), n_ent))
     _save(out, "sf_key", sf["key"].to_numpy())
     _save(out, "sf_men", sf["m"].to_numpy())
@@ -271,11 +271,11 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
         pair_ent, pair_row = em_ent[starts], em_row[starts]
         pair_cnt = np.diff(np.append(starts, em_ent.size))
         # distinct forms per pair: the ef entries (starts of (entity, row, form) runs) in it
-        pair_nf = np.diff(np.append(np.searchsorted(ef_at, starts), ef_at.size))
+        pair_nf = np.add.reduceat(first.view(np.uint8), starts, dtype=np.int64)
     else:
         pair_ent = pair_row = np.zeros(0, np.int32)
         pair_cnt = pair_nf = np.zeros(0, np.int64)
-    del ef_at
+    del first
     del em_ent, em_form
     cnt = _small_uint(pair_cnt)
     _save(out, "ea_indptr", _csr(pair_ent, n_ent))
