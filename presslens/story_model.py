@@ -164,7 +164,7 @@ def subset_pairs(name: str, arts: pl.DataFrame, ents: pl.DataFrame, gold: dict[s
     keep = pl.col("topic").is_in(topics) | (pl.col("topic").is_null() if distractors else pl.lit(False))
     sub = tagged.filter(keep)
     ids = sub["doc_id"]
-    sub = sub.with_columns(pl.when(pl.col("duplicate_of").is_in(ids))
+    sub = sub.with_columns(pl.when(pl.col("duplicate_of").is_in(ids.implode()))
                            .then(pl.col("duplicate_of")).otherwise(None).alias("duplicate_of"))
     docs = sub.select("doc_id", pl.when(pl.col("gold").is_null())
                       .then(pl.lit(DISTRACTOR + ":") + pl.col("doc_id").cast(pl.String))
@@ -172,7 +172,7 @@ def subset_pairs(name: str, arts: pl.DataFrame, ents: pl.DataFrame, gold: dict[s
     scored = docs if score_distractors else docs.filter(pl.col("topic").is_not_null())
     topic_docs = docs.filter(pl.col("topic").is_not_null()).select(
         "doc_id", pl.col("topic").replace_strict(topics, list(range(len(topics)))).alias("topic"))
-    return _pairs(name, sub.select(_INPUT_COLUMNS), ents.filter(pl.col("doc_id").is_in(ids)),
+    return _pairs(name, sub.drop("topic", "gold"), ents.filter(pl.col("doc_id").is_in(ids.implode())),
                   scored.select("doc_id", "gold"), topic_docs)
 
 
