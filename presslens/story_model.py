@@ -16,6 +16,9 @@ Protocol (fixed before any held-out figure was seen; docs/STORIES.md):
   the grid point with the best mean F1 wins, ties to the first);
 - the held-out topic is then grouped by the real grouping code (`stories.group`) with that
   scorer, and its pairwise F1 printed next to the rules' on the same topic.
+With `--mixed` (eval stories-loto), training instead sees the negatives of a mixed store: the
+training topics grouped together with unrelated news articles (`subset_pairs`); safe in a large
+mixed corpus but below the rules on held-out topics (run 3, docs/STORIES.md), so not committed.
 The committed model (presslens/models/story_pairs.json) is trained the same way on all topics;
 its held-out figures are the leave-one-topic-out ones. It is used only when asked for
 (PRESSLENS_STORY_MODEL, see presslens.stories.scorer): trained on one-topic corpora, it adds weak
