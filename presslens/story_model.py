@@ -19,7 +19,7 @@ Protocol (fixed before any held-out figure was seen; docs/STORIES.md):
 With `--mixed` (eval stories-loto), training instead sees the negatives of a mixed store: the
 training topics grouped together with unrelated news articles (`subset_pairs`); safe in a large
 mixed corpus but below the rules on held-out topics (run 3, docs/STORIES.md), so not committed.
-The committed model (presslens/models/story_pairs.json) is trained the same way on all topics;
+The committed model (presslens/models/story_pairs.json) is trained without it, on all topics;
 its held-out figures are the leave-one-topic-out ones. It is used only when asked for
 (PRESSLENS_STORY_MODEL, see presslens.stories.scorer): trained on one-topic corpora, it adds weak
 links between unrelated articles in a large mixed corpus (docs/STORIES.md).
