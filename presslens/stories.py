@@ -954,6 +954,24 @@ class _LinkSink:
         return pl.scan_parquet(self.path)
 
 
+def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | None) -> pl.LazyFrame:
+    """Old links (LINKS_SCHEMA rows between two kept articles) with their story_id set from
+    `stories_now` (doc_id, story_id of the re-clustered articles): the story when both ends
+    are in the same one, else null; sorted as `_write_links` sorts (story_id, nulls first,
+    then doc_a, doc_b). Links touching an article missing from `stories_now` (a removed one)
+    are dropped. Written to `path` when given (bounded memory), else returned in memory."""
+    sa = stories_now.lazy().rename({"doc_id": "doc_a", "story_id": "sa"})
+    sb = stories_now.lazy().rename({"doc_id": "doc_b", "story_id": "sb"})
+    frame = (old.drop("story_id").join(sa, on="doc_a").join(sb, on="doc_b")
+             .with_columns(pl.when(pl.col("sa") == pl.col("sb")).then("sa").alias("story_id"))
+             .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
+             .sort(["story_id", "doc_a", "doc_b"], nulls_last=False))
+    if path is None:
+        return frame.collect().lazy()
+    frame.sink_parquet(path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+    return pl.scan_parquet(path)
+
+
 def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray, story: pl.Series,
                  sink: _LinkSink) -> None:
     """Write the links sorted by story (then doc_a, doc_b), LINK_CHUNK at a time, with their
@@ -1261,6 +1279,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                    .join(idx.rename({"doc_id": "doc_a", "i": "ia"}), on="doc_a", maintain_order="left")
                    .join(idx.rename({"doc_id": "doc_b", "i": "ib"}), on="doc_b", maintain_order="left")
                    .select("ia", "ib", "score"))
+    n_old_links = old.height  # links [0, n_old_links) are old, the rest new
     ia = np.concatenate([old["ia"].to_numpy(), new_a]).astype(np.int64)
     ib = np.concatenate([old["ib"].to_numpy(), new_b]).astype(np.int64)
     sc = np.concatenate([old["score"].to_numpy(), new_s])
@@ -1294,18 +1313,20 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                  .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "doc_id")).alias("story_id")))
     del members, label
 
-    # The links. Those of the re-clustered components (every new link is one) are written
-    # sorted by story with their evidence spelled out, and so are the duplicates'; the other
-    # links are copied unchanged from the previous table (their stories, scores and evidence
-    # did not change). Both parts are sorted by story_id, so a streaming merge keeps the whole
-    # table sorted without holding it.
+    # The links, in four parts each sorted by story_id, so a streaming merge keeps the whole
+    # table sorted without holding it:
+    # - new links (at least one new article): written with their evidence spelled out;
+    # - old links of the re-clustered components: copied from the previous table with their
+    #   story_id set again (their score and evidence depend only on the two articles' stored
+    #   signatures and features, which did not change, so they are not derived again);
+    # - old links of the other components: copied unchanged;
+    # - the duplicates' links (below).
     t0 = time.perf_counter()
     parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
-             for k in ("redo", "dup")}
+             for k in ("redo", "dup", "relabel")}
     redo = _LinkSink(parts["redo"])
-    lmask = affected[ia]
-    _write_links(ctx, ia[lmask], ib[lmask], sc[lmask], originals["story_id"], redo)
-    del ia, ib, sc, lmask
+    _write_links(ctx, ia[n_old_links:], ib[n_old_links:], sc[n_old_links:], originals["story_id"], redo)
+    del ia, ib, sc
     # duplicates are in their original's story (and linked to it, reason "duplicate")
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
     dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
@@ -1319,15 +1340,19 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
         dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
                                          for c, t in LINKS_SCHEMA.items()]))
-    redone = pl.concat([doc_ids.filter(pl.Series(affected)), gone["doc_id"]]).implode()
-    kept = (prev.links.lazy().filter((pl.col("reason") != "duplicate") & ~pl.col("doc_a").is_in(redone))
-            .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA))
-    merged = kept.merge_sorted(redo.result().lazy(), key="story_id").merge_sorted(dup_sink.result().lazy(),
-                                                                                  key="story_id")
+    redone_ids = doc_ids.filter(pl.Series(affected))
+    redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
+    old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
+    kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
+    relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
+                             originals.filter(pl.Series(affected)), parts["relabel"])
+    merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
+              .merge_sorted(dup_sink.result().lazy(), key="story_id"))
     if links_path is None:
         links: Frame = merged.collect()
-    elif bool(affected.all()) and dup_sink.rows == 0:  # a first run: nothing to merge
+    elif n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
         dup_sink.path.unlink(missing_ok=True)
+        parts["relabel"].unlink(missing_ok=True)
         os.replace(redo.path, links_path)
         links = pl.scan_parquet(links_path)
     else:
@@ -1337,8 +1362,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             p.unlink(missing_ok=True)
         os.replace(tmp_path, links_path)
         links = pl.scan_parquet(links_path)
-    log.info("stories: %d links written with their evidence, %d duplicate links, the others kept (%.1f s)",
-             redo.rows, dup_sink.rows, time.perf_counter() - t0)
+    log.info("stories: %d new links written with their evidence, %d duplicate links, the old links relabelled "
+             "or kept (%.1f s)", redo.rows, dup_sink.rows, time.perf_counter() - t0)
     story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
 
     # the new state: the articles' signatures and features, straight from the arrays
