@@ -1031,11 +1031,20 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
 
     With `ev_doy` (each node's event day of year, 0 = unknown), two groups whose median event
     dates are more than MAX_DAYS_APART apart never merge: the 10 August strike and the
-    12 September strike stay two stories however many articles recall the other one."""
-    parent = {int(m): int(m) for m in members}
-    size = dict.fromkeys(parent, 1)
-    dates: dict[int, list[int]] = {m: ([int(ev_doy[m])] if ev_doy is not None and ev_doy[m] > 0 else [])
-                                   for m in parent}
+    12 September strike stay two stories however many articles recall the other one.
+
+    Written for speed (it runs over every link of a component, and one component can hold
+    most of a corpus): the neighbour counts are built from sorted arrays, a group's median
+    date is kept until the group changes, and the common case (both ends already in one
+    group) costs two dictionary reads."""
+    mem = members.tolist()
+    parent = {m: m for m in mem}
+    size = dict.fromkeys(mem, 1)
+    dates: dict[int, list[int]] = dict.fromkeys(mem, [])
+    if ev_doy is not None:
+        known = members[ev_doy[members] > 0]
+        dates.update({m: [d] for m, d in zip(known.tolist(), ev_doy[known].tolist())})
+    median: dict[int, int] = {}
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -1043,25 +1052,43 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
             x = parent[x]
         return x
 
-    linked: dict[int, dict[int, int]] = {m: {} for m in parent}
-    for x, y in zip(la.tolist(), lb.tolist()):
-        linked[x][y] = linked[x].get(y, 0) + 1
-        linked[y][x] = linked[y].get(x, 0) + 1
+    # linked[x][y]: links between groups x and y, from the sorted, counted (x, y) pairs
+    keys, cnt = np.unique((np.concatenate([la, lb]).astype(np.uint64) << np.uint64(32))
+                          | np.concatenate([lb, la]).astype(np.uint64), return_counts=True)
+    src = (keys >> np.uint64(32)).astype(np.int64)
+    dst, cnt = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64).tolist(), cnt.tolist()
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(src)) + 1, [len(src)]]).tolist()
+    linked: dict[int, dict[int, int]] = {m: {} for m in mem}
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        if hi > lo:
+            linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
+    la_l, lb_l = la.tolist(), lb.tolist()
     for k in np.argsort(-score, kind="stable").tolist():
-        ra, rb = find(int(la[k])), find(int(lb[k]))
+        ra, rb = la_l[k], lb_l[k]
+        ra = ra if parent[ra] == ra else find(ra)
+        rb = rb if parent[rb] == rb else find(rb)
         if ra == rb:
             continue
         if linked[ra].get(rb, 0) < density * size[ra] * size[rb]:
             continue
         if dates[ra] and dates[rb]:
-            gap = abs(_circular_median(dates[ra]) - _circular_median(dates[rb]))
+            ma = median.get(ra)
+            if ma is None:
+                ma = median[ra] = _circular_median(dates[ra])
+            mb = median.get(rb)
+            if mb is None:
+                mb = median[rb] = _circular_median(dates[rb])
+            gap = abs(ma - mb)
             if min(gap, 366 - gap) > MAX_DAYS_APART:
                 continue
         if size[ra] < size[rb]:
             ra, rb = rb, ra
         parent[rb] = ra
         size[ra] += size[rb]
-        dates[ra].extend(dates.pop(rb))
+        if dates[rb]:
+            dates[ra] = dates[ra] + dates.pop(rb)
+            median.pop(ra, None)
+        median.pop(rb, None)
         da, db = linked[ra], linked.pop(rb)
         da.pop(rb, None)
         for c, cnt in db.items():
@@ -1071,7 +1098,7 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
             dc = linked[c]
             dc.pop(rb, None)
             dc[ra] = da[c]
-    return {m: find(m) for m in parent}
+    return {m: find(m) for m in mem}
 
 
 def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: float,
