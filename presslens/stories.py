@@ -115,6 +115,10 @@ CANDIDATE_SLICE = 250_000
 # story_links row-group size: a reader filtering one story_id skips the other row groups.
 LINK_CHUNK = 50_000
 LINK_ROW_GROUP = 50_000
+# Up to this many links, an incremental run sorts and writes the whole story_links table in
+# memory (~400 bytes a link with its evidence lists, twice while sorting: ~400 MB at most);
+# above it, the parts are merged while streaming (bounded memory, about 3x slower at 300k).
+LINKS_IN_MEMORY = 500_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
 _FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
@@ -1367,22 +1371,35 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
         dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
                                          for c, t in LINKS_SCHEMA.items()]))
-    redone_ids = doc_ids.filter(pl.Series(affected))
-    redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
     old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
-    kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
-    relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
-                             originals.filter(pl.Series(affected)), parts["relabel"])
-    merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
-              .merge_sorted(dup_sink.result().lazy(), key="story_id"))
-    if links_path is None:
-        links: Frame = merged.collect()
-    elif n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
-        dup_sink.path.unlink(missing_ok=True)
-        parts["relabel"].unlink(missing_ok=True)
+    if links_path is not None and n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
+        redo.result()  # closes the file (or writes an empty one)
+        for k in ("dup", "relabel"):
+            parts[k].unlink(missing_ok=True)
         os.replace(redo.path, links_path)
-        links = pl.scan_parquet(links_path)
+        links: Frame = pl.scan_parquet(links_path)
+    elif links_path is None or n_old_links + redo.rows + dup_sink.rows <= LINKS_IN_MEMORY:
+        # a few hundred thousand links: every old link gets its story again and the table is
+        # sorted and written in one go (faster than a streaming merge at this size)
+        links = pl.concat([_relabel_links(old_links, originals, None), redo.result().lazy(),
+                           dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False).collect()
+        if links_path is not None:
+            tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
+            links.write_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+            for p in parts.values():
+                p.unlink(missing_ok=True)
+            os.replace(tmp_path, links_path)
+            links = pl.scan_parquet(links_path)
     else:
+        # many links: only those of the re-clustered components get their story again; the
+        # others are copied as they were, and the sorted parts are merged while streaming
+        redone_ids = doc_ids.filter(pl.Series(affected))
+        redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
+        kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
+        relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
+                                 originals.filter(pl.Series(affected)), parts["relabel"])
+        merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
+                  .merge_sorted(dup_sink.result().lazy(), key="story_id"))
         tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
         merged.sink_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
         for p in parts.values():

@@ -377,18 +377,38 @@ def test_streamed_links_are_sorted_by_story_and_match_the_in_memory_run(tmp_path
     assert set(one["doc_b"]) == {"b_en", "g_en"}  # its evidence link and its copy's duplicate link
 
 
-def test_incremental_links_of_a_regrouped_story_keep_their_evidence_and_match_a_full_run(tmp_path):
+def _group_to_file(arts: pl.DataFrame, ents: pl.DataFrame, prev, path):
+    """stories.group, but with the links streamed to a Parquet file as the build does."""
+    prev = prev or stories.empty_state()
+    originals = arts.filter(pl.col("duplicate_of").is_null())
+    known = prev.signatures.lazy().select("doc_id").collect()
+    feats, sigs = stories.article_features(originals.join(known, on="doc_id", how="anti"), ents)
+    ids, links, state = stories.group_features(arts.select("doc_id", "duplicate_of"), feats, sigs, prev,
+                                               links_path=path)
+    return ids, links.collect(), state
+
+
+@pytest.mark.parametrize("way", ["in memory", "streamed", "streamed, many links"])
+def test_incremental_links_of_a_regrouped_story_keep_their_evidence_and_match_a_full_run(tmp_path, monkeypatch,
+                                                                                          way):
     """A new article joins an existing story and another article is removed: the old links of
     the re-grouped stories are copied (not derived again) with their story set anew; every
-    column equals a from-scratch run's, except the scores, which may drift with the IDF."""
+    column equals a from-scratch run's, except the scores, which may drift with the IDF.
+    "many links": the table is merged while streaming (above LINKS_IN_MEMORY)."""
+    if way == "streamed, many links":
+        monkeypatch.setattr(stories, "LINKS_IN_MEMORY", 0)
+    if way != "in memory":
+        monkeypatch.setattr(stories, "group", lambda a, e, p=None: _group_to_file(
+            a, e, p, tmp_path / f"links-{len(list(tmp_path.glob('links-*')))}.parquet"))
     arts, ents = _corpus()
     h = _articles([dict(doc_id="h_ru", language="ru", published=D(2025, 1, 14),
                         text=DRONES_RU.replace("NHK", "NHK и ТАСС"), cited_sources=["NHK"])])
     ents_h = pl.concat([ents, _entities({"h_ru": DRONE_ENTITIES})])
     _, _, state = stories.group(arts, ents, None)
-    state.save(tmp_path)
+    (tmp_path / "state").mkdir()
+    state.save(tmp_path / "state")
     now = pl.concat([arts.filter(pl.col("doc_id") != "e_ru"), h], how="vertical_relaxed")
-    ids_inc, links_inc, _ = stories.group(now, ents_h, stories.StoryState.load(tmp_path))
+    ids_inc, links_inc, _ = stories.group(now, ents_h, stories.StoryState.load(tmp_path / "state"))
     ids_full, links_full, _ = stories.group(now, ents_h, None)
     assert ids_inc.sort("doc_id").equals(ids_full.sort("doc_id"))
     assert _story(ids_inc)["h_ru"] == "a_ru"
