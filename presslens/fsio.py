@@ -136,11 +136,19 @@ def local_copy(loc: Location, rel: str) -> Iterator[Path]:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def _local_target(target: str) -> Path | None:
+    """The local path to write `target` at, its parent folders created; None for a URL."""
+    if is_url(target):
+        return None
+    p = _local_path(target)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p
+
+
 def write_bytes(target: str, data: bytes) -> None:
     """Write a file at a local path or URL (parents created for local paths)."""
-    if not is_url(target):
-        p = _local_path(target)
-        p.parent.mkdir(parents=True, exist_ok=True)
+    p = _local_target(target)
+    if p is not None:
         p.write_bytes(data)
         return
     import fsspec
@@ -151,9 +159,8 @@ def write_bytes(target: str, data: bytes) -> None:
 
 def write_parquet(df: Any, target: str) -> None:
     """Write a polars DataFrame as Parquet at a local path or URL."""
-    if not is_url(target):
-        p = _local_path(target)
-        p.parent.mkdir(parents=True, exist_ok=True)
+    p = _local_target(target)
+    if p is not None:
         df.write_parquet(p)
         return
     buf = io.BytesIO()

@@ -491,7 +491,11 @@ def test_corrupt_parquet(tmp_path):
         (dt.datetime(2024, 6, 19, 23, 0), dt.date(2024, 6, 19)),
         ("yesterday", None),
         ("", None),
-        ("1970-01-01", None),
+        ("1970-01-01", None),  # epoch zero: an export's "no date"
+        ("1900-01-01", None),  # Excel's and SQL's default day
+        ("1965-03-01", dt.date(1965, 3, 1)),  # an archive article before 1971 keeps its date
+        ("1848-02-24T00:00:00", dt.date(1848, 2, 24)),
+        ("0024-06-19", None),  # a typo, not a date
         (None, None),
     ],
 )

@@ -32,8 +32,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 METADATA_FIELDS = ("title", "url", "outlet", "published", "language")
 
-# Publication dates outside this range are typos or epoch-zero placeholders (1970-01-01).
-_MIN_YEAR, _MAX_YEAR = 1971, 2100
+# Written publication dates outside this range are typos ("0024-06-19", "20240-1-1"); an
+# archive of 19th-century newspapers is still a corpus, so the range starts in 1800.
+_MIN_YEAR, _MAX_YEAR = 1800, 2100
+# Days that exports write when they have no date: epoch zero and the defaults of Excel,
+# .NET and SQL Server. Read as a date they would pile every undated article onto one day.
+_PLACEHOLDER_DAYS = frozenset(
+    {dt.date(1970, 1, 1), dt.date(1900, 1, 1), dt.date(1899, 12, 30), dt.date(1899, 12, 31), dt.date(1753, 1, 1)}
+)
 # Unix timestamps: seconds between 1971 and 2100, or the same in milliseconds.
 _EPOCH_S = (31_536_000, 4_102_444_800)
 
@@ -171,4 +177,6 @@ def _parse_date(value: object) -> dt.date | None:
 
 
 def _plausible(day: dt.date) -> dt.date | None:
+    if day in _PLACEHOLDER_DAYS:
+        return None
     return day if _MIN_YEAR <= day.year <= _MAX_YEAR else None

@@ -112,7 +112,8 @@ def load_sidecar(root: Path) -> tuple[dict[str, dict], list[Reject]]:
                     if day is None:
                         rejects.append(
                             Reject(SIDECAR_NAME, f"Row {number} of the metadata sidecar has a published value "
-                                   f"{value!r} that is not a date; the row's other values are used.", number)
+                                   f"{value!r} that is not a date (or is a placeholder day such as 1970-01-01 or a year "
+                                   "before 1800); the row's other values are used.", number)
                         )
                         continue
                     value = day
