@@ -1068,9 +1068,11 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
             linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
     la_l, lb_l = la.tolist(), lb.tolist()
     for k in np.argsort(-score, kind="stable").tolist():
-        ra, rb = la_l[k], lb_l[k]
-        ra = ra if parent[ra] == ra else find(ra)
-        rb = rb if parent[rb] == rb else find(rb)
+        ra, rb = parent[la_l[k]], parent[lb_l[k]]  # after path compression, mostly the roots
+        if parent[ra] != ra:
+            ra = find(ra)
+        if parent[rb] != rb:
+            rb = find(rb)
         if ra == rb:
             continue
         if linked[ra].get(rb, 0) < density * size[ra] * size[rb]:
