@@ -28,8 +28,10 @@ candidates are taken in slices and links streamed to Parquet sorted by story, so
 about 1.3 KB an article plus a fixed part (docs/STORIES.md, benchmarks/bench_stories.py).
 Incremental: the signatures, feature hashes and links are kept in `StoryState`; with a
 previous state only the new articles are hashed and looked up against all bands, links of
-removed articles are dropped, and the links of unchanged stories are copied as they were
-(their scores used the IDF of the run that made them; documented in docs/STORIES.md).
+removed articles are dropped, and the old links are copied with their score and evidence
+(only their story is set again where the stories were re-clustered); their scores used the
+IDF of the run that made them, the one way an incremental run can differ from a full one
+(documented in docs/STORIES.md).
 
 Stories are grouped from the links by a sparse average linkage that also requires the groups
 to agree on their event date (`cluster`); a story's id is the smallest doc_id in it
@@ -1185,7 +1187,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     with their features either given as strings in `new_feats`
     (FEATURES_SCHEMA) or already hashed (`encode_features`: new_feats None, the names in
     `new_names`); rows of `prev` whose article is gone are dropped with their links. Only
-    pairs with a new article are looked up and scored; the clustering then runs over all links.
+    pairs with a new article are looked up and scored; the clustering then runs over the links
+    of the components that changed, and only the new links have their evidence derived (the
+    old ones are copied from `prev.links` with their story set again: `_relabel_links`).
     With `links_path` the links (story_links, sorted by story) are streamed to that Parquet
     file and returned as a LazyFrame over it; otherwise returned as a DataFrame.
 
