@@ -68,8 +68,13 @@ TASKS_PER_WORKER = 4
 FAILED_BEFORE_ABORT = 20
 
 # Below this many files to process, the local engine works in this process: starting
-# workers and loading the NLP models in each costs more than it saves.
-PARALLEL_MIN_FILES = 40
+# workers and loading the NLP models in each costs more than it saves. Each spawned worker
+# pays ~1 s to start and import and ~5 s to load its models (enrich.warm, and simplemma's
+# ru/uk dictionaries for the story lead words); enrichment is ~16 ms of CPU an article
+# (bench_build.py, 10k real articles). With 2 workers the pool saves ~8 ms an article of
+# wall time and costs ~1 s more to start, plus a second copy of the model loading in CPU:
+# it pays off from ~120 files on an idle machine (later on a busy one).
+PARALLEL_MIN_FILES = 120
 
 
 def _sha1_file(path: Path) -> str:
