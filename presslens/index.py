@@ -21,8 +21,11 @@ values of row i in ``[indptr[i], indptr[i+1])``):
 - ``src``:  article row -> cited source codes
 - ``ae``:   article row -> entity codes (+ mentions per pair), entities sorted by code
 - ``ea``:   entity code -> article rows (+ mentions per pair), rows sorted
-- ``em``:   entity code -> (article row, written-form code) of each mention, for the
-            "every written form" table of one entity under any filter
+- ``ef``:   entity code -> (article row, written-form code, mentions) of each distinct
+            (article, form) of the entity, sorted by row then form; ``ea_nf`` (aligned
+            with ``ea``) is how many of them each (entity, article) pair has, so the forms
+            of a filtered selection are read only for the selected pairs (the "every
+            written form" table of one entity under any filter)
 - ``sf``:   entity code -> (form x language key, mentions, articles) over originals, and
   ``el_*``  entity x language mentions/articles, ``eo``: entity -> (outlet x language
             key, mentions, articles), ``ed``: entity -> (day, mentions, articles): the
@@ -47,7 +50,7 @@ import numpy as np
 import polars as pl
 
 # Bump when the on-disk layout changes: an index of another format is rebuilt, not misread.
-FORMAT = 7
+FORMAT = 8
 INDEX_DIR = "index"
 # Shown (and filterable) in place of a missing outlet, so unattributed articles stay visible.
 UNKNOWN_OUTLET = "(unknown outlet)"
@@ -230,9 +233,6 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
         em_ent, em_row, em_form = ent_a[order], row_a[order], form[order]
     del ent_a, row_a, form
     em_ent, em_row, em_form = em_ent.astype(np.int32), em_row.astype(np.int32), em_form.astype(np.int32)
-    _save(out, "em_indptr", _csr(em_ent, n_ent))
-    _save(out, "em_row", em_row)
-    _save(out, "em_form", em_form)
 
     # unfiltered written forms per (entity, form, language) over originals, so the forms
     # table of a popular entity needs no pass over its millions of mentions
@@ -246,7 +246,16 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
                         "first": first[keep]})
           .group_by("ent", "key").agg(pl.len().cast(pl.Int64).alias("m"), pl.col("first").sum().cast(pl.Int64).alias("d"))
           .sort("ent", "key"))
-    del first, keep
+    del keep
+    # distinct (entity, article, form) with their mentions: the mention postings run-length
+    # coded (23M entries for 30M mentions at 1M articles; the forms table of a filtered
+    # selection reads only its selected articles' entries)
+    ef_at = np.flatnonzero(first)
+    _save(out, "ef_indptr", _csr(em_ent[ef_at], n_ent))
+    _save(out, "ef_row", em_row[ef_at])
+    _save(out, "ef_form", em_form[ef_at])
+    _save(out, "ef_cnt", _small_uint(np.diff(np.append(ef_at, em_ent.size))))
+    del ef_at  # `first` (a byte a mention) is kept to count the entries per pair below
     _save(out, "sf_indptr", _csr(sf["ent"].to_numpy(), n_ent))
     _save(out, "sf_key", sf["key"].to_numpy())
     _save(out, "sf_men", sf["m"].to_numpy())
@@ -261,14 +270,19 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
         starts = np.flatnonzero(new)
         pair_ent, pair_row = em_ent[starts], em_row[starts]
         pair_cnt = np.diff(np.append(starts, em_ent.size))
+        # distinct forms per pair: the ef entries (starts of (entity, row, form) runs) in it
+        pair_nf = np.add.reduceat(first.view(np.uint8), starts, dtype=np.int64)
     else:
         pair_ent = pair_row = np.zeros(0, np.int32)
-        pair_cnt = np.zeros(0, np.int64)
+        pair_cnt = pair_nf = np.zeros(0, np.int64)
+    del first
     del em_ent, em_form
     cnt = _small_uint(pair_cnt)
     _save(out, "ea_indptr", _csr(pair_ent, n_ent))
     _save(out, "ea_row", pair_row.astype(np.int32))
     _save(out, "ea_cnt", cnt)
+    _save(out, "ea_nf", _small_uint(pair_nf))
+    del pair_nf
     by_row = pl.Series(pair_row.astype(np.int64) * max(n_ent, 1) + pair_ent).arg_sort().to_numpy()
     _save(out, "ae_indptr", _csr(pair_row[by_row], n))
     _save(out, "ae_ent", pair_ent[by_row].astype(np.int32))
@@ -468,7 +482,7 @@ class Index:
 
 
 ARRAYS = ("men_lo", "men_hi", "lang", "outlet", "story", "day", "conf", "mixed", "dup", "src_indptr", "src_code", "list_rank", "doc_sorted_row",
-          "em_indptr", "em_row", "em_form", "ea_indptr", "ea_row", "ea_cnt", "ae_indptr", "ae_ent", "ae_cnt",
+          "ef_indptr", "ef_row", "ef_form", "ef_cnt", "ea_indptr", "ea_row", "ea_cnt", "ea_nf", "ae_indptr", "ae_ent", "ae_cnt",
           "sf_indptr", "sf_key", "sf_men", "sf_docs", "el_men", "el_docs", "eo_indptr", "eo_key", "eo_men", "eo_docs", "ed_indptr", "ed_day", "ed_men", "ed_docs")
 
 

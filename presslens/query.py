@@ -47,6 +47,10 @@ SLICE_SHARE = 0.4
 # entity_split reads the selected articles' postings when they hold this many times fewer
 # pairs than the chosen entities' postings (a sliced pair costs about twice a posting).
 SPLIT_FACTOR = 2.0
+# _split_cells drops an entity's uncounted postings before counting when the selection holds
+# fewer than this share of the articles (1M articles, the 12 most named entities' 7M
+# postings: 42-48 vs 82-93 ms CPU at 28% selected, 98-102 vs 66-72 ms at 84%).
+SPARSE_SHARE = 0.5
 # Articles per chunk when a selection's postings are counted: bounds the int64 temporaries
 # (positions, codes, weights) to ~10 MB each whatever the selection (one pass over 400k
 # articles' 7M pairs held ~250 MB at once, which set the app's peak memory).
@@ -147,7 +151,12 @@ def gather_ranges(indptr: np.ndarray, owners: np.ndarray) -> np.ndarray:
     """Positions of every value of the given CSR owners, concatenated in owner order."""
     owners = np.asarray(owners, dtype=np.int64)
     starts = indptr[owners]
-    lens = indptr[owners + 1] - starts
+    return _ranges(starts, indptr[owners + 1] - starts)
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Positions start, start+1, ..., start+len-1 of every (start, len), concatenated."""
+    lens = np.asarray(lens, dtype=np.int64)
     total = int(lens.sum())
     if total == 0:
         return np.zeros(0, np.int64)
@@ -203,7 +212,7 @@ def _search_mask(ix: Index, needle: str) -> np.ndarray:
         f = ix.forms
         form_hit = _lut(f.height, np.flatnonzero(has(f["surface"]) | has(f["lemma"])))
         if form_hit.any():
-            m[ix.em_row[form_hit[ix.em_form]]] = True
+            m[ix.ef_row[form_hit[ix.ef_form]]] = True
         return m
 
     return ix.memo(("search", needle), compute)
@@ -628,17 +637,27 @@ def entity_type_counts(ix: Index, f: Filters) -> pl.DataFrame:
         ["mentions", "entity_type"], descending=[True, False])
 
 
-def _postings(ix: Index, codes: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _postings(ix: Index, codes: np.ndarray, f: Filters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(position of the entity in `codes`, article row, mentions) of the given entities'
-    postings restricted to the articles in `m` (each entity's postings are one slice)."""
-    if codes.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    bounds = [(int(ix.ea_indptr[c]), int(ix.ea_indptr[c + 1])) for c in codes.tolist()]  # a few entities
-    rows = np.concatenate([ix.ea_row[a:b] for a, b in bounds])
-    cnt = np.concatenate([ix.ea_cnt[a:b] for a, b in bounds])
-    which = np.repeat(np.arange(codes.size), [b - a for a, b in bounds])
-    keep = m[rows]
-    return which[keep], rows[keep], cnt[keep]
+    postings restricted to the articles counted for `f` (each entity's postings are one
+    slice). Memoised per selection: the detail view of one entity asks for them twice
+    (its timeline and its co-mentions)."""
+    key = replace(f, duplicates=False)
+
+    def one(m: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray(ix.ea_row[a:b])
+        keep = np.flatnonzero(m[rows])  # positions, not a mask: a selection keeps part of a long slice
+        return rows[keep], np.asarray(ix.ea_cnt[a:b])[keep]
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if codes.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        m = counted_mask(ix, key)
+        parts = [one(m, a, b) for a, b in zip(ix.ea_indptr[codes].tolist(), ix.ea_indptr[codes + 1].tolist())]  # a few
+        which = np.repeat(np.arange(codes.size), [r.size for r, _ in parts])
+        return which, np.concatenate([r for r, _ in parts]), np.concatenate([c for _, c in parts])
+
+    return ix.memo(("postings", key, tuple(np.asarray(codes).tolist())), compute)
 
 
 def entity_split(ix: Index, f: Filters, entity_ids: tuple[str, ...], by: str, top: int | None = None) -> pl.DataFrame:
@@ -709,7 +728,8 @@ def _split_cells(ix: Index, f: Filters, codes: np.ndarray) -> tuple[np.ndarray, 
             men = np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width).astype(np.int64)
         else:
             cell = _masked_cell(ix, key)
-            per = [_cell_counts(cell, ix.ea_row[lo:hi], ix.ea_cnt[lo:hi], width)
+            sparse = int(counted_mask(ix, key).sum()) < SPARSE_SHARE * ix.n
+            per = [_cell_counts(cell, ix.ea_row[lo:hi], ix.ea_cnt[lo:hi], width, sparse)
                    for lo, hi in zip(ix.ea_indptr[codes].tolist(), ix.ea_indptr[codes + 1].tolist())]  # a few entities
             men, docs = np.stack([m for m, _ in per]), np.stack([d for _, d in per])
         return men.reshape(codes.size, no, nl), docs.reshape(codes.size, no, nl)
@@ -718,10 +738,15 @@ def _split_cells(ix: Index, f: Filters, codes: np.ndarray) -> tuple[np.ndarray, 
     return men3.copy(), docs3.copy()
 
 
-def _cell_counts(cell: np.ndarray, rows: np.ndarray, cnt: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def _cell_counts(cell: np.ndarray, rows: np.ndarray, cnt: np.ndarray, width: int,
+                 sparse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(mentions, articles) per cell of one entity's postings (`rows`, `cnt`), cells from
-    the per-article `cell` codes (`width` = not counted, dropped)."""
+    the per-article `cell` codes (`width` = not counted, dropped). `sparse`: most postings
+    are not counted, so they are dropped before the (weighted) counts rather than binned."""
     k = cell[rows]
+    if sparse:
+        keep = np.flatnonzero(k != width)
+        k, cnt = k[keep], cnt[keep]
     return (np.bincount(k, weights=cnt, minlength=width + 1)[:width].astype(np.int64),
             np.bincount(k, minlength=width + 1)[:width].astype(np.int64))
 
@@ -766,7 +791,7 @@ def entity_over_time(ix: Index, f: Filters, entity_id: str, every: str) -> pl.Da
         lo, hi = ix.ed_indptr[codes[0]], ix.ed_indptr[codes[0] + 1]
         return _per_period(np.asarray(ix.ed_day[lo:hi]), every, mentions=np.asarray(ix.ed_men[lo:hi]),
                            articles=np.asarray(ix.ed_docs[lo:hi])).select("period", "period_end", "mentions", "articles")
-    _, rows, cnt = _postings(ix, codes, counted_mask(ix, f))
+    _, rows, cnt = _postings(ix, codes, f)
     return _per_period(ix.day[rows], every, mentions=cnt, articles=None).select("period", "period_end", "mentions", "articles")
 
 
@@ -776,7 +801,7 @@ def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.Da
     codes = ix.entity_codes((entity_id,))
     codes = codes[codes >= 0]
     counted = counted_mask(ix, f)
-    _, rows, _ = _postings(ix, codes, counted)
+    _, rows, _ = _postings(ix, codes, f)
     together = _rows_mask(ix.n, rows)
     rest = counted & ~together
     if int(rest.sum()) < rows.size:
@@ -795,7 +820,7 @@ def cooccurring(ix: Index, f: Filters, entity_id: str, limit: int = 20) -> pl.Da
 
 def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
     """Every written form of one entity in the counted articles: surface, lemma, language,
-    mentions, articles (from the entity's mention postings, not the mention table)."""
+    mentions, articles (from the entity's (article, form) postings, not the mention table)."""
     codes = ix.entity_codes((entity_id,))
     schema = {"surface": pl.String, "lemma": pl.String, "language": pl.String, "mentions": pl.Int64, "articles": pl.Int64}
     if codes.size == 0 or codes[0] < 0:
@@ -812,31 +837,42 @@ def surface_forms(ix: Index, f: Filters, entity_id: str) -> pl.DataFrame:
             on = _lut(size, _lookup(ix.languages, fk.languages))[keys % size]
             keys, men, docs = keys[on], men[on], docs[on]
     elif f.narrows:
-        lo, hi = int(ix.em_indptr[codes[0]]), int(ix.em_indptr[codes[0] + 1])
-        rows, forms = np.asarray(ix.em_row[lo:hi]), np.asarray(ix.em_form[lo:hi])
-        # compress first: a filter keeps few of a popular entity's millions of mentions
-        # (measured faster than one masked-language gather over all of them)
-        keep = counted_mask(ix, f)[rows]
-        rows, forms = rows[keep], forms[keep]
-        # the entity's few written forms numbered 0..k-1 (every counted mention's form is in
-        # its table, which covers all originals), so the counts below have k x languages
-        # bins, not (all forms) x languages (1.2M at 1M articles: most of the time went there)
-        eforms = np.unique(keys // size)
-        lut = np.full(ix.forms.height, -1, np.int64)
-        lut[eforms] = np.arange(eforms.size)
-        compact = lut[forms]
-        if compact.size and compact.min() < 0:  # a table not covering its mentions: count every form seen
-            eforms = np.unique(forms).astype(np.int64)
-            compact = np.searchsorted(eforms, forms)
-        key = compact * size + ix.lang[rows]
-        # postings are sorted by (row, form): the first of a run is a new (article, form)
-        first = np.ones(rows.size, bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (forms[1:] != forms[:-1])
-        width = eforms.size * size
-        men_c, docs_c = np.bincount(key, minlength=width), np.bincount(key[first], minlength=width)
-        nz = np.flatnonzero(men_c)
-        keys, men, docs = eforms[nz // size] * size + nz % size, men_c[nz], docs_c[nz]
+        keys, men, docs = _forms_within(ix, int(codes[0]), counted_mask(ix, f), keys // max(size, 1))
     return _forms_frame(ix, keys, men, docs)
+
+
+def _forms_within(ix: Index, code: int, m: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(form x language keys, mentions, articles) of entity `code`'s written forms in the
+    articles of `m`; `known`: the form codes its precomputed table lists (all of them).
+
+    The entity's (entity, article) pairs are masked first (one per article, not one per
+    mention: the most named entity has 1M pairs, 7.8M mentions at 1M articles); only the
+    selected pairs' distinct (article, form) entries are read, each one article of one form."""
+    lo, hi = int(ix.ea_indptr[code]), int(ix.ea_indptr[code + 1])
+    rows, nf = np.asarray(ix.ea_row[lo:hi]), np.asarray(ix.ea_nf[lo:hi])
+    keep = np.flatnonzero(m[rows])
+    # a pair's entries end where the entries of the entity's pairs up to it end (the
+    # running sum over all its pairs, then only the selected ones: each step one pass)
+    ends = np.cumsum(nf, dtype=np.int64)[keep]
+    nf, rows = nf[keep].astype(np.int64), rows[keep]
+    pos = _ranges(int(ix.ef_indptr[code]) + ends - nf, nf)
+    forms, cnt = np.asarray(ix.ef_form[pos]), np.asarray(ix.ef_cnt[pos])
+    size = max(ix.languages.len(), 1)
+    # the entity's few written forms numbered 0..k-1, so the counts below have k x languages
+    # bins, not (all forms) x languages (1.2M at 1M articles: most of the time went there)
+    eforms = np.unique(np.asarray(known, np.int64))
+    lut = np.full(ix.forms.height, -1, np.int64)
+    lut[eforms] = np.arange(eforms.size)
+    compact = lut[forms]
+    if compact.size and compact.min() < 0:  # a table not covering its mentions: count every form seen
+        eforms = np.unique(forms).astype(np.int64)
+        compact = np.searchsorted(eforms, forms)
+    key = compact * size + np.repeat(np.asarray(ix.lang)[rows], nf)
+    width = eforms.size * size
+    men_c = np.bincount(key, weights=cnt, minlength=width).astype(np.int64)
+    docs_c = np.bincount(key, minlength=width)
+    nz = np.flatnonzero(docs_c)
+    return eforms[nz // size] * size + nz % size, men_c[nz], docs_c[nz].astype(np.int64)
 
 
 def _forms_frame(ix: Index, keys: np.ndarray, men: np.ndarray, docs: np.ndarray) -> pl.DataFrame:

@@ -154,14 +154,16 @@ def test_counts_equal_a_plain_group_by(gen, case, monkeypatch):
                                    pl.len().cast(pl.Int64).alias("mentions"),
                                    pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")), check_row_order=False)
     # the split of the top entities by language and outlet, down each path entity_split can take
-    # (precomputed table, the selection's article postings, the entities' postings)
+    # (precomputed table, the selection's article postings, the entities' postings with or without
+    # the uncounted ones dropped first)
     ids = tuple(ref_top["entity_id"].head(12).to_list())
     for by in ("language", "outlet"):
         ref = (m.filter(pl.col("entity_id").is_in(ids)).with_columns(pl.col("outlet").fill_null(q.UNKNOWN_OUTLET))
                .group_by("entity_id", by).agg(pl.len().cast(pl.Int64).alias("mentions"),
                                                pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")))
-        for factor in (0.0, 1e9):
+        for factor, sparse in ((0.0, 0.5), (1e9, 0.0), (1e9, 2.0)):  # the entities' postings binned or compressed
             monkeypatch.setattr(q, "SPLIT_FACTOR", factor)
+            monkeypatch.setattr(q, "SPARSE_SHARE", sparse)
             ix._memo.clear()
             assert_frame_equal(q.entity_split(ix, f, ids, by).select("entity_id", by, "mentions", "articles"), ref,
                                check_row_order=False)
@@ -200,7 +202,20 @@ def test_index_structure(gen):
     pairs_ae = np.repeat(np.arange(ix.n), np.diff(ix.ae_indptr)) * ix.n_entities + ix.ae_ent
     pairs_ea = np.repeat(np.arange(ix.n_entities), np.diff(ix.ea_indptr)) + ix.ea_row.astype(np.int64) * ix.n_entities
     assert np.array_equal(np.sort(pairs_ae), np.sort(pairs_ea))
-    assert int(ix.ae_cnt.sum()) == int(ix.ea_cnt.sum()) == M.height == int(ix.em_indptr[-1])
+    assert int(ix.ae_cnt.sum()) == int(ix.ea_cnt.sum()) == int(ix.ef_cnt.sum()) == M.height
+    # the (entity, article, form) postings: one entry per distinct written form of a pair,
+    # as many per pair as ea_nf says, and the pair's mentions split over them
+    ef_rows = pl.DataFrame({"ent": np.repeat(np.arange(ix.n_entities), np.diff(ix.ef_indptr)),
+                            "row": np.asarray(ix.ef_row), "form": np.asarray(ix.ef_form),
+                            "cnt": np.asarray(ix.ef_cnt).astype(np.int64)})
+    assert ef_rows.select("ent", "row", "form").is_unique().all()
+    assert ef_rows.height == int(ix.ea_nf.sum()) == int(ix.ef_indptr[-1])
+    per_pair = ef_rows.group_by("ent", "row", maintain_order=True).agg(pl.len().alias("nf"), pl.col("cnt").sum())
+    pair_ent = np.repeat(np.arange(ix.n_entities), np.diff(ix.ea_indptr))
+    assert per_pair["ent"].to_numpy().tolist() == pair_ent.tolist()
+    assert per_pair["row"].to_numpy().tolist() == np.asarray(ix.ea_row).tolist()
+    assert per_pair["nf"].to_numpy().tolist() == np.asarray(ix.ea_nf).tolist()
+    assert per_pair["cnt"].to_numpy().tolist() == np.asarray(ix.ea_cnt).tolist()
     # rows sorted within each entity's postings
     d = np.diff(ix.ea_row.astype(np.int64))
     starts = ix.ea_indptr[1:-1]
