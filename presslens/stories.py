@@ -966,10 +966,14 @@ def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | No
     are in the same one, else null; sorted as `_write_links` sorts (story_id, nulls first,
     then doc_a, doc_b). Links touching an article missing from `stories_now` (a removed one)
     are dropped. Written to `path` when given (bounded memory), else returned in memory."""
-    sa = stories_now.lazy().rename({"doc_id": "doc_a", "story_id": "sa"})
-    sb = stories_now.lazy().rename({"doc_id": "doc_b", "story_id": "sb"})
-    frame = (old.drop("story_id").join(sa, on="doc_a").join(sb, on="doc_b")
-             .with_columns(pl.when(pl.col("sa") == pl.col("sb")).then("sa").alias("story_id"))
+    # a hash lookup per end, not a join: the rows (with their evidence lists) are moved once,
+    # by the sort
+    ids, sids = stories_now["doc_id"], stories_now["story_id"]
+    frame = (old.with_columns(
+        pl.col("doc_a").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sa"),
+        pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
+             .filter(pl.col("_sa").is_not_null() & pl.col("_sb").is_not_null())
+             .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("story_id"))
              .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
              .sort(["story_id", "doc_a", "doc_b"], nulls_last=False))
     if path is None:
