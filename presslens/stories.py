@@ -960,12 +960,14 @@ class _LinkSink:
         return pl.scan_parquet(self.path)
 
 
-def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | None) -> pl.LazyFrame:
+def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | None,
+                   sort: bool = True) -> pl.LazyFrame:
     """Old links (LINKS_SCHEMA rows between two kept articles) with their story_id set from
     `stories_now` (doc_id, story_id of the re-clustered articles): the story when both ends
     are in the same one, else null; sorted as `_write_links` sorts (story_id, nulls first,
-    then doc_a, doc_b). Links touching an article missing from `stories_now` (a removed one)
-    are dropped. Written to `path` when given (bounded memory), else returned in memory."""
+    then doc_a, doc_b; unsorted with sort=False, for a caller that sorts). Links touching an
+    article missing from `stories_now` (a removed one) are dropped. Written to `path` when
+    given (bounded memory), else returned in memory."""
     # a hash lookup per end, not a join: the rows (with their evidence lists) are moved once,
     # by the sort
     ids, sids = stories_now["doc_id"], stories_now["story_id"]
@@ -974,10 +976,11 @@ def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | No
         pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
              .filter(pl.col("_sa").is_not_null() & pl.col("_sb").is_not_null())
              .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("story_id"))
-             .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
-             .sort(["story_id", "doc_a", "doc_b"], nulls_last=False))
+             .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA))
+    if sort:
+        frame = frame.sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
     if path is None:
-        return frame.collect().lazy()
+        return frame
     frame.sink_parquet(path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
     return pl.scan_parquet(path)
 
@@ -1391,7 +1394,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     elif links_path is None or n_old_links + redo.rows + dup_sink.rows <= LINKS_IN_MEMORY:
         # a few hundred thousand links: every old link gets its story again and the table is
         # sorted and written in one go (faster than a streaming merge at this size)
-        links = pl.concat([_relabel_links(old_links, originals, None), redo.result().lazy(),
+        links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
                            dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False).collect()
         if links_path is not None:
             tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
