@@ -179,7 +179,12 @@ def main() -> None:
     ap.add_argument("--build-rate", type=float, default=40.7,
                     help="full-build articles/second measured by bench_build.py on this machine")
     ap.add_argument("--workers", type=int, default=2, help="build workers that --build-rate was measured with")
+    ap.add_argument("--scorer", choices=("default", "rules"), default="default",
+                    help="pair scorer: the default (the committed pair model when there is one) or the hand rules")
     args = ap.parse_args()
+    if args.scorer == "rules":
+        stories._SCORER = stories.RULES  # the whole run (a benchmark process of its own)
+    print(f"pair scorer: {stories.scorer().name}")
     n_new = max(1, int(args.docs * args.new))
     t = time.perf_counter()
     meta, feats, copy_src, truth = generate(args.docs + n_new)

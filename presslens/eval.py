@@ -6,6 +6,7 @@ Usage::
     python -m presslens.eval langid /work/shared/eval-dev/langid     (presslens.eval_langid)
     python -m presslens.eval dates /work/shared/eval-dev/htmldate    (presslens.eval_dates)
     python -m presslens.eval stories /work/shared --gold data/eval/stories_gold.csv [--split report]
+    python -m presslens.eval stories-loto /work/shared --gold data/eval/stories_gold.csv [--stores DIR]
 
 Input: a BSNLP/SlavicNER-style folder, ``raw/<topic>/<lang>/<name>.txt`` (the article) and
 ``ner/<topic>/<lang>/<name>.tsv`` (one gold mention a line:
@@ -203,22 +204,15 @@ def read_story_gold(csv_path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def evaluate_stories(root: Path, gold: list[tuple[str, str, str]], store_dir: Path | None = None,
-                     out=None) -> dict:
-    """Build a store over the gold articles (read by path under `root`), group them into
-    stories and print pairwise precision/recall/F1 against the gold grouping.
-
-    The articles are copied into a temporary corpus folder that is removed afterwards (the
-    build does not follow symbolic links that leave a corpus, so links would be rejected).
-    """
+def build_gold_store(root: Path, gold: list[tuple[str, str, str]], store_dir: Path) -> dict:
+    """Build a store in `store_dir` over the gold articles (read by path under `root`); returns
+    the build summary. The articles are copied into a temporary corpus folder that is removed
+    afterwards (the build does not follow symbolic links that leave a corpus)."""
     import shutil
     import tempfile
 
-    import polars as pl
+    from presslens import build
 
-    from presslens import build, store, stories
-
-    out = out or sys.stdout
     missing = [p for p, _, _ in gold if not (root / p).is_file()]
     if missing:
         raise FileNotFoundError(f"{len(missing)} gold path(s) not found under {root}, e.g. {missing[0]}")
@@ -228,9 +222,27 @@ def evaluate_stories(root: Path, gold: list[tuple[str, str, str]], store_dir: Pa
             link = corpus / p
             link.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / p, link)
+        return build.build(corpus, store_dir)
+
+
+def evaluate_stories(root: Path, gold: list[tuple[str, str, str]], store_dir: Path | None = None,
+                     out=None) -> dict:
+    """Build a store over the gold articles (read by path under `root`), group them into
+    stories and print pairwise precision/recall/F1 against the gold grouping.
+
+    The articles are copied into a temporary corpus folder (see `build_gold_store`).
+    """
+    import tempfile
+
+    import polars as pl
+
+    from presslens import store, stories
+
+    out = out or sys.stdout
+    with tempfile.TemporaryDirectory(prefix="presslens-stories-") as tmp:
         sdir = store_dir or Path(tmp) / "store"
         t0 = time.perf_counter()
-        summary = build.build(corpus, sdir)
+        summary = build_gold_store(root, gold, sdir)
         t_build = time.perf_counter() - t0
         info = store.current(sdir)
         # the grouping the build made (its post-build hook), read from the store
@@ -280,6 +292,98 @@ def _stories_main(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- stories: leave one topic out
+
+def topic_of(path: str) -> str:
+    """The topic of a gold path: the folder after `raw/` (BSNLP layout), else its first folder."""
+    parts = Path(path).parts
+    if "raw" in parts[:-1]:
+        return parts[parts.index("raw") + 1]
+    return parts[0] if len(parts) > 1 else ""
+
+
+def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: Path, out=None,
+                          write_model: Path | None = None, with_rules: bool = False) -> dict:
+    """Leave-one-topic-out figures of the learned pair model (presslens.story_model) next to the
+    rules': for each topic, train (and choose C, link threshold, merge density by an inner
+    leave-one-topic-out) on the other topics, group the held-out topic with the real grouping
+    code and print its pairwise P/R/F1. Stores are built per topic in `stores/<topic>` (reused
+    when present). With `write_model`, the model trained on all topics is written there."""
+    import json
+
+    from presslens import store, stories, story_model
+
+    out = out or sys.stdout
+    print("model: " + ("the rules' links plus the model's (--with-rules)" if with_rules else "the model's links only"),
+          file=out)
+    by_topic: dict[str, list[tuple[str, str, str]]] = {}
+    for row in gold:
+        by_topic.setdefault(topic_of(row[0]), []).append(row)
+    if len(by_topic) < 3:
+        raise ValueError(f"leave-one-topic-out needs at least 3 topics, the gold has {sorted(by_topic)}")
+    topics = []
+    for name in sorted(by_topic):
+        sdir = stores / name
+        if store.current(sdir) is None:
+            print(f"building the store of topic {name} ({len(by_topic[name])} articles) in {sdir}", file=out)
+            summary = build_gold_store(root, by_topic[name], sdir)
+            if summary.get("stories_error"):
+                raise RuntimeError(f"story grouping failed in the build: {summary['stories_error']}")
+        t = story_model.topic_pairs(name, sdir, {p: s for p, s, _ in by_topic[name]})
+        g = t.gold.group_by("gold").len()["len"]
+        gold_pairs = int((g * (g - 1) // 2).sum())
+        print(f"topic {name}: {t.gold.height} articles, {t.n} grouped, {len(t.y)} candidate pairs after the date "
+              f"gates, {int(t.y.sum())} of them gold (of {gold_pairs} gold pairs)", file=out)
+        topics.append(t)
+    res: dict = {"topics": {}}
+    for h in topics:
+        train = [t for t in topics if t is not h]
+        c, thr, dens, inner = story_model.choose(train, with_rules)
+        s = story_model.make_scorer(story_model.fit(train, c), thr, dens, f"loto-{h.name}", with_rules)
+        pm, rm, fm = story_model.grouped_f1(h, s)
+        pr, rr, fr = story_model.grouped_f1(h, stories.RULES)
+        res["topics"][h.name] = {"model": {"P": pm, "R": rm, "F1": fm}, "rules": {"P": pr, "R": rr, "F1": fr},
+                                 "C": c, "threshold": thr, "merge_density": dens, "inner_f1": inner}
+        print(f"held out {h.name:10s} model P {pm:.3f} R {rm:.3f} F1 {fm:.3f} | rules P {pr:.3f} R {rr:.3f} "
+              f"F1 {fr:.3f}  (trained on {', '.join(t.name for t in train)}; chosen there: C {c:g}, "
+              f"threshold {thr:g}, merge density {dens:g}, inner F1 {inner:.3f})", file=out)
+    mf = sum(v["model"]["F1"] for v in res["topics"].values()) / len(topics)
+    rf = sum(v["rules"]["F1"] for v in res["topics"].values()) / len(topics)
+    res["mean_model_f1"], res["mean_rules_f1"] = mf, rf
+    print(f"mean held-out F1: model {mf:.3f}, rules {rf:.3f}", file=out)
+    if write_model is not None:
+        s, meta = story_model.train_final(topics, with_rules)
+        meta |= {"trained_on": {t.name: {"articles": t.gold.height, "pairs": len(t.y)} for t in topics},
+                 "held_out_f1_leave_one_topic_out": {k: round(v["model"]["F1"], 4) for k, v in res["topics"].items()},
+                 "rules_f1_same_topics": {k: round(v["rules"]["F1"], 4) for k, v in res["topics"].items()}}
+        write_model.write_text(json.dumps(story_model.to_json(s, meta), indent=1) + "\n", encoding="utf-8")
+        print(f"model trained on all topics written to {write_model} (C {meta['C']:g}, threshold "
+              f"{s.threshold:g}, merge density {s.merge_density:g})", file=out)
+    return res
+
+
+def _stories_loto_main(args) -> int:
+    """`python -m presslens.eval stories-loto PATH --gold CSV [--stores DIR] [--write-model FILE]`."""
+    import tempfile
+
+    if not args.root.is_dir():
+        print(f"error: {args.root} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        gold = read_story_gold(args.gold)
+        if args.stores is None:
+            with tempfile.TemporaryDirectory(prefix="presslens-loto-") as tmp:
+                evaluate_stories_loto(args.root, gold, Path(tmp), write_model=args.write_model,
+                                      with_rules=args.with_rules)
+        else:
+            evaluate_stories_loto(args.root, gold, args.stores, write_model=args.write_model,
+                                  with_rules=args.with_rules)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _write_story_errors(res: dict, path: Path) -> None:
     """Write each predicted story next to its gold labels (TSV), for reading the mistakes."""
 
@@ -295,6 +399,13 @@ def add_stories_parser(sub) -> None:
     s.add_argument("--split", help="score only the gold rows with this split (e.g. tune or report)")
     s.add_argument("--store", type=Path, help="build the store here (default: a temporary folder)")
     s.add_argument("--errors", type=Path, help="write predicted vs gold story per article here (TSV)")
+    lo = sub.add_parser("stories-loto", help="leave-one-topic-out figures of the learned story pair model vs the rules")
+    lo.add_argument("root", type=Path, help="folder the gold paths are relative to")
+    lo.add_argument("--gold", type=Path, required=True, help="CSV with columns path,story (topic = folder after raw/)")
+    lo.add_argument("--stores", type=Path, help="keep one store per topic here, reused when present (default: temporary)")
+    lo.add_argument("--write-model", type=Path, help="write the model trained on all topics here (JSON)")
+    lo.add_argument("--with-rules", action="store_true",
+                    help="complement the rules: a pair links when the rules or the model link it")
 # Where each language's held-out test split lives under the shared data folder, and how
 # it is read (presslens.enrich.ner.corpora). RONEC's own test split is not in the shared
 # data; the odd half of its v2 validation split stands in (training never sees it).
@@ -437,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.cmd == "stories":
         return _stories_main(args)
+    if args.cmd == "stories-loto":
+        return _stories_loto_main(args)
     if args.cmd == "ner":
         return _main_ner(args)
     if getattr(args, "run", None) is not None:

@@ -126,7 +126,7 @@ FILES_SCHEMA: dict[str, pl.DataType] = {
 STORY_LINKS_SCHEMA: dict[str, pl.DataType] = {
     "doc_a": pl.String,  # doc_a < doc_b
     "doc_b": pl.String,
-    "score": pl.Float64,  # IDF-weighted cosine of the shared evidence (or the text similarity)
+    "score": pl.Float64,  # the pair model's probability of one event (the rules: IDF-weighted cosine), or the text similarity of near-duplicates
     "text_similarity": pl.Float64,  # estimated Jaccard of word 5-gram shingles
     "reason": pl.String,  # near-duplicate | duplicate | shared evidence
     "days_apart": pl.Int64,  # null when either date is unknown

@@ -39,6 +39,7 @@ to agree on their event date (`cluster`); a story's id is the smallest doc_id in
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
@@ -128,7 +129,7 @@ _FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
 _TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
 _TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
 # Bumped when features or hashing change: a state with another version is rebuilt from scratch.
-STATE_VERSION = "3"  # 3: integer-coded state (feature hashes, no text bands), lead words, event dates
+STATE_VERSION = "4"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model
 
 # ---------------------------------------------------------------- numbers and dates
 
@@ -609,6 +610,12 @@ def _list_arrays(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------- state
 
+def state_version() -> str:
+    """STATE_VERSION plus the pair scorer's fingerprint: the kept links' scores were made by
+    one scorer, so a state saved under another one (a retrained model) is rebuilt."""
+    return f"{STATE_VERSION}:{scorer().fingerprint()}"
+
+
 Frame = pl.DataFrame | pl.LazyFrame
 
 
@@ -637,7 +644,7 @@ class StoryState:
                 frame.sink_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
             else:
                 frame.write_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
-        (d / "story_state_version").write_text(STATE_VERSION, encoding="utf-8")
+        (d / "story_state_version").write_text(state_version(), encoding="utf-8")
 
     @staticmethod
     def load(directory: str | Path) -> "StoryState | None":
@@ -645,7 +652,7 @@ class StoryState:
         or made by another version."""
         d = Path(directory)
         try:
-            if (d / "story_state_version").read_text(encoding="utf-8").strip() != STATE_VERSION:
+            if (d / "story_state_version").read_text(encoding="utf-8").strip() != state_version():
                 return None
             frames = [pl.scan_parquet(d / f"{name}.parquet")
                       for name in ("story_signatures", "story_features", "story_links")]
@@ -833,11 +840,191 @@ def event_days_apart(full: np.ndarray, doy: np.ndarray, a: np.ndarray, b: np.nda
     return np.where((doy[a] > 0) & (doy[b] > 0), d, -1)
 
 
+# The per-pair features a scorer sees (`pair_features`), in this column order. A learned
+# pair model (presslens/story_model.py) stores its coefficients by these names.
+PAIR_FEATURES = (
+    "cos",  # the pair's similarity under the rules: max(cos_e, cos_w) within a language, else cos_e
+    "cos_e",  # IDF-weighted cosine of the evidence features (entities, sources, figures, dates)
+    "cos_w",  # IDF-weighted cosine of the lead words (0 across languages)
+    "same_lang",  # 1 when both articles are in the same (known or unknown) language
+    "cos_entities", "cos_sources", "cos_numbers", "cos_dates", "cos_lead",  # cos_e's share per kind
+    "log_shared_info",  # log(1 + shared features with weight >= MIN_IDF, words included)
+    "log_shared_words",  # log(1 + shared lead words with weight >= MIN_IDF), same language only
+    "max_shared_weight",  # the weight of the rarest shared evidence feature (0 if none)
+    "text_sim",  # estimated Jaccard of the word 5-gram shingles
+    "event_gap",  # days between the event dates (0..MAX_DAYS_APART after the gate; 0 if unknown)
+    "event_unknown",  # 1 when either article has no event date
+)
+
+
+def _rule_similarity(ctx: _Corpus, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rules' two features of pairs (a[k], b[k]): `cos` and the count of shared informative
+    features, as `pair_features` computes them but without the rest (the rules' fast path)."""
+    m = len(a)
+    rows, f = _shared(ctx, a, b)
+    wf = ctx.w[f]
+    isw = ctx.is_word[f]
+    dot = np.bincount(rows, weights=np.where(isw, 0.0, wf * wf), minlength=m)
+    dot_w = np.bincount(rows, weights=np.where(isw, wf * wf, 0.0), minlength=m)
+    n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=m)
+    norms = ctx.norms
+    cos_e = dot / np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
+    cos_w = dot_w / np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
+    same = (ctx.lang[a] == ctx.lang[b]) & (norms[a, 1] > 0) & (norms[b, 1] > 0)
+    return np.where(same, np.maximum(cos_e, cos_w), cos_e), n_info
+
+
+# The bincount slot of each evidence kind in `pair_features` (indexed by the kind's letter code).
+_KIND_SLOT = np.full(256, 5, dtype=np.int64)
+for _i, _k in enumerate("esndl"):
+    _KIND_SLOT[ord(_k)] = _i
+
+
+def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) -> np.ndarray:
+    """The PAIR_FEATURES of article pairs (a[k], b[k]) as a float64 matrix [len(a), len(PAIR_FEATURES)].
+
+    Everything comes from the integer-coded corpus (shared feature codes looked up with
+    `_shared`, weights `ctx.w`, per-article norms): no strings, PAIR_CHUNK pairs at a time."""
+    m = len(a)
+    rows, f = _shared(ctx, a, b)
+    wf = ctx.w[f]
+    isw = ctx.is_word[f]
+    same = ctx.lang[a] == ctx.lang[b]
+    # a lead word counts only within one language
+    usable = ~isw | same[rows]
+    wf2 = np.where(usable, wf * wf, 0.0)
+    norms = ctx.norms
+    den_e = np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
+    den_w = np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
+    # one bincount for every sum: slot 0-4 the evidence kinds e, s, n, d, l; 5 other evidence
+    # (event dates, weight 0); 6 lead words
+    slot = _KIND_SLOT[ctx.kind[f]]
+    slot[isw] = 6
+    r64 = rows.astype(np.int64)
+    sums = np.bincount(r64 * 7 + slot, weights=wf2, minlength=7 * m).reshape(m, 7)
+    per_kind = sums[:, :5] / den_e[:, None]
+    cos_e = sums[:, :6].sum(axis=1) / den_e
+    cos_w = np.where(same, sums[:, 6] / den_w, 0.0)
+    has_w = same & (norms[a, 1] > 0) & (norms[b, 1] > 0)
+    cos = np.where(has_w, np.maximum(cos_e, cos_w), cos_e)
+    info = wf >= MIN_IDF  # as the rules always counted them (a ru and a uk lemma rarely coincide)
+    counts = np.bincount(r64 * 2 + isw, weights=info, minlength=2 * m).reshape(m, 2)
+    n_info, n_words = counts.sum(axis=1), counts[:, 1]
+    # the rarest shared evidence feature: `rows` is sorted (see `_shared`), so a segment max
+    max_w = np.zeros(m)
+    ev = ~isw
+    r_ev, w_ev = rows[ev], wf[ev]
+    if len(r_ev):
+        first = np.flatnonzero(np.concatenate([[True], r_ev[1:] != r_ev[:-1]]))
+        max_w[r_ev[first]] = np.maximum.reduceat(w_ev, first)
+    gap = event_days_apart(ctx.ev_full, ctx.ev_doy, a, b)
+    return np.column_stack([cos, cos_e, cos_w, same.astype(np.float64), per_kind, np.log1p(n_info),
+                            np.log1p(n_words), max_w, tsim, np.maximum(gap, 0).astype(np.float64),
+                            (gap < 0).astype(np.float64)])
+
+
+@dataclass(frozen=True)
+class PairScorer:
+    """How a candidate pair's features become a link and a score, and how links become stories.
+
+    `coef` None: the hand rules (a pair links when `cos` >= LINK_THRESHOLD and it shares at
+    least MIN_SHARED informative features; its score is `cos`). Otherwise a logistic model over
+    PAIR_FEATURES (standardised by `mean`/`scale`): the score is the probability that both
+    articles report the same event, and a pair links when it is >= `threshold` and shares at
+    least MIN_SHARED informative features (or, `with_rules`, when the rules link it). Near-duplicates
+    link whatever the scorer says. `merge_density` is the clustering's share of linked pairs
+    two groups need to merge (see `cluster`)."""
+
+    threshold: float = LINK_THRESHOLD
+    merge_density: float = MERGE_DENSITY
+    coef: tuple[float, ...] | None = None
+    intercept: float = 0.0
+    mean: tuple[float, ...] | None = None
+    scale: tuple[float, ...] | None = None
+    name: str = "rules"
+    # complement the rules instead of replacing them: a pair also links when the rules link it
+    # (LINK_THRESHOLD, MIN_SHARED), its score being the model's probability either way
+    with_rules: bool = False
+
+    def fingerprint(self) -> str:
+        """A short digest of everything that decides links and scores (stored with the state)."""
+        return hashlib.sha1(repr(self).encode()).hexdigest()[:12]
+
+    def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(links?, score) for a PAIR_FEATURES matrix."""
+        cos = x[:, PAIR_FEATURES.index("cos")]
+        n_info = np.rint(np.expm1(x[:, PAIR_FEATURES.index("log_shared_info")]))
+        rule = (cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED)
+        if self.coef is None:
+            return rule, cos
+        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        p = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        # the rules' evidence floor holds for the model too: a pair sharing fewer than MIN_SHARED
+        # informative features is no event however similar its few words (in a tiny corpus
+        # every IDF is small and a lead-word cosine alone can be high)
+        model = (p >= self.threshold) & (n_info >= MIN_SHARED)
+        return model | (rule if self.with_rules else False), p
+
+
+RULES = PairScorer()
+# The scorer the grouping uses (`scorer()`); `using_scorer` swaps it (evaluation, training).
+_SCORER: PairScorer | None = None
+# When a list (see `recording_pairs`), every candidate pair that passes the date gates is
+# appended to it as (corpus, a, b, features, near_dup): the training data of the pair model.
+_PAIR_LOG: list | None = None
+
+
+# Set to 1 (the committed presslens/models/story_pairs.json) or to a model file's path to group
+# with the learned pair model on top of the rules. Off by default: it was trained on one-topic
+# corpora, where ~40% of the candidate pairs are one story; in a large mixed corpus it adds weak
+# links between unrelated articles that chain the connected components (docs/STORIES.md).
+MODEL_ENV = "PRESSLENS_STORY_MODEL"
+
+
+def scorer() -> PairScorer:
+    """The pair scorer in use: the hand rules, or the learned pair model when MODEL_ENV asks for
+    it (the rules again, with a warning, when that model cannot be read)."""
+    global _SCORER
+    if _SCORER is None:
+        want = os.environ.get(MODEL_ENV, "").strip()
+        if want and want != "0":
+            from presslens import story_model
+
+            _SCORER = story_model.load(None if want == "1" else Path(want)) or RULES
+        else:
+            _SCORER = RULES
+    return _SCORER
+
+
+@contextlib.contextmanager
+def using_scorer(s: PairScorer):
+    """Group with scorer `s` inside the block (restores the previous one afterwards)."""
+    global _SCORER
+    old, _SCORER = _SCORER, s
+    try:
+        yield s
+    finally:
+        _SCORER = old
+
+
+@contextlib.contextmanager
+def recording_pairs():
+    """Inside the block, every gated candidate pair the grouping scores is appended to the
+    yielded list as (corpus, a rows, b rows, PAIR_FEATURES matrix, near-duplicate flags)."""
+    global _PAIR_LOG
+    old, _PAIR_LOG = _PAIR_LOG, []
+    try:
+        yield _PAIR_LOG
+    finally:
+        _PAIR_LOG = old
+
+
 def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score candidate pairs (uint64 keys i<<32|j); returns the ones that link as
     (i, j, score) arrays. PAIR_CHUNK pairs at a time so that memory stays bounded; the
     evidence lists are not made here (see `_write_links`)."""
     out_a, out_b, out_s = [], [], []
+    sc = scorer()
     for c in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[c:c + PAIR_CHUNK]
         a = (chunk >> np.uint64(32)).astype(np.int64)
@@ -855,26 +1042,20 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarra
             continue
         tsim = _text_similarity(ctx, a, b)
         near_dup = _near_dup(ctx, a, b, tsim)
-        rows, f = _shared(ctx, a, b)
-        wf = ctx.w[f]
-        isw = ctx.is_word[f]
-        dot = np.bincount(rows, weights=np.where(isw, 0.0, wf * wf), minlength=len(a))
-        dot_w = np.bincount(rows, weights=np.where(isw, wf * wf, 0.0), minlength=len(a))
-        n_info = np.bincount(rows, weights=(wf >= MIN_IDF), minlength=len(a))
-        # two channels, each an IDF-weighted cosine: the evidence features (entities, sources,
-        # figures, dates: any language) and the lead words (same language only); a pair is as
-        # similar as its stronger channel, so adding words never dilutes the evidence
-        norms = ctx.norms
-        cos_e = dot / np.maximum(norms[a, 0] * norms[b, 0], 1e-12)
-        cos_w = dot_w / np.maximum(norms[a, 1] * norms[b, 1], 1e-12)
-        same = (ctx.lang[a] == ctx.lang[b]) & (norms[a, 1] > 0) & (norms[b, 1] > 0)
-        cos = np.where(same, np.maximum(cos_e, cos_w), cos_e)
-        keep = near_dup | ((cos >= LINK_THRESHOLD) & (n_info >= MIN_SHARED))
+        if sc.coef is None and _PAIR_LOG is None:  # the rules need two of the features only
+            cos, n_info = _rule_similarity(ctx, a, b)
+            link, score = (cos >= sc.threshold) & (n_info >= MIN_SHARED), cos
+        else:
+            x = pair_features(ctx, a, b, tsim)
+            if _PAIR_LOG is not None:
+                _PAIR_LOG.append((ctx, a, b, x, near_dup))
+            link, score = sc.score(x)
+        keep = near_dup | link
         if not keep.any():
             continue
         out_a.append(a[keep].astype(np.int32))
         out_b.append(b[keep].astype(np.int32))
-        out_s.append(np.where(near_dup, np.maximum(tsim, cos), cos)[keep])
+        out_s.append(np.where(near_dup, np.maximum(tsim, score), score)[keep])
     if not out_a:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64)
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_s)
@@ -1348,7 +1529,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     affected = affected[comp]
     del comp
     lmask = affected[ia] if len(ia) else np.zeros(0, dtype=bool)
-    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], MERGE_DENSITY, ctx.ev_doy if affected.any() else None)
+    label = cluster(n, ia[lmask], ib[lmask], sc[lmask], scorer().merge_density,
+                    ctx.ev_doy if affected.any() else None)
     log.info("stories: re-clustered %d of %d articles, %d of %d links (%.1f s)", int(affected.sum()), n,
              int(lmask.sum()), len(ia), time.perf_counter() - t0)
     members = pl.DataFrame({"doc_id": doc_ids, "c": label, "redo": affected, "prev": meta["story_id"]})
