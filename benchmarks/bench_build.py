@@ -16,7 +16,9 @@ processes) it prints:
   long-lived process or a running Dask cluster), and its share of the full build's time;
 - 1% rebuild with cold workers (as a fresh `python -m presslens build` process does);
 - peak RSS of the build process and of the largest worker (sampled every 0.2 s).
-Wall-clock figures on a shared machine are noisy: compare runs made together.
+Wall-clock figures on a shared machine are noisy: compare runs made together. The CPU
+seconds of every process (the build's and its workers') are printed too: on a busy machine
+their ratio (rebuild CPU / full build CPU) says more than the wall-clock ratio.
 """
 from __future__ import annotations
 
@@ -138,19 +140,26 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
               f"= {1000 * own / s['articles']:.1f} ms per article", flush=True)
 
         n = touch(corpus, fraction, seed=hash(engine) % 1000 + 1)
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), rss.cpu_seconds()
         s = b.build(corpus, st, workers=workers, engine=engine, keep_workers=True)
         warm = time.perf_counter() - t
+        time.sleep(0.5)
+        wcpu = rss.cpu_seconds() - c0
         print(f"[{engine}] 1% rebuild, warm workers: {s['processed_files']} changed files of {s['files']} in "
-              f"{warm:.1f} s = {100 * warm / full:.1f}% of the full build", flush=True)
+              f"{warm:.1f} s = {100 * warm / full:.1f}% of the full build; CPU {wcpu:.1f} s = "
+              f"{100 * wcpu / cpu:.1f}% of the full build's CPU", flush=True)
         b.shutdown_workers()
 
         n = touch(corpus, fraction, seed=hash(engine) % 1000 + 2)
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), rss.cpu_seconds()
         s = b.build(corpus, st, workers=workers, engine=engine)
         cold = time.perf_counter() - t
+        time.sleep(0.5)
+        ccpu = rss.cpu_seconds() - c0
         print(f"[{engine}] 1% rebuild, cold workers: {s['processed_files']} changed files in {cold:.1f} s = "
-              f"{100 * cold / full:.1f}% of the full build", flush=True)
+              f"{100 * cold / full:.1f}% of the full build; CPU {ccpu:.1f} s = {100 * ccpu / cpu:.1f}% "
+              "(workers' CPU sampled every 0.2 s: a worker that exits between samples is undercounted)",
+              flush=True)
         assert n == s["processed_files"]
     print(f"[{engine}] peak RSS: build process {rss.peak_self / 2**20:.0f} MB, largest worker "
           f"{rss.peak_child / 2**20:.0f} MB (getrusage self: "

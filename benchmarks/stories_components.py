@@ -1,6 +1,6 @@
 """How far the links of each pair scorer chain articles together, on generated features.
 
-    python benchmarks/stories_components.py --docs 100000
+    python benchmarks/stories_components.py --docs 100000 [--model FILE]
 
 Generates the corpus of benchmarks/bench_stories.py (same seed), groups it once with the hand
 rules and once with the learned pair model (presslens/models/story_pairs.json), and prints the
@@ -29,13 +29,15 @@ from presslens import stories, story_model  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=100_000)
-    n = ap.parse_args().docs
+    ap.add_argument("--model", type=Path, help="a pair model file (default: the committed one)")
+    args = ap.parse_args()
+    n = args.docs
     meta, feats, copy_src, _ = bench.generate(n)
     work = Path(tempfile.mkdtemp(prefix="stories-components-"))
     names, _ = bench.signatures(meta, 0, copy_src, feats, work / "sig.parquet")
     docs = meta.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
     row = pl.DataFrame({"doc_id": docs["doc_id"], "i": np.arange(n)})
-    for s in (stories.RULES, story_model.load()):
+    for s in (stories.RULES, story_model.load(args.model)):
         with stories.using_scorer(s):
             ids, links, _ = stories.group_features(docs, None, pl.scan_parquet(work / "sig.parquet"),
                                                    stories.empty_state(), new_names=names)

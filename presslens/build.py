@@ -72,8 +72,13 @@ MIN_TASK_FILES = 10
 FAILED_BEFORE_ABORT = 20
 
 # Below this many files to process, the local engine works in this process: starting
-# workers and loading the NLP models in each costs more than it saves.
-PARALLEL_MIN_FILES = 40
+# workers and loading the NLP models in each costs more than it saves. Each spawned worker
+# pays ~1 s to start and import and ~5 s to load its models (enrich.warm, and simplemma's
+# ru/uk dictionaries for the story lead words); enrichment is ~16 ms of CPU an article
+# (bench_build.py, 10k real articles). With 2 workers the pool saves ~8 ms an article of
+# wall time and costs ~1 s more to start, plus a second copy of the model loading in CPU:
+# it pays off from ~120 files on an idle machine (later on a busy one).
+PARALLEL_MIN_FILES = 120
 
 
 def _sha1_file(path: Path) -> str:
@@ -547,14 +552,23 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
     that leave a local corpus are not listed but appended to `link_rejects` (when given)."""
     if loc.local:
         root = loc.path
+        # string prefix and suffix work, not pathlib's: a rebuild stats every file of the
+        # corpus, and Path.relative_to and Path.suffix were half of that time at 10,000 files
+        prefix = os.path.join(os.fspath(root), "")
+        limits: dict[str, int] = {}
         for p in ingest.iter_files(root, link_rejects):
-            rel = p.relative_to(root).as_posix()
+            s = os.fspath(p)
+            rel = s[len(prefix):].replace(os.sep, "/") if s.startswith(prefix) else p.relative_to(root).as_posix()
             try:
-                st = p.stat()
+                st = os.stat(s)
                 size, mtime = st.st_size, st.st_mtime_ns
             except OSError:
                 size, mtime = -1, -1
-            yield rel, size, mtime, (lambda p=p: _sha1_file(p)), ingest.size_limit(p)
+            ext = os.path.splitext(s)[1].lower()
+            limit = limits.get(ext)
+            if limit is None:
+                limit = limits[ext] = ingest.size_limit(p)
+            yield rel, size, mtime, (lambda p=p: _sha1_file(p)), limit
         return
     for rel, size, mtime in fsio.list_files(loc, frozenset({ingest.SIDECAR_NAME})):
         yield rel, size, mtime, (lambda rel=rel: fsio.sha1(loc, rel)), ingest.size_limit(Path(rel))
@@ -695,15 +709,20 @@ class _local_store:
 STORY_BATCH = 20_000
 
 
-def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
-    """Post-build hook: group the articles of the version being written into stories.
+def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame) -> dict:
+    """Post-build hook: group the articles of the version being written into stories, and
+    write tmp/articles.parquet (the assembled `articles`, with their story_id).
 
-    Reads tmp/articles.parquet and tmp/doc_entities.parquet, reuses the previous version's
-    story state (only new articles are hashed; presslens.stories), writes story_links and the
-    state into `tmp`, and rewrites articles.parquet with its story_id column. Returns the
-    manifest fields (stories, story_links, story_seconds). The text-only evidence was computed
-    by the workers (story_evidence, text_minhash), so no article text is read here. If grouping fails, every article
-    is its own story and the manifest says why: a build never fails because of it.
+    Reads tmp/doc_entities.parquet and the articles' story columns, reuses the previous
+    version's story state (only new articles are hashed; presslens.stories), writes
+    story_links and the state into `tmp`. When at most STORY_BATCH articles are new to the
+    grouping (an incremental build), their rows are read from `articles` and the table is
+    written once, with its story ids; otherwise it is written first and read back in batches
+    of STORY_BATCH (bounded memory), then rewritten with the story ids. Returns the manifest
+    fields (stories, story_links, story_seconds). The text-only evidence was computed by the
+    workers (story_evidence, text_minhash), so no article text is read here. If grouping
+    fails, every article is its own story and the manifest says why: a build never fails
+    because of it.
     """
     import pyarrow.parquet as pq
 
@@ -711,9 +730,10 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
 
     t0 = time.perf_counter()
     art_path = tmp / "articles.parquet"
+    written = False
     try:
         previous = stories.StoryState.load(prev.directory) if prev is not None else None
-        docs = pl.read_parquet(art_path, columns=["doc_id", "duplicate_of"])
+        docs = articles.select("doc_id", "duplicate_of").collect()
         known = (previous.signatures.lazy().select("doc_id").collect() if previous is not None
                  else pl.DataFrame(schema={"doc_id": pl.String}))
         todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
@@ -722,11 +742,20 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
             todo_set = todo.implode()
             doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
             cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash"]
-            # rows without the workers' evidence (tables imported from elsewhere): read their text
-            if pl.scan_parquet(art_path).select(pl.col("story_evidence").is_null().any()).collect().item():
-                cols += ["text", "boilerplate"]
-            for batch in pq.ParquetFile(art_path).iter_batches(batch_size=STORY_BATCH, columns=cols):
-                part = pl.from_arrow(batch).filter(pl.col("doc_id").is_in(todo_set))
+            if len(todo) <= STORY_BATCH:  # one batch, straight from the assembled rows
+                parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols).collect()]
+                if parts[0].select(pl.col("story_evidence").is_null().any()).item():
+                    parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols + ["text", "boilerplate"])
+                             .collect()]
+            else:
+                store.write_table(tmp, "articles", articles)
+                written = True
+                # rows without the workers' evidence (tables imported from elsewhere): read their text
+                if pl.scan_parquet(art_path).select(pl.col("story_evidence").is_null().any()).collect().item():
+                    cols += ["text", "boilerplate"]
+                parts = (pl.from_arrow(batch).filter(pl.col("doc_id").is_in(todo_set))
+                         for batch in pq.ParquetFile(art_path).iter_batches(batch_size=STORY_BATCH, columns=cols))
+            for part in parts:
                 if part.height:
                     de = doc_entities.join(part.select("doc_id").lazy(), on="doc_id", how="semi").collect()
                     # features hashed batch by batch: the corpus's features are never held as strings
@@ -748,16 +777,20 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None) -> dict:
         n_links = links.select(pl.len()).collect().item()
         error = None
     except Exception as exc:  # grouping must never lose a build
-        story_ids = pl.read_parquet(art_path, columns=["doc_id"]).with_columns(pl.col("doc_id").alias("story_id"))
+        story_ids = articles.select("doc_id", pl.col("doc_id").alias("story_id")).collect()
         for part in [tmp / "story_new_signatures.parquet", *tmp.glob("story_links.*.parquet")]:
             part.unlink(missing_ok=True)  # half-written pieces of the failed run
         store.write_table(tmp, "story_links", store.empty("story_links"))
         n_links = 0
         error = f"{type(exc).__name__}: {exc}"
-    out = tmp / "articles.stories.parquet"
-    store.write_table(tmp, "articles", pl.scan_parquet(art_path).drop("story_id").join(
-        story_ids.lazy(), on="doc_id", how="left", maintain_order="left"), filename=out.name)
-    os.replace(out, art_path)
+    with_story = lambda lf: lf.drop("story_id").join(story_ids.lazy(), on="doc_id", how="left",  # noqa: E731
+                                                     maintain_order="left")
+    if written:
+        out = tmp / "articles.stories.parquet"
+        store.write_table(tmp, "articles", with_story(pl.scan_parquet(art_path)), filename=out.name)
+        os.replace(out, art_path)
+    else:
+        store.write_table(tmp, "articles", with_story(articles))
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}
     if error:
@@ -774,48 +807,15 @@ def _build_index(version_dir: Path) -> float:
 
 # ---------------------------------------------------------------- post-build steps
 
-def _start_search_index(version_dir: Path, prev: store.StoreInfo | None) -> Future:
-    """Start the full-text index (presslens.search) in a thread, as soon as articles.parquet
-    is written: it reads only the text columns and the row order, which story grouping
-    keeps, so it runs beside story grouping (mostly NumPy/Polars, and tantivy indexes on
-    its own threads) instead of after it, on the core the serial assembly leaves idle. It
-    reads a hard link of the table (story grouping replaces the file); _post_build waits
-    for it and removes the link."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    src = version_dir / "articles.search-input.parquet"
-    try:
-        os.link(version_dir / "articles.parquet", src)
-    except OSError:
-        shutil.copyfile(version_dir / "articles.parquet", src)
-    prev_dir = prev.directory if prev is not None else None
-
-    def run() -> dict:
-        try:
-            return search.build(version_dir.parent, version_dir, pl.scan_parquet(src), prev_dir)
-        finally:
-            src.unlink(missing_ok=True)  # before the result is delivered: never published
-
-    ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presslens-search")
-    fut = ex.submit(run)
-    ex.shutdown(wait=False)
-    return fut
-
-
-def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict,
-                search_job: Future | None = None) -> None:
+def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict) -> None:
     """Steps that run after every table of a new version is written to `version_dir` and
     before it is published: each reads the tables there (and may reuse `prev`, the live
     version, to work incrementally) and writes its own files next to them. A step that
     raises fails the build and leaves the live version untouched. Add one line per step
     (serving index, search index)."""
     prev_dir = prev.directory if prev is not None else None
-    # --- full-text index (presslens.search): reuses the previous version's index; started
-    # early by _start_search_index when given ---
-    if search_job is not None:
-        search_job.result()
-    else:
-        search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
+    # --- full-text index (presslens.search): reuses the previous version's index ---
+    search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
     # --- serving index (presslens.index) of the fully written version ---
     manifest["index_seconds"] = _build_index(version_dir)
 
@@ -998,22 +998,6 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             .collect())
     articles = (articles.join(keys.lazy(), on="doc_id", how="left", maintain_order="left")
                 .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup"))
-    store.write_table(tmp, "articles", articles)
-    search_job = _start_search_index(tmp, prev)
-    try:
-        return _assemble_rest(tmp, shards, prev, reused, file_rows, loc, side_mtime, n_todo, t0, links_digest,
-                              mention_parts, reject_parts, search_job)
-    finally:
-        if not search_job.done():  # a step failed: let the index thread finish before tmp is removed
-            search_job.exception()
-
-
-def _assemble_rest(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict],
-                   loc: fsio.Location, side_mtime: int | None, n_todo: int, t0: float, links_digest: str | None,
-                   mention_parts: list[pl.LazyFrame], reject_parts: list[pl.LazyFrame],
-                   search_job: Future) -> store.StoreInfo:
-    """_assemble after the articles table: the other tables, stories, post-build steps."""
-    articles_final = pl.scan_parquet(tmp / "articles.parquet")
     if mention_parts:
         mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
     else:
@@ -1022,8 +1006,13 @@ def _assemble_rest(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused
     mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
     store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
         pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
-    store.write_table(tmp, "entities", _entities_table(mentions_final, articles_final))
-    story_summary = _group_stories(tmp, prev)
+    store.write_table(tmp, "entities", _entities_table(mentions_final, articles.select("doc_id", "duplicate_of",
+                                                                                          "language")))
+    # articles.parquet is written once, with its story_id, when the story step can read the
+    # few articles it groups anew from the assembled rows (an incremental build); otherwise
+    # it is written first and rewritten with the story ids (see _group_stories)
+    story_summary = _group_stories(tmp, prev, articles)
+    articles_final = pl.scan_parquet(tmp / "articles.parquet")
     rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts], how="vertical_relaxed")
                   if reject_parts else store.empty("rejects").lazy())
     store.write_table(tmp, "rejects", rejects_lf.sort(["path", "record", "reason"], nulls_last=False))
@@ -1054,7 +1043,7 @@ def _assemble_rest(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused
         "mentions": n_mentions,
         **story_summary,
     }
-    _post_build(tmp, prev, manifest, search_job)
+    _post_build(tmp, prev, manifest)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     return store.publish(tmp.parent, tmp, manifest)
 

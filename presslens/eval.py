@@ -204,10 +204,28 @@ def read_story_gold(csv_path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def build_gold_store(root: Path, gold: list[tuple[str, str, str]], store_dir: Path) -> dict:
-    """Build a store in `store_dir` over the gold articles (read by path under `root`); returns
-    the build summary. The articles are copied into a temporary corpus folder that is removed
-    afterwards (the build does not follow symbolic links that leave a corpus)."""
+# Unrelated news articles mixed into the pair model's training stores (relative to the shared
+# data root): the texts of three news NER corpora (ru: factRuEval-2016, NEREL/Wikinews; uk:
+# NER-UK's news part "ng"). They give the training the weak cross-event candidate pairs of a
+# real mixed store, all labelled "not one story" (docs/STORIES.md).
+DISTRACTOR_GLOBS = ("ner-train/factRuEval-2016/*/*.txt", "ner-train/nerel/NEREL-v1.1/*/*.txt",
+                    "ner-train/ner-uk/v2.0/data/ng/*.txt")
+
+
+def distractor_paths(root: Path) -> list[str]:
+    """The distractor article paths (relative to `root`), sorted; ValueError when none exist."""
+    paths = sorted(str(p.relative_to(root)) for g in DISTRACTOR_GLOBS for p in root.glob(g)
+                   if p.is_file() and p.stat().st_size > 0)
+    if not paths:
+        raise ValueError(f"no distractor articles under {root} ({', '.join(DISTRACTOR_GLOBS)})")
+    return paths
+
+
+def build_gold_store(root: Path, gold: list[tuple[str, str, str]], store_dir: Path,
+                     extra: list[str] = ()) -> dict:
+    """Build a store in `store_dir` over the gold articles (and the `extra` paths), read by path
+    under `root`; returns the build summary. The articles are copied into a temporary corpus
+    folder that is removed afterwards (the build does not follow symbolic links that leave a corpus)."""
     import shutil
     import tempfile
 
@@ -218,7 +236,7 @@ def build_gold_store(root: Path, gold: list[tuple[str, str, str]], store_dir: Pa
         raise FileNotFoundError(f"{len(missing)} gold path(s) not found under {root}, e.g. {missing[0]}")
     with tempfile.TemporaryDirectory(prefix="presslens-stories-") as tmp:
         corpus = Path(tmp) / "corpus"
-        for p, _, _ in gold:
+        for p in [g[0] for g in gold] + list(extra):
             link = corpus / p
             link.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / p, link)
@@ -303,19 +321,28 @@ def topic_of(path: str) -> str:
 
 
 def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: Path, out=None,
-                          write_model: Path | None = None, with_rules: bool = False) -> dict:
+                          write_model: Path | None = None, with_rules: bool = False, mixed: bool = False) -> dict:
     """Leave-one-topic-out figures of the learned pair model (presslens.story_model) next to the
     rules': for each topic, train (and choose C, link threshold, merge density by an inner
     leave-one-topic-out) on the other topics, group the held-out topic with the real grouping
     code and print its pairwise P/R/F1. Stores are built per topic in `stores/<topic>` (reused
-    when present). With `write_model`, the model trained on all topics is written there."""
+    when present). With `write_model`, the model trained on all topics is written there.
+
+    With `mixed`, training sees the negatives of a mixed store: one more store (`stores/_mixed`)
+    holds every gold article plus the distractor articles (DISTRACTOR_GLOBS); the model for a
+    held-out topic is fitted on the candidate pairs of the other topics grouped together with the
+    distractors (cross-topic and distractor pairs are all "not one story"), and its C, threshold
+    and density are chosen by fitting on one training topic with the distractors and grouping the
+    other with the distractors, each distractor scored as a story of its own. The held-out topic
+    is scored on its own store (as without `mixed`) and, second, grouped with the distractors
+    (only its gold articles scored)."""
     import json
 
     from presslens import store, stories, story_model
 
     out = out or sys.stdout
-    print("model: " + ("the rules' links plus the model's (--with-rules)" if with_rules else "the model's links only"),
-          file=out)
+    print("model: " + ("the rules' links plus the model's (--with-rules)" if with_rules else "the model's links only")
+          + (", trained with the distractors' negatives (--mixed)" if mixed else ""), file=out)
     by_topic: dict[str, list[tuple[str, str, str]]] = {}
     for row in gold:
         by_topic.setdefault(topic_of(row[0]), []).append(row)
@@ -335,11 +362,19 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
         print(f"topic {name}: {t.gold.height} articles, {t.n} grouped, {len(t.y)} candidate pairs after the date "
               f"gates, {int(t.y.sum())} of them gold (of {gold_pairs} gold pairs)", file=out)
         topics.append(t)
+    sub = _mixed_subsets(root, gold, stores, out) if mixed else None
     res: dict = {"topics": {}}
     for h in topics:
         train = [t for t in topics if t is not h]
-        c, thr, dens, inner = story_model.choose(train, with_rules)
-        s = story_model.make_scorer(story_model.fit(train, c), thr, dens, f"loto-{h.name}", with_rules)
+        if sub is None:
+            c, thr, dens, inner = story_model.choose(train, with_rules)
+            params = story_model.fit(train, c)
+        else:
+            names = [t.name for t in train]
+            folds = [([sub([u for u in names if u != v])], sub([v])) for v in names]
+            c, thr, dens, inner = story_model.choose(train, with_rules, folds)
+            params = story_model.fit([sub(names)], c)
+        s = story_model.make_scorer(params, thr, dens, f"loto-{h.name}", with_rules)
         pm, rm, fm = story_model.grouped_f1(h, s)
         pr, rr, fr = story_model.grouped_f1(h, stories.RULES)
         res["topics"][h.name] = {"model": {"P": pm, "R": rm, "F1": fm}, "rules": {"P": pr, "R": rr, "F1": fr},
@@ -347,12 +382,26 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
         print(f"held out {h.name:10s} model P {pm:.3f} R {rm:.3f} F1 {fm:.3f} | rules P {pr:.3f} R {rr:.3f} "
               f"F1 {fr:.3f}  (trained on {', '.join(t.name for t in train)}; chosen there: C {c:g}, "
               f"threshold {thr:g}, merge density {dens:g}, inner F1 {inner:.3f})", file=out)
+        if sub is not None:
+            hd = sub([h.name], score_distractors=False)
+            pm, rm, fm = story_model.grouped_f1(hd, s)
+            pr, rr, fr = story_model.grouped_f1(hd, stories.RULES)
+            res["topics"][h.name]["with_distractors"] = {"model": {"P": pm, "R": rm, "F1": fm},
+                                                         "rules": {"P": pr, "R": rr, "F1": fr}}
+            print(f"  {h.name} grouped with the {hd.n - h.n} distractors (its gold articles scored): model P {pm:.3f} "
+                  f"R {rm:.3f} F1 {fm:.3f} | rules P {pr:.3f} R {rr:.3f} F1 {fr:.3f}", file=out)
     mf = sum(v["model"]["F1"] for v in res["topics"].values()) / len(topics)
     rf = sum(v["rules"]["F1"] for v in res["topics"].values()) / len(topics)
     res["mean_model_f1"], res["mean_rules_f1"] = mf, rf
     print(f"mean held-out F1: model {mf:.3f}, rules {rf:.3f}", file=out)
     if write_model is not None:
-        s, meta = story_model.train_final(topics, with_rules)
+        if sub is None:
+            s, meta = story_model.train_final(topics, with_rules)
+        else:
+            names = [t.name for t in topics]
+            folds = [([sub([u for u in names if u != v])], sub([v])) for v in names]
+            s, meta = story_model.train_final(topics, with_rules, folds, [sub(names)])
+            meta["distractors"] = list(DISTRACTOR_GLOBS)
         meta |= {"trained_on": {t.name: {"articles": t.gold.height, "pairs": len(t.y)} for t in topics},
                  "held_out_f1_leave_one_topic_out": {k: round(v["model"]["F1"], 4) for k, v in res["topics"].items()},
                  "rules_f1_same_topics": {k: round(v["rules"]["F1"], 4) for k, v in res["topics"].items()}}
@@ -360,6 +409,35 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
         print(f"model trained on all topics written to {write_model} (C {meta['C']:g}, threshold "
               f"{s.threshold:g}, merge density {s.merge_density:g})", file=out)
     return res
+
+
+def _mixed_subsets(root: Path, gold: list[tuple[str, str, str]], stores: Path, out):
+    """A function (topics, score_distractors=True) -> story_model.TopicPairs of that sub-corpus
+    of the mixed store `stores/_mixed` (built when missing: every gold article plus the
+    distractors), cached."""
+    from presslens import store, story_model
+
+    mdir = stores / "_mixed"
+    if store.current(mdir) is None:
+        extra = distractor_paths(root)
+        print(f"building the mixed store ({len(gold)} gold articles, {len(extra)} distractors) in {mdir}", file=out)
+        summary = build_gold_store(root, gold, mdir, extra)
+        if summary.get("stories_error"):
+            raise RuntimeError(f"story grouping failed in the build: {summary['stories_error']}")
+    arts, ents = story_model.read_store(mdir)
+    gmap = {p: (topic_of(p), s) for p, s, _ in gold}
+    cache: dict = {}
+
+    def sub(topics: list[str], score_distractors: bool = True):
+        key = (tuple(sorted(topics)), score_distractors)
+        if key not in cache:
+            t = story_model.subset_pairs("+".join(key[0]) + "+distractors", arts, ents, gmap, list(key[0]),
+                                         score_distractors=score_distractors)
+            print(f"mixed {t.name}: {t.n} grouped, {len(t.y)} candidate pairs, {int(t.y.sum())} same-story, "
+                  f"{int((t.within >= 0).sum())} within one topic", file=out)
+            cache[key] = t
+        return cache[key]
+    return sub
 
 
 def _stories_loto_main(args) -> int:
@@ -374,10 +452,10 @@ def _stories_loto_main(args) -> int:
         if args.stores is None:
             with tempfile.TemporaryDirectory(prefix="presslens-loto-") as tmp:
                 evaluate_stories_loto(args.root, gold, Path(tmp), write_model=args.write_model,
-                                      with_rules=args.with_rules)
+                                      with_rules=args.with_rules, mixed=args.mixed)
         else:
             evaluate_stories_loto(args.root, gold, args.stores, write_model=args.write_model,
-                                  with_rules=args.with_rules)
+                                  with_rules=args.with_rules, mixed=args.mixed)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -406,6 +484,9 @@ def add_stories_parser(sub) -> None:
     lo.add_argument("--write-model", type=Path, help="write the model trained on all topics here (JSON)")
     lo.add_argument("--with-rules", action="store_true",
                     help="complement the rules: a pair links when the rules or the model link it")
+    lo.add_argument("--mixed", action="store_true",
+                    help="train with the negatives of a mixed store: the training topics grouped together with "
+                         "unrelated news articles (the NER corpora's texts under PATH/ner-train)")
 # Where each language's held-out test split lives under the shared data folder, and how
 # it is read (presslens.enrich.ner.corpora). RONEC's own test split is not in the shared
 # data; the odd half of its v2 validation split stands in (training never sees it).

@@ -28,8 +28,10 @@ candidates are taken in slices and links streamed to Parquet sorted by story, so
 about 1.3 KB an article plus a fixed part (docs/STORIES.md, benchmarks/bench_stories.py).
 Incremental: the signatures, feature hashes and links are kept in `StoryState`; with a
 previous state only the new articles are hashed and looked up against all bands, links of
-removed articles are dropped, and the links of unchanged stories are copied as they were
-(their scores used the IDF of the run that made them; documented in docs/STORIES.md).
+removed articles are dropped, and the old links are copied with their score and evidence
+(only their story is set again where the stories were re-clustered); their scores used the
+IDF of the run that made them, the one way an incremental run can differ from a full one
+(documented in docs/STORIES.md).
 
 Stories are grouped from the links by a sparse average linkage that also requires the groups
 to agree on their event date (`cluster`); a story's id is the smallest doc_id in it
@@ -116,6 +118,10 @@ CANDIDATE_SLICE = 250_000
 # story_links row-group size: a reader filtering one story_id skips the other row groups.
 LINK_CHUNK = 50_000
 LINK_ROW_GROUP = 50_000
+# Up to this many links, an incremental run sorts and writes the whole story_links table in
+# memory (~400 bytes a link with its evidence lists, twice while sorting: ~400 MB at most);
+# above it, the parts are merged while streaming (bounded memory, about 3x slower at 300k).
+LINKS_IN_MEMORY = 500_000
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
 _FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
@@ -1136,6 +1142,31 @@ class _LinkSink:
         return pl.scan_parquet(self.path)
 
 
+def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | None,
+                   sort: bool = True) -> pl.LazyFrame:
+    """Old links (LINKS_SCHEMA rows between two kept articles) with their story_id set from
+    `stories_now` (doc_id, story_id of the re-clustered articles): the story when both ends
+    are in the same one, else null; sorted as `_write_links` sorts (story_id, nulls first,
+    then doc_a, doc_b; unsorted with sort=False, for a caller that sorts). Links touching an
+    article missing from `stories_now` (a removed one) are dropped. Written to `path` when
+    given (bounded memory), else returned in memory."""
+    # a hash lookup per end, not a join: the rows (with their evidence lists) are moved once,
+    # by the sort
+    ids, sids = stories_now["doc_id"], stories_now["story_id"]
+    frame = (old.with_columns(
+        pl.col("doc_a").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sa"),
+        pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
+             .filter(pl.col("_sa").is_not_null() & pl.col("_sb").is_not_null())
+             .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("story_id"))
+             .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA))
+    if sort:
+        frame = frame.sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
+    if path is None:
+        return frame
+    frame.sink_parquet(path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+    return pl.scan_parquet(path)
+
+
 def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray, story: pl.Series,
                  sink: _LinkSink) -> None:
     """Write the links sorted by story (then doc_a, doc_b), LINK_CHUNK at a time, with their
@@ -1195,11 +1226,20 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
 
     With `ev_doy` (each node's event day of year, 0 = unknown), two groups whose median event
     dates are more than MAX_DAYS_APART apart never merge: the 10 August strike and the
-    12 September strike stay two stories however many articles recall the other one."""
-    parent = {int(m): int(m) for m in members}
-    size = dict.fromkeys(parent, 1)
-    dates: dict[int, list[int]] = {m: ([int(ev_doy[m])] if ev_doy is not None and ev_doy[m] > 0 else [])
-                                   for m in parent}
+    12 September strike stay two stories however many articles recall the other one.
+
+    Written for speed (it runs over every link of a component, and one component can hold
+    most of a corpus): the neighbour counts are built from sorted arrays, a group's median
+    date is kept until the group changes, and the common case (both ends already in one
+    group) costs two dictionary reads."""
+    mem = members.tolist()
+    parent = {m: m for m in mem}
+    size = dict.fromkeys(mem, 1)
+    dates: dict[int, list[int]] = dict.fromkeys(mem, [])
+    if ev_doy is not None:
+        known = members[ev_doy[members] > 0]
+        dates.update({m: [d] for m, d in zip(known.tolist(), ev_doy[known].tolist())})
+    median: dict[int, int] = {}
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -1207,25 +1247,45 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
             x = parent[x]
         return x
 
-    linked: dict[int, dict[int, int]] = {m: {} for m in parent}
-    for x, y in zip(la.tolist(), lb.tolist()):
-        linked[x][y] = linked[x].get(y, 0) + 1
-        linked[y][x] = linked[y].get(x, 0) + 1
+    # linked[x][y]: links between groups x and y, from the sorted, counted (x, y) pairs
+    keys, cnt = np.unique((np.concatenate([la, lb]).astype(np.uint64) << np.uint64(32))
+                          | np.concatenate([lb, la]).astype(np.uint64), return_counts=True)
+    src = (keys >> np.uint64(32)).astype(np.int64)
+    dst, cnt = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64).tolist(), cnt.tolist()
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(src)) + 1, [len(src)]]).tolist()
+    linked: dict[int, dict[int, int]] = {m: {} for m in mem}
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        if hi > lo:
+            linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
+    la_l, lb_l = la.tolist(), lb.tolist()
     for k in np.argsort(-score, kind="stable").tolist():
-        ra, rb = find(int(la[k])), find(int(lb[k]))
+        ra, rb = parent[la_l[k]], parent[lb_l[k]]  # after path compression, mostly the roots
+        if parent[ra] != ra:
+            ra = find(ra)
+        if parent[rb] != rb:
+            rb = find(rb)
         if ra == rb:
             continue
         if linked[ra].get(rb, 0) < density * size[ra] * size[rb]:
             continue
         if dates[ra] and dates[rb]:
-            gap = abs(_circular_median(dates[ra]) - _circular_median(dates[rb]))
+            ma = median.get(ra)
+            if ma is None:
+                ma = median[ra] = _circular_median(dates[ra])
+            mb = median.get(rb)
+            if mb is None:
+                mb = median[rb] = _circular_median(dates[rb])
+            gap = abs(ma - mb)
             if min(gap, 366 - gap) > MAX_DAYS_APART:
                 continue
         if size[ra] < size[rb]:
             ra, rb = rb, ra
         parent[rb] = ra
         size[ra] += size[rb]
-        dates[ra].extend(dates.pop(rb))
+        if dates[rb]:
+            dates[ra] = dates[ra] + dates.pop(rb)
+            median.pop(ra, None)
+        median.pop(rb, None)
         da, db = linked[ra], linked.pop(rb)
         da.pop(rb, None)
         for c, cnt in db.items():
@@ -1235,7 +1295,7 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
             dc = linked[c]
             dc.pop(rb, None)
             dc[ra] = da[c]
-    return {m: find(m) for m in parent}
+    return {m: find(m) for m in mem}
 
 
 def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: float,
@@ -1316,7 +1376,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     with their features either given as strings in `new_feats`
     (FEATURES_SCHEMA) or already hashed (`encode_features`: new_feats None, the names in
     `new_names`); rows of `prev` whose article is gone are dropped with their links. Only
-    pairs with a new article are looked up and scored; the clustering then runs over all links.
+    pairs with a new article are looked up and scored; the clustering then runs over the links
+    of the components that changed, and only the new links have their evidence derived (the
+    old ones are copied from `prev.links` with their story set again: `_relabel_links`).
     With `links_path` the links (story_links, sorted by story) are streamed to that Parquet
     file and returned as a LazyFrame over it; otherwise returned as a DataFrame.
 
@@ -1443,6 +1505,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                    .join(idx.rename({"doc_id": "doc_a", "i": "ia"}), on="doc_a", maintain_order="left")
                    .join(idx.rename({"doc_id": "doc_b", "i": "ib"}), on="doc_b", maintain_order="left")
                    .select("ia", "ib", "score"))
+    n_old_links = old.height  # links [0, n_old_links) are old, the rest new
     ia = np.concatenate([old["ia"].to_numpy(), new_a]).astype(np.int64)
     ib = np.concatenate([old["ib"].to_numpy(), new_b]).astype(np.int64)
     sc = np.concatenate([old["score"].to_numpy(), new_s])
@@ -1477,18 +1540,20 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                  .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "doc_id")).alias("story_id")))
     del members, label
 
-    # The links. Those of the re-clustered components (every new link is one) are written
-    # sorted by story with their evidence spelled out, and so are the duplicates'; the other
-    # links are copied unchanged from the previous table (their stories, scores and evidence
-    # did not change). Both parts are sorted by story_id, so a streaming merge keeps the whole
-    # table sorted without holding it.
+    # The links, in four parts each sorted by story_id, so a streaming merge keeps the whole
+    # table sorted without holding it:
+    # - new links (at least one new article): written with their evidence spelled out;
+    # - old links of the re-clustered components: copied from the previous table with their
+    #   story_id set again (their score and evidence depend only on the two articles' stored
+    #   signatures and features, which did not change, so they are not derived again);
+    # - old links of the other components: copied unchanged;
+    # - the duplicates' links (below).
     t0 = time.perf_counter()
     parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
-             for k in ("redo", "dup")}
+             for k in ("redo", "dup", "relabel")}
     redo = _LinkSink(parts["redo"])
-    lmask = affected[ia]
-    _write_links(ctx, ia[lmask], ib[lmask], sc[lmask], originals["story_id"], redo)
-    del ia, ib, sc, lmask
+    _write_links(ctx, ia[n_old_links:], ib[n_old_links:], sc[n_old_links:], originals["story_id"], redo)
+    del ia, ib, sc
     # duplicates are in their original's story (and linked to it, reason "duplicate")
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
     dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
@@ -1502,26 +1567,43 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
         dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
                                          for c, t in LINKS_SCHEMA.items()]))
-    redone = pl.concat([doc_ids.filter(pl.Series(affected)), gone["doc_id"]]).implode()
-    kept = (prev.links.lazy().filter((pl.col("reason") != "duplicate") & ~pl.col("doc_a").is_in(redone))
-            .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA))
-    merged = kept.merge_sorted(redo.result().lazy(), key="story_id").merge_sorted(dup_sink.result().lazy(),
-                                                                                  key="story_id")
-    if links_path is None:
-        links: Frame = merged.collect()
-    elif bool(affected.all()) and dup_sink.rows == 0:  # a first run: nothing to merge
-        dup_sink.path.unlink(missing_ok=True)
+    old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
+    if links_path is not None and n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
+        redo.result()  # closes the file (or writes an empty one)
+        for k in ("dup", "relabel"):
+            parts[k].unlink(missing_ok=True)
         os.replace(redo.path, links_path)
-        links = pl.scan_parquet(links_path)
+        links: Frame = pl.scan_parquet(links_path)
+    elif links_path is None or n_old_links + redo.rows + dup_sink.rows <= LINKS_IN_MEMORY:
+        # a few hundred thousand links: every old link gets its story again and the table is
+        # sorted and written in one go (faster than a streaming merge at this size)
+        links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
+                           dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False).collect()
+        if links_path is not None:
+            tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
+            links.write_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+            for p in parts.values():
+                p.unlink(missing_ok=True)
+            os.replace(tmp_path, links_path)
+            links = pl.scan_parquet(links_path)
     else:
+        # many links: only those of the re-clustered components get their story again; the
+        # others are copied as they were, and the sorted parts are merged while streaming
+        redone_ids = doc_ids.filter(pl.Series(affected))
+        redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
+        kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
+        relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
+                                 originals.filter(pl.Series(affected)), parts["relabel"])
+        merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
+                  .merge_sorted(dup_sink.result().lazy(), key="story_id"))
         tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
         merged.sink_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
         for p in parts.values():
             p.unlink(missing_ok=True)
         os.replace(tmp_path, links_path)
         links = pl.scan_parquet(links_path)
-    log.info("stories: %d links written with their evidence, %d duplicate links, the others kept (%.1f s)",
-             redo.rows, dup_sink.rows, time.perf_counter() - t0)
+    log.info("stories: %d new links written with their evidence, %d duplicate links, the old links relabelled "
+             "or kept (%.1f s)", redo.rows, dup_sink.rows, time.perf_counter() - t0)
     story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
 
     # the new state: the articles' signatures and features, straight from the arrays

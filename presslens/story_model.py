@@ -16,7 +16,10 @@ Protocol (fixed before any held-out figure was seen; docs/STORIES.md):
   the grid point with the best mean F1 wins, ties to the first);
 - the held-out topic is then grouped by the real grouping code (`stories.group`) with that
   scorer, and its pairwise F1 printed next to the rules' on the same topic.
-The committed model (presslens/models/story_pairs.json) is trained the same way on all topics;
+With `--mixed` (eval stories-loto), training instead sees the negatives of a mixed store: the
+training topics grouped together with unrelated news articles (`subset_pairs`); safe in a large
+mixed corpus but below the rules on held-out topics (run 3, docs/STORIES.md), so not committed.
+The committed model (presslens/models/story_pairs.json) is trained without it, on all topics;
 its held-out figures are the leave-one-topic-out ones. It is used only when asked for
 (PRESSLENS_STORY_MODEL, see presslens.stories.scorer): trained on one-topic corpora, it adds weak
 links between unrelated articles in a large mixed corpus (docs/STORIES.md).
@@ -82,12 +85,15 @@ def load(path: Path | None = None) -> stories.PairScorer | None:
 
 @dataclass
 class TopicPairs:
-    """One topic's grouping inputs and its gated candidate pairs with their features and labels."""
+    """One corpus's grouping inputs and its gated candidate pairs with their features and labels.
+
+    The corpus is one topic's store, or a subset of the mixed store (topics plus distractor
+    articles, `subset_pairs`)."""
 
     name: str
     articles: pl.DataFrame  # the grouping's input columns, one row per article of the store
     entities: pl.DataFrame  # doc_entities
-    gold: pl.DataFrame  # doc_id, gold (every gold article of the topic)
+    gold: pl.DataFrame  # doc_id, gold: the articles the F1 is computed over (distractors alone)
     n: int  # rows of the grouping (originals)
     row_doc: pl.Series  # doc_id per row
     ev_doy: np.ndarray  # event day of year per row (the clustering's date condition)
@@ -96,24 +102,31 @@ class TopicPairs:
     x: np.ndarray  # PAIR_FEATURES per candidate pair
     near_dup: np.ndarray
     y: np.ndarray  # 1 when the gold puts both articles in one story
+    # per pair: the index of the topic both articles belong to, -1 when they do not share one
+    # (two topics, a topic and a distractor, two distractors): for the training weights (`fit`)
+    within: np.ndarray | None = None
 
 
 _INPUT_COLUMNS = ["doc_id", "path", "language", "published", "cited_sources", "story_evidence", "text_minhash",
                   "duplicate_of"]
+# the gold label of a distractor article (`subset_pairs`): its own story, one per article
+DISTRACTOR = "distractor"
 
 
-def topic_pairs(name: str, store_dir: Path, gold: dict[str, str]) -> TopicPairs:
-    """Read a built store's grouping inputs (no article text: the workers' evidence columns),
-    record the candidate pairs the grouping scores and label them with `gold` (path -> story)."""
+def read_store(store_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(articles with the grouping's input columns and `path`, doc_entities) of a built store."""
     from presslens import store
 
     info = store.current(store_dir)
     if info is None:
         raise FileNotFoundError(f"no store in {store_dir}")
-    arts = store.scan(info, "articles").select(_INPUT_COLUMNS).collect()
-    ents = store.scan(info, "doc_entities").collect()
-    g = pl.DataFrame({"path": list(gold), "gold": list(gold.values())})
-    gold_docs = arts.join(g, on="path").select("doc_id", "gold")
+    return store.scan(info, "articles").select(_INPUT_COLUMNS).collect(), store.scan(info, "doc_entities").collect()
+
+
+def _pairs(name: str, arts: pl.DataFrame, ents: pl.DataFrame, gold_docs: pl.DataFrame,
+           topic_docs: pl.DataFrame | None = None) -> TopicPairs:
+    """Group `arts` with the rules, recording the candidate pairs, and label them with
+    `gold_docs` (doc_id, gold); `topic_docs` (doc_id, topic index) marks within-topic pairs."""
     with stories.recording_pairs() as rec, stories.using_scorer(stories.RULES):
         stories.group(arts.drop("path"), ents)
     if not rec:
@@ -121,24 +134,76 @@ def topic_pairs(name: str, store_dir: Path, gold: dict[str, str]) -> TopicPairs:
     ctx = rec[0][0]
     a = np.concatenate([r[1] for r in rec])
     b = np.concatenate([r[2] for r in rec])
-    row_gold = pl.DataFrame({"doc_id": ctx.doc_ids}).join(gold_docs, on="doc_id", how="left",
-                                                          maintain_order="left")["gold"].to_numpy()
+    rows = pl.DataFrame({"doc_id": ctx.doc_ids})
+    row_gold = rows.join(gold_docs, on="doc_id", how="left", maintain_order="left")["gold"].to_numpy()
     y = np.array([ga is not None and ga == gb for ga, gb in zip(row_gold[a], row_gold[b])], dtype=np.int8)
+    within = np.zeros(len(a), dtype=np.int64)
+    if topic_docs is not None:
+        rt = rows.join(topic_docs, on="doc_id", how="left", maintain_order="left")["topic"].fill_null(-1).to_numpy()
+        within = np.where(rt[a] == rt[b], rt[a], -1)
     return TopicPairs(name, arts.drop("path"), ents, gold_docs, len(ctx.doc_ids), ctx.doc_ids, ctx.ev_doy.copy(),
-                      a, b, np.concatenate([r[3] for r in rec]), np.concatenate([r[4] for r in rec]), y)
+                      a, b, np.concatenate([r[3] for r in rec]), np.concatenate([r[4] for r in rec]), y, within)
+
+
+def topic_pairs(name: str, store_dir: Path, gold: dict[str, str]) -> TopicPairs:
+    """Read a built store's grouping inputs (no article text: the workers' evidence columns),
+    record the candidate pairs the grouping scores and label them with `gold` (path -> story)."""
+    arts, ents = read_store(store_dir)
+    g = pl.DataFrame({"path": list(gold), "gold": list(gold.values())})
+    return _pairs(name, arts, ents, arts.join(g, on="path").select("doc_id", "gold"))
+
+
+def subset_pairs(name: str, arts: pl.DataFrame, ents: pl.DataFrame, gold: dict[str, tuple[str, str]],
+                 topics: list[str], distractors: bool = True, score_distractors: bool = True) -> TopicPairs:
+    """The candidate pairs of a sub-corpus of the mixed store (`arts`, `ents`): the gold articles
+    of `topics` (gold: path -> (topic, story)) plus, with `distractors`, every article that is in
+    no topic's gold. Grouped as a build of those articles alone would group them (the IDF and
+    the candidates are the sub-corpus's; a duplicate of a left-out article becomes an original).
+    The F1 (`gold` of the result) counts the topics' articles and, with `score_distractors`, each
+    distractor as a story of its own (a false link to one costs precision)."""
+    g = pl.DataFrame({"path": list(gold), "topic": [t for t, _ in gold.values()],
+                      "gold": [s for _, s in gold.values()]})
+    tagged = arts.join(g, on="path", how="left")
+    keep = pl.col("topic").is_in(topics) | (pl.col("topic").is_null() if distractors else pl.lit(False))
+    sub = tagged.filter(keep)
+    ids = sub["doc_id"]
+    sub = sub.with_columns(pl.when(pl.col("duplicate_of").is_in(ids.implode()))
+                           .then(pl.col("duplicate_of")).otherwise(None).alias("duplicate_of"))
+    docs = sub.select("doc_id", pl.when(pl.col("gold").is_null())
+                      .then(pl.lit(DISTRACTOR + ":") + pl.col("doc_id").cast(pl.String))
+                      .otherwise(pl.col("gold")).alias("gold"), "topic")
+    scored = docs if score_distractors else docs.filter(pl.col("topic").is_not_null())
+    topic_docs = docs.filter(pl.col("topic").is_not_null()).select(
+        "doc_id", pl.col("topic").replace_strict(topics, list(range(len(topics)))).alias("topic"))
+    return _pairs(name, sub.drop("topic", "gold"), ents.filter(pl.col("doc_id").is_in(ids.implode())),
+                  scored.select("doc_id", "gold"), topic_docs)
 
 
 # ---------------------------------------------------------------- fit, group, score
 
+def _weights(topics: list[TopicPairs]) -> np.ndarray:
+    """Training weights: the within-topic pairs keep their total weight (one each on average),
+    shared equally by the topics (brexit alone has more pairs than the others); pairs that share
+    no topic (two topics, a topic and a distractor, two distractors) weigh one each, so the mixed
+    corpus's share of cross-event pairs is kept."""
+    keys = np.concatenate([np.where(t.within >= 0, i * 1000 + t.within, -1) if t.within is not None
+                           else np.full(len(t.y), i * 1000) for i, t in enumerate(topics)])
+    wt = np.ones(len(keys))
+    inside = keys >= 0
+    groups, inv, counts = np.unique(keys[inside], return_inverse=True, return_counts=True)
+    if len(groups):
+        wt[inside] = (inside.sum() / len(groups)) / counts[inv]
+    return wt
+
+
 def fit(topics: list[TopicPairs], c: float) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """Logistic regression on the topics' pairs, each topic weighing the same in total.
+    """Logistic regression on the pairs of `topics` (weights: `_weights`).
     Returns (coef, intercept, mean, scale) on standardised features."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.concatenate([t.x for t in topics])
     y = np.concatenate([t.y for t in topics])
-    wt = np.concatenate([np.full(len(t.y), 1.0 / max(len(t.y), 1)) for t in topics])
-    wt *= len(wt) / wt.sum()
+    wt = _weights(topics)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0  # a constant feature (e.g. no publication dates): weight ~0
@@ -183,12 +248,17 @@ def predict(params: tuple, x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(((x - mean) / scale) @ coef + icpt)))
 
 
-def choose(train: list[TopicPairs], with_rules: bool = False) -> tuple[float, float, float, float]:
-    """(C, threshold, density, inner mean F1) by leave-one-topic-out over `train` (>= 2 topics)."""
+def choose(train: list[TopicPairs], with_rules: bool = False,
+           folds: list[tuple[list[TopicPairs], TopicPairs]] | None = None) -> tuple[float, float, float, float]:
+    """(C, threshold, density, inner mean F1) by leave-one-topic-out over `train` (>= 2 topics):
+    fit on the others, group the one left out. `folds` gives the (fit on, group) pairs instead
+    (the mixed protocol: fit on the other topics with the distractors, group the topic left out
+    with the distractors)."""
+    folds = folds or [([t for t in train if t is not v], v) for v in train]
     scores: dict[tuple[float, float, float], list[float]] = {}
     for c in GRID_C:
-        for v in train:
-            params = fit([t for t in train if t is not v], c)
+        for fit_on, v in folds:
+            params = fit(fit_on, c)
             prob = predict(params, v.x)
             for thr in GRID_THRESHOLD:
                 for dens in GRID_DENSITY:
@@ -206,8 +276,11 @@ def grouped_f1(t: TopicPairs, s: stories.PairScorer) -> tuple[float, float, floa
     return p, r, f
 
 
-def train_final(topics: list[TopicPairs], with_rules: bool = False) -> tuple[stories.PairScorer, dict]:
-    """The model on all topics, its C/threshold/density chosen by leave-one-topic-out over them."""
-    c, thr, dens, inner = choose(topics, with_rules)
-    s = make_scorer(fit(topics, c), thr, dens, MODEL_PATH.name, with_rules)
+def train_final(topics: list[TopicPairs], with_rules: bool = False,
+                folds: list[tuple[list[TopicPairs], TopicPairs]] | None = None,
+                fit_on: list[TopicPairs] | None = None) -> tuple[stories.PairScorer, dict]:
+    """The model on all topics (or on `fit_on`: the mixed corpus), its C/threshold/density
+    chosen by leave-one-topic-out over them (or over `folds`, see `choose`)."""
+    c, thr, dens, inner = choose(topics, with_rules, folds)
+    s = make_scorer(fit(fit_on or topics, c), thr, dens, MODEL_PATH.name, with_rules)
     return s, {"C": c, "inner_loto_mean_f1": round(inner, 4)}

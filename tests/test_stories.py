@@ -375,3 +375,47 @@ def test_streamed_links_are_sorted_by_story_and_match_the_in_memory_run(tmp_path
     story = _story(ids)["a_ru"]
     one = pl.scan_parquet(tmp_path / "v2" / "story_links.parquet").filter(pl.col("story_id") == story).collect()
     assert set(one["doc_b"]) == {"b_en", "g_en"}  # its evidence link and its copy's duplicate link
+
+
+def _group_to_file(arts: pl.DataFrame, ents: pl.DataFrame, prev, path):
+    """stories.group, but with the links streamed to a Parquet file as the build does."""
+    prev = prev or stories.empty_state()
+    originals = arts.filter(pl.col("duplicate_of").is_null())
+    known = prev.signatures.lazy().select("doc_id").collect()
+    feats, sigs = stories.article_features(originals.join(known, on="doc_id", how="anti"), ents)
+    ids, links, state = stories.group_features(arts.select("doc_id", "duplicate_of"), feats, sigs, prev,
+                                               links_path=path)
+    return ids, links.collect(), state
+
+
+@pytest.mark.parametrize("way", ["in memory", "streamed", "streamed, many links"])
+def test_incremental_links_of_a_regrouped_story_keep_their_evidence_and_match_a_full_run(tmp_path, monkeypatch,
+                                                                                          way):
+    """A new article joins an existing story and another article is removed: the old links of
+    the re-grouped stories are copied (not derived again) with their story set anew; every
+    column equals a from-scratch run's, except the scores, which may drift with the IDF.
+    "many links": the table is merged while streaming (above LINKS_IN_MEMORY)."""
+    if way == "streamed, many links":
+        monkeypatch.setattr(stories, "LINKS_IN_MEMORY", 0)
+    if way != "in memory":
+        monkeypatch.setattr(stories, "group", lambda a, e, p=None: _group_to_file(
+            a, e, p, tmp_path / f"links-{len(list(tmp_path.glob('links-*')))}.parquet"))
+    arts, ents = _corpus()
+    h = _articles([dict(doc_id="h_ru", language="ru", published=D(2025, 1, 14),
+                        text=DRONES_RU.replace("NHK", "NHK и ТАСС"), cited_sources=["NHK"])])
+    ents_h = pl.concat([ents, _entities({"h_ru": DRONE_ENTITIES})])
+    _, _, state = stories.group(arts, ents, None)
+    (tmp_path / "state").mkdir()
+    state.save(tmp_path / "state")
+    now = pl.concat([arts.filter(pl.col("doc_id") != "e_ru"), h], how="vertical_relaxed")
+    ids_inc, links_inc, _ = stories.group(now, ents_h, stories.StoryState.load(tmp_path / "state"))
+    ids_full, links_full, _ = stories.group(now, ents_h, None)
+    assert ids_inc.sort("doc_id").equals(ids_full.sort("doc_id"))
+    assert _story(ids_inc)["h_ru"] == "a_ru"
+    key = ["doc_a", "doc_b"]
+    assert links_inc.filter(pl.col("doc_a") == "a_ru").height >= 2  # the old a_ru-b_en link is among them
+    assert links_inc.drop("score").sort(key).equals(links_full.drop("score").sort(key))
+    assert links_inc.sort(key)["score"].to_list() == pytest.approx(links_full.sort(key)["score"].to_list(), abs=0.2)
+    # the table stays sorted by story (the Stories page filters row groups on it)
+    sid = links_inc["story_id"]
+    assert sid.head(sid.null_count()).is_null().all() and sid.tail(sid.len() - sid.null_count()).is_sorted()

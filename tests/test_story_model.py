@@ -144,3 +144,41 @@ def test_with_the_model_seed_000_and_001_are_one_story_and_002_to_004_apart(seed
         pl.col("path").str.slice(0, 3), "story_id").iter_rows())
     assert s["000"] == s["001"]
     assert len({s["000"], s["002"], s["003"], s["004"]}) == 4
+
+
+def _mixed_corpus():
+    """The hand-made corpus as a mixed store: two gold topics, the rest distractors."""
+    arts, ents = _corpus()
+    arts = arts.with_columns(pl.col("doc_id").alias("path"))
+    gold = {"a_ru": ("drones", "s1"), "g_en": ("drones", "s1"), "b_en": ("other", "s9"),
+            "d_ru": ("dup", "s2"), "e_ru": ("dup", "s2")}
+    return arts, ents, gold
+
+
+def test_a_sub_corpus_of_the_mixed_store_labels_cross_topic_and_distractor_pairs_negative():
+    arts, ents, gold = _mixed_corpus()
+    t = story_model.subset_pairs("drones+dup", arts, ents, gold, ["drones", "dup"])
+    docs = t.row_doc.to_list()
+    assert set(docs) == {"a_ru", "g_en", "c_ru", "d_ru", "e_ru", "f_uk"}  # b_en's topic left out
+    pairs = {frozenset((docs[a], docs[b])): (int(y), int(w)) for a, b, y, w in zip(t.a, t.b, t.y, t.within)}
+    # g_en was a copy of b_en; without b_en it is an original and pairs with a_ru, same story
+    assert pairs[frozenset(("a_ru", "g_en"))] == (1, 0)
+    assert pairs[frozenset(("d_ru", "e_ru"))] == (1, 1)
+    for k, (y, w) in pairs.items():
+        if "c_ru" in k or "f_uk" in k:
+            assert (y, w) == (0, -1)
+    # each distractor is scored as a story of its own; only the topics' articles otherwise
+    assert set(t.gold["gold"]) == {"s1", "s2", "distractor:c_ru", "distractor:f_uk"}
+    only_gold = story_model.subset_pairs("drones", arts, ents, gold, ["drones"], score_distractors=False)
+    assert set(only_gold.gold["doc_id"]) == {"a_ru", "g_en"}
+
+
+def test_training_weights_share_the_within_topic_weight_equally_and_keep_the_rest():
+    rng = np.random.default_rng(2)
+    t = _topic_pairs("m", rng)
+    # 10 pairs inside topic 0, 30 inside topic 1, the rest across topics or with distractors
+    t.within = np.full(len(t.y), -1)
+    t.within[:10], t.within[10:40] = 0, 1
+    w = story_model._weights([t])
+    assert w[:10].sum() == pytest.approx(20) and w[10:40].sum() == pytest.approx(20)
+    assert (w[40:] == 1).all()
