@@ -36,6 +36,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import types
 import uuid
@@ -807,15 +808,62 @@ def _build_index(version_dir: Path) -> float:
 
 # ---------------------------------------------------------------- post-build steps
 
-def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict) -> None:
+class _Background:
+    """One post-build step run in a thread while the build process does other work (the
+    story grouping); `result()` waits for it and raises what it raised (so the build fails
+    and the live version stays untouched, as when the step runs in line)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # re-raised in result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name=f"presslens-{getattr(fn, '__name__', 'step')}", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Wait for the step to end (its error, if any, is kept for `result`)."""
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+# Columns the full-text index reads (presslens.search.build); the story step changes none.
+SEARCH_COLUMNS = ("doc_id", "title", "text", "language", "boilerplate")
+
+
+def _start_search(version_dir: Path, rows: pl.LazyFrame) -> _Background:
+    """Write the full-text index of a full build from `rows` (the assembled articles, in the
+    row order articles.parquet will have) in a thread: it needs only SEARCH_COLUMNS, so it
+    runs while the stories are grouped instead of after (on two cores, the other one is
+    idle then). Only for a build with no previous version: an incremental one reuses the
+    previous index and reads the written table (see _post_build)."""
+    return _Background(search.build, version_dir.parent, version_dir, rows.select(SEARCH_COLUMNS), None)
+
+
+def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict,
+                search_job: _Background | None = None) -> None:
     """Steps that run after every table of a new version is written to `version_dir` and
     before it is published: each reads the tables there (and may reuse `prev`, the live
     version, to work incrementally) and writes its own files next to them. A step that
     raises fails the build and leaves the live version untouched. Add one line per step
-    (serving index, search index)."""
+    (serving index, search index). `search_job`: the full-text index already started in a
+    thread (_start_search), waited for here."""
     prev_dir = prev.directory if prev is not None else None
     # --- full-text index (presslens.search): reuses the previous version's index ---
-    search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
+    if search_job is None:
+        search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
+    else:
+        search_job.result()
     # --- serving index (presslens.index) of the fully written version ---
     manifest["index_seconds"] = _build_index(version_dir)
 
@@ -987,31 +1035,39 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         mention_parts.append(pl.scan_parquet(shards / "mentions-*.parquet").select(list(store.MENTIONS_SCHEMA)))
 
     if article_parts:
-        articles = pl.concat([store.conform_lazy(p.with_columns(pl.lit(None, pl.String).alias("duplicate_of")),
+        assembled = pl.concat([store.conform_lazy(p.with_columns(pl.lit(None, pl.String).alias("duplicate_of")),
                                                  "articles") for p in article_parts], how="vertical_relaxed")
     else:
-        articles = store.empty("articles").lazy()
+        assembled = store.empty("articles").lazy()
     # duplicate_of: the first copy (by path, record) of each dedup key.
-    keys = (articles.select("doc_id", "path", "record", "dedup_key").sort(["path", "record"], nulls_last=False)
+    keys = (assembled.select("doc_id", "path", "record", "dedup_key").sort(["path", "record"], nulls_last=False)
             .with_columns(pl.col("doc_id").first().over("dedup_key").alias("first"))
             .select("doc_id", pl.when(pl.col("first") != pl.col("doc_id")).then("first").alias("dup"))
             .collect())
-    articles = (articles.join(keys.lazy(), on="doc_id", how="left", maintain_order="left")
+    articles = (assembled.join(keys.lazy(), on="doc_id", how="left", maintain_order="left")
                 .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup"))
-    if mention_parts:
-        mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
-    else:
-        mentions = store.empty("mentions").lazy()
-    store.write_table(tmp, "mentions", mentions)
-    mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
-    store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
-        pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
-    store.write_table(tmp, "entities", _entities_table(mentions_final, articles.select("doc_id", "duplicate_of",
-                                                                                          "language")))
-    # articles.parquet is written once, with its story_id, when the story step can read the
-    # few articles it groups anew from the assembled rows (an incremental build); otherwise
-    # it is written first and rewritten with the story ids (see _group_stories)
-    story_summary = _group_stories(tmp, prev, articles)
+    # a full build writes its full-text index meanwhile, from the assembled rows (their order
+    # is the table's: the joins here and in _group_stories keep the left order); it reads the
+    # shards, so it is waited for before they are removed
+    search_job = _start_search(tmp, assembled) if prev is None else None
+    try:
+        if mention_parts:
+            mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
+        else:
+            mentions = store.empty("mentions").lazy()
+        store.write_table(tmp, "mentions", mentions)
+        mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
+        store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
+            pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
+        store.write_table(tmp, "entities", _entities_table(mentions_final, articles.select("doc_id", "duplicate_of",
+                                                                                              "language")))
+        # articles.parquet is written once, with its story_id, when the story step can read the
+        # few articles it groups anew from the assembled rows (an incremental build); otherwise
+        # it is written first and rewritten with the story ids (see _group_stories)
+        story_summary = _group_stories(tmp, prev, articles)
+    finally:
+        if search_job is not None:
+            search_job.wait()  # its error, if any, is raised in _post_build
     articles_final = pl.scan_parquet(tmp / "articles.parquet")
     rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts], how="vertical_relaxed")
                   if reject_parts else store.empty("rejects").lazy())
@@ -1043,7 +1099,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         "mentions": n_mentions,
         **story_summary,
     }
-    _post_build(tmp, prev, manifest)
+    _post_build(tmp, prev, manifest, search_job)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     return store.publish(tmp.parent, tmp, manifest)
 

@@ -598,15 +598,23 @@ def encode_features(sigs: pl.DataFrame, feats: pl.DataFrame) -> tuple[pl.DataFra
 
 
 def _list_arrays(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A List(UInt64) column as (flat values, offsets [len + 1]) NumPy arrays."""
+    """A List(UInt64) column as (flat values, offsets [len + 1]) NumPy arrays (a null list is
+    an empty one). Polars only: PyArrow's NumPy conversions import pandas (~0.5 s CPU)."""
     if len(col) == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64)
-    arr = col.rechunk().to_arrow()
-    if hasattr(arr, "combine_chunks"):
-        arr = arr.combine_chunks()
-    offsets = np.asarray(arr.offsets, dtype=np.int64)
-    values = np.asarray(arr.values.to_numpy(zero_copy_only=False), dtype=np.uint64)[offsets[0]:offsets[-1]]
-    return values, offsets - offsets[0]
+    lens = col.list.len().fill_null(0).to_numpy().astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    values = col.explode(empty_as_null=False, keep_nulls=False).to_numpy().astype(np.uint64, copy=False)
+    return values, offsets
+
+
+def _arrow_numbers(a: np.ndarray, dtype: np.dtype, arrow_type) -> "pa.Array":  # noqa: F821
+    """A PyArrow array over a NumPy array's buffer (no copy; `pa.array` would import pandas,
+    ~0.5 s CPU, for nothing)."""
+    import pyarrow as pa
+
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return pa.Array.from_buffers(arrow_type, len(a), [None, pa.py_buffer(a)])
 
 
 # ---------------------------------------------------------------- state
@@ -858,11 +866,13 @@ PAIR_FEATURES = (
 )
 
 
-def _rule_similarity(ctx: _Corpus, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rule_similarity(ctx: _Corpus, a: np.ndarray, b: np.ndarray,
+                     shared: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The rules' two features of pairs (a[k], b[k]): `cos` and the count of shared informative
-    features, as `pair_features` computes them but without the rest (the rules' fast path)."""
+    features, as `pair_features` computes them but without the rest (the rules' fast path).
+    `shared`: the pairs' `_shared` rows when the caller has them."""
     m = len(a)
-    rows, f = _shared(ctx, a, b)
+    rows, f = shared if shared is not None else _shared(ctx, a, b)
     wf = ctx.w[f]
     isw = ctx.is_word[f]
     dot = np.bincount(rows, weights=np.where(isw, 0.0, wf * wf), minlength=m)
@@ -881,13 +891,15 @@ for _i, _k in enumerate("esndl"):
     _KIND_SLOT[ord(_k)] = _i
 
 
-def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray) -> np.ndarray:
+def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray,
+                  shared: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The PAIR_FEATURES of article pairs (a[k], b[k]) as a float64 matrix [len(a), len(PAIR_FEATURES)].
 
     Everything comes from the integer-coded corpus (shared feature codes looked up with
-    `_shared`, weights `ctx.w`, per-article norms): no strings, PAIR_CHUNK pairs at a time."""
+    `_shared`, weights `ctx.w`, per-article norms): no strings, PAIR_CHUNK pairs at a time.
+    `shared`: the pairs' `_shared` rows when the caller has them."""
     m = len(a)
-    rows, f = _shared(ctx, a, b)
+    rows, f = shared if shared is not None else _shared(ctx, a, b)
     wf = ctx.w[f]
     isw = ctx.is_word[f]
     same = ctx.lang[a] == ctx.lang[b]
@@ -1020,11 +1032,13 @@ def recording_pairs():
         _PAIR_LOG = old
 
 
-def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, ...]:
     """Score candidate pairs (uint64 keys i<<32|j); returns the ones that link as
-    (i, j, score) arrays. PAIR_CHUNK pairs at a time so that memory stays bounded; the
+    (i, j, score, n_shared, shared) arrays: link k's shared feature codes (`_shared`) are the
+    n_shared[k] codes of `shared` after those of the links before it (so `_write_links` does
+    not look them up again). PAIR_CHUNK pairs at a time so that memory stays bounded; the
     evidence lists are not made here (see `_write_links`)."""
-    out_a, out_b, out_s = [], [], []
+    out_a, out_b, out_s, out_n, out_f = [], [], [], [], []
     sc = scorer()
     for c in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[c:c + PAIR_CHUNK]
@@ -1043,11 +1057,12 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarra
             continue
         tsim = _text_similarity(ctx, a, b)
         near_dup = _near_dup(ctx, a, b, tsim)
+        shared = _shared(ctx, a, b)
         if sc.coef is None and _PAIR_LOG is None:  # the rules need two of the features only
-            cos, n_info = _rule_similarity(ctx, a, b)
+            cos, n_info = _rule_similarity(ctx, a, b, shared)
             link, score = (cos >= sc.threshold) & (n_info >= MIN_SHARED), cos
         else:
-            x = pair_features(ctx, a, b, tsim)
+            x = pair_features(ctx, a, b, tsim, shared)
             if _PAIR_LOG is not None:
                 _PAIR_LOG.append((ctx, a, b, x, near_dup))
             link, score = sc.score(x)
@@ -1057,9 +1072,15 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, np.ndarra
         out_a.append(a[keep].astype(np.int32))
         out_b.append(b[keep].astype(np.int32))
         out_s.append(np.where(near_dup, np.maximum(tsim, score), score)[keep])
+        rows, f = shared  # rows ascending: the kept pairs' codes stay in link order
+        on = keep[rows]
+        out_n.append(np.bincount(rows[on], minlength=len(a))[keep].astype(np.int64))
+        out_f.append(f[on])
     if not out_a:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64)
-    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_s)
+        return (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64), np.zeros(0, np.int64),
+                np.zeros(0, np.uint32))
+    return (np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_s), np.concatenate(out_n),
+            np.concatenate(out_f))
 
 
 # The evidence lists of story_links, by feature kind (the first letter of a feature).
@@ -1079,18 +1100,19 @@ def _labels(names: pl.DataFrame) -> pl.DataFrame:
 
 
 def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarray,
-                    story: pl.Series) -> pl.DataFrame:
+                    story: pl.Series, shared: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
     """LINKS_SCHEMA rows for links (a[p], b[p], score[p]) with their evidence (the features
     both articles have, spelled out, sorted by label), their text similarity, reason and days
     apart, all derived again from the articles (so kept links need not carry them between
-    runs). The lists are built from NumPy offsets and Arrow buffers (no per-link Python)."""
+    runs). The lists are built from NumPy offsets and Arrow buffers (no per-link Python).
+    `shared`: the links' `_shared` rows when the caller has them."""
     import pyarrow as pa
 
     tsim = _text_similarity(ctx, a, b)
     near_dup = _near_dup(ctx, a, b, tsim)
     both_dated = ~ctx.pub_null[a] & ~ctx.pub_null[b]
     days = np.where(both_dated, np.abs(ctx.pub[a].astype(np.int64) - ctx.pub[b]), -1)
-    rows, f = _shared(ctx, a, b)
+    rows, f = shared if shared is not None else _shared(ctx, a, b)
     order = np.lexsort((ctx.label_rank[f], rows))
     rows, f = rows[order], f[order]
     kinds = ctx.kind[f]
@@ -1106,7 +1128,7 @@ def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarra
         m = kinds == ord(k)
         offsets = np.concatenate([[0], np.cumsum(np.bincount(rows[m], minlength=len(a)))]).astype(np.int64)
         values = ctx.labels.gather(pl.Series(f[m].astype(np.int64))).to_arrow()
-        cols[col] = pl.Series(col, pa.LargeListArray.from_arrays(pa.array(offsets), values))
+        cols[col] = pl.Series(col, pa.LargeListArray.from_arrays(_arrow_numbers(offsets, np.int64, pa.int64()), values))
     cols["story_id"] = story
     return pl.DataFrame(cols).select([pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()])
 
@@ -1168,12 +1190,17 @@ def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | No
 
 
 def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray, story: pl.Series,
-                 sink: _LinkSink) -> None:
+                 sink: _LinkSink, n_shared: np.ndarray | None = None, shared: np.ndarray | None = None) -> None:
     """Write the links sorted by story (then doc_a, doc_b), LINK_CHUNK at a time, with their
     evidence spelled out. A link between two articles of different stories (kept for the next
-    incremental clustering) has a null story_id and comes first (Polars' null order)."""
+    incremental clustering) has a null story_id and comes first (Polars' null order).
+    `n_shared`, `shared`: the links' shared feature codes as `_score_pairs` returns them
+    (looked up again with `_shared` when not given)."""
     if len(ia) == 0:
         return
+    first = None
+    if n_shared is not None and shared is not None:
+        first = np.concatenate([[0], np.cumsum(n_shared)]).astype(np.int64)
     rank = ctx.doc_ids.rank("ordinal").to_numpy().astype(np.int32)
     srank = story.rank("dense").to_numpy().astype(np.int32)
     sa, sb = srank[ia], srank[ib]
@@ -1186,7 +1213,13 @@ def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray
         a, b = ia[o].astype(np.int64), ib[o].astype(np.int64)
         same = lstory[o] >= 0
         st = story.gather(a).zip_with(pl.Series(same), pl.Series([None] * len(a), dtype=pl.String))
-        sink.write(_evidence_frame(ctx, a, b, score[o], st))
+        got = None
+        if first is not None:
+            cnt = first[o + 1] - first[o]
+            rows = np.repeat(np.arange(len(o), dtype=np.int32), cnt)
+            pos = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt - first[o], cnt)
+            got = (rows, shared[pos])
+        sink.write(_evidence_frame(ctx, a, b, score[o], st, got))
 
 
 # ---------------------------------------------------------------- clustering
@@ -1481,6 +1514,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     del elem_doc
 
     new_a, new_b, new_s = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+    new_n, new_f = np.zeros(0, np.int64), np.zeros(0, np.uint32)
     if n and new_mask.any():
         tb = band_hashes(text_sig, TEXT_ROWS)
         tb[text_sig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
@@ -1494,7 +1528,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             got.append(_score_pairs(pairs, ctx))
             del pairs
         del tb
-        new_a, new_b, new_s = (np.concatenate([g[k] for g in got]) for k in range(3))
+        new_a, new_b, new_s, new_n, new_f = (np.concatenate([g[k] for g in got]) for k in range(5))
         del got
         log.info("stories: %d candidate pairs for %d new of %d articles, %d new links (%.1f s)", n_pairs,
                  int(new_mask.sum()), n, len(new_a), time.perf_counter() - t0)
@@ -1552,8 +1586,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
              for k in ("redo", "dup", "relabel")}
     redo = _LinkSink(parts["redo"])
-    _write_links(ctx, ia[n_old_links:], ib[n_old_links:], sc[n_old_links:], originals["story_id"], redo)
-    del ia, ib, sc
+    _write_links(ctx, ia[n_old_links:], ib[n_old_links:], sc[n_old_links:], originals["story_id"], redo,
+                 new_n, new_f)
+    del ia, ib, sc, new_n, new_f
     # duplicates are in their original's story (and linked to it, reason "duplicate")
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
     dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
@@ -1621,7 +1656,8 @@ def _list_series(values: np.ndarray, offsets: np.ndarray) -> pl.Series:
     """A List(UInt64) column from flat values and offsets (Arrow buffers, no Python objects)."""
     import pyarrow as pa
 
-    arr = pa.LargeListArray.from_arrays(pa.array(offsets.astype(np.int64)), pa.array(values, type=pa.uint64()))
+    arr = pa.LargeListArray.from_arrays(_arrow_numbers(offsets, np.int64, pa.int64()),
+                                        _arrow_numbers(values, np.uint64, pa.uint64()))
     return pl.Series(pl.from_arrow(arr)).cast(pl.List(pl.UInt64))
 
 

@@ -136,6 +136,30 @@ def test_failed_build_leaves_the_previous_version_readable(tmp_path, monkeypatch
     assert not [p for p in st.iterdir() if p.name.startswith(".tmp-")]
 
 
+def test_a_failing_search_index_fails_a_full_build_and_keeps_the_live_version(tmp_path, monkeypatch):
+    # a full build writes the full-text index in a thread while it groups the stories: an
+    # error there must fail the build as it would in line, with the live version untouched
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    before = store.current(st)
+    monkeypatch.setattr(store, "PIPELINE_VERSION", "changed")  # the next build is a full one
+    calls = []
+
+    def boom(*args):
+        calls.append(args)
+        raise OSError("no space left for the search index")
+
+    monkeypatch.setattr(b.search, "build", boom)
+    with pytest.raises(OSError, match="search index"):
+        b.build(corpus, st)
+    assert len(calls) == 1
+    after = store.current(st)
+    assert after.directory == before.directory
+    assert pl.read_parquet(store.table_path(after, "articles")).height == 5
+    assert not [p for p in st.iterdir() if p.name.startswith(".tmp-")]
+
+
 def test_duplicates_point_to_the_first_copy(tmp_path):
     corpus = _copy_seeds(tmp_path / "c")
     original = sorted(corpus.glob("*.txt"))[0]

@@ -70,10 +70,10 @@ NER_TYPE_LANGS = {"uk"}
 
 def entity_catalog() -> list[dict]:
     """Canonical entities known before the build: entity_id, name, entity_type, names."""
-    g = gazetteer.get()
+    known, _rows = gazetteer.entries()  # not gazetteer.get(): its name index needs pymorphy3
     return [
         {"entity_id": e.entity_id, "name": e.name, "entity_type": e.entity_type, "names": list(e.names)}
-        for e in g.entries.values()
+        for e in known.values()
     ]
 
 

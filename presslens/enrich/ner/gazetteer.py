@@ -103,9 +103,10 @@ def _clean_cldr(name: str) -> str:
     return re.sub(r"\s*\(.*?\)", "", name).strip()
 
 
-@functools.lru_cache(maxsize=1)
-def get() -> Gazetteer:
-    entries: dict[str, Entry] = {}
+def _read_entries() -> tuple[dict[str, Entry], list[tuple[str, str, str]]]:
+    """The known entities by id and their names as (entity_id, lang, name) rows (curated table
+    first, then CLDR country names): what `get` indexes, without the morphology."""
+    known: dict[str, Entry] = {}
     rows: list[tuple[str, str, str]] = []  # (entity_id, lang, name)
     path = GAZETTEER_DIR / "entities.csv"
     with open(path, encoding="utf-8", newline="") as fh:
@@ -113,7 +114,7 @@ def get() -> Gazetteer:
             eid, etype, name = (row.get("entity_id") or "").strip(), (row.get("type") or "").strip(), (row.get("name") or "").strip()
             if not eid or etype not in {"PER", "LOC", "ORG", "PRO", "EVT", "MISC"} or not name:
                 raise ValueError(f"{path}:{i}: needs entity_id, a type in PER/LOC/ORG/PRO/EVT/MISC and a name")
-            e = entries.setdefault(eid, Entry(eid, etype, name))
+            e = known.setdefault(eid, Entry(eid, etype, name))
             for lang in LANGS:
                 for n in (row.get(lang) or "").split("|"):
                     n = n.strip()
@@ -129,7 +130,7 @@ def get() -> Gazetteer:
             if not (len(code) == 2 and code.isalpha()) or code in {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}:
                 continue
             eid = f"LOC:{code}"
-            e = entries.setdefault(eid, Entry(eid, "LOC", _clean_cldr(en_name)))
+            e = known.setdefault(eid, Entry(eid, "LOC", _clean_cldr(en_name)))
             for lang in LANGS:
                 n = _clean_cldr(terr[lang].get(code, ""))
                 if n:
@@ -138,6 +139,19 @@ def get() -> Gazetteer:
                         e.names.append({"language": lang, "name": n})
     except ImportError:  # babel missing: the curated table alone still works
         pass
+    return known, rows
+
+
+@functools.lru_cache(maxsize=1)
+def entries() -> tuple[dict[str, Entry], list[tuple[str, str, str]]]:
+    """`_read_entries`, read once: the build's entity catalog needs only this, and the name
+    index of `get` loads pymorphy3 (~1.5 s CPU in the build process, for nothing)."""
+    return _read_entries()
+
+
+@functools.lru_cache(maxsize=1)
+def get() -> Gazetteer:
+    entries_by_id, rows = _read_entries()  # read here too: get.cache_clear() reloads the table
     index: dict[str, str] = {}
     nwords: dict[str, set[int]] = {}
     upper_only: dict[str, set[str]] = {}
@@ -157,7 +171,7 @@ def get() -> Gazetteer:
         if len(k.replace(" ", "")) >= MIN_SKELETON:
             skel.setdefault(k, set()).add(eid)
     skeletons = {k: next(iter(v)) for k, v in skel.items() if len(v) == 1}
-    return Gazetteer(entries, index, nwords, prefixes, upper_only, skeletons)
+    return Gazetteer(entries_by_id, index, nwords, prefixes, upper_only, skeletons)
 
 
 def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> list[tuple[int, int, str]]:
