@@ -86,7 +86,9 @@ def main() -> None:
               f"{' under cProfile' if prof else ''}", flush=True)
         if prof:
             out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(args.top)
+            st = pstats.Stats(prof, stream=out)
+            st.sort_stats("tottime").print_stats(args.top)
+            st.sort_stats("cumulative").print_stats("presslens", args.top)
             print(out.getvalue())
 
 

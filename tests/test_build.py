@@ -160,6 +160,32 @@ def test_a_failing_search_index_fails_a_full_build_and_keeps_the_live_version(tm
     assert not [p for p in st.iterdir() if p.name.startswith(".tmp-")]
 
 
+@pytest.mark.parametrize("story_batch", [b.STORY_BATCH, 2])
+def test_full_build_search_index_matches_the_written_articles(tmp_path, monkeypatch, story_batch):
+    # the full-text index of a full build is written in a thread from the assembled rows (in
+    # slices of BATCH_ROWS); it must answer as one written afterwards from articles.parquet,
+    # also when that table is written before the stories are grouped (more than STORY_BATCH)
+    import numpy as np
+
+    monkeypatch.setattr(b, "STORY_BATCH", story_batch)
+    monkeypatch.setattr(b.search, "BATCH_ROWS", 2)
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    info = store.current(st)
+    again = tmp_path / "again"
+    again.mkdir()
+    b.search.build(tmp_path, again, pl.scan_parquet(store.table_path(info, "articles")), None)
+    built, ref = b.search.open(info.directory), b.search.Searcher(again / b.search.SEARCH_DIR)
+    assert built.num_articles == ref.num_articles == 5
+    for name in ("skeys.npy", "ords.npy"):
+        assert np.array_equal(np.load(info.directory / b.search.SEARCH_DIR / name),
+                              np.load(again / b.search.SEARCH_DIR / name))
+    for q in ["Pyongyang", "Москва", "Київ", "missiles OR Kim", "  "]:
+        assert built.doc_rows(q).tolist() == ref.doc_rows(q).tolist(), q
+    assert built.doc_rows("  ").tolist() == list(range(5))
+
+
 def test_duplicates_point_to_the_first_copy(tmp_path):
     corpus = _copy_seeds(tmp_path / "c")
     original = sorted(corpus.glob("*.txt"))[0]
