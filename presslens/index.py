@@ -100,6 +100,26 @@ def _write_ipc(out: Path, name: str, df: pl.DataFrame) -> None:
     df.write_ipc(out / f"{name}.arrow", compression="uncompressed", compat_level=pl.CompatLevel.oldest())
 
 
+def _sum_by(ent: np.ndarray, key: np.ndarray, cnt: np.ndarray) -> pl.DataFrame:
+    """Per distinct (ent, key): the sum of `cnt` ("m") and the number of entries ("d"), as
+    columns ent, key, m, d (int64) sorted by ent then key. Grouped on one int64 key when
+    the pair fits in it (about a third faster than grouping on two columns)."""
+    ent, key, cnt = ent.astype(np.int64), key.astype(np.int64), cnt.astype(np.int64)
+    if ent.size == 0:
+        z = np.zeros(0, np.int64)
+        return pl.DataFrame({"ent": z, "key": z, "m": z, "d": z})
+    lo = int(key.min())
+    span = int(key.max()) - lo + 1
+    if (int(ent.max()) + 1) * span < 2**62:
+        g = (pl.DataFrame({"k": ent * span + (key - lo), "cnt": cnt})
+             .group_by("k").agg(pl.col("cnt").sum().alias("m"), pl.len().cast(pl.Int64).alias("d")).sort("k"))
+        k = g["k"].to_numpy()
+        return pl.DataFrame({"ent": k // span, "key": k % span + lo, "m": g["m"].to_numpy(), "d": g["d"].to_numpy()})
+    return (pl.DataFrame({"ent": ent, "key": key, "cnt": cnt})
+            .group_by("ent", "key").agg(pl.col("cnt").sum().alias("m"), pl.len().cast(pl.Int64).alias("d"))
+            .sort("ent", "key"))
+
+
 class _NoReuse(Exception):
     """The previous index cannot be reused (other format, damaged, or the tables disagree)."""
 
@@ -281,9 +301,31 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     f_ent, f_row, f_form, f_cnt = _sorted_entries(coded["ent"].to_numpy(), coded["row"].to_numpy(), f_form, None,
                                                   n, forms.height)
     del coded
-    got = _sorted_entries(np.concatenate([k_ent, f_ent]), np.concatenate([k_row, f_row]),
-                          np.concatenate([k_form, f_form]), np.concatenate([k_cnt, f_cnt]), n, forms.height)
+    got = _merge_entries((k_ent, k_row, k_form, k_cnt), (f_ent, f_row, f_form, f_cnt), n, forms.height)
     return (ents, forms.select("surface", "lemma"), *got, int(reused.sum()))
+
+
+def _merge_entries(kept: tuple, fresh: tuple, n: int, n_forms: int) -> tuple:
+    """`_sorted_entries` of two disjoint sets of distinct entries (ent, row, form, cnt), the
+    second already sorted. Entity and form codes map monotonically from the previous
+    version (both dictionaries are sorted), so when the reused rows also kept their order
+    the reused entries are still sorted and the new ones are merged in (linear time);
+    otherwise everything is sorted again."""
+    k_ent, k_row, k_form, k_cnt = kept
+    f_ent, f_row, f_form, f_cnt = fresh
+    rb, fb = max(1, int(n).bit_length()), max(1, int(n_forms).bit_length())
+    top = max(int(k_ent.max()) if k_ent.size else 0, int(f_ent.max()) if f_ent.size else 0)
+    if (top + 1).bit_length() + rb + fb <= 63:
+        kk = (k_ent.astype(np.int64) << (rb + fb)) | (k_row.astype(np.int64) << fb) | k_form.astype(np.int64)
+        if kk.size < 2 or bool(np.all(kk[1:] > kk[:-1])):
+            fk = (f_ent.astype(np.int64) << (rb + fb)) | (f_row.astype(np.int64) << fb) | f_form.astype(np.int64)
+            at = np.searchsorted(kk, fk)
+            key, cnt = np.insert(kk, at, fk), np.insert(k_cnt.astype(np.int64), at, f_cnt.astype(np.int64))
+            del kk, fk
+            return ((key >> (rb + fb)).astype(np.int32), ((key >> fb) & ((1 << rb) - 1)).astype(np.int32),
+                    (key & ((1 << fb) - 1)).astype(np.int32), cnt)
+    return _sorted_entries(np.concatenate([k_ent, f_ent]), np.concatenate([k_row, f_row]),
+                           np.concatenate([k_form, f_form]), np.concatenate([k_cnt, f_cnt]), n, n_forms)
 
 
 def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame | None, out: Path,
@@ -395,10 +437,7 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     dup = a["duplicate_of"].is_not_null().to_numpy()
     n_lang = max(languages.len(), 1)
     keep = ~dup[ef_row] if ef_row.size else np.zeros(0, bool)
-    sf = (pl.DataFrame({"ent": ef_ent[keep], "key": ef_form[keep].astype(np.int64) * n_lang + lang_arr[ef_row[keep]],
-                        "cnt": ef_cnt[keep]})
-          .group_by("ent", "key").agg(pl.col("cnt").sum().cast(pl.Int64).alias("m"), pl.len().cast(pl.Int64).alias("d"))
-          .sort("ent", "key"))
+    sf = _sum_by(ef_ent[keep], ef_form[keep].astype(np.int64) * n_lang + lang_arr[ef_row[keep]], ef_cnt[keep])
     del keep
     # distinct (entity, article, form) with their mentions: the mention postings run-length
     # coded (23M entries for 30M mentions at 1M articles; the forms table of a filtered
@@ -451,11 +490,8 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     # entity x (outlet, language) over originals, sparse (entity -> key outlet * languages +
     # language, mentions, articles): the unfiltered and languages-only "by outlet" split of
     # any entities without a pass over their millions of postings (~2M entries at 1M articles)
-    eo = (pl.DataFrame({"ent": pair_ent[orig],
-                        "key": outlet_arr[pair_row[orig]].astype(np.int64) * n_lang + lang_arr[pair_row[orig]],
-                        "cnt": pair_cnt[orig].astype(np.int64)})
-          .group_by("ent", "key").agg(pl.col("cnt").sum().alias("m"), pl.len().cast(pl.Int64).alias("d"))
-          .sort("ent", "key"))
+    eo = _sum_by(pair_ent[orig], outlet_arr[pair_row[orig]].astype(np.int64) * n_lang + lang_arr[pair_row[orig]],
+                 pair_cnt[orig])
     _save(out, "eo_indptr", _csr(eo["ent"].to_numpy(), n_ent))
     _save(out, "eo_key", eo["key"].to_numpy().astype(np.int32))
     _save(out, "eo_men", _small_uint(eo["m"].to_numpy()))
@@ -463,12 +499,9 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     del eo
     # unfiltered timeline per entity: (day, mentions, articles) of dated originals
     po = orig & (day[pair_row] != UNDATED_DAY) if pair_row.size else np.zeros(0, bool)
-    ed = (pl.DataFrame({"ent": pair_ent[po], "day": day[pair_row[po]].astype(np.int32),
-                        "cnt": pair_cnt[po].astype(np.int64)})
-          .group_by("ent", "day").agg(pl.col("cnt").sum().alias("m"), pl.len().cast(pl.Int64).alias("d"))
-          .sort("ent", "day"))
+    ed = _sum_by(pair_ent[po], day[pair_row[po]], pair_cnt[po])
     _save(out, "ed_indptr", _csr(ed["ent"].to_numpy(), n_ent))
-    _save(out, "ed_day", ed["day"].to_numpy().astype(np.int32))
+    _save(out, "ed_day", ed["key"].to_numpy().astype(np.int32))
     _save(out, "ed_men", ed["m"].to_numpy())
     _save(out, "ed_docs", ed["d"].to_numpy())
     del ed, po

@@ -287,11 +287,12 @@ def _assert_same_index(x, y) -> None:
         assert_frame_equal(pl.read_ipc(x / f"{table}.arrow"), pl.read_ipc(y / f"{table}.arrow"), check_exact=True)
 
 
-def _next_version(A, M, E):
+def _next_version(A, M, E, shuffle: bool = True):
     """The tables of a next version: 200 articles removed, 100 changed (new doc_id, mentions
     of a new entity and new written forms), 50 added (a new outlet that sorts first, so every
     outlet code shifts), 40 unchanged articles whose story and duplicate status changed, 10
-    whose mention rows changed under the same doc_id; rows and mentions in a new order."""
+    whose mention rows changed under the same doc_id; with `shuffle`, rows and mentions in a
+    new order (else the kept rows keep theirs and the new ones come last, as in a rebuild)."""
     rng = np.random.default_rng(5)
     ids = A["doc_id"].to_numpy()
     pick = rng.permutation(ids.size)
@@ -322,23 +323,31 @@ def _next_version(A, M, E):
         ("new-" + pl.col("doc_id")).alias("doc_id"), pl.lit("!New outlet").alias("outlet"),
         pl.lit(None, pl.String).alias("story_id"))
     add_m = M.filter(pl.col("doc_id").is_in(list(sources))).with_columns(("new-" + pl.col("doc_id")).alias("doc_id"))
-    A2 = pl.concat([A2, add]).sample(fraction=1.0, shuffle=True, seed=3)
-    M2 = pl.concat([M2, add_m]).sample(fraction=1.0, shuffle=True, seed=4)
+    A2, M2 = pl.concat([A2, add]), pl.concat([M2, add_m])
+    if shuffle:
+        A2, M2 = A2.sample(fraction=1.0, shuffle=True, seed=3), M2.sample(fraction=1.0, shuffle=True, seed=4)
     E2 = pl.concat([E, E.head(1).with_columns(pl.lit("!new-entity").alias("entity_id"), pl.lit("New").alias("name"))])
     return A2, M2, E2
 
 
-def test_incremental_index_equals_a_full_build(gen, tmp_path):
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_incremental_index_equals_a_full_build(gen, tmp_path, monkeypatch, shuffle):
     """An index built from the previous version's index (reusing unchanged articles) is the
     index a from-scratch build writes, array for array, after articles were removed,
-    changed, added and re-grouped, with codes of outlets, entities and forms shifting."""
+    changed, added and re-grouped, with codes of outlets, entities and forms shifting;
+    whether the kept rows were reordered (all entries sorted again) or not (new entries
+    merged into the reused ones)."""
     _, A, M, E = gen
     index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
-    A2, M2, E2 = _next_version(A, M, E)
+    A2, M2, E2 = _next_version(A, M, E, shuffle)
+    sorts = []
+    real = index._sorted_entries
+    monkeypatch.setattr(index, "_sorted_entries", lambda *a: sorts.append(1) or real(*a))
     full = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "full")
     inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=tmp_path / "v1")
     # the unchanged articles, re-grouped ones included, were reused; the reworded were not
     assert full["reused_articles"] == 0 and inc["reused_articles"] == A.height - 200 - 100 - 10
+    assert len(sorts) == 1 + (2 if shuffle else 1)  # the full build's, the new entries', [all again]
     _assert_same_index(tmp_path / "inc", tmp_path / "full")
     assert {k: v for k, v in inc.items() if k not in ("seconds", "reused_articles")} == \
         {k: v for k, v in full.items() if k not in ("seconds", "reused_articles")}
