@@ -267,7 +267,7 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     k_row = rowmap[p_row]
     keep = k_row >= 0
     k_row = k_row[keep]
-    k_ent = np.repeat(np.arange(p_ids.len(), dtype=np.int64), np.diff(p_indptr))[keep]
+    k_ent = np.repeat(np.arange(p_ids.len(), dtype=np.int32), np.diff(p_indptr))[keep]
     k_form = p_form[keep].astype(np.int64)
     k_cnt = p_cnt[keep].astype(np.int64)
     del keep
@@ -275,13 +275,14 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     fresh = a["doc_id"].filter(pl.Series(~reused))
     m = (mentions.select("doc_id", "entity_id", "surface", "lemma", "entity_type")
          .filter(pl.col("doc_id").is_in(fresh.implode())).collect())
-    used_ent = np.unique(k_ent)
+    # codes in use (a bincount: linear, where np.unique would sort 23M entries at 1M articles)
+    used_ent = np.flatnonzero(np.bincount(k_ent, minlength=p_ids.len()))
     kept_ids = p_ids.gather(used_ent)
     ids = pl.concat([kept_ids.to_frame("entity_id"), m.select("entity_id")]).unique()
     ents = _entity_table(ids.lazy(), entities, None)
     coded = _coded(m.lazy(), rows, ents)
     del m
-    used_form = np.unique(k_form)
+    used_form = np.flatnonzero(np.bincount(k_form, minlength=p_forms.height))
     old_forms = (p_forms[used_form].select(pl.col("surface").cast(pl.String), pl.col("lemma").cast(pl.String))
                  .with_columns(pl.struct("surface", "lemma").hash(seed=0).alias("h")))
     forms = (pl.concat([old_forms.select("h", "surface", "lemma"), coded.select("h", "surface", "lemma")])
