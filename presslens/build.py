@@ -799,11 +799,13 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     return summary
 
 
-def _build_index(version_dir: Path) -> float:
-    """The serving index (presslens.index) of a fully written version; returns seconds."""
+def _build_index(version_dir: Path, prev_dir: Path | None = None) -> float:
+    """The serving index (presslens.index) of a fully written version; returns seconds.
+    `prev_dir`: the live version built by the same pipeline version, whose index is reused
+    for unchanged articles (a from-scratch index when it cannot be)."""
     from presslens import index
 
-    return float(index.build(version_dir)["seconds"])
+    return float(index.build(version_dir, prev_dir)["seconds"])
 
 
 # ---------------------------------------------------------------- post-build steps
@@ -865,7 +867,7 @@ def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict,
     else:
         search_job.result()
     # --- serving index (presslens.index) of the fully written version ---
-    manifest["index_seconds"] = _build_index(version_dir)
+    manifest["index_seconds"] = _build_index(version_dir, prev_dir)
 
 
 # ---------------------------------------------------------------- assembly

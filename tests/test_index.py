@@ -4,6 +4,7 @@ outlets, undated articles, duplicates, mixed languages); plus the index's own st
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 
 import numpy as np
@@ -275,3 +276,123 @@ def test_article_rows_across_record_batches(gen):
         want = pl.from_arrow(ix.article_table.select(["doc_id", "title", "cited_sources"]).take(r))
         assert_frame_equal(many.article_rows(r, ["doc_id", "title", "cited_sources"]), want)
     assert many.article_rows(np.array([5, 1]), ["doc_id"])["doc_id"].to_list() == A["doc_id"].gather([5, 1]).to_list()
+
+
+def _assert_same_index(x, y) -> None:
+    """Every array (values and dtype) and every Arrow table of two index directories equal."""
+    for name in index.ARRAYS:
+        a, z = np.load(x / f"{name}.npy"), np.load(y / f"{name}.npy")
+        assert a.dtype == z.dtype and np.array_equal(a, z), name
+    for table in ("articles", "entities", "forms", "dicts", "doc_sorted"):
+        assert_frame_equal(pl.read_ipc(x / f"{table}.arrow"), pl.read_ipc(y / f"{table}.arrow"), check_exact=True)
+
+
+def _next_version(A, M, E, shuffle: bool = True):
+    """The tables of a next version: 200 articles removed, 100 changed (new doc_id, mentions
+    of a new entity and new written forms), 50 added (a new outlet that sorts first, so every
+    outlet code shifts), 40 unchanged articles whose story and duplicate status changed, 10
+    whose mention rows changed under the same doc_id; with `shuffle`, rows and mentions in a
+    new order (else the kept rows keep theirs and the new ones come last, as in a rebuild)."""
+    rng = np.random.default_rng(5)
+    ids = A["doc_id"].to_numpy()
+    pick = rng.permutation(ids.size)
+    removed, changed, retold, reworded = (ids[pick[:200]], ids[pick[200:300]], ids[pick[300:340]],
+                                          ids[pick[340:350]])
+    sources = ids[pick[350:400]]
+    ren = {d: d + "-v2" for d in changed}
+    A2 = (A.filter(~pl.col("doc_id").is_in(list(removed)))
+          .with_columns(pl.col("doc_id").replace(ren),
+                        pl.when(pl.col("doc_id").is_in(list(retold))).then(pl.lit("story-new")).otherwise("story_id")
+                        .alias("story_id"),
+                        pl.when(pl.col("doc_id").is_in(list(retold[:20]))).then(pl.lit(ids[pick[500]]))
+                        .when(pl.col("doc_id").is_in(list(retold[20:]))).then(pl.lit(None, pl.String))
+                        .otherwise("duplicate_of").alias("duplicate_of")))
+    M2 = (M.filter(~pl.col("doc_id").is_in(list(removed)))
+          .with_columns(
+              pl.when(pl.col("doc_id").is_in(list(changed)) & (pl.col("start") % 2 == 0)).then(pl.lit("!new-entity"))
+              .otherwise("entity_id").alias("entity_id"),
+              pl.when(pl.col("doc_id").is_in(list(changed))).then(pl.col("surface") + "ы").otherwise("surface")
+              .alias("surface"),
+              pl.col("doc_id").replace(ren)))
+    # same doc_id, one mention fewer: must be read again, not reused
+    first = M2.with_row_index("i").filter(pl.col("doc_id").is_in(list(reworded))).group_by("doc_id").agg(pl.col("i").min())
+    M2 = M2.with_row_index("i").filter(~pl.col("i").is_in(first["i"].implode())).drop("i")
+    A2 = A2.with_columns(pl.when(pl.col("doc_id").is_in(list(reworded))).then(pl.col("n_mentions") - 1)
+                         .otherwise("n_mentions").alias("n_mentions"))
+    add = A.filter(pl.col("doc_id").is_in(list(sources))).with_columns(
+        ("new-" + pl.col("doc_id")).alias("doc_id"), pl.lit("!New outlet").alias("outlet"),
+        pl.lit(None, pl.String).alias("story_id"))
+    add_m = M.filter(pl.col("doc_id").is_in(list(sources))).with_columns(("new-" + pl.col("doc_id")).alias("doc_id"))
+    A2, M2 = pl.concat([A2, add]), pl.concat([M2, add_m])
+    if shuffle:
+        A2, M2 = A2.sample(fraction=1.0, shuffle=True, seed=3), M2.sample(fraction=1.0, shuffle=True, seed=4)
+    E2 = pl.concat([E, E.head(1).with_columns(pl.lit("!new-entity").alias("entity_id"), pl.lit("New").alias("name"))])
+    return A2, M2, E2
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_incremental_index_equals_a_full_build(gen, tmp_path, monkeypatch, shuffle):
+    """An index built from the previous version's index (reusing unchanged articles) is the
+    index a from-scratch build writes, array for array, after articles were removed,
+    changed, added and re-grouped, with codes of outlets, entities and forms shifting;
+    whether the kept rows were reordered (all entries sorted again) or not (new entries
+    merged into the reused ones)."""
+    _, A, M, E = gen
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
+    A2, M2, E2 = _next_version(A, M, E, shuffle)
+    sorts = []
+    real = index._sorted_entries
+    monkeypatch.setattr(index, "_sorted_entries", lambda *a: sorts.append(1) or real(*a))
+    full = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "full")
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=tmp_path / "v1")
+    # the unchanged articles, re-grouped ones included, were reused; the reworded were not
+    assert full["reused_articles"] == 0 and inc["reused_articles"] == A.height - 200 - 100 - 10
+    assert len(sorts) == 1 + (2 if shuffle else 1)  # the full build's, the new entries', [all again]
+    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    assert {k: v for k, v in inc.items() if k not in ("seconds", "reused_articles")} == \
+        {k: v for k, v in full.items() if k not in ("seconds", "reused_articles")}
+
+
+def test_incremental_index_falls_back_to_a_full_build_on_a_damaged_previous_index(gen, tmp_path):
+    _, A, M, E = gen
+    A2, M2, E2 = _next_version(A, M, E)
+    full = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "full")
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
+    np.save(tmp_path / "v1" / "ef_row.npy", np.zeros(3, np.int32))  # truncated postings
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=tmp_path / "v1")
+    assert inc["reused_articles"] == 0
+    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    (tmp_path / "v1" / "meta.json").write_text('{"format": 1}', encoding="utf-8")  # another format
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc2", prev=tmp_path / "v1")
+    assert inc["reused_articles"] == 0
+    _assert_same_index(tmp_path / "inc2", tmp_path / "full")
+
+
+def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
+    """A rebuild after changing, adding and removing files writes the index that
+    `index.write` makes from scratch from the same tables, having reused the previous
+    index for the articles of the unchanged files only."""
+    import shutil
+
+    from presslens import build as b
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for f in sorted((ROOT / "data" / "corpus").glob("*.txt")):
+        shutil.copy2(f, corpus / f.name)
+    files = sorted(corpus.glob("*.txt"))
+    b.build(corpus, tmp_path / "s", workers=1)
+    files[0].write_text(files[0].read_text(encoding="utf-8") + "\nДобавлено позже.", encoding="utf-8")
+    (corpus / "new.txt").write_text("North Korea and Russia signed a new agreement in Pyongyang on Monday, "
+                                    "officials said, according to Reuters.", encoding="utf-8")
+    files[1].unlink()
+    b.build(corpus, tmp_path / "s", workers=1)
+    info = store.current(tmp_path / "s")
+    d = info.directory
+    meta = json.loads((d / index.INDEX_DIR / "meta.json").read_text(encoding="utf-8"))
+    arts = pl.read_parquet(d / "articles.parquet", columns=["path"])
+    unchanged = {f.name for f in files[2:]}
+    assert meta["reused_articles"] == arts.filter(pl.col("path").is_in(list(unchanged))).height > 0
+    index.write(pl.scan_parquet(d / "articles.parquet"), pl.scan_parquet(d / "mentions.parquet"),
+                pl.scan_parquet(d / "entities.parquet"), tmp_path / "full")
+    _assert_same_index(d / index.INDEX_DIR, tmp_path / "full")
