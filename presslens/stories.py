@@ -47,6 +47,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1615,12 +1616,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
                            dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False).collect()
         if links_path is not None:
-            tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
-            links.write_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
-            for p in parts.values():
-                p.unlink(missing_ok=True)
-            os.replace(tmp_path, links_path)
-            links = pl.scan_parquet(links_path)
+            in_memory = links
+            links = _replace_links(links_path, parts.values(), lambda path: in_memory.write_parquet(
+                path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))
     else:
         # many links: only those of the re-clustered components get their story again; the
         # others are copied as they were, and the sorted parts are merged while streaming
@@ -1631,12 +1629,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                                  originals.filter(pl.Series(affected)), parts["relabel"])
         merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
                   .merge_sorted(dup_sink.result().lazy(), key="story_id"))
-        tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
-        merged.sink_parquet(tmp_path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
-        for p in parts.values():
-            p.unlink(missing_ok=True)
-        os.replace(tmp_path, links_path)
-        links = pl.scan_parquet(links_path)
+        links = _replace_links(links_path, parts.values(), lambda path: merged.sink_parquet(
+            path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))
     log.info("stories: %d new links written with their evidence, %d duplicate links, the old links relabelled "
              "or kept (%.1f s)", redo.rows, dup_sink.rows, time.perf_counter() - t0)
     story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
@@ -1650,6 +1644,18 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA)
     return story_ids, links, StoryState(state_sigs, names, links)
+
+
+def _replace_links(links_path: Path, parts: Iterable[Path], write: Callable[[Path], object]) -> pl.LazyFrame:
+    """Write the merged links table with `write(path)` next to `links_path`, delete the parts
+    it was merged from, move it into place (one rename: a reader never sees half a table) and
+    scan it."""
+    tmp_path = links_path.with_name(f"{links_path.stem}.merged.parquet")
+    write(tmp_path)
+    for part in parts:
+        part.unlink(missing_ok=True)
+    os.replace(tmp_path, links_path)
+    return pl.scan_parquet(links_path)
 
 
 def _list_series(values: np.ndarray, offsets: np.ndarray) -> pl.Series:
