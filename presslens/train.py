@@ -23,6 +23,7 @@ Output: OUT/ner-<lang>.crfsuite, and a line per model with its size and training
 from __future__ import annotations
 
 import argparse
+import lzma
 import sys
 import time
 from pathlib import Path
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         parts = training_docs(lang, args.data, args.holdout_topic, args.max_docs)
         path = args.out / f"ner-{lang}.crfsuite"
         info = train(lang, parts, path, args.iterations)
+        # the xz-packed copy is what the repository holds (crf.model_path unpacks it)
+        packed = path.with_name(path.name + ".xz")
+        packed.write_bytes(lzma.compress(path.read_bytes(), preset=9 | lzma.PRESET_EXTREME))
         print(f"{lang}: {info['docs']} docs, {info['tokens']} tokens -> {path} "
               f"({path.stat().st_size / 1e6:.1f} MB, {time.time() - t0:.0f} s)", flush=True)
     return 0

@@ -81,3 +81,24 @@ def test_training_data_of_each_language_excludes_its_test_split():
     uk = [d for docs, _ in train.training_docs("uk", SHARED, holdout_topic="brexit") for d in docs]
     assert not {d.doc_id for d in uk} & test_ids
     assert not any(d.doc_id.startswith("bsnlp/brexit/") for d in uk)
+
+
+def test_a_committed_xz_model_is_unpacked_once_and_a_plain_model_wins(tmp_path, monkeypatch):
+    import lzma
+
+    from presslens.enrich.ner import crf
+
+    models, cache = tmp_path / "models", tmp_path / "cache"
+    models.mkdir()
+    monkeypatch.setenv("PRESSLENS_CACHE", str(cache))
+    saved = crf.MODEL_DIR
+    try:
+        (models / "ner-ru.crfsuite.xz").write_bytes(lzma.compress(b"model bytes"))
+        crf.set_model_dir(models)
+        unpacked = crf.model_path("ru")
+        assert unpacked.parent == cache / "models" and unpacked.read_bytes() == b"model bytes"
+        assert crf.has_model("ru") and not crf.has_model("uk")
+        (models / "ner-ru.crfsuite").write_bytes(b"retrained")
+        assert crf.model_path("ru") == models / "ner-ru.crfsuite"
+    finally:
+        crf.set_model_dir(saved)

@@ -34,7 +34,46 @@ _PUNCT_KEEP = re.compile(r"[^\s]")
 
 
 def model_path(lang: str) -> Path:
-    return MODEL_DIR / f"ner-{lang}.crfsuite"
+    """The crfsuite model file of `lang`: MODEL_DIR/ner-<lang>.crfsuite when it is there (a
+    model just trained), else the committed xz-packed copy (ner-<lang>.crfsuite.xz, a third of
+    the size) unpacked once per machine into the cache folder; the plain path when neither
+    exists (has_model is then False)."""
+    plain = MODEL_DIR / f"ner-{lang}.crfsuite"
+    packed = plain.with_name(plain.name + ".xz")
+    if plain.exists() or not packed.exists():
+        return plain
+    return _unpacked(packed)
+
+
+@functools.lru_cache(maxsize=None)
+def _unpacked(packed: Path) -> Path:
+    """`packed` (an .xz file) unpacked into the cache folder under a name holding its content
+    hash, so a changed model is never read from a stale copy; written to a temporary file and
+    renamed, so a concurrent process never reads half a model. Where the cache folder cannot
+    be written, the system's temporary folder is used."""
+    import hashlib
+    import lzma
+    import os
+    import tempfile
+
+    from presslens.enrich.lexicon import cache_dir
+
+    data = packed.read_bytes()
+    name = f"{packed.stem.removesuffix('.crfsuite')}-{hashlib.sha1(data).hexdigest()[:16]}.crfsuite"
+    for folder in (cache_dir() / "models", Path(tempfile.gettempdir()) / "presslens-models"):
+        target = folder / name
+        if target.exists():
+            return target
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(lzma.decompress(data))
+            os.replace(tmp, target)
+            return target
+        except OSError as exc:
+            _log.warning("NER model %s: cannot unpack into %s (%s)", packed, folder, exc)
+    raise OSError(f"NER model {packed}: no writable folder to unpack it into")
 
 
 def _shape(w: str) -> str:
