@@ -169,6 +169,24 @@ def _coded(m: pl.LazyFrame, rows: pl.DataFrame, ents: pl.DataFrame) -> pl.DataFr
             .with_columns(pl.struct("surface", "lemma").hash(seed=0).alias("h"))).collect()
 
 
+def _pack(ent: np.ndarray, row: np.ndarray, form: np.ndarray, rb: int, fb: int) -> np.ndarray:
+    """One int64 sort key per (entity, row, form) entry: entity, then row in `rb` bits, then
+    form in `fb` bits (the caller checks that the three fit in 63 bits)."""
+    return ((ent.astype(np.int64, copy=False) << (rb + fb)) | (row.astype(np.int64, copy=False) << fb)
+            | form.astype(np.int64, copy=False))
+
+
+def _unpack(key: np.ndarray, rb: int, fb: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_pack`'s (entity, row, form), as int32 arrays."""
+    return ((key >> (rb + fb)).astype(np.int32), ((key >> fb) & ((1 << rb) - 1)).astype(np.int32),
+            (key & ((1 << fb) - 1)).astype(np.int32))
+
+
+def _form_codes(coded: pl.DataFrame, forms: pl.DataFrame) -> np.ndarray:
+    """The form code (forms' "form" column) of each row of `coded`, by its hash "h"."""
+    return coded.select("h").join(forms.select("h", "form"), on="h", how="left", maintain_order="left")["form"].to_numpy()
+
+
 def _sorted_entries(ent: np.ndarray, row: np.ndarray, form: np.ndarray, cnt: np.ndarray | None,
                     n: int, n_forms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (entity, row, form) entries sorted by entity, row, form, with their mentions:
@@ -181,7 +199,7 @@ def _sorted_entries(ent: np.ndarray, row: np.ndarray, form: np.ndarray, cnt: np.
     # one int64 sort key (entity, row, form) when the three fit in 63 bits, else a lexsort
     rb, fb = max(1, int(n).bit_length()), max(1, int(n_forms).bit_length())
     if int(ent.max() + 1).bit_length() + rb + fb <= 63:
-        key = (ent << (rb + fb)) | (row << fb) | form
+        key = _pack(ent, row, form, rb, fb)
         if cnt is None:
             key = pl.Series(key).sort().to_numpy()
             first = np.ones(key.size, bool)
@@ -192,8 +210,7 @@ def _sorted_entries(ent: np.ndarray, row: np.ndarray, form: np.ndarray, cnt: np.
         else:
             order = pl.Series(key).arg_sort().to_numpy()
             key, cnt = key[order], cnt[order].astype(np.int64)
-        return ((key >> (rb + fb)).astype(np.int32), ((key >> fb) & ((1 << rb) - 1)).astype(np.int32),
-                (key & ((1 << fb) - 1)).astype(np.int32), cnt)
+        return (*_unpack(key, rb, fb), cnt)
     order = np.lexsort((form, row, ent))
     ent, row, form = ent[order], row[order], form[order]
     if cnt is None:
@@ -215,7 +232,7 @@ def _entries_full(rows: pl.DataFrame, mentions: pl.LazyFrame, entities: pl.LazyF
     coded = _coded(m, rows, ents)
     forms = coded.select("h", "surface", "lemma").unique(subset="h", keep="any").sort(["surface", "lemma"])
     forms = forms.with_columns(pl.int_range(forms.height, dtype=pl.Int64).alias("form"))
-    form = coded.select("h").join(forms.select("h", "form"), on="h", how="left", maintain_order="left")["form"].to_numpy()
+    form = _form_codes(coded, forms)
     ent_a, row_a = coded["ent"].to_numpy(), coded["row"].to_numpy()
     del coded
     got = _sorted_entries(ent_a, row_a, form, None, rows.height, forms.height)
@@ -292,13 +309,12 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     entmap = np.full(p_ids.len(), -1, np.int64)
     entmap[used_ent] = _codes(kept_ids, ents["entity_id"])
     formmap = np.full(p_forms.height, -1, np.int64)
-    formmap[used_form] = old_forms.select("h").join(forms.select("h", "form"), on="h", how="left",
-                                                    maintain_order="left")["form"].to_numpy()
+    formmap[used_form] = _form_codes(old_forms, forms)
     k_ent, k_form = entmap[k_ent], formmap[k_form]
     if k_ent.size and (int(k_ent.min()) < 0 or int(k_form.min()) < 0):
         raise _NoReuse("codes that do not map")
     # the new articles' mentions -> distinct entries, then all entries in one sort
-    f_form = coded.select("h").join(forms.select("h", "form"), on="h", how="left", maintain_order="left")["form"].to_numpy()
+    f_form = _form_codes(coded, forms)
     f_ent, f_row, f_form, f_cnt = _sorted_entries(coded["ent"].to_numpy(), coded["row"].to_numpy(), f_form, None,
                                                   n, forms.height)
     del coded
@@ -317,14 +333,13 @@ def _merge_entries(kept: tuple, fresh: tuple, n: int, n_forms: int) -> tuple:
     rb, fb = max(1, int(n).bit_length()), max(1, int(n_forms).bit_length())
     top = max(int(k_ent.max()) if k_ent.size else 0, int(f_ent.max()) if f_ent.size else 0)
     if (top + 1).bit_length() + rb + fb <= 63:
-        kk = (k_ent.astype(np.int64) << (rb + fb)) | (k_row.astype(np.int64) << fb) | k_form.astype(np.int64)
+        kk = _pack(k_ent, k_row, k_form, rb, fb)
         if kk.size < 2 or bool(np.all(kk[1:] > kk[:-1])):
-            fk = (f_ent.astype(np.int64) << (rb + fb)) | (f_row.astype(np.int64) << fb) | f_form.astype(np.int64)
+            fk = _pack(f_ent, f_row, f_form, rb, fb)
             at = np.searchsorted(kk, fk)
             key, cnt = np.insert(kk, at, fk), np.insert(k_cnt.astype(np.int64), at, f_cnt.astype(np.int64))
             del kk, fk
-            return ((key >> (rb + fb)).astype(np.int32), ((key >> fb) & ((1 << rb) - 1)).astype(np.int32),
-                    (key & ((1 << fb) - 1)).astype(np.int32), cnt)
+            return (*_unpack(key, rb, fb), cnt)
     return _sorted_entries(np.concatenate([k_ent, f_ent]), np.concatenate([k_row, f_row]),
                            np.concatenate([k_form, f_form]), np.concatenate([k_cnt, f_cnt]), n, n_forms)
 
