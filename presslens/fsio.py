@@ -145,6 +145,21 @@ def _local_target(target: str) -> Path | None:
     return p
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a local file so that no reader ever sees half of it: a temporary file in the same
+    folder (parents created), renamed over `path`; removed again if writing fails. Two
+    processes writing the same file race harmlessly (the last rename wins)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_bytes(target: str, data: bytes) -> None:
     """Write a file at a local path or URL (parents created for local paths)."""
     p = _local_target(target)

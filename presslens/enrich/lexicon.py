@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import marshal
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,16 +48,10 @@ def _cache_path(lang: str) -> Path:
 
 
 def _write(path: Path, entries: dict[bytes, bytes]) -> None:
-    """Save `entries` atomically (a temporary file renamed: two workers may race)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            marshal.dump(entries, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Save `entries` atomically (two workers may race)."""
+    from presslens.fsio import write_atomic
+
+    write_atomic(path, marshal.dumps(entries))
 
 
 def load(lang: str) -> dict[bytes, bytes]:

@@ -53,10 +53,10 @@ def _unpacked(packed: Path) -> Path:
     be written, the system's temporary folder is used."""
     import hashlib
     import lzma
-    import os
     import tempfile
 
     from presslens.enrich.lexicon import cache_dir
+    from presslens.fsio import write_atomic
 
     data = packed.read_bytes()
     name = f"{packed.stem.removesuffix('.crfsuite')}-{hashlib.sha1(data).hexdigest()[:16]}.crfsuite"
@@ -65,11 +65,7 @@ def _unpacked(packed: Path) -> Path:
         if target.exists():
             return target
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(lzma.decompress(data))
-            os.replace(tmp, target)
+            write_atomic(target, lzma.decompress(data))
             return target
         except OSError as exc:
             _log.warning("NER model %s: cannot unpack into %s (%s)", packed, folder, exc)
