@@ -81,8 +81,11 @@ FULL_REBUILD_SHARE = 0.5
 _ORD, _BIT = "ord", "bit"
 # Ordinals per histogram bucket: the bucket's bit sum must stay exact in float64.
 _BLOCK = 52
-# Buckets per aggregation call: tantivy refuses more than 65,000 buckets per request.
-_BUCKETS_PER_CALL = 60_000
+# Buckets per aggregation call (tantivy refuses more than 65,000 per request). Several
+# smaller calls beat one big one: CPU ms median of 7 on 1M articles, 60,000 vs 4,096
+# buckets a call: 114 vs 92 (a word in 279k articles), 99 vs 61 (92k), 58 vs 40 (19k),
+# 86 vs 47 (talks); 2,048 and 1,024 were no better than 4,096.
+_BUCKETS_PER_CALL = 4_096
 # Below this many hits, reading the hit list is cheaper than the aggregation.
 _FEW_HITS = 2_000
 # Ordinals left unused by deleted articles before a build starts a fresh index.
