@@ -43,7 +43,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Lock
+from threading import Event, Lock
 from typing import Any
 
 import numpy as np
@@ -608,7 +608,8 @@ class Index:
     stories: Any = None  # pl.Series: sorted story ids (the `story` array holds codes into it)
     _memo: dict = field(default_factory=dict, repr=False)
     _const: dict = field(default_factory=dict, repr=False)
-    _lock: Lock = field(default_factory=Lock, repr=False)
+    _lock: Lock = field(default_factory=Lock, repr=False, init=False)
+    _pending: dict = field(default_factory=dict, repr=False, init=False)  # key -> Event while being computed
 
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("arrays")
@@ -625,18 +626,35 @@ class Index:
         return int(self.meta["entities"])
 
     def memo(self, key: tuple, compute, keep: bool = False):
-        """A per-process cache for derived arrays (bounded; oldest entries dropped first).
-        `keep`: a value that does not depend on the filters (a few per index): kept for the
-        life of the process, outside the bound, so views never push it out."""
+        """A per-process cache for derived arrays (bounded; least recently used dropped
+        first, so the selection the analyst is working in stays while other views come
+        and go). `keep`: a value that does not depend on the filters (a few per index):
+        kept for the life of the process, outside the bound, so views never push it out.
+
+        A key being computed by another thread (two sessions, or a background warm-up,
+        asking for the same new selection) is waited for, not computed twice."""
         store = self._const if keep else self._memo
-        with self._lock:
-            if key in store:
-                return store[key]
-        value = compute()
-        with self._lock:
-            store[key] = value
-            while len(self._memo) > MEMO_SIZE:
-                self._memo.pop(next(iter(self._memo)))
+        while True:
+            with self._lock:
+                if key in store:
+                    if not keep:
+                        store[key] = store.pop(key)  # most recently used last
+                    return store[key]
+                pending = self._pending.get(key)
+                if pending is None:
+                    pending = self._pending[key] = Event()
+                    break
+            pending.wait()  # then the value is stored (or that thread failed: compute here)
+        try:
+            value = compute()
+            with self._lock:
+                store[key] = value
+                while len(self._memo) > MEMO_SIZE:
+                    self._memo.pop(next(iter(self._memo)))
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            pending.set()
         return value
 
     def article_rows(self, rows: np.ndarray, columns: list[str]) -> pl.DataFrame:
