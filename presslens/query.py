@@ -39,11 +39,13 @@ UNDATED = "undated"
 ENTITY_TYPES = ("PER", "LOC", "ORG", "PRO", "EVT", "MISC")
 # Columns listed for each article (everything light: no text, no span lists).
 LIST_COLUMNS = list(index_mod.ARTICLE_COLUMNS)
-# Gathering CSR slices of the selected articles beats a pass over all pairs while the
-# selection holds fewer than this share of the articles (1M articles / 18M pairs, CPU time
-# of both paths on random selections: 52 vs ~120-190 ms at 10%, 110 vs ~120-300 ms at 30%,
-# 173 vs 130 ms at 50%). Selections above half the originals count their complement.
-SLICE_SHARE = 0.4
+# Above this share of all article -> entity pairs in the selection, walking the postings
+# block by block under a per-pair mask beats gathering the selected articles' slices (1M
+# articles / 18M pairs, CPU ms slices vs blocks on random selections: 24 vs 40 at 5%,
+# 55 vs 64 at 20%, 73 vs 66 at 30%, 112 vs 91 at 45%; a search word selecting 28% of the
+# articles, longer than most, 114 vs 69). Selections above half the originals count
+# their complement.
+COMPRESS_SHARE = 0.25
 # entity_split reads the selected articles' postings when they hold this many times fewer
 # pairs than the chosen entities' postings (a sliced pair costs about twice a posting).
 SPLIT_FACTOR = 2.0
@@ -55,6 +57,9 @@ SPARSE_SHARE = 0.5
 # (positions, codes, weights) to ~10 MB each whatever the selection (one pass over 400k
 # articles' 7M pairs held ~250 MB at once, which set the app's peak memory).
 COUNT_CHUNK = 65_536
+# Blocks of articles walked by the per-pair mask path: BLOCK_CHUNKS * COUNT_CHUNK articles
+# (~4.7M pairs at 1M / 18M, a 5 MB mask; fewer blocks, fewer passes over the entity bins).
+BLOCK_CHUNKS = 4
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -270,42 +275,61 @@ def selected_rows(ix: Index, f: Filters) -> np.ndarray:
     return np.flatnonzero(m)
 
 
-def _segment_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """Sum of `values` over each CSR segment [indptr[i], indptr[i+1]) (empty segments: 0)."""
-    out = np.zeros(indptr.size - 1, np.int64)
-    starts = indptr[:-1]
-    nonempty = starts < indptr[1:]
-    if values.size and nonempty.any():
-        # consecutive non-empty segments tile the array, so each sum ends where the next starts
-        out[nonempty] = np.add.reduceat(values, starts[nonempty], dtype=np.int64)
-    return out
-
-
 def _count_entities_direct(ix: Index, mask: np.ndarray, selected: int) -> tuple[np.ndarray, np.ndarray]:
     """Per entity code: (mentions, articles) within the `selected` articles in `mask`.
 
-    A small selection gathers its articles' slices of the article -> entity postings and
-    bincounts them; a big one marks every entity -> article posting whose article is
-    selected and sums each entity's segment (no weighted scatter over millions of pairs)."""
-    e = ix.n_entities
-    if selected < SLICE_SHARE * ix.n:
+    A selection holding few of the article -> entity pairs gathers its articles' slices of
+    those postings; a bigger one walks the postings block by block, keeping the pairs of
+    selected articles under a per-pair mask (no int64 positions of millions of pairs)."""
+    lens = _ae_lens(ix)
+    if selected == 0:
+        return np.zeros(ix.n_entities, np.int64), np.zeros(ix.n_entities, np.int64)
+    share = selected / max(ix.n, 1)
+    # the pairs are counted only where the articles' share leaves the choice open
+    few = share < COMPRESS_SHARE / 2 or (share < 2 * COMPRESS_SHARE and int(lens[mask].sum(dtype=np.int64))
+                                         < COMPRESS_SHARE * int(ix.ae_indptr[-1]))
+    if few:
         rows = np.flatnonzero(mask)
-        chunks = (_slice_counts(ix, rows[i:i + COUNT_CHUNK]) for i in range(0, rows.size, COUNT_CHUNK))
-        zero = (np.zeros(e, np.int64), np.zeros(e, np.int64))
-        return functools.reduce(lambda acc, part: (acc[0] + part[0], acc[1] + part[1]), chunks, zero)
-    pm = mask[ix.ea_row]
-    articles = _segment_sums(pm.view(np.uint8), ix.ea_indptr)
-    mentions = _segment_sums(ix.ea_cnt * pm, ix.ea_indptr)  # a product: 6x faster than np.where
-    return mentions, articles
+        parts = (_slice_counts(ix, rows[i:i + COUNT_CHUNK]) for i in range(0, rows.size, COUNT_CHUNK))
+    else:
+        step = BLOCK_CHUNKS * COUNT_CHUNK
+        parts = (_block_counts(ix, mask, lens, lo, min(lo + step, ix.n)) for lo in range(0, ix.n, step))
+    zero = (np.zeros(ix.n_entities, np.int64), np.zeros(ix.n_entities, np.int64))
+    return functools.reduce(lambda acc, part: (acc[0] + part[0], acc[1] + part[1]), parts, zero)
+
+
+def _ae_lens(ix: Index) -> np.ndarray:
+    """Entities per article (lengths of the article -> entity postings), once per process."""
+    return ix.memo(("ae_lens",), lambda: np.diff(ix.ae_indptr).astype(np.int32), keep=True)
+
+
+def _sums_and_counts(keys: np.ndarray, weights: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(np.bincount(keys, weights), np.bincount(keys)) as int64, in one weighted pass when
+    exact: each weight carries a 1 above the bits any bin's weight sum can reach, so a bin
+    sums to (count << shift) + weight sum, exact while below 2**53 (integers in float64)."""
+    total = int(weights.sum(dtype=np.int64))
+    shift = max(total.bit_length(), 1)
+    if keys.size == 0 or (keys.size << shift) + total >= 1 << 53:
+        return (np.bincount(keys, weights=weights, minlength=size).astype(np.int64),
+                np.bincount(keys, minlength=size).astype(np.int64))
+    w = weights.astype(np.float64)
+    w += float(1 << shift)
+    packed = np.bincount(keys, weights=w, minlength=size).astype(np.int64)
+    return packed & ((1 << shift) - 1), packed >> shift
 
 
 def _slice_counts(ix: Index, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per entity code: (mentions, articles) in the article -> entity postings of `rows`."""
     idx = gather_ranges(ix.ae_indptr, rows)
-    ents = ix.ae_ent[idx]
-    e = ix.n_entities
-    return (np.bincount(ents, weights=ix.ae_cnt[idx], minlength=e).astype(np.int64),
-            np.bincount(ents, minlength=e).astype(np.int64))
+    return _sums_and_counts(ix.ae_ent[idx], ix.ae_cnt[idx], ix.n_entities)
+
+
+def _block_counts(ix: Index, mask: np.ndarray, lens: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity code: (mentions, articles) in the postings of the articles of rows
+    [lo, hi) that are in `mask` (one contiguous block of the article -> entity postings)."""
+    a, b = int(ix.ae_indptr[lo]), int(ix.ae_indptr[hi])
+    keep = np.repeat(mask[lo:hi], lens[lo:hi])
+    return _sums_and_counts(ix.ae_ent[a:b][keep], ix.ae_cnt[a:b][keep], ix.n_entities)
 
 
 def _count_entities(ix: Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

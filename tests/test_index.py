@@ -396,3 +396,89 @@ def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     index.write(pl.scan_parquet(d / "articles.parquet"), pl.scan_parquet(d / "mentions.parquet"),
                 pl.scan_parquet(d / "entities.parquet"), tmp_path / "full")
     _assert_same_index(d / index.INDEX_DIR, tmp_path / "full")
+
+
+@pytest.mark.parametrize("share", [0.0, 2.0])  # every selection through the per-pair mask / the articles' slices
+def test_entity_counts_of_any_selection_equal_a_plain_group_by(gen, monkeypatch, share):
+    ix, A, M, E = gen
+    monkeypatch.setattr(q, "COMPRESS_SHARE", share)
+    monkeypatch.setattr(q, "COUNT_CHUNK", 97)  # many blocks and chunks, a partial last one
+    doc_ids = ix.article_column("doc_id")
+    rng = np.random.default_rng(5)
+    for p in (0.02, 0.3, 0.45, 1.0):
+        mask = rng.random(ix.n) < p  # copies included: counted as the mask says
+        men, docs = q._count_entities_direct(ix, mask, int(mask.sum()))
+        ref = (M.filter(pl.col("doc_id").is_in(doc_ids.filter(pl.Series(mask)).implode()))
+               .group_by("entity_id").agg(pl.len().cast(pl.Int64).alias("mentions"),
+                                          pl.col("doc_id").n_unique().cast(pl.Int64).alias("articles")))
+        got = pl.DataFrame({"entity_id": ix.entities["entity_id"], "mentions": men, "articles": docs})
+        assert_frame_equal(got.filter(pl.col("articles") > 0), ref, check_row_order=False)
+        assert got.filter(pl.col("articles") == 0)["mentions"].sum() == 0
+
+
+def test_sums_and_counts_are_exact_when_the_weights_are_too_big_to_pack():
+    keys = np.array([0, 2, 0, 2, 2])
+    for weights in (np.array([3, 1, 4, 1, 5], np.uint16), np.array([2**50, 1, 2**50 + 1, 7, 2**49], np.uint64)):
+        sums, counts = q._sums_and_counts(keys, weights, 4)
+        want = np.zeros(4, np.int64)
+        np.add.at(want, keys, weights.astype(np.int64))
+        assert sums.tolist() == want.tolist() and counts.tolist() == [2, 0, 3, 0]
+
+
+def test_memo_keeps_the_views_in_use_and_computes_a_new_key_once(gen, monkeypatch):
+    import dataclasses
+    import threading
+    import time
+
+    ix = dataclasses.replace(gen[0], _memo={}, _const={})
+    monkeypatch.setattr(index, "MEMO_SIZE", 3)
+    calls: list[str] = []
+
+    def make(k: str):
+        return lambda: calls.append(k) or k
+
+    for k in "abc":
+        ix.memo((k,), make(k))
+    assert ix.memo(("a",), make("a")) == "a"  # a hit: "a" is now the most recently used
+    ix.memo(("d",), make("d"))  # drops "b", the least recently used
+    assert set(ix._memo) == {("a",), ("c",), ("d",)} and calls == list("abcd")
+
+    # two sessions asking for the same new selection at once: computed once, both answered
+    started = threading.Event()
+
+    def slow():
+        started.set()
+        time.sleep(0.2)
+        calls.append("slow")
+        return 42
+
+    out: list[int] = []
+    t = threading.Thread(target=lambda: out.append(ix.memo(("s",), slow)))
+    t.start()
+    started.wait()
+    out.append(ix.memo(("s",), make("again")))
+    t.join()
+    assert out == [42, 42] and calls.count("slow") == 1 and "again" not in calls
+
+    # a computation that fails leaves the key to the next caller, which computes it
+    started.clear()
+
+    def boom():
+        started.set()
+        time.sleep(0.1)
+        raise RuntimeError("disk gone")
+
+    errors: list[Exception] = []
+
+    def first():
+        try:
+            ix.memo(("f",), boom)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait()
+    assert ix.memo(("f",), make("f")) == "f"
+    t.join()
+    assert len(errors) == 1 and ix.memo(("f",), make("never")) == "f"
