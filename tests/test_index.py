@@ -482,3 +482,15 @@ def test_memo_keeps_the_views_in_use_and_computes_a_new_key_once(gen, monkeypatc
     assert ix.memo(("f",), make("f")) == "f"
     t.join()
     assert len(errors) == 1 and ix.memo(("f",), make("never")) == "f"
+
+
+def test_warm_up_computes_the_filter_independent_values_and_changes_no_answer(gen):
+    import dataclasses
+
+    ix = gen[0]
+    cold, warmed = (dataclasses.replace(ix, _memo={}, _const={}) for _ in range(2))
+    q.warm(warmed)
+    assert {("entity_names_lower",), ("originals",), ("ae_lens",)} <= set(warmed._const) and not cold._const
+    for f in (Filters.make(search="drones"), Filters.make(languages=("uk",))):
+        assert_frame_equal(q.summary(warmed, f), q.summary(cold, f))
+        assert_frame_equal(q.top_entities(warmed, f), q.top_entities(cold, f))

@@ -9,6 +9,7 @@ the first value of a one-row result; `article_text(doc_id)` one article's text f
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -44,7 +45,10 @@ LOW_CONFIDENCE = 0.8
 
 @st.cache_resource(show_spinner="Loading the serving index …", max_entries=4)
 def _index(directory: str) -> index_mod.Index:
-    return index_mod.load(directory)
+    ix = index_mod.load(directory)
+    # the filter-independent values a first search or count needs, off the first render's path
+    threading.Thread(target=query.warm, args=(ix,), name="presslens-warm", daemon=True).start()
+    return ix
 
 
 def index() -> index_mod.Index:
