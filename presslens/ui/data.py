@@ -9,6 +9,7 @@ the first value of a one-row result; `article_text(doc_id)` one article's text f
 """
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
@@ -47,8 +48,13 @@ LOW_CONFIDENCE = 0.8
 def _index(directory: str) -> index_mod.Index:
     ix = index_mod.load(directory)
     # the filter-independent values a first search or count needs, off the first render's path
-    threading.Thread(target=query.warm, args=(ix,), name="presslens-warm", daemon=True).start()
+    threading.Thread(target=_warm, args=(ix,), name="presslens-warm", daemon=True).start()
     return ix
+
+
+def _warm(ix: index_mod.Index) -> None:
+    query.warm(ix)
+    gc.freeze()
 
 
 def index() -> index_mod.Index:
