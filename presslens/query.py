@@ -771,8 +771,7 @@ def _split_cells(ix: Index, f: Filters, codes: np.ndarray) -> tuple[np.ndarray, 
             k = pos[hit] * width + ix.outlet[row_of].astype(np.int64) * nl + ix.lang[row_of]
             cnt = ix.ae_cnt[idx[hit]]
             del idx, pos, hit, row_of
-            docs = np.bincount(k, minlength=codes.size * width).reshape(codes.size, width).astype(np.int64)
-            men = np.bincount(k, weights=cnt, minlength=codes.size * width).reshape(codes.size, width).astype(np.int64)
+            men, docs = (c.reshape(codes.size, width) for c in _sums_and_counts(k, cnt, codes.size * width))
         else:
             cell = _masked_cell(ix, key)
             sparse = int(counted_mask(ix, key).sum()) < SPARSE_SHARE * ix.n
@@ -794,8 +793,8 @@ def _cell_counts(cell: np.ndarray, rows: np.ndarray, cnt: np.ndarray, width: int
     if sparse:
         keep = np.flatnonzero(k != width)
         k, cnt = k[keep], cnt[keep]
-    return (np.bincount(k, weights=cnt, minlength=width + 1)[:width].astype(np.int64),
-            np.bincount(k, minlength=width + 1)[:width].astype(np.int64))
+    men, docs = _sums_and_counts(k, cnt, width + 1)
+    return men[:width], docs[:width]
 
 
 def _split_by_articles(ix: Index, f: Filters, codes: np.ndarray) -> bool:
@@ -916,8 +915,7 @@ def _forms_within(ix: Index, code: int, m: np.ndarray, known: np.ndarray) -> tup
         compact = np.searchsorted(eforms, forms)
     key = compact * size + np.repeat(np.asarray(ix.lang)[rows], nf)
     width = eforms.size * size
-    men_c = np.bincount(key, weights=cnt, minlength=width).astype(np.int64)
-    docs_c = np.bincount(key, minlength=width)
+    men_c, docs_c = _sums_and_counts(key, cnt, width)
     nz = np.flatnonzero(docs_c)
     return eforms[nz // size] * size + nz % size, men_c[nz], docs_c[nz].astype(np.int64)
 
