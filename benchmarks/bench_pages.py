@@ -19,6 +19,8 @@ What is printed:
   that runs the page script (the server's work; AppTest also converts every message into
   its element tree, which a server does not). On a shared machine wall time grows with
   the other work; CPU time is the comparable figure.
+- first view of a new search word: on every page, --new-words words that no view has
+  searched yet (the full-text search, the masks and the counts all new), median and worst.
 - peak RSS of this process after every page and filter (the app's memory; measured
   before DuckDB runs), and after --sessions more sessions with distinct filters.
 - entity questions (top-20 entities unfiltered and filtered by a language, one entity by
@@ -163,6 +165,8 @@ def page_runs(args, info, filters: dict[str, dict]) -> None:
               f"{meds[-1] * 1000:4.0f} ms ({slow[2]} / {slow[3]}), worst single run {max(rs)[0] * 1000:5.0f} ms "
               f"({max(rs)[2]} / {max(rs)[3]})")
     print(f"peak RSS after every page and filter: {rss_mb():.0f} MB{rss_now()}")
+    if args.new_words:
+        new_word_runs(args, app)
     if args.sessions:
         words = ["missiles", "sanctions", "summit", "talks", "treaty", "border", "army", "visit", "envoy", "energy"]
         for i in range(args.sessions):
@@ -170,6 +174,42 @@ def page_runs(args, info, filters: dict[str, dict]) -> None:
             at = app(PAGES[i % len(PAGES)], params)
             at.run()
         print(f"peak RSS after {args.sessions} more sessions with distinct filters: {rss_mb():.0f} MB{rss_now()}")
+
+
+def new_word_runs(args, app) -> None:
+    """The first view of a search word no page has asked for yet, on every page (what an
+    analyst pays typing a new word wherever they are): --new-words words per page, dealt
+    round-robin from the generator's topics by frequency so every page gets frequent ones."""
+    import streamlit as st
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import TOPICS
+
+    pages = args.pages.split(",")
+    pool = [w for w in TOPICS if w != SEARCH_WORD]
+    print(f"\nfirst view of a new search word (never searched in this process), script wall / CPU ms:")
+    worst: list[tuple[float, float, str, str]] = []
+    for i, page in enumerate(pages):
+        words = pool[i::len(pages)][:args.new_words]
+        walls, cpus = [], []
+        for word in words:
+            at = app(page, {"q": word})
+            st.cache_data.clear()
+            at.run()
+            if at.exception:
+                print(f"{page:10s} {word}: EXCEPTION {at.exception[0].message}")
+                continue
+            walls.append(SCRIPT["wall"])
+            cpus.append(SCRIPT["cpu"])
+            worst.append((SCRIPT["wall"], SCRIPT["cpu"], page, word))
+        if walls:
+            print(f"{page:10s} {', '.join(words):36s} wall median {statistics.median(walls) * 1000:4.0f} worst "
+                  f"{max(walls) * 1000:4.0f}   cpu median {statistics.median(cpus) * 1000:4.0f} worst {max(cpus) * 1000:4.0f}",
+                  flush=True)
+    if worst:
+        w = max(worst)
+        print(f"new words: median {statistics.median(x[0] for x in worst) * 1000:.0f} ms, worst {w[0] * 1000:.0f} ms "
+              f"wall ({w[2]} / {w[3]}), worst CPU {max(x[1] for x in worst) * 1000:.0f} ms")
 
 
 def entity_questions(args, info, eid: str, lang: str) -> None:
@@ -230,6 +270,8 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=20, help="extra sessions for the shared-memory check (0: skip)")
     ap.add_argument("--skip-pages", action="store_true", help="only the index load and the entity questions")
     ap.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages to time (default: all)")
+    ap.add_argument("--new-words", type=int, default=3,
+                    help="per page, time the first view of this many search words not searched before (0: skip)")
     ap.add_argument("--skip-exports", action="store_true",
                     help="replace ui.exports() by a no-op (the eager export of the whole view on every rerun, "
                          "which the on-demand streaming export replaces) to time the rest of the Articles page")
