@@ -13,7 +13,7 @@ c = st.columns(6)
 c[0].metric("Articles", f"{ui.value(s, 'articles', 0):,}")
 c[1].metric("Outlets", f"{ui.value(s, 'outlets', 0):,}")
 c[2].metric("Languages", f"{ui.value(s, 'languages', 0):,}")
-c[3].metric("Entities", f"{ui.value(s, 'entities', 0):,}")
+c[3].metric("Entities", f"{ui.value(ui.data('entity_total'), 'entities', 0):,}")
 first, last = ui.value(s, "first"), ui.value(s, "last")
 c[4].metric("Dated", f"{ui.value(s, 'dated', 0):,}", help="Articles with a publication date.")
 c[5].metric("Undated", f"{ui.value(s, 'undated', 0):,}", help="Articles whose date could not be found. "

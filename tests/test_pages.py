@@ -167,6 +167,11 @@ def test_overview_counts_follow_the_url(tiny):
     at = open_page("overview", {"lang": "ru"})
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Articles"] == "2" and metrics["Languages"] == "1" and metrics["Undated"] == "0"
+    # distinct entities named in the two Russian articles, from the store's mentions table
+    info = store.current(tiny)
+    ru = pl.read_parquet(store.table_path(info, "articles"), columns=["doc_id", "language"]).filter(pl.col("language") == "ru")
+    named = pl.read_parquet(store.table_path(info, "mentions")).join(ru, on="doc_id", how="semi")["entity_id"].n_unique()
+    assert named > 0 and metrics["Entities"] == str(named)
     at = open_page("overview", {"undated": "1"})
     assert {m.label: m.value for m in at.metric}["Articles"] == "1"
 

@@ -64,7 +64,8 @@ def index() -> index_mod.Index:
 
 def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
     table = {
-        "summary": lambda: query.summary(ix, f),
+        "summary": lambda: query.summary(ix, f, entities=False),
+        "entity_total": lambda: pl.DataFrame({"entities": [query.entity_total(ix, f)]}),
         "over_time": lambda every: query.over_time(ix, f, every),
         "outlets": lambda limit=CHART_OUTLETS: query.outlet_counts(ix, f, limit),
         "languages": lambda: query.language_counts(ix, f),
