@@ -47,8 +47,11 @@ LIST_COLUMNS = list(index_mod.ARTICLE_COLUMNS)
 # their complement.
 COMPRESS_SHARE = 0.25
 # entity_split reads the selected articles' postings when they hold this many times fewer
-# pairs than the chosen entities' postings (a sliced pair costs about twice a posting).
-SPLIT_FACTOR = 2.0
+# pairs than the chosen entities' postings: a sliced pair costs ~6 postings (1M articles,
+# the 12 top entities' 6.8M postings ~27-37 ms CPU whatever the selection; the articles'
+# pairs ~25-30 ms per million: 76 vs 32 ms at 2.5M pairs, 42 vs 35 at 1.2M, 26 vs 30 at
+# 0.7M, 18 vs 27 at 0.3M). It was 2, which sent 1.2-3.4M pairs down the slower path.
+SPLIT_FACTOR = 6.0
 # _split_cells drops an entity's uncounted postings before counting when the selection holds
 # fewer than this share of the articles (1M articles, the 12 most named entities' 7M
 # postings: 42-48 vs 82-93 ms CPU at 28% selected, 98-102 vs 66-72 ms at 84%).
