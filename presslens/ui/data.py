@@ -53,6 +53,10 @@ def _index(directory: str) -> index_mod.Index:
 
 
 def _warm(ix: index_mod.Index) -> None:
+    """Background warm-up of a freshly loaded index (query.warm), then gc.freeze(): the
+    objects alive now (imports, the index's frames) move out of the cyclic collector's
+    generations, so its full collections stop rescanning them (they were 40-100 ms pauses
+    landing in random reruns at 1M). Frozen objects are only ever freed by refcounting."""
     query.warm(ix)
     gc.freeze()
 
