@@ -236,35 +236,97 @@ def _entries_full(rows: pl.DataFrame, mentions: pl.LazyFrame, entities: pl.LazyF
     ent_a, row_a = coded["ent"].to_numpy(), coded["row"].to_numpy()
     del coded
     got = _sorted_entries(ent_a, row_a, form, None, rows.height, forms.height)
-    return (ents, forms.select("surface", "lemma"), *got, 0)
+    return (ents, forms.select("surface", "lemma"), *got, 0, None)
+
+
+@dataclass
+class _Rows:
+    """The per-article codes every precomputed count is split by (new version)."""
+
+    languages: pl.Series  # sorted language labels
+    outlets: pl.Series    # sorted outlet labels
+    lang: np.ndarray      # row -> language code
+    outlet: np.ndarray    # row -> outlet code
+    day: np.ndarray       # row -> day number (UNDATED_DAY when undated)
+    dup: np.ndarray       # row -> is a duplicate (never counted)
+
+
+@dataclass
+class _Delta:
+    """How the previous version's index maps onto the new one (made by `_entries_reused`):
+    what the derived tables need to be updated by the change instead of recomputed.
+
+    Rows "leave" (`minus`: their previous entries, in previous codes) when their entries
+    were not reused or any code a count is split by (language, outlet, day, duplicate)
+    changed; rows "enter" (`plus`: their new entries, in new codes) likewise. Every map is
+    increasing where defined (old and new dictionaries are both sorted), so remapped
+    previous tables keep their order."""
+
+    prev: Path
+    rowmap: np.ndarray      # previous row -> new row (-1: its entries were not reused)
+    reused: np.ndarray      # new row -> its entries came from the previous index
+    entmap: np.ndarray      # previous entity code -> new (-1: in no reused entry)
+    formmap: np.ndarray     # previous form code -> new (-1: in no reused entry)
+    langmap: np.ndarray     # previous language code -> new (-1: gone)
+    outletmap: np.ndarray   # previous outlet code -> new (-1: gone)
+    p_lang: np.ndarray      # previous row -> previous language code
+    p_outlet: np.ndarray    # previous row -> previous outlet code
+    p_day: np.ndarray       # previous row -> day
+    p_dup: np.ndarray       # previous row -> duplicate
+    minus: tuple            # (ent, row, form, cnt) leaving, previous codes and rows, sorted
+    plus: tuple             # (ent, row, form, cnt) entering, new codes and rows, sorted
+    fresh: tuple            # (ent, row, form, cnt) of the rows not reused, new codes, sorted
+
+    @property
+    def p_n_lang(self) -> int:
+        return max(self.langmap.size, 1)
+
+
+def _lookup(labels: pl.Series, dictionary: pl.Series) -> np.ndarray:
+    """Position of each label in the sorted unique `dictionary`, -1 when absent (int64)."""
+    if labels.len() == 0:
+        return np.zeros(0, np.int64)
+    pos = dictionary.search_sorted(labels, side="left").to_numpy().astype(np.int64)
+    ok = pos < dictionary.len()
+    found = np.zeros(pos.size, bool)
+    found[ok] = (dictionary.gather(pos[ok]) == labels.filter(pl.Series(ok))).to_numpy()
+    return np.where(found, pos, -1)
 
 
 def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, mentions: pl.LazyFrame,
-                    entities: pl.LazyFrame | None, prev: Path, unchanged_paths: pl.Series | None = None) -> tuple:
-    """The same result as `_entries_full`, reading the mention rows of new and changed
-    articles only; the others' entries come from the previous version's index in `prev`.
+                    entities: pl.LazyFrame | None, prev: Path, unchanged_paths: pl.Series | None,
+                    attrs: _Rows) -> tuple:
+    """The same result as `_entries_full` (plus a `_Delta` for the derived tables), reading
+    the mention rows of new and changed articles only; the others' entries come from the
+    previous version's index in `prev`.
 
     An article is reused when the previous index has its doc_id with the same n_mentions:
     a doc_id hashes the article's path, record and text, and under one pipeline version
     (the build passes `prev` only then) its mentions are a function of its text; with
     `unchanged_paths` its input file must also be one whose rows the build reused. Codes are
-    not reused: entity, form and row codes are remapped through the new dictionaries, and
-    everything derived (postings, totals, per-language tables) is recomputed from the
-    combined entries. Raises (so the caller builds from scratch) when anything disagrees."""
+    not reused: entity, form and row codes are remapped through the new dictionaries.
+    Raises (so the caller builds from scratch) when anything disagrees."""
     meta = json.loads((prev / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT:
         raise _NoReuse("another index format")
     p_docs = pl.read_ipc(prev / "articles.arrow", columns=["doc_id", "n_mentions"])
     p_ids = pl.read_ipc(prev / "entities.arrow", columns=["entity_id"])["entity_id"]
     p_forms = pl.read_ipc(prev / "forms.arrow")
+    p_dicts = pl.read_ipc(prev / "dicts.arrow")
     p_indptr, p_row, p_form, p_cnt = (np.load(prev / f"ef_{k}.npy", allow_pickle=False)
                                       for k in ("indptr", "row", "form", "cnt"))
+    p_lang, p_outlet, p_day, p_dup = (np.load(prev / f"{k}.npy", allow_pickle=False)
+                                      for k in ("lang", "outlet", "day", "dup"))
     pn = p_docs.height
     if (pn != meta.get("articles") or p_ids.len() != meta.get("entities") or p_indptr.size != p_ids.len() + 1
             or not (int(p_indptr[-1]) == p_row.size == p_form.size == p_cnt.size)
             or (p_row.size and (int(p_row.min()) < 0 or int(p_row.max()) >= pn
                                 or int(p_form.min()) < 0 or int(p_form.max()) >= p_forms.height))
-            or np.any(np.diff(p_indptr) < 0)):
+            or np.any(np.diff(p_indptr) < 0) or not (p_lang.size == p_outlet.size == p_day.size == p_dup.size == pn)):
+        raise _NoReuse("the previous index is inconsistent")
+    langmap = _lookup(p_dicts.filter(pl.col("kind") == "language")["label"], attrs.languages)
+    outletmap = _lookup(p_dicts.filter(pl.col("kind") == "outlet")["label"], attrs.outlets)
+    if pn and (int(p_lang.max()) >= langmap.size or int(p_outlet.max()) >= outletmap.size):
         raise _NoReuse("the previous index is inconsistent")
     # every mention must belong to an article (else the full build's entity set differs)
     if spans.join(rows, on="doc_id", how="anti").height:
@@ -276,21 +338,38 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     if unchanged_paths is not None:
         keep_paths = a.select(pl.col("path").is_in(unchanged_paths.implode()))["path"].to_numpy()
         same = same.filter(pl.Series(keep_paths[same["row"].to_numpy()]))
+    prow, row = same["prow"].to_numpy().astype(np.int64), same["row"].to_numpy()
     rowmap = np.full(pn, -1, np.int64)
-    rowmap[same["prow"].to_numpy()] = same["row"].to_numpy()
+    rowmap[prow] = row
     reused = np.zeros(n, bool)
-    reused[same["row"].to_numpy()] = True
-    # entries of the reused articles (prev codes for now)
+    reused[row] = True
+    # reused rows whose counts move: another language, outlet, day or duplicate status
+    moved = ((langmap[p_lang[prow]] != attrs.lang[row]) | (outletmap[p_outlet[prow]] != attrs.outlet[row])
+             | (p_day[prow] != attrs.day[row]) | (p_dup[prow] != attrs.dup[row]))
+    # entries of the reused articles (prev codes for now), and those whose counts leave
+    p_ent = np.repeat(np.arange(p_ids.len(), dtype=np.int32), np.diff(p_indptr))
     k_row = rowmap[p_row]
     keep = k_row >= 0
+    if moved.any():
+        leaves = rowmap < 0
+        leaves[prow[moved]] = True
+        gone = leaves[p_row]
+    else:
+        gone = ~keep
+    minus = (p_ent[gone], p_row[gone], p_form[gone], p_cnt[gone].astype(np.int64))
+    del gone
     k_row = k_row[keep]
-    k_ent = np.repeat(np.arange(p_ids.len(), dtype=np.int32), np.diff(p_indptr))[keep]
+    k_ent = p_ent[keep]
+    del p_ent
     k_form = p_form[keep].astype(np.int64)
     k_cnt = p_cnt[keep].astype(np.int64)
     del keep
-    # the mention rows of the other articles
+    # the mention rows of the other articles: only the part of the table that holds them
     fresh = a["doc_id"].filter(pl.Series(~reused))
-    m = (mentions.select("doc_id", "entity_id", "surface", "lemma", "entity_type")
+    where = spans.join(fresh.to_frame(), on="doc_id", how="semi").select(pl.col("lo").min(), pl.col("hi").max())
+    lo, hi = where.row(0)
+    lo, hi = (lo or 0), (hi or 0)
+    m = (mentions.select("doc_id", "entity_id", "surface", "lemma", "entity_type").slice(lo, max(hi - lo, 0))
          .filter(pl.col("doc_id").is_in(fresh.implode())).collect())
     # codes in use (a bincount: linear, where np.unique would sort 23M entries at 1M articles)
     used_ent = np.flatnonzero(np.bincount(k_ent, minlength=p_ids.len()))
@@ -315,11 +394,21 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
         raise _NoReuse("codes that do not map")
     # the new articles' mentions -> distinct entries, then all entries in one sort
     f_form = _form_codes(coded, forms)
-    f_ent, f_row, f_form, f_cnt = _sorted_entries(coded["ent"].to_numpy(), coded["row"].to_numpy(), f_form, None,
-                                                  n, forms.height)
+    fresh_e = _sorted_entries(coded["ent"].to_numpy(), coded["row"].to_numpy(), f_form, None, n, forms.height)
     del coded
-    got = _merge_entries((k_ent, k_row, k_form, k_cnt), (f_ent, f_row, f_form, f_cnt), n, forms.height)
-    return (ents, forms.select("surface", "lemma"), *got, int(reused.sum()))
+    got = _merge_entries((k_ent, k_row, k_form, k_cnt), fresh_e, n, forms.height)
+    del k_ent, k_row, k_form, k_cnt
+    if moved.any():
+        enters = ~reused
+        enters[row[moved]] = True
+        sel = enters[got[1]]
+        plus = tuple(x[sel] for x in got)
+    else:
+        plus = fresh_e
+    delta = _Delta(prev=prev, rowmap=rowmap, reused=reused, entmap=entmap, formmap=formmap, langmap=langmap,
+                   outletmap=outletmap, p_lang=p_lang, p_outlet=p_outlet, p_day=p_day, p_dup=p_dup,
+                   minus=minus, plus=plus, fresh=fresh_e)
+    return (ents, forms.select("surface", "lemma"), *got, int(reused.sum()), delta)
 
 
 def _merge_entries(kept: tuple, fresh: tuple, n: int, n_forms: int) -> tuple:
@@ -342,6 +431,219 @@ def _merge_entries(kept: tuple, fresh: tuple, n: int, n_forms: int) -> tuple:
             return (*_unpack(key, rb, fb), cnt)
     return _sorted_entries(np.concatenate([k_ent, f_ent]), np.concatenate([k_row, f_row]),
                            np.concatenate([k_form, f_form]), np.concatenate([k_cnt, f_cnt]), n, n_forms)
+
+
+def _sum_np(ent: np.ndarray, key: np.ndarray, cnt: np.ndarray) -> tuple[np.ndarray, ...]:
+    """`_sum_by` as four int64 arrays (ent, key, m, d)."""
+    g = _sum_by(ent, key, cnt)
+    return tuple(g[c].to_numpy() for c in ("ent", "key", "m", "d"))
+
+
+def _pairs(ent: np.ndarray, row: np.ndarray, cnt: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The distinct (entity, article) pairs of entries sorted by entity, row (then form):
+    one run-length pass. Returns pair entity (int32), row (int32), mentions and number of
+    entries (distinct forms), both int64."""
+    if ent.size == 0:
+        z = np.zeros(0, np.int32)
+        return z, z, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    new = np.empty(ent.size, bool)
+    new[0] = True
+    new[1:] = (ent[1:] != ent[:-1]) | (row[1:] != row[:-1])
+    starts = np.flatnonzero(new)
+    return (ent[starts].astype(np.int32, copy=False), row[starts].astype(np.int32, copy=False),
+            np.add.reduceat(cnt, starts, dtype=np.int64), np.diff(np.append(starts, ent.size)).astype(np.int64))
+
+
+def _key_span(*keys: np.ndarray) -> tuple[int, int]:
+    """(lowest key, number of key values) over the given key arrays, for `ent * span + key - lo`."""
+    lo = min((int(k.min()) for k in keys if k.size), default=0)
+    hi = max((int(k.max()) for k in keys if k.size), default=0)
+    return lo, hi - lo + 1
+
+
+def _apply_delta(prev: tuple, minus: tuple, plus: tuple, entmap: np.ndarray, keymap) -> tuple[np.ndarray, ...]:
+    """A `_sum_np` table (ent, key, m, d sorted by ent, key) of the new version from the
+    previous version's table (`prev`: indptr, key, m, d as saved) minus the grouped entries
+    that left (`minus`, previous codes) plus those that entered (`plus`, new codes): the
+    previous table's codes are remapped (`entmap`, `keymap(keys) -> new keys, -1 when
+    gone`; both increasing, so the order holds), new (ent, key) cells are merged in.
+    Raises _NoReuse when the parts disagree (a removed cell that is not there, a count
+    below zero, a cell left with mentions but no entries, a code that does not map)."""
+    p_indptr, p_key, p_m, p_d = prev
+    if not (p_indptr.size - 1 == entmap.size and int(p_indptr[-1]) == p_key.size == p_m.size == p_d.size):
+        raise _NoReuse("the previous table is inconsistent")
+    p_ent = np.repeat(np.arange(entmap.size, dtype=np.int64), np.diff(p_indptr))
+    p_key = p_key.astype(np.int64)
+    m, d = p_m.astype(np.int64), p_d.astype(np.int64)
+    if minus[0].size:
+        lo, span = _key_span(p_key, minus[1])
+        if entmap.size * span >= 2**62:
+            raise _NoReuse("keys too wide")
+        pk = p_ent * span + (p_key - lo)
+        mk = minus[0].astype(np.int64) * span + (minus[1] - lo)
+        at = np.searchsorted(pk, mk)
+        if int(at.max()) >= pk.size or not np.array_equal(pk[at], mk):
+            raise _NoReuse("a removed cell is not in the previous table")
+        m[at] -= minus[2]
+        d[at] -= minus[3]
+        del pk, mk, at
+    if (d < 0).any() or (m < 0).any() or m[d == 0].any():
+        raise _NoReuse("counts that do not add up")
+    alive = d > 0
+    ent, key, m, d = entmap[p_ent[alive]], keymap(p_key[alive]), m[alive], d[alive]
+    del p_ent, p_key, alive
+    if ent.size and (int(ent.min()) < 0 or int(key.min()) < 0):
+        raise _NoReuse("codes that do not map")
+    top = max(int(ent.max()) if ent.size else 0, int(plus[0].max()) if plus[0].size else 0)
+    lo, span = _key_span(key, plus[1])
+    if (top + 1) * span >= 2**62:
+        raise _NoReuse("keys too wide")
+    sk = ent * span + (key - lo)
+    del ent, key
+    if sk.size > 1 and not bool(np.all(sk[1:] > sk[:-1])):
+        raise _NoReuse("the remapped table is out of order")
+    pk = plus[0].astype(np.int64) * span + (plus[1] - lo)
+    at = np.searchsorted(sk, pk)
+    hit = at < sk.size
+    hit[hit] = sk[at[hit]] == pk[hit]
+    m[at[hit]] += plus[2][hit]
+    d[at[hit]] += plus[3][hit]
+    miss = ~hit
+    sk = np.insert(sk, at[miss], pk[miss])
+    m = np.insert(m, at[miss], plus[2][miss])
+    d = np.insert(d, at[miss], plus[3][miss])
+    return sk // span, sk % span + lo, m, d
+
+
+def _pair_key(a: np.ndarray, b: np.ndarray, nb: int) -> np.ndarray:
+    """a * nb + b where both codes are defined (>= 0), else -1."""
+    return np.where((a >= 0) & (b >= 0), a * nb + b, -1)
+
+
+def _load_table(prev: Path, name: str, key: str) -> tuple[np.ndarray, ...]:
+    return tuple(np.load(prev / f"{name}_{k}.npy", allow_pickle=False) for k in ("indptr", key, "men", "docs"))
+
+
+def _sf_delta(dl: _Delta, rw: _Rows) -> tuple[np.ndarray, ...]:
+    """The (entity, form x language) table over originals, updated by the change."""
+    p_nl, n_lang = dl.p_n_lang, max(rw.languages.len(), 1)
+    e, r, f, c = dl.minus
+    o = ~dl.p_dup[r]
+    minus = _sum_np(e[o], f[o].astype(np.int64) * p_nl + dl.p_lang[r[o]], c[o])
+    e, r, f, c = dl.plus
+    o = ~rw.dup[r]
+    plus = _sum_np(e[o], f[o].astype(np.int64) * n_lang + rw.lang[r[o]], c[o])
+    return _apply_delta(_load_table(dl.prev, "sf", "key"), minus, plus, dl.entmap,
+                        lambda k: _pair_key(dl.formmap[k // p_nl], dl.langmap[k % p_nl], n_lang))
+
+
+def _eo_delta(dl: _Delta, rw: _Rows, minus_pairs: tuple, plus_pairs: tuple) -> tuple[np.ndarray, ...]:
+    """The (entity, outlet x language) table over originals, updated by the change."""
+    p_nl, n_lang = dl.p_n_lang, max(rw.languages.len(), 1)
+    e, r, c = minus_pairs
+    o = ~dl.p_dup[r]
+    minus = _sum_np(e[o], dl.p_outlet[r[o]].astype(np.int64) * p_nl + dl.p_lang[r[o]], c[o])
+    e, r, c = plus_pairs
+    o = ~rw.dup[r]
+    plus = _sum_np(e[o], rw.outlet[r[o]].astype(np.int64) * n_lang + rw.lang[r[o]], c[o])
+    return _apply_delta(_load_table(dl.prev, "eo", "key"), minus, plus, dl.entmap,
+                        lambda k: _pair_key(dl.outletmap[k // p_nl], dl.langmap[k % p_nl], n_lang))
+
+
+def _ed_delta(dl: _Delta, rw: _Rows, minus_pairs: tuple, plus_pairs: tuple) -> tuple[np.ndarray, ...]:
+    """The (entity, day) table over dated originals, updated by the change."""
+    e, r, c = minus_pairs
+    o = ~dl.p_dup[r] & (dl.p_day[r] != UNDATED_DAY)
+    minus = _sum_np(e[o], dl.p_day[r[o]], c[o])
+    e, r, c = plus_pairs
+    o = ~rw.dup[r] & (rw.day[r] != UNDATED_DAY)
+    plus = _sum_np(e[o], rw.day[r[o]], c[o])
+    return _apply_delta(_load_table(dl.prev, "ed", "day"), minus, plus, dl.entmap, lambda k: k)
+
+
+def _el_delta(dl: _Delta, rw: _Rows, n_ent: int, minus_pairs: tuple, plus_pairs: tuple) -> tuple[np.ndarray, ...]:
+    """The dense entity x language mentions and articles over originals (el_men, el_docs),
+    updated by the change."""
+    p_nl, n_lang, p_ne = dl.langmap.size, rw.languages.len(), dl.entmap.size
+    if p_nl == 0 or n_lang == 0:
+        raise _NoReuse("no languages")
+    ve, vl = dl.entmap >= 0, dl.langmap >= 0
+    out = []
+    for name, weighted in (("men", True), ("docs", False)):
+        p = np.load(dl.prev / f"el_{name}.npy", allow_pickle=False).astype(np.int64)
+        if p.size != p_ne * p_nl:
+            raise _NoReuse("the previous table is inconsistent")
+        e, r, c = minus_pairs
+        o = ~dl.p_dup[r]
+        k = e[o].astype(np.int64) * p_nl + dl.p_lang[r[o]]
+        p -= np.bincount(k, weights=c[o] if weighted else None, minlength=p.size).astype(np.int64)
+        p = p.reshape(p_ne, p_nl)
+        if (p < 0).any() or p[~ve].any() or p[:, ~vl].any():
+            raise _NoReuse("counts that do not add up")
+        new = np.zeros((n_ent, n_lang), np.int64)
+        new[np.ix_(dl.entmap[ve], dl.langmap[vl])] = p[np.ix_(ve, vl)]
+        new = new.ravel()
+        e, r, c = plus_pairs
+        o = ~rw.dup[r]
+        k = e[o].astype(np.int64) * n_lang + rw.lang[r[o]]
+        new += np.bincount(k, weights=c[o] if weighted else None, minlength=new.size).astype(np.int64)
+        out.append(new)
+    return tuple(out)
+
+
+# More blocks than this of reused rows that keep their previous order (one slice copy each):
+# the rows were reordered wholesale, and the article -> entities postings are sorted again.
+AE_BLOCKS = 200_000
+
+
+def _ae_delta(dl: _Delta, n: int, fresh_pairs: tuple, cnt_dtype: np.dtype) -> tuple[np.ndarray, ...]:
+    """The article -> entities postings (ae_indptr, ae_ent, ae_cnt): the previous postings
+    of each reused row (entity codes remapped: still sorted), the new rows' from their
+    pairs. Copied block by block of consecutive reused rows that were consecutive before."""
+    p_indptr = np.load(dl.prev / "ae_indptr.npy", allow_pickle=False)
+    p_ent = np.load(dl.prev / "ae_ent.npy", mmap_mode="r", allow_pickle=False)
+    p_cnt = np.load(dl.prev / "ae_cnt.npy", mmap_mode="r", allow_pickle=False)
+    if p_indptr.size != dl.rowmap.size + 1 or not (int(p_indptr[-1]) == p_ent.size == p_cnt.size):
+        raise _NoReuse("the previous postings are inconsistent")
+    rr = np.flatnonzero(dl.reused)
+    prow_of = np.full(n, -1, np.int64)
+    kept = np.flatnonzero(dl.rowmap >= 0)
+    prow_of[dl.rowmap[kept]] = kept
+    pr = prow_of[rr]
+    brk = np.flatnonzero((np.diff(rr) != 1) | (np.diff(pr) != 1)) + 1
+    starts, ends = np.append(0, brk), np.append(brk, rr.size)
+    if rr.size == 0:
+        starts = ends = np.zeros(0, np.int64)
+    if starts.size > AE_BLOCKS:
+        raise _NoReuse("reused rows reordered")
+    f_ent, f_row, f_cnt = fresh_pairs
+    lens = np.zeros(n, np.int64)
+    lens[rr] = np.diff(p_indptr)[pr]
+    lens += np.bincount(f_row, minlength=n)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=indptr[1:])
+    ent = np.empty(int(indptr[-1]), np.int32)
+    cnt = np.empty(int(indptr[-1]), cnt_dtype)
+    same_codes = bool(np.all((dl.entmap < 0) | (dl.entmap == np.arange(dl.entmap.size))))
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        d0, d1 = int(indptr[rr[s]]), int(indptr[rr[e - 1] + 1])
+        s0 = int(p_indptr[pr[s]])
+        src = p_ent[s0:s0 + d1 - d0]
+        ent[d0:d1] = src if same_codes else dl.entmap[src]
+        cnt[d0:d1] = p_cnt[s0:s0 + d1 - d0]
+    # the new rows' pairs, by row then entity
+    o = np.lexsort((f_ent, f_row))
+    fr = f_row[o]
+    first = np.ones(fr.size, bool)
+    first[1:] = fr[1:] != fr[:-1]
+    at = np.flatnonzero(first)
+    rank = np.arange(fr.size) - np.repeat(at, np.diff(np.append(at, fr.size)))
+    pos = indptr[fr] + rank
+    ent[pos] = f_ent[o]
+    cnt[pos] = f_cnt[o]
+    if ent.size and int(ent.min()) < 0:
+        raise _NoReuse("codes that do not map")
+    return indptr, ent, cnt
 
 
 def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame | None, out: Path,
@@ -389,11 +691,13 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "lang", lang_arr)
     outlet_arr = _codes(a["outlet"], outlets)
     _save(out, "outlet", outlet_arr)
-    day = a["published"].cast(pl.Int32).fill_null(int(UNDATED_DAY)).to_numpy()
+    day = a["published"].cast(pl.Int32).fill_null(int(UNDATED_DAY)).to_numpy().astype(np.int32)
     _save(out, "day", day.astype(np.int32))
     _save(out, "conf", a["language_confidence"].fill_null(0.0).to_numpy().astype(np.float32))
     _save(out, "mixed", a["mixed_language"].to_numpy().astype(bool))
-    _save(out, "dup", a["duplicate_of"].is_not_null().to_numpy())
+    dup = a["duplicate_of"].is_not_null().to_numpy()
+    _save(out, "dup", dup)
+    rw = _Rows(languages=languages, outlets=outlets, lang=lang_arr, outlet=outlet_arr, day=day, dup=dup)
     # story codes (presslens.stories): an article without a story_id is its own story
     sid = (articles.select(pl.col("story_id") if "story_id" in names else pl.lit(None, pl.String).alias("story_id"))
            .collect()["story_id"].fill_null(a["doc_id"]))
@@ -438,23 +742,38 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     got = None
     if prev is not None:
         try:
-            got = _entries_reused(a, rows, spans, mentions, entities, Path(prev), unchanged_paths)
+            got = _entries_reused(a, rows, spans, mentions, entities, Path(prev), unchanged_paths, rw)
         except Exception:  # noqa: BLE001  anything unexpected in the old index: build from scratch
             got = None
     del spans
     if got is None:
         got = _entries_full(rows, mentions, entities)
-    ents, forms, ef_ent, ef_row, ef_form, ef_cnt, reused = got
+    ents, forms, ef_ent, ef_row, ef_form, ef_cnt, reused, delta = got
     del got
     n_ent = ents.height
+    n_lang = max(languages.len(), 1)
+    # every table below is either updated from the previous index by the change (`delta`,
+    # when the entries were reused and the parts fit) or computed from all the entries
+    done: list[str] = []
+
+    def derive(name: str, incremental, full):
+        if delta is not None:
+            try:
+                value = incremental()
+            except Exception:  # noqa: BLE001  anything that does not fit: computed in full
+                pass
+            else:
+                done.append(name)
+                return value
+        return full()
+
+    def sf_full() -> tuple:
+        keep = ~dup[ef_row] if ef_row.size else np.zeros(0, bool)
+        return _sum_np(ef_ent[keep], ef_form[keep].astype(np.int64) * n_lang + lang_arr[ef_row[keep]], ef_cnt[keep])
 
     # unfiltered written forms per (entity, form, language) over originals, so the forms
     # table of a popular entity needs no pass over its millions of mentions
-    dup = a["duplicate_of"].is_not_null().to_numpy()
-    n_lang = max(languages.len(), 1)
-    keep = ~dup[ef_row] if ef_row.size else np.zeros(0, bool)
-    sf = _sum_by(ef_ent[keep], ef_form[keep].astype(np.int64) * n_lang + lang_arr[ef_row[keep]], ef_cnt[keep])
-    del keep
+    sf = derive("sf", lambda: _sf_delta(delta, rw), sf_full)
     # distinct (entity, article, form) with their mentions: the mention postings run-length
     # coded (23M entries for 30M mentions at 1M articles; the forms table of a filtered
     # selection reads only its selected articles' entries)
@@ -462,64 +781,72 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "ef_row", ef_row)
     _save(out, "ef_form", ef_form)
     _save(out, "ef_cnt", _small_uint(ef_cnt))
-    _save(out, "sf_indptr", _csr(sf["ent"].to_numpy(), n_ent))
-    _save(out, "sf_key", sf["key"].to_numpy())
-    _save(out, "sf_men", sf["m"].to_numpy())
-    _save(out, "sf_docs", sf["d"].to_numpy())
+    _save(out, "sf_indptr", _csr(sf[0], n_ent))
+    _save(out, "sf_key", sf[1])
+    _save(out, "sf_men", sf[2])
+    _save(out, "sf_docs", sf[3])
     del sf
 
     # pairs (entity, article) with mention counts: one run-length pass over the sorted entries
     n_mentions = int(ef_cnt.sum())
-    if ef_ent.size:
-        new = np.empty(ef_ent.size, bool)
-        new[0] = True
-        new[1:] = (ef_ent[1:] != ef_ent[:-1]) | (ef_row[1:] != ef_row[:-1])
-        starts = np.flatnonzero(new)
-        pair_ent, pair_row = ef_ent[starts], ef_row[starts]
-        pair_cnt = np.add.reduceat(ef_cnt, starts, dtype=np.int64)
-        # distinct forms per pair: the ef entries in it
-        pair_nf = np.diff(np.append(starts, ef_ent.size)).astype(np.int64)
-    else:
-        pair_ent = pair_row = np.zeros(0, np.int32)
-        pair_cnt = pair_nf = np.zeros(0, np.int64)
+    pair_ent, pair_row, pair_cnt, pair_nf = _pairs(ef_ent, ef_row, ef_cnt)
     del ef_ent, ef_row, ef_form, ef_cnt
     cnt = _small_uint(pair_cnt)
     _save(out, "ea_indptr", _csr(pair_ent, n_ent))
-    _save(out, "ea_row", pair_row.astype(np.int32))
+    _save(out, "ea_row", pair_row)
     _save(out, "ea_cnt", cnt)
     _save(out, "ea_nf", _small_uint(pair_nf))
     del pair_nf
-    by_row = pl.Series(pair_row.astype(np.int64) * max(n_ent, 1) + pair_ent).arg_sort().to_numpy()
-    _save(out, "ae_indptr", _csr(pair_row[by_row], n))
-    _save(out, "ae_ent", pair_ent[by_row].astype(np.int32))
-    _save(out, "ae_cnt", cnt[by_row])
+    if delta is not None:
+        minus_pairs = _pairs(delta.minus[0], delta.minus[1], delta.minus[3])[:3]
+        plus_pairs = _pairs(delta.plus[0], delta.plus[1], delta.plus[3])[:3]
+        fresh_pairs = _pairs(delta.fresh[0], delta.fresh[1], delta.fresh[3])[:3]
+
+    def ae_full() -> tuple:
+        by_row = pl.Series(pair_row.astype(np.int64) * max(n_ent, 1) + pair_ent).arg_sort().to_numpy()
+        return _csr(pair_row[by_row], n), pair_ent[by_row], cnt[by_row]
+
+    ae = derive("ae", lambda: _ae_delta(delta, n, fresh_pairs, cnt.dtype), ae_full)
+    _save(out, "ae_indptr", ae[0])
+    _save(out, "ae_ent", ae[1])
+    _save(out, "ae_cnt", ae[2])
+    del ae, cnt
 
     # unfiltered entity totals over originals (precomputed: the most frequent question),
     # overall and per language (entity x language, flattened)
     orig = ~dup[pair_row] if pair_row.size else np.zeros(0, bool)
-    men = np.bincount(pair_ent[orig], weights=pair_cnt[orig], minlength=n_ent).astype(np.int64)
-    docs = np.bincount(pair_ent[orig], minlength=n_ent).astype(np.int64)
-    el_key = pair_ent[orig].astype(np.int64) * n_lang + lang_arr[pair_row[orig]]
-    _save(out, "el_men", np.bincount(el_key, weights=pair_cnt[orig], minlength=n_ent * n_lang).astype(np.int64))
-    _save(out, "el_docs", np.bincount(el_key, minlength=n_ent * n_lang).astype(np.int64))
-    del el_key
+
+    def el_full() -> tuple:
+        el_key = pair_ent[orig].astype(np.int64) * n_lang + lang_arr[pair_row[orig]]
+        return (np.bincount(el_key, weights=pair_cnt[orig], minlength=n_ent * n_lang).astype(np.int64),
+                np.bincount(el_key, minlength=n_ent * n_lang).astype(np.int64))
+
+    el_men, el_docs = derive("el", lambda: _el_delta(delta, rw, n_ent, minus_pairs, plus_pairs), el_full)
+    _save(out, "el_men", el_men)
+    _save(out, "el_docs", el_docs)
+    # every entity's totals are its per-language totals summed
+    men = el_men.reshape(n_ent, n_lang).sum(axis=1, dtype=np.int64)
+    docs = el_docs.reshape(n_ent, n_lang).sum(axis=1, dtype=np.int64)
+    del el_men, el_docs
     # entity x (outlet, language) over originals, sparse (entity -> key outlet * languages +
     # language, mentions, articles): the unfiltered and languages-only "by outlet" split of
     # any entities without a pass over their millions of postings (~2M entries at 1M articles)
-    eo = _sum_by(pair_ent[orig], outlet_arr[pair_row[orig]].astype(np.int64) * n_lang + lang_arr[pair_row[orig]],
-                 pair_cnt[orig])
-    _save(out, "eo_indptr", _csr(eo["ent"].to_numpy(), n_ent))
-    _save(out, "eo_key", eo["key"].to_numpy().astype(np.int32))
-    _save(out, "eo_men", _small_uint(eo["m"].to_numpy()))
-    _save(out, "eo_docs", _small_uint(eo["d"].to_numpy()))
+    eo = derive("eo", lambda: _eo_delta(delta, rw, minus_pairs, plus_pairs),
+                lambda: _sum_np(pair_ent[orig], outlet_arr[pair_row[orig]].astype(np.int64) * n_lang
+                                + lang_arr[pair_row[orig]], pair_cnt[orig]))
+    _save(out, "eo_indptr", _csr(eo[0], n_ent))
+    _save(out, "eo_key", eo[1].astype(np.int32))
+    _save(out, "eo_men", _small_uint(eo[2]))
+    _save(out, "eo_docs", _small_uint(eo[3]))
     del eo
     # unfiltered timeline per entity: (day, mentions, articles) of dated originals
     po = orig & (day[pair_row] != UNDATED_DAY) if pair_row.size else np.zeros(0, bool)
-    ed = _sum_by(pair_ent[po], day[pair_row[po]], pair_cnt[po])
-    _save(out, "ed_indptr", _csr(ed["ent"].to_numpy(), n_ent))
-    _save(out, "ed_day", ed["key"].to_numpy().astype(np.int32))
-    _save(out, "ed_men", ed["m"].to_numpy())
-    _save(out, "ed_docs", ed["d"].to_numpy())
+    ed = derive("ed", lambda: _ed_delta(delta, rw, minus_pairs, plus_pairs),
+                lambda: _sum_np(pair_ent[po], day[pair_row[po]], pair_cnt[po]))
+    _save(out, "ed_indptr", _csr(ed[0], n_ent))
+    _save(out, "ed_day", ed[1].astype(np.int32))
+    _save(out, "ed_men", ed[2])
+    _save(out, "ed_docs", ed[3])
     del ed, po
     ents = ents.with_columns(pl.Series("mention_count", men), pl.Series("doc_count", docs))
     _write_ipc(out, "entities", ents)
@@ -531,7 +858,7 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _write_ipc(out, "dicts", dicts)
     meta = {"format": FORMAT, "articles": n, "entities": n_ent, "pairs": int(pair_row.size), "mentions": n_mentions,
             "forms": forms.height, "languages": languages.len(), "outlets": outlets.len(), "sources": sources.len(),
-            "reused_articles": reused, "seconds": round(time.perf_counter() - t0, 3)}
+            "reused_articles": reused, "updated": done, "seconds": round(time.perf_counter() - t0, 3)}
     (out / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return meta
 
