@@ -295,7 +295,7 @@ def _lookup(labels: pl.Series, dictionary: pl.Series) -> np.ndarray:
 
 def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, mentions: pl.LazyFrame,
                     entities: pl.LazyFrame | None, prev: Path, unchanged_paths: pl.Series | None,
-                    attrs: _Rows) -> tuple:
+                    attrs: _Rows, all_known: bool) -> tuple:
     """The same result as `_entries_full` (plus a `_Delta` for the derived tables), reading
     the mention rows of new and changed articles only; the others' entries come from the
     previous version's index in `prev`.
@@ -329,7 +329,7 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     if pn and (int(p_lang.max()) >= langmap.size or int(p_outlet.max()) >= outletmap.size):
         raise _NoReuse("the previous index is inconsistent")
     # every mention must belong to an article (else the full build's entity set differs)
-    if spans.join(rows, on="doc_id", how="anti").height:
+    if not all_known:
         raise _NoReuse("mentions of unknown articles")
     n = a.height
     same = (p_docs.with_row_index("prow").with_columns(pl.col("n_mentions").fill_null(-1))
@@ -346,24 +346,26 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     # reused rows whose counts move: another language, outlet, day or duplicate status
     moved = ((langmap[p_lang[prow]] != attrs.lang[row]) | (outletmap[p_outlet[prow]] != attrs.outlet[row])
              | (p_day[prow] != attrs.day[row]) | (p_dup[prow] != attrs.dup[row]))
-    # entries of the reused articles (prev codes for now), and those whose counts leave
-    p_ent = np.repeat(np.arange(p_ids.len(), dtype=np.int32), np.diff(p_indptr))
-    k_row = rowmap[p_row]
+    # entries of the reused articles (prev codes for now), and those whose counts leave; the
+    # entity of an entry is its CSR segment, so only counts per entity are made, not a
+    # 23M-long entity column
+    p_seg = np.diff(p_indptr)
+    k_row = rowmap.astype(np.int32)[p_row]
     keep = k_row >= 0
+    kc = p_seg - _segment_counts(np.flatnonzero(~keep), p_indptr)
     if moved.any():
         leaves = rowmap < 0
         leaves[prow[moved]] = True
-        gone = leaves[p_row]
+        gone = np.flatnonzero(leaves[p_row])
     else:
-        gone = ~keep
-    minus = (p_ent[gone], p_row[gone], p_form[gone], p_cnt[gone].astype(np.int64))
+        gone = np.flatnonzero(~keep)
+    minus = (np.repeat(np.arange(p_ids.len(), dtype=np.int32), _segment_counts(gone, p_indptr)), p_row[gone],
+             p_form[gone], p_cnt[gone].astype(np.int64))
     del gone
     k_row = k_row[keep]
-    k_ent = p_ent[keep]
-    del p_ent
-    k_form = p_form[keep].astype(np.int64)
-    k_cnt = p_cnt[keep].astype(np.int64)
-    del keep
+    k_form = p_form[keep]
+    k_cnt = p_cnt[keep]
+    del keep, p_row, p_form, p_cnt
     # the mention rows of the other articles: only the part of the table that holds them
     fresh = a["doc_id"].filter(pl.Series(~reused))
     where = spans.join(fresh.to_frame(), on="doc_id", how="semi").select(pl.col("lo").min(), pl.col("hi").max())
@@ -372,7 +374,7 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     m = (mentions.select("doc_id", "entity_id", "surface", "lemma", "entity_type").slice(lo, max(hi - lo, 0))
          .filter(pl.col("doc_id").is_in(fresh.implode())).collect())
     # codes in use (a bincount: linear, where np.unique would sort 23M entries at 1M articles)
-    used_ent = np.flatnonzero(np.bincount(k_ent, minlength=p_ids.len()))
+    used_ent = np.flatnonzero(kc)
     kept_ids = p_ids.gather(used_ent)
     ids = pl.concat([kept_ids.to_frame("entity_id"), m.select("entity_id")]).unique()
     ents = _entity_table(ids.lazy(), entities, None)
@@ -381,23 +383,24 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     used_form = np.flatnonzero(np.bincount(k_form, minlength=p_forms.height))
     old_forms = (p_forms[used_form].select(pl.col("surface").cast(pl.String), pl.col("lemma").cast(pl.String))
                  .with_columns(pl.struct("surface", "lemma").hash(seed=0).alias("h")))
-    forms = (pl.concat([old_forms.select("h", "surface", "lemma"), coded.select("h", "surface", "lemma")])
-             .unique(subset="h", keep="any").sort(["surface", "lemma"]))
+    forms = _merge_forms(old_forms.select("h", "surface", "lemma"), coded.select("h", "surface", "lemma"))
     forms = forms.with_columns(pl.int_range(forms.height, dtype=pl.Int64).alias("form"))
     # remap the reused entries' codes through the new dictionaries
     entmap = np.full(p_ids.len(), -1, np.int64)
     entmap[used_ent] = _codes(kept_ids, ents["entity_id"])
     formmap = np.full(p_forms.height, -1, np.int64)
     formmap[used_form] = _form_codes(old_forms, forms)
-    k_ent, k_form = entmap[k_ent], formmap[k_form]
-    if k_ent.size and (int(k_ent.min()) < 0 or int(k_form.min()) < 0):
+    if (used_ent.size and int(entmap[used_ent].min()) < 0) or (used_form.size and int(formmap[used_form].min()) < 0):
         raise _NoReuse("codes that do not map")
-    # the new articles' mentions -> distinct entries, then all entries in one sort
+    k_form = formmap.astype(np.int32)[k_form]
+    k_counts = np.zeros(ents.height, np.int64)
+    k_counts[entmap[used_ent]] = kc[used_ent]
+    # the new articles' mentions -> distinct entries, merged into the reused ones
     f_form = _form_codes(coded, forms)
     fresh_e = _sorted_entries(coded["ent"].to_numpy(), coded["row"].to_numpy(), f_form, None, n, forms.height)
     del coded
-    got = _merge_entries((k_ent, k_row, k_form, k_cnt), fresh_e, n, forms.height)
-    del k_ent, k_row, k_form, k_cnt
+    got = _merge_entries((k_counts, k_row, k_form, k_cnt), fresh_e, rowmap, n, forms.height)
+    del k_row, k_form, k_cnt
     if moved.any():
         enters = ~reused
         enters[row[moved]] = True
@@ -411,26 +414,86 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     return (ents, forms.select("surface", "lemma"), *got, int(reused.sum()), delta)
 
 
-def _merge_entries(kept: tuple, fresh: tuple, n: int, n_forms: int) -> tuple:
-    """`_sorted_entries` of two disjoint sets of distinct entries (ent, row, form, cnt), the
-    second already sorted. Entity and form codes map monotonically from the previous
-    version (both dictionaries are sorted), so when the reused rows also kept their order
-    the reused entries are still sorted and the new ones are merged in (linear time);
-    otherwise everything is sorted again."""
-    k_ent, k_row, k_form, k_cnt = kept
+def _segment_counts(at: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """How many of the positions `at` (sorted) fall in each CSR segment (int64): a few
+    binary searches, where a count over every value would pass over all of them."""
+    return np.diff(np.searchsorted(at, indptr))
+
+
+def _rank_in_segments(keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """For each query i: the first position in [lo[i], hi[i]) of sorted `keys` whose key is
+    not below want[i] (a vectorised binary search: one step over every query at a time)."""
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    top = max(keys.size - 1, 0)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = keys[np.minimum(mid, top)] < want if keys.size else np.zeros(mid.size, bool)
+        lo = np.where(active & below, mid + 1, lo)
+        hi = np.where(active & ~below, mid, hi)
+
+
+def _merge_forms(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """The distinct forms (h, surface, lemma) of `old` (distinct, sorted by surface, lemma:
+    the previous dictionary's rows in use) and `new` (any), sorted by surface, lemma as
+    `unique(subset="h").sort(["surface", "lemma"])` sorts them: the few forms not in `old`
+    are merged in by a binary search on surface + NUL + lemma (which orders as the pair
+    when no form holds a NUL: a byte-wise comparison); the whole set is sorted otherwise."""
+    add = new.unique(subset="h", keep="any").join(old.select("h"), on="h", how="anti")
+    if add.height == 0:
+        return old
+    key = pl.col("surface") + "\x00" + pl.col("lemma")
+    nul = pl.col("surface").str.contains("\x00", literal=True) | pl.col("lemma").str.contains("\x00", literal=True)
+    old_key = old.select(key.alias("k"))["k"]
+    add = add.with_columns(key.alias("k")).sort("k")
+    if (old.select(nul.any()).item() or add.select(nul.any()).item()
+            or not old_key.is_sorted() or add["k"].n_unique() != add.height):
+        return pl.concat([old, add.drop("k")]).sort(["surface", "lemma"])
+    # position of each form in the merged order: old ones shift by the new ones before them
+    at = old_key.search_sorted(add["k"], side="left").to_numpy().astype(np.int64)
+    pos_new = at + np.arange(at.size)
+    pos_old = np.arange(old.height) + np.searchsorted(at, np.arange(old.height), side="right")
+    order = np.empty(old.height + add.height, np.int64)
+    order[pos_old] = np.arange(old.height)
+    order[pos_new] = old.height + np.arange(add.height)
+    return pl.concat([old, add.drop("k")]).gather(order)
+
+
+def _merge_entries(kept: tuple, fresh: tuple, rowmap: np.ndarray, n: int, n_forms: int) -> tuple:
+    """`_sorted_entries` of the reused entries (`kept`: entries per new entity code, then
+    row, form and mentions, in the previous index's order with codes remapped) and the new
+    rows' entries (`fresh`: ent, row, form, mentions, sorted); no row has both.
+
+    Entity and form codes map increasingly from the previous version (both dictionaries
+    are sorted), so when `rowmap` also keeps the reused rows' order the reused entries are
+    still sorted and the new ones are merged in: each finds its place by a binary search in
+    its entity's rows (linear time, no 64-bit key over every entry); otherwise everything is
+    sorted again."""
+    k_counts, k_row, k_form, k_cnt = kept
     f_ent, f_row, f_form, f_cnt = fresh
-    rb, fb = max(1, int(n).bit_length()), max(1, int(n_forms).bit_length())
-    top = max(int(k_ent.max()) if k_ent.size else 0, int(f_ent.max()) if f_ent.size else 0)
-    if (top + 1).bit_length() + rb + fb <= 63:
-        kk = _pack(k_ent, k_row, k_form, rb, fb)
-        if kk.size < 2 or bool(np.all(kk[1:] > kk[:-1])):
-            fk = _pack(f_ent, f_row, f_form, rb, fb)
-            at = np.searchsorted(kk, fk)
-            key, cnt = np.insert(kk, at, fk), np.insert(k_cnt.astype(np.int64), at, f_cnt.astype(np.int64))
-            del kk, fk
-            return (*_unpack(key, rb, fb), cnt)
-    return _sorted_entries(np.concatenate([k_ent, f_ent]), np.concatenate([k_row, f_row]),
-                           np.concatenate([k_form, f_form]), np.concatenate([k_cnt, f_cnt]), n, n_forms)
+    n_ent = k_counts.size
+    kept_rows = rowmap[rowmap >= 0]
+    counts = k_counts + np.bincount(f_ent, minlength=n_ent)
+    ent = np.repeat(np.arange(n_ent, dtype=np.int32), counts)
+    if kept_rows.size > 1 and not bool(np.all(kept_rows[1:] > kept_rows[:-1])):
+        k_ent = np.repeat(np.arange(n_ent, dtype=np.int32), k_counts)
+        return _sorted_entries(np.concatenate([k_ent, f_ent]), np.concatenate([k_row, f_row]),
+                               np.concatenate([k_form, f_form]), np.concatenate([k_cnt, f_cnt]), n, n_forms)
+    k_ptr = np.zeros(n_ent + 1, np.int64)
+    np.cumsum(k_counts, out=k_ptr[1:])
+    at = _rank_in_segments(k_row, k_ptr[f_ent], k_ptr[f_ent + 1], f_row)
+    cnt_type = np.promote_types(k_cnt.dtype, _small_uint(f_cnt).dtype)
+    row, form = np.insert(k_row, at, f_row.astype(np.int32)), np.insert(k_form, at, f_form.astype(np.int32))
+    # the order the merge relies on, checked (a damaged previous index falls back)
+    if row.size > 1:
+        up = (row[1:] > row[:-1]) | ((row[1:] == row[:-1]) & (form[1:] > form[:-1]))
+        ptr = np.cumsum(counts)[:-1]
+        up[ptr[(ptr > 0) & (ptr < row.size)] - 1] = True  # a new entity starts anywhere
+        if not bool(up.all()):
+            raise _NoReuse("the previous entries are out of order")
+    return ent, row, form, np.insert(k_cnt.astype(cnt_type, copy=False), at, f_cnt.astype(cnt_type))
 
 
 def _sum_np(ent: np.ndarray, key: np.ndarray, cnt: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -591,6 +654,46 @@ def _el_delta(dl: _Delta, rw: _Rows, n_ent: int, minus_pairs: tuple, plus_pairs:
     return tuple(out)
 
 
+def _ea_delta(dl: _Delta, n_ent: int, fresh_pairs: tuple) -> tuple[np.ndarray, ...]:
+    """The (entity, article) pairs (`_pairs`' four arrays) of the new version: the previous
+    index's pairs of the reused rows (rows and entity codes remapped, order kept) with the
+    new rows' pairs merged in, as `_merge_entries` merges the entries."""
+    p_indptr = np.load(dl.prev / "ea_indptr.npy", allow_pickle=False)
+    p_row, p_cnt, p_nf = (np.load(dl.prev / f"ea_{k}.npy", allow_pickle=False) for k in ("row", "cnt", "nf"))
+    if p_indptr.size != dl.entmap.size + 1 or not (int(p_indptr[-1]) == p_row.size == p_cnt.size == p_nf.size):
+        raise _NoReuse("the previous pairs are inconsistent")
+    kept_rows = dl.rowmap[dl.rowmap >= 0]
+    if kept_rows.size > 1 and not bool(np.all(kept_rows[1:] > kept_rows[:-1])):
+        raise _NoReuse("reused rows reordered")
+    k_row = dl.rowmap.astype(np.int32)[p_row]
+    keep = k_row >= 0
+    kc = np.diff(p_indptr) - _segment_counts(np.flatnonzero(~keep), p_indptr)
+    used = np.flatnonzero(kc)
+    if used.size and int(dl.entmap[used].min()) < 0:
+        raise _NoReuse("codes that do not map")
+    k_counts = np.zeros(n_ent, np.int64)
+    k_counts[dl.entmap[used]] = kc[used]
+    k_row, k_cnt, k_nf = k_row[keep], p_cnt[keep], p_nf[keep]
+    del keep
+    f_ent, f_row, f_cnt, f_nf = fresh_pairs
+    k_ptr = np.zeros(n_ent + 1, np.int64)
+    np.cumsum(k_counts, out=k_ptr[1:])
+    at = _rank_in_segments(k_row, k_ptr[f_ent], k_ptr[f_ent + 1], f_row)
+    counts = k_counts + np.bincount(f_ent, minlength=n_ent)
+    ent = np.repeat(np.arange(n_ent, dtype=np.int32), counts)
+    row = np.insert(k_row, at, f_row)
+    if row.size > 1:  # rows ascend within each entity (a damaged previous index falls back)
+        up = row[1:] > row[:-1]
+        ptr = np.cumsum(counts)[:-1]
+        up[ptr[(ptr > 0) & (ptr < row.size)] - 1] = True
+        if not bool(up.all()):
+            raise _NoReuse("the previous pairs are out of order")
+    cnt_type = np.promote_types(k_cnt.dtype, _small_uint(f_cnt).dtype)
+    nf_type = np.promote_types(k_nf.dtype, _small_uint(f_nf).dtype)
+    return (ent, row, np.insert(k_cnt.astype(cnt_type, copy=False), at, f_cnt.astype(cnt_type)),
+            np.insert(k_nf.astype(nf_type, copy=False), at, f_nf.astype(nf_type)))
+
+
 # More blocks than this of reused rows that keep their previous order (one slice copy each):
 # the rows were reordered wholesale, and the article -> entities postings are sorted again.
 AE_BLOCKS = 200_000
@@ -734,7 +837,11 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     span = rows.join(spans, on="doc_id", how="left", maintain_order="left")
     _save(out, "men_lo", span["lo"].fill_null(0).to_numpy())
     _save(out, "men_hi", span["hi"].fill_null(0).to_numpy())
-    del span
+    # every mention belongs to an article: each span found its row (doc ids are unique)
+    sorted_ids = ids["doc_id"]
+    all_known = (int(span["lo"].is_not_null().sum()) == spans.height
+                 and not bool((sorted_ids.slice(1) == sorted_ids.slice(0, max(n - 1, 0))).any()))
+    del span, sorted_ids
 
     # entities, written forms and the distinct (entity, article, form) entries with their
     # mentions: from the previous version's index for unchanged articles and the mention rows
@@ -742,7 +849,7 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     got = None
     if prev is not None:
         try:
-            got = _entries_reused(a, rows, spans, mentions, entities, Path(prev), unchanged_paths, rw)
+            got = _entries_reused(a, rows, spans, mentions, entities, Path(prev), unchanged_paths, rw, all_known)
         except Exception:  # noqa: BLE001  anything unexpected in the old index: build from scratch
             got = None
     del spans
@@ -789,7 +896,13 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
 
     # pairs (entity, article) with mention counts: one run-length pass over the sorted entries
     n_mentions = int(ef_cnt.sum())
-    pair_ent, pair_row, pair_cnt, pair_nf = _pairs(ef_ent, ef_row, ef_cnt)
+    if delta is not None:
+        minus_pairs = _pairs(delta.minus[0], delta.minus[1], delta.minus[3])[:3]
+        plus_pairs = _pairs(delta.plus[0], delta.plus[1], delta.plus[3])[:3]
+        fresh_all = _pairs(delta.fresh[0], delta.fresh[1], delta.fresh[3])
+        fresh_pairs = fresh_all[:3]
+    pair_ent, pair_row, pair_cnt, pair_nf = derive("ea", lambda: _ea_delta(delta, n_ent, fresh_all),
+                                                   lambda: _pairs(ef_ent, ef_row, ef_cnt))
     del ef_ent, ef_row, ef_form, ef_cnt
     cnt = _small_uint(pair_cnt)
     _save(out, "ea_indptr", _csr(pair_ent, n_ent))
@@ -797,10 +910,6 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "ea_cnt", cnt)
     _save(out, "ea_nf", _small_uint(pair_nf))
     del pair_nf
-    if delta is not None:
-        minus_pairs = _pairs(delta.minus[0], delta.minus[1], delta.minus[3])[:3]
-        plus_pairs = _pairs(delta.plus[0], delta.plus[1], delta.plus[3])[:3]
-        fresh_pairs = _pairs(delta.fresh[0], delta.fresh[1], delta.fresh[3])[:3]
 
     def ae_full() -> tuple:
         by_row = pl.Series(pair_row.astype(np.int64) * max(n_ent, 1) + pair_ent).arg_sort().to_numpy()

@@ -350,7 +350,9 @@ def test_incremental_index_equals_a_full_build(gen, tmp_path, monkeypatch, shuff
     assert len(sorts) == 1 + (2 if shuffle else 1)  # the full build's, the new entries', [all again]
     _assert_same_index(tmp_path / "inc", tmp_path / "full")
     # every derived table was updated by the change, not recomputed from all the entries
-    assert full["updated"] == [] and sorted(inc["updated"]) == ["ae", "ed", "el", "eo", "sf"]
+    # (the pairs are merged only when the reused rows kept their order)
+    assert full["updated"] == []
+    assert sorted(inc["updated"]) == (["ae", "ed", "el", "eo", "sf"] if shuffle else ["ae", "ea", "ed", "el", "eo", "sf"])
     assert {k: v for k, v in inc.items() if k not in ("seconds", "reused_articles", "updated")} == \
         {k: v for k, v in full.items() if k not in ("seconds", "reused_articles", "updated")}
 
