@@ -372,6 +372,75 @@ def test_incremental_index_falls_back_to_a_full_build_on_a_damaged_previous_inde
     _assert_same_index(tmp_path / "inc2", tmp_path / "full")
 
 
+ALL_UPDATED = ["ae", "ea", "ed", "el", "eo", "sf"]
+
+
+def test_incremental_index_moves_the_counts_of_articles_whose_language_outlet_day_or_status_changed(gen, tmp_path):
+    """Every article of one language and of one entity removed (the language and the entity
+    leave the dictionaries), and unchanged articles (reused entries) that changed language
+    (to a new one), outlet, date (or lost it) or duplicate status: the updated totals are a
+    full build's, so each moved article's counts left its old cells and entered its new."""
+    _, A, M, E = gen
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
+    rng = np.random.default_rng(8)
+    # an entity of few articles, none of them Romanian: removed with all its articles
+    per_ent = M.group_by("entity_id").agg(pl.col("doc_id").unique())
+    gone_ent = per_ent.filter(pl.col("doc_id").list.len() == 2)["entity_id"][0]
+    gone_docs = per_ent.filter(pl.col("entity_id") == gone_ent)["doc_id"][0].to_list()
+    removed = set(A.filter(pl.col("language") == "ro")["doc_id"].to_list()) | set(gone_docs)
+    keep = A.filter(~pl.col("doc_id").is_in(list(removed)))
+    ids = keep["doc_id"].to_numpy()
+    pick = rng.permutation(ids.size)
+    lang_new, outlet_new, day_new, undated, made_dup = (list(ids[pick[i:i + 30]]) for i in range(0, 150, 30))
+    originals = keep.filter(pl.col("duplicate_of").is_not_null())["doc_id"].to_list()[:20]
+    other_outlet = keep["outlet"].drop_nulls().mode().sort()[0]
+    A2 = keep.with_columns(
+        pl.when(pl.col("doc_id").is_in(lang_new)).then(pl.lit("zz")).otherwise("language").alias("language"),
+        pl.when(pl.col("doc_id").is_in(outlet_new)).then(pl.lit(other_outlet)).otherwise("outlet").alias("outlet"),
+        pl.when(pl.col("doc_id").is_in(day_new)).then(pl.col("published") + pl.duration(days=40))
+        .when(pl.col("doc_id").is_in(undated)).then(pl.lit(None, pl.Date)).otherwise("published").alias("published"),
+        pl.when(pl.col("doc_id").is_in(made_dup)).then(pl.lit(ids[pick[-1]]))
+        .when(pl.col("doc_id").is_in(originals)).then(pl.lit(None, pl.String)).otherwise("duplicate_of")
+        .alias("duplicate_of"))
+    M2 = M.filter(~pl.col("doc_id").is_in(list(removed)))
+    E2 = E.filter(pl.col("entity_id") != gone_ent)
+    full = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "full")
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=tmp_path / "v1")
+    assert inc["reused_articles"] == A2.height and sorted(inc["updated"]) == ALL_UPDATED
+    assert "ro" not in pl.read_ipc(tmp_path / "inc" / "dicts.arrow")["label"].to_list()
+    assert full["entities"] == inc["entities"] == E.height - 1
+    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+
+
+def test_incremental_index_recomputes_a_table_the_previous_index_cannot_give(gen, tmp_path):
+    """A previous derived table that does not fit (truncated, or postings out of order) is
+    computed from all the entries instead; entries out of order make a build from scratch;
+    so does a mention of an unknown article. Each time the index is a full build's."""
+    _, A, M, E = gen
+    A2, M2, E2 = _next_version(A, M, E, shuffle=False)
+    full = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "full")
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
+    v1 = tmp_path / "v1"
+    sf_key = np.load(v1 / "sf_key.npy")
+    np.save(v1 / "sf_key.npy", sf_key[:-1])  # truncated
+    ea_row = np.load(v1 / "ea_row.npy")
+    np.save(v1 / "ea_row.npy", ea_row[::-1].copy())  # every entity's rows reversed
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=v1)
+    assert inc["reused_articles"] > 0 and sorted(inc["updated"]) == ["ae", "ed", "el", "eo"]
+    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    np.save(v1 / "ef_row.npy", np.load(v1 / "ef_row.npy")[::-1].copy())  # entries out of order
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc2", prev=v1)
+    assert inc["reused_articles"] == 0 and inc["updated"] == []
+    _assert_same_index(tmp_path / "inc2", tmp_path / "full")
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1b")
+    stray = M2.head(1).with_columns(pl.lit("no-such-article").alias("doc_id"))
+    M3 = pl.concat([M2, stray])
+    full3 = index.write(A2.lazy(), M3.lazy(), E2.lazy(), tmp_path / "full3")
+    inc = index.write(A2.lazy(), M3.lazy(), E2.lazy(), tmp_path / "inc3", prev=tmp_path / "v1b")
+    assert inc["reused_articles"] == 0 and full3["mentions"] == full["mentions"]
+    _assert_same_index(tmp_path / "inc3", tmp_path / "full3")
+
+
 def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     """A rebuild after changing, adding and removing files writes the index that
     `index.write` makes from scratch from the same tables, having reused the previous
