@@ -694,6 +694,68 @@ def _ea_delta(dl: _Delta, n_ent: int, fresh_pairs: tuple) -> tuple[np.ndarray, .
             np.insert(k_nf.astype(nf_type, copy=False), at, f_nf.astype(nf_type)))
 
 
+def _list_order(a: pl.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The given rows in list order: newest first, undated last, then title (missing last),
+    then doc_id."""
+    sub = a.select(pl.int_range(a.height, dtype=pl.Int64).alias("row"), "published", "title", "doc_id")
+    if rows.size != a.height:
+        sub = sub[rows]
+    return sub.sort(["published", "title", "doc_id"], descending=[True, False, False],
+                    nulls_last=True)["row"].to_numpy()
+
+
+def _list_before(a: pl.DataFrame, day: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether row x[i] comes before row y[i] in list order (`_list_order`), elementwise."""
+    dx, dy = -day[x].astype(np.int64), -day[y].astype(np.int64)  # undated (lowest day) last
+    tx, ty = a["title"].gather(x), a["title"].gather(y)
+    t_lt = ((tx < ty).fill_null(False) | (tx.is_not_null() & ty.is_null())).to_numpy()
+    t_eq = ((tx == ty).fill_null(False) | (tx.is_null() & ty.is_null())).to_numpy()
+    i_lt = (a["doc_id"].gather(x) < a["doc_id"].gather(y)).fill_null(False).to_numpy()
+    return (dx < dy) | ((dx == dy) & (t_lt | (t_eq & i_lt)))
+
+
+def _list_order_delta(dl: _Delta, a: pl.DataFrame, day: np.ndarray) -> np.ndarray:
+    """`_list_order` of every row from the previous list order: the reused rows in their
+    previous order (checked to be in order still: their dates or titles may have changed),
+    the others sorted and merged in by a binary search."""
+    p_rank = np.load(dl.prev / "list_rank.npy", allow_pickle=False).astype(np.int64)
+    pn = dl.rowmap.size
+    if p_rank.size != pn or (pn and (int(p_rank.min()) < 0 or int(p_rank.max()) >= pn)):
+        raise _NoReuse("the previous list order is inconsistent")
+    p_order = np.empty(pn, np.int64)
+    p_order[p_rank] = np.arange(pn)
+    if not np.array_equal(p_rank[p_order], np.arange(pn)):
+        raise _NoReuse("the previous list order is not a permutation")
+    # reused rows keep their place unless their date or title changed (the doc_id is the same)
+    p_keys = pl.read_ipc(dl.prev / "articles.arrow", columns=["published", "title"])
+    prow = np.flatnonzero(dl.rowmap >= 0)
+    row = dl.rowmap[prow]
+    p_sel, n_sel = p_keys[prow], a.select("published", "title")[row]
+    moved = ~(p_sel["published"].eq_missing(n_sel["published"]) & p_sel["title"].eq_missing(n_sel["title"])).to_numpy()
+    place = dl.rowmap.copy()
+    place[prow[moved]] = -1
+    kept = place[p_order]
+    kept = kept[kept >= 0]
+    if kept.size > 1 and not bool(_list_before(a, day, kept[:-1], kept[1:]).all()):
+        raise _NoReuse("the reused rows are out of list order")
+    others = np.ones(a.height, bool)
+    others[kept] = False
+    new = _list_order(a, np.flatnonzero(others))
+    # where each new row goes among the kept ones: the number of kept rows before it
+    lo, hi = np.zeros(new.size, np.int64), np.full(new.size, kept.size, np.int64)
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        ahead = _list_before(a, day, kept[np.minimum(mid, max(kept.size - 1, 0))][active], new[active])
+        go = np.zeros(new.size, bool)
+        go[np.flatnonzero(active)[ahead]] = True
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(active & ~go, mid, hi)
+    return np.insert(kept, lo, new)
+
+
 # More blocks than this of reused rows that keep their previous order (one slice copy each):
 # the rows were reordered wholesale, and the article -> entities postings are sorted again.
 AE_BLOCKS = 200_000
@@ -814,13 +876,6 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "src_indptr", src_indptr)
     _save(out, "src_code", _codes(src_vals, sources).astype(np.uint16 if sources.len() < 2**16 else np.int32))
 
-    # list order: newest first, undated last, then title, doc_id -> a rank per row
-    order = a.select(pl.int_range(n, dtype=pl.Int32).alias("row"), "published", "title", "doc_id").sort(
-        ["published", "title", "doc_id"], descending=[True, False, False], nulls_last=True)["row"].to_numpy()
-    rank = np.empty(n, np.int32)
-    rank[order] = np.arange(n, dtype=np.int32)
-    _save(out, "list_rank", rank)
-
     # doc_id -> row
     ids = a.select(pl.col("doc_id"), pl.int_range(n, dtype=pl.Int32).alias("row")).sort("doc_id")
     _save(out, "doc_sorted_row", ids["row"].to_numpy())
@@ -873,6 +928,13 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
                 done.append(name)
                 return value
         return full()
+
+    # list order: newest first, undated last, then title, doc_id -> a rank per row
+    order = derive("list", lambda: _list_order_delta(delta, a, day), lambda: _list_order(a, np.arange(n)))
+    rank = np.empty(n, np.int32)
+    rank[order] = np.arange(n, dtype=np.int32)
+    _save(out, "list_rank", rank)
+    del order, rank
 
     def sf_full() -> tuple:
         keep = ~dup[ef_row] if ef_row.size else np.zeros(0, bool)
