@@ -77,11 +77,9 @@ def _codes(values: pl.Series, dictionary: pl.Series) -> np.ndarray:
 
 
 def _csr(owner: np.ndarray, n_owners: int) -> np.ndarray:
-    """indptr for values already sorted by `owner` (an int array of owner codes)."""
-    counts = np.bincount(owner, minlength=n_owners) if owner.size else np.zeros(n_owners, np.int64)
-    indptr = np.zeros(n_owners + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return indptr
+    """indptr for values already sorted by `owner` (an int array of owner codes in
+    [0, n_owners)): where each owner's run starts, by binary search (not a pass over them)."""
+    return np.searchsorted(owner, np.arange(n_owners + 1), side="left").astype(np.int64, copy=False)
 
 
 def _small_uint(a: np.ndarray) -> np.ndarray:
@@ -313,8 +311,10 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     p_ids = pl.read_ipc(prev / "entities.arrow", columns=["entity_id"])["entity_id"]
     p_forms = pl.read_ipc(prev / "forms.arrow")
     p_dicts = pl.read_ipc(prev / "dicts.arrow")
-    p_indptr, p_row, p_form, p_cnt = (np.load(prev / f"ef_{k}.npy", allow_pickle=False)
-                                      for k in ("indptr", "row", "form", "cnt"))
+    p_indptr = np.load(prev / "ef_indptr.npy", allow_pickle=False)
+    # memory-mapped: read once by the passes below, never copied whole
+    p_row, p_form, p_cnt = (np.load(prev / f"ef_{k}.npy", mmap_mode="r", allow_pickle=False)
+                            for k in ("row", "form", "cnt"))
     p_lang, p_outlet, p_day, p_dup = (np.load(prev / f"{k}.npy", allow_pickle=False)
                                       for k in ("lang", "outlet", "day", "dup"))
     pn = p_docs.height
@@ -726,17 +726,21 @@ def _list_order_delta(dl: _Delta, a: pl.DataFrame, day: np.ndarray) -> np.ndarra
     p_order[p_rank] = np.arange(pn)
     if not np.array_equal(p_rank[p_order], np.arange(pn)):
         raise _NoReuse("the previous list order is not a permutation")
-    # reused rows keep their place unless their date or title changed (the doc_id is the same)
-    p_keys = pl.read_ipc(dl.prev / "articles.arrow", columns=["published", "title"])
+    # reused rows keep their place unless their date or title changed (the doc_id is the
+    # same), compared by a 64-bit hash of both (no string is gathered)
+    key = pl.struct("published", "title").hash(seed=0)
+    p_h = pl.read_ipc(dl.prev / "articles.arrow", columns=["published", "title"]).select(key)[:, 0].to_numpy()
+    n_h = a.select(key)[:, 0].to_numpy()
     prow = np.flatnonzero(dl.rowmap >= 0)
-    row = dl.rowmap[prow]
-    p_sel, n_sel = p_keys[prow], a.select("published", "title")[row]
-    moved = ~(p_sel["published"].eq_missing(n_sel["published"]) & p_sel["title"].eq_missing(n_sel["title"])).to_numpy()
+    moved = p_h[prow] != n_h[dl.rowmap[prow]]
+    if moved.sum() * 2 > prow.size:  # most moved: one sort is cheaper than merging them all
+        raise _NoReuse("most reused rows moved in the list")
     place = dl.rowmap.copy()
     place[prow[moved]] = -1
     kept = place[p_order]
     kept = kept[kept >= 0]
-    if kept.size > 1 and not bool(_list_before(a, day, kept[:-1], kept[1:]).all()):
+    d = -day[kept].astype(np.int64)
+    if kept.size > 1 and not bool(np.all(d[1:] >= d[:-1])):  # a cheap check of the previous order
         raise _NoReuse("the reused rows are out of list order")
     others = np.ones(a.height, bool)
     others[kept] = False
