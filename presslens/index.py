@@ -696,6 +696,39 @@ def _ea_delta(dl: _Delta, n_ent: int, fresh_pairs: tuple) -> tuple[np.ndarray, .
             np.insert(k_nf.astype(nf_type, copy=False), at, f_nf.astype(nf_type)))
 
 
+def _sf_full(ef_ent: np.ndarray, ef_row: np.ndarray, ef_form: np.ndarray, ef_cnt: np.ndarray,
+             rw: _Rows) -> tuple[np.ndarray, ...]:
+    """The (entity, form x language) table over originals from every entry."""
+    keep = ~rw.dup[ef_row] if ef_row.size else np.zeros(0, bool)
+    n_lang = max(rw.languages.len(), 1)
+    return _sum_np(ef_ent[keep], ef_form[keep].astype(np.int64) * n_lang + rw.lang[ef_row[keep]], ef_cnt[keep])
+
+
+def _ae_full(pair_ent: np.ndarray, pair_row: np.ndarray, cnt: np.ndarray, n: int, n_ent: int) -> tuple[np.ndarray, ...]:
+    """The article -> entities postings (indptr, entities, mentions) from every pair."""
+    by_row = pl.Series(pair_row.astype(np.int64) * max(n_ent, 1) + pair_ent).arg_sort().to_numpy()
+    return _csr(pair_row[by_row], n), pair_ent[by_row], cnt[by_row]
+
+
+def _totals_full(kind: str, pairs: tuple, rw: _Rows, n_ent: int) -> tuple[np.ndarray, ...]:
+    """A per-entity totals table over originals from every (entity, row, mentions) pair:
+    "el" the dense entity x language mentions and articles, "eo" the (entity, outlet x
+    language) table, "ed" the (entity, day) table of dated originals."""
+    ent, row, cnt = pairs
+    n_lang = max(rw.languages.len(), 1)
+    orig = ~rw.dup[row] if row.size else np.zeros(0, bool)
+    if kind == "ed":
+        orig &= rw.day[row] != UNDATED_DAY
+    ent, row, cnt = ent[orig], row[orig], cnt[orig]
+    if kind == "el":
+        key = ent.astype(np.int64) * n_lang + rw.lang[row]
+        return (np.bincount(key, weights=cnt, minlength=n_ent * n_lang).astype(np.int64),
+                np.bincount(key, minlength=n_ent * n_lang).astype(np.int64))
+    if kind == "eo":
+        return _sum_np(ent, rw.outlet[row].astype(np.int64) * n_lang + rw.lang[row], cnt)
+    return _sum_np(ent, rw.day[row], cnt)
+
+
 def _list_order(a: pl.DataFrame, rows: np.ndarray) -> np.ndarray:
     """The given rows in list order: newest first, undated last, then title (missing last),
     then doc_id."""
@@ -924,7 +957,8 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     # when the entries were reused and the parts fit) or computed from all the entries
     done: list[str] = []
 
-    def derive(name: str, incremental, full):
+    def derive(name: str, incremental, full, *args):
+        """incremental() when the change allows it (recorded in `done`), else full(*args)."""
         if delta is not None:
             try:
                 value = incremental()
@@ -933,22 +967,18 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
             else:
                 done.append(name)
                 return value
-        return full()
+        return full(*args)
 
     # list order: newest first, undated last, then title, doc_id -> a rank per row
-    order = derive("list", lambda: _list_order_delta(delta, a, day), lambda: _list_order(a, np.arange(n)))
+    order = derive("list", lambda: _list_order_delta(delta, a, day), _list_order, a, np.arange(n))
     rank = np.empty(n, np.int32)
     rank[order] = np.arange(n, dtype=np.int32)
     _save(out, "list_rank", rank)
     del order, rank
 
-    def sf_full() -> tuple:
-        keep = ~dup[ef_row] if ef_row.size else np.zeros(0, bool)
-        return _sum_np(ef_ent[keep], ef_form[keep].astype(np.int64) * n_lang + lang_arr[ef_row[keep]], ef_cnt[keep])
-
     # unfiltered written forms per (entity, form, language) over originals, so the forms
     # table of a popular entity needs no pass over its millions of mentions
-    sf = derive("sf", lambda: _sf_delta(delta, rw), sf_full)
+    sf = derive("sf", lambda: _sf_delta(delta, rw), _sf_full, ef_ent, ef_row, ef_form, ef_cnt, rw)
     # distinct (entity, article, form) with their mentions: the mention postings run-length
     # coded (23M entries for 30M mentions at 1M articles; the forms table of a filtered
     # selection reads only its selected articles' entries)
@@ -970,7 +1000,7 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
         fresh_all = _pairs(delta.fresh[0], delta.fresh[1], delta.fresh[3])
         fresh_pairs = fresh_all[:3]
     pair_ent, pair_row, pair_cnt, pair_nf = derive("ea", lambda: _ea_delta(delta, n_ent, fresh_all),
-                                                   lambda: _pairs(ef_ent, ef_row, ef_cnt))
+                                                   _pairs, ef_ent, ef_row, ef_cnt)
     del ef_ent, ef_row, ef_form, ef_cnt
     cnt = _small_uint(pair_cnt)
     _save(out, "ea_indptr", _csr(pair_ent, n_ent))
@@ -979,11 +1009,8 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     _save(out, "ea_nf", _small_uint(pair_nf))
     del pair_nf
 
-    def ae_full() -> tuple:
-        by_row = pl.Series(pair_row.astype(np.int64) * max(n_ent, 1) + pair_ent).arg_sort().to_numpy()
-        return _csr(pair_row[by_row], n), pair_ent[by_row], cnt[by_row]
-
-    ae = derive("ae", lambda: _ae_delta(delta, n, fresh_pairs, cnt.dtype), ae_full)
+    cnt_type = cnt.dtype
+    ae = derive("ae", lambda: _ae_delta(delta, n, fresh_pairs, cnt_type), _ae_full, pair_ent, pair_row, cnt, n, n_ent)
     _save(out, "ae_indptr", ae[0])
     _save(out, "ae_ent", ae[1])
     _save(out, "ae_cnt", ae[2])
@@ -991,14 +1018,9 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
 
     # unfiltered entity totals over originals (precomputed: the most frequent question),
     # overall and per language (entity x language, flattened)
-    orig = ~dup[pair_row] if pair_row.size else np.zeros(0, bool)
-
-    def el_full() -> tuple:
-        el_key = pair_ent[orig].astype(np.int64) * n_lang + lang_arr[pair_row[orig]]
-        return (np.bincount(el_key, weights=pair_cnt[orig], minlength=n_ent * n_lang).astype(np.int64),
-                np.bincount(el_key, minlength=n_ent * n_lang).astype(np.int64))
-
-    el_men, el_docs = derive("el", lambda: _el_delta(delta, rw, n_ent, minus_pairs, plus_pairs), el_full)
+    pairs = (pair_ent, pair_row, pair_cnt)
+    el_men, el_docs = derive("el", lambda: _el_delta(delta, rw, n_ent, minus_pairs, plus_pairs),
+                             _totals_full, "el", pairs, rw, n_ent)
     _save(out, "el_men", el_men)
     _save(out, "el_docs", el_docs)
     # every entity's totals are its per-language totals summed
@@ -1008,23 +1030,19 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     # entity x (outlet, language) over originals, sparse (entity -> key outlet * languages +
     # language, mentions, articles): the unfiltered and languages-only "by outlet" split of
     # any entities without a pass over their millions of postings (~2M entries at 1M articles)
-    eo = derive("eo", lambda: _eo_delta(delta, rw, minus_pairs, plus_pairs),
-                lambda: _sum_np(pair_ent[orig], outlet_arr[pair_row[orig]].astype(np.int64) * n_lang
-                                + lang_arr[pair_row[orig]], pair_cnt[orig]))
+    eo = derive("eo", lambda: _eo_delta(delta, rw, minus_pairs, plus_pairs), _totals_full, "eo", pairs, rw, n_ent)
     _save(out, "eo_indptr", _csr(eo[0], n_ent))
     _save(out, "eo_key", eo[1].astype(np.int32))
     _save(out, "eo_men", _small_uint(eo[2]))
     _save(out, "eo_docs", _small_uint(eo[3]))
     del eo
     # unfiltered timeline per entity: (day, mentions, articles) of dated originals
-    po = orig & (day[pair_row] != UNDATED_DAY) if pair_row.size else np.zeros(0, bool)
-    ed = derive("ed", lambda: _ed_delta(delta, rw, minus_pairs, plus_pairs),
-                lambda: _sum_np(pair_ent[po], day[pair_row[po]], pair_cnt[po]))
+    ed = derive("ed", lambda: _ed_delta(delta, rw, minus_pairs, plus_pairs), _totals_full, "ed", pairs, rw, n_ent)
     _save(out, "ed_indptr", _csr(ed[0], n_ent))
     _save(out, "ed_day", ed[1].astype(np.int32))
     _save(out, "ed_men", ed[2])
     _save(out, "ed_docs", ed[3])
-    del ed, po
+    del ed, pairs
     ents = ents.with_columns(pl.Series("mention_count", men), pl.Series("doc_count", docs))
     _write_ipc(out, "entities", ents)
     _write_ipc(out, "forms", forms)
