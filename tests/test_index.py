@@ -445,7 +445,8 @@ def test_incremental_index_recomputes_a_table_the_previous_index_cannot_give(gen
 def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     """A rebuild after changing, adding and removing files writes the index that
     `index.write` makes from scratch from the same tables, having reused the previous
-    index for the articles of the unchanged files only."""
+    index for the articles of the unchanged files only and updated every derived table
+    by the change."""
     import shutil
 
     from presslens import build as b
@@ -467,6 +468,7 @@ def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     arts = pl.read_parquet(d / "articles.parquet", columns=["path"])
     unchanged = {f.name for f in files[2:]}
     assert meta["reused_articles"] == arts.filter(pl.col("path").is_in(list(unchanged))).height > 0
+    assert sorted(meta["updated"]) == ALL_UPDATED  # every derived table updated by the change
     index.write(pl.scan_parquet(d / "articles.parquet"), pl.scan_parquet(d / "mentions.parquet"),
                 pl.scan_parquet(d / "entities.parquet"), tmp_path / "full")
     _assert_same_index(d / index.INDEX_DIR, tmp_path / "full")
