@@ -843,31 +843,25 @@ class _Background:
 SEARCH_COLUMNS = ("doc_id", "title", "text", "language", "boilerplate")
 
 
-def _start_search(version_dir: Path, rows: pl.LazyFrame) -> _Background:
-    """Write the full-text index of a full build from `rows` (the assembled articles, in the
-    row order articles.parquet will have) in a thread: it needs only SEARCH_COLUMNS, so it
-    runs while the stories are grouped instead of after (on two cores, the other one is
-    idle then). Only for a build with no previous version: an incremental one reuses the
-    previous index and reads the written table (see _post_build)."""
-    return _Background(search.build, version_dir.parent, version_dir, rows.select(SEARCH_COLUMNS), None)
+def _start_search(version_dir: Path, rows: pl.LazyFrame, prev_dir: Path | None) -> _Background:
+    """Write the full-text index from `rows` (the assembled articles, in the row order
+    articles.parquet will have) in a thread: it needs only SEARCH_COLUMNS, so it runs while
+    the entity table is written and the stories are grouped instead of after (on two cores,
+    the other one is idle then). `prev_dir`: the live version, whose index an incremental
+    build reuses (only new and changed articles are indexed)."""
+    return _Background(search.build, version_dir.parent, version_dir, rows.select(SEARCH_COLUMNS), prev_dir)
 
 
-def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict,
-                search_job: _Background | None = None) -> None:
+def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict, search_job: _Background) -> None:
     """Steps that run after every table of a new version is written to `version_dir` and
     before it is published: each reads the tables there (and may reuse `prev`, the live
     version, to work incrementally) and writes its own files next to them. A step that
-    raises fails the build and leaves the live version untouched. Add one line per step
-    (serving index, search index). `search_job`: the full-text index already started in a
-    thread (_start_search), waited for here."""
-    prev_dir = prev.directory if prev is not None else None
-    # --- full-text index (presslens.search): reuses the previous version's index ---
-    if search_job is None:
-        search.build(version_dir.parent, version_dir, pl.scan_parquet(version_dir / "articles.parquet"), prev_dir)
-    else:
-        search_job.result()
+    raises fails the build and leaves the live version untouched. Add one line per step.
+    `search_job`: the full-text index (presslens.search), started in a thread during the
+    assembly (_start_search), waited for here."""
+    search_job.result()
     # --- serving index (presslens.index) of the fully written version ---
-    manifest["index_seconds"] = _build_index(version_dir, prev_dir)
+    manifest["index_seconds"] = _build_index(version_dir, prev.directory if prev is not None else None)
 
 
 # ---------------------------------------------------------------- assembly
@@ -1048,10 +1042,10 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             .collect())
     articles = (assembled.join(keys.lazy(), on="doc_id", how="left", maintain_order="left")
                 .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup"))
-    # a full build writes its full-text index meanwhile, from the assembled rows (their order
-    # is the table's: the joins here and in _group_stories keep the left order); it reads the
+    # the full-text index is written meanwhile, from the assembled rows (their order is the
+    # table's: the joins here and in _group_stories keep the left order); it reads the
     # shards, so it is waited for before they are removed
-    search_job = _start_search(tmp, assembled) if prev is None else None
+    search_job = _start_search(tmp, assembled, prev.directory if prev is not None else None)
     try:
         if mention_parts:
             mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
@@ -1068,8 +1062,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         # it is written first and rewritten with the story ids (see _group_stories)
         story_summary = _group_stories(tmp, prev, articles)
     finally:
-        if search_job is not None:
-            search_job.wait()  # its error, if any, is raised in _post_build
+        search_job.wait()  # its error, if any, is raised in _post_build
     articles_final = pl.scan_parquet(tmp / "articles.parquet")
     rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts], how="vertical_relaxed")
                   if reject_parts else store.empty("rejects").lazy())

@@ -38,11 +38,15 @@ def test_lemmas_and_known_words_equal_simplemmas_and_the_cache_is_written_once(c
     got = [lexicon.lemmatize(w, lang) for w in words]
     assert got == [simplemma.lemmatize(w, lang=lang) for w in words]
     assert [lexicon.is_known(w, lang) for w in words] == [simplemma.is_known(w, lang) for w in words]
-    files = list(cache.glob(f"simplemma-*-{lang}-*.marshal"))
+    files = list(cache.glob(f"simplemma-*-{lang}-*.marisa"))
     assert len(files) == 1 and not list(cache.glob("*.tmp"))
-    # a new process reads the cache file instead of decoding simplemma's data again
-    assert lexicon.load(lang) == lexicon.load(lang)
-    assert len(list(cache.iterdir())) == 1
+    # a new process maps the cache file instead of decoding simplemma's data again
+    before = files[0].stat().st_mtime_ns
+    trie = lexicon.load(lang)
+    assert files[0].stat().st_mtime_ns == before and len(list(cache.iterdir())) == 1
+    entries = simplemma_entries(lang)
+    assert len(trie) == len(entries)
+    assert all(trie.get(k.decode()) == [v] for k, v in list(entries.items())[::997])
 
 
 def test_ukrainian_lemmas_equal_simplemmas(cache):
@@ -55,10 +59,10 @@ def test_ukrainian_lemmas_equal_simplemmas(cache):
 
 def test_a_corrupt_cache_file_is_rebuilt_not_trusted(cache):
     lexicon.lemmatize("word", "en")
-    (path,) = cache.glob("simplemma-*-en-*.marshal")
-    path.write_bytes(b"not marshal data")
-    assert lexicon.load("en")[b"meetings"] == simplemma_entry("en", b"meetings")
-    assert path.read_bytes() != b"not marshal data"
+    (path,) = cache.glob("simplemma-*-en-*.marisa")
+    path.write_bytes(b"not a trie")
+    assert lexicon.load("en").get("meetings") == [simplemma_entries("en")[b"meetings"]]
+    assert path.read_bytes() != b"not a trie"
 
 
 def test_an_unwritable_cache_falls_back_to_simplemmas_dictionary(tmp_path, monkeypatch):
@@ -75,7 +79,7 @@ def test_an_unwritable_cache_falls_back_to_simplemmas_dictionary(tmp_path, monke
         lexicon._lemmatizer.cache_clear()
 
 
-def simplemma_entry(lang: str, key: bytes) -> bytes:
+def simplemma_entries(lang: str) -> dict[bytes, bytes]:
     from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
 
-    return _load_dictionary_from_disk(lang)[key]
+    return _load_dictionary_from_disk(lang)
