@@ -472,3 +472,21 @@ def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     index.write(pl.scan_parquet(d / "articles.parquet"), pl.scan_parquet(d / "mentions.parquet"),
                 pl.scan_parquet(d / "entities.parquet"), tmp_path / "full")
     _assert_same_index(d / index.INDEX_DIR, tmp_path / "full")
+
+
+def test_cited_sources_are_counted_once_per_article(tmp_path):
+    """A source named twice (or a missing name) in one article's list is one citation of
+    it; lists without either are kept as they are."""
+    from conftest import tiny_tables
+
+    t = tiny_tables()
+    a = t["articles"]
+    first = a["doc_id"][0]
+    t["articles"] = a.with_columns(pl.when(pl.col("doc_id") == first).then(pl.lit(["NHK", None, "NHK", "ISW"]))
+                                   .otherwise("cited_sources").alias("cited_sources"))
+    ix = index.from_tables({k: store.conform(v, k) for k, v in t.items()}, tmp_path / "dirty")
+    clean = index.from_tables({k: store.conform(v, k) for k, v in tiny_tables().items()}, tmp_path / "clean")
+    lists = ix.article_column("cited_sources").to_list()
+    assert lists[0] == ["NHK", "ISW"] and lists[1:] == clean.article_column("cited_sources").to_list()[1:]
+    row0 = ix.src_code[ix.src_indptr[0]:ix.src_indptr[1]]
+    assert ix.sources.gather(pl.Series(row0.astype(np.int64))).to_list() == ["NHK", "ISW"]
