@@ -862,8 +862,11 @@ def write(articles: pl.LazyFrame, mentions: pl.LazyFrame, entities: pl.LazyFrame
     `prev`: the previous version's index directory, when its mentions of an unchanged
     doc_id are the same rows (same pipeline version): the entries of unchanged articles
     are then taken from it and only the other articles' mention rows are read (see
-    `_entries_reused`); the result is the same, byte for byte. Anything in `prev` that
-    does not fit (another format, damaged files) falls back to reading every mention row.
+    `_entries_reused`), and every derived table (list order, pairs, both posting
+    directions, the per-entity totals) is updated by the change instead of recomputed
+    (`_Delta`; meta.json's "updated" names them); the result is the same, byte for byte.
+    Anything in `prev` that does not fit (another format, damaged files) falls back to
+    reading every mention row, or, for one derived table, to computing it from all entries.
     `unchanged_paths`: when given, only articles of these input files are reused (the
     build's files whose rows it copied from the previous version).
     """
