@@ -661,7 +661,8 @@ def _ea_delta(dl: _Delta, n_ent: int, fresh_pairs: tuple) -> tuple[np.ndarray, .
     index's pairs of the reused rows (rows and entity codes remapped, order kept) with the
     new rows' pairs merged in, as `_merge_entries` merges the entries."""
     p_indptr = np.load(dl.prev / "ea_indptr.npy", allow_pickle=False)
-    p_row, p_cnt, p_nf = (np.load(dl.prev / f"ea_{k}.npy", allow_pickle=False) for k in ("row", "cnt", "nf"))
+    p_row, p_cnt, p_nf = (np.load(dl.prev / f"ea_{k}.npy", mmap_mode="r", allow_pickle=False)
+                          for k in ("row", "cnt", "nf"))
     if p_indptr.size != dl.entmap.size + 1 or not (int(p_indptr[-1]) == p_row.size == p_cnt.size == p_nf.size):
         raise _NoReuse("the previous pairs are inconsistent")
     kept_rows = dl.rowmap[dl.rowmap >= 0]
