@@ -303,6 +303,8 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     (the build passes `prev` only then) its mentions are a function of its text; with
     `unchanged_paths` its input file must also be one whose rows the build reused. Codes are
     not reused: entity, form and row codes are remapped through the new dictionaries.
+    `attrs`: the new rows' split codes (a reused row whose codes changed moves its counts);
+    `all_known`: every mention's doc_id is an article's (else the entity set differs).
     Raises (so the caller builds from scratch) when anything disagrees."""
     meta = json.loads((prev / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT:
