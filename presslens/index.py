@@ -521,65 +521,64 @@ def _pairs(ent: np.ndarray, row: np.ndarray, cnt: np.ndarray) -> tuple[np.ndarra
             np.add.reduceat(cnt, starts, dtype=np.int64), np.diff(np.append(starts, ent.size)).astype(np.int64))
 
 
-def _key_span(*keys: np.ndarray) -> tuple[int, int]:
-    """(lowest key, number of key values) over the given key arrays, for `ent * span + key - lo`."""
-    lo = min((int(k.min()) for k in keys if k.size), default=0)
-    hi = max((int(k.max()) for k in keys if k.size), default=0)
-    return lo, hi - lo + 1
-
-
 def _apply_delta(prev: tuple, minus: tuple, plus: tuple, entmap: np.ndarray, keymap) -> tuple[np.ndarray, ...]:
     """A `_sum_np` table (ent, key, m, d sorted by ent, key) of the new version from the
     previous version's table (`prev`: indptr, key, m, d as saved) minus the grouped entries
     that left (`minus`, previous codes) plus those that entered (`plus`, new codes): the
     previous table's codes are remapped (`entmap`, `keymap(keys) -> new keys, -1 when
-    gone`; both increasing, so the order holds), new (ent, key) cells are merged in.
+    gone`; both increasing, so the order holds), new (ent, key) cells are merged in. Each
+    cell that changes is found by a binary search in its entity's keys; the passes over
+    the whole table are the copies, the key remap and an order check.
     Raises _NoReuse when the parts disagree (a removed cell that is not there, a count
     below zero, a cell left with mentions but no entries, a code that does not map)."""
     p_indptr, p_key, p_m, p_d = prev
     if not (p_indptr.size - 1 == entmap.size and int(p_indptr[-1]) == p_key.size == p_m.size == p_d.size):
         raise _NoReuse("the previous table is inconsistent")
-    p_ent = np.repeat(np.arange(entmap.size, dtype=np.int64), np.diff(p_indptr))
-    p_key = p_key.astype(np.int64)
+    key = p_key.astype(np.int64)
     m, d = p_m.astype(np.int64), p_d.astype(np.int64)
     if minus[0].size:
-        lo, span = _key_span(p_key, minus[1])
-        if entmap.size * span >= 2**62:
-            raise _NoReuse("keys too wide")
-        pk = p_ent * span + (p_key - lo)
-        mk = minus[0].astype(np.int64) * span + (minus[1] - lo)
-        at = np.searchsorted(pk, mk)
-        if int(at.max()) >= pk.size or not np.array_equal(pk[at], mk):
+        me, mk = minus[0].astype(np.int64), minus[1].astype(np.int64)
+        at = _rank_in_segments(key, p_indptr[me], p_indptr[me + 1], mk)
+        if bool((at >= p_indptr[me + 1]).any()) or not np.array_equal(key[at], mk):
             raise _NoReuse("a removed cell is not in the previous table")
         m[at] -= minus[2]
         d[at] -= minus[3]
-        del pk, mk, at
     if (d < 0).any() or (m < 0).any() or m[d == 0].any():
         raise _NoReuse("counts that do not add up")
-    alive = d > 0
-    ent, key, m, d = entmap[p_ent[alive]], keymap(p_key[alive]), m[alive], d[alive]
-    del p_ent, p_key, alive
-    if ent.size and (int(ent.min()) < 0 or int(key.min()) < 0):
+    dead = np.flatnonzero(d == 0)
+    alive_per = np.diff(p_indptr) - _segment_counts(dead, p_indptr)
+    if dead.size:
+        key, m, d = np.delete(key, dead), np.delete(m, dead), np.delete(d, dead)
+    used = np.flatnonzero(alive_per)
+    new_ent = entmap[used]
+    if used.size and (int(new_ent.min()) < 0 or not bool(np.all(new_ent[1:] > new_ent[:-1]))):
         raise _NoReuse("codes that do not map")
-    top = max(int(ent.max()) if ent.size else 0, int(plus[0].max()) if plus[0].size else 0)
-    lo, span = _key_span(key, plus[1])
-    if (top + 1) * span >= 2**62:
-        raise _NoReuse("keys too wide")
-    sk = ent * span + (key - lo)
-    del ent, key
-    if sk.size > 1 and not bool(np.all(sk[1:] > sk[:-1])):
-        raise _NoReuse("the remapped table is out of order")
-    pk = plus[0].astype(np.int64) * span + (plus[1] - lo)
-    at = np.searchsorted(sk, pk)
-    hit = at < sk.size
-    hit[hit] = sk[at[hit]] == pk[hit]
+    n_ent = max(int(new_ent.max()) + 1 if used.size else 0, int(plus[0].max()) + 1 if plus[0].size else 0)
+    counts = np.zeros(n_ent, np.int64)
+    counts[new_ent] = alive_per[used]
+    key = keymap(key)
+    if key.size and int(key.min()) < 0:
+        raise _NoReuse("codes that do not map")
+    indptr = np.zeros(n_ent + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    if key.size > 1:  # keys ascend within each entity (a damaged previous table falls back)
+        up = key[1:] > key[:-1]
+        starts = indptr[1:-1]
+        up[starts[(starts > 0) & (starts < key.size)] - 1] = True
+        if not bool(up.all()):
+            raise _NoReuse("the remapped table is out of order")
+    pe, pk = plus[0].astype(np.int64), plus[1].astype(np.int64)
+    at = _rank_in_segments(key, indptr[pe], indptr[pe + 1], pk)
+    hit = at < indptr[pe + 1]
+    hit[hit] = key[at[hit]] == pk[hit]
     m[at[hit]] += plus[2][hit]
     d[at[hit]] += plus[3][hit]
     miss = ~hit
-    sk = np.insert(sk, at[miss], pk[miss])
+    key = np.insert(key, at[miss], pk[miss])
     m = np.insert(m, at[miss], plus[2][miss])
     d = np.insert(d, at[miss], plus[3][miss])
-    return sk // span, sk % span + lo, m, d
+    counts += np.bincount(pe[miss], minlength=n_ent)
+    return np.repeat(np.arange(n_ent, dtype=np.int64), counts), key, m, d
 
 
 def _pair_key(a: np.ndarray, b: np.ndarray, nb: int) -> np.ndarray:
