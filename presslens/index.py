@@ -377,14 +377,18 @@ def _entries_reused(a: pl.DataFrame, rows: pl.DataFrame, spans: pl.DataFrame, me
     lo, hi = (lo or 0), (hi or 0)
     m = (mentions.select("doc_id", "entity_id", "surface", "lemma", "entity_type").slice(lo, max(hi - lo, 0))
          .filter(pl.col("doc_id").is_in(fresh.implode())).collect())
-    # codes in use (a bincount: linear, where np.unique would sort 23M entries at 1M articles)
+    # codes in use (linear, where np.unique would sort 23M entries at 1M articles)
     used_ent = np.flatnonzero(kc)
     kept_ids = p_ids.gather(used_ent)
     ids = pl.concat([kept_ids.to_frame("entity_id"), m.select("entity_id")]).unique()
     ents = _entity_table(ids.lazy(), entities, None)
     coded = _coded(m.lazy(), rows, ents)
     del m
-    used_form = np.flatnonzero(np.bincount(k_form, minlength=p_forms.height))
+    # forms in use: marked in place (a bincount would first copy the 23M codes to 64 bits)
+    in_use = np.zeros(p_forms.height, bool)
+    in_use[k_form] = True
+    used_form = np.flatnonzero(in_use)
+    del in_use
     old_forms = (p_forms[used_form].select(pl.col("surface").cast(pl.String), pl.col("lemma").cast(pl.String))
                  .with_columns(pl.struct("surface", "lemma").hash(seed=0).alias("h")))
     forms = _merge_forms(old_forms.select("h", "surface", "lemma"), coded.select("h", "surface", "lemma"))
