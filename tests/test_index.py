@@ -330,6 +330,10 @@ def _next_version(A, M, E, shuffle: bool = True):
     return A2, M2, E2
 
 
+# every table an incremental build updates by the change (meta "updated")
+ALL_UPDATED = ["ae", "ea", "ed", "el", "eo", "list", "sf"]
+
+
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_incremental_index_equals_a_full_build(gen, tmp_path, monkeypatch, shuffle):
     """An index built from the previous version's index (reusing unchanged articles) is the
@@ -349,8 +353,12 @@ def test_incremental_index_equals_a_full_build(gen, tmp_path, monkeypatch, shuff
     assert full["reused_articles"] == 0 and inc["reused_articles"] == A.height - 200 - 100 - 10
     assert len(sorts) == 1 + (2 if shuffle else 1)  # the full build's, the new entries', [all again]
     _assert_same_index(tmp_path / "inc", tmp_path / "full")
-    assert {k: v for k, v in inc.items() if k not in ("seconds", "reused_articles")} == \
-        {k: v for k, v in full.items() if k not in ("seconds", "reused_articles")}
+    # every derived table was updated by the change, not recomputed from all the entries
+    # (the pairs are merged only when the reused rows kept their order)
+    assert full["updated"] == []
+    assert sorted(inc["updated"]) == ([u for u in ALL_UPDATED if u != "ea"] if shuffle else ALL_UPDATED)
+    assert {k: v for k, v in inc.items() if k not in ("seconds", "reused_articles", "updated")} == \
+        {k: v for k, v in full.items() if k not in ("seconds", "reused_articles", "updated")}
 
 
 def test_incremental_index_falls_back_to_a_full_build_on_a_damaged_previous_index(gen, tmp_path):
@@ -368,10 +376,77 @@ def test_incremental_index_falls_back_to_a_full_build_on_a_damaged_previous_inde
     _assert_same_index(tmp_path / "inc2", tmp_path / "full")
 
 
+def test_incremental_index_moves_the_counts_of_articles_whose_language_outlet_day_or_status_changed(gen, tmp_path):
+    """Every article of one language and of one entity removed (the language and the entity
+    leave the dictionaries), and unchanged articles (reused entries) that changed language
+    (to a new one), outlet, date (or lost it) or duplicate status: the updated totals are a
+    full build's, so each moved article's counts left its old cells and entered its new."""
+    _, A, M, E = gen
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
+    rng = np.random.default_rng(8)
+    # an entity of few articles, none of them Romanian: removed with all its articles
+    per_ent = M.group_by("entity_id").agg(pl.col("doc_id").unique())
+    gone_ent = per_ent.filter(pl.col("doc_id").list.len() == 2)["entity_id"][0]
+    gone_docs = per_ent.filter(pl.col("entity_id") == gone_ent)["doc_id"][0].to_list()
+    removed = set(A.filter(pl.col("language") == "ro")["doc_id"].to_list()) | set(gone_docs)
+    keep = A.filter(~pl.col("doc_id").is_in(list(removed)))
+    ids = keep["doc_id"].to_numpy()
+    pick = rng.permutation(ids.size)
+    lang_new, outlet_new, day_new, undated, made_dup = (list(ids[pick[i:i + 30]]) for i in range(0, 150, 30))
+    originals = keep.filter(pl.col("duplicate_of").is_not_null())["doc_id"].to_list()[:20]
+    other_outlet = keep["outlet"].drop_nulls().mode().sort()[0]
+    A2 = keep.with_columns(
+        pl.when(pl.col("doc_id").is_in(lang_new)).then(pl.lit("zz")).otherwise("language").alias("language"),
+        pl.when(pl.col("doc_id").is_in(outlet_new)).then(pl.lit(other_outlet)).otherwise("outlet").alias("outlet"),
+        pl.when(pl.col("doc_id").is_in(day_new)).then(pl.col("published") + pl.duration(days=40))
+        .when(pl.col("doc_id").is_in(undated)).then(pl.lit(None, pl.Date)).otherwise("published").alias("published"),
+        pl.when(pl.col("doc_id").is_in(made_dup)).then(pl.lit(ids[pick[-1]]))
+        .when(pl.col("doc_id").is_in(originals)).then(pl.lit(None, pl.String)).otherwise("duplicate_of")
+        .alias("duplicate_of"))
+    M2 = M.filter(~pl.col("doc_id").is_in(list(removed)))
+    E2 = E.filter(pl.col("entity_id") != gone_ent)
+    full = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "full")
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=tmp_path / "v1")
+    assert inc["reused_articles"] == A2.height and sorted(inc["updated"]) == ALL_UPDATED
+    assert "ro" not in pl.read_ipc(tmp_path / "inc" / "dicts.arrow")["label"].to_list()
+    assert full["entities"] == inc["entities"] == E.height - 1
+    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+
+
+def test_incremental_index_recomputes_a_table_the_previous_index_cannot_give(gen, tmp_path):
+    """A previous derived table that does not fit (truncated, or postings out of order) is
+    computed from all the entries instead; entries out of order make a build from scratch;
+    so does a mention of an unknown article. Each time the index is a full build's."""
+    _, A, M, E = gen
+    A2, M2, E2 = _next_version(A, M, E, shuffle=False)
+    full = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "full")
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
+    v1 = tmp_path / "v1"
+    sf_key = np.load(v1 / "sf_key.npy")
+    np.save(v1 / "sf_key.npy", sf_key[:-1])  # truncated
+    ea_row = np.load(v1 / "ea_row.npy")
+    np.save(v1 / "ea_row.npy", ea_row[::-1].copy())  # every entity's rows reversed
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=v1)
+    assert inc["reused_articles"] > 0 and sorted(inc["updated"]) == ["ae", "ed", "el", "eo", "list"]
+    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    np.save(v1 / "ef_row.npy", np.load(v1 / "ef_row.npy")[::-1].copy())  # entries out of order
+    inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc2", prev=v1)
+    assert inc["reused_articles"] == 0 and inc["updated"] == []
+    _assert_same_index(tmp_path / "inc2", tmp_path / "full")
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1b")
+    stray = M2.head(1).with_columns(pl.lit("no-such-article").alias("doc_id"))
+    M3 = pl.concat([M2, stray])
+    full3 = index.write(A2.lazy(), M3.lazy(), E2.lazy(), tmp_path / "full3")
+    inc = index.write(A2.lazy(), M3.lazy(), E2.lazy(), tmp_path / "inc3", prev=tmp_path / "v1b")
+    assert inc["reused_articles"] == 0 and full3["mentions"] == full["mentions"]
+    _assert_same_index(tmp_path / "inc3", tmp_path / "full3")
+
+
 def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     """A rebuild after changing, adding and removing files writes the index that
     `index.write` makes from scratch from the same tables, having reused the previous
-    index for the articles of the unchanged files only."""
+    index for the articles of the unchanged files only and updated every derived table
+    by the change."""
     import shutil
 
     from presslens import build as b
@@ -393,6 +468,7 @@ def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     arts = pl.read_parquet(d / "articles.parquet", columns=["path"])
     unchanged = {f.name for f in files[2:]}
     assert meta["reused_articles"] == arts.filter(pl.col("path").is_in(list(unchanged))).height > 0
+    assert sorted(meta["updated"]) == ALL_UPDATED  # every derived table updated by the change
     index.write(pl.scan_parquet(d / "articles.parquet"), pl.scan_parquet(d / "mentions.parquet"),
                 pl.scan_parquet(d / "entities.parquet"), tmp_path / "full")
     _assert_same_index(d / index.INDEX_DIR, tmp_path / "full")
@@ -494,3 +570,21 @@ def test_warm_up_computes_the_filter_independent_values_and_changes_no_answer(ge
     for f in (Filters.make(search="drones"), Filters.make(languages=("uk",))):
         assert_frame_equal(q.summary(warmed, f), q.summary(cold, f))
         assert_frame_equal(q.top_entities(warmed, f), q.top_entities(cold, f))
+
+
+def test_cited_sources_are_counted_once_per_article(tmp_path):
+    """A source named twice (or a missing name) in one article's list is one citation of
+    it; lists without either are kept as they are."""
+    from conftest import tiny_tables
+
+    t = tiny_tables()
+    a = t["articles"]
+    first = a["doc_id"][0]
+    t["articles"] = a.with_columns(pl.when(pl.col("doc_id") == first).then(pl.lit(["NHK", None, "NHK", "ISW"]))
+                                   .otherwise("cited_sources").alias("cited_sources"))
+    ix = index.from_tables({k: store.conform(v, k) for k, v in t.items()}, tmp_path / "dirty")
+    clean = index.from_tables({k: store.conform(v, k) for k, v in tiny_tables().items()}, tmp_path / "clean")
+    lists = ix.article_column("cited_sources").to_list()
+    assert lists[0] == ["NHK", "ISW"] and lists[1:] == clean.article_column("cited_sources").to_list()[1:]
+    row0 = ix.src_code[ix.src_indptr[0]:ix.src_indptr[1]]
+    assert ix.sources.gather(pl.Series(row0.astype(np.int64))).to_list() == ["NHK", "ISW"]
