@@ -273,6 +273,29 @@ def test_entities_built_from_the_seeds_have_latin_names_and_keep_the_original(se
     assert kan.height == 1 and "Кан Сун Нам" in [n["name"] for n in kan["names"][0]]
 
 
+def test_latin_names_change_only_cyrillic_rows_and_keep_row_order():
+    names_type = pl.List(pl.Struct({"language": pl.String, "name": pl.String}))
+    ents = pl.DataFrame(
+        {"entity_id": ["a", "b", "c", "d", "e"],
+         "name": ["Путін", "Biden", "Москва", None, "Київ"],
+         "names": [[{"language": "uk", "name": "Путін"}], None,
+                   [{"language": "ru", "name": "Москвы"}], [], None],
+         "mention_count": [5, 4, 3, 2, 1]},
+        schema={"entity_id": pl.String, "name": pl.String, "names": names_type, "mention_count": pl.Int64})
+    out = translit.with_latin_names(ents)
+    assert out.columns == ents.columns and out.schema == ents.schema
+    assert out["entity_id"].to_list() == ["a", "b", "c", "d", "e"]
+    assert out["name"].to_list() == ["Putin", "Biden", "Moskva", None, "Kyiv"]
+    assert out["names"].to_list() == [
+        [{"language": "uk", "name": "Путін"}],  # the original is there already: not added twice
+        [],
+        [{"language": "ru", "name": "Москвы"}, {"language": "ru", "name": "Москва"}],
+        [],
+        [{"language": "uk", "name": "Київ"}],
+    ]
+    assert out["mention_count"].to_list() == [5, 4, 3, 2, 1]
+
+
 # ---------------------------------------------------------------- wording
 
 from presslens import wording  # noqa: E402
