@@ -123,6 +123,9 @@ CANDIDATE_SLICE = 250_000
 # story_links row-group size: a reader filtering one story_id skips the other row groups.
 LINK_CHUNK = 50_000
 LINK_ROW_GROUP = 50_000
+# Links taken per block by the average linkage: before each block the links already inside
+# one group are dropped at once (vectorised), so the Python loop sees only the others.
+LINK_BLOCK = 8192
 # Up to this many links, an incremental run sorts and writes the whole story_links table in
 # memory (~400 bytes a link with its evidence lists, twice while sorting: ~400 MB at most);
 # above it, the parts are merged while streaming (bounded memory, about 3x slower at 300k).
@@ -1313,47 +1316,61 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         if hi > lo:
             linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
-    for k in np.argsort(-score, kind="stable").tolist():
-        ra, rb = parent[a_pos[k]], parent[b_pos[k]]  # after path compression, mostly the roots
-        if parent[ra] != ra:
-            ra = find(ra)
-        if parent[rb] != rb:
-            rb = find(rb)
-        if ra == rb:
-            continue
-        sa, sb = size[ra], size[rb]
-        if linked[ra].get(rb, 0) < density * sa * sb:
-            continue
-        if dates[ra] and dates[rb]:
-            ma = median[ra]
-            if ma is None:
-                ma = median[ra] = _circular_median(dates[ra])
-            mb = median[rb]
-            if mb is None:
-                mb = median[rb] = _circular_median(dates[rb])
-            gap = abs(ma - mb)
-            if min(gap, 366 - gap) > MAX_DAYS_APART:
+    order = np.argsort(-score, kind="stable")
+    a_arr, b_arr = np.asarray(a_pos, np.int64), np.asarray(b_pos, np.int64)
+    for lo in range(0, len(order), LINK_BLOCK):
+        block = order[lo:lo + LINK_BLOCK]
+        # groups only grow, so a link whose ends are in one group now is still inside one when
+        # its turn comes: it is skipped here, with the roots of all ends found at once
+        if lo:
+            root = np.asarray(parent, np.int64)
+            while True:
+                up = root[root]
+                if np.array_equal(up, root):
+                    break
+                root = up
+            block = block[root[a_arr[block]] != root[b_arr[block]]]
+        for k in block.tolist():
+            ra, rb = parent[a_pos[k]], parent[b_pos[k]]  # after path compression, mostly the roots
+            if parent[ra] != ra:
+                ra = find(ra)
+            if parent[rb] != rb:
+                rb = find(rb)
+            if ra == rb:
                 continue
-        if sa < sb:
-            ra, rb = rb, ra
-        parent[rb] = ra
-        size[ra] = sa + sb
-        if dates[rb]:
-            dates[ra] = dates[ra] + dates[rb]
-            dates[rb] = []
-            median[ra] = None
-        median[rb] = None
-        da, db = linked[ra], linked[rb]
-        linked[rb] = {}
-        da.pop(rb, None)
-        for c, n_ab in db.items():
-            if c == ra:
+            sa, sb = size[ra], size[rb]
+            if linked[ra].get(rb, 0) < density * sa * sb:
                 continue
-            v = da.get(c, 0) + n_ab
-            da[c] = v
-            dc = linked[c]
-            dc.pop(rb, None)
-            dc[ra] = v
+            if dates[ra] and dates[rb]:
+                ma = median[ra]
+                if ma is None:
+                    ma = median[ra] = _circular_median(dates[ra])
+                mb = median[rb]
+                if mb is None:
+                    mb = median[rb] = _circular_median(dates[rb])
+                gap = abs(ma - mb)
+                if min(gap, 366 - gap) > MAX_DAYS_APART:
+                    continue
+            if sa < sb:
+                ra, rb = rb, ra
+            parent[rb] = ra
+            size[ra] = sa + sb
+            if dates[rb]:
+                dates[ra] = dates[ra] + dates[rb]
+                dates[rb] = []
+                median[ra] = None
+            median[rb] = None
+            da, db = linked[ra], linked[rb]
+            linked[rb] = {}
+            da.pop(rb, None)
+            for c, n_ab in db.items():
+                if c == ra:
+                    continue
+                v = da.get(c, 0) + n_ab
+                da[c] = v
+                dc = linked[c]
+                dc.pop(rb, None)
+                dc[ra] = v
     return np.fromiter((find(x) for x in range(m)), dtype=np.int64, count=m)
 
 
