@@ -225,6 +225,47 @@ def test_groups_with_different_event_dates_do_not_merge_however_linked():
     label = stories.cluster(4, la, lb, score, 0.15, np.array([aug, 0, sep, sep]))
     assert label[0] == label[1] and label[2] == label[3]
 
+def _reference_average_link(n, la, lb, score, density, ev_doy):
+    """The clustering written plainly: every link in score order, groups merged when at least
+    `density` of their pairs are linked and their median event days are close."""
+    group = {i: {i} for i in range(n)}
+    of = list(range(n))
+    links = {}
+    for a, b in zip(la.tolist(), lb.tolist()):
+        links[(a, b)] = links[(b, a)] = True
+    for k in np.argsort(-score, kind="stable").tolist():
+        ga, gb = of[la[k]], of[lb[k]]
+        if ga == gb:
+            continue
+        n_links = sum(1 for x in group[ga] for y in group[gb] if (x, y) in links)
+        if n_links < density * len(group[ga]) * len(group[gb]):
+            continue
+        da = [int(ev_doy[x]) for x in sorted(group[ga]) if ev_doy[x] > 0]
+        db = [int(ev_doy[x]) for x in sorted(group[gb]) if ev_doy[x] > 0]
+        if da and db:
+            gap = abs(sorted(da)[len(da) // 2] - sorted(db)[len(db) // 2])  # days within a half-year
+            if min(gap, 366 - gap) > stories.MAX_DAYS_APART:
+                continue
+        keep, gone = (ga, gb) if len(group[ga]) >= len(group[gb]) else (gb, ga)
+        group[keep] |= group.pop(gone)
+        for x in group[keep]:
+            of[x] = keep
+    return [min(group[of[i]]) for i in range(n)]
+
+
+@pytest.mark.parametrize("block", [1, 7, 8192])
+def test_clustering_in_blocks_of_links_gives_the_same_groups(monkeypatch, block):
+    rng = np.random.default_rng(5)
+    n = 60
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, size=(400, 2)) if a < b}
+    la, lb = (np.array(x) for x in zip(*sorted(pairs)))
+    score = rng.random(len(la)).round(2)  # ties: the stable order decides
+    ev_doy = np.where(rng.random(n) < 0.7, rng.choice([100, 101, 130], size=n), 0)
+    monkeypatch.setattr(stories, "LINK_BLOCK", block)
+    got = stories.cluster(n, la, lb, score, 0.3, ev_doy)
+    assert got.tolist() == _reference_average_link(n, la, lb, score, 0.3, ev_doy)
+    assert 1 < len(set(got.tolist())) < n  # some groups merged, not everything
+
 
 def test_pairwise_prf_on_a_hand_example():
     # gold {1,2,3} {4}; predicted {1,2} {3,4}: 1 of 2 predicted pairs right, 1 of 3 gold pairs found
