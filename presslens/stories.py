@@ -760,16 +760,14 @@ def _band_pairs(bands_all: np.ndarray | list[np.ndarray], new_mask: np.ndarray,
 @dataclass
 class _Corpus:
     """The grouped articles as NumPy arrays, row i = article i (what scoring and the evidence
-    lists read): about 200 bytes an article plus 9 bytes per (article, feature)."""
+    lists read): about 200 bytes an article plus 5 bytes per (article, feature)."""
 
     doc_ids: pl.Series
     text_sig: np.ndarray  # uint32 [n, TEXT_PERM]
     lang: np.ndarray  # int32 language code (-1 unknown)
     pub: np.ndarray  # int32 days since 1970
     pub_null: np.ndarray  # bool
-    start: np.ndarray  # int64 [n + 1]: article i's features are codes[start[i]:start[i + 1]]
-    codes: np.ndarray  # uint32 feature codes (index into `w`), sorted within each article
-    x: sparse.csr_array  # article x code incidence (int8 ones): row i holds codes[start[i]:start[i + 1]]
+    x: sparse.csr_array  # article x feature code incidence (int8 ones; codes index `w`, sorted in a row)
     w: np.ndarray  # float64 IDF x kind weight per code
     is_word: np.ndarray  # bool per code: a lead word ("w:"), scored in a cosine of its own
     norms: np.ndarray  # float64 [n, 2]: weight norm per article, evidence features and lead words
@@ -1547,12 +1545,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     ctx = _Corpus(
         doc_ids=doc_ids, text_sig=text_sig, lang=lang_codes,
         pub=meta["published"].cast(pl.Int32).fill_null(0).to_numpy(), pub_null=meta["published"].is_null().to_numpy(),
-        start=start.astype(np.int64), codes=codes,
         x=_code_matrix(n, codes, start, len(vocab)),
         w=w, is_word=is_word, norms=norms, ev_full=ev_full, ev_doy=ev_doy,
         labels=labels["label"], kind=kind, label_rank=labels["rank"].to_numpy())
-    del labels
-    del elem_doc
+    del labels, elem_doc, codes, start  # the matrix holds them (x.indices, x.indptr)
 
     new_a, new_b, new_s = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
     new_n, new_f = np.zeros(0, np.int64), np.zeros(0, np.uint32)
@@ -1680,7 +1676,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "doc_id": doc_ids, "language": meta["language"], "published": meta["published"],
         "feat_bands": _array(fb, SIGNATURES_SCHEMA["feat_bands"]),
         "text_sig": _array(text_sig, SIGNATURES_SCHEMA["text_sig"]),
-        "features": _list_series(vocab[codes], ctx.start),
+        "features": _list_series(vocab[ctx.x.indices], ctx.x.indptr.astype(np.int64)),
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA)
     return story_ids, links, StoryState(state_sigs, names, links)
