@@ -710,9 +710,10 @@ class _local_store:
 STORY_BATCH = 20_000
 
 
-def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame) -> dict:
+def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame, docs: pl.DataFrame) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
-    write tmp/articles.parquet (the assembled `articles`, with their story_id).
+    write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
+    articles' doc_id and duplicate_of, in table order (read once by the caller).
 
     Reads tmp/doc_entities.parquet and the articles' story columns, reuses the previous
     version's story state (only new articles are hashed; presslens.stories), writes
@@ -734,7 +735,6 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     written = False
     try:
         previous = stories.StoryState.load(prev.directory) if prev is not None else None
-        docs = articles.select("doc_id", "duplicate_of").collect()
         known = (previous.signatures.lazy().select("doc_id").collect() if previous is not None
                  else pl.DataFrame(schema={"doc_id": pl.String}))
         todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
@@ -778,7 +778,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
         n_links = links.select(pl.len()).collect().item()
         error = None
     except Exception as exc:  # grouping must never lose a build
-        story_ids = articles.select("doc_id", pl.col("doc_id").alias("story_id")).collect()
+        story_ids = docs.select("doc_id", pl.col("doc_id").alias("story_id"))
         for part in [tmp / "story_new_signatures.parquet", *tmp.glob("story_links.*.parquet")]:
             part.unlink(missing_ok=True)  # half-written pieces of the failed run
         store.write_table(tmp, "story_links", store.empty("story_links"))
@@ -1055,12 +1055,13 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
         store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
             pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
-        store.write_table(tmp, "entities", _entities_table(mentions_final, articles.select("doc_id", "duplicate_of",
-                                                                                              "language")))
+        # the articles' keys, read once for the entity table and the story step
+        docs = articles.select("doc_id", "duplicate_of", "language").collect()
+        store.write_table(tmp, "entities", _entities_table(mentions_final, docs.lazy()))
         # articles.parquet is written once, with its story_id, when the story step can read the
         # few articles it groups anew from the assembled rows (an incremental build); otherwise
         # it is written first and rewritten with the story ids (see _group_stories)
-        story_summary = _group_stories(tmp, prev, articles)
+        story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of"))
     finally:
         search_job.wait()  # its error, if any, is raised in _post_build
     articles_final = pl.scan_parquet(tmp / "articles.parquet")
