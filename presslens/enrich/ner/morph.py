@@ -78,7 +78,9 @@ def best_parse(word: str, lang: str, want: set[str] | None = None):
 def word_info(word: str, lang: str) -> tuple[bool, frozenset]:
     """(known to the dictionary, union of grammemes over the parses) of a word."""
     ps = parses(word, lang)
-    known = any(p.is_known for p in ps)
+    # Parse.is_known is a dictionary lookup of the parse's word, which the parses of one
+    # word nearly always share: each distinct word is looked up once.
+    known = any(p.is_known for p in {p.word: p for p in ps}.values())
     gram = frozenset().union(*(p.tag.grammemes for p in ps)) if ps else frozenset()
     return known, gram
 
@@ -163,10 +165,12 @@ def slavic_word(word: str, lang: str, person: bool) -> str:
     p = best_parse(word, lang, PERSON if person else None)
     if p is None or "UNKN" in p.tag.grammemes or "LATN" in p.tag.grammemes:
         return word
-    if not p.is_known and word[:1].isupper():
+    p_known = p.is_known  # a dictionary lookup: asked once per parse
+    if not p_known and word[:1].isupper():
         p = _guess_singular(word, lang)
         if p is None:
             return word  # no certain singular inflection: keep the name as written (Ку Бьюнсам)
+        p_known = p.is_known
     lemma = None
     if person and (PERSON & p.tag.grammemes):
         lemma = _inflect(p, {"nomn", "sing"}) or p.normal_form
@@ -174,7 +178,7 @@ def slavic_word(word: str, lang: str, person: bool) -> str:
         lemma = _inflect(p, {"nomn"}) or p.normal_form
     else:
         lemma = p.normal_form
-    if not p.is_known and len(lemma) > len(word) + 1:
+    if not p_known and len(lemma) > len(word) + 1:
         return word  # the guesser invented a long ending (Орешник -> орешникнути): keep the word
     return restore_case(lemma, word)
 
