@@ -191,12 +191,14 @@ def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> lis
     memo = g.start_keys
     out = []
     n = len(toks)
-    i = 0
-    while i < n:
-        w = toks[i].text
-        if not (shouting or w[:1].isupper()):
-            i += 1
+    # Only a capitalised word (any word in shouting text) can open a match: the others are
+    # passed over in one comprehension rather than one loop step each.
+    opens = range(n) if shouting else [k for k, t in enumerate(toks) if t.text[:1].isupper()]
+    nxt_i = 0  # first token after the last match
+    for i in opens:
+        if i < nxt_i:
             continue
+        w = toks[i].text
         frontier = memo.get((w, lang))
         if frontier is None:
             if len(memo) >= START_MEMO_MAX:
@@ -204,8 +206,7 @@ def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> lis
             # Never mutated below (each extension builds a new set).
             frontier = memo[(w, lang)] = {k for k in word_keys(w, lang) if k in prefixes}
         if not frontier:
-            i += 1  # no name starts with this word: the common case
-            continue
+            continue  # no name starts with this word: the common case
         best = None
         j = i
         while frontier and j < n and j - i < MAX_NAME_WORDS:
@@ -223,7 +224,5 @@ def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> lis
             j += 1
         if best:
             out.append(best)
-            i = best[1]
-        else:
-            i += 1
+            nxt_i = best[1]
     return out

@@ -322,6 +322,7 @@ def _plausible_nominative(word: str, c: str) -> bool:
 
 
 HYPHENS = ("-", "‐", "‑")
+_ONE_WORD = (False,)  # `fixed` of a one-word name
 
 
 def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=None) -> str:
@@ -332,6 +333,9 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
     words (genitive modifiers: МЗС Британії) stay as written.
     """
     n = len(words)
+    if n == 1:  # most names: no separators to look at
+        form, check = _span_plan((words[0],), _ONE_WORD, lang, etype == "PER")[0]
+        return attested(words[0], form, vocab) if check else form
     # Only the last part of a hyphenated compound declines (Даунинг-стрит, Санкт-Петербурга).
     fixed = tuple(i < n - 1 and seps[i].strip() in HYPHENS for i in range(n))
     plan = _span_plan(tuple(words), fixed, lang, etype == "PER")
