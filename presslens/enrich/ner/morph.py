@@ -436,7 +436,10 @@ def _span_plan(words: tuple[str, ...], fixed: tuple[bool, ...], lang: str, perso
                             break
                     if f:
                         out[i] = restore_case(f, w)
-    return tuple(zip(out, check))
+    # `attested` keeps the form whatever the article when the word is short, all capitals
+    # or not Cyrillic, or when no other nominative is in view: such words skip it.
+    return tuple((f, c and len(w) >= 3 and not w.isupper() and is_cyrillic(w)
+                  and bool(_nominative_candidates(w, f))) for w, f, c in zip(words, out, check))
 
 
 def _agreeing_noun(word: str, adj: str, ml: str):
