@@ -587,5 +587,5 @@ def test_name_keys_are_script_independent_and_their_character_table_stays_bounde
     assert link.key("Chișinău") == "khisinau"
     # Untrusted text with thousands of distinct characters does not grow the table past its bound.
     exotic = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 2 * link._KEY_CHARS_MAX))
-    assert link.key(exotic) == exotic
+    assert link.key(exotic) == ""  # no letter of it has a Latin spelling
     assert len(link._KEY_CHARS) <= link._KEY_CHARS_MAX
