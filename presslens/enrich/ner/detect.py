@@ -472,8 +472,8 @@ def head_type(words: list[str], lang: str) -> str | None:
 
 
 # Memo of head_type per (words, language): a pure function of both (the dictionary and the
-# head lists are fixed); names repeat within and across articles.
-@functools.lru_cache(maxsize=100_000)
+# head lists are fixed); names repeat within and across articles. ~400 bytes an entry.
+@functools.lru_cache(maxsize=50_000)
 def _head_type(words: tuple[str, ...], lang: str) -> str | None:
     if not words:
         return None
@@ -654,7 +654,7 @@ QUOTED_RE = re.compile(r"«([^«»\n]{1,80})»|“([^“”\n]{1,80})”|„([^�
 MAX_QUOTED_WORDS = 6
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=20_000)  # lower-case nouns before a quotation: few
 def _descriptor_type(word: str, lang: str) -> str | None:
     ml = morph.morph_lang(lang, word)
     if not ml or not word[:1].islower():
