@@ -6,8 +6,10 @@ outputs across a code change? A wider check than check_outputs.py for these step
 
 Texts are read by path from the shared data (never copied into the repository): the BSNLP
 raw ru/uk news, every NEREL v1.1 text (ru), every NER-UK 2.0 text (uk), the seeds, and the
-RONEC v2 valid (ro) and CoNLL-2003 test (en) documents (one text per document). For each
-text it records:
+RONEC v2 valid (ro) and CoNLL-2003 test (en) documents (one text per document); and
+variants of a third of them with lines of page clutter, datelines, credits and attribution
+formulas spliced in (SNIPPETS), upper-cased, case-swapped, joined into one line, or with a
+character outside textcase.CASE_SAFE. For each text it records:
 - boilerplate.find(text), metadata.is_date_line of each line;
 - metadata.title / outlet / published / date_candidates with the text's boilerplate and
   language, and again with no boilerplate and language "und";
@@ -48,6 +50,67 @@ def texts(shared: Path) -> dict[str, str]:
         out[f"ronec:{d.doc_id}"] = d.text
     for d in corpora.read_conll(shared / "ner-train/conll2003-en/data/conll/en/test.conllu"):
         out[f"conll:{d.doc_id}"] = d.text
+    return out
+
+
+# Lines of page clutter, datelines, credits and attribution formulas in the four languages
+# (as scraped pages print them), spliced into real texts by `stress`: the real texts alone
+# rarely reach these rules.
+SNIPPETS = (
+    "Читайте также: Другие новости дня", "Читайте також: Інші новини дня", "Citește și: Alte știri ale zilei",
+    "Read also: Other news of the day", "Подпишитесь на наш канал в Telegram", "Підписуйтесь на наш Telegram-канал",
+    "Urmărește-ne pe Google News", "Follow us on Google News", "Ne puteți urmări și pe Google News",
+    "Фото: Getty Images", "Sursa foto: Shutterstock", "Photo: AP", "Foto: Arhiva Adevărul", "Sursa: Arhiva EVZ",
+    "Фото: архив ТСН", "Photo: Archive Kyiv Post", "Джерело фото: Reuters", "Источник: korrespondent.net",
+    "Подробнее читайте на ru.tsn.ua", "Детальніше читайте на www.unian.ua", "Read more on www.kyivpost.com",
+    "Citește mai multe pe digi24.ro", "Source: https://www.example.md/news", "Детальнее читайте на www.example.md",
+    "• 36492 views", "1 234 просмотра", "| 5 678 переглядів", "👁 12 345 vizualizări", "3,4 тыс. просмотров",
+    "Monday, 3 June 2024, 10:15", "п’ятниця, 22 листопад 2024, 23:55", "23.06.2024 | Политика", "2024-6-23 09:25 |",
+    "Опубликовано: 23 июня 2024 в 10:15", "22 листопада 2024 р.", "23 iunie 2024, 10:15", "June 3, 2023 — Troops advanced.",
+    "Another story headline - Zelensky07.02.2025, 20:37", "A teaser of the other story that ends abruptly...",
+    "KYIV, June 3 (Reuters) - Troops advanced in the south, officials said on Monday.",
+    "МОСКВА, 23 июн — РИА Новости. Войска продвинулись.", "Одеса • Південний Вісник", "Kyiv • UNN", "/ТАСС/",
+    "Oil", "$80.12", "Gold", "$2,345.10", "Brent", "64,57 $ -0,3%", "Bitcoin $111,059.60", "+1.2%",
+    "Details", "Подробности", "Деталі", "Detalii", "Реклама",
+    "Войска продвинулись на юге, пишет The Guardian, передают Новости Юга.",
+    "Війська просунулися на півдні, передає Вісті Півдня.",
+    "Troops advanced in the south, officials said, reports Southern News.",
+    "Войска продвинулись на юге страны, передает ТАСС.", "Як пише Kyiv Post, переговори зайшли в глухий кут.",
+    "По данным издания «Коммерсантъ», переговоры зашли в тупик.", "Officials told CNN that the talks had stalled.",
+    "The Institute for the Study of War said the offensive would continue.",
+    "Analiștii citați de Bloomberg cred că ofensiva va continua, mai scrie presa.",
+    "Trupele ruse au avansat în sud, potrivit Reuters. Mai multe detalii vor urma.",
+    "Народ ликовал\".Читайте также: Другие новости. Конец.", "Done.Read more: the full story",
+    "По оценкам ISW, наступление продолжится 25-26 июля 2018 года, а 10.08.2018 в 08:46 было 230 тысяч.",
+    "Напомним, ранее 3 мая 2017 сообщалось о 1,5 млн. Earlier, on July 25, 2018, 25 and 26 August...",
+)
+# Characters outside textcase.CASE_SAFE (Greek, dotted I, long s, rounded ve, Kelvin sign):
+# a text holding one takes the case-insensitive patterns' own path.
+ODD = ("Ελλάδα", "İstanbul", "ſ", "\u1c80", "\u212a")
+
+
+def stress(items: dict[str, str], every: int = 3) -> dict[str, str]:
+    """Variants of every `every`-th text (seeded): snippets spliced in between lines, the
+    same upper-cased, with swapped case, and with an odd character added."""
+    import random
+
+    rng = random.Random(20261130)
+    out: dict[str, str] = {}
+    for k in list(items)[::every]:
+        lines = items[k].split("\n")
+        for _ in range(rng.randint(2, 8)):
+            lines.insert(rng.randint(0, len(lines)), rng.choice(SNIPPETS))
+        text = "\n".join(lines)
+        out[f"stress:{k}"] = text
+        choice = rng.randint(0, 3)
+        if choice == 0:
+            out[f"upper:{k}"] = text.upper()
+        elif choice == 1:
+            out[f"swap:{k}"] = text.swapcase()
+        elif choice == 2:
+            out[f"odd:{k}"] = text + " " + rng.choice(ODD)
+        else:
+            out[f"oneline:{k}"] = " ".join(lines)
     return out
 
 
@@ -130,6 +193,7 @@ def main() -> int:
     ap.add_argument("--shared", default=str(SHARED))
     args = ap.parse_args()
     items = texts(Path(args.shared))
+    items.update(stress(items))
     print(f"{len(items)} texts, {sum(map(len, items.values())):,} characters", flush=True)
     if args.save:
         from presslens.enrich import language
