@@ -48,18 +48,21 @@ def lowered(text: str) -> str | None:
 _SYNTAX_RE = re.compile(r"\\N\{[^}]*\}|\\.|\(\?P[<=][^>)]*[>)]", re.DOTALL)
 
 
-def twin(rx: re.Pattern) -> re.Pattern:
-    """The case-sensitive twin of a case-insensitive pattern, for use on `lowered` text.
+def twin(rx: re.Pattern, pattern: str | None = None) -> re.Pattern:
+    """The case-sensitive twin of a case-insensitive pattern, for use on `lowered` text:
+    `rx` itself, or `pattern` when given (rx rewritten by the caller with its capitals in
+    lower case: "[A-Z]" -> "[a-z]").
 
     The pattern must write every letter in lower case (a capital, or a range like [A-Z],
     would match nothing in lowered text): a ValueError says so at import time."""
     if not rx.flags & re.IGNORECASE:
         raise ValueError(f"twin() wants an IGNORECASE pattern: {rx.pattern[:60]!r}")
-    bare = _SYNTAX_RE.sub("", rx.pattern)
+    source = rx.pattern if pattern is None else pattern
+    bare = _SYNTAX_RE.sub("", source)
     caps = sorted({ch for ch in bare if ch != ch.lower()})
     if caps:
-        raise ValueError(f"pattern has capital letters {''.join(caps)!r}, twin() cannot lower it: {rx.pattern[:60]!r}")
-    return re.compile(rx.pattern, rx.flags & ~re.IGNORECASE)
+        raise ValueError(f"pattern has capital letters {''.join(caps)!r}, twin() cannot lower it: {source[:60]!r}")
+    return re.compile(source, rx.flags & ~re.IGNORECASE)
 
 
 def has_any(low: str | None, needles: tuple[str, ...]) -> bool:
