@@ -68,3 +68,37 @@ def test_has_any():
     assert textcase.has_any(None, ("x",))
     assert textcase.has_any("abc read", ("read",))
     assert not textcase.has_any("abc", ("read", "citi"))
+
+
+def test_split_alternatives_keeps_groups_and_classes_whole():
+    assert textcase.split_alternatives(r"a|(?:b|c)d|[|x]|e\|f") == ["a", "(?:b|c)d", "[|x]", r"e\|f"]
+
+
+_ALTS = [r"по\s+(?:данным|оценкам?)", r"(?:об\s+этом|как|про\s+це)\s+(?:передает|передают)", r"сообщил[аио]?",
+         r"сообщает", r"(?:mai\s+)?(?:scrie|arată)", r"\bв\s+(?:новом\s+)?(?:докладе|обзоре)", r"a\s+(?:scris|notat)",
+         r"(?:in|from)\s+a\s+(?:new\s+)?report\s+(?:by|of)", r"said|says", r"ма", r"май"]
+
+
+def test_word_alternation_finds_what_the_plain_alternation_finds():
+    """Same matches (spans) as the plain alternation on random strings of its own pieces."""
+    import random
+
+    plain = re.compile(r"(?<![\w])(?:" + "|".join(_ALTS) + r")(?![\w])")
+    grouped = re.compile(textcase.word_alternation(_ALTS) + r"(?![\w])")
+    pieces = ["по", " ", "  ", "\n", "данным", "оценка", "оценкам", "об", "этом", "как", "про", "це", "передает",
+              "сообщил", "сообщила", "сообщает", "а", "и", "mai", "scrie", "arată", "в", "новом", "докладе", "обзоре",
+              "a", "scris", "notat", "in", "from", "new", "report", "by", "of", "said", "says", "ма", "май", "x", ",", "1"]
+    rng = random.Random(7)
+    found = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        want = [m.span() for m in plain.finditer(text)]
+        assert [m.span() for m in grouped.finditer(text)] == want, text
+        found += len(want)
+    assert found > 1_000
+
+
+@pytest.mark.parametrize("alt", [r"[ab]c", r"\sx", r"a+b", r"(?:a|b)+c", r"(?:a)??b", ""])
+def test_word_alternation_refuses_what_it_cannot_regroup(alt):
+    with pytest.raises(ValueError):
+        textcase.word_alternation([alt])

@@ -191,8 +191,9 @@ _RELAY_BEFORE = [
 ]
 _CUE_BEFORE_RE = re.compile(r"(?<![\w])(?:" + "|".join(_CUES_BEFORE) + r")(?![\w])", re.IGNORECASE)
 _RELAY_RE = re.compile(r"(?<![\w])(?:" + "|".join(_RELAY_BEFORE) + r")(?![\w])", re.IGNORECASE)
-# The same patterns, case-sensitive, for lowered text (textcase: same matches, ~5x faster).
-_CUE_BEFORE_LOW = textcase.twin(_CUE_BEFORE_RE)
+# The same patterns, case-sensitive, for lowered text (textcase: same matches, ~5x faster;
+# the cues grouped by first letter, ~2x more).
+_CUE_BEFORE_LOW = textcase.twin(_CUE_BEFORE_RE, textcase.word_alternation(_CUES_BEFORE) + r"(?![\w])")
 _RELAY_LOW = textcase.twin(_RELAY_RE)
 # Every relay verb holds one of these: a lowered text without them has no relay formula.
 _RELAY_NEEDLES = ("переда", "report")
@@ -211,7 +212,7 @@ _VERBS_AFTER = (
     r"assesses|concluded|explained"
 )
 _VERB_AFTER_RE = re.compile(rf"(?<![\w])(?:{_VERBS_AFTER})(?![\w])", re.IGNORECASE)
-_VERB_AFTER_LOW = textcase.twin(_VERB_AFTER_RE)
+_VERB_AFTER_LOW = textcase.twin(_VERB_AFTER_RE, textcase.word_alternation([_VERBS_AFTER]) + r"(?![\w])")
 
 
 def _finditer(rx: re.Pattern, low_rx: re.Pattern, text: str, low: str | None):

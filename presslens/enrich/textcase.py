@@ -69,3 +69,86 @@ def has_any(low: str | None, needles: tuple[str, ...]) -> bool:
     """False only when `low` is lowered text and holds none of the (lower-case) needles:
     a pattern each of whose matches contains one of them cannot match the text."""
     return low is None or any(n in low for n in needles)
+
+
+def split_alternatives(source: str) -> list[str]:
+    """The top-level alternatives of a pattern source ("a|(?:b|c)d" -> ["a", "(?:b|c)d"])."""
+    out, cur, depth, in_class, i = [], [], 0, False, 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            cur.append(source[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
+
+
+def _group_end(source: str) -> int:
+    """Index of the ")" closing the group that opens `source`."""
+    depth, in_class, i = 0, False, 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unbalanced group: {source[:60]!r}")
+
+
+def _letter_first(alt: str) -> list[str]:
+    """`alt` as alternatives that each open with a literal letter, tried in the same order:
+    "(?:a|b)c" -> ["ac", "bc"], "(?:a)?b" -> ["ab", "b"] (greedy: with it first), "\\bx" ->
+    ["x"] (the caller's look-behind already asks for a word start). ValueError for any other
+    opening (a class, an escape, a quantified letter, a lazy or repeated group)."""
+    if alt.startswith("\\b"):
+        return _letter_first(alt[2:])
+    if alt.startswith("(?:"):
+        j = _group_end(alt)
+        inner, after = alt[3:j], alt[j + 1:]
+        if after[:1] == "?" and after[1:2] not in ("?", "+"):
+            rest = after[1:]
+            return [x for a in split_alternatives(inner) for x in _letter_first(a + rest)] + _letter_first(rest)
+        if after[:1] not in ("?", "*", "+", "{"):
+            return [x for a in split_alternatives(inner) for x in _letter_first(a + after)]
+    elif alt[:1].isalpha() and alt[1:2] not in ("?", "*", "+", "{"):
+        return [alt]
+    raise ValueError(f"cannot open this alternative with a letter: {alt[:60]!r}")
+
+
+def word_alternation(alternatives: list[str]) -> str:
+    """A pattern source equal to r"(?<![\\w])(?:" + "|".join(alternatives) + ")", written as
+    one group per first letter ("(?<![\\w])(?:п(?:о\\s+данным|ишет)|с(?:...)|...)"): at a word
+    start `re` then compares one letter per group instead of entering every alternative
+    (~2x faster for the long cue lists of presslens.enrich.sources). Alternatives keep their
+    order within a letter, so the same alternative wins at every position."""
+    groups: dict[str, list[str]] = {}
+    for alt in (a for source in alternatives for a in split_alternatives(source)):
+        for flat in _letter_first(alt):
+            groups.setdefault(flat[0], []).append(flat[1:])
+    return r"(?<![\w])(?:" + "|".join(f"{k}(?:{'|'.join(v)})" for k, v in groups.items()) + ")"
