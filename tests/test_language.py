@@ -37,6 +37,9 @@ SAMPLES = [
     "ABCdEF GHi jKLMN oP. ÀÉÎ ÕÜ. ЙЦУКЕН ФЫВА ячс",
     "a",
     "",
+    # mostly Cyrillic with Latin words (langdetect drops [A-z]), ending without punctuation
+    "Путин встретился с Trump в Women's Forum (NATO), сообщили в Кремле iPhone",
+    "Зеленський заявив: «Ми не здамося». Kyiv Independent пише про це",
 ]
 
 
@@ -65,6 +68,37 @@ def test_fast_detector_matches_langdetect_exactly(group):
             continue
         assert [(p.lang, p.prob) for p in ours.get_probabilities()] == [(p.lang, p.prob) for p in expected]
         assert ours.langprob == theirs.langprob
+
+
+@pytest.mark.parametrize("group", ["cyrillic", "latin"])
+def test_langdetect_probs_are_langdetects_own(group, monkeypatch):
+    # langdetect_probs reads each token once and then from a cache, and runs the trials
+    # unrolled: the figures must be those of a seeded langdetect Detector with the same
+    # profiles and trials, on the first call, on a repeat (tokens cached) and with a
+    # cache small enough to be emptied in the middle of a text.
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import LangDetectException
+
+    fac = language._factory(group)
+
+    def theirs(text):
+        det = Detector(fac)
+        det.n_trial = language.N_TRIAL
+        det.append(text)
+        try:
+            det.get_probabilities()
+        except LangDetectException:
+            return {}
+        return dict(zip(det.langlist, det.langprob))
+
+    texts = SAMPLES + [" ".join(SAMPLES[:4]) * 3]
+    expected = [theirs(t) for t in texts]
+    assert [language.langdetect_probs(t, group) for t in texts] == expected
+    assert [language.langdetect_probs(t, group) for t in texts] == expected
+    monkeypatch.setattr(language, "TOKEN_CACHE_MAX", 3)
+    language._states[group].tokens.clear()
+    language._states[group].stripped.clear()
+    assert [language.langdetect_probs(t, group) for t in texts] == expected
 
 
 # ---------------------------------------------------------------------------------------

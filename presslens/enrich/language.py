@@ -20,9 +20,10 @@ How one piece of text is identified (identify):
      least FOREIGN_SHARE of the Cyrillic letters are not in its alphabet (і/ї/є rule out
      Russian, ы/э Ukrainian, ў everything but Belarusian, ђ/ћ everything but Serbian...).
   3. langdetect 1.0.9 (seeded), restricted to the profiles of that script (4 Cyrillic,
-     31 Latin, the 20 others for other scripts), with compiled n-gram extraction and
-     list-comprehension updates that give exactly langdetect's own probabilities
-     (see _detector_class) at a fraction of the cost.
+     31 Latin, the 20 others for other scripts), with compiled n-gram extraction, each
+     text token's n-gram vectors read once per process (cached), and the trials written
+     out per language: exactly langdetect's own probabilities (see _LangdetectState) at a
+     fraction of the cost.
   4. lingua (low-accuracy mode, restricted to the same script's languages, plus be and sr
      which langdetect has no model for) is asked when the text is short
      (< LINGUA_BELOW_LETTERS letters), when langdetect is unsure (< LINGUA_UNSURE_BELOW),
@@ -227,6 +228,7 @@ def is_name(text: str) -> bool:
 
 _lock = threading.Lock()
 _factories: dict[str, object] = {}
+_states: dict[str, "_LangdetectState"] = {}
 _lingua: dict[str, object] = {}
 _norm_table: dict[int, str] | None = None
 _SPACES_RE = re.compile(" +")
@@ -255,12 +257,13 @@ def _normalisation_table() -> dict[int, str]:
     return _norm_table
 
 
-def _detector_class():
+def _detector_class(state: "_LangdetectState"):
     """A langdetect Detector whose text cleaning and n-gram extraction use compiled
-    regexes and str.translate instead of a Python loop per character. The features (the
-    list of n-grams, in langdetect's order) are identical to langdetect's own, so the
-    seeded random sampling and the probabilities are too (tests/test_language.py checks
-    this against langdetect on text in many scripts)."""
+    regexes and str.translate instead of a Python loop per character, and whose
+    probabilities come from `state` (cached n-gram vectors per token, the trials unrolled
+    per language). The features (the list of n-grams, in langdetect's order) are identical
+    to langdetect's own, so the seeded random sampling and the probabilities are too
+    (tests/test_language.py checks this against langdetect on text in many scripts)."""
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import ErrorCode, LangDetectException
     from langdetect.utils.ngram import NGram
@@ -285,35 +288,186 @@ def _detector_class():
             return extract_ngrams(self.text, self.word_lang_prob_map, table)
 
         def _detect_block(self) -> None:
-            # Detector._detect_block with the per-language updates as list comprehensions:
-            # the same float operations in the same order and the same random draws.
-            self.cleaning_text()
-            # The probability vector of each known n-gram, in langdetect's order, in one
-            # pass (vectors are non-empty lists, so filter(None) drops exactly the unknown).
-            vectors = list(filter(None, map(self.word_lang_prob_map.get, _all_ngrams(self.text, table))))
+            # Detector._detect_block: cleaning_text, then the vectors of the known n-grams
+            # in langdetect's order, then the seeded trials (same floats, same draws).
+            vectors = state.vectors(self.text)
             if not vectors:
                 raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-            n_lang = len(self.langlist)
-            self.langprob = [0.0] * n_lang
             self.random.seed(self.seed)
-            for _ in range(self.n_trial):
-                prob = self._init_probability()
-                alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
-                weight = alpha / self.BASE_FREQ
-                i = 0
-                while True:
-                    vec = self.random.choice(vectors)
-                    prob = [p * (weight + q) for p, q in zip(prob, vec)]
-                    if i % 5 == 0:
-                        total = sum(prob)
-                        prob = [p / total for p in prob]
-                        if max(prob) > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT:
-                            break
-                    i += 1
-                for j in range(n_lang):
-                    self.langprob[j] += prob[j] / self.n_trial
+            self.langprob = state.trials(vectors, self.n_trial, self.alpha, self.random)
 
     return _FastDetector
+
+
+# The token caches of one script's langdetect state hold at most this many tokens each
+# (then they start again): ~0.4 kB a token, so at most ~40 MB a state, while a news
+# vocabulary's frequent tokens (the ones that repeat) fit many times over.
+TOKEN_CACHE_MAX = 50_000
+
+
+def _trial_routine(n_lang: int):
+    """langdetect's trial loop (Detector._detect_block after the n-gram extraction) for
+    `n_lang` languages, written out with one local variable per language.
+
+    The same float operations in the same order as langdetect's (prob[i] *= weight + q;
+    every 5th step prob[i] / sum(prob), stop when max(prob) > CONV_THRESHOLD or after
+    ITERATION_LIMIT steps; the trials averaged as langprob[j] += prob[j] / n_trial), and
+    the same random draws: random.choice(vectors) is vectors[_randbelow(len(vectors))],
+    whose draws (getrandbits(k) until below n) are made here directly (_inline_choice_ok
+    checks at start-up that this Python draws the same indices)."""
+    ps = [f"p{j}" for j in range(n_lang)]
+    qs = [f"q{j}" for j in range(n_lang)]
+    acc = [f"a{j}" for j in range(n_lang)]
+    P, Q, A = ", ".join(ps), ", ".join(qs), ", ".join(acc)
+    ind = "\n" + " " * 12
+    src = f"""
+def trials(vectors, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):
+    getrandbits = rnd.getrandbits
+    gauss = rnd.gauss
+    n = len(vectors)
+    k = n.bit_length()
+    init = 1.0 / {n_lang}
+    {A}, = {", ".join(["0.0"] * n_lang)},
+    for _ in range(n_trial):
+        {P}, = {", ".join(["init"] * n_lang)},
+        alpha = alpha0 + gauss(0.0, 1.0) * alpha_width
+        weight = alpha / base_freq
+        i = 0
+        while True:
+            r = getrandbits(k)
+            while r >= n:
+                r = getrandbits(k)
+            {Q}, = vectors[r]
+            {ind.join(f"{p} = {p} * (weight + {q})" for p, q in zip(ps, qs))}
+            if i % 5 == 0:
+                total = sum(({P},))
+                {ind.join(f"    {p} = {p} / total" for p in ps).strip()}
+                if max(({P},)) > conv or i >= limit:
+                    break
+            i += 1
+        {(chr(10) + " " * 8).join(f"{a} += {p} / n_trial" for a, p in zip(acc, ps))}
+    return [{A}]
+"""
+    namespace: dict = {}
+    exec(compile(src, f"<langdetect trials, {n_lang} languages>", "exec"), namespace)
+    return namespace["trials"]
+
+
+def _inline_choice_ok() -> bool:
+    """True when random.Random.choice(seq) draws seq[getrandbits(k) until below n] with
+    k = n.bit_length(), as _trial_routine assumes (CPython 3.x); checked on a few lengths."""
+    import random
+
+    for n in (1, 2, 3, 5, 8, 17, 100, 1000, 4097, 65536):
+        seq = range(n)
+        a, b = random.Random(n), random.Random(n)
+        k = n.bit_length()
+        for _ in range(50):
+            r = b.getrandbits(k)
+            while r >= n:
+                r = b.getrandbits(k)
+            if a.choice(seq) != r:
+                return False
+    return True
+
+
+class _LangdetectState:
+    """What langdetect needs for one script's profiles, kept once per process: the
+    profiles' n-gram vectors, the language list, the seed, the trial routine, and caches
+    of each text token's n-gram vectors.
+
+    langdetect's n-grams never span a space (after normalisation), so the list of n-gram
+    vectors of a text is the concatenation, token by token (the text split at its spaces),
+    of each token's own list as a token followed by a space; only the text's last token
+    may lack that space, and it is read on its own. Tokens repeat (news vocabulary), so
+    each is read once and its vectors (and its Latin / non-Latin letter counts, for
+    langdetect's cleaning step) are looked up after that."""
+
+    def __init__(self, fac) -> None:
+        from langdetect.detector import Detector
+
+        self.known = fac.word_lang_prob_map
+        self.langlist = list(fac.langlist)
+        self.seed = fac.seed
+        self.table = _normalisation_table()
+        self.tokens: dict[str, tuple[int, int, list]] = {}  # token -> (latin, non-Latin, vectors)
+        self.stripped: dict[str, list] = {}  # token with [A-z] removed -> vectors
+        self._trials = _trial_routine(len(self.langlist))
+        self._inline = _inline_choice_ok()
+        self._params = (Detector.ALPHA_WIDTH, Detector.BASE_FREQ, Detector.CONV_THRESHOLD, Detector.ITERATION_LIMIT)
+        self._detector = Detector
+
+    def _read(self, text: str) -> list:
+        """Vectors of the known n-grams of `text` (langdetect's order), uncached."""
+        return list(filter(None, map(self.known.get, _all_ngrams(text, self.table))))
+
+    def _token(self, tok: str) -> tuple[int, int, list]:
+        entry = self.tokens.get(tok)
+        if entry is None:
+            latin = len(_ASCII_AZ_RE.findall(tok))
+            non_latin = len(_NON_LATIN_RE.findall(tok)) - len(_LATIN_EXT_ADDITIONAL_RE.findall(tok))
+            entry = (latin, non_latin, self._read(tok + " "))
+            if len(self.tokens) >= TOKEN_CACHE_MAX:
+                self.tokens.clear()
+            self.tokens[tok] = entry
+        return entry
+
+    def _stripped(self, tok: str) -> list:
+        vecs = self.stripped.get(tok)
+        if vecs is None:
+            vecs = self._read(_ASCII_AZ_RE.sub("", tok) + " ")
+            if len(self.stripped) >= TOKEN_CACHE_MAX:
+                self.stripped.clear()
+            self.stripped[tok] = vecs
+        return vecs
+
+    def vectors(self, text: str) -> list:
+        """The n-gram vectors langdetect samples from for `text` as Detector.append left it
+        (cleaning_text included: [A-z] dropped when the text is mostly non-Latin)."""
+        toks = text.split(" ")
+        entries = list(map(self._token, toks))
+        latin = non_latin = 0
+        for e in entries:
+            latin += e[0]
+            non_latin += e[1]
+        last = toks[-1]
+        if latin * 2 < non_latin:
+            parts = [self._stripped(t) if e[0] else e[2] for t, e in zip(toks, entries)]
+            last = _ASCII_AZ_RE.sub("", last)
+        else:
+            parts = [e[2] for e in entries]
+        if last:  # the text's last token: no space follows it
+            parts[-1] = self._read(last)
+        return list(chain.from_iterable(parts))
+
+    def trials(self, vectors: list, n_trial: int, alpha: float, rnd) -> list[float]:
+        """langdetect's langprob for `vectors` (non-empty), `rnd` freshly seeded."""
+        if not self._inline:
+            return _reference_trials(self._detector, vectors, n_trial, alpha, rnd, len(self.langlist))
+        return self._trials(vectors, n_trial, alpha, rnd, *self._params)
+
+
+def _reference_trials(det, vectors: list, n_trial: int, alpha0: float, rnd, n_lang: int) -> list[float]:
+    """Detector._detect_block's trials as langdetect writes them (used only when this
+    Python's random.choice draws differently from what _trial_routine inlines)."""
+    langprob = [0.0] * n_lang
+    for _ in range(n_trial):
+        prob = [1.0 / n_lang] * n_lang
+        alpha = alpha0 + rnd.gauss(0.0, 1.0) * det.ALPHA_WIDTH
+        weight = alpha / det.BASE_FREQ
+        i = 0
+        while True:
+            vec = rnd.choice(vectors)
+            prob = [p * (weight + q) for p, q in zip(prob, vec)]
+            if i % 5 == 0:
+                total = sum(prob)
+                prob = [p / total for p in prob]
+                if max(prob) > det.CONV_THRESHOLD or i >= det.ITERATION_LIMIT:
+                    break
+            i += 1
+        for j in range(n_lang):
+            langprob[j] += prob[j] / n_trial
+    return langprob
 
 
 def _upper_table() -> dict[int, str]:
@@ -388,29 +542,53 @@ def _factory(group: str):
                     len(k) == 3 and k[1] == " " for k in fac.word_lang_prob_map):
                 raise RuntimeError("langdetect profiles hold n-grams extract_ngrams assumes absent")
             fac.set_seed(0)
-            fac.detector_class = _detector_class()
+            state = _LangdetectState(fac)
+            fac.detector_class = _detector_class(state)
+            _states[group] = state
             _factories[group] = fac
     return fac
 
 
 def langdetect_probs(text: str, group: str) -> dict[str, float]:
     """langdetect's probability for every language of `group` ('cyrillic', 'latin',
-    'other'); {} when the text has no n-gram langdetect knows."""
-    from langdetect.lang_detect_exception import LangDetectException
+    'other'); {} when the text has no n-gram langdetect knows. The same figures as a
+    seeded langdetect Detector with n_trial=N_TRIAL restricted to the group's profiles
+    (Detector.append, cleaning_text and the trials, done by _LangdetectState)."""
+    import random
 
-    fac = _factory(group)
-    det = fac.detector_class(fac)
-    det.n_trial = N_TRIAL
-    det.append(text)
-    try:
-        det.get_probabilities()
-    except LangDetectException:
+    from langdetect.detector import Detector
+
+    _factory(group)
+    state = _states[group]
+    vectors = state.vectors(_ld_append(text, Detector))
+    if not vectors:
         return {}
+    langprob = state.trials(vectors, N_TRIAL, Detector.ALPHA_DEFAULT, random.Random(state.seed))
     out: dict[str, float] = {}
-    for code, p in zip(det.langlist, det.langprob):
+    for code, p in zip(state.langlist, langprob):
         code = _LD_CODE_MAP.get(code, code)
         out[code] = out.get(code, 0.0) + float(p)
     return out
+
+
+def _ld_append(text: str, det) -> str:
+    """Detector.append's text before its space runs are collapsed (the tokens between
+    spaces are what _LangdetectState reads): URLs and e-mail addresses blanked,
+    Vietnamese letter + combining mark pairs composed, cut at max_text_length. Each
+    substitution runs only when the text holds what it needs (http, @, a combining mark)."""
+    from langdetect.utils.ngram import NGram
+
+    if "http" in text:
+        text = det.URL_RE.sub(" ", text)
+    if "@" in text:
+        text = det.MAIL_RE.sub(" ", text)
+    if any(mark in text for mark in NGram.DMARK_CLASS):
+        text = NGram.normalize_vi(text)
+    return text[:_LD_MAX_TEXT_LENGTH]
+
+
+# Detector's default max_text_length (langdetect 1.0.9): what append reads of a text.
+_LD_MAX_TEXT_LENGTH = 10000
 
 
 def _lingua_detector(group: str):
