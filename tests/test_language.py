@@ -96,8 +96,9 @@ def test_langdetect_probs_are_langdetects_own(group, monkeypatch):
     assert [language.langdetect_probs(t, group) for t in texts] == expected
     assert [language.langdetect_probs(t, group) for t in texts] == expected
     monkeypatch.setattr(language, "TOKEN_CACHE_MAX", 3)
-    language._states[group].tokens.clear()
-    language._states[group].stripped.clear()
+    state = language._states[group]
+    for cache in (state.tokens, state.stripped, state.final):
+        cache.clear()
     assert [language.langdetect_probs(t, group) for t in texts] == expected
 
 

@@ -46,8 +46,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
-from itertools import chain
+from itertools import chain, islice
 from dataclasses import dataclass, field
 
 
@@ -175,20 +174,84 @@ _NON_LETTERS_RE = re.compile(r"[\W\d_]+")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
 _NON_ASCII_LATIN_RE = re.compile(r"[\u00C0-\u024F\u1E00-\u1EFF]")
 # A Latin i written inside a Cyrillic word (old Ukrainian and Belarusian web text: "вiн").
-_LATIN_I_RE = re.compile(r"(?<=[\u0400-\u04FF])[iI]|[iI](?=[\u0400-\u04FF])")
+# (Written to start with [iI] so that the regex engine skips to those letters.)
+_LATIN_I_RE = re.compile(r"[iI](?:(?<=[\u0400-\u04FF][iI])|(?=[\u0400-\u04FF]))")
+
+
+# Per-character facts, as bit flags in one table over every code point (_char_classes):
+# a letter ([^\W\d_]), in the Cyrillic block, in the Latin ranges (_LATIN_RE), upper
+# case (str.isupper), a non-ASCII Latin character (_NON_ASCII_LATIN_RE), a Romanian-only
+# letter (_RO_ONLY_RE). Each flag is taken from the regex or test it stands for, so the
+# counts are those of the regexes, made with NumPy over the text's code points instead
+# of one regex pass (or one Python step) per character and per question.
+_FLAGS = (_LETTER_RE, _CYRILLIC_RE, _LATIN_RE, "upper", _NON_ASCII_LATIN_RE, _RO_ONLY_RE)
+_N_CLASSES = 1 << len(_FLAGS)
+_classes: tuple | None = None  # (class per code point, flag-count matrix, foreign-letter matrix)
+
+
+def _char_classes() -> tuple:
+    """(uint8 class of every code point, (flags x classes) 0/1 matrix, (languages x 256)
+    0/1 matrix of the Cyrillic block letters foreign to each alphabet); built once, ~0.1 s."""
+    global _classes
+    if _classes is None:
+        import numpy as np
+
+        every = np.arange(0x110000, dtype=np.uint32)
+        chars = every.tobytes().decode("utf-32-le", "surrogatepass")
+        cls = np.zeros(0x110000, dtype=np.uint8)
+        for bit, flag in enumerate(_FLAGS):
+            if flag == "upper":
+                members = np.fromiter(_upper_table(), dtype=np.int64)
+            else:
+                found = "".join(flag.findall(chars))
+                members = np.frombuffer(found.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            cls[members] |= 1 << bit
+        has = np.array([[(c >> bit) & 1 for c in range(_N_CLASSES)] for bit in range(len(_FLAGS))], dtype=np.int64)
+        block = [chr(0x400 + i) for i in range(256)]
+        foreign = np.array([[ch not in ALPHABETS[lang] for ch in block] for lang in CYRILLIC], dtype=np.int64)
+        _classes = (cls, has, foreign)
+    return _classes
+
+
+def _codes(text: str):
+    """The code points of `text` as a NumPy uint32 array (lone surrogates included)."""
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _counts(text: str) -> list[int]:
+    """[letters, Cyrillic-block characters, Latin-range characters, upper-case
+    characters, non-ASCII Latin characters, Romanian-only letters] of `text`."""
+    import numpy as np
+
+    cls, has, _ = _char_classes()
+    return (has @ np.bincount(cls[_codes(text)], minlength=_N_CLASSES)).tolist()
+
+
+def _counts_many(texts: list[str]) -> list[list[int]]:
+    """_counts of each of `texts`, with one pass over all of them."""
+    import numpy as np
+
+    if not texts:
+        return []
+    cls, has, _ = _char_classes()
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    # Each text followed by a separator (no flag) in the joined string: text i's
+    # characters are counted in classes i * _N_CLASSES + class.
+    which = np.repeat(np.arange(len(texts), dtype=np.int64) * _N_CLASSES, lengths + 1)[:-1]
+    keys = which + cls[_codes("\n".join(texts))]
+    hist = np.bincount(keys, minlength=len(texts) * _N_CLASSES).reshape(len(texts), _N_CLASSES)
+    return (hist @ has.T).tolist()
 
 
 def _count_letters(s: str) -> int:
-    return len(_NON_LETTERS_RE.sub("", s))
+    return _counts(s)[0]
 
 
-def script_of(text: str) -> str | None:
-    """'cyrillic', 'latin' or 'other' by the majority of letters; None without letters."""
-    letters = _count_letters(text)
+def _script(letters: int, cyr: int, lat: int) -> str | None:
     if not letters:
         return None
-    cyr = len(_CYRILLIC_RE.findall(text))
-    lat = len(_LATIN_RE.findall(text))
     if cyr >= lat and cyr * 2 >= letters:
         return "cyrillic"
     if lat > cyr and lat * 2 >= letters:
@@ -196,17 +259,28 @@ def script_of(text: str) -> str | None:
     return "other"
 
 
+def script_of(text: str) -> str | None:
+    """'cyrillic', 'latin' or 'other' by the majority of letters; None without letters."""
+    letters, cyr, lat = _counts(text)[:3]
+    return _script(letters, cyr, lat)
+
+
 def cyrillic_candidates(text: str) -> tuple[str, ...]:
     """Cyrillic languages whose alphabet fits the text's Cyrillic letters (see
     FOREIGN_SHARE). When every language is ruled out (a mix), those with the fewest
     foreign letters are kept."""
-    counts = {ch: n for ch, n in Counter(text.lower()).items() if "\u0400" <= ch <= "\u04ff"}
-    total = sum(counts.values())
+    import numpy as np
+
+    _, _, foreign_matrix = _char_classes()
+    block = _codes(text.lower()) - 0x400  # below the block wraps round to large values
+    block = block[block < 256]
+    total = int(block.size)
     if not total:
         return CYRILLIC
-    foreign = {lang: sum(n for ch, n in counts.items() if ch not in alpha) for lang, alpha in ALPHABETS.items()}
+    counts = np.bincount(block, minlength=256)
+    foreign = dict(zip(CYRILLIC, (foreign_matrix @ counts).tolist()))
     fits = tuple(lang for lang in CYRILLIC if not foreign[lang] or foreign[lang] / total < FOREIGN_SHARE)
-    if "be" in fits and len(fits) > 1 and not (counts.get("і") or counts.get("ў")):
+    if "be" in fits and len(fits) > 1 and not (counts[ord("і") - 0x400] or counts[ord("ў") - 0x400]):
         # Belarusian writes і where the others write и (and has ў): without either letter
         # a text is not Belarusian, whatever else its alphabet allows.
         fits = tuple(lang for lang in fits if lang != "be")
@@ -216,9 +290,14 @@ def cyrillic_candidates(text: str) -> tuple[str, ...]:
     return tuple(lang for lang in CYRILLIC if foreign[lang] == least)
 
 
+def _latin_i(text: str) -> str:
+    """`text` with a Latin i written inside a Cyrillic word made Cyrillic (_LATIN_I_RE)."""
+    return _LATIN_I_RE.sub("і", text) if "i" in text or "I" in text else text
+
+
 def is_name(text: str) -> bool:
     """True for a short run of capitalised words only ("Томас Браун", "Kim Jong Un")."""
-    words = _WORD_RE.findall(text)
+    words = [m.group() for m in islice(_WORD_RE.finditer(text), NAME_MAX_WORDS + 1)]
     return 0 < len(words) <= NAME_MAX_WORDS and all(w[0].isupper() for w in words)
 
 
@@ -316,38 +395,29 @@ def _trial_routine(n_lang: int):
     whose draws (getrandbits(k) until below n) are made here directly (_inline_choice_ok
     checks at start-up that this Python draws the same indices)."""
     ps = [f"p{j}" for j in range(n_lang)]
-    qs = [f"q{j}" for j in range(n_lang)]
-    acc = [f"a{j}" for j in range(n_lang)]
-    P, Q, A = ", ".join(ps), ", ".join(qs), ", ".join(acc)
-    ind = "\n" + " " * 12
-    src = f"""
-def trials(vectors, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):
-    getrandbits = rnd.getrandbits
-    gauss = rnd.gauss
-    n = len(vectors)
-    k = n.bit_length()
-    init = 1.0 / {n_lang}
-    {A}, = {", ".join(["0.0"] * n_lang)},
-    for _ in range(n_trial):
-        {P}, = {", ".join(["init"] * n_lang)},
-        alpha = alpha0 + gauss(0.0, 1.0) * alpha_width
-        weight = alpha / base_freq
-        i = 0
-        while True:
-            r = getrandbits(k)
-            while r >= n:
-                r = getrandbits(k)
-            {Q}, = vectors[r]
-            {ind.join(f"{p} = {p} * (weight + {q})" for p, q in zip(ps, qs))}
-            if i % 5 == 0:
-                total = sum(({P},))
-                {ind.join(f"    {p} = {p} / total" for p in ps).strip()}
-                if max(({P},)) > conv or i >= limit:
-                    break
-            i += 1
-        {(chr(10) + " " * 8).join(f"{a} += {p} / n_trial" for a, p in zip(acc, ps))}
-    return [{A}]
-"""
+    P = ", ".join(ps) + ","
+    acc = ", ".join(f"a{j}" for j in range(n_lang)) + ","
+    step = ["r = getrandbits(k)", "while r >= n:", "    r = getrandbits(k)",
+            ", ".join(f"q{j}" for j in range(n_lang)) + ", = vectors[r]",
+            *(f"p{j} = p{j} * (weight + q{j})" for j in range(n_lang))]
+    normalise = ["total = sum((" + P + "))", *(f"p{j} = p{j} / total" for j in range(n_lang))]
+    stop = "max((" + P + ")) > conv or i >= limit"
+
+    def block(lines: list[str], depth: int) -> str:
+        return "".join(" " * (4 * depth) + line + "\n" for line in lines)
+
+    # Steps i = 0, 1, 2, ...: each draws a vector and updates; steps 0, 5, 10, ... then
+    # normalise and test for the stop. Written as step 0 + test, then blocks of five.
+    src = ("def trials(vectors, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):\n"
+           + block(["getrandbits = rnd.getrandbits", "gauss = rnd.gauss", "n = len(vectors)",
+                    "k = n.bit_length()", f"init = 1.0 / {n_lang}",
+                    f"{acc} = " + "0.0, " * n_lang, "for _ in range(n_trial):"], 1)
+           + block([f"{P} = " + "init, " * n_lang, "alpha = alpha0 + gauss(0.0, 1.0) * alpha_width",
+                    "weight = alpha / base_freq", "i = 0", *step, *normalise, f"if not ({stop}):"], 2)
+           + block(["while True:"], 3)
+           + block(step * 5 + ["i += 5", *normalise, f"if {stop}:", "    break"], 4)
+           + block([f"a{j} += p{j} / n_trial" for j in range(n_lang)], 2)
+           + block([f"return [{acc}]"], 1))
     namespace: dict = {}
     exec(compile(src, f"<langdetect trials, {n_lang} languages>", "exec"), namespace)
     return namespace["trials"]
@@ -390,8 +460,9 @@ class _LangdetectState:
         self.langlist = list(fac.langlist)
         self.seed = fac.seed
         self.table = _normalisation_table()
-        self.tokens: dict[str, tuple[int, int, list]] = {}  # token -> (latin, non-Latin, vectors)
-        self.stripped: dict[str, list] = {}  # token with [A-z] removed -> vectors
+        self.tokens: dict[str, tuple[list, int, int]] = {}  # token -> (vectors, latin, non-Latin)
+        self.stripped: dict[str, list] = {}  # token -> vectors with [A-z] removed
+        self.final: dict[str, list] = {}  # a text's last token -> vectors (no space after it)
         self._trials = _trial_routine(len(self.langlist))
         self._inline = _inline_choice_ok()
         self._params = (Detector.ALPHA_WIDTH, Detector.BASE_FREQ, Detector.CONV_THRESHOLD, Detector.ITERATION_LIMIT)
@@ -401,44 +472,52 @@ class _LangdetectState:
         """Vectors of the known n-grams of `text` (langdetect's order), uncached."""
         return list(filter(None, map(self.known.get, _all_ngrams(text, self.table))))
 
-    def _token(self, tok: str) -> tuple[int, int, list]:
+    @staticmethod
+    def _remember(cache: dict, key: str, value):
+        if len(cache) >= TOKEN_CACHE_MAX:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    def _token(self, tok: str) -> tuple[list, int, int]:
         entry = self.tokens.get(tok)
         if entry is None:
             latin = len(_ASCII_AZ_RE.findall(tok))
             non_latin = len(_NON_LATIN_RE.findall(tok)) - len(_LATIN_EXT_ADDITIONAL_RE.findall(tok))
-            entry = (latin, non_latin, self._read(tok + " "))
-            if len(self.tokens) >= TOKEN_CACHE_MAX:
-                self.tokens.clear()
-            self.tokens[tok] = entry
+            entry = self._remember(self.tokens, tok, (self._read(tok + " "), latin, non_latin))
         return entry
 
     def _stripped(self, tok: str) -> list:
         vecs = self.stripped.get(tok)
         if vecs is None:
-            vecs = self._read(_ASCII_AZ_RE.sub("", tok) + " ")
-            if len(self.stripped) >= TOKEN_CACHE_MAX:
-                self.stripped.clear()
-            self.stripped[tok] = vecs
+            vecs = self._remember(self.stripped, tok, self._read(_ASCII_AZ_RE.sub("", tok) + " "))
+        return vecs
+
+    def _final(self, tok: str) -> list:
+        vecs = self.final.get(tok)
+        if vecs is None:
+            vecs = self._remember(self.final, tok, self._read(tok))
         return vecs
 
     def vectors(self, text: str) -> list:
         """The n-gram vectors langdetect samples from for `text` as Detector.append left it
         (cleaning_text included: [A-z] dropped when the text is mostly non-Latin)."""
         toks = text.split(" ")
-        entries = list(map(self._token, toks))
-        latin = non_latin = 0
-        for e in entries:
-            latin += e[0]
-            non_latin += e[1]
+        entries = list(map(self.tokens.get, toks))
+        try:
+            vecs, latin, non_latin = zip(*entries)
+        except TypeError:  # tokens not seen before
+            entries = list(map(self._token, toks))
+            vecs, latin, non_latin = zip(*entries)
         last = toks[-1]
-        if latin * 2 < non_latin:
-            parts = [self._stripped(t) if e[0] else e[2] for t, e in zip(toks, entries)]
+        if sum(latin) * 2 < sum(non_latin):
+            vecs = [self._stripped(t) if n else v for t, v, n in zip(toks, vecs, latin)]
             last = _ASCII_AZ_RE.sub("", last)
         else:
-            parts = [e[2] for e in entries]
+            vecs = list(vecs)
         if last:  # the text's last token: no space follows it
-            parts[-1] = self._read(last)
-        return list(chain.from_iterable(parts))
+            vecs[-1] = self._final(last)
+        return list(chain.from_iterable(vecs))
 
     def trials(self, vectors: list, n_trial: int, alpha: float, rnd) -> list[float]:
         """langdetect's langprob for `vectors` (non-empty), `rnd` freshly seeded."""
@@ -629,6 +708,7 @@ def warm_up(groups: tuple[str, ...] = ("cyrillic", "latin")) -> None:
     ~60 MB) are loaded on the first text that needs them."""
     _normalisation_table()
     _upper_table()
+    _char_classes()
     for group in groups:
         _factory(group)
         _lingua_detector(group)
@@ -662,20 +742,22 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
     Only the first `max_chars` characters are read. `detectors` can leave one detector
     out (for measuring what each contributes); the letter rules always apply."""
     sample = text[:max_chars]
-    letters = _count_letters(sample)
+    letters, cyr, lat, cased, _accents, ro = _counts(sample)
     if letters < MIN_LETTERS or is_name(sample):
         return _UND
-    group = script_of(sample)
+    group = _script(letters, cyr, lat)
     if group is None:
         return _UND
     cands: tuple[str, ...] | None = None
     if group == "cyrillic":
-        sample = _LATIN_I_RE.sub("і", sample)
+        fixed = _latin_i(sample)
+        if fixed is not sample:
+            sample = fixed
+            cased = _counts(sample)[3]  # an upper-case I made Cyrillic is lower case
         cands = cyrillic_candidates(sample)
         if len(cands) == 1 and cands[0] in ("be", "sr"):
             # Letters only this language has (ў; ђ/ћ): langdetect has no model for it.
             return Call(cands[0], OVERRULED_CONFIDENCE, rule="alphabet")
-    cased = sample.translate(_upper_table()).count("U")
     # langdetect skips words in capitals: read a text set in capitals in lower case.
     ld_text = sample.lower() if cased * 2 > letters else sample
     ld = langdetect_probs(ld_text, group) if "langdetect" in detectors else {}
@@ -700,7 +782,6 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
         # щ ь ю я would have ruled Serbian out), so a "uk" call is decided here too.
         top, conf, rule = _serbian_or_macedonian(li, sample)
     elif top in _ROMANCE_CODES and top != "ro":
-        ro = len(_RO_ONLY_RE.findall(sample))
         if ro >= _DISTINCT_MIN and ro / letters >= _DISTINCT_SHARE:
             top, conf, rule = "ro", max(scores.get("ro", 0.0), OVERRULED_CONFIDENCE), "ro letters"
     return Call(top, round(conf, 4), ld, li, rule)
@@ -773,15 +854,19 @@ def signature(text: str) -> tuple:
     """What a paragraph's letters say without a model: its script, and for Cyrillic the
     languages its alphabet allows, for Latin whether it has Romanian letters, other
     non-ASCII letters, or none. Paragraphs with one signature are identified together."""
-    group = script_of(text)
+    return _signature(text, _counts(text))
+
+
+def _signature(text: str, counts: list[int]) -> tuple:
+    """signature(text), given _counts(text)."""
+    letters, cyr, lat, _cased, accents, ro = counts
+    group = _script(letters, cyr, lat)
     if group == "cyrillic":
-        return (group, cyrillic_candidates(_LATIN_I_RE.sub("і", text)))
+        return (group, cyrillic_candidates(_latin_i(text)))
     if group == "latin":
-        letters = _count_letters(text) or 1
-        ro = len(_RO_ONLY_RE.findall(text))
-        if ro >= _DISTINCT_MIN and ro / letters >= _DISTINCT_SHARE:
+        if ro >= _DISTINCT_MIN and ro / (letters or 1) >= _DISTINCT_SHARE:
             return (group, "ro letters")
-        return (group, "accents" if _NON_ASCII_LATIN_RE.search(text) else "ascii")
+        return (group, "accents" if accents else "ascii")
     return (group,)
 
 
@@ -794,12 +879,13 @@ def _group_sample(texts: list[str]) -> str:
 def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     """Article and paragraph languages of `text` outside `boilerplate` (see module doc)."""
     paras = _paragraphs((text or "")[:MAX_TEXT_CHARS], boilerplate)
-    counts = [_count_letters(p[2]) for p in paras]
-    letters_total = sum(counts)
+    stats = _counts_many([p[2] for p in paras])
+    letters_total = sum(c[0] for c in stats)
     if letters_total < MIN_LETTERS:
         return LanguageResult("und", 0.0)
 
-    eligible = [p + (n,) for p, n in zip(paras, counts) if n >= PARA_MIN_LETTERS]
+    # (start, end, clean text, letters, _counts of the clean text)
+    eligible = [p + (c[0], c) for p, c in zip(paras, stats) if c[0] >= PARA_MIN_LETTERS]
     if len(eligible) > MAX_PARAGRAPHS:
         step = len(eligible) / MAX_PARAGRAPHS
         eligible = [eligible[int(i * step)] for i in range(MAX_PARAGRAPHS)]
@@ -816,7 +902,7 @@ def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     # Cyrillic group whose alphabet allows a language already found is given that one.
     groups: dict[tuple, list[int]] = {}
     for i, p in enumerate(eligible):
-        groups.setdefault(signature(p[2]), []).append(i)
+        groups.setdefault(_signature(p[2], p[4]), []).append(i)
     order = sorted(groups, key=lambda sig: -sum(eligible[i][3] for i in groups[sig]))
     calls: dict[int, Call] = {}
     found: list[tuple[tuple, Call]] = []
@@ -838,7 +924,7 @@ def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     weights: dict[str, float] = {}
     conf_mass: dict[str, float] = {}
     detected_letters = 0
-    for i, (start, end, _clean, n) in enumerate(eligible):
+    for i, (start, end, _clean, n, _c) in enumerate(eligible):
         call = calls[i]
         results.append(Paragraph(start, end, call.language, round(call.confidence, 4)))
         if call.language == "und":
