@@ -102,6 +102,22 @@ def test_langdetect_probs_are_langdetects_own(group, monkeypatch):
     assert [language.langdetect_probs(t, group) for t in texts] == expected
 
 
+def test_letter_counts_are_those_of_the_regexes():
+    # _profile counts with one NumPy table over code points; each count must be what the
+    # regex (or str test) it stands for counts, and the Cyrillic alphabet check must match
+    # counting the lower-cased text's letters one by one.
+    texts = SAMPLES + ["Вiн пiшов. ЇЖАК Ўсё ЂАЦИ Ѓ Ќ Ѕ ЈЉЊЏ ѐ ѝ Ӏ ҂ ӿ 𝐀𝔸😀 ½ ² \ud800 x", "Київ " * 50 + "Москва"]
+    rx = (language._LETTER_RE, language._CYRILLIC_RE, language._LATIN_RE, None,
+          language._NON_ASCII_LATIN_RE, language._RO_ONLY_RE)
+    for text in texts:
+        want = [sum(ch.isupper() for ch in text) if r is None else len(r.findall(text)) for r in rx]
+        assert language._profile(text)[:len(rx)] == want, text
+        assert language.cyrillic_candidates(text) == language._candidates_counted(text), text
+        fixed, n = language._fix_latin_i(text)
+        assert language._candidates(language._profile(text), n, fixed) == language._candidates_counted(fixed), text
+    assert language._profiles(texts) == [language._profile(t) for t in texts]
+
+
 # ---------------------------------------------------------------------------------------
 # short text
 # ---------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ _NON_ASCII_LATIN_RE = re.compile(r"[\u00C0-\u024F\u1E00-\u1EFF]")
 _LATIN_I_RE = re.compile(r"[iI](?:(?<=[\u0400-\u04FF][iI])|(?=[\u0400-\u04FF]))")
 
 
-# Per-character facts, as bit flags in one table over every code point (_char_classes):
+# Per-character facts, as bit flags in one table over every code point (_char_tables):
 # a letter ([^\W\d_]), in the Cyrillic block, in the Latin ranges (_LATIN_RE), upper
 # case (str.isupper), a non-ASCII Latin character (_NON_ASCII_LATIN_RE), a Romanian-only
 # letter (_RO_ONLY_RE). Each flag is taken from the regex or test it stands for, so the
@@ -186,31 +186,51 @@ _LATIN_I_RE = re.compile(r"[iI](?:(?<=[\u0400-\u04FF][iI])|(?=[\u0400-\u04FF]))"
 # of one regex pass (or one Python step) per character and per question.
 _FLAGS = (_LETTER_RE, _CYRILLIC_RE, _LATIN_RE, "upper", _NON_ASCII_LATIN_RE, _RO_ONLY_RE)
 _N_CLASSES = 1 << len(_FLAGS)
-_classes: tuple | None = None  # (class per code point, flag-count matrix, foreign-letter matrix)
+# Each code point's key: its class (flag combination), or for the 256 characters of the
+# Cyrillic block (U+0400-U+04FF) _N_CLASSES + its place in the block, so that one
+# histogram of keys gives both the flag counts and the Cyrillic letters' counts.
+_N_KEYS = _N_CLASSES + 256
+# A text's profile (_profile): the flag counts, then for each of CYRILLIC the letters
+# foreign to its alphabet after lower-casing (as cyrillic_candidates counts them), then
+# the number of і and ў (lower-cased).
+_P_FOREIGN = len(_FLAGS)
+_P_BE_MARKS = _P_FOREIGN + len(CYRILLIC)
+_tables: tuple | None = None  # (key per code point, profile matrix, lower-casing folds into the block)
 
 
-def _char_classes() -> tuple:
-    """(uint8 class of every code point, (flags x classes) 0/1 matrix, (languages x 256)
-    0/1 matrix of the Cyrillic block letters foreign to each alphabet); built once, ~0.1 s."""
-    global _classes
-    if _classes is None:
+def _char_tables() -> tuple:
+    """(uint16 key of every code point, (profile rows x _N_KEYS) int64 matrix, folds) built
+    once (~0.1 s). `folds` is True when lower-casing maps each Cyrillic block character to
+    one block character and no other character into the block (checked here on this
+    Python's Unicode data): then the lower-cased Cyrillic letters are counted without
+    lower-casing the text."""
+    global _tables
+    if _tables is None:
         import numpy as np
 
-        every = np.arange(0x110000, dtype=np.uint32)
-        chars = every.tobytes().decode("utf-32-le", "surrogatepass")
-        cls = np.zeros(0x110000, dtype=np.uint8)
+        chars = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+        cls = np.zeros(0x110000, dtype=np.uint16)
         for bit, flag in enumerate(_FLAGS):
             if flag == "upper":
                 members = np.fromiter(_upper_table(), dtype=np.int64)
             else:
-                found = "".join(flag.findall(chars))
-                members = np.frombuffer(found.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+                members = _codes("".join(flag.findall(chars)))
             cls[members] |= 1 << bit
-        has = np.array([[(c >> bit) & 1 for c in range(_N_CLASSES)] for bit in range(len(_FLAGS))], dtype=np.int64)
-        block = [chr(0x400 + i) for i in range(256)]
-        foreign = np.array([[ch not in ALPHABETS[lang] for ch in block] for lang in CYRILLIC], dtype=np.int64)
-        _classes = (cls, has, foreign)
-    return _classes
+        block = np.arange(0x400, 0x500)
+        key = cls.copy()
+        key[block] = _N_CLASSES + np.arange(256)
+        key_class = np.concatenate([np.arange(_N_CLASSES), cls[block]])  # the class of each key
+        rows = [(key_class >> bit) & 1 for bit in range(len(_FLAGS))]
+        lowered = [chr(c).lower() for c in range(0x400, 0x500)]
+        in_block = _codes(chars.lower()) - 0x400
+        folds = (all(len(ch) == 1 and "\u0400" <= ch <= "\u04ff" for ch in lowered)
+                 and int((in_block < 256).sum()) == 256)
+        fold = [ord(ch) - 0x400 if folds else 0 for ch in lowered]
+        for lang in CYRILLIC:
+            rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) not in ALPHABETS[lang] for f in fold]))
+        rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) in "іў" for f in fold]))
+        _tables = (key, np.array(rows, dtype=np.int64), folds)
+    return _tables
 
 
 def _codes(text: str):
@@ -220,33 +240,33 @@ def _codes(text: str):
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _counts(text: str) -> list[int]:
+def _profile(text: str) -> list[int]:
     """[letters, Cyrillic-block characters, Latin-range characters, upper-case
-    characters, non-ASCII Latin characters, Romanian-only letters] of `text`."""
+    characters, non-ASCII Latin characters, Romanian-only letters, the Cyrillic letters
+    foreign to each of CYRILLIC, і and ў] of `text` (lower-cased for the last two parts)."""
     import numpy as np
 
-    cls, has, _ = _char_classes()
-    return (has @ np.bincount(cls[_codes(text)], minlength=_N_CLASSES)).tolist()
+    key, matrix, _ = _char_tables()
+    return (matrix @ np.bincount(key.take(_codes(text)), minlength=_N_KEYS)).tolist()
 
 
-def _counts_many(texts: list[str]) -> list[list[int]]:
-    """_counts of each of `texts`, with one pass over all of them."""
+def _profiles(texts: list[str]) -> list[list[int]]:
+    """_profile of each of `texts`, with one pass over all of them."""
     import numpy as np
 
     if not texts:
         return []
-    cls, has, _ = _char_classes()
+    key, matrix, _ = _char_tables()
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # Each text followed by a separator (no flag) in the joined string: text i's
-    # characters are counted in classes i * _N_CLASSES + class.
-    which = np.repeat(np.arange(len(texts), dtype=np.int64) * _N_CLASSES, lengths + 1)[:-1]
-    keys = which + cls[_codes("\n".join(texts))]
-    hist = np.bincount(keys, minlength=len(texts) * _N_CLASSES).reshape(len(texts), _N_CLASSES)
-    return (hist @ has.T).tolist()
+    # Each text followed by a separator (a key of no count) in the joined string: text
+    # i's characters are counted at i * _N_KEYS + their key.
+    which = np.repeat(np.arange(len(texts), dtype=np.int64) * _N_KEYS, lengths + 1)[:-1]
+    hist = np.bincount(which + key.take(_codes("\n".join(texts))), minlength=len(texts) * _N_KEYS)
+    return (hist.reshape(len(texts), _N_KEYS) @ matrix.T).tolist()
 
 
 def _count_letters(s: str) -> int:
-    return _counts(s)[0]
+    return _profile(s)[0]
 
 
 def _script(letters: int, cyr: int, lat: int) -> str | None:
@@ -261,7 +281,7 @@ def _script(letters: int, cyr: int, lat: int) -> str | None:
 
 def script_of(text: str) -> str | None:
     """'cyrillic', 'latin' or 'other' by the majority of letters; None without letters."""
-    letters, cyr, lat = _counts(text)[:3]
+    letters, cyr, lat = _profile(text)[:3]
     return _script(letters, cyr, lat)
 
 
@@ -269,18 +289,44 @@ def cyrillic_candidates(text: str) -> tuple[str, ...]:
     """Cyrillic languages whose alphabet fits the text's Cyrillic letters (see
     FOREIGN_SHARE). When every language is ruled out (a mix), those with the fewest
     foreign letters are kept."""
-    import numpy as np
+    return _candidates(_profile(text), 0, text)
 
-    _, _, foreign_matrix = _char_classes()
-    block = _codes(text.lower()) - 0x400  # below the block wraps round to large values
-    block = block[block < 256]
-    total = int(block.size)
+
+# The Latin i made Cyrillic (_LATIN_I_RE) is "і": foreign to these alphabets.
+_I_FOREIGN = tuple(int("і" not in ALPHABETS[lang]) for lang in CYRILLIC)
+
+
+def _candidates(profile: list[int], extra_i: int, text: str) -> tuple[str, ...]:
+    """cyrillic_candidates of `text`, given the _profile of `text` before `extra_i` Latin
+    i's in it were made Cyrillic "і"."""
+    if not _char_tables()[2]:
+        return _candidates_counted(text)
+    total = profile[1] + extra_i
     if not total:
         return CYRILLIC
-    counts = np.bincount(block, minlength=256)
-    foreign = dict(zip(CYRILLIC, (foreign_matrix @ counts).tolist()))
+    foreign = {lang: n + extra_i * extra
+               for lang, n, extra in zip(CYRILLIC, profile[_P_FOREIGN:_P_BE_MARKS], _I_FOREIGN)}
+    return _fits(foreign, total, profile[_P_BE_MARKS] + extra_i)
+
+
+def _candidates_counted(text: str) -> tuple[str, ...]:
+    """cyrillic_candidates by counting the lower-cased text's characters (used when
+    lower-casing does not keep to the Cyrillic block, see _char_tables)."""
+    from collections import Counter
+
+    counts = {ch: n for ch, n in Counter(text.lower()).items() if "\u0400" <= ch <= "\u04ff"}
+    total = sum(counts.values())
+    if not total:
+        return CYRILLIC
+    foreign = {lang: sum(n for ch, n in counts.items() if ch not in alpha) for lang, alpha in ALPHABETS.items()}
+    return _fits(foreign, total, counts.get("і", 0) + counts.get("ў", 0))
+
+
+def _fits(foreign: dict[str, int], total: int, be_marks: int) -> tuple[str, ...]:
+    """The Cyrillic languages allowed by `foreign` letters among `total` Cyrillic ones and
+    the number of і/ў (see cyrillic_candidates)."""
     fits = tuple(lang for lang in CYRILLIC if not foreign[lang] or foreign[lang] / total < FOREIGN_SHARE)
-    if "be" in fits and len(fits) > 1 and not (counts[ord("і") - 0x400] or counts[ord("ў") - 0x400]):
+    if "be" in fits and len(fits) > 1 and not be_marks:
         # Belarusian writes і where the others write и (and has ў): without either letter
         # a text is not Belarusian, whatever else its alphabet allows.
         fits = tuple(lang for lang in fits if lang != "be")
@@ -290,9 +336,9 @@ def cyrillic_candidates(text: str) -> tuple[str, ...]:
     return tuple(lang for lang in CYRILLIC if foreign[lang] == least)
 
 
-def _latin_i(text: str) -> str:
-    """`text` with a Latin i written inside a Cyrillic word made Cyrillic (_LATIN_I_RE)."""
-    return _LATIN_I_RE.sub("і", text) if "i" in text or "I" in text else text
+def _fix_latin_i(text: str) -> tuple[str, int]:
+    """(`text` with a Latin i written inside a Cyrillic word made Cyrillic, how many)."""
+    return _LATIN_I_RE.subn("і", text) if "i" in text or "I" in text else (text, 0)
 
 
 def is_name(text: str) -> bool:
@@ -708,7 +754,7 @@ def warm_up(groups: tuple[str, ...] = ("cyrillic", "latin")) -> None:
     ~60 MB) are loaded on the first text that needs them."""
     _normalisation_table()
     _upper_table()
-    _char_classes()
+    _char_tables()
     for group in groups:
         _factory(group)
         _lingua_detector(group)
@@ -742,7 +788,8 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
     Only the first `max_chars` characters are read. `detectors` can leave one detector
     out (for measuring what each contributes); the letter rules always apply."""
     sample = text[:max_chars]
-    letters, cyr, lat, cased, _accents, ro = _counts(sample)
+    profile = _profile(sample)
+    letters, cyr, lat, cased, _accents, ro = profile[:_P_FOREIGN]
     if letters < MIN_LETTERS or is_name(sample):
         return _UND
     group = _script(letters, cyr, lat)
@@ -750,11 +797,11 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
         return _UND
     cands: tuple[str, ...] | None = None
     if group == "cyrillic":
-        fixed = _latin_i(sample)
-        if fixed is not sample:
+        fixed, n_fixed = _fix_latin_i(sample)
+        if n_fixed:
+            cased -= sample.count("I") - fixed.count("I")  # an I made Cyrillic is lower case
             sample = fixed
-            cased = _counts(sample)[3]  # an upper-case I made Cyrillic is lower case
-        cands = cyrillic_candidates(sample)
+        cands = _candidates(profile, n_fixed, sample)
         if len(cands) == 1 and cands[0] in ("be", "sr"):
             # Letters only this language has (ў; ђ/ћ): langdetect has no model for it.
             return Call(cands[0], OVERRULED_CONFIDENCE, rule="alphabet")
@@ -854,15 +901,16 @@ def signature(text: str) -> tuple:
     """What a paragraph's letters say without a model: its script, and for Cyrillic the
     languages its alphabet allows, for Latin whether it has Romanian letters, other
     non-ASCII letters, or none. Paragraphs with one signature are identified together."""
-    return _signature(text, _counts(text))
+    return _signature(text, _profile(text))
 
 
-def _signature(text: str, counts: list[int]) -> tuple:
-    """signature(text), given _counts(text)."""
-    letters, cyr, lat, _cased, accents, ro = counts
+def _signature(text: str, profile: list[int]) -> tuple:
+    """signature(text), given _profile(text)."""
+    letters, cyr, lat, _cased, accents, ro = profile[:_P_FOREIGN]
     group = _script(letters, cyr, lat)
     if group == "cyrillic":
-        return (group, cyrillic_candidates(_latin_i(text)))
+        fixed, n_fixed = _fix_latin_i(text)
+        return (group, _candidates(profile, n_fixed, fixed))
     if group == "latin":
         if ro >= _DISTINCT_MIN and ro / (letters or 1) >= _DISTINCT_SHARE:
             return (group, "ro letters")
@@ -879,12 +927,12 @@ def _group_sample(texts: list[str]) -> str:
 def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     """Article and paragraph languages of `text` outside `boilerplate` (see module doc)."""
     paras = _paragraphs((text or "")[:MAX_TEXT_CHARS], boilerplate)
-    stats = _counts_many([p[2] for p in paras])
+    stats = _profiles([p[2] for p in paras])
     letters_total = sum(c[0] for c in stats)
     if letters_total < MIN_LETTERS:
         return LanguageResult("und", 0.0)
 
-    # (start, end, clean text, letters, _counts of the clean text)
+    # (start, end, clean text, letters, _profile of the clean text)
     eligible = [p + (c[0], c) for p, c in zip(paras, stats) if c[0] >= PARA_MIN_LETTERS]
     if len(eligible) > MAX_PARAGRAPHS:
         step = len(eligible) / MAX_PARAGRAPHS
