@@ -106,7 +106,7 @@ def test_letter_counts_are_those_of_the_regexes():
     # _profile counts with one NumPy table over code points; each count must be what the
     # regex (or str test) it stands for counts, and the Cyrillic alphabet check must match
     # counting the lower-cased text's letters one by one.
-    texts = SAMPLES + ["Вiн пiшов. ЇЖАК Ўсё ЂАЦИ Ѓ Ќ Ѕ ЈЉЊЏ ѐ ѝ Ӏ ҂ ӿ 𝐀𝔸😀 ½ ² \ud800 x", "Київ " * 50 + "Москва"]
+    texts = SAMPLES + ["Вiн пiшов додому пiсля роботи.", "Вiн пiшов. ЇЖАК Ўсё ЂАЦИ Ѓ Ќ Ѕ ЈЉЊЏ ѐ ѝ Ӏ ҂ ӿ 𝐀𝔸😀 ½ ² \ud800 x", "Київ " * 50 + "Москва"]
     rx = (language._LETTER_RE, language._CYRILLIC_RE, language._LATIN_RE, None,
           language._NON_ASCII_LATIN_RE, language._RO_ONLY_RE)
     for text in texts:
