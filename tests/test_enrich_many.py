@@ -125,3 +125,22 @@ def test_viterbi_many_equals_viterbi_on_random_scores(ties):
             assert crf.viterbi_many(m, states) == want
         finally:
             crf.VITERBI_LANES = crf_lanes
+
+
+def test_a_full_word_cache_is_emptied_and_the_labels_stay(monkeypatch):
+    """When the per-word cache of the array model is full it starts again empty (bounded
+    memory on any corpus); the scores, and so the labels, are the same as with a cache
+    that never fills."""
+    import numpy as np
+
+    items = [(t, tokens(t), lang) for t, lang in _real(8) + _TEXTS if lang == "ru"]
+    m = crf.compiled("ru")
+    want = [m.scores(*it) if it[1] else None for it in items]
+    monkeypatch.setattr(crf, "WORD_CACHE_SIZE", 300)  # smaller than two articles' words
+    m._reset()
+    for _ in range(2):
+        for it, w in zip(items, want):
+            if w is not None:
+                assert np.array_equal(m.scores(*it), w)
+                assert m._rows <= max(300, len(it[1]))
+    m._reset()
