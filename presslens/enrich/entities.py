@@ -261,6 +261,11 @@ def finish(p: Prepared, boilerplate: list[tuple[int, int]], learned_spans: list[
     bstarts = [a for a, _ in bp]
 
     mentions: list[Mention] = []
+    # Per article: a name written again (Путин ... Путин) with the same type gets the same
+    # head type and base form (both depend only on its words, separators, type, language
+    # and the article's words), so they are worked out once.
+    head_types: dict[tuple, str | None] = {}
+    lemmas: dict[tuple, str] = {}
     for s, e, prio, ty, eid in taken:
         if bp and _in_boilerplate(bp, bstarts, s, e):
             continue
@@ -284,7 +289,10 @@ def finish(p: Prepared, boilerplate: list[tuple[int, int]], learned_spans: list[
         if eid is None:
             # The head noun outranks the model's or the dictionary's guess (Корейській війні
             # is an event, Міністерство an organisation), except for a person's full name.
-            ht = detect.head_type(words, lang) or detect.designation_type(words, seps)
+            key = (tuple(words), tuple(seps))
+            if key not in head_types:
+                head_types[key] = detect.head_type(words, lang) or detect.designation_type(words, seps)
+            ht = head_types[key]
             if ht and not (etype == "PER" and len(words) > 1 and all(detect._personish(w, lang) for w in words)):
                 etype = ht
         if prio == RULE and eid is None and etype == "MISC" and len(words) == 1 and lang in ("ru", "uk") \
@@ -303,7 +311,10 @@ def finish(p: Prepared, boilerplate: list[tuple[int, int]], learned_spans: list[
             continue  # a capitalised verb (Нагадаємо, Зазначается) names nothing
         if eid is None and len(words) == 1 and _noise(words[0]):
             continue
-        lemma = morph.lemma_span(words, seps, lang, etype, vocab)
+        key = (tuple(words), tuple(seps), etype)
+        lemma = lemmas.get(key)
+        if lemma is None:
+            lemma = lemmas[key] = morph.lemma_span(words, seps, lang, etype, vocab)
         if eid is None:
             e2 = g.lookup(lemma, text[s:e])
             if e2 is None:

@@ -442,7 +442,8 @@ class CompiledModel:
         pad = self.pad
         lowered = {x for x in words if x[:1].islower()}
         sep = self.sep
-        between = [sep(text[a.end : b.start]) for a, b in zip(toks, toks[1:])]
+        known = self._seps.get  # most separators are known: no method call for them
+        between = [known(g := text[a[1] : b[0]]) or sep(g) for a, b in zip(toks, toks[1:])]  # (start, end, text)
         starts = [sentence_start(text, toks[0].start)] + [x[2] for x in between]
         midcap = {x for x, ss in zip(words, starts) if not ss and x[:1].isupper()}
         cols = []
