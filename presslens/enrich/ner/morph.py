@@ -12,7 +12,8 @@ Casei Albe -> Casa Albă). English drops possessive 's. In a multi-word Slavic n
 adjectives take the gender and number of the noun reading that agrees with them (Білого
 дому -> Білий дім, Корейській війні -> Корейська війна). An unknown capitalised word keeps
 its ending unless the guesser offers a singular reading (Ку Бьюнсам, not "Бьюнс"). The analysers load once per
-process; per-word results are memoised in bounded caches.
+process; per-word and per-name results are memoised in bounded caches (the check against the
+article's own words, `attested`, is made per article on top of them).
 """
 from __future__ import annotations
 
