@@ -8,7 +8,8 @@ verbs, credit, read-more, archive and counter words; random case), known and unk
 names, dates, times, figures and punctuation (spaces, non-breaking spaces, line breaks,
 quotes), and characters outside presslens.enrich.textcase.CASE_SAFE. For each text, in
 both versions: boilerplate.find; sources.cited and relay_outlets; metadata.outlet,
-published and title (languages "ru" and "und"); stories._scan, numbers_and_dates,
+published and title (languages "ru" and "und"), is_date_line and the dateline date of
+each line; stories._scan, numbers_and_dates,
 news_sentences, event_date and event_date_feature. An exception is an output too (its
 type and message). Prints the first differences; exit status 1 when any differs.
 """
@@ -42,13 +43,14 @@ def _words(S, M, B) -> list[str]:
     """The words the patterns are written with."""
     found: set[str] = set()
     for rx in (S._CUE_BEFORE_RE, S._VERB_AFTER_RE, S._RELAY_RE, M._READ_ON_RE, M._ARCHIVE_RE, B._CREDIT_RE,
-               B._VIEWS_RE, B._CTA_LINE_RE, B._CHANNEL_LINE_RE):
+               B._VIEWS_RE, B._CTA_LINE_RE, B._CHANNEL_LINE_RE, M.DATE_RE, M._DATE_FILLER_RE, M._DATELINE_START_RE):
         src = re.sub(r"\\[swbdWSBD]", " ", rx.pattern)
         found |= set(re.findall(r"[^\W\d_]{2,}", src))
     return sorted(found)
 
 
-EXTRA = ["ТАСС", "Reuters", "ISW", "NHK", "The Guardian", "UNN", "«Коммерсантъ»", "Kyiv Post", "Digi24", "ru.tsn.ua",
+EXTRA = ["23 June 2024", "June 23, 2024", "2024-06-23", "23/06/2024", "10:15 PM", "9:05 a.m.", "22 листопада 2024 р.",
+         "ТАСС", "Reuters", "ISW", "NHK", "The Guardian", "UNN", "«Коммерсантъ»", "Kyiv Post", "Digi24", "ru.tsn.ua",
          "www.example.md", "https://unn.ua/x", "2024", "2018", "23.06.2024", "10/08/18", "10:15", "08:46", "25-26",
          "230 000", "1,5", "25", "7", "июня", "липня", "July", "Aug.", "тыс", "млн", "Institute for the Study of War",
          "Associated Press", "Новости Юга", "Напомним", "Earlier", "Ранее", "$80.12", "+1.2%", "•", "|", "Details",
@@ -91,6 +93,9 @@ def _outputs(mods, text: str) -> list:
         run(lambda: S.relay_outlets(text, spans))
         for fn in (M.outlet, M.published, M.title):
             run(lambda: (lambda e: (e.value, e.source, e.evidence))(fn(rec, text, spans, lang)))
+    lines = text.split("\n")
+    run(lambda: [M.is_date_line(ln) for ln in lines])
+    run(lambda: [M._dateline_date(ln, "en") for ln in lines])
     run(lambda: ST._scan(text))
     run(lambda: sorted(ST.numbers_and_dates(text)))
     run(lambda: ST.news_sentences(text))

@@ -34,13 +34,20 @@ _UNSAFE_RE = re.compile(f"[^{CASE_SAFE}]")
 _CACHE_TEXTS = 8
 
 
-@functools.lru_cache(maxsize=_CACHE_TEXTS)
-def lowered(text: str) -> str | None:
+def lower_if_safe(text: str) -> str | None:
     """`text.lower()` (same length, same offsets) when every character of `text` is in
     CASE_SAFE, else None (the caller then uses its case-insensitive pattern on `text`)."""
     if _UNSAFE_RE.search(text):
         return None
     return text.lower()
+
+
+@functools.lru_cache(maxsize=_CACHE_TEXTS)
+def lowered(text: str) -> str | None:
+    """`lower_if_safe`, remembered for the last few texts: for whole articles, which several
+    steps scan (lines and other short strings should call lower_if_safe: they would push
+    the articles out)."""
+    return lower_if_safe(text)
 
 
 # Escapes (\W, \S, \D, \B, \A, \Z, \N{...}) and group syntax ((?P<name>, (?P=name)) whose
