@@ -323,7 +323,7 @@ _READ_ON_RE = re.compile(
     rf"(?=\s*(?:https?://)?(?:www\.)?{_DOMAIN}\b)",
     re.IGNORECASE,
 )
-_READ_ON_LOW = textcase.twin(_READ_ON_RE)
+_READ_ON_LOW = textcase.twin(_READ_ON_RE, textcase.letter_groups([_READ_ON_RE.pattern]))
 # Every "read more" or "source:" formula holds one of these: a lowered text without them has none.
 _READ_ON_NEEDLES = ("чита", "новост", "новин", "read", "cite", "citi", "источник", "джерело", "sursa", "source")
 _DOMAIN_AFTER_RE = re.compile(rf"\s*(?:https?://)?(?:www\.)?(?P<domain>{_DOMAIN})\b", re.IGNORECASE)
