@@ -199,7 +199,7 @@ _tables: tuple | None = None  # (key per code point, profile matrix, lower-casin
 
 
 def _char_tables() -> tuple:
-    """(uint16 key of every code point, (profile rows x _N_KEYS) int64 matrix, folds) built
+    """(uint16 key of every code point, (profile rows x _N_KEYS) 0/1 matrix, folds) built
     once (~0.1 s). `folds` is True when lower-casing maps each Cyrillic block character to
     one block character and no other character into the block (checked here on this
     Python's Unicode data): then the lower-cased Cyrillic letters are counted without
@@ -229,7 +229,8 @@ def _char_tables() -> tuple:
         for lang in CYRILLIC:
             rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) not in ALPHABETS[lang] for f in fold]))
         rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) in "іў" for f in fold]))
-        _tables = (key, np.array(rows, dtype=np.int64), folds)
+        # float64: the products with BLAS; every count is an integer far below 2**53, exact.
+        _tables = (key, np.array(rows, dtype=np.float64), folds)
     return _tables
 
 
@@ -247,7 +248,7 @@ def _profile(text: str) -> list[int]:
     import numpy as np
 
     key, matrix, _ = _char_tables()
-    return (matrix @ np.bincount(key.take(_codes(text)), minlength=_N_KEYS)).tolist()
+    return (matrix @ np.bincount(key.take(_codes(text)), minlength=_N_KEYS)).astype(np.int64).tolist()
 
 
 def _profiles(texts: list[str]) -> list[list[int]]:
@@ -257,12 +258,14 @@ def _profiles(texts: list[str]) -> list[list[int]]:
     if not texts:
         return []
     key, matrix, _ = _char_tables()
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # Each text followed by a separator (a key of no count) in the joined string: text
-    # i's characters are counted at i * _N_KEYS + their key.
-    which = np.repeat(np.arange(len(texts), dtype=np.int64) * _N_KEYS, lengths + 1)[:-1]
-    hist = np.bincount(which + key.take(_codes("\n".join(texts))), minlength=len(texts) * _N_KEYS)
-    return (hist.reshape(len(texts), _N_KEYS) @ matrix.T).tolist()
+    keys = key.take(_codes("\n".join(texts))).astype(np.intp)
+    hists = []
+    start = 0
+    for text in texts:
+        end = start + len(text)
+        hists.append(np.bincount(keys[start:end], minlength=_N_KEYS))
+        start = end + 1
+    return (np.array(hists) @ matrix.T).astype(np.int64).tolist()
 
 
 def _count_letters(s: str) -> int:
@@ -515,8 +518,34 @@ class _LangdetectState:
         self._detector = Detector
 
     def _read(self, text: str) -> list:
-        """Vectors of the known n-grams of `text` (langdetect's order), uncached."""
-        return list(filter(None, map(self.known.get, _all_ngrams(text, self.table))))
+        """Vectors of the known n-grams of `text` (a token, perhaps followed by a space), in
+        langdetect's order, uncached: the n-grams of _all_ngrams, read word by word (the
+        normalised text split at its spaces; a word followed by a space reads that space
+        too) without building the unknown ones."""
+        get = self.known.get
+        out = []
+        words = text.translate(self.table).split(" ")
+        last = len(words) - 1
+        for k, word in enumerate(words):
+            if not word:
+                continue
+            s = " " + word + " " if k < last else " " + word
+            upper_before = False
+            for i in range(1, len(s)):
+                upper = s[i].isupper()
+                if not (upper and upper_before):  # nothing at a capital following a capital
+                    v = get(s[i])
+                    if v:
+                        out.append(v)
+                    v = get(s[i - 1:i + 1])
+                    if v:
+                        out.append(v)
+                    if i > 1:  # (the trigram ending at a word's first letter spans a space)
+                        v = get(s[i - 2:i + 1])
+                        if v:
+                            out.append(v)
+                upper_before = upper
+        return out
 
     @staticmethod
     def _remember(cache: dict, key: str, value):
