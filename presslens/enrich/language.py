@@ -418,11 +418,11 @@ def _detector_class(state: "_LangdetectState"):
         def _detect_block(self) -> None:
             # Detector._detect_block: cleaning_text, then the vectors of the known n-grams
             # in langdetect's order, then the seeded trials (same floats, same draws).
-            vectors = state.vectors(self.text)
-            if not vectors:
+            numbers = state.numbers(self.text)
+            if not len(numbers):
                 raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
             self.random.seed(self.seed)
-            self.langprob = state.trials(vectors, self.n_trial, self.alpha, self.random)
+            self.langprob = state.trials(numbers, self.n_trial, self.alpha, self.random)
 
     return _FastDetector
 
@@ -440,14 +440,14 @@ def _trial_routine(n_lang: int):
     The same float operations in the same order as langdetect's (prob[i] *= weight + q;
     every 5th step prob[i] / sum(prob), stop when max(prob) > CONV_THRESHOLD or after
     ITERATION_LIMIT steps; the trials averaged as langprob[j] += prob[j] / n_trial), and
-    the same random draws: random.choice(vectors) is vectors[_randbelow(len(vectors))],
-    whose draws (getrandbits(k) until below n) are made here directly (_inline_choice_ok
-    checks at start-up that this Python draws the same indices)."""
+    the same random draws: random.choice(vectors) is vectors[_randbelow(len(vectors))]
+    (here rows[numbers[r]]), whose draws (getrandbits(k) until below n) are made here
+    directly (_inline_choice_ok checks at start-up that this Python draws the same indices)."""
     ps = [f"p{j}" for j in range(n_lang)]
     P = ", ".join(ps) + ","
     acc = ", ".join(f"a{j}" for j in range(n_lang)) + ","
     step = ["r = getrandbits(k)", "while r >= n:", "    r = getrandbits(k)",
-            ", ".join(f"q{j}" for j in range(n_lang)) + ", = vectors[r]",
+            ", ".join(f"q{j}" for j in range(n_lang)) + ", = rows[numbers[r]]",
             *(f"p{j} = p{j} * (weight + q{j})" for j in range(n_lang))]
     normalise = ["total = sum((" + P + "))", *(f"p{j} = p{j} / total" for j in range(n_lang))]
     stop = "max((" + P + ")) > conv or i >= limit"
@@ -457,8 +457,8 @@ def _trial_routine(n_lang: int):
 
     # Steps i = 0, 1, 2, ...: each draws a vector and updates; steps 0, 5, 10, ... then
     # normalise and test for the stop. Written as step 0 + test, then blocks of five.
-    src = ("def trials(vectors, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):\n"
-           + block(["getrandbits = rnd.getrandbits", "gauss = rnd.gauss", "n = len(vectors)",
+    src = ("def trials(numbers, rows, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):\n"
+           + block(["getrandbits = rnd.getrandbits", "gauss = rnd.gauss", "n = len(numbers)",
                     "k = n.bit_length()", f"init = 1.0 / {n_lang}",
                     f"{acc} = " + "0.0, " * n_lang, "for _ in range(n_trial):"], 1)
            + block([f"{P} = " + "init, " * n_lang, "alpha = alpha0 + gauss(0.0, 1.0) * alpha_width",
@@ -492,37 +492,45 @@ def _inline_choice_ok() -> bool:
 
 class _LangdetectState:
     """What langdetect needs for one script's profiles, kept once per process: the
-    profiles' n-gram vectors, the language list, the seed, the trial routine, and caches
-    of each text token's n-gram vectors.
+    profiles' n-gram vectors (each known n-gram numbered), the language list, the seed,
+    the trial routine, and caches of each text token's n-gram numbers.
 
-    langdetect's n-grams never span a space (after normalisation), so the list of n-gram
-    vectors of a text is the concatenation, token by token (the text split at its spaces),
-    of each token's own list as a token followed by a space; only the text's last token
-    may lack that space, and it is read on its own. Tokens repeat (news vocabulary), so
-    each is read once and its vectors (and its Latin / non-Latin letter counts, for
-    langdetect's cleaning step) are looked up after that."""
+    langdetect's n-grams never span a space (after normalisation), so the list of n-grams
+    of a text is the concatenation, token by token (the text split at its spaces), of
+    each token's own list as a token followed by a space; only the text's last token may
+    lack that space, and it is read on its own. Tokens repeat (news vocabulary), so each
+    is read once and its n-gram numbers (packed in bytes, so that a text's list is one
+    bytes join) and its Latin / non-Latin letter counts (for langdetect's cleaning step)
+    are looked up after that."""
 
     def __init__(self, fac) -> None:
         from langdetect.detector import Detector
 
+        from array import array
+
         self.known = fac.word_lang_prob_map
+        self.rows = list(self.known.values())  # n-gram number -> its probability vector
+        # (langdetect samples only n-grams whose vector is non-empty: all of them in 1.0.9)
+        self.number = {gram: i for i, (gram, vec) in enumerate(self.known.items()) if vec}
+        self.typecode = "H" if len(self.rows) <= 1 << 16 else "I"
+        self._pack = lambda numbers: array(self.typecode, numbers).tobytes()
         self.langlist = list(fac.langlist)
         self.seed = fac.seed
         self.table = _normalisation_table()
-        self.tokens: dict[str, tuple[list, int, int]] = {}  # token -> (vectors, latin, non-Latin)
-        self.stripped: dict[str, list] = {}  # token -> vectors with [A-z] removed
-        self.final: dict[str, list] = {}  # a text's last token -> vectors (no space after it)
+        self.tokens: dict[str, tuple[bytes, int, int]] = {}  # token -> (numbers, latin, non-Latin)
+        self.stripped: dict[str, bytes] = {}  # token -> numbers with [A-z] removed
+        self.final: dict[str, bytes] = {}  # a text's last token -> numbers (no space after it)
         self._trials = _trial_routine(len(self.langlist))
         self._inline = _inline_choice_ok()
         self._params = (Detector.ALPHA_WIDTH, Detector.BASE_FREQ, Detector.CONV_THRESHOLD, Detector.ITERATION_LIMIT)
         self._detector = Detector
 
-    def _read(self, text: str) -> list:
-        """Vectors of the known n-grams of `text` (a token, perhaps followed by a space), in
+    def _read(self, text: str) -> bytes:
+        """Numbers of the known n-grams of `text` (a token, perhaps followed by a space), in
         langdetect's order, uncached: the n-grams of _all_ngrams, read word by word (the
         normalised text split at its spaces; a word followed by a space reads that space
         too) without building the unknown ones."""
-        get = self.known.get
+        get = self.number.get
         out = []
         words = text.translate(self.table).split(" ")
         last = len(words) - 1
@@ -535,17 +543,17 @@ class _LangdetectState:
                 upper = s[i].isupper()
                 if not (upper and upper_before):  # nothing at a capital following a capital
                     v = get(s[i])
-                    if v:
+                    if v is not None:
                         out.append(v)
                     v = get(s[i - 1:i + 1])
-                    if v:
+                    if v is not None:
                         out.append(v)
                     if i > 1:  # (the trigram ending at a word's first letter spans a space)
                         v = get(s[i - 2:i + 1])
-                        if v:
+                        if v is not None:
                             out.append(v)
                 upper_before = upper
-        return out
+        return self._pack(out)
 
     @staticmethod
     def _remember(cache: dict, key: str, value):
@@ -554,7 +562,7 @@ class _LangdetectState:
         cache[key] = value
         return value
 
-    def _token(self, tok: str) -> tuple[list, int, int]:
+    def _token(self, tok: str) -> tuple[bytes, int, int]:
         entry = self.tokens.get(tok)
         if entry is None:
             latin = len(_ASCII_AZ_RE.findall(tok))
@@ -562,21 +570,26 @@ class _LangdetectState:
             entry = self._remember(self.tokens, tok, (self._read(tok + " "), latin, non_latin))
         return entry
 
-    def _stripped(self, tok: str) -> list:
+    def _stripped(self, tok: str) -> bytes:
         vecs = self.stripped.get(tok)
         if vecs is None:
             vecs = self._remember(self.stripped, tok, self._read(_ASCII_AZ_RE.sub("", tok) + " "))
         return vecs
 
-    def _final(self, tok: str) -> list:
+    def _final(self, tok: str) -> bytes:
         vecs = self.final.get(tok)
         if vecs is None:
             vecs = self._remember(self.final, tok, self._read(tok))
         return vecs
 
     def vectors(self, text: str) -> list:
-        """The n-gram vectors langdetect samples from for `text` as Detector.append left it
-        (cleaning_text included: [A-z] dropped when the text is mostly non-Latin)."""
+        """The n-gram vectors langdetect samples from for `text` (see numbers)."""
+        return [self.rows[i] for i in self.numbers(text)]
+
+    def numbers(self, text: str):
+        """The numbers of the n-grams langdetect samples from for `text` as
+        Detector.append left it (cleaning_text included: [A-z] dropped when the text is
+        mostly non-Latin), in its order, as a sequence of ints (a memoryview)."""
         toks = text.split(" ")
         entries = list(map(self.tokens.get, toks))
         try:
@@ -592,13 +605,14 @@ class _LangdetectState:
             vecs = list(vecs)
         if last:  # the text's last token: no space follows it
             vecs[-1] = self._final(last)
-        return list(chain.from_iterable(vecs))
+        return memoryview(b"".join(vecs)).cast(self.typecode)
 
-    def trials(self, vectors: list, n_trial: int, alpha: float, rnd) -> list[float]:
-        """langdetect's langprob for `vectors` (non-empty), `rnd` freshly seeded."""
+    def trials(self, numbers, n_trial: int, alpha: float, rnd) -> list[float]:
+        """langdetect's langprob for the n-grams `numbers` (non-empty), `rnd` freshly seeded."""
         if not self._inline:
+            vectors = [self.rows[i] for i in numbers]
             return _reference_trials(self._detector, vectors, n_trial, alpha, rnd, len(self.langlist))
-        return self._trials(vectors, n_trial, alpha, rnd, *self._params)
+        return self._trials(numbers, self.rows, n_trial, alpha, rnd, *self._params)
 
 
 def _reference_trials(det, vectors: list, n_trial: int, alpha0: float, rnd, n_lang: int) -> list[float]:
@@ -714,10 +728,10 @@ def langdetect_probs(text: str, group: str) -> dict[str, float]:
 
     _factory(group)
     state = _states[group]
-    vectors = state.vectors(_ld_append(text, Detector))
-    if not vectors:
+    numbers = state.numbers(_ld_append(text, Detector))
+    if not len(numbers):
         return {}
-    langprob = state.trials(vectors, N_TRIAL, Detector.ALPHA_DEFAULT, random.Random(state.seed))
+    langprob = state.trials(numbers, N_TRIAL, Detector.ALPHA_DEFAULT, random.Random(state.seed))
     out: dict[str, float] = {}
     for code, p in zip(state.langlist, langprob):
         code = _LD_CODE_MAP.get(code, code)
