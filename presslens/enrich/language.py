@@ -190,48 +190,93 @@ _N_CLASSES = 1 << len(_FLAGS)
 # Cyrillic block (U+0400-U+04FF) _N_CLASSES + its place in the block, so that one
 # histogram of keys gives both the flag counts and the Cyrillic letters' counts.
 _N_KEYS = _N_CLASSES + 256
+# The key of code points whose plane (65,536 code points) is not classified yet: planes
+# other than the first are classified when a text first holds one of their characters.
+_UNCLASSIFIED = _N_KEYS
 # A text's profile (_profile): the flag counts, then for each of CYRILLIC the letters
 # foreign to its alphabet after lower-casing (as cyrillic_candidates counts them), then
 # the number of і and ў (lower-cased).
 _P_FOREIGN = len(_FLAGS)
 _P_BE_MARKS = _P_FOREIGN + len(CYRILLIC)
 _tables: tuple | None = None  # (key per code point, profile matrix, lower-casing folds into the block)
+_planes_done: set[int] = set()
 
 
 def _char_tables() -> tuple:
-    """(uint16 key of every code point, (profile rows x _N_KEYS) 0/1 matrix, folds) built
-    once (~0.1 s). `folds` is True when lower-casing maps each Cyrillic block character to
-    one block character and no other character into the block (checked here on this
-    Python's Unicode data): then the lower-cased Cyrillic letters are counted without
-    lower-casing the text."""
+    """(uint16 key of every code point, (profile rows x _N_KEYS + 1) 0/1 matrix, folds),
+    built once (~0.03 s: the first plane; see _classify_planes). `folds` is True when
+    lower-casing maps each Cyrillic block character to one block character and no other
+    character into the block (checked here on this Python's Unicode data): then the
+    lower-cased Cyrillic letters are counted without lower-casing the text."""
     global _tables
     if _tables is None:
         import numpy as np
 
-        chars = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-        cls = np.zeros(0x110000, dtype=np.uint16)
-        for bit, flag in enumerate(_FLAGS):
-            if flag == "upper":
-                members = np.fromiter(_upper_table(), dtype=np.int64)
-            else:
-                members = _codes("".join(flag.findall(chars)))
-            cls[members] |= 1 << bit
-        block = np.arange(0x400, 0x500)
-        key = cls.copy()
-        key[block] = _N_CLASSES + np.arange(256)
-        key_class = np.concatenate([np.arange(_N_CLASSES), cls[block]])  # the class of each key
-        rows = [(key_class >> bit) & 1 for bit in range(len(_FLAGS))]
-        lowered = [chr(c).lower() for c in range(0x400, 0x500)]
-        in_block = _codes(chars.lower()) - 0x400
-        folds = (all(len(ch) == 1 and "\u0400" <= ch <= "\u04ff" for ch in lowered)
-                 and int((in_block < 256).sum()) == 256)
-        fold = [ord(ch) - 0x400 if folds else 0 for ch in lowered]
-        for lang in CYRILLIC:
-            rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) not in ALPHABETS[lang] for f in fold]))
-        rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) in "іў" for f in fold]))
-        # float64: the products with BLAS; every count is an integer far below 2**53, exact.
-        _tables = (key, np.array(rows, dtype=np.float64), folds)
+        with _tables_lock:
+            if _tables is not None:
+                return _tables
+            key = np.full(0x110000, _UNCLASSIFIED, dtype=np.uint16)
+            first_plane = _plane_classes(0)
+            block = np.arange(0x400, 0x500)
+            classes = np.concatenate([np.arange(_N_CLASSES), first_plane[block], [0]])
+            _classify_plane(key, 0, first_plane)
+            rows = [(classes >> bit) & 1 for bit in range(len(_FLAGS))]
+            lowered = [chr(c).lower() for c in range(0x400, 0x500)]
+            everything = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+            in_block = _codes(everything.lower()) - 0x400
+            folds = (all(len(ch) == 1 and "\u0400" <= ch <= "\u04ff" for ch in lowered)
+                     and int((in_block < 256).sum()) == 256)
+            fold = [ord(ch) - 0x400 if folds else 0 for ch in lowered]
+            for lang in CYRILLIC:
+                rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) not in ALPHABETS[lang] for f in fold] + [0]))
+            rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) in "іў" for f in fold] + [0]))
+            # float64: the products with BLAS; every count is an integer far below 2**53, exact.
+            _tables = (key, np.array(rows, dtype=np.float64), folds)
     return _tables
+
+
+_tables_lock = threading.Lock()
+
+
+def _plane_classes(plane: int):
+    """The class (flag bits, see _FLAGS) of every code point of `plane`."""
+    import numpy as np
+
+    first = plane << 16
+    chars = np.arange(first, first + 0x10000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    cls = np.zeros(0x10000, dtype=np.uint16)
+    for bit, flag in enumerate(_FLAGS):
+        if flag == "upper":
+            members = [i for i, ch in enumerate(chars) if ch.isupper()]
+        else:
+            members = _codes("".join(flag.findall(chars))) - first
+        cls[members] |= 1 << bit
+    return cls
+
+
+def _classify_plane(key, plane: int, cls=None) -> None:
+    """Write the keys of `plane` (its classes `cls` when given) into `key` (the Cyrillic
+    block's own keys in plane 0)."""
+    import numpy as np
+
+    if plane in _planes_done:
+        return
+    first = plane << 16
+    cls = _plane_classes(plane) if cls is None else cls.copy()
+    if plane == 0:
+        cls[0x400:0x500] = _N_CLASSES + np.arange(256)
+    key[first:first + 0x10000] = cls
+    _planes_done.add(plane)
+
+
+def _classify_planes(codes) -> None:
+    """Classify the planes of `codes` not classified yet (once per process and plane)."""
+    import numpy as np
+
+    key = _char_tables()[0]
+    with _tables_lock:
+        for plane in np.unique(codes[key.take(codes) == _UNCLASSIFIED] >> 16).tolist():
+            _classify_plane(key, plane)
 
 
 def _codes(text: str):
@@ -248,7 +293,12 @@ def _profile(text: str) -> list[int]:
     import numpy as np
 
     key, matrix, _ = _char_tables()
-    return (matrix @ np.bincount(key.take(_codes(text)), minlength=_N_KEYS)).astype(np.int64).tolist()
+    codes = _codes(text)
+    hist = np.bincount(key.take(codes), minlength=_N_KEYS + 1)
+    if hist[_UNCLASSIFIED]:
+        _classify_planes(codes)
+        hist = np.bincount(key.take(codes), minlength=_N_KEYS + 1)
+    return (matrix @ hist).astype(np.int64).tolist()
 
 
 def _profiles(texts: list[str]) -> list[list[int]]:
@@ -258,12 +308,16 @@ def _profiles(texts: list[str]) -> list[list[int]]:
     if not texts:
         return []
     key, matrix, _ = _char_tables()
-    keys = key.take(_codes("\n".join(texts))).astype(np.intp)
+    codes = _codes("\n".join(texts))
+    keys = key.take(codes).astype(np.intp)
+    if keys.size and keys.max() == _UNCLASSIFIED:
+        _classify_planes(codes)
+        keys = key.take(codes).astype(np.intp)
     hists = []
     start = 0
     for text in texts:
         end = start + len(text)
-        hists.append(np.bincount(keys[start:end], minlength=_N_KEYS))
+        hists.append(np.bincount(keys[start:end], minlength=_N_KEYS + 1))
         start = end + 1
     return (np.array(hists) @ matrix.T).astype(np.int64).tolist()
 
@@ -797,7 +851,6 @@ def warm_up(groups: tuple[str, ...] = ("cyrillic", "latin")) -> None:
     work). The profiles of other scripts (Greek, Arabic, CJK...: 20 langdetect profiles,
     ~60 MB) are loaded on the first text that needs them."""
     _normalisation_table()
-    _upper_table()
     _char_tables()
     for group in groups:
         _factory(group)
