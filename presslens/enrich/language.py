@@ -15,7 +15,8 @@ Out: LanguageResult(language, confidence, mixed, languages, paragraphs):
     MAX_PARAGRAPHS of them per article, spread evenly over the text.
 
 How one piece of text is identified (identify):
-  1. Script: Cyrillic, Latin or other, by counting letters (compiled regexes).
+  1. Script: Cyrillic, Latin or other, by counting letters (one NumPy histogram over the
+     code points, see _char_tables; the counts are those of the regexes it stands for).
   2. Cyrillic letters settle what the alphabets allow: a language is ruled out when at
      least FOREIGN_SHARE of the Cyrillic letters are not in its alphabet (і/ї/є rule out
      Russian, ы/э Ukrainian, ў everything but Belarusian, ђ/ћ everything but Serbian...).
