@@ -171,7 +171,6 @@ _LD_CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 _LATIN_RE = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
-_NON_LETTERS_RE = re.compile(r"[\W\d_]+")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
 _NON_ASCII_LATIN_RE = re.compile(r"[\u00C0-\u024F\u1E00-\u1EFF]")
 # A Latin i written inside a Cyrillic word (old Ukrainian and Belarusian web text: "вiн").
@@ -321,10 +320,6 @@ def _profiles(texts: list[str]) -> list[list[int]]:
         hists.append(np.bincount(keys[start:end], minlength=_N_KEYS + 1))
         start = end + 1
     return (np.array(hists) @ matrix.T).astype(np.int64).tolist()
-
-
-def _count_letters(s: str) -> int:
-    return _profile(s)[0]
 
 
 def _script(letters: int, cyr: int, lat: int) -> str | None:
