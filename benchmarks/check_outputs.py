@@ -11,7 +11,9 @@ copied into the repository):
 - presslens.enrich.entities.extract on the NER test splits of each language (NEREL test
   ru, NER-UK TEST uk, RONEC v2 valid odd half ro, CoNLL-2003 test en);
 - presslens.enrich.language.detect on every sentence of the langid dev set (16 languages).
---save pickles the outputs; --compare recomputes them and prints the first differences
+The enrich and NER parts are computed a second time through the batch API the build's
+workers use (enrich_many, entities.extract_many; "<part>-batched"), compared with the
+baseline's one-at-a-time part. --save pickles the outputs; --compare recomputes them and prints the first differences
 (exit status 1 when any output differs), so "same accuracy" is shown by equality, not by a
 score. CPU seconds of each part are printed too.
 
@@ -30,14 +32,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SHARED = Path("/work/shared")
+# Suffix of the parts computed through the batch API (enrich_many, entities.extract_many,
+# as the build's workers call them): compared with the one-at-a-time part of the baseline.
+BATCHED = "-batched"
 
 
 def _mention_rows(ms) -> list[tuple]:
     return [(m.start, m.end, m.surface, m.lemma, m.entity_id, m.entity_type, m.name) for m in ms]
 
 
-def outputs(shared: Path) -> dict[str, dict]:
-    """{part: {key: output}} for every part named in the module doc."""
+def outputs(shared: Path, batched: bool = True) -> dict[str, dict]:
+    """{part: {key: output}} for every part named in the module doc (with `batched`, the
+    enrich and NER parts a second time through the batch API, under "<part>-batched")."""
     from presslens.eval import NER_TEST_SPLITS
     from presslens.eval_langid import read_langid
     from presslens.enrich import enrich, entities, language, warm
@@ -52,12 +58,36 @@ def outputs(shared: Path) -> dict[str, dict]:
         row, ms = enrich(rec)
         part[p] = (row, _mention_rows(ms))
     print(f"bsnlp-enrich: {len(part)} articles, {time.process_time() - t:.1f} s CPU", flush=True)
+    if batched:
+        from presslens.build import GATHER_RECORDS
+        from presslens.enrich import enrich_many
+
+        t = time.process_time()
+        part = out.setdefault("bsnlp-enrich" + BATCHED, {})
+        paths = sorted(glob.glob(str(shared / "eval-dev/bsnlp/raw/*/*/*.txt")))
+        for k in range(0, len(paths), GATHER_RECORDS):
+            recs = [RawRecord(path=p, text=Path(p).read_text(encoding="utf-8"), encoding="utf-8")
+                    for p in paths[k : k + GATHER_RECORDS]]
+            for rec, res in zip(recs, enrich_many(recs)):
+                part[rec.path] = repr(res) if isinstance(res, Exception) else (res[0], _mention_rows(res[1]))
+        print(f"bsnlp-enrich{BATCHED} (enrich_many): {len(part)} articles, {time.process_time() - t:.1f} s CPU",
+              flush=True)
     for lang, (name, reader) in NER_TEST_SPLITS.items():
         t = time.process_time()
         part = out.setdefault(f"ner-{lang}", {})
-        for d in reader(shared):
+        docs = list(reader(shared))
+        for d in docs:
             part[d.doc_id] = _mention_rows(entities.extract(d.text, lang, []))
         print(f"ner-{lang} ({name}): {len(part)} docs, {time.process_time() - t:.1f} s CPU", flush=True)
+        if batched:
+            t = time.process_time()
+            part = out.setdefault(f"ner-{lang}{BATCHED}", {})
+            for k in range(0, len(docs), 128):
+                chunk = docs[k : k + 128]
+                for d, res in zip(chunk, entities.extract_many([(d.text, lang, []) for d in chunk])):
+                    part[d.doc_id] = repr(res) if isinstance(res, Exception) else _mention_rows(res)
+            print(f"ner-{lang}{BATCHED} (extract_many): {len(part)} docs, {time.process_time() - t:.1f} s CPU",
+                  flush=True)
     t = time.process_time()
     part = out.setdefault("langid", {})
     for lang, lines in read_langid(shared / "eval-dev/langid").items():
@@ -73,7 +103,8 @@ def compare(old: dict, new: dict, show: int = 5) -> int:
     """Number of differing outputs (printing the first `show` of each part)."""
     bad = 0
     for part in sorted(set(old) | set(new)):
-        a, b = old.get(part, {}), new.get(part, {})
+        base = part.removesuffix(BATCHED) if part not in old else part
+        a, b = old.get(base, {}), new.get(part, {})
         diff = [k for k in sorted(set(a) | set(b), key=str) if a.get(k) != b.get(k)]
         print(f"{part}: {len(b)} outputs, {len(diff)} differ", flush=True)
         for k in diff[:show]:

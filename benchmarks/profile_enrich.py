@@ -1,6 +1,6 @@
 """Per-article cost of each enrichment step on real news text, on one core.
 
-    nice python benchmarks/profile_enrich.py [--articles 540] [--texts GLOB] [--cprofile 25] [--passes 2]
+    nice python benchmarks/profile_enrich.py [--articles 540] [--texts GLOB] [--cprofile 25] [--passes 2] [--batch 128]
 
 Reads real articles (default: the public BSNLP ru/uk dev texts under
 /work/shared/eval-dev/bsnlp/raw, read by path, never copied), warms every model first
@@ -38,8 +38,10 @@ def load(pattern: str, n: int) -> list[RawRecord]:
     return [RawRecord(path=Path(p).name, text=Path(p).read_text(encoding="utf-8"), encoding="utf-8") for p in paths]
 
 
-def step_times(records: list[RawRecord]) -> dict[str, float]:
-    """Mean CPU ms per article of each enrichment step (same calls as enrich())."""
+def step_times(records: list[RawRecord], batch: int = 0) -> dict[str, float]:
+    """Mean CPU ms per article of each enrichment step (same calls as enrich()); with
+    `batch`, the entities step runs as the build's workers run it, on `batch` records at a
+    time (entities.extract_many, as enrich_many)."""
     from presslens.enrich import boilerplate, entities, language, metadata, sources
 
     acc: dict[str, float] = {}
@@ -50,7 +52,8 @@ def step_times(records: list[RawRecord]) -> dict[str, float]:
         acc[name] = acc.get(name, 0.0) + CLOCK() - t
         return out
 
-    for rec in records:
+    pending = []
+    for k, rec in enumerate(records):
         text = rec.text
         spans = timed("boilerplate", boilerplate.find, text)
         lang = timed("language", language.detect, text, spans).language
@@ -58,7 +61,13 @@ def step_times(records: list[RawRecord]) -> dict[str, float]:
         timed("metadata.outlet", metadata.outlet, rec, text, spans, lang)
         timed("metadata.published", metadata.published, rec, text, spans, lang)
         timed("sources", sources.cited, text, lang, spans)
-        timed("entities", entities.extract, text, lang, spans)
+        if batch:
+            pending.append((text, lang, spans))
+            if len(pending) == batch or k == len(records) - 1:
+                timed("entities", entities.extract_many, pending)
+                pending = []
+        else:
+            timed("entities", entities.extract, text, lang, spans)
         timed("ids+dedup", lambda: (b.doc_id_for(rec.path, rec.record, text),
                                     b.dedup_key(text, [list(s) for s in spans])))
     return {k: 1000 * v / len(records) for k, v in acc.items()}
@@ -70,6 +79,9 @@ def main() -> None:
     ap.add_argument("--texts", default=DEFAULT_TEXTS)
     ap.add_argument("--cprofile", type=int, default=0, help="print this many top functions of a cProfile run")
     ap.add_argument("--passes", type=int, default=2, help="passes over the articles (the first with empty caches)")
+    ap.add_argument("--batch", type=int, default=0,
+                    help="time the entities step on this many articles at a time (extract_many, as the build's "
+                         "workers: build.GATHER_RECORDS); 0: one at a time (extract)")
     args = ap.parse_args()
     records = load(args.texts, args.articles)
     if not records:
@@ -88,9 +100,11 @@ def main() -> None:
     warm()
     print(f"warm-up (models loaded once per worker): {CLOCK() - t:.2f} s CPU")
     for k in range(args.passes):
-        times = step_times(records)
+        times = step_times(records, args.batch)
         total = sum(times.values())
         what = "first pass, per-word caches empty" if k == 0 else f"pass {k + 1}, caches filled"
+        if args.batch:
+            what += f"; entities {args.batch} articles at a time"
         print(f"{len(records)} articles, {chars:.0f} chars on average; CPU ms per article, one core ({what}):")
         for name, ms in sorted(times.items(), key=lambda kv: -kv[1]):
             print(f"  {name:<20} {ms:7.2f} ms  {100 * ms / total:5.1f}%")

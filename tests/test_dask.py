@@ -101,17 +101,17 @@ def test_dask_build_reads_and_writes_fsspec_urls(tmp_path, cluster):
 def test_worker_failure_on_one_file_is_a_reject_and_the_build_finishes(tmp_path, cluster, monkeypatch):
     corpus = _corpus(tmp_path / "c")
     victim = sorted(p.name for p in corpus.glob("*.txt") if p.stat().st_size)[1]
-    real = b._process_file
+    real = b._read_file
 
     calls = []
 
-    def flaky(task, rel, side, buf):
+    def flaky(task, rel, side):
         calls.append(len(task.items))
         if rel == victim:
             raise MemoryError("worker ran out of memory")
-        return real(task, rel, side, buf)
+        return real(task, rel, side)
 
-    monkeypatch.setattr(b, "_process_file", flaky)
+    monkeypatch.setattr(b, "_read_file", flaky)
     summary = b.build(corpus, tmp_path / "s", engine="dask", scheduler=cluster.scheduler_address)
     t = _tables(str(tmp_path / "s"))
     assert summary["articles"] == 4
@@ -145,10 +145,10 @@ def test_a_build_whose_workers_all_fail_stops_and_keeps_the_live_store(tmp_path,
     before = store.current(st)
     (corpus / "new.txt").write_text("Kim Jong Un met Vladimir Putin in Vladivostok, TASS reported.", encoding="utf-8")
 
-    def broken(task, rel, side, buf):
+    def broken(task, rel, side):
         raise RuntimeError("worker cannot start")
 
-    monkeypatch.setattr(b, "_process_file", broken)
+    monkeypatch.setattr(b, "_read_file", broken)
     with pytest.raises(RuntimeError, match="failed on every file tried"):
         b.build(corpus, st, engine="dask", scheduler=cluster.scheduler_address)
     assert store.current(st).directory == before.directory

@@ -6,6 +6,9 @@ Each step is its own module with a typed function:
 - metadata.title / outlet / published(record, text, boilerplate, language) -> Evidence
 - sources.cited(text, language, boilerplate) -> list[Cited]     attributed sources
 - entities.extract(text, language, boilerplate) -> list[Mention]  (not in boilerplate)
+
+enrich(record) runs them on one record; enrich_many(records) on many, with the entity
+model's decoding batched across them (the build's workers use it).
 """
 from __future__ import annotations
 
@@ -36,17 +39,64 @@ _SIMPLEMMA_LANGS = ("ro", "en", "ru", "uk")
 
 def enrich(record: RawRecord) -> tuple[dict, list[Mention]]:
     """Run every enrichment step on one record; returns (article row, mentions)."""
-    from presslens.enrich import boilerplate, entities, language, metadata, sources
+    from presslens.enrich import entities
+
+    before = _before_entities(record)
+    mentions = entities.extract(record.text, before["language"], before["boilerplate_spans"])
+    return _row(record, before, mentions)
+
+
+def enrich_many(records: list[RawRecord]) -> list:
+    """`enrich` of many records: the same (article row, mentions) per record, or the
+    exception its analysis raised (the others are unaffected). The entity model decodes the
+    texts of a language together (entities.extract_many), which is several times cheaper
+    per article than one text at a time; pass a few dozen records or more."""
+    from presslens.enrich import entities
+
+    out: list = [None] * len(records)
+    ready: list[tuple[int, dict]] = []
+    for k, rec in enumerate(records):
+        try:
+            ready.append((k, _before_entities(rec)))
+        except Exception as exc:  # noqa: BLE001 - the caller makes it this record's reject
+            out[k] = exc
+    found = entities.extract_many([(records[k].text, b["language"], b["boilerplate_spans"]) for k, b in ready])
+    for (k, before), mentions in zip(ready, found):
+        if isinstance(mentions, Exception):
+            out[k] = mentions
+            continue
+        try:
+            out[k] = _row(records[k], before, mentions)
+        except Exception as exc:  # noqa: BLE001 - as above
+            out[k] = exc
+    return out
+
+
+def _before_entities(record: RawRecord) -> dict:
+    """The steps of `enrich` before the entities: boilerplate spans, language, metadata,
+    cited sources."""
+    from presslens.enrich import boilerplate, language, metadata, sources
 
     text = record.text
     spans = boilerplate.find(text)
     lang = language.detect(text, spans)
     lang_code = record.language or lang.language
-    title = metadata.title(record, text, spans, lang_code)
-    outlet = metadata.outlet(record, text, spans, lang_code)
-    published = metadata.published(record, text, spans, lang_code)
-    cited = sources.cited(text, lang_code, spans)
-    mentions = entities.extract(text, lang_code, spans)
+    return {
+        "boilerplate_spans": spans,
+        "detected": lang,
+        "language": lang_code,
+        "title": metadata.title(record, text, spans, lang_code),
+        "outlet": metadata.outlet(record, text, spans, lang_code),
+        "published": metadata.published(record, text, spans, lang_code),
+        "cited": sources.cited(text, lang_code, spans),
+    }
+
+
+def _row(record: RawRecord, before: dict, mentions: list[Mention]) -> tuple[dict, list[Mention]]:
+    """(article row, mentions) of `enrich` from the steps' results."""
+    text = record.text
+    spans, lang, lang_code = before["boilerplate_spans"], before["detected"], before["language"]
+    title, outlet, published, cited = before["title"], before["outlet"], before["published"], before["cited"]
     outlet_name, outlet_domain = outlet.value if outlet.value else (None, None)
     row = {
         "path": record.path,

@@ -52,6 +52,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 import re
+from typing import NamedTuple
 import unicodedata
 
 from presslens.enrich.ner import crf, detect, gazetteer, link, morph
@@ -102,16 +103,73 @@ def _tok_range(toks: list[Token], starts: list[int], s: int, e: int) -> tuple[in
     return i, j
 
 
-def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> list[Mention]:
-    """Entity mentions of `text` outside the `boilerplate` spans, in text order."""
+class Prepared(NamedTuple):
+    """A text ready for `finish`: its language code, word tokens, whether it is shouted."""
+
+    text: str
+    lang: str
+    toks: list[Token]
+    loud: bool
+
+    @property
+    def learned(self) -> bool:
+        """Does the learned model detect this text's names (crf.detect on its tokens)?"""
+        return not self.loud and crf.has_model(self.lang)
+
+
+def prepare(text: str, language: str) -> Prepared | None:
+    """The first step of `extract` (None: a text with no words, no mentions)."""
     if not text or not isinstance(text, str):
-        return []
-    lang = (language or "").lower()[:2]
+        return None
     toks = tokens(text)
     if not toks:
+        return None
+    return Prepared(text, (language or "").lower()[:2], toks, shouting(text))
+
+
+def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> list[Mention]:
+    """Entity mentions of `text` outside the `boilerplate` spans, in text order."""
+    p = prepare(text, language)
+    if p is None:
         return []
+    return finish(p, boilerplate, crf.detect(text, p.toks, p.lang) if p.learned else None)
+
+
+def extract_many(items: list[tuple[str, str, list[tuple[int, int]]]]) -> list:
+    """`extract` of many (text, language, boilerplate) at once, the same mentions, with the
+    learned model's decoding run over all texts of a language together (crf.detect_many).
+    An item whose analysis raises gets the exception in place of its mentions; the others
+    are unaffected."""
+    out: list = [[] for _ in items]
+    ready: list[tuple[int, Prepared]] = []
+    for k, (text, language, _bp) in enumerate(items):
+        try:
+            p = prepare(text, language)
+        except Exception as exc:  # noqa: BLE001 - the caller makes it this item's reject
+            out[k] = exc
+            continue
+        if p is not None:
+            ready.append((k, p))
+    learned = [(k, p) for k, p in ready if p.learned]
+    spans = dict(zip((k for k, _ in learned), crf.detect_many([(p.text, p.toks, p.lang) for _, p in learned])))
+    for k, p in ready:
+        found = spans.get(k)
+        if isinstance(found, Exception):
+            out[k] = found
+            continue
+        try:
+            out[k] = finish(p, items[k][2], found)
+        except Exception as exc:  # noqa: BLE001 - as above
+            out[k] = exc
+    return out
+
+
+def finish(p: Prepared, boilerplate: list[tuple[int, int]], learned_spans: list[tuple[int, int, str]] | None
+           ) -> list[Mention]:
+    """The rest of `extract` after `prepare`: `learned_spans` are crf.detect's spans of the
+    text when `p.learned` (None otherwise)."""
+    text, lang, toks, loud = p
     tstarts = [t.start for t in toks]
-    loud = shouting(text)
     g = gazetteer.get()
 
     cands: list[tuple[int, int, int, str | None, str | None]] = []  # (start, end, prio, type, gaz id)
@@ -123,12 +181,12 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             continue
         cands.append((toks[i].start, toks[j - 1].end, GAZ, g.entries[eid].entity_type, eid))
     quoted: dict = {}
-    if not loud and crf.has_model(lang):
+    if learned_spans is not None:
         # The learned model is the detector: its spans and types (gazetteer names stay as
         # candidates; the longest span wins, ties go to the gazetteer).
         gaz_person_ends = {(i, j) for i, j, eid in gscan
                            if g.entries[eid].entity_type == "PER"}
-        for i, j, ty in crf.detect(text, toks, lang):
+        for i, j, ty in learned_spans:
             # A known person's name opening a longer learned span is a name of its own
             # (візиту Шойгу Кім, схоже -> Шойгу | Кім).
             cut = next((b for a, b in gaz_person_ends if a == i and i < b < j), None)
@@ -203,6 +261,11 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
     bstarts = [a for a, _ in bp]
 
     mentions: list[Mention] = []
+    # Per article: a name written again (Путин ... Путин) with the same type gets the same
+    # head type and base form (both depend only on its words, separators, type, language
+    # and the article's words), so they are worked out once.
+    head_types: dict[tuple, str | None] = {}
+    lemmas: dict[tuple, str] = {}
     for s, e, prio, ty, eid in taken:
         if bp and _in_boilerplate(bp, bstarts, s, e):
             continue
@@ -226,7 +289,10 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
         if eid is None:
             # The head noun outranks the model's or the dictionary's guess (Корейській війні
             # is an event, Міністерство an organisation), except for a person's full name.
-            ht = detect.head_type(words, lang) or detect.designation_type(words, seps)
+            key = (tuple(words), tuple(seps))
+            if key not in head_types:
+                head_types[key] = detect.head_type(words, lang) or detect.designation_type(words, seps)
+            ht = head_types[key]
             if ht and not (etype == "PER" and len(words) > 1 and all(detect._personish(w, lang) for w in words)):
                 etype = ht
         if prio == RULE and eid is None and etype == "MISC" and len(words) == 1 and lang in ("ru", "uk") \
@@ -245,7 +311,10 @@ def extract(text: str, language: str, boilerplate: list[tuple[int, int]]) -> lis
             continue  # a capitalised verb (Нагадаємо, Зазначается) names nothing
         if eid is None and len(words) == 1 and _noise(words[0]):
             continue
-        lemma = morph.lemma_span(words, seps, lang, etype, vocab)
+        key = (tuple(words), tuple(seps), etype)
+        lemma = lemmas.get(key)
+        if lemma is None:
+            lemma = lemmas[key] = morph.lemma_span(words, seps, lang, etype, vocab)
         if eid is None:
             e2 = g.lookup(lemma, text[s:e])
             if e2 is None:

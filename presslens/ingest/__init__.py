@@ -30,8 +30,6 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from presslens.ingest.html import extract as _extract_html
-from presslens.ingest.html import read_html
 from presslens.ingest.sidecar import SIDECAR_NAME, apply_sidecar
 from presslens.ingest.sidecar import load_sidecar as _load_sidecar
 from presslens.ingest.tabular import iter_export, read_csv, read_json, read_jsonl, read_parquet
@@ -240,6 +238,8 @@ def _read(path: Path, relpath: str) -> tuple[list[RawRecord], list[Reject]]:
     if not data:
         return reject("The file is empty.")
     if ext in HTML_EXTENSIONS:
+        from presslens.ingest.html import read_html  # trafilatura: imported for HTML only
+
         return read_html(data, relpath)
     if ext in (".jsonl", ".ndjson"):
         return read_jsonl(data, relpath)
@@ -263,7 +263,9 @@ def _read_text(data: bytes, relpath: str, known: bool) -> tuple[list[RawRecord],
     if not text.strip():
         return [], [Reject(relpath, "The file holds only white space, no text.")]
     if not known and _looks_like_html(text):
-        return _extract_html(text, relpath, decoded.encoding)
+        from presslens.ingest.html import extract
+
+        return extract(text, relpath, decoded.encoding)
     return [RawRecord(path=relpath, text=text, encoding=decoded.encoding)], []
 
 
