@@ -144,3 +144,16 @@ def test_a_full_word_cache_is_emptied_and_the_labels_stay(monkeypatch):
                 assert np.array_equal(m.scores(*it), w)
                 assert m._rows <= max(300, len(it[1]))
     m._reset()
+
+
+def test_a_batch_decoding_failure_falls_back_to_one_text_at_a_time(monkeypatch):
+    """Should the batched Viterbi fail on a batch, each text is decoded alone: the spans
+    are the same, and no text of the batch loses its entities."""
+    items = [(t, tokens(t), lang) for t, lang in _TEXTS]
+    want = crf.detect_many(items)
+
+    def broken(m, states):
+        raise MemoryError("batch too big")
+
+    monkeypatch.setattr(crf, "viterbi_many", broken)
+    assert crf.detect_many(items) == want

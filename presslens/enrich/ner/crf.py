@@ -686,10 +686,25 @@ def detect_many(items: list[tuple[str, list[Token], str]], model: str | None = N
             except Exception as exc:  # noqa: BLE001 - as above
                 out[k] = exc
             if n_tokens >= DECODE_TOKENS or pos == len(idx) - 1:
-                for j, labels in zip(ok, viterbi_many(m, states)):
-                    out[j] = spans_from_labels(labels)
+                for j, labels in zip(ok, _decode(m, states)):
+                    out[j] = labels if isinstance(labels, Exception) else spans_from_labels(labels)
                 ok, states, n_tokens = [], [], 0
     return out
+
+
+def _decode(m: CompiledModel, states: list) -> list:
+    """viterbi_many's labels; should it raise, each sequence decoded alone (`viterbi`), so
+    that only a sequence that itself fails gets an exception in place of its labels."""
+    try:
+        return viterbi_many(m, states)
+    except Exception:  # noqa: BLE001 - fall back to one at a time, failures per sequence
+        out: list = []
+        for st in states:
+            try:
+                out.append(viterbi(m, st))
+            except Exception as exc:  # noqa: BLE001 - the caller makes it this item's reject
+                out.append(exc)
+        return out
 
 
 def detect(text: str, toks: list[Token], lang: str, model: str | None = None) -> list[tuple[int, int, str]]:
