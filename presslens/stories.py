@@ -167,14 +167,20 @@ for _v in _MONTH_BY_PREFIX.values():
 # One pass over the figures of a text: the number (with thousands separators and a decimal
 # part), an optional second day of a range ("25-26", "25 и 26"), the word right after it (a
 # month or a scale word: "25 июля", "230 тысяч") and a year after that ("25 июля 2018").
+# Each pattern opens with a digit and checks the character before it with a look-behind
+# placed after that digit ("(?<![\w.,:]\d)" there is "(?<![\w.,:])" before it): a pattern
+# whose first item is a character class lets `re` skip to the next digit at C speed instead
+# of trying the look-behind at every position (same matches, 2-3x faster).
 _NUM = re.compile(
-    r"(?<![\w.,:])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+)(?:[.,](\d+))?"
+    r"(\d(?<![\w.,:]\d)(?:\d{0,2}(?:[ \u00a0\u202f.,]\d{3})+|\d*))(?:[.,](\d+))?"
     r"(?:(?:\s*[-\u2013]\s*|\s+(?:и|і|й|та|and|și|si)\s+)(\d{1,2}))?(?![\w:])"
     r"(?:\.?[ \u00a0]{1,2}([^\W\d_]{3,})(?:\.?,?[ \u00a0]{1,2}((?:19|20)\d\d)(?!\d))?)?"
 )
 # "10.08.2018", "10/08/2018" and times of day (08:46) are found first and not read as numbers.
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{2,4})\b")
-_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_NUMERIC_DATE = re.compile(r"(\d(?<!\w\d)\d?)[./](\d{1,2})[./](\d{2,4})\b")  # \b(\d{1,2})[./]...
+_TIME = re.compile(r"\d(?<!\w\d)\d?:\d{2}\b")  # \b\d{1,2}:\d{2}\b
+# Every figure, date and time holds a digit: a text without one has none of them.
+_DIGIT = re.compile(r"\d")
 # "July 25", "Aug. 10": a month word right before a day number (and "July 25, 2018": its year)
 _WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
 _YEAR_AFTER = re.compile(r",?\s{1,2}((?:19|20)\d\d)(?!\d)")
@@ -197,6 +203,8 @@ def _scan(text: str) -> list[tuple[int, str, tuple]]:
     """The figures and calendar dates of `text` in order: (position, "n", (value,)) or
     (position, "d", (month, day, year or None)); a range "25-26 июля" gives both days."""
     out: list[tuple[int, str, tuple]] = []
+    if not _DIGIT.search(text):
+        return out
     skip: list[tuple[int, int]] = []
     for m in _NUMERIC_DATE.finditer(text):
         d, mon, y = int(m.group(1)), int(m.group(2)), m.group(3)
@@ -204,7 +212,8 @@ def _scan(text: str) -> list[tuple[int, str, tuple]]:
             year = int(y) if len(y) == 4 else 2000 + int(y) if len(y) == 2 else None
             out.append((m.start(), "d", (mon, d, year)))
         skip.append(m.span())
-    skip.extend(m.span() for m in _TIME.finditer(text))
+    if ":" in text:
+        skip.extend(m.span() for m in _TIME.finditer(text))
     skip.sort()
     k = 0
     for m in _NUM.finditer(text):
@@ -266,7 +275,11 @@ _BACKGROUND = re.compile(
 
 
 # Sentence ends: . ! ? … (or a closing quote after one) before a capital letter, or a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?…»\"”])\s+(?=[«\"“„—–-]?\s?[^\W\d_a-zа-яёіїєґăâîșțş])|\n+")
+# Written as "[.!?…»\"”\n]" then either more line breaks or spaces before a capital: the
+# match starts on the mark (one character before the break, unless it is a line break), and
+# a pattern opening with a character class is scanned at C speed (same breaks as
+# r"(?<=[.!?…»\"”])\s+(?=...)|\n+", ~3x faster).
+_SENTENCE_END = re.compile(r"[.!?…»\"”\n](?:(?<=\n)\n*|(?<!\n)\s+(?=[«\"“„—–-]?\s?[^\W\d_a-zа-яёіїєґăâîșțş]))")
 
 
 def news_sentences(text: str) -> list[tuple[int, str]]:
@@ -274,8 +287,12 @@ def news_sentences(text: str) -> list[tuple[int, str]]:
     opening "Напомним", "Ранее", "Нагадаємо", "Earlier"... recalls an earlier event of the
     story family, and its figures and dates belong to that event."""
     out, pos = [], 0
-    for m in _SENTENCE_END.finditer(text + "\n"):
-        sent = text[pos:m.start()]
+    ended = text + "\n"
+    for m in _SENTENCE_END.finditer(ended):
+        start = m.start()
+        if ended[start] != "\n":
+            start += 1  # the break is the white space after the mark
+        sent = text[pos:start]
         if sent.strip() and not _BACKGROUND.match(sent):
             out.append((pos, sent))
         pos = m.end()
@@ -308,7 +325,12 @@ def event_date(text: str) -> tuple[int | None, int, int] | None:
     year (28 December and 3 January: 3 January is later); a year is kept only when written
     with the date ("31 октября 2018"), since a year elsewhere in a text is often background.
     """
-    dates = [(pos + p, v) for pos, sent in news_sentences(text) for p, k, v in _scan(sent) if k == "d"]
+    return _event_date(news_sentences(text))
+
+
+def _event_date(sentences: list[tuple[int, str]]) -> tuple[int | None, int, int] | None:
+    """`event_date` of a text from its `news_sentences`."""
+    dates = [(pos + p, v) for pos, sent in sentences for p, k, v in _scan(sent) if k == "d"]
     if not dates:
         return None
     pool = [v for p, v in dates if p < LEAD_CHARS] or [v for _, v in dates]
@@ -356,9 +378,10 @@ def _lemma(word: str, lang: str) -> str:
     return lexicon.lemmatize(word, lang).casefold()
 
 
-def event_date_feature(text: str) -> str | None:
-    """`event_date` as an evidence string: "t:2018-10-31", or "t:10-31" without a year."""
-    ev = event_date(text)
+def event_date_feature(text: str, sentences: list[tuple[int, str]] | None = None) -> str | None:
+    """`event_date` as an evidence string: "t:2018-10-31", or "t:10-31" without a year
+    (`sentences`: the text's `news_sentences` when the caller has them already)."""
+    ev = _event_date(news_sentences(text) if sentences is None else sentences)
     if ev is None:
         return None
     y, m, d = ev
@@ -531,9 +554,11 @@ def text_evidence(texts: list[str], boilerplates: list | None = None,
     langs = languages if languages is not None else [None] * len(texts)
     evidence = []
     for c, lang in zip(cores, langs):
-        ev = (numbers_and_dates(news_text(c)) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}
+        sentences = news_sentences(c)  # once for the news text and the event date
+        news = "\n".join(sent for _, sent in sentences)  # = news_text(c)
+        ev = (numbers_and_dates(news) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}
               | lead_words(c, lang))
-        t = event_date_feature(c)
+        t = event_date_feature(c, sentences)
         if t:
             ev.add(t)
         evidence.append(sorted(ev))

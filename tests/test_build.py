@@ -114,6 +114,21 @@ def test_touching_a_file_without_changing_it_reuses_its_rows(tmp_path):
     assert again["processed_files"] == 0 and again["version"] == first["version"]
 
 
+def test_files_table_holds_each_files_content_hash(tmp_path):
+    """New files are hashed while the workers enrich them (build._hash_rows): the files table
+    of a first build and of a rebuild that adds a file holds the SHA-1 of every file's bytes."""
+    import hashlib
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    (corpus / "new.txt").write_text("A new article about Pyongyang and Moscow, long enough to be read.",
+                                    encoding="utf-8")
+    b.build(corpus, st)
+    files = dict(_tables(st)["files"].select("path", "sha1").iter_rows())
+    assert files == {p.name: hashlib.sha1(p.read_bytes()).hexdigest() for p in corpus.glob("*.txt")}
+
+
 def test_failed_build_leaves_the_previous_version_readable(tmp_path, monkeypatch):
     corpus = _copy_seeds(tmp_path / "c")
     st = tmp_path / "s"

@@ -545,3 +545,34 @@ def test_a_model_the_array_tagger_gets_wrong_is_tagged_by_pycrfsuite(monkeypatch
         assert crf.detect(text, toks, "ru") == want
     finally:
         crf._compiled_file.cache_clear()
+
+
+# --- Memoised analysis gives the same answers (speed work must not move outputs) -----------
+
+def test_a_names_base_form_follows_each_articles_own_words():
+    # The analyser's base forms are memoised per word; the check against the article's own
+    # words is not: the same words in two articles get the base form each article uses.
+    from collections import Counter
+
+    from presslens.enrich.ner import morph
+
+    uses_nominative = Counter(["Асии", "Асия", "Рааба", "Рааб"])
+    does_not = Counter(["Асии", "Рааба"])
+    for _ in range(2):  # the second round is answered from the memo
+        assert morph.lemma_span(["Асии"], [], "ru", "PER", uses_nominative) == "Асия"
+        assert morph.lemma_span(["Асии"], [], "ru", "PER", does_not) == "Асий"
+        assert morph.lemma_span(["Доминика", "Рааба"], [" "], "ru", "PER", uses_nominative) == "Доминик Рааб"
+        assert morph.lemma_span(["Рааба"], [], "ru", "PER", does_not) == "Рааба"
+
+
+def test_gazetteer_scan_finds_the_same_names_when_its_memo_is_emptied(seeds, monkeypatch):
+    from presslens.enrich.ner import gazetteer
+    from presslens.enrich.ner.text import tokens
+
+    texts = [(seed(p), SEED_LANG[p]) for p in sorted(SEED_LANG)]
+    before = [gazetteer.scan(t, tokens(t), lang) for t, lang in texts]
+    assert any(before)
+    gazetteer.get().start_keys.clear()
+    monkeypatch.setattr(gazetteer, "START_MEMO_MAX", 1)  # emptied at almost every word
+    assert [gazetteer.scan(t, tokens(t), lang) for t, lang in texts] == before
+    assert len(gazetteer.get().start_keys) <= 1

@@ -37,6 +37,9 @@ SAMPLES = [
     "ABCdEF GHi jKLMN oP. ÀÉÎ ÕÜ. ЙЦУКЕН ФЫВА ячс",
     "a",
     "",
+    # mostly Cyrillic with Latin words (langdetect drops [A-z]), ending without punctuation
+    "Путин встретился с Trump в Women's Forum (NATO), сообщили в Кремле iPhone",
+    "Зеленський заявив: «Ми не здамося». Kyiv Independent пише про це",
 ]
 
 
@@ -65,6 +68,54 @@ def test_fast_detector_matches_langdetect_exactly(group):
             continue
         assert [(p.lang, p.prob) for p in ours.get_probabilities()] == [(p.lang, p.prob) for p in expected]
         assert ours.langprob == theirs.langprob
+
+
+@pytest.mark.parametrize("group", ["cyrillic", "latin"])
+def test_langdetect_probs_are_langdetects_own(group, monkeypatch):
+    # langdetect_probs reads each token once and then from a cache, and runs the trials
+    # unrolled: the figures must be those of a seeded langdetect Detector with the same
+    # profiles and trials, on the first call, on a repeat (tokens cached) and with a
+    # cache small enough to be emptied in the middle of a text.
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import LangDetectException
+
+    fac = language._factory(group)
+
+    def theirs(text):
+        det = Detector(fac)
+        det.n_trial = language.N_TRIAL
+        det.append(text)
+        try:
+            det.get_probabilities()
+        except LangDetectException:
+            return {}
+        return dict(zip(det.langlist, det.langprob))
+
+    texts = SAMPLES + [" ".join(SAMPLES[:4]) * 3]
+    expected = [theirs(t) for t in texts]
+    assert [language.langdetect_probs(t, group) for t in texts] == expected
+    assert [language.langdetect_probs(t, group) for t in texts] == expected
+    monkeypatch.setattr(language, "TOKEN_CACHE_MAX", 3)
+    state = language._states[group]
+    for cache in (state.tokens, state.stripped, state.final):
+        cache.clear()
+    assert [language.langdetect_probs(t, group) for t in texts] == expected
+
+
+def test_letter_counts_are_those_of_the_regexes():
+    # _profile counts with one NumPy table over code points; each count must be what the
+    # regex (or str test) it stands for counts, and the Cyrillic alphabet check must match
+    # counting the lower-cased text's letters one by one.
+    texts = SAMPLES + ["Вiн пiшов додому пiсля роботи.", "Вiн пiшов. ЇЖАК Ўсё ЂАЦИ Ѓ Ќ Ѕ ЈЉЊЏ ѐ ѝ Ӏ ҂ ӿ 𝐀𝔸😀 ½ ² \ud800 x", "Київ " * 50 + "Москва"]
+    rx = (language._LETTER_RE, language._CYRILLIC_RE, language._LATIN_RE, None,
+          language._NON_ASCII_LATIN_RE, language._RO_ONLY_RE)
+    for text in texts:
+        want = [sum(ch.isupper() for ch in text) if r is None else len(r.findall(text)) for r in rx]
+        assert language._profile(text)[:len(rx)] == want, text
+        assert language.cyrillic_candidates(text) == language._candidates_counted(text), text
+        fixed, n = language._fix_latin_i(text)
+        assert language._candidates(language._profile(text), n, fixed) == language._candidates_counted(fixed), text
+    assert language._profiles(texts) == [language._profile(t) for t in texts]
 
 
 # ---------------------------------------------------------------------------------------

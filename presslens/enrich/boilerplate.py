@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 
-from presslens.enrich.metadata import DATETIME_RE, is_date_line
+from presslens.enrich import textcase
+from presslens.enrich.metadata import DATETIME_RE, is_date_line, may_hold_date
 
 # ---- price tickers -------------------------------------------------------------------
 _CUR = r"[$€£¥₴₽]"
@@ -56,6 +57,8 @@ _VIEWS_RE = re.compile(
     r"(?:views?|просмотр(?:ов|а)?|переглян\w*|перегляд(?:ів|и)?|vizualiz[aă]ri|afi[sș][aă]ri)\b",
     re.IGNORECASE,
 )
+# Every counter word holds one of these: a lowered text without them has no counter.
+_VIEWS_NEEDLES = ("view", "просмотр", "перегля", "vizualiz", "afis", "afiș")
 
 # ---- calls to action (read also / subscribe / follow / read more on) --------------------
 _CTA = (
@@ -83,6 +86,9 @@ _CTA_LINE_RE = re.compile(rf"^[\s\W]*(?:{_CTA})", re.IGNORECASE)
 # glue "...народа\".Читайте также: ..." to the body). Lower case inside a sentence
 # ("read more about it") is running text.
 _CTA_INLINE_RE = re.compile(rf"(?<=[.!?…\"»”)])\s*(?=[A-ZА-ЯЁІЇЄҐ])(?:{_CTA})", re.IGNORECASE)
+# The same on lowered text (the capitals, under IGNORECASE, are these letters of either case),
+# run once over the whole text: a text where it finds nothing has no inline call in any line.
+_CTA_INLINE_LOW = textcase.twin(_CTA_INLINE_RE, _CTA_INLINE_RE.pattern.replace("[A-ZА-ЯЁІЇЄҐ]", "[a-zа-яёіїєґ]"))
 # "Follow us on Google News" style lines: a short line naming a channel.
 _CHANNEL_LINE_RE = re.compile(
     r"\b(?:google\s+news|telegram|viber|whatsapp|youtube|facebook|instagram|tiktok)\b", re.IGNORECASE
@@ -110,6 +116,10 @@ _CREDIT_RE = re.compile(
     r"\s*[:©]\s*[^\n]{1,80}$",
     re.IGNORECASE | re.MULTILINE,
 )
+_CREDIT_LOW = textcase.twin(_CREDIT_RE)
+# Every credit word holds one of these: a lowered text without them has no credit.
+_CREDIT_NEEDLES = ("foto", "photo", "image", "credit", "surs", "ілюстрац", "иллюстрац", "фото", "світлин",
+                   "источник", "джерело", "source")
 
 # ---- page labels ---------------------------------------------------------------------
 # Section labels of news templates, alone on a line.
@@ -194,6 +204,10 @@ def find(text: str) -> list[tuple[int, int]]:
                 mark_line(j)
 
     pos_in_nonempty = {i: k for k, i in enumerate(nonempty)}
+    # Patterns that cannot match any line of this text are not tried line by line.
+    low = textcase.lowered(text)
+    may_count = textcase.has_any(low, _VIEWS_NEEDLES)
+    may_call = low is None or _CTA_INLINE_LOW.search(low) is not None
     for i in nonempty:
         s, e, line = lines[i]
         stripped = line.strip()
@@ -205,7 +219,7 @@ def find(text: str) -> list[tuple[int, int]]:
 
         # View counters: the whole line when it is a short item line after the head,
         # otherwise only the counter.
-        views = list(_VIEWS_RE.finditer(line))
+        views = list(_VIEWS_RE.finditer(line)) if may_count else ()
         if views:
             if i not in head and len(stripped) <= _STAMPED_LINE_MAX_CHARS:
                 mark_line(i)
@@ -218,6 +232,7 @@ def find(text: str) -> list[tuple[int, int]]:
         if (
             i not in head
             and len(stripped) <= _STAMPED_LINE_MAX_CHARS
+            and ":" in line and may_hold_date(line)  # a clock time and a year: cheap tests first
             and DATETIME_RE.search(line)
             and not is_date_line(line)
         ):
@@ -242,7 +257,7 @@ def find(text: str) -> list[tuple[int, int]]:
         if m:
             mark_line(i)
         else:
-            m = _CTA_INLINE_RE.search(line)
+            m = _CTA_INLINE_RE.search(line) if may_call else None
             if m:
                 spans.append(_strip_span(text, s + m.start(), e))
         if (
@@ -254,7 +269,9 @@ def find(text: str) -> list[tuple[int, int]]:
             mark_line(i)
 
     # Photo credits.
-    for m in _CREDIT_RE.finditer(text):
+    credits = (() if not textcase.has_any(low, _CREDIT_NEEDLES)
+               else _CREDIT_RE.finditer(text) if low is None else _CREDIT_LOW.finditer(low))
+    for m in credits:
         spans.append(_strip_span(text, m.start(), m.end()))
 
     return _merge(text, spans)

@@ -20,9 +20,10 @@ How one piece of text is identified (identify):
      least FOREIGN_SHARE of the Cyrillic letters are not in its alphabet (і/ї/є rule out
      Russian, ы/э Ukrainian, ў everything but Belarusian, ђ/ћ everything but Serbian...).
   3. langdetect 1.0.9 (seeded), restricted to the profiles of that script (4 Cyrillic,
-     31 Latin, the 20 others for other scripts), with compiled n-gram extraction and
-     list-comprehension updates that give exactly langdetect's own probabilities
-     (see _detector_class) at a fraction of the cost.
+     31 Latin, the 20 others for other scripts), with compiled n-gram extraction, each
+     text token's n-gram vectors read once per process (cached), and the trials written
+     out per language: exactly langdetect's own probabilities (see _LangdetectState) at a
+     fraction of the cost.
   4. lingua (low-accuracy mode, restricted to the same script's languages, plus be and sr
      which langdetect has no model for) is asked when the text is short
      (< LINGUA_BELOW_LETTERS letters), when langdetect is unsure (< LINGUA_UNSURE_BELOW),
@@ -45,8 +46,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
-from itertools import chain
+from itertools import chain, islice
 from dataclasses import dataclass, field
 
 
@@ -174,20 +174,104 @@ _NON_LETTERS_RE = re.compile(r"[\W\d_]+")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
 _NON_ASCII_LATIN_RE = re.compile(r"[\u00C0-\u024F\u1E00-\u1EFF]")
 # A Latin i written inside a Cyrillic word (old Ukrainian and Belarusian web text: "вiн").
-_LATIN_I_RE = re.compile(r"(?<=[\u0400-\u04FF])[iI]|[iI](?=[\u0400-\u04FF])")
+# (Written to start with [iI] so that the regex engine skips to those letters.)
+_LATIN_I_RE = re.compile(r"[iI](?:(?<=[\u0400-\u04FF][iI])|(?=[\u0400-\u04FF]))")
+
+
+# Per-character facts, as bit flags in one table over every code point (_char_tables):
+# a letter ([^\W\d_]), in the Cyrillic block, in the Latin ranges (_LATIN_RE), upper
+# case (str.isupper), a non-ASCII Latin character (_NON_ASCII_LATIN_RE), a Romanian-only
+# letter (_RO_ONLY_RE). Each flag is taken from the regex or test it stands for, so the
+# counts are those of the regexes, made with NumPy over the text's code points instead
+# of one regex pass (or one Python step) per character and per question.
+_FLAGS = (_LETTER_RE, _CYRILLIC_RE, _LATIN_RE, "upper", _NON_ASCII_LATIN_RE, _RO_ONLY_RE)
+_N_CLASSES = 1 << len(_FLAGS)
+# Each code point's key: its class (flag combination), or for the 256 characters of the
+# Cyrillic block (U+0400-U+04FF) _N_CLASSES + its place in the block, so that one
+# histogram of keys gives both the flag counts and the Cyrillic letters' counts.
+_N_KEYS = _N_CLASSES + 256
+# A text's profile (_profile): the flag counts, then for each of CYRILLIC the letters
+# foreign to its alphabet after lower-casing (as cyrillic_candidates counts them), then
+# the number of і and ў (lower-cased).
+_P_FOREIGN = len(_FLAGS)
+_P_BE_MARKS = _P_FOREIGN + len(CYRILLIC)
+_tables: tuple | None = None  # (key per code point, profile matrix, lower-casing folds into the block)
+
+
+def _char_tables() -> tuple:
+    """(uint16 key of every code point, (profile rows x _N_KEYS) int64 matrix, folds) built
+    once (~0.1 s). `folds` is True when lower-casing maps each Cyrillic block character to
+    one block character and no other character into the block (checked here on this
+    Python's Unicode data): then the lower-cased Cyrillic letters are counted without
+    lower-casing the text."""
+    global _tables
+    if _tables is None:
+        import numpy as np
+
+        chars = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+        cls = np.zeros(0x110000, dtype=np.uint16)
+        for bit, flag in enumerate(_FLAGS):
+            if flag == "upper":
+                members = np.fromiter(_upper_table(), dtype=np.int64)
+            else:
+                members = _codes("".join(flag.findall(chars)))
+            cls[members] |= 1 << bit
+        block = np.arange(0x400, 0x500)
+        key = cls.copy()
+        key[block] = _N_CLASSES + np.arange(256)
+        key_class = np.concatenate([np.arange(_N_CLASSES), cls[block]])  # the class of each key
+        rows = [(key_class >> bit) & 1 for bit in range(len(_FLAGS))]
+        lowered = [chr(c).lower() for c in range(0x400, 0x500)]
+        in_block = _codes(chars.lower()) - 0x400
+        folds = (all(len(ch) == 1 and "\u0400" <= ch <= "\u04ff" for ch in lowered)
+                 and int((in_block < 256).sum()) == 256)
+        fold = [ord(ch) - 0x400 if folds else 0 for ch in lowered]
+        for lang in CYRILLIC:
+            rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) not in ALPHABETS[lang] for f in fold]))
+        rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) in "іў" for f in fold]))
+        _tables = (key, np.array(rows, dtype=np.int64), folds)
+    return _tables
+
+
+def _codes(text: str):
+    """The code points of `text` as a NumPy uint32 array (lone surrogates included)."""
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _profile(text: str) -> list[int]:
+    """[letters, Cyrillic-block characters, Latin-range characters, upper-case
+    characters, non-ASCII Latin characters, Romanian-only letters, the Cyrillic letters
+    foreign to each of CYRILLIC, і and ў] of `text` (lower-cased for the last two parts)."""
+    import numpy as np
+
+    key, matrix, _ = _char_tables()
+    return (matrix @ np.bincount(key.take(_codes(text)), minlength=_N_KEYS)).tolist()
+
+
+def _profiles(texts: list[str]) -> list[list[int]]:
+    """_profile of each of `texts`, with one pass over all of them."""
+    import numpy as np
+
+    if not texts:
+        return []
+    key, matrix, _ = _char_tables()
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    # Each text followed by a separator (a key of no count) in the joined string: text
+    # i's characters are counted at i * _N_KEYS + their key.
+    which = np.repeat(np.arange(len(texts), dtype=np.int64) * _N_KEYS, lengths + 1)[:-1]
+    hist = np.bincount(which + key.take(_codes("\n".join(texts))), minlength=len(texts) * _N_KEYS)
+    return (hist.reshape(len(texts), _N_KEYS) @ matrix.T).tolist()
 
 
 def _count_letters(s: str) -> int:
-    return len(_NON_LETTERS_RE.sub("", s))
+    return _profile(s)[0]
 
 
-def script_of(text: str) -> str | None:
-    """'cyrillic', 'latin' or 'other' by the majority of letters; None without letters."""
-    letters = _count_letters(text)
+def _script(letters: int, cyr: int, lat: int) -> str | None:
     if not letters:
         return None
-    cyr = len(_CYRILLIC_RE.findall(text))
-    lat = len(_LATIN_RE.findall(text))
     if cyr >= lat and cyr * 2 >= letters:
         return "cyrillic"
     if lat > cyr and lat * 2 >= letters:
@@ -195,17 +279,54 @@ def script_of(text: str) -> str | None:
     return "other"
 
 
+def script_of(text: str) -> str | None:
+    """'cyrillic', 'latin' or 'other' by the majority of letters; None without letters."""
+    letters, cyr, lat = _profile(text)[:3]
+    return _script(letters, cyr, lat)
+
+
 def cyrillic_candidates(text: str) -> tuple[str, ...]:
     """Cyrillic languages whose alphabet fits the text's Cyrillic letters (see
     FOREIGN_SHARE). When every language is ruled out (a mix), those with the fewest
     foreign letters are kept."""
+    return _candidates(_profile(text), 0, text)
+
+
+# The Latin i made Cyrillic (_LATIN_I_RE) is "і": foreign to these alphabets.
+_I_FOREIGN = tuple(int("і" not in ALPHABETS[lang]) for lang in CYRILLIC)
+
+
+def _candidates(profile: list[int], extra_i: int, text: str) -> tuple[str, ...]:
+    """cyrillic_candidates of `text`, given the _profile of `text` before `extra_i` Latin
+    i's in it were made Cyrillic "і"."""
+    if not _char_tables()[2]:
+        return _candidates_counted(text)
+    total = profile[1] + extra_i
+    if not total:
+        return CYRILLIC
+    foreign = {lang: n + extra_i * extra
+               for lang, n, extra in zip(CYRILLIC, profile[_P_FOREIGN:_P_BE_MARKS], _I_FOREIGN)}
+    return _fits(foreign, total, profile[_P_BE_MARKS] + extra_i)
+
+
+def _candidates_counted(text: str) -> tuple[str, ...]:
+    """cyrillic_candidates by counting the lower-cased text's characters (used when
+    lower-casing does not keep to the Cyrillic block, see _char_tables)."""
+    from collections import Counter
+
     counts = {ch: n for ch, n in Counter(text.lower()).items() if "\u0400" <= ch <= "\u04ff"}
     total = sum(counts.values())
     if not total:
         return CYRILLIC
     foreign = {lang: sum(n for ch, n in counts.items() if ch not in alpha) for lang, alpha in ALPHABETS.items()}
+    return _fits(foreign, total, counts.get("і", 0) + counts.get("ў", 0))
+
+
+def _fits(foreign: dict[str, int], total: int, be_marks: int) -> tuple[str, ...]:
+    """The Cyrillic languages allowed by `foreign` letters among `total` Cyrillic ones and
+    the number of і/ў (see cyrillic_candidates)."""
     fits = tuple(lang for lang in CYRILLIC if not foreign[lang] or foreign[lang] / total < FOREIGN_SHARE)
-    if "be" in fits and len(fits) > 1 and not (counts.get("і") or counts.get("ў")):
+    if "be" in fits and len(fits) > 1 and not be_marks:
         # Belarusian writes і where the others write и (and has ў): without either letter
         # a text is not Belarusian, whatever else its alphabet allows.
         fits = tuple(lang for lang in fits if lang != "be")
@@ -215,9 +336,14 @@ def cyrillic_candidates(text: str) -> tuple[str, ...]:
     return tuple(lang for lang in CYRILLIC if foreign[lang] == least)
 
 
+def _fix_latin_i(text: str) -> tuple[str, int]:
+    """(`text` with a Latin i written inside a Cyrillic word made Cyrillic, how many)."""
+    return _LATIN_I_RE.subn("і", text) if "i" in text or "I" in text else (text, 0)
+
+
 def is_name(text: str) -> bool:
     """True for a short run of capitalised words only ("Томас Браун", "Kim Jong Un")."""
-    words = _WORD_RE.findall(text)
+    words = [m.group() for m in islice(_WORD_RE.finditer(text), NAME_MAX_WORDS + 1)]
     return 0 < len(words) <= NAME_MAX_WORDS and all(w[0].isupper() for w in words)
 
 
@@ -227,6 +353,7 @@ def is_name(text: str) -> bool:
 
 _lock = threading.Lock()
 _factories: dict[str, object] = {}
+_states: dict[str, "_LangdetectState"] = {}
 _lingua: dict[str, object] = {}
 _norm_table: dict[int, str] | None = None
 _SPACES_RE = re.compile(" +")
@@ -255,12 +382,13 @@ def _normalisation_table() -> dict[int, str]:
     return _norm_table
 
 
-def _detector_class():
+def _detector_class(state: "_LangdetectState"):
     """A langdetect Detector whose text cleaning and n-gram extraction use compiled
-    regexes and str.translate instead of a Python loop per character. The features (the
-    list of n-grams, in langdetect's order) are identical to langdetect's own, so the
-    seeded random sampling and the probabilities are too (tests/test_language.py checks
-    this against langdetect on text in many scripts)."""
+    regexes and str.translate instead of a Python loop per character, and whose
+    probabilities come from `state` (cached n-gram vectors per token, the trials unrolled
+    per language). The features (the list of n-grams, in langdetect's order) are identical
+    to langdetect's own, so the seeded random sampling and the probabilities are too
+    (tests/test_language.py checks this against langdetect on text in many scripts)."""
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import ErrorCode, LangDetectException
     from langdetect.utils.ngram import NGram
@@ -285,35 +413,186 @@ def _detector_class():
             return extract_ngrams(self.text, self.word_lang_prob_map, table)
 
         def _detect_block(self) -> None:
-            # Detector._detect_block with the per-language updates as list comprehensions:
-            # the same float operations in the same order and the same random draws.
-            self.cleaning_text()
-            # The probability vector of each known n-gram, in langdetect's order, in one
-            # pass (vectors are non-empty lists, so filter(None) drops exactly the unknown).
-            vectors = list(filter(None, map(self.word_lang_prob_map.get, _all_ngrams(self.text, table))))
+            # Detector._detect_block: cleaning_text, then the vectors of the known n-grams
+            # in langdetect's order, then the seeded trials (same floats, same draws).
+            vectors = state.vectors(self.text)
             if not vectors:
                 raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-            n_lang = len(self.langlist)
-            self.langprob = [0.0] * n_lang
             self.random.seed(self.seed)
-            for _ in range(self.n_trial):
-                prob = self._init_probability()
-                alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
-                weight = alpha / self.BASE_FREQ
-                i = 0
-                while True:
-                    vec = self.random.choice(vectors)
-                    prob = [p * (weight + q) for p, q in zip(prob, vec)]
-                    if i % 5 == 0:
-                        total = sum(prob)
-                        prob = [p / total for p in prob]
-                        if max(prob) > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT:
-                            break
-                    i += 1
-                for j in range(n_lang):
-                    self.langprob[j] += prob[j] / self.n_trial
+            self.langprob = state.trials(vectors, self.n_trial, self.alpha, self.random)
 
     return _FastDetector
+
+
+# The token caches of one script's langdetect state hold at most this many tokens each
+# (then they start again): ~0.4 kB a token, so at most ~40 MB a state, while a news
+# vocabulary's frequent tokens (the ones that repeat) fit many times over.
+TOKEN_CACHE_MAX = 50_000
+
+
+def _trial_routine(n_lang: int):
+    """langdetect's trial loop (Detector._detect_block after the n-gram extraction) for
+    `n_lang` languages, written out with one local variable per language.
+
+    The same float operations in the same order as langdetect's (prob[i] *= weight + q;
+    every 5th step prob[i] / sum(prob), stop when max(prob) > CONV_THRESHOLD or after
+    ITERATION_LIMIT steps; the trials averaged as langprob[j] += prob[j] / n_trial), and
+    the same random draws: random.choice(vectors) is vectors[_randbelow(len(vectors))],
+    whose draws (getrandbits(k) until below n) are made here directly (_inline_choice_ok
+    checks at start-up that this Python draws the same indices)."""
+    ps = [f"p{j}" for j in range(n_lang)]
+    P = ", ".join(ps) + ","
+    acc = ", ".join(f"a{j}" for j in range(n_lang)) + ","
+    step = ["r = getrandbits(k)", "while r >= n:", "    r = getrandbits(k)",
+            ", ".join(f"q{j}" for j in range(n_lang)) + ", = vectors[r]",
+            *(f"p{j} = p{j} * (weight + q{j})" for j in range(n_lang))]
+    normalise = ["total = sum((" + P + "))", *(f"p{j} = p{j} / total" for j in range(n_lang))]
+    stop = "max((" + P + ")) > conv or i >= limit"
+
+    def block(lines: list[str], depth: int) -> str:
+        return "".join(" " * (4 * depth) + line + "\n" for line in lines)
+
+    # Steps i = 0, 1, 2, ...: each draws a vector and updates; steps 0, 5, 10, ... then
+    # normalise and test for the stop. Written as step 0 + test, then blocks of five.
+    src = ("def trials(vectors, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):\n"
+           + block(["getrandbits = rnd.getrandbits", "gauss = rnd.gauss", "n = len(vectors)",
+                    "k = n.bit_length()", f"init = 1.0 / {n_lang}",
+                    f"{acc} = " + "0.0, " * n_lang, "for _ in range(n_trial):"], 1)
+           + block([f"{P} = " + "init, " * n_lang, "alpha = alpha0 + gauss(0.0, 1.0) * alpha_width",
+                    "weight = alpha / base_freq", "i = 0", *step, *normalise, f"if not ({stop}):"], 2)
+           + block(["while True:"], 3)
+           + block(step * 5 + ["i += 5", *normalise, f"if {stop}:", "    break"], 4)
+           + block([f"a{j} += p{j} / n_trial" for j in range(n_lang)], 2)
+           + block([f"return [{acc}]"], 1))
+    namespace: dict = {}
+    exec(compile(src, f"<langdetect trials, {n_lang} languages>", "exec"), namespace)
+    return namespace["trials"]
+
+
+def _inline_choice_ok() -> bool:
+    """True when random.Random.choice(seq) draws seq[getrandbits(k) until below n] with
+    k = n.bit_length(), as _trial_routine assumes (CPython 3.x); checked on a few lengths."""
+    import random
+
+    for n in (1, 2, 3, 5, 8, 17, 100, 1000, 4097, 65536):
+        seq = range(n)
+        a, b = random.Random(n), random.Random(n)
+        k = n.bit_length()
+        for _ in range(50):
+            r = b.getrandbits(k)
+            while r >= n:
+                r = b.getrandbits(k)
+            if a.choice(seq) != r:
+                return False
+    return True
+
+
+class _LangdetectState:
+    """What langdetect needs for one script's profiles, kept once per process: the
+    profiles' n-gram vectors, the language list, the seed, the trial routine, and caches
+    of each text token's n-gram vectors.
+
+    langdetect's n-grams never span a space (after normalisation), so the list of n-gram
+    vectors of a text is the concatenation, token by token (the text split at its spaces),
+    of each token's own list as a token followed by a space; only the text's last token
+    may lack that space, and it is read on its own. Tokens repeat (news vocabulary), so
+    each is read once and its vectors (and its Latin / non-Latin letter counts, for
+    langdetect's cleaning step) are looked up after that."""
+
+    def __init__(self, fac) -> None:
+        from langdetect.detector import Detector
+
+        self.known = fac.word_lang_prob_map
+        self.langlist = list(fac.langlist)
+        self.seed = fac.seed
+        self.table = _normalisation_table()
+        self.tokens: dict[str, tuple[list, int, int]] = {}  # token -> (vectors, latin, non-Latin)
+        self.stripped: dict[str, list] = {}  # token -> vectors with [A-z] removed
+        self.final: dict[str, list] = {}  # a text's last token -> vectors (no space after it)
+        self._trials = _trial_routine(len(self.langlist))
+        self._inline = _inline_choice_ok()
+        self._params = (Detector.ALPHA_WIDTH, Detector.BASE_FREQ, Detector.CONV_THRESHOLD, Detector.ITERATION_LIMIT)
+        self._detector = Detector
+
+    def _read(self, text: str) -> list:
+        """Vectors of the known n-grams of `text` (langdetect's order), uncached."""
+        return list(filter(None, map(self.known.get, _all_ngrams(text, self.table))))
+
+    @staticmethod
+    def _remember(cache: dict, key: str, value):
+        if len(cache) >= TOKEN_CACHE_MAX:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    def _token(self, tok: str) -> tuple[list, int, int]:
+        entry = self.tokens.get(tok)
+        if entry is None:
+            latin = len(_ASCII_AZ_RE.findall(tok))
+            non_latin = len(_NON_LATIN_RE.findall(tok)) - len(_LATIN_EXT_ADDITIONAL_RE.findall(tok))
+            entry = self._remember(self.tokens, tok, (self._read(tok + " "), latin, non_latin))
+        return entry
+
+    def _stripped(self, tok: str) -> list:
+        vecs = self.stripped.get(tok)
+        if vecs is None:
+            vecs = self._remember(self.stripped, tok, self._read(_ASCII_AZ_RE.sub("", tok) + " "))
+        return vecs
+
+    def _final(self, tok: str) -> list:
+        vecs = self.final.get(tok)
+        if vecs is None:
+            vecs = self._remember(self.final, tok, self._read(tok))
+        return vecs
+
+    def vectors(self, text: str) -> list:
+        """The n-gram vectors langdetect samples from for `text` as Detector.append left it
+        (cleaning_text included: [A-z] dropped when the text is mostly non-Latin)."""
+        toks = text.split(" ")
+        entries = list(map(self.tokens.get, toks))
+        try:
+            vecs, latin, non_latin = zip(*entries)
+        except TypeError:  # tokens not seen before
+            entries = list(map(self._token, toks))
+            vecs, latin, non_latin = zip(*entries)
+        last = toks[-1]
+        if sum(latin) * 2 < sum(non_latin):
+            vecs = [self._stripped(t) if n else v for t, v, n in zip(toks, vecs, latin)]
+            last = _ASCII_AZ_RE.sub("", last)
+        else:
+            vecs = list(vecs)
+        if last:  # the text's last token: no space follows it
+            vecs[-1] = self._final(last)
+        return list(chain.from_iterable(vecs))
+
+    def trials(self, vectors: list, n_trial: int, alpha: float, rnd) -> list[float]:
+        """langdetect's langprob for `vectors` (non-empty), `rnd` freshly seeded."""
+        if not self._inline:
+            return _reference_trials(self._detector, vectors, n_trial, alpha, rnd, len(self.langlist))
+        return self._trials(vectors, n_trial, alpha, rnd, *self._params)
+
+
+def _reference_trials(det, vectors: list, n_trial: int, alpha0: float, rnd, n_lang: int) -> list[float]:
+    """Detector._detect_block's trials as langdetect writes them (used only when this
+    Python's random.choice draws differently from what _trial_routine inlines)."""
+    langprob = [0.0] * n_lang
+    for _ in range(n_trial):
+        prob = [1.0 / n_lang] * n_lang
+        alpha = alpha0 + rnd.gauss(0.0, 1.0) * det.ALPHA_WIDTH
+        weight = alpha / det.BASE_FREQ
+        i = 0
+        while True:
+            vec = rnd.choice(vectors)
+            prob = [p * (weight + q) for p, q in zip(prob, vec)]
+            if i % 5 == 0:
+                total = sum(prob)
+                prob = [p / total for p in prob]
+                if max(prob) > det.CONV_THRESHOLD or i >= det.ITERATION_LIMIT:
+                    break
+            i += 1
+        for j in range(n_lang):
+            langprob[j] += prob[j] / n_trial
+    return langprob
 
 
 def _upper_table() -> dict[int, str]:
@@ -388,29 +667,53 @@ def _factory(group: str):
                     len(k) == 3 and k[1] == " " for k in fac.word_lang_prob_map):
                 raise RuntimeError("langdetect profiles hold n-grams extract_ngrams assumes absent")
             fac.set_seed(0)
-            fac.detector_class = _detector_class()
+            state = _LangdetectState(fac)
+            fac.detector_class = _detector_class(state)
+            _states[group] = state
             _factories[group] = fac
     return fac
 
 
 def langdetect_probs(text: str, group: str) -> dict[str, float]:
     """langdetect's probability for every language of `group` ('cyrillic', 'latin',
-    'other'); {} when the text has no n-gram langdetect knows."""
-    from langdetect.lang_detect_exception import LangDetectException
+    'other'); {} when the text has no n-gram langdetect knows. The same figures as a
+    seeded langdetect Detector with n_trial=N_TRIAL restricted to the group's profiles
+    (Detector.append, cleaning_text and the trials, done by _LangdetectState)."""
+    import random
 
-    fac = _factory(group)
-    det = fac.detector_class(fac)
-    det.n_trial = N_TRIAL
-    det.append(text)
-    try:
-        det.get_probabilities()
-    except LangDetectException:
+    from langdetect.detector import Detector
+
+    _factory(group)
+    state = _states[group]
+    vectors = state.vectors(_ld_append(text, Detector))
+    if not vectors:
         return {}
+    langprob = state.trials(vectors, N_TRIAL, Detector.ALPHA_DEFAULT, random.Random(state.seed))
     out: dict[str, float] = {}
-    for code, p in zip(det.langlist, det.langprob):
+    for code, p in zip(state.langlist, langprob):
         code = _LD_CODE_MAP.get(code, code)
         out[code] = out.get(code, 0.0) + float(p)
     return out
+
+
+def _ld_append(text: str, det) -> str:
+    """Detector.append's text before its space runs are collapsed (the tokens between
+    spaces are what _LangdetectState reads): URLs and e-mail addresses blanked,
+    Vietnamese letter + combining mark pairs composed, cut at max_text_length. Each
+    substitution runs only when the text holds what it needs (http, @, a combining mark)."""
+    from langdetect.utils.ngram import NGram
+
+    if "http" in text:
+        text = det.URL_RE.sub(" ", text)
+    if "@" in text:
+        text = det.MAIL_RE.sub(" ", text)
+    if any(mark in text for mark in NGram.DMARK_CLASS):
+        text = NGram.normalize_vi(text)
+    return text[:_LD_MAX_TEXT_LENGTH]
+
+
+# Detector's default max_text_length (langdetect 1.0.9): what append reads of a text.
+_LD_MAX_TEXT_LENGTH = 10000
 
 
 def _lingua_detector(group: str):
@@ -451,6 +754,7 @@ def warm_up(groups: tuple[str, ...] = ("cyrillic", "latin")) -> None:
     ~60 MB) are loaded on the first text that needs them."""
     _normalisation_table()
     _upper_table()
+    _char_tables()
     for group in groups:
         _factory(group)
         _lingua_detector(group)
@@ -484,20 +788,23 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
     Only the first `max_chars` characters are read. `detectors` can leave one detector
     out (for measuring what each contributes); the letter rules always apply."""
     sample = text[:max_chars]
-    letters = _count_letters(sample)
+    profile = _profile(sample)
+    letters, cyr, lat, cased, _accents, ro = profile[:_P_FOREIGN]
     if letters < MIN_LETTERS or is_name(sample):
         return _UND
-    group = script_of(sample)
+    group = _script(letters, cyr, lat)
     if group is None:
         return _UND
     cands: tuple[str, ...] | None = None
     if group == "cyrillic":
-        sample = _LATIN_I_RE.sub("і", sample)
-        cands = cyrillic_candidates(sample)
+        fixed, n_fixed = _fix_latin_i(sample)
+        if n_fixed:
+            cased -= sample.count("I") - fixed.count("I")  # an I made Cyrillic is lower case
+            sample = fixed
+        cands = _candidates(profile, n_fixed, sample)
         if len(cands) == 1 and cands[0] in ("be", "sr"):
             # Letters only this language has (ў; ђ/ћ): langdetect has no model for it.
             return Call(cands[0], OVERRULED_CONFIDENCE, rule="alphabet")
-    cased = sample.translate(_upper_table()).count("U")
     # langdetect skips words in capitals: read a text set in capitals in lower case.
     ld_text = sample.lower() if cased * 2 > letters else sample
     ld = langdetect_probs(ld_text, group) if "langdetect" in detectors else {}
@@ -522,7 +829,6 @@ def identify(text: str, max_chars: int = PARA_MAX_CHARS, detectors: tuple[str, .
         # щ ь ю я would have ruled Serbian out), so a "uk" call is decided here too.
         top, conf, rule = _serbian_or_macedonian(li, sample)
     elif top in _ROMANCE_CODES and top != "ro":
-        ro = len(_RO_ONLY_RE.findall(sample))
         if ro >= _DISTINCT_MIN and ro / letters >= _DISTINCT_SHARE:
             top, conf, rule = "ro", max(scores.get("ro", 0.0), OVERRULED_CONFIDENCE), "ro letters"
     return Call(top, round(conf, 4), ld, li, rule)
@@ -595,15 +901,20 @@ def signature(text: str) -> tuple:
     """What a paragraph's letters say without a model: its script, and for Cyrillic the
     languages its alphabet allows, for Latin whether it has Romanian letters, other
     non-ASCII letters, or none. Paragraphs with one signature are identified together."""
-    group = script_of(text)
+    return _signature(text, _profile(text))
+
+
+def _signature(text: str, profile: list[int]) -> tuple:
+    """signature(text), given _profile(text)."""
+    letters, cyr, lat, _cased, accents, ro = profile[:_P_FOREIGN]
+    group = _script(letters, cyr, lat)
     if group == "cyrillic":
-        return (group, cyrillic_candidates(_LATIN_I_RE.sub("і", text)))
+        fixed, n_fixed = _fix_latin_i(text)
+        return (group, _candidates(profile, n_fixed, fixed))
     if group == "latin":
-        letters = _count_letters(text) or 1
-        ro = len(_RO_ONLY_RE.findall(text))
-        if ro >= _DISTINCT_MIN and ro / letters >= _DISTINCT_SHARE:
+        if ro >= _DISTINCT_MIN and ro / (letters or 1) >= _DISTINCT_SHARE:
             return (group, "ro letters")
-        return (group, "accents" if _NON_ASCII_LATIN_RE.search(text) else "ascii")
+        return (group, "accents" if accents else "ascii")
     return (group,)
 
 
@@ -616,12 +927,13 @@ def _group_sample(texts: list[str]) -> str:
 def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     """Article and paragraph languages of `text` outside `boilerplate` (see module doc)."""
     paras = _paragraphs((text or "")[:MAX_TEXT_CHARS], boilerplate)
-    counts = [_count_letters(p[2]) for p in paras]
-    letters_total = sum(counts)
+    stats = _profiles([p[2] for p in paras])
+    letters_total = sum(c[0] for c in stats)
     if letters_total < MIN_LETTERS:
         return LanguageResult("und", 0.0)
 
-    eligible = [p + (n,) for p, n in zip(paras, counts) if n >= PARA_MIN_LETTERS]
+    # (start, end, clean text, letters, _profile of the clean text)
+    eligible = [p + (c[0], c) for p, c in zip(paras, stats) if c[0] >= PARA_MIN_LETTERS]
     if len(eligible) > MAX_PARAGRAPHS:
         step = len(eligible) / MAX_PARAGRAPHS
         eligible = [eligible[int(i * step)] for i in range(MAX_PARAGRAPHS)]
@@ -638,7 +950,7 @@ def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     # Cyrillic group whose alphabet allows a language already found is given that one.
     groups: dict[tuple, list[int]] = {}
     for i, p in enumerate(eligible):
-        groups.setdefault(signature(p[2]), []).append(i)
+        groups.setdefault(_signature(p[2], p[4]), []).append(i)
     order = sorted(groups, key=lambda sig: -sum(eligible[i][3] for i in groups[sig]))
     calls: dict[int, Call] = {}
     found: list[tuple[tuple, Call]] = []
@@ -660,7 +972,7 @@ def detect(text: str, boilerplate: list[tuple[int, int]]) -> LanguageResult:
     weights: dict[str, float] = {}
     conf_mass: dict[str, float] = {}
     detected_letters = 0
-    for i, (start, end, _clean, n) in enumerate(eligible):
+    for i, (start, end, _clean, n, _c) in enumerate(eligible):
         call = calls[i]
         results.append(Paragraph(start, end, call.language, round(call.confidence, 4)))
         if call.language == "und":

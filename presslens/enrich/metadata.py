@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from presslens.enrich import textcase
 from presslens.records import Evidence, RawRecord
 
 # ---------------------------------------------------------------------------------------
@@ -126,10 +127,16 @@ def parse_date(m: re.Match, language: str = "und") -> dt.date | None:
     return value
 
 
+def may_hold_date(s: str) -> bool:
+    """False when `s` cannot hold a DATE_RE match: every one writes its year as 19xx or
+    20xx (two substring tests, far cheaper than the pattern)."""
+    return "19" in s or "20" in s
+
+
 def is_date_line(line: str) -> bool:
     """True when a line holds a date and nothing else but a weekday, a time, labels and
     punctuation: "п’ятниця, 22 листопад 2024, 23:55", "2024-6-23 09:25 |", "23.06.2024"."""
-    if not DATE_RE.search(line):
+    if not may_hold_date(line) or not DATE_RE.search(line):
         return False
     rest = DATE_RE.sub(" ", line)
     rest = TIME_RE.sub(" ", rest)
@@ -299,6 +306,9 @@ _READ_ON_RE = re.compile(
     rf"(?=\s*(?:https?://)?(?:www\.)?{_DOMAIN}\b)",
     re.IGNORECASE,
 )
+_READ_ON_LOW = textcase.twin(_READ_ON_RE)
+# Every "read more" or "source:" formula holds one of these: a lowered text without them has none.
+_READ_ON_NEEDLES = ("чита", "новост", "новин", "read", "cite", "citi", "источник", "джерело", "sursa", "source")
 _DOMAIN_AFTER_RE = re.compile(rf"\s*(?:https?://)?(?:www\.)?(?P<domain>{_DOMAIN})\b", re.IGNORECASE)
 
 # A proper name as outlets write it: capitalised words in any of the four scripts,
@@ -324,11 +334,13 @@ _ARCHIVE_RE = re.compile(
     rf"(?:arhiva|archive|архив|архів)\s+(?P<name>{OUTLET_NAME})",
     re.IGNORECASE,
 )
+# Every archive credit holds one of these: a lowered text without them has none.
+_ARCHIVE_NEEDLES = ("arhiv", "archiv", "архив", "архів")
 
 
 def _dateline_outlet(line: str) -> str | None:
     m = _DATELINE_OUTLET_RE.match(line)
-    if not m or DATE_RE.search(line) or TIME_RE.search(line):
+    if not m or (may_hold_date(line) and DATE_RE.search(line)) or TIME_RE.search(line):
         return None
     return m.group("name")
 
@@ -355,7 +367,10 @@ def outlet(record: RawRecord, text: str, boilerplate, language: str) -> Evidence
             return Evidence((outlet_for_domain(domain), domain), "url", record.url)
 
     scan = _scan_text(text)
-    for m in _READ_ON_RE.finditer(scan):
+    low = textcase.lowered(scan)
+    read_on = (() if not textcase.has_any(low, _READ_ON_NEEDLES)
+               else _READ_ON_RE.finditer(scan) if low is None else _READ_ON_LOW.finditer(low))
+    for m in read_on:
         d = _DOMAIN_AFTER_RE.match(scan, m.end())
         if d:
             domain = d.group("domain").lower()
@@ -378,7 +393,7 @@ def outlet(record: RawRecord, text: str, boilerplate, language: str) -> Evidence
         name, pos = relays[0]
         return Evidence((outlet_for_name(name), None), "text", _line_at(text, pos))
 
-    for m in _ARCHIVE_RE.finditer(scan):
+    for m in _ARCHIVE_RE.finditer(scan) if textcase.has_any(low, _ARCHIVE_NEEDLES) else ():
         return Evidence((outlet_for_name(m.group("name")), None), "text", _line_at(scan, m.start()))
     return Evidence(None, "none")
 
@@ -441,6 +456,8 @@ _AFTER_DATE_RE = re.compile(
 def _dateline_date(line: str, language: str) -> dt.date | None:
     """The date of a head line that is a dateline (date-only line, or a line opening with
     a date followed by a separator); None for a date inside running text."""
+    if not may_hold_date(line):  # no date, so neither a dateline nor a date-only line
+        return None
     m0 = _DATELINE_START_RE.match(line)
     if not m0:
         return None

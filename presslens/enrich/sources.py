@@ -28,6 +28,7 @@ import functools
 import re
 from pathlib import Path
 
+from presslens.enrich import textcase
 from presslens.records import Cited
 
 SOURCES_CSV = Path(__file__).resolve().parents[2] / "data" / "sources.csv"
@@ -190,6 +191,12 @@ _RELAY_BEFORE = [
 ]
 _CUE_BEFORE_RE = re.compile(r"(?<![\w])(?:" + "|".join(_CUES_BEFORE) + r")(?![\w])", re.IGNORECASE)
 _RELAY_RE = re.compile(r"(?<![\w])(?:" + "|".join(_RELAY_BEFORE) + r")(?![\w])", re.IGNORECASE)
+# The same patterns, case-sensitive, for lowered text (textcase: same matches, ~5x faster;
+# the cues grouped by first letter, ~2x more).
+_CUE_BEFORE_LOW = textcase.twin(_CUE_BEFORE_RE, textcase.word_alternation(_CUES_BEFORE) + r"(?![\w])")
+_RELAY_LOW = textcase.twin(_RELAY_RE)
+# Every relay verb holds one of these: a lowered text without them has no relay formula.
+_RELAY_NEEDLES = ("переда", "report")
 
 # Verbs after the name ("NHK отмечает", "В ISW объясняют", "Reuters scrie", "ISW said").
 _VERBS_AFTER = (
@@ -205,6 +212,19 @@ _VERBS_AFTER = (
     r"assesses|concluded|explained"
 )
 _VERB_AFTER_RE = re.compile(rf"(?<![\w])(?:{_VERBS_AFTER})(?![\w])", re.IGNORECASE)
+_VERB_AFTER_LOW = textcase.twin(_VERB_AFTER_RE, textcase.word_alternation([_VERBS_AFTER]) + r"(?![\w])")
+
+
+def _finditer(rx: re.Pattern, low_rx: re.Pattern, text: str, low: str | None):
+    """rx.finditer(text), by its case-sensitive twin on the lowered text when there is one."""
+    return rx.finditer(text) if low is None else low_rx.finditer(low)
+
+
+def _relays(text: str, low: str | None):
+    """The relay verbs of `text` (matches of _RELAY_RE; `low` is textcase.lowered(text))."""
+    if not textcase.has_any(low, _RELAY_NEEDLES):
+        return ()
+    return _finditer(_RELAY_RE, _RELAY_LOW, text, low)
 
 # Only this much of a text is searched (news articles are far shorter; a book-length
 # file must not cost seconds).
@@ -309,6 +329,7 @@ def cited(text: str, language: str, boilerplate) -> list[Cited]:
     cyr = language in ("ru", "uk", "bg", "be") or (language in ("und", "", None) and _mostly_cyrillic(text))
     found: dict[tuple[int, int], Cited] = {}
     known = [(m.start(), m.end(), m.group()) for m in _known_re().finditer(text)]
+    low = textcase.lowered(text)
 
     def add(hit) -> None:
         if not hit:
@@ -319,17 +340,17 @@ def cited(text: str, language: str, boilerplate) -> list[Cited]:
         if (s, e) not in found:
             found[(s, e)] = Cited(name, s, e, _sentence(text, s, e))
 
-    for m in _CUE_BEFORE_RE.finditer(text):
+    for m in _finditer(_CUE_BEFORE_RE, _CUE_BEFORE_LOW, text, low):
         if _inside(m.start(), m.end(), spans):
             continue
         add(_after_cue(text, m.end(), known, cyr))
-    for m in _RELAY_RE.finditer(text):
+    for m in _relays(text, low):
         if _inside(m.start(), m.end(), spans):
             continue
         hit = _after_cue(text, m.end(), known, cyr)
         if hit and hit[3]:  # a known source relayed ("передает ТАСС") is cited
             add(hit)
-    for m in _VERB_AFTER_RE.finditer(text):
+    for m in _finditer(_VERB_AFTER_RE, _VERB_AFTER_LOW, text, low):
         if _inside(m.start(), m.end(), spans):
             continue
         add(_before_verb(text, m.start(), known, cyr))
@@ -354,7 +375,7 @@ def relay_outlets(text: str, boilerplate) -> list[tuple[str, int]]:
     A relayed name that is a known cited source ("передает ТАСС") is not an outlet."""
     spans = sorted(boilerplate or [])
     out = []
-    for m in _RELAY_RE.finditer(text):
+    for m in _relays(text, textcase.lowered(text)):
         n = _RELAY_NAME_RE.match(text, m.end())
         if not n or _inside(m.start(), n.end(), spans):
             continue

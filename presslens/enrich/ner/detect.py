@@ -467,6 +467,13 @@ def head_type(words: list[str], lang: str) -> str | None:
     """ORG, EVT or LOC when the name's head noun says so (Міністерство оборони -> ORG,
     Корейській війні -> EVT, Таллиннского аэропорта -> LOC, Ministry of Defence -> ORG,
     Războiului din Coreea -> EVT), else None."""
+    return _head_type(tuple(words), lang)
+
+
+# Memo of head_type per (words, language): a pure function of both (the dictionary and the
+# head lists are fixed); names repeat within and across articles.
+@functools.lru_cache(maxsize=100_000)
+def _head_type(words: tuple[str, ...], lang: str) -> str | None:
     if not words:
         return None
     if lang in ("ru", "uk") or any(is_cyrillic(w) for w in words):
@@ -666,10 +673,12 @@ def quoted_names(text: str, toks: list[Token], lang: str) -> list[tuple[int, int
     out = []
     if not toks:
         return []
-    starts = [t.start for t in toks]
+    starts = None  # token starts, listed only once a quotation is found
     for m in QUOTED_RE.finditer(text, 0, min(len(text), toks[-1].end + 1)):
         g = next(k for k in range(1, 5) if m.group(k) is not None)
         a, b = m.start(g), m.end(g)
+        if starts is None:
+            starts = [t.start for t in toks]
         i = bisect.bisect_left(starts, a)
         j = i
         while j < len(toks) and toks[j].end <= b:

@@ -26,6 +26,9 @@ MAX_NAME_WORDS = 7
 # shorter ones (US, UK, РФ) match only as written in capitals.
 MIN_SINGLE_KEY = 3
 MIN_SKELETON = 6
+# Distinct capitalised word forms whose starting keys scan() remembers (a worker may see
+# millions of word forms; ~200 bytes an entry keeps the memo under ~50 MB).
+START_MEMO_MAX = 200_000
 # Case endings tried when the analyser does not know a word (Ыном -> Ын, Кима -> Ким).
 SLAVIC_ENDINGS = ("ами", "ями", "ому", "ему", "ом", "ем", "ой", "ей", "ою", "ею", "ым", "им",
                   "ам", "ям", "ах", "ях", "ов", "ев", "а", "я", "у", "ю", "е", "і", "и", "ы")
@@ -50,6 +53,9 @@ class Gazetteer:
     prefixes: set[str]         # every prefix of an index key (prunes scan)
     upper_only: dict[str, set[str]]  # short keys -> the abbreviations (US, РФ) they match only as written
     skeletons: dict[str, str] = field(default_factory=dict)  # link.skeleton of long names -> entity_id
+    # (word, lang) -> the word's keys that start some name (scan's first step), memoised:
+    # a pure function of the word and this index. Emptied when full (START_MEMO_MAX).
+    start_keys: dict[tuple[str, str], set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, *names: str) -> Entry | None:
         """Entity whose name has the same flat key as one of `names` (short abbreviations
@@ -181,33 +187,42 @@ def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> lis
     (any word in shouting text) and run over words separated by a space or a hyphen.
     """
     g = get()
+    prefixes, index, nwords, upper_only = g.prefixes, g.index, g.words, g.upper_only
+    memo = g.start_keys
     out = []
     n = len(toks)
-    i = 0
-    while i < n:
-        t = toks[i]
-        if not (shouting or t.text[:1].isupper()):
-            i += 1
+    # Only a capitalised word (any word in shouting text) can open a match: the others are
+    # passed over in one comprehension rather than one loop step each.
+    opens = range(n) if shouting else [k for k, t in enumerate(toks) if t.text[:1].isupper()]
+    nxt_i = 0  # first token after the last match
+    for i in opens:
+        if i < nxt_i:
             continue
+        w = toks[i].text
+        frontier = memo.get((w, lang))
+        if frontier is None:
+            if len(memo) >= START_MEMO_MAX:
+                memo.clear()
+            # Never mutated below (each extension builds a new set).
+            frontier = memo[(w, lang)] = {k for k in word_keys(w, lang) if k in prefixes}
+        if not frontier:
+            continue  # no name starts with this word: the common case
         best = None
-        frontier = {k for k in word_keys(t.text, lang) if k in g.prefixes}
         j = i
         while frontier and j < n and j - i < MAX_NAME_WORDS:
             for k in frontier:
-                eid = g.index.get(k)
+                eid = index.get(k)
                 # Same number of words as the name: a key must not borrow a letter from
                 # the next word (Нидерландах и -> "niderland"+"i").
-                if eid and j + 1 - i in g.words[k] and (k not in g.upper_only
-                            or "".join(x.text for x in toks[i : j + 1]) in g.upper_only[k]):
+                if eid and j + 1 - i in nwords[k] and (k not in upper_only
+                            or "".join(x.text for x in toks[i : j + 1]) in upper_only[k]):
                     best = (i, j + 1, eid)
             if j + 1 >= n or not SEP_RE.fullmatch(text[toks[j].end : toks[j + 1].start]):
                 break
             nxt = word_keys(toks[j + 1].text, lang)
-            frontier = {a + b for a in frontier for b in nxt if a + b in g.prefixes}
+            frontier = {a + b for a in frontier for b in nxt if a + b in prefixes}
             j += 1
         if best:
             out.append(best)
-            i = best[1]
-        else:
-            i += 1
+            nxt_i = best[1]
     return out

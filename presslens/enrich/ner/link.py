@@ -39,6 +39,7 @@ def key(name: str) -> str:
     return " ".join(s.split())
 
 
+@functools.lru_cache(maxsize=200_000)
 def flat(name: str) -> str:
     """The key without spaces (Kim Jong-un, Kim Jong Un and KimJongUn compare equal)."""
     return key(name).replace(" ", "")

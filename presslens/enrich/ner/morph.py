@@ -78,7 +78,9 @@ def best_parse(word: str, lang: str, want: set[str] | None = None):
 def word_info(word: str, lang: str) -> tuple[bool, frozenset]:
     """(known to the dictionary, union of grammemes over the parses) of a word."""
     ps = parses(word, lang)
-    known = any(p.is_known for p in ps)
+    # Parse.is_known is a dictionary lookup of the parse's word, which the parses of one
+    # word nearly always share: each distinct word is looked up once.
+    known = any(p.is_known for p in {p.word: p for p in ps}.values())
     gram = frozenset().union(*(p.tag.grammemes for p in ps)) if ps else frozenset()
     return known, gram
 
@@ -163,10 +165,12 @@ def slavic_word(word: str, lang: str, person: bool) -> str:
     p = best_parse(word, lang, PERSON if person else None)
     if p is None or "UNKN" in p.tag.grammemes or "LATN" in p.tag.grammemes:
         return word
-    if not p.is_known and word[:1].isupper():
+    p_known = p.is_known  # a dictionary lookup: asked once per parse
+    if not p_known and word[:1].isupper():
         p = _guess_singular(word, lang)
         if p is None:
             return word  # no certain singular inflection: keep the name as written (Ку Бьюнсам)
+        p_known = p.is_known
     lemma = None
     if person and (PERSON & p.tag.grammemes):
         lemma = _inflect(p, {"nomn", "sing"}) or p.normal_form
@@ -174,7 +178,7 @@ def slavic_word(word: str, lang: str, person: bool) -> str:
         lemma = _inflect(p, {"nomn"}) or p.normal_form
     else:
         lemma = p.normal_form
-    if not p.is_known and len(lemma) > len(word) + 1:
+    if not p_known and len(lemma) > len(word) + 1:
         return word  # the guesser invented a long ending (Орешник -> орешникнути): keep the word
     return restore_case(lemma, word)
 
@@ -276,12 +280,26 @@ def attested(word: str, lemma: str, vocab) -> str:
     When the analyser's base form never occurs as a word of the article (or is just the
     word itself), and another plausible nominative (from the case ending) does, take that
     one. `vocab` maps the article's words to counts; None disables the check."""
-    if not vocab or not is_cyrillic(word) or word.isupper() or len(word) < 3:
+    if not vocab or len(word) < 3 or word.isupper() or not is_cyrillic(word):
         return lemma
     own = vocab.get(lemma, 0) - (vocab.get(word, 0) if lemma == word else 0)
     if own > 0:
         return lemma
     best, best_n = lemma, 0
+    for c, check in _nominative_candidates(word, lemma):
+        # The article's count first: a candidate it never uses (most of them) cannot win,
+        # so the dictionary is asked only about the few it does use.
+        n = 1 if c == word else vocab.get(c, 0)
+        if n > best_n and (not check or _plausible_nominative(word, c)):
+            best, best_n = c, n
+    return best
+
+
+@functools.lru_cache(maxsize=200_000)
+def _nominative_candidates(word: str, lemma: str) -> tuple[tuple[str, bool], ...]:
+    """The other nominatives `attested` weighs for a word whose analyser base form is
+    `lemma`, in order, each with whether the dictionary must still vouch for it
+    (`_plausible_nominative`); -ия/-ія names need no check."""
     low = word.lower()
     # The word itself competes only as a feminine -ия/-ія name that the dictionary reads
     # as a masculine genitive (Асия -> "Асий").
@@ -289,21 +307,22 @@ def attested(word: str, lemma: str, vocab) -> str:
     for end, rep in NOMINATIVE_GUESSES:
         if low.endswith(end) and len(low) - len(end) >= 2:
             cands.append(word[: len(word) - len(end)] + rep)
+    return tuple((c, not c.lower().endswith(("ия", "ія"))) for c in cands if c != lemma)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _plausible_nominative(word: str, c: str) -> bool:
+    """May `c` (not an -ия/-ія form) be the nominative of `word`? Not when the dictionary
+    knows `word` itself (it then misreads only -ия names), nor when the dictionary reads
+    `c` as another case of the same word (Пакистане -> "Пакистана", a genitive)."""
     ml = morph_lang("", word) or "ru"
-    known = any(p.is_known for p in parses(word, ml))
-    for c in cands:
-        if c == lemma:
-            continue
-        if known and not c.lower().endswith(("ия", "ія")):
-            continue  # the dictionary knows the word: only the -ия names it misreads
-        # Reject another case of the same word (Пакистане -> "Пакистана", a genitive).
-        if not c.lower().endswith(("ия", "ія")) and any(
-                "nomn" not in p.tag.grammemes for p in parses(c, ml)[:1] if p.is_known):
-            continue
-        n = 1 if c == word else vocab.get(c, 0)
-        if n > best_n:
-            best, best_n = c, n
-    return best
+    if any(p.is_known for p in parses(word, ml)):
+        return False  # the dictionary knows the word: only the -ия names it misreads
+    return not any("nomn" not in p.tag.grammemes for p in parses(c, ml)[:1] if p.is_known)
+
+
+HYPHENS = ("-", "‐", "‑")
+_ONE_WORD = (False,)  # `fixed` of a one-word name
 
 
 def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=None) -> str:
@@ -313,19 +332,41 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
     the nominative (adjectives agree with it: Северной Кореи -> Северная Корея), later
     words (genitive modifiers: МЗС Британії) stay as written.
     """
-    person = etype == "PER"
     n = len(words)
+    if n == 1:  # most names: no separators to look at
+        form, check = _span_plan((words[0],), _ONE_WORD, lang, etype == "PER")[0]
+        return attested(words[0], form, vocab) if check else form
     # Only the last part of a hyphenated compound declines (Даунинг-стрит, Санкт-Петербурга).
-    fixed = [i < n - 1 and seps[i].strip() in ("-", "‐", "‑") for i in range(n)]
+    fixed = tuple(i < n - 1 and seps[i].strip() in HYPHENS for i in range(n))
+    plan = _span_plan(tuple(words), fixed, lang, etype == "PER")
+    # The analyser's forms depend on the words alone (memoised); only the check against
+    # the article's own words (`attested`) is made per article.
+    form, check = plan[0]
+    s = attested(words[0], form, vocab) if check else form
+    for i in range(1, n):
+        form, check = plan[i]
+        s += seps[i - 1] + (attested(words[i], form, vocab) if check else form)
+    return s
+
+
+@functools.lru_cache(maxsize=200_000)
+def _span_plan(words: tuple[str, ...], fixed: tuple[bool, ...], lang: str, person: bool
+               ) -> tuple[tuple[str, bool], ...]:
+    """The analyser's base form of each word of a name, each with whether `attested` may
+    still replace it by a form the article uses: (form, check) per word. `fixed[i]`: word i
+    is a non-final part of a hyphenated compound (kept as written)."""
+    n = len(words)
+    check = [False] * n
     if person and n > 1:
         gender = _name_gender(words, lang)
         cases = _name_cases(words, lang, gender)
-        out = [w if fixed[i] else attested(w, _person_word(w, lang, gender, cases), vocab)
-               for i, w in enumerate(words)]
+        out = [w if fixed[i] else _person_word(w, lang, gender, cases) for i, w in enumerate(words)]
+        check = [not f for f in fixed]
     elif lang == "ro" and not person and n > 1 and not any(morph_lang(lang, w) for w in words):
         out = romanian_span(words, fixed)
     elif n == 1 or person or not any(morph_lang(lang, w) for w in words):
-        out = [w if fixed[i] else attested(w, lemma_word(w, lang, person), vocab) for i, w in enumerate(words)]
+        out = [w if fixed[i] else lemma_word(w, lang, person) for i, w in enumerate(words)]
+        check = [not f for f in fixed]
     else:
         out = list(words)
         head = None
@@ -359,7 +400,8 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
                 elif agreeing is not None:
                     out[i] = restore_case(p.normal_form, w)
                 else:
-                    out[i] = attested(w, slavic_word(w, ml, False), vocab)
+                    out[i] = slavic_word(w, ml, False)
+                    check[i] = True
                 break
         if head is None:
             out = [w if fixed[i] else lemma_word(w, lang) for i, w in enumerate(words)]
@@ -394,10 +436,7 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
                             break
                     if f:
                         out[i] = restore_case(f, w)
-    s = out[0]
-    for i in range(1, n):
-        s += seps[i - 1] + out[i]
-    return s
+    return tuple(zip(out, check))
 
 
 def _agreeing_noun(word: str, adj: str, ml: str):
