@@ -79,12 +79,19 @@ _ALTS = [r"по\s+(?:данным|оценкам?)", r"(?:об\s+этом|как
          r"(?:in|from)\s+a\s+(?:new\s+)?report\s+(?:by|of)", r"said|says", r"ма", r"май"]
 
 
-def test_word_alternation_finds_what_the_plain_alternation_finds():
-    """Same matches (spans) as the plain alternation on random strings of its own pieces."""
+@pytest.mark.parametrize("word_start", [True, False])
+def test_grouped_alternations_find_what_the_plain_alternation_finds(word_start):
+    """Same matches (spans) as the plain alternation on random strings of its own pieces:
+    word_alternation (after a word start), letter_groups (anywhere)."""
     import random
 
-    plain = re.compile(r"(?<![\w])(?:" + "|".join(_ALTS) + r")(?![\w])")
-    grouped = re.compile(textcase.word_alternation(_ALTS) + r"(?![\w])")
+    if word_start:
+        plain = re.compile(r"(?<![\w])(?:" + "|".join(_ALTS) + r")(?![\w])")
+        grouped = re.compile(textcase.word_alternation(_ALTS) + r"(?![\w])")
+    else:
+        alts = [a.removeprefix("\\b") for a in _ALTS]
+        plain = re.compile("(?:" + "|".join(alts) + ")")
+        grouped = re.compile(textcase.letter_groups(alts))
     pieces = ["по", " ", "  ", "\n", "данным", "оценка", "оценкам", "об", "этом", "как", "про", "це", "передает",
               "сообщил", "сообщила", "сообщает", "а", "и", "mai", "scrie", "arată", "в", "новом", "докладе", "обзоре",
               "a", "scris", "notat", "in", "from", "new", "report", "by", "of", "said", "says", "ма", "май", "x", ",", "1"]
@@ -102,3 +109,12 @@ def test_word_alternation_finds_what_the_plain_alternation_finds():
 def test_word_alternation_refuses_what_it_cannot_regroup(alt):
     with pytest.raises(ValueError):
         textcase.word_alternation([alt])
+    with pytest.raises(ValueError):
+        textcase.letter_groups([alt])
+
+
+def test_letter_groups_keeps_word_boundaries():
+    """Without a word-start look-behind around it, a leading \\b is not dropped: refused."""
+    with pytest.raises(ValueError):
+        textcase.letter_groups([r"\bв\s+x"])
+    assert textcase.word_alternation([r"\bв\s+x"]) == r"(?<![\w])(?:в(?:\s+x))"

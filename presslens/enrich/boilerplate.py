@@ -86,9 +86,11 @@ _CTA_LINE_RE = re.compile(rf"^[\s\W]*(?:{_CTA})", re.IGNORECASE)
 # glue "...народа\".Читайте также: ..." to the body). Lower case inside a sentence
 # ("read more about it") is running text.
 _CTA_INLINE_RE = re.compile(rf"(?<=[.!?…\"»”)])\s*(?=[A-ZА-ЯЁІЇЄҐ])(?:{_CTA})", re.IGNORECASE)
-# The same on lowered text (the capitals, under IGNORECASE, are these letters of either case),
-# run once over the whole text: a text where it finds nothing has no inline call in any line.
-_CTA_INLINE_LOW = textcase.twin(_CTA_INLINE_RE, _CTA_INLINE_RE.pattern.replace("[A-ZА-ЯЁІЇЄҐ]", "[a-zа-яёіїєґ]"))
+# Whether the lowered text has one at all (searched once over the whole text: a text where it
+# finds nothing has no inline call in any line). The capitals, under IGNORECASE, are these
+# letters of either case; the sentence mark is matched rather than looked behind for, which
+# finds a call exactly when the look-behind would, and lets `re` skip to the marks.
+_CTA_INLINE_LOW = textcase.twin(_CTA_INLINE_RE, rf"[.!?…\"»”)]\s*(?=[a-zа-яёіїєґ])(?:{_CTA})")
 # "Follow us on Google News" style lines: a short line naming a channel.
 _CHANNEL_LINE_RE = re.compile(
     r"\b(?:google\s+news|telegram|viber|whatsapp|youtube|facebook|instagram|tiktok)\b", re.IGNORECASE

@@ -133,14 +133,31 @@ def may_hold_date(s: str) -> bool:
     return "19" in s or "20" in s
 
 
+# The case-insensitive date patterns as case-sensitive twins for lowered lines (textcase:
+# same matches at the same offsets, ~2.5x faster; parse_date lower-cases month names anyway).
+_DATE_LOW = textcase.twin(DATE_RE)
+_DATE_FILLER_LOW = textcase.twin(_DATE_FILLER_RE)
+
+
+def _date_patterns(line: str) -> tuple[str, re.Pattern, re.Pattern]:
+    """(line or its lowered copy, DATE_RE or its twin, _DATE_FILLER_RE or its twin)."""
+    low = textcase.lower_if_safe(line)
+    return (line, DATE_RE, _DATE_FILLER_RE) if low is None else (low, _DATE_LOW, _DATE_FILLER_LOW)
+
+
 def is_date_line(line: str) -> bool:
     """True when a line holds a date and nothing else but a weekday, a time, labels and
     punctuation: "п’ятниця, 22 листопад 2024, 23:55", "2024-6-23 09:25 |", "23.06.2024"."""
-    if not may_hold_date(line) or not DATE_RE.search(line):
+    if not may_hold_date(line):
         return False
-    rest = DATE_RE.sub(" ", line)
+    # On the lowered line every step below blanks the same spans (TIME_RE's [AaPp][Mm] too),
+    # and what is left has letters exactly when the original's rest has.
+    line, date_re, filler_re = _date_patterns(line)
+    if not date_re.search(line):
+        return False
+    rest = date_re.sub(" ", line)
     rest = TIME_RE.sub(" ", rest)
-    rest = _DATE_FILLER_RE.sub(" ", rest)
+    rest = filler_re.sub(" ", rest)
     return not re.search(r"[^\W_]", rest)
 
 
@@ -306,7 +323,7 @@ _READ_ON_RE = re.compile(
     rf"(?=\s*(?:https?://)?(?:www\.)?{_DOMAIN}\b)",
     re.IGNORECASE,
 )
-_READ_ON_LOW = textcase.twin(_READ_ON_RE)
+_READ_ON_LOW = textcase.twin(_READ_ON_RE, textcase.letter_groups([_READ_ON_RE.pattern]))
 # Every "read more" or "source:" formula holds one of these: a lowered text without them has none.
 _READ_ON_NEEDLES = ("чита", "новост", "новин", "read", "cite", "citi", "источник", "джерело", "sursa", "source")
 _DOMAIN_AFTER_RE = re.compile(rf"\s*(?:https?://)?(?:www\.)?(?P<domain>{_DOMAIN})\b", re.IGNORECASE)
@@ -461,11 +478,12 @@ def _dateline_date(line: str, language: str) -> dt.date | None:
     m0 = _DATELINE_START_RE.match(line)
     if not m0:
         return None
-    m = DATE_RE.match(line, m0.end())
+    subject, date_re, _filler = _date_patterns(line)  # same offsets; parse_date lowers month names
+    m = date_re.match(subject, m0.end())
     if not m or not _AFTER_DATE_RE.match(line[m.end():]):
         if not is_date_line(line):
             return None
-        m = DATE_RE.search(line)
+        m = date_re.search(subject)
         if not m:
             return None
     return parse_date(m, language)

@@ -78,6 +78,7 @@ def _table():
     return compiled, source
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat across articles; each miss tries every alias
 def canonical(name: str) -> str | None:
     """Canonical source name for a name as written, or None when not in the table."""
     name = " ".join(name.split())
@@ -373,7 +374,12 @@ def relay_outlets(text: str, boilerplate) -> list[tuple[str, int]]:
     """Outlets named by relay formulas outside boilerplate, in text order: (name, offset).
 
     A relayed name that is a known cited source ("передает ТАСС") is not an outlet."""
-    spans = sorted(boilerplate or [])
+    return list(_relay_outlets(text, tuple(sorted(tuple(s) for s in boilerplate or []))))
+
+
+# cited() and metadata.outlet() both ask for one article's relay outlets.
+@functools.lru_cache(maxsize=8)
+def _relay_outlets(text: str, spans: tuple) -> tuple[tuple[str, int], ...]:
     out = []
     for m in _relays(text, textcase.lowered(text)):
         n = _RELAY_NAME_RE.match(text, m.end())
@@ -383,4 +389,4 @@ def relay_outlets(text: str, boilerplate) -> list[tuple[str, int]]:
         if not name or name.casefold() in _NOT_SOURCE or canonical(name):
             continue
         out.append((name, n.start("name")))
-    return out
+    return tuple(out)

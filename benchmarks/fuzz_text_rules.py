@@ -1,0 +1,132 @@
+"""Do two versions of the text rules agree on random texts? (speed work must not move them)
+
+    mkdir -p /tmp/old && git archive main | tar -x -C /tmp/old      # the code to compare with
+    nice python benchmarks/fuzz_text_rules.py --against /tmp/old [--texts 20000] [--seed 3]
+
+Random texts are made of the words the rules' own patterns are written with (cue and relay
+verbs, credit, read-more, archive and counter words; random case), known and unknown
+names, dates, times, figures and punctuation (spaces, non-breaking spaces, line breaks,
+quotes), and characters outside presslens.enrich.textcase.CASE_SAFE. For each text, in
+both versions: boilerplate.find; sources.cited and relay_outlets; metadata.outlet,
+published and title (languages "ru" and "und"), is_date_line and the dateline date of
+each line; stories._scan, numbers_and_dates,
+news_sentences, event_date and event_date_feature. An exception is an output too (its
+type and message). Prints the first differences; exit status 1 when any differs.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+
+def _load(root: Path):
+    """(sources, metadata, boilerplate, stories, records) of the presslens package under root."""
+    for name in [k for k in sys.modules if k == "presslens" or k.startswith("presslens.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(root))
+    try:
+        from presslens import records, stories
+        from presslens.enrich import boilerplate, metadata, sources
+    finally:
+        sys.path.pop(0)
+    if not Path(sources.__file__).resolve().is_relative_to(root.resolve()):
+        raise SystemExit(f"presslens was not loaded from {root}")
+    return sources, metadata, boilerplate, stories, records
+
+
+def _words(S, M, B) -> list[str]:
+    """The words the patterns are written with."""
+    found: set[str] = set()
+    for rx in (S._CUE_BEFORE_RE, S._VERB_AFTER_RE, S._RELAY_RE, M._READ_ON_RE, M._ARCHIVE_RE, B._CREDIT_RE,
+               B._VIEWS_RE, B._CTA_LINE_RE, B._CHANNEL_LINE_RE, M.DATE_RE, M._DATE_FILLER_RE, M._DATELINE_START_RE):
+        src = re.sub(r"\\[swbdWSBD]", " ", rx.pattern)
+        found |= set(re.findall(r"[^\W\d_]{2,}", src))
+    return sorted(found)
+
+
+EXTRA = ["23 June 2024", "June 23, 2024", "2024-06-23", "23/06/2024", "10:15 PM", "9:05 a.m.", "22 листопада 2024 р.",
+         "ТАСС", "Reuters", "ISW", "NHK", "The Guardian", "UNN", "«Коммерсантъ»", "Kyiv Post", "Digi24", "ru.tsn.ua",
+         "www.example.md", "https://unn.ua/x", "2024", "2018", "23.06.2024", "10/08/18", "10:15", "08:46", "25-26",
+         "230 000", "1,5", "25", "7", "июня", "липня", "July", "Aug.", "тыс", "млн", "Institute for the Study of War",
+         "Associated Press", "Новости Юга", "Напомним", "Earlier", "Ранее", "$80.12", "+1.2%", "•", "|", "Details",
+         "Ελλάδα", "ſ", "İ", "\u1c80", "\u212a"]
+SEPS = [" ", " ", " ", ", ", ". ", "\n", "\n\n", ": ", " — ", "\u00a0", "-", "» ", "(", ")", "...", "! ", "\""]
+
+
+def _text(rng: random.Random, words: list[str]) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 40)):
+        if rng.random() < 0.6:
+            w = rng.choice(words)
+            r = rng.random()
+            w = w.upper() if r < 0.15 else w.capitalize() if r < 0.4 else w
+        else:
+            w = rng.choice(EXTRA)
+        parts += [w, rng.choice(SEPS)]
+    return "".join(parts)
+
+
+def _outputs(mods, text: str) -> list:
+    S, M, B, ST, R = mods
+    out: list = []
+
+    def run(fn):
+        try:
+            out.append(fn())
+        except Exception as exc:  # an exception is an output: both versions must raise it
+            out.append(("raised", type(exc).__name__, str(exc)))
+
+    spans: list = []
+
+    def bp():
+        spans[:] = B.find(text)
+        return list(spans)
+    run(bp)
+    for lang in ("ru", "und"):
+        rec = R.RawRecord(path="x", text=text)
+        run(lambda: [(c.name, c.start, c.end, c.evidence) for c in S.cited(text, lang, spans)])
+        run(lambda: S.relay_outlets(text, spans))
+        for fn in (M.outlet, M.published, M.title):
+            run(lambda: (lambda e: (e.value, e.source, e.evidence))(fn(rec, text, spans, lang)))
+    lines = text.split("\n")
+    run(lambda: [M.is_date_line(ln) for ln in lines])
+    run(lambda: [M._dateline_date(ln, "en") for ln in lines])
+    run(lambda: ST._scan(text))
+    run(lambda: sorted(ST.numbers_and_dates(text)))
+    run(lambda: ST.news_sentences(text))
+    run(lambda: ST.event_date(text))
+    run(lambda: ST.event_date_feature(text))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--against", required=True, help="a checkout of the code to compare with")
+    ap.add_argument("--texts", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=3)
+    args = ap.parse_args()
+    old = _load(Path(args.against))
+    new = _load(HERE)
+    words = _words(*new[:3])
+    rng = random.Random(args.seed)
+    bad = 0
+    for _ in range(args.texts):
+        text = _text(rng, words)
+        a, b = _outputs(old, text), _outputs(new, text)
+        if a != b:
+            bad += 1
+            if bad <= 3:
+                diff = [(i, x, y) for i, (x, y) in enumerate(zip(a, b)) if x != y]
+                print(f"{text!r}\n  output {diff[0][0]}:\n    before: {str(diff[0][1])[:400]}\n    after:  {str(diff[0][2])[:400]}")
+    print(f"{args.texts} random texts ({len(words)} pattern words): {bad} differ")
+    print("IDENTICAL" if not bad else "DIFFERENT")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
