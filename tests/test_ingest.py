@@ -566,3 +566,22 @@ def test_malformed_sidecar_is_one_reject_and_ignored(tmp_path, content, expected
 
 def test_no_sidecar(tmp_path):
     assert ingest.load_sidecar(tmp_path) == ({}, [])
+
+
+def test_a_lone_surrogate_escape_in_json_is_replaced_and_the_article_kept(tmp_path):
+    """JSON may escape a lone UTF-16 surrogate ("\\ud800"), which is no character and which
+    UTF-8 cannot hold: the text and title get U+FFFD in its place, and the build keeps the
+    article (it was rejected as "could not be analysed" by the language step)."""
+    from presslens import build, store
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    row = ('{"title": "Bad \\ud800 title", "text": "Бачу \\ud800 Київ сьогодні вранці, повідомляє '
+           'Укрінформ. Президент України заявив, що обстріли тривають."}')
+    (corpus / "e.jsonl").write_text(row + "\n", encoding="utf-8")
+    records, rejects = ingest.read(corpus / "e.jsonl", "e.jsonl")
+    assert not rejects and records[0].text.startswith("Бачу \ufffd Київ") and records[0].title == "Bad \ufffd title"
+    summary = build.build(corpus, tmp_path / "s", workers=1)
+    assert summary["articles"] == 1 and summary["rejects"] == 0
+    art = pl.read_parquet(store.table_path(store.current(tmp_path / "s"), "articles"))
+    assert art["text"][0].startswith("Бачу \ufffd Київ") and art["language"][0] == "uk"

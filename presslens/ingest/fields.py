@@ -97,8 +97,19 @@ def clean_str(value: object) -> str | None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    text = str(value).strip()
+    text = valid_unicode(str(value).strip())
     return text or None
+
+
+# A lone UTF-16 surrogate: JSON can write one ("\ud800"), but it is no character, and
+# UTF-8 (Parquet, the search index, lingua) cannot hold it.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, as a decoder replaces bytes it
+    cannot read: the article is kept (it was rejected as "could not be analysed")."""
+    return _SURROGATE_RE.sub("\ufffd", text) if _SURROGATE_RE.search(text) else text
 
 
 def clean_language(value: object) -> str | None:

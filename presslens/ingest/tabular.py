@@ -29,6 +29,7 @@ from presslens.ingest.fields import (
     first_value,
     match_columns,
     parse_date,
+    valid_unicode,
 )
 from presslens.ingest.text import DecodeError, _bom, decode, open_text
 from presslens.records import RawRecord, Reject
@@ -320,7 +321,7 @@ def _rows_to_records_inner(
                 Reject(relpath, f"{unit} {number} has no text: its text field holds a {_json_type(text)}, not a string.", number)
             )
             continue
-        record = RawRecord(path=relpath, text=text, record=number, encoding=encoding)
+        record = RawRecord(path=relpath, text=valid_unicode(text), record=number, encoding=encoding)
         for field in ("title", "url", "outlet"):
             value = clean_str(first_value(row, cols.get(field)))
             if value is not None:
