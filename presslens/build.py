@@ -173,7 +173,7 @@ def run_task(task: Task) -> dict:
             "shards": buf.shards}
 
 
-def _enrich_pending(pending: list[tuple[list, list[dict]]], buf: "_ShardBuffer") -> None:
+def _enrich_pending(pending: list[tuple[list, list[dict]]], buf: _ShardBuffer) -> None:
     """Enrich the records of the pending file batches together and add each batch's rows
     (articles, mentions, rejects) to the shard buffer in order."""
     rows = _enrich_batch([r for records, _ in pending for r in records])
@@ -181,7 +181,7 @@ def _enrich_pending(pending: list[tuple[list, list[dict]]], buf: "_ShardBuffer")
     for records, rejects in pending:
         articles: list[dict] = []
         mentions: list[dict] = []
-        for rec, (row, ments, reject) in zip(records, rows[k : k + len(records)]):
+        for row, ments, reject in rows[k : k + len(records)]:
             if reject is not None:
                 rejects.append(reject)
                 continue

@@ -1,4 +1,5 @@
-"""How a build cuts its files into worker tasks (presslens.build._task_sizes)."""
+"""How a build cuts its files into worker tasks (presslens.build._task_sizes), and how a worker
+enriches a task's files (run_task)."""
 from __future__ import annotations
 
 import pytest
@@ -24,3 +25,62 @@ def test_every_file_is_in_exactly_one_task_and_tasks_shrink_towards_the_end(n_fi
 def test_a_small_rebuild_still_spreads_over_the_workers():
     # 5 changed files and a warm pool of 2: one file per task, not one task for one worker
     assert b._task_sizes(5, 2) == [1, 1, 1, 1, 1]
+
+
+def _shard_rows(shard_dir, res) -> dict[str, list[dict]]:
+    import polars as pl
+
+    out: dict[str, list[dict]] = {}
+    for name in res["shards"]:
+        out.setdefault(name.split("-")[0], []).extend(pl.read_parquet(f"{shard_dir}/{name}").to_dicts())
+    return out
+
+
+def test_records_of_several_files_enriched_together_give_the_same_rows_and_rejects(tmp_path, monkeypatch):
+    """A worker enriches the records of consecutive files together (run_task gathers up to
+    GATHER_RECORDS of them for the batched entity decoding): the shards hold the same rows,
+    in the same order, as enriching one record at a time; a record whose analysis raises
+    is a reject with its reason, and its neighbours in the batch are unaffected."""
+    from presslens import ingest
+    from presslens.enrich.ner import crf
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    texts = [
+        "Президент России Владимир Путин встретился в Пхеньяне с Ким Чен Ыном, сообщает ТАСС.",
+        "Президент України Володимир Зеленський заявив у Києві, що Росія отримала ракети з КНДР.",
+        "Лоукостер Ryanair скасував рейси з Дубліна, повідомив генеральний директор Майкл О'Лірі.",
+        "Russian President Vladimir Putin met Kim Jong Un in Pyongyang on Monday, Reuters reported.",
+        "Traian Băsescu a plecat la Bruxelles pentru întâlnirea cu liderii Uniunii Europene (UE).",
+        "",
+    ]
+    for k, t in enumerate(texts):
+        (corpus / f"a{k}.txt").write_text(t, encoding="utf-8")
+    (corpus / "b.jsonl").write_text("\n".join(
+        '{"text": "%s"}' % t for t in ("Boris Johnson told the BBC that NATO would meet.", "Ким Чен Ын прибыл в Москву.")),
+        encoding="utf-8")
+    items = tuple((p.name, None) for p in sorted(corpus.iterdir()))
+    real_scores = crf.CompiledModel.scores
+
+    def scores(self, text, toks, lang):
+        if "Ryanair" in text:
+            raise RuntimeError("bad text")
+        return real_scores(self, text, toks, lang)
+
+    monkeypatch.setattr(crf.CompiledModel, "scores", scores)
+    got = {}
+    for gather in (1, 128):
+        monkeypatch.setattr(b, "GATHER_RECORDS", gather)
+        shards = tmp_path / f"s{gather}"
+        shards.mkdir()
+        res = b.run_task(b.Task("t0", str(corpus), items, str(shards), ingest.BATCH_RECORDS))
+        assert res["files"] == len(items)
+        got[gather] = _shard_rows(shards, res)
+    assert got[1] == got[128]
+    rows = got[128]
+    # 8 records: the empty file is a reject of the reader, the Ryanair one of the analysis
+    assert len(rows["articles"]) == 6 and {r["path"] for r in rows["articles"]} >= {"a0.txt", "a3.txt", "b.jsonl"}
+    assert {r["path"] for r in rows["rejects"]} == {"a2.txt", "a5.txt"}
+    bad = [r for r in rows["rejects"] if r["path"] == "a2.txt"]
+    assert len(bad) == 1 and "RuntimeError" in bad[0]["reason"] and "bad text" in bad[0]["reason"]
+    assert any("Путин" in m["surface"] for m in rows["mentions"])

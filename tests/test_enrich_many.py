@@ -144,3 +144,33 @@ def test_a_full_word_cache_is_emptied_and_the_labels_stay(monkeypatch):
                 assert np.array_equal(m.scores(*it), w)
                 assert m._rows <= max(300, len(it[1]))
     m._reset()
+
+
+def test_a_batch_decoding_failure_falls_back_to_one_text_at_a_time(monkeypatch):
+    """Should the batched Viterbi fail on a batch, each text is decoded alone: the spans
+    are the same, and no text of the batch loses its entities."""
+    items = [(t, tokens(t), lang) for t, lang in _TEXTS]
+    want = crf.detect_many(items)
+
+    def broken(m, states):
+        raise MemoryError("batch too big")
+
+    monkeypatch.setattr(crf, "viterbi_many", broken)
+    assert crf.detect_many(items) == want
+
+
+def test_spans_from_label_indices_equal_spans_from_labels():
+    """The batched path reads spans off label indices (crf.spans_from_path): on random
+    label sequences of every shipped model (stray I- labels, type changes, spans at both
+    ends, all O), the spans are those of spans_from_labels."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for lang in crf.LANGS:
+        labels = crf.compiled(lang).labels
+        for n in list(range(0, 6)) + [50] * 200:
+            path = rng.integers(0, len(labels), size=n)
+            if n == 50:  # mostly O, as in news text, with runs
+                path = np.where(rng.random(n) < 0.6, labels.index("O"), path)
+            want = crf.spans_from_labels([labels[i] for i in path.tolist()])
+            assert crf.spans_from_path(labels, path) == want

@@ -576,3 +576,16 @@ def test_gazetteer_scan_finds_the_same_names_when_its_memo_is_emptied(seeds, mon
     monkeypatch.setattr(gazetteer, "START_MEMO_MAX", 1)  # emptied at almost every word
     assert [gazetteer.scan(t, tokens(t), lang) for t, lang in texts] == before
     assert len(gazetteer.get().start_keys) <= 1
+
+
+def test_name_keys_are_script_independent_and_their_character_table_stays_bounded():
+    from presslens.enrich.ner import link
+
+    assert {link.key(n) for n in ("Путин", "Путін", "Putin")} == {"putin"}
+    assert link.key("Кім Чен Ин") == link.key("Ким Чен Ын")
+    assert link.key("Йемен") == link.key("Yemen") == "iemen"  # й is и + a combining breve: the mark goes
+    assert link.key("Chișinău") == "khisinau"
+    # Untrusted text with thousands of distinct characters does not grow the table past its bound.
+    exotic = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 2 * link._KEY_CHARS_MAX))
+    assert link.key(exotic) == ""  # no letter of it has a Latin spelling
+    assert len(link._KEY_CHARS) <= link._KEY_CHARS_MAX

@@ -100,6 +100,9 @@ def test_langdetect_probs_are_langdetects_own(group, monkeypatch):
     for cache in (state.tokens, state.stripped, state.final):
         cache.clear()
     assert [language.langdetect_probs(t, group) for t in texts] == expected
+    # the plain trials (used if random.choice ever draws differently) give the same too
+    monkeypatch.setattr(state, "_inline", False)
+    assert [language.langdetect_probs(t, group) for t in texts] == expected
 
 
 def test_letter_counts_are_those_of_the_regexes():

@@ -15,7 +15,8 @@ Out: LanguageResult(language, confidence, mixed, languages, paragraphs):
     MAX_PARAGRAPHS of them per article, spread evenly over the text.
 
 How one piece of text is identified (identify):
-  1. Script: Cyrillic, Latin or other, by counting letters (compiled regexes).
+  1. Script: Cyrillic, Latin or other, by counting letters (one NumPy histogram over the
+     code points, see _char_tables; the counts are those of the regexes it stands for).
   2. Cyrillic letters settle what the alphabets allow: a language is ruled out when at
      least FOREIGN_SHARE of the Cyrillic letters are not in its alphabet (і/ї/є rule out
      Russian, ы/э Ukrainian, ў everything but Belarusian, ђ/ћ everything but Serbian...).
@@ -170,7 +171,6 @@ _LD_CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 _LATIN_RE = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
-_NON_LETTERS_RE = re.compile(r"[\W\d_]+")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
 _NON_ASCII_LATIN_RE = re.compile(r"[\u00C0-\u024F\u1E00-\u1EFF]")
 # A Latin i written inside a Cyrillic word (old Ukrainian and Belarusian web text: "вiн").
@@ -190,47 +190,93 @@ _N_CLASSES = 1 << len(_FLAGS)
 # Cyrillic block (U+0400-U+04FF) _N_CLASSES + its place in the block, so that one
 # histogram of keys gives both the flag counts and the Cyrillic letters' counts.
 _N_KEYS = _N_CLASSES + 256
+# The key of code points whose plane (65,536 code points) is not classified yet: planes
+# other than the first are classified when a text first holds one of their characters.
+_UNCLASSIFIED = _N_KEYS
 # A text's profile (_profile): the flag counts, then for each of CYRILLIC the letters
 # foreign to its alphabet after lower-casing (as cyrillic_candidates counts them), then
 # the number of і and ў (lower-cased).
 _P_FOREIGN = len(_FLAGS)
 _P_BE_MARKS = _P_FOREIGN + len(CYRILLIC)
 _tables: tuple | None = None  # (key per code point, profile matrix, lower-casing folds into the block)
+_planes_done: set[int] = set()
 
 
 def _char_tables() -> tuple:
-    """(uint16 key of every code point, (profile rows x _N_KEYS) int64 matrix, folds) built
-    once (~0.1 s). `folds` is True when lower-casing maps each Cyrillic block character to
-    one block character and no other character into the block (checked here on this
-    Python's Unicode data): then the lower-cased Cyrillic letters are counted without
-    lower-casing the text."""
+    """(uint16 key of every code point, (profile rows x _N_KEYS + 1) 0/1 matrix, folds),
+    built once (~0.03 s: the first plane; see _classify_planes). `folds` is True when
+    lower-casing maps each Cyrillic block character to one block character and no other
+    character into the block (checked here on this Python's Unicode data): then the
+    lower-cased Cyrillic letters are counted without lower-casing the text."""
     global _tables
     if _tables is None:
         import numpy as np
 
-        chars = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-        cls = np.zeros(0x110000, dtype=np.uint16)
-        for bit, flag in enumerate(_FLAGS):
-            if flag == "upper":
-                members = np.fromiter(_upper_table(), dtype=np.int64)
-            else:
-                members = _codes("".join(flag.findall(chars)))
-            cls[members] |= 1 << bit
-        block = np.arange(0x400, 0x500)
-        key = cls.copy()
-        key[block] = _N_CLASSES + np.arange(256)
-        key_class = np.concatenate([np.arange(_N_CLASSES), cls[block]])  # the class of each key
-        rows = [(key_class >> bit) & 1 for bit in range(len(_FLAGS))]
-        lowered = [chr(c).lower() for c in range(0x400, 0x500)]
-        in_block = _codes(chars.lower()) - 0x400
-        folds = (all(len(ch) == 1 and "\u0400" <= ch <= "\u04ff" for ch in lowered)
-                 and int((in_block < 256).sum()) == 256)
-        fold = [ord(ch) - 0x400 if folds else 0 for ch in lowered]
-        for lang in CYRILLIC:
-            rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) not in ALPHABETS[lang] for f in fold]))
-        rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) in "іў" for f in fold]))
-        _tables = (key, np.array(rows, dtype=np.int64), folds)
+        with _tables_lock:
+            if _tables is not None:
+                return _tables
+            key = np.full(0x110000, _UNCLASSIFIED, dtype=np.uint16)
+            first_plane = _plane_classes(0)
+            block = np.arange(0x400, 0x500)
+            classes = np.concatenate([np.arange(_N_CLASSES), first_plane[block], [0]])
+            _classify_plane(key, 0, first_plane)
+            rows = [(classes >> bit) & 1 for bit in range(len(_FLAGS))]
+            lowered = [chr(c).lower() for c in range(0x400, 0x500)]
+            everything = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+            in_block = _codes(everything.lower()) - 0x400
+            folds = (all(len(ch) == 1 and "\u0400" <= ch <= "\u04ff" for ch in lowered)
+                     and int((in_block < 256).sum()) == 256)
+            fold = [ord(ch) - 0x400 if folds else 0 for ch in lowered]
+            for lang in CYRILLIC:
+                rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) not in ALPHABETS[lang] for f in fold] + [0]))
+            rows.append(np.array([0] * _N_CLASSES + [chr(0x400 + f) in "іў" for f in fold] + [0]))
+            # float64: the products with BLAS; every count is an integer far below 2**53, exact.
+            _tables = (key, np.array(rows, dtype=np.float64), folds)
     return _tables
+
+
+_tables_lock = threading.Lock()
+
+
+def _plane_classes(plane: int):
+    """The class (flag bits, see _FLAGS) of every code point of `plane`."""
+    import numpy as np
+
+    first = plane << 16
+    chars = np.arange(first, first + 0x10000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    cls = np.zeros(0x10000, dtype=np.uint16)
+    for bit, flag in enumerate(_FLAGS):
+        if flag == "upper":
+            members = [i for i, ch in enumerate(chars) if ch.isupper()]
+        else:
+            members = _codes("".join(flag.findall(chars))) - first
+        cls[members] |= 1 << bit
+    return cls
+
+
+def _classify_plane(key, plane: int, cls=None) -> None:
+    """Write the keys of `plane` (its classes `cls` when given) into `key` (the Cyrillic
+    block's own keys in plane 0)."""
+    import numpy as np
+
+    if plane in _planes_done:
+        return
+    first = plane << 16
+    cls = _plane_classes(plane) if cls is None else cls.copy()
+    if plane == 0:
+        cls[0x400:0x500] = _N_CLASSES + np.arange(256)
+    key[first:first + 0x10000] = cls
+    _planes_done.add(plane)
+
+
+def _classify_planes(codes) -> None:
+    """Classify the planes of `codes` not classified yet (once per process and plane)."""
+    import numpy as np
+
+    key = _char_tables()[0]
+    with _tables_lock:
+        for plane in np.unique(codes[key.take(codes) == _UNCLASSIFIED] >> 16).tolist():
+            _classify_plane(key, plane)
 
 
 def _codes(text: str):
@@ -247,7 +293,12 @@ def _profile(text: str) -> list[int]:
     import numpy as np
 
     key, matrix, _ = _char_tables()
-    return (matrix @ np.bincount(key.take(_codes(text)), minlength=_N_KEYS)).tolist()
+    codes = _codes(text)
+    hist = np.bincount(key.take(codes), minlength=_N_KEYS + 1)
+    if hist[_UNCLASSIFIED]:
+        _classify_planes(codes)
+        hist = np.bincount(key.take(codes), minlength=_N_KEYS + 1)
+    return (matrix @ hist).astype(np.int64).tolist()
 
 
 def _profiles(texts: list[str]) -> list[list[int]]:
@@ -257,16 +308,18 @@ def _profiles(texts: list[str]) -> list[list[int]]:
     if not texts:
         return []
     key, matrix, _ = _char_tables()
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # Each text followed by a separator (a key of no count) in the joined string: text
-    # i's characters are counted at i * _N_KEYS + their key.
-    which = np.repeat(np.arange(len(texts), dtype=np.int64) * _N_KEYS, lengths + 1)[:-1]
-    hist = np.bincount(which + key.take(_codes("\n".join(texts))), minlength=len(texts) * _N_KEYS)
-    return (hist.reshape(len(texts), _N_KEYS) @ matrix.T).tolist()
-
-
-def _count_letters(s: str) -> int:
-    return _profile(s)[0]
+    codes = _codes("\n".join(texts))
+    keys = key.take(codes).astype(np.intp)
+    if keys.size and keys.max() == _UNCLASSIFIED:
+        _classify_planes(codes)
+        keys = key.take(codes).astype(np.intp)
+    hists = []
+    start = 0
+    for text in texts:
+        end = start + len(text)
+        hists.append(np.bincount(keys[start:end], minlength=_N_KEYS + 1))
+        start = end + 1
+    return (np.array(hists) @ matrix.T).astype(np.int64).tolist()
 
 
 def _script(letters: int, cyr: int, lat: int) -> str | None:
@@ -415,18 +468,19 @@ def _detector_class(state: "_LangdetectState"):
         def _detect_block(self) -> None:
             # Detector._detect_block: cleaning_text, then the vectors of the known n-grams
             # in langdetect's order, then the seeded trials (same floats, same draws).
-            vectors = state.vectors(self.text)
-            if not vectors:
+            numbers = state.numbers(self.text)
+            if not len(numbers):
                 raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
             self.random.seed(self.seed)
-            self.langprob = state.trials(vectors, self.n_trial, self.alpha, self.random)
+            self.langprob = state.trials(numbers, self.n_trial, self.alpha, self.random)
 
     return _FastDetector
 
 
 # The token caches of one script's langdetect state hold at most this many tokens each
-# (then they start again): ~0.4 kB a token, so at most ~40 MB a state, while a news
-# vocabulary's frequent tokens (the ones that repeat) fit many times over.
+# (then they start again): ~0.26 kB a token with its key (measured on news tokens), so
+# ~13 MB a cache, while the frequent tokens of news (the ones that repeat) fit many times
+# over: 540 BSNLP articles hold 10,660 distinct tokens in their first 600 characters.
 TOKEN_CACHE_MAX = 50_000
 
 
@@ -437,14 +491,14 @@ def _trial_routine(n_lang: int):
     The same float operations in the same order as langdetect's (prob[i] *= weight + q;
     every 5th step prob[i] / sum(prob), stop when max(prob) > CONV_THRESHOLD or after
     ITERATION_LIMIT steps; the trials averaged as langprob[j] += prob[j] / n_trial), and
-    the same random draws: random.choice(vectors) is vectors[_randbelow(len(vectors))],
-    whose draws (getrandbits(k) until below n) are made here directly (_inline_choice_ok
-    checks at start-up that this Python draws the same indices)."""
+    the same random draws: random.choice(vectors) is vectors[_randbelow(len(vectors))]
+    (here rows[numbers[r]]), whose draws (getrandbits(k) until below n) are made here
+    directly (_inline_choice_ok checks at start-up that this Python draws the same indices)."""
     ps = [f"p{j}" for j in range(n_lang)]
     P = ", ".join(ps) + ","
     acc = ", ".join(f"a{j}" for j in range(n_lang)) + ","
     step = ["r = getrandbits(k)", "while r >= n:", "    r = getrandbits(k)",
-            ", ".join(f"q{j}" for j in range(n_lang)) + ", = vectors[r]",
+            ", ".join(f"q{j}" for j in range(n_lang)) + ", = rows[numbers[r]]",
             *(f"p{j} = p{j} * (weight + q{j})" for j in range(n_lang))]
     normalise = ["total = sum((" + P + "))", *(f"p{j} = p{j} / total" for j in range(n_lang))]
     stop = "max((" + P + ")) > conv or i >= limit"
@@ -454,8 +508,8 @@ def _trial_routine(n_lang: int):
 
     # Steps i = 0, 1, 2, ...: each draws a vector and updates; steps 0, 5, 10, ... then
     # normalise and test for the stop. Written as step 0 + test, then blocks of five.
-    src = ("def trials(vectors, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):\n"
-           + block(["getrandbits = rnd.getrandbits", "gauss = rnd.gauss", "n = len(vectors)",
+    src = ("def trials(numbers, rows, n_trial, alpha0, rnd, alpha_width, base_freq, conv, limit):\n"
+           + block(["getrandbits = rnd.getrandbits", "gauss = rnd.gauss", "n = len(numbers)",
                     "k = n.bit_length()", f"init = 1.0 / {n_lang}",
                     f"{acc} = " + "0.0, " * n_lang, "for _ in range(n_trial):"], 1)
            + block([f"{P} = " + "init, " * n_lang, "alpha = alpha0 + gauss(0.0, 1.0) * alpha_width",
@@ -489,34 +543,68 @@ def _inline_choice_ok() -> bool:
 
 class _LangdetectState:
     """What langdetect needs for one script's profiles, kept once per process: the
-    profiles' n-gram vectors, the language list, the seed, the trial routine, and caches
-    of each text token's n-gram vectors.
+    profiles' n-gram vectors (each known n-gram numbered), the language list, the seed,
+    the trial routine, and caches of each text token's n-gram numbers.
 
-    langdetect's n-grams never span a space (after normalisation), so the list of n-gram
-    vectors of a text is the concatenation, token by token (the text split at its spaces),
-    of each token's own list as a token followed by a space; only the text's last token
-    may lack that space, and it is read on its own. Tokens repeat (news vocabulary), so
-    each is read once and its vectors (and its Latin / non-Latin letter counts, for
-    langdetect's cleaning step) are looked up after that."""
+    langdetect's n-grams never span a space (after normalisation), so the list of n-grams
+    of a text is the concatenation, token by token (the text split at its spaces), of
+    each token's own list as a token followed by a space; only the text's last token may
+    lack that space, and it is read on its own. Tokens repeat (news vocabulary), so each
+    is read once and its n-gram numbers (packed in bytes, so that a text's list is one
+    bytes join) and its Latin / non-Latin letter counts (for langdetect's cleaning step)
+    are looked up after that."""
 
     def __init__(self, fac) -> None:
         from langdetect.detector import Detector
 
+        from array import array
+
         self.known = fac.word_lang_prob_map
+        self.rows = list(self.known.values())  # n-gram number -> its probability vector
+        # (langdetect samples only n-grams whose vector is non-empty: all of them in 1.0.9)
+        self.number = {gram: i for i, (gram, vec) in enumerate(self.known.items()) if vec}
+        self.typecode = "H" if len(self.rows) <= 1 << 16 else "I"
+        self._pack = lambda numbers: array(self.typecode, numbers).tobytes()
         self.langlist = list(fac.langlist)
         self.seed = fac.seed
         self.table = _normalisation_table()
-        self.tokens: dict[str, tuple[list, int, int]] = {}  # token -> (vectors, latin, non-Latin)
-        self.stripped: dict[str, list] = {}  # token -> vectors with [A-z] removed
-        self.final: dict[str, list] = {}  # a text's last token -> vectors (no space after it)
+        self.tokens: dict[str, tuple[bytes, int, int]] = {}  # token -> (numbers, latin, non-Latin)
+        self.stripped: dict[str, bytes] = {}  # token -> numbers with [A-z] removed
+        self.final: dict[str, bytes] = {}  # a text's last token -> numbers (no space after it)
         self._trials = _trial_routine(len(self.langlist))
         self._inline = _inline_choice_ok()
         self._params = (Detector.ALPHA_WIDTH, Detector.BASE_FREQ, Detector.CONV_THRESHOLD, Detector.ITERATION_LIMIT)
         self._detector = Detector
 
-    def _read(self, text: str) -> list:
-        """Vectors of the known n-grams of `text` (langdetect's order), uncached."""
-        return list(filter(None, map(self.known.get, _all_ngrams(text, self.table))))
+    def _read(self, text: str) -> bytes:
+        """Numbers of the known n-grams of `text` (a token, perhaps followed by a space), in
+        langdetect's order, uncached: the n-grams of _all_ngrams, read word by word (the
+        normalised text split at its spaces; a word followed by a space reads that space
+        too) without building the unknown ones."""
+        get = self.number.get
+        out = []
+        words = text.translate(self.table).split(" ")
+        last = len(words) - 1
+        for k, word in enumerate(words):
+            if not word:
+                continue
+            s = " " + word + " " if k < last else " " + word
+            upper_before = False
+            for i in range(1, len(s)):
+                upper = s[i].isupper()
+                if not (upper and upper_before):  # nothing at a capital following a capital
+                    v = get(s[i])
+                    if v is not None:
+                        out.append(v)
+                    v = get(s[i - 1:i + 1])
+                    if v is not None:
+                        out.append(v)
+                    if i > 1:  # (the trigram ending at a word's first letter spans a space)
+                        v = get(s[i - 2:i + 1])
+                        if v is not None:
+                            out.append(v)
+                upper_before = upper
+        return self._pack(out)
 
     @staticmethod
     def _remember(cache: dict, key: str, value):
@@ -525,7 +613,7 @@ class _LangdetectState:
         cache[key] = value
         return value
 
-    def _token(self, tok: str) -> tuple[list, int, int]:
+    def _token(self, tok: str) -> tuple[bytes, int, int]:
         entry = self.tokens.get(tok)
         if entry is None:
             latin = len(_ASCII_AZ_RE.findall(tok))
@@ -533,21 +621,26 @@ class _LangdetectState:
             entry = self._remember(self.tokens, tok, (self._read(tok + " "), latin, non_latin))
         return entry
 
-    def _stripped(self, tok: str) -> list:
+    def _stripped(self, tok: str) -> bytes:
         vecs = self.stripped.get(tok)
         if vecs is None:
             vecs = self._remember(self.stripped, tok, self._read(_ASCII_AZ_RE.sub("", tok) + " "))
         return vecs
 
-    def _final(self, tok: str) -> list:
+    def _final(self, tok: str) -> bytes:
         vecs = self.final.get(tok)
         if vecs is None:
             vecs = self._remember(self.final, tok, self._read(tok))
         return vecs
 
     def vectors(self, text: str) -> list:
-        """The n-gram vectors langdetect samples from for `text` as Detector.append left it
-        (cleaning_text included: [A-z] dropped when the text is mostly non-Latin)."""
+        """The n-gram vectors langdetect samples from for `text` (see numbers)."""
+        return [self.rows[i] for i in self.numbers(text)]
+
+    def numbers(self, text: str):
+        """The numbers of the n-grams langdetect samples from for `text` as
+        Detector.append left it (cleaning_text included: [A-z] dropped when the text is
+        mostly non-Latin), in its order, as a sequence of ints (a memoryview)."""
         toks = text.split(" ")
         entries = list(map(self.tokens.get, toks))
         try:
@@ -563,13 +656,14 @@ class _LangdetectState:
             vecs = list(vecs)
         if last:  # the text's last token: no space follows it
             vecs[-1] = self._final(last)
-        return list(chain.from_iterable(vecs))
+        return memoryview(b"".join(vecs)).cast(self.typecode)
 
-    def trials(self, vectors: list, n_trial: int, alpha: float, rnd) -> list[float]:
-        """langdetect's langprob for `vectors` (non-empty), `rnd` freshly seeded."""
+    def trials(self, numbers, n_trial: int, alpha: float, rnd) -> list[float]:
+        """langdetect's langprob for the n-grams `numbers` (non-empty), `rnd` freshly seeded."""
         if not self._inline:
+            vectors = [self.rows[i] for i in numbers]
             return _reference_trials(self._detector, vectors, n_trial, alpha, rnd, len(self.langlist))
-        return self._trials(vectors, n_trial, alpha, rnd, *self._params)
+        return self._trials(numbers, self.rows, n_trial, alpha, rnd, *self._params)
 
 
 def _reference_trials(det, vectors: list, n_trial: int, alpha0: float, rnd, n_lang: int) -> list[float]:
@@ -685,10 +779,10 @@ def langdetect_probs(text: str, group: str) -> dict[str, float]:
 
     _factory(group)
     state = _states[group]
-    vectors = state.vectors(_ld_append(text, Detector))
-    if not vectors:
+    numbers = state.numbers(_ld_append(text, Detector))
+    if not len(numbers):
         return {}
-    langprob = state.trials(vectors, N_TRIAL, Detector.ALPHA_DEFAULT, random.Random(state.seed))
+    langprob = state.trials(numbers, N_TRIAL, Detector.ALPHA_DEFAULT, random.Random(state.seed))
     out: dict[str, float] = {}
     for code, p in zip(state.langlist, langprob):
         code = _LD_CODE_MAP.get(code, code)
@@ -753,7 +847,6 @@ def warm_up(groups: tuple[str, ...] = ("cyrillic", "latin")) -> None:
     work). The profiles of other scripts (Greek, Arabic, CJK...: 20 langdetect profiles,
     ~60 MB) are loaded on the first text that needs them."""
     _normalisation_table()
-    _upper_table()
     _char_tables()
     for group in groups:
         _factory(group)

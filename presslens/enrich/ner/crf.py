@@ -585,7 +585,7 @@ VITERBI_LANES = 32
 DECODE_TOKENS = 50_000
 
 
-def viterbi_many(m: CompiledModel, states: list) -> list[list[str]]:
+def viterbi_many(m: CompiledModel, states: list, as_indices: bool = False) -> list:
     """crfsuite's best label sequence of each state-score array, as `viterbi` gives it, for
     many sequences at once.
 
@@ -595,12 +595,13 @@ def viterbi_many(m: CompiledModel, states: list) -> list[list[str]]:
     best of alpha[t-1, i] + trans[i, j], the first maximum winning, plus state[t, j]); a
     lane's first token of a sequence takes its state scores as they are (crfsuite's
     alpha[0] = state[0]), dropping what the step computed from the previous sequence there.
-    Empty arrays give []."""
+    Empty arrays give []. With `as_indices`, each sequence's labels come as an array of
+    label indices (into m.labels)."""
     import heapq
 
     import numpy as np
 
-    out: list[list[str]] = [[] for _ in states]
+    out: list = [[] for _ in states]
     lens = [len(s) for s in states]
     order = sorted((k for k in range(len(states)) if lens[k]), key=lambda k: -lens[k])
     if not order:
@@ -655,8 +656,48 @@ def viterbi_many(m: CompiledModel, states: list) -> list[list[str]]:
         cur = back[t, lane_ids, cur]
     labels = m.labels
     for k, (lane, t0) in place.items():
-        out[k] = [labels[i] for i in path[t0 : t0 + lens[k], lane].tolist()]
+        p = path[t0 : t0 + lens[k], lane]
+        out[k] = p.copy() if as_indices else [labels[i] for i in p.tolist()]
     return out
+
+
+def spans_from_path(labels: list[str], path) -> list[tuple[int, int, str]]:
+    """`spans_from_labels` of the labels at indices `path` (a NumPy integer array), in a
+    few NumPy calls: a token continues the span before it when its label is I-X and the
+    token before has a B-X or I-X label; every other B-/I- token opens a span, which runs up
+    to the next token that does not continue it."""
+    import numpy as np
+
+    kinds, types, names = _label_kinds(tuple(labels))
+    n = len(path)
+    if not n:
+        return []
+    kind = kinds[path]
+    typ = types[path]
+    cont = np.zeros(n, dtype=bool)
+    cont[1:] = (kind[1:] == 2) & (typ[1:] == typ[:-1])  # O's type is -1: never equal to an I-'s
+    first = np.flatnonzero((kind != 0) & ~cont)
+    if not len(first):
+        return []
+    stops = np.append(np.flatnonzero(~cont), n)  # where a span, if one is open, has ended
+    ends = stops[np.searchsorted(stops, first, side="right")]
+    return [(i, j, names[t]) for i, j, t in zip(first.tolist(), ends.tolist(), typ[first].tolist())]
+
+
+@functools.lru_cache(maxsize=32)
+def _label_kinds(labels: tuple[str, ...]):
+    """Per label: kind (1 B-, 2 I-, 0 anything else), type id, and the type names."""
+    import numpy as np
+
+    names: list[str] = []
+    kinds, types = [], []
+    for lab in labels:
+        k = 1 if lab.startswith("B-") else 2 if lab.startswith("I-") else 0
+        kinds.append(k)
+        if k and lab[2:] not in names:
+            names.append(lab[2:])
+        types.append(names.index(lab[2:]) if k else -1)
+    return np.array(kinds, dtype=np.int8), np.array(types, dtype=np.intp), names
 
 
 def detect_many(items: list[tuple[str, list[Token], str]], model: str | None = None) -> list:
@@ -686,10 +727,26 @@ def detect_many(items: list[tuple[str, list[Token], str]], model: str | None = N
             except Exception as exc:  # noqa: BLE001 - as above
                 out[k] = exc
             if n_tokens >= DECODE_TOKENS or pos == len(idx) - 1:
-                for j, labels in zip(ok, viterbi_many(m, states)):
-                    out[j] = spans_from_labels(labels)
+                for j, spans in zip(ok, _decode(m, states)):
+                    out[j] = spans
                 ok, states, n_tokens = [], [], 0
     return out
+
+
+def _decode(m: CompiledModel, states: list) -> list:
+    """The spans of each state-score array by viterbi_many; should it raise, each sequence
+    decoded alone (`viterbi`), so that only a sequence that itself fails gets an exception
+    in place of its spans."""
+    try:
+        return [spans_from_path(m.labels, p) for p in viterbi_many(m, states, as_indices=True)]
+    except Exception:  # noqa: BLE001 - fall back to one at a time, failures per sequence
+        out: list = []
+        for st in states:
+            try:
+                out.append(spans_from_labels(viterbi(m, st)))
+            except Exception as exc:  # noqa: BLE001 - the caller makes it this item's reject
+                out.append(exc)
+        return out
 
 
 def detect(text: str, toks: list[Token], lang: str, model: str | None = None) -> list[tuple[int, int, str]]:

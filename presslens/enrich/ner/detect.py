@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 
 from presslens.enrich.ner import morph
@@ -471,8 +472,8 @@ def head_type(words: list[str], lang: str) -> str | None:
 
 
 # Memo of head_type per (words, language): a pure function of both (the dictionary and the
-# head lists are fixed); names repeat within and across articles.
-@functools.lru_cache(maxsize=100_000)
+# head lists are fixed); names repeat within and across articles. ~400 bytes an entry.
+@functools.lru_cache(maxsize=50_000)
 def _head_type(words: tuple[str, ...], lang: str) -> str | None:
     if not words:
         return None
@@ -653,6 +654,7 @@ QUOTED_RE = re.compile(r"«([^«»\n]{1,80})»|“([^“”\n]{1,80})”|„([^�
 MAX_QUOTED_WORDS = 6
 
 
+@functools.lru_cache(maxsize=20_000)  # lower-case nouns before a quotation: few
 def _descriptor_type(word: str, lang: str) -> str | None:
     ml = morph.morph_lang(lang, word)
     if not ml or not word[:1].islower():
@@ -665,6 +667,9 @@ def _descriptor_type(word: str, lang: str) -> str | None:
     return None
 
 
+_START = operator.attrgetter("start")
+
+
 def quoted_names(text: str, toks: list[Token], lang: str) -> list[tuple[int, int, str]]:
     """Quoted names right after a descriptor noun: (start, end, type) of the quoted words
     (групі “Вагнер” -> Вагнер ORG). ru/uk only (Slavic news quotes such names)."""
@@ -673,13 +678,10 @@ def quoted_names(text: str, toks: list[Token], lang: str) -> list[tuple[int, int
     out = []
     if not toks:
         return []
-    starts = None  # token starts, listed only once a quotation is found
     for m in QUOTED_RE.finditer(text, 0, min(len(text), toks[-1].end + 1)):
-        g = next(k for k in range(1, 5) if m.group(k) is not None)
+        g = m.lastindex  # the one alternative's group that matched
         a, b = m.start(g), m.end(g)
-        if starts is None:
-            starts = [t.start for t in toks]
-        i = bisect.bisect_left(starts, a)
+        i = bisect.bisect_left(toks, a, key=_START)
         j = i
         while j < len(toks) and toks[j].end <= b:
             j += 1

@@ -27,8 +27,8 @@ MAX_NAME_WORDS = 7
 MIN_SINGLE_KEY = 3
 MIN_SKELETON = 6
 # Distinct capitalised word forms whose starting keys scan() remembers (a worker may see
-# millions of word forms; ~200 bytes an entry keeps the memo under ~50 MB).
-START_MEMO_MAX = 200_000
+# millions of word forms; ~150 bytes an entry, most of them an empty tuple: ~15 MB at most).
+START_MEMO_MAX = 100_000
 # Case endings tried when the analyser does not know a word (Ыном -> Ын, Кима -> Ким).
 SLAVIC_ENDINGS = ("ами", "ями", "ому", "ему", "ом", "ем", "ой", "ей", "ою", "ею", "ым", "им",
                   "ам", "ям", "ах", "ях", "ов", "ев", "а", "я", "у", "ю", "е", "і", "и", "ы")
@@ -55,7 +55,7 @@ class Gazetteer:
     skeletons: dict[str, str] = field(default_factory=dict)  # link.skeleton of long names -> entity_id
     # (word, lang) -> the word's keys that start some name (scan's first step), memoised:
     # a pure function of the word and this index. Emptied when full (START_MEMO_MAX).
-    start_keys: dict[tuple[str, str], set[str]] = field(default_factory=dict, repr=False, compare=False)
+    start_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, *names: str) -> Entry | None:
         """Entity whose name has the same flat key as one of `names` (short abbreviations
@@ -203,8 +203,9 @@ def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> lis
         if frontier is None:
             if len(memo) >= START_MEMO_MAX:
                 memo.clear()
-            # Never mutated below (each extension builds a new set).
-            frontier = memo[(w, lang)] = {k for k in word_keys(w, lang) if k in prefixes}
+            # A tuple in the set's own order (scan iterates the keys in the same order as
+            # before the memo; an empty tuple is shared, an empty set is 216 bytes).
+            frontier = memo[(w, lang)] = tuple({k for k in word_keys(w, lang) if k in prefixes})
         if not frontier:
             continue  # no name starts with this word: the common case
         best = None

@@ -25,12 +25,30 @@ _NON = re.compile(r"[^a-z0-9 ]+")
 _DOUBLE = re.compile(r"(.)\1+")
 
 
+class _KeyChars(dict):
+    """str.translate table of `key`: code point -> "" for a combining mark, its Latin
+    spelling for a Cyrillic letter (CYR), else the character itself; filled on first use
+    of each character, at most _KEY_CHARS_MAX of them kept."""
+
+    def __missing__(self, o: int) -> str:
+        c = chr(o)
+        out = "" if unicodedata.combining(c) else CYR.get(c, c)
+        if len(self) < _KEY_CHARS_MAX:
+            self[o] = out
+        return out
+
+
+# Distinct characters remembered by the table (news text uses a few hundred; the bound
+# keeps adversarial input from filling memory).
+_KEY_CHARS_MAX = 10_000
+_KEY_CHARS = _KeyChars()
+
+
 @functools.lru_cache(maxsize=200_000)
 def key(name: str) -> str:
     """Lossy Latin key of a name: same for Путин/Путін/Putin, Кім Чен Ин/Ким Чен Ын."""
-    s = unicodedata.normalize("NFKD", name.lower())
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = "".join(CYR.get(c, c) for c in s)
+    # Combining marks dropped and Cyrillic letters transliterated in one pass (C loop).
+    s = unicodedata.normalize("NFKD", name.lower()).translate(_KEY_CHARS)
     for a, b in LATIN:
         s = s.replace(a, b)
     s = s.replace("-", " ")
@@ -39,7 +57,7 @@ def key(name: str) -> str:
     return " ".join(s.split())
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=100_000)
 def flat(name: str) -> str:
     """The key without spaces (Kim Jong-un, Kim Jong Un and KimJongUn compare equal)."""
     return key(name).replace(" ", "")

@@ -23,6 +23,9 @@ from presslens.enrich.ner.text import fold_homoglyphs, is_cyrillic, is_latin
 
 PROPER = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"}
 PERSON = {"Name", "Surn", "Patr"}
+# Entries of each memo of whole names and of candidate base forms (a few hundred bytes
+# each, so ~20 MB a memo at most per worker; names repeat less than words do).
+NAME_MEMO = 50_000
 
 
 @functools.lru_cache(maxsize=4)
@@ -295,7 +298,7 @@ def attested(word: str, lemma: str, vocab) -> str:
     return best
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=NAME_MEMO)
 def _nominative_candidates(word: str, lemma: str) -> tuple[tuple[str, bool], ...]:
     """The other nominatives `attested` weighs for a word whose analyser base form is
     `lemma`, in order, each with whether the dictionary must still vouch for it
@@ -310,7 +313,7 @@ def _nominative_candidates(word: str, lemma: str) -> tuple[tuple[str, bool], ...
     return tuple((c, not c.lower().endswith(("ия", "ія"))) for c in cands if c != lemma)
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=NAME_MEMO)
 def _plausible_nominative(word: str, c: str) -> bool:
     """May `c` (not an -ия/-ія form) be the nominative of `word`? Not when the dictionary
     knows `word` itself (it then misreads only -ия names), nor when the dictionary reads
@@ -349,7 +352,7 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
     return s
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=NAME_MEMO)
 def _span_plan(words: tuple[str, ...], fixed: tuple[bool, ...], lang: str, person: bool
                ) -> tuple[tuple[str, bool], ...]:
     """The analyser's base form of each word of a name, each with whether `attested` may
@@ -436,7 +439,10 @@ def _span_plan(words: tuple[str, ...], fixed: tuple[bool, ...], lang: str, perso
                             break
                     if f:
                         out[i] = restore_case(f, w)
-    return tuple(zip(out, check))
+    # `attested` keeps the form whatever the article when the word is short, all capitals
+    # or not Cyrillic, or when no other nominative is in view: such words skip it.
+    return tuple((f, c and len(w) >= 3 and not w.isupper() and is_cyrillic(w)
+                  and bool(_nominative_candidates(w, f))) for w, f, c in zip(words, out, check))
 
 
 def _agreeing_noun(word: str, adj: str, ml: str):

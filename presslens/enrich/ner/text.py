@@ -40,14 +40,16 @@ def tokens(text: str, limit: int = MAX_ANALYSED_CHARS) -> list[Token]:
     after the MAX_CAPITALISED-th capitalised word."""
     out = []
     caps = 0
+    new = tuple.__new__  # Token(...) without the Python-level __new__ of a NamedTuple (~15% of the time)
     for m in TOKEN_RE.finditer(text, 0, min(len(text), limit)):
-        if m.end() - m.start() <= MAX_TOKEN_CHARS:
+        start, end = m.span()
+        if end - start <= MAX_TOKEN_CHARS:
             w = m.group()
             if w[0].isupper():
                 caps += 1
                 if caps > MAX_CAPITALISED:
                     break
-            out.append(Token(m.start(), m.end(), w))
+            out.append(new(Token, (start, end, w)))
     return out
 
 
