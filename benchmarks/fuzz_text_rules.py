@@ -4,7 +4,7 @@
     nice python benchmarks/fuzz_text_rules.py --against /tmp/old [--texts 20000] [--seed 3]
 
 Random texts are made of the words the rules' own patterns are written with (cue and relay
-verbs, credit, read-more, archive and counter words; random case), known and unknown
+verbs, credit, read-more, archive and counter words, known source names; random case), other
 names, dates, times, figures and punctuation (spaces, non-breaking spaces, line breaks,
 quotes), and characters outside presslens.enrich.textcase.CASE_SAFE. For each text, in
 both versions: boilerplate.find; sources.cited and relay_outlets; metadata.outlet,
@@ -46,6 +46,7 @@ def _words(S, M, B) -> list[str]:
                B._VIEWS_RE, B._CTA_LINE_RE, B._CHANNEL_LINE_RE, M.DATE_RE, M._DATE_FILLER_RE, M._DATELINE_START_RE):
         src = re.sub(r"\\[swbdWSBD]", " ", rx.pattern)
         found |= set(re.findall(r"[^\W\d_]{2,}", src))
+    found |= {w for alias, _name in S._table()[0] for w in re.findall(r"[^\W\d_]{2,}", alias.pattern)}
     return sorted(found)
 
 

@@ -118,3 +118,25 @@ def test_letter_groups_keeps_word_boundaries():
     with pytest.raises(ValueError):
         textcase.letter_groups([r"\bв\s+x"])
     assert textcase.word_alternation([r"\bв\s+x"]) == r"(?<![\w])(?:в(?:\s+x))"
+
+
+def test_letter_groups_with_a_word_start_test_and_a_first_letter_class():
+    """letter_groups(alts, after_first=r"(?<!\\w.)", first="[A-ZА-Я]") finds what
+    r"(?<![\\w])(?=[A-ZА-Я])(?:alts)" finds (alternatives opening in lower case can never
+    match there and are left out)."""
+    import random
+
+    alts = [r"NHK", r"NK\s+News", r"Reuters", r"ТАСС", r"Институт[а-я]{0,3}\s+изучения", r"ISW", r"Ins", r"nhk"]
+    plain = re.compile(r"(?<![\w])(?=[A-ZА-Я])(?:" + "|".join(alts) + r")(?![\w])")
+    grouped = re.compile(textcase.letter_groups(alts, after_first=r"(?<!\w.)", first="[A-ZА-Я]") + r"(?![\w])")
+    assert "n(?" not in grouped.pattern
+    pieces = ["NHK", "nhk", "NK", "News", "Reuters", "ТАСС", "Института", "Институт", "изучения", "ISW", "Ins", "x",
+              "1", " ", "\n", ",", "«"]
+    rng = random.Random(5)
+    found = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        want = [m.span() for m in plain.finditer(text)]
+        assert [m.span() for m in grouped.finditer(text)] == want, text
+        found += len(want)
+    assert found > 1_000

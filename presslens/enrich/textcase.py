@@ -159,18 +159,25 @@ def word_alternation(alternatives: list[str]) -> str:
     return r"(?<![\w])" + _grouped(alternatives, word_start=True)
 
 
-def letter_groups(alternatives: list[str]) -> str:
+def letter_groups(alternatives: list[str], after_first: str = "", first: str | None = None) -> str:
     """A pattern source equal to "(?:" + "|".join(alternatives) + ")", written as one group
     per first letter ("(?:п(?:одробнее|олностью)|д(?:...)|...)"): a pattern that opens with
     literal letters lets `re` skip at C speed to the positions holding one of them (~4x
     faster for metadata's "read more on" formulas). Same order within a letter, so the same
-    alternative wins at every position."""
-    return _grouped(alternatives, word_start=False)
+    alternative wins at every position.
+
+    `after_first` is put right after each group's letter: r"(?<!\\w.)" there asks for the
+    letter to start a word (the source then equals r"(?<![\\w])(?:...)"). With `first` (a
+    character class such as "[A-Z]") only the groups whose letter it matches are kept: the
+    source then equals "(?=" + first + ")(?:...)"."""
+    return _grouped(alternatives, word_start=False, after_first=after_first, first=first)
 
 
-def _grouped(alternatives: list[str], word_start: bool) -> str:
+def _grouped(alternatives: list[str], word_start: bool, after_first: str = "", first: str | None = None) -> str:
     groups: dict[str, list[str]] = {}
     for alt in (a for source in alternatives for a in split_alternatives(source)):
         for flat in _letter_first(alt, word_start):
             groups.setdefault(flat[0], []).append(flat[1:])
-    return "(?:" + "|".join(f"{k}(?:{'|'.join(v)})" for k, v in groups.items()) + ")"
+    keep = re.compile(first) if first else None
+    return "(?:" + "|".join(f"{k}{after_first}(?:{'|'.join(v)})" for k, v in groups.items()
+                            if keep is None or keep.fullmatch(k)) + ")"
