@@ -447,6 +447,15 @@ def test_relay_names_outlet_unless_known_source():
     assert sources.relay_outlets(text, []) == []
 
 
+def test_a_source_written_with_a_non_breaking_space_is_cited_with_its_span():
+    """Scraped news often writes a name with a non-breaking space: the name is cited with
+    plain spaces, its span covers the name as written (the article was rejected: the span
+    lookup raised)."""
+    text = "Kyiv\xa0News said on Monday that the talks would go on."
+    (c,) = _cited(text, "en")
+    assert c.name == "Kyiv News" and text[c.start:c.end] == "Kyiv\xa0News"
+
+
 def test_cited_inside_boilerplate_is_ignored():
     text = "Troops advanced in the south.\nRead also: Putin talks to Kim, according to Reuters"
     assert _cited(text, "en") == []

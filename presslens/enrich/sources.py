@@ -325,8 +325,16 @@ def _before_verb(text: str, pos: int, known: list, cyrillic_article: bool):
     # Name-first unknowns must be acronyms or media names: "Kirby said" is a person.
     if not (m.group("q") or re.search(r"[A-ZА-ЯЁІЇЄҐ]{2,}", name) or _MEDIA_WORD_RE.search(name)):
         return None
-    s = lo + window.rindex(name)
-    return name, s, s + len(name), False
+    try:
+        s = lo + window.rindex(name)
+        return name, s, s + len(name), False
+    except ValueError:
+        # _trim wrote the name's spaces as plain ones ("Kyiv\xa0News" -> "Kyiv News"): its
+        # span is that of the last place the window writes its words with any spaces
+        written = list(re.finditer(r"\s+".join(map(re.escape, name.split())), window))
+        if not written:
+            return None
+        return name, lo + written[-1].start(), lo + written[-1].end(), False
 
 
 def cited(text: str, language: str, boilerplate) -> list[Cited]:
