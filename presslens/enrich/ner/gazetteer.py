@@ -211,13 +211,18 @@ def scan(text: str, toks: list[Token], lang: str, shouting: bool = False) -> lis
         best = None
         j = i
         while frontier and j < n and j - i < MAX_NAME_WORDS:
+            found = None
             for k in frontier:
                 eid = index.get(k)
                 # Same number of words as the name: a key must not borrow a letter from
                 # the next word (Нидерландах и -> "niderland"+"i").
                 if eid and j + 1 - i in nwords[k] and (k not in upper_only
                             or "".join(x.text for x in toks[i : j + 1]) in upper_only[k]):
-                    best = (i, j + 1, eid)
+                    # two keys of one span naming different entities: the smallest id, not
+                    # the last key in set order (which follows the process's hash seed)
+                    found = eid if found is None or eid < found else found
+            if found is not None:
+                best = (i, j + 1, found)
             if j + 1 >= n or not SEP_RE.fullmatch(text[toks[j].end : toks[j + 1].start]):
                 break
             nxt = word_keys(toks[j + 1].text, lang)
