@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 # Characters whose str.lower() is one character that `re` (IGNORECASE) treats as equal to
 # the original and to nothing else of this set, and whose \w / \s / \d class lower-casing
@@ -78,36 +79,9 @@ def has_any(low: str | None, needles: tuple[str, ...]) -> bool:
     return low is None or any(n in low for n in needles)
 
 
-def split_alternatives(source: str) -> list[str]:
-    """The top-level alternatives of a pattern source ("a|(?:b|c)d" -> ["a", "(?:b|c)d"])."""
-    out, cur, depth, in_class, i = [], [], 0, False, 0
-    while i < len(source):
-        ch = source[i]
-        if ch == "\\":
-            cur.append(source[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            out.append("".join(cur))
-            cur = []
-            i += 1
-            continue
-        cur.append(ch)
-        i += 1
-    out.append("".join(cur))
-    return out
-
-
-def _group_end(source: str) -> int:
-    """Index of the ")" closing the group that opens `source`."""
+def _structure(source: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth before it) of each character of a pattern source that is
+    neither escaped nor inside a character class: what splitting and group matching read."""
     depth, in_class, i = 0, False, 0
     while i < len(source):
         ch = source[i]
@@ -118,13 +92,26 @@ def _group_end(source: str) -> int:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        else:
+            yield i, ch, depth
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
         i += 1
+
+
+def split_alternatives(source: str) -> list[str]:
+    """The top-level alternatives of a pattern source ("a|(?:b|c)d" -> ["a", "(?:b|c)d"])."""
+    cuts = [i for i, ch, depth in _structure(source) if ch == "|" and depth == 0]
+    return [source[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(source)])]
+
+
+def _group_end(source: str) -> int:
+    """Index of the ")" closing the group that opens `source`."""
+    for i, ch, depth in _structure(source):
+        if ch == ")" and depth == 1:
+            return i
     raise ValueError(f"unbalanced group: {source[:60]!r}")
 
 
