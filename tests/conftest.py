@@ -143,3 +143,18 @@ def sha(s: str) -> str:
 
 
 os.environ.setdefault("PRESSLENS_TEST", "1")
+
+
+def fail_crf_scores_on(monkeypatch, marker: str) -> None:
+    """Make the entity model raise on every text containing `marker` (the other texts are
+    scored as usual): one bad record among good ones."""
+    from presslens.enrich.ner import crf
+
+    real_scores = crf.CompiledModel.scores
+
+    def scores(self, text, toks, lang):
+        if marker in text:
+            raise RuntimeError("bad text")
+        return real_scores(self, text, toks, lang)
+
+    monkeypatch.setattr(crf.CompiledModel, "scores", scores)

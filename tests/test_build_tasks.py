@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import fail_crf_scores_on
 from presslens import build as b
 
 
@@ -42,7 +43,6 @@ def test_records_of_several_files_enriched_together_give_the_same_rows_and_rejec
     in the same order, as enriching one record at a time; a record whose analysis raises
     is a reject with its reason, and its neighbours in the batch are unaffected."""
     from presslens import ingest
-    from presslens.enrich.ner import crf
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -60,14 +60,7 @@ def test_records_of_several_files_enriched_together_give_the_same_rows_and_rejec
         '{"text": "%s"}' % t for t in ("Boris Johnson told the BBC that NATO would meet.", "Ким Чен Ын прибыл в Москву.")),
         encoding="utf-8")
     items = tuple((p.name, None) for p in sorted(corpus.iterdir()))
-    real_scores = crf.CompiledModel.scores
-
-    def scores(self, text, toks, lang):
-        if "Ryanair" in text:
-            raise RuntimeError("bad text")
-        return real_scores(self, text, toks, lang)
-
-    monkeypatch.setattr(crf.CompiledModel, "scores", scores)
+    fail_crf_scores_on(monkeypatch, "Ryanair")
     got = {}
     for gather in (1, 128):
         monkeypatch.setattr(b, "GATHER_RECORDS", gather)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import fail_crf_scores_on
 from presslens.enrich import enrich, enrich_many, entities
 from presslens.enrich.ner import crf
 from presslens.enrich.ner.text import tokens
@@ -83,14 +84,7 @@ def test_enrich_many_equals_enrich_and_a_failing_record_is_its_own_error(monkeyp
     want = [one(r) for r in recs]
     assert [same(g) for g in enrich_many(recs)] == want
 
-    real_scores = crf.CompiledModel.scores
-
-    def scores(self, text, toks, lang):
-        if "Ryanair" in text:
-            raise RuntimeError("bad text")
-        return real_scores(self, text, toks, lang)
-
-    monkeypatch.setattr(crf.CompiledModel, "scores", scores)
+    fail_crf_scores_on(monkeypatch, "Ryanair")
     got = enrich_many(recs)
     bad = [k for k, r in enumerate(recs) if "Ryanair" in r.text]
     assert bad
