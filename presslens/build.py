@@ -251,13 +251,31 @@ def _read_file(task: Task, rel: str, side: dict | None) -> Iterator[tuple[list, 
         yield [], [{"path": rel, "record": None, "reason": reason}]
 
 
+def _gathered(records: list) -> Iterator[list]:
+    """`records` in runs of at most GATHER_RECORDS records and GATHER_CHARS characters (a
+    run holds at least one record): enrich_many keeps every text's tokens until its batch
+    is decoded, so one export batch (1,000 records, up to 32 M characters) is analysed a run
+    at a time, not at once."""
+    run: list = []
+    chars = 0
+    for rec in records:
+        if run and (len(run) >= GATHER_RECORDS or chars + len(rec.text) > GATHER_CHARS):
+            yield run
+            run, chars = [], 0
+        run.append(rec)
+        chars += len(rec.text)
+    if run:
+        yield run
+
+
 def _enrich_batch(records: list) -> list[tuple[dict | None, list[dict], dict | None]]:
     """Enrich records into (article row, mention rows, None) each, or (None, [], reject
     row) for a record whose analysis raises (the others are unaffected)."""
     from presslens.enrich import enrich_many
 
     out = []
-    for rec, res in zip(records, enrich_many(records)):
+    results = (res for run in _gathered(records) for res in enrich_many(run))
+    for rec, res in zip(records, results):
         if isinstance(res, Exception):
             out.append((None, [], {"path": rec.path, "record": rec.record,
                                    "reason": f"Could not be analysed ({type(res).__name__}: {res})."}))

@@ -77,3 +77,27 @@ def test_records_of_several_files_enriched_together_give_the_same_rows_and_rejec
     bad = [r for r in rows["rejects"] if r["path"] == "a2.txt"]
     assert len(bad) == 1 and "RuntimeError" in bad[0]["reason"] and "bad text" in bad[0]["reason"]
     assert any("Путин" in m["surface"] for m in rows["mentions"])
+
+
+def test_an_export_batch_is_analysed_in_bounded_runs(monkeypatch):
+    """One batch of an export (up to 1,000 records and 32 M characters) is enriched
+    GATHER_RECORDS records / GATHER_CHARS characters at a time (the entity step keeps every
+    text's tokens until its run is decoded), every record once and in order."""
+    from presslens.enrich import enrich_many as real
+    from presslens.records import RawRecord
+
+    runs = []
+
+    def spy(records):
+        runs.append([r.record for r in records])
+        return real(records)
+
+    monkeypatch.setattr("presslens.enrich.enrich_many", spy)
+    monkeypatch.setattr(b, "GATHER_CHARS", 2_000)
+    text = "Президент России Владимир Путин встретился в Пхеньяне с Ким Чен Ыном, сообщает ТАСС. "
+    recs = [RawRecord(path="e.jsonl", text=text * (1 + k % 7), record=k) for k in range(300)]
+    rows = b._enrich_batch(recs)
+    assert [r for run in runs for r in run] == list(range(300))
+    assert max(len(run) for run in runs) <= b.GATHER_RECORDS
+    assert all(sum(len(recs[k].text) for k in run) <= 2_000 or len(run) == 1 for run in runs)
+    assert [row["record"] for row, _m, _rej in rows] == list(range(300))
