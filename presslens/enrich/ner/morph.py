@@ -326,7 +326,6 @@ def _plausible_nominative(word: str, c: str) -> bool:
 
 
 HYPHENS = ("-", "‐", "‑")
-_ONE_WORD = (False,)  # `fixed` of a one-word name
 
 
 def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=None) -> str:
@@ -336,21 +335,13 @@ def lemma_span(words: list[str], seps: list[str], lang: str, etype: str, vocab=N
     the nominative (adjectives agree with it: Северной Кореи -> Северная Корея), later
     words (genitive modifiers: МЗС Британії) stay as written.
     """
-    n = len(words)
-    if n == 1:  # most names: no separators to look at
-        form, check = _span_plan((words[0],), _ONE_WORD, lang, etype == "PER")[0]
-        return attested(words[0], form, vocab) if check else form
     # Only the last part of a hyphenated compound declines (Даунинг-стрит, Санкт-Петербурга).
-    fixed = tuple(i < n - 1 and seps[i].strip() in HYPHENS for i in range(n))
-    plan = _span_plan(tuple(words), fixed, lang, etype == "PER")
+    fixed = tuple(sep.strip() in HYPHENS for sep in seps[: len(words) - 1]) + (False,)
     # The analyser's forms depend on the words alone (memoised); only the check against
     # the article's own words (`attested`) is made per article.
-    form, check = plan[0]
-    s = attested(words[0], form, vocab) if check else form
-    for i in range(1, n):
-        form, check = plan[i]
-        s += seps[i - 1] + (attested(words[i], form, vocab) if check else form)
-    return s
+    plan = _span_plan(tuple(words), fixed, lang, etype == "PER")
+    forms = [attested(w, form, vocab) if check else form for w, (form, check) in zip(words, plan)]
+    return forms[0] + "".join(sep + form for sep, form in zip(seps, forms[1:]))
 
 
 @functools.lru_cache(maxsize=NAME_MEMO)
