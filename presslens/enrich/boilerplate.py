@@ -271,9 +271,7 @@ def find(text: str) -> list[tuple[int, int]]:
             mark_line(i)
 
     # Photo credits.
-    credits = (() if not textcase.has_any(low, _CREDIT_NEEDLES)
-               else _CREDIT_RE.finditer(text) if low is None else _CREDIT_LOW.finditer(low))
-    for m in credits:
+    for m in textcase.finditer(_CREDIT_RE, _CREDIT_LOW, text, low, _CREDIT_NEEDLES):
         spans.append(_strip_span(text, m.start(), m.end()))
 
     return _merge(text, spans)

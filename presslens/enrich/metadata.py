@@ -385,9 +385,7 @@ def outlet(record: RawRecord, text: str, boilerplate, language: str) -> Evidence
 
     scan = _scan_text(text)
     low = textcase.lowered(scan)
-    read_on = (() if not textcase.has_any(low, _READ_ON_NEEDLES)
-               else _READ_ON_RE.finditer(scan) if low is None else _READ_ON_LOW.finditer(low))
-    for m in read_on:
+    for m in textcase.finditer(_READ_ON_RE, _READ_ON_LOW, scan, low, _READ_ON_NEEDLES):
         d = _DOMAIN_AFTER_RE.match(scan, m.end())
         if d:
             domain = d.group("domain").lower()

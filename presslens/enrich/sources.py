@@ -224,16 +224,9 @@ _VERB_AFTER_RE = re.compile(rf"(?<![\w])(?:{_VERBS_AFTER})(?![\w])", re.IGNORECA
 _VERB_AFTER_LOW = textcase.twin(_VERB_AFTER_RE, textcase.word_alternation([_VERBS_AFTER]) + r"(?![\w])")
 
 
-def _finditer(rx: re.Pattern, low_rx: re.Pattern, text: str, low: str | None):
-    """rx.finditer(text), by its case-sensitive twin on the lowered text when there is one."""
-    return rx.finditer(text) if low is None else low_rx.finditer(low)
-
-
 def _relays(text: str, low: str | None):
     """The relay verbs of `text` (matches of _RELAY_RE; `low` is textcase.lowered(text))."""
-    if not textcase.has_any(low, _RELAY_NEEDLES):
-        return ()
-    return _finditer(_RELAY_RE, _RELAY_LOW, text, low)
+    return textcase.finditer(_RELAY_RE, _RELAY_LOW, text, low, _RELAY_NEEDLES)
 
 # Only this much of a text is searched (news articles are far shorter; a book-length
 # file must not cost seconds).
@@ -357,7 +350,7 @@ def cited(text: str, language: str, boilerplate) -> list[Cited]:
         if (s, e) not in found:
             found[(s, e)] = Cited(name, s, e, _sentence(text, s, e))
 
-    for m in _finditer(_CUE_BEFORE_RE, _CUE_BEFORE_LOW, text, low):
+    for m in textcase.finditer(_CUE_BEFORE_RE, _CUE_BEFORE_LOW, text, low):
         if _inside(m.start(), m.end(), spans):
             continue
         add(_after_cue(text, m.end(), known, cyr))
@@ -367,7 +360,7 @@ def cited(text: str, language: str, boilerplate) -> list[Cited]:
         hit = _after_cue(text, m.end(), known, cyr)
         if hit and hit[3]:  # a known source relayed ("передает ТАСС") is cited
             add(hit)
-    for m in _finditer(_VERB_AFTER_RE, _VERB_AFTER_LOW, text, low):
+    for m in textcase.finditer(_VERB_AFTER_RE, _VERB_AFTER_LOW, text, low):
         if _inside(m.start(), m.end(), spans):
             continue
         add(_before_verb(text, m.start(), known, cyr))

@@ -79,6 +79,16 @@ def has_any(low: str | None, needles: tuple[str, ...]) -> bool:
     return low is None or any(n in low for n in needles)
 
 
+def finditer(rx: re.Pattern, low_rx: re.Pattern, text: str, low: str | None,
+             needles: tuple[str, ...] = ()) -> Iterator[re.Match] | tuple:
+    """rx.finditer(text) (the case-insensitive pattern), run as its case-sensitive twin
+    `low_rx` on `low` = lowered(text) when there is one (same offsets); nothing when
+    `needles` are given and the lowered text holds none of them (`has_any`)."""
+    if needles and not has_any(low, needles):
+        return ()
+    return rx.finditer(text) if low is None else low_rx.finditer(low)
+
+
 def _structure(source: str) -> Iterator[tuple[int, str, int]]:
     """(index, character, group depth before it) of each character of a pattern source that is
     neither escaped nor inside a character class: what splitting and group matching read."""
