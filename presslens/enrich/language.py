@@ -323,6 +323,8 @@ def _profiles(texts: list[str]) -> list[list[int]]:
 
 
 def _script(letters: int, cyr: int, lat: int) -> str | None:
+    """'cyrillic', 'latin' or 'other' by the majority of `letters` (Cyrillic `cyr`, Latin
+    `lat`: counts from _profile); None without letters."""
     if not letters:
         return None
     if cyr >= lat and cyr * 2 >= letters:
@@ -330,12 +332,6 @@ def _script(letters: int, cyr: int, lat: int) -> str | None:
     if lat > cyr and lat * 2 >= letters:
         return "latin"
     return "other"
-
-
-def script_of(text: str) -> str | None:
-    """'cyrillic', 'latin' or 'other' by the majority of letters; None without letters."""
-    letters, cyr, lat = _profile(text)[:3]
-    return _script(letters, cyr, lat)
 
 
 def cyrillic_candidates(text: str) -> tuple[str, ...]:

@@ -189,11 +189,6 @@ def _lines(text: str):
         pos = nl + 1
 
 
-def _covered(start: int, end: int, spans) -> bool:
-    """True when [start, end) overlaps any boilerplate span (spans sorted)."""
-    return any(s < end and start < e for s, e in spans)
-
-
 # Head lines are cut to this many characters before date/outlet patterns run on them:
 # datelines and bylines are short, and a one-line 300 KB "paragraph" must stay cheap.
 HEAD_LINE_MAX_CHARS = 400
