@@ -299,9 +299,10 @@ def news_sentences(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def news_text(text: str) -> str:
-    """`text` without its background sentences (see `news_sentences`)."""
-    return "\n".join(sent for _, sent in news_sentences(text))
+def news_text(text: str, sentences: list[tuple[int, str]] | None = None) -> str:
+    """`text` without its background sentences (see `news_sentences`; `sentences`: the
+    text's `news_sentences` when the caller has them already)."""
+    return "\n".join(sent for _, sent in (news_sentences(text) if sentences is None else sentences))
 
 
 def _day_of_year(month: int, day: int) -> int:
@@ -555,7 +556,7 @@ def text_evidence(texts: list[str], boilerplates: list | None = None,
     evidence = []
     for c, lang in zip(cores, langs):
         sentences = news_sentences(c)  # once for the news text and the event date
-        news = "\n".join(sent for _, sent in sentences)  # = news_text(c)
+        news = news_text(c, sentences)
         ev = (numbers_and_dates(news) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}
               | lead_words(c, lang))
         t = event_date_feature(c, sentences)
