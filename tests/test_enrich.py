@@ -456,6 +456,18 @@ def test_a_source_written_with_a_non_breaking_space_is_cited_with_its_span():
     assert c.name == "Kyiv News" and text[c.start:c.end] == "Kyiv\xa0News"
 
 
+def test_a_source_written_with_odd_spaces_is_highlighted_where_it_is_cited():
+    """The span of a cited name is where the matched words are written, spaces and all, even
+    when the same name is written with plain spaces earlier in the text (its span used to be
+    found by searching for the cleaned name, which found the earlier mention) or after a cue."""
+    text = "Kyiv News said the talks would go on. Then, Kyiv\xa0 News said they had stopped."
+    spans = sorted((c.start, c.end) for c in _cited(text, "en"))
+    assert [text[s:e] for s, e in spans] == ["Kyiv News", "Kyiv\xa0 News"]
+    text = "The talks stopped, according to Kyiv  News, on Monday."
+    (c,) = _cited(text, "en")
+    assert c.name == "Kyiv News" and text[c.start:c.end] == "Kyiv  News"
+
+
 def test_cited_inside_boilerplate_is_ignored():
     text = "Troops advanced in the south.\nRead also: Putin talks to Kim, according to Reuters"
     assert _cited(text, "en") == []

@@ -270,11 +270,29 @@ def _org_like(name: str, bridged: bool, quoted: bool, cyrillic_article: bool) ->
     return cyrillic_article and bool(re.match(r"[A-Za-z]", name))
 
 
+_EDGE = " \u00a0.,;:-–—'’\"«»“”„()"  # stripped from both ends of a name
+_JOINERS_RE = re.compile(r"(?:\s+(?:of|for|the|and|on|de|du|la))+$")  # dangling ("Institute for the")
+
+
+def _trim_span(raw: str) -> tuple[str, int, int]:
+    """A captured name cleaned up: (name, start, end), where raw[start:end] is the name as the
+    text writes it. Quotes, punctuation and dangling joiners are cut from its ends and its
+    spaces written as single plain ones, so `name` can be shorter than its span
+    ("Kyiv\u00a0 News" -> "Kyiv News" over 11 characters)."""
+    start = len(raw) - len(raw.lstrip(_EDGE))
+    core = raw[start:start + len(raw[start:].rstrip(_EDGE))]
+    joiners = _JOINERS_RE.search(core)
+    if joiners:
+        core = core[:joiners.start()]
+    name = " ".join(core.split())
+    if not name:
+        return "", start, start
+    start += len(core) - len(core.lstrip())  # whitespace the edge characters do not list ("\n")
+    return name, start, start + len(core.strip())
+
+
 def _trim(name: str) -> str:
-    name = name.strip(" \u00a0.,;:-–—'’\"«»“”„()")
-    # Drop dangling joiners ("Institute for the" -> "Institute").
-    name = re.sub(r"(?:\s+(?:of|for|the|and|on|de|du|la))+$", "", name)
-    return " ".join(name.split())
+    return _trim_span(name)[0]
 
 
 def _after_cue(text: str, pos: int, known: list, cyrillic_article: bool):
@@ -288,15 +306,11 @@ def _after_cue(text: str, pos: int, known: list, cyrillic_article: bool):
     m = _UNKNOWN_AFTER_RE.match(text, pos)
     if not m:
         return None
-    if m.group("q"):
-        raw, s = m.group("q"), m.start("q")
-    else:
-        raw, s = m.group("u"), m.start("u")
-    name = _trim(raw)
+    g = "q" if m.group("q") else "u"
+    name, a, z = _trim_span(m.group(g))
     if not name or not _org_like(name, bool(m.group("bridge")), bool(m.group("q")), cyrillic_article):
         return None
-    s = text.index(name.split()[0], s)
-    return name, s, s + len(name), False
+    return name, m.start(g) + a, m.start(g) + z, False
 
 
 def _before_verb(text: str, pos: int, known: list, cyrillic_article: bool):
@@ -311,23 +325,14 @@ def _before_verb(text: str, pos: int, known: list, cyrillic_article: bool):
     m = _UNKNOWN_BEFORE_RE.search(window)
     if not m:
         return None
-    raw = m.group("q") or m.group("u")
-    name = _trim(raw)
+    g = "q" if m.group("q") else "u"
+    name, a, z = _trim_span(m.group(g))
     if not name or not _org_like(name, False, bool(m.group("q")), cyrillic_article):
         return None
     # Name-first unknowns must be acronyms or media names: "Kirby said" is a person.
     if not (m.group("q") or re.search(r"[A-ZА-ЯЁІЇЄҐ]{2,}", name) or _MEDIA_WORD_RE.search(name)):
         return None
-    try:
-        s = lo + window.rindex(name)
-        return name, s, s + len(name), False
-    except ValueError:
-        # _trim wrote the name's spaces as plain ones ("Kyiv\xa0News" -> "Kyiv News"): its
-        # span is that of the last place the window writes its words with any spaces
-        written = list(re.finditer(r"\s+".join(map(re.escape, name.split())), window))
-        if not written:
-            return None
-        return name, lo + written[-1].start(), lo + written[-1].end(), False
+    return name, lo + m.start(g) + a, lo + m.start(g) + z, False
 
 
 def cited(text: str, language: str, boilerplate) -> list[Cited]:
