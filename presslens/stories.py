@@ -453,11 +453,6 @@ def shingle_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return h, offsets
 
 
-def shingle_hashes(text: str) -> np.ndarray:
-    """The shingle hashes of one text (see shingle_batch)."""
-    return shingle_batch([text])[0]
-
-
 # ---------------------------------------------------------------- MinHash
 
 def minhash(values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
