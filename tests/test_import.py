@@ -147,3 +147,51 @@ def test_imported_store_searches_article_bodies_through_the_full_text_index(good
     assert docs(q.Filters.make(search="зброю", languages=("ru",))) == []
     # entity names still match, across languages: the Romanian name finds the ru/uk articles too
     assert docs(q.Filters.make(search="putin")) == ["d_ro", "d_ru1", "d_ru2", "d_uk"]
+
+
+def _seed_tables(seed_store: Path, d: Path, story_ids: list[str | None] | None = None) -> Path:
+    """The seed store's articles and mentions as another pipeline would hand them over: the
+    contract columns only (no story columns, no story evidence), optionally with story ids."""
+    info = store.current(seed_store)
+    a = pl.read_parquet(store.table_path(info, "articles")).select(
+        "doc_id", "path", "text", "title", "outlet", "published", "language", "boilerplate", "cited_sources").sort("path")
+    if story_ids is not None:
+        a = a.with_columns(pl.Series("story_id", story_ids, dtype=pl.String))
+    m = pl.read_parquet(store.table_path(info, "mentions")).select(
+        "doc_id", "start", "end", "surface", "lemma", "entity_id", "entity_type")
+    return write_inputs(d, a, m)
+
+
+def test_imported_articles_are_grouped_into_stories_like_a_build(seed_store, tmp_path):
+    """Tables enriched elsewhere carry no story ids: the import groups them as a build does
+    (000 and 001 report one NHK story in ru and en; 002-004 are stories of their own), with
+    the link's evidence, so the Stories page and the story filter work on imported data."""
+    src = _seed_tables(seed_store, tmp_path / "in")
+    root = tmp_path / "store"
+    assert cli(["import-tables", str(src), "--store", str(root)]) == 0
+    info = store.current(root)
+    story = dict(pl.read_parquet(store.table_path(info, "articles")).select(
+        pl.col("path").str.slice(0, 3), "story_id").iter_rows())
+    assert story["000"] == story["001"]
+    assert len({story[k] for k in ("000", "002", "003", "004")}) == 4
+    built = pl.read_parquet(store.table_path(store.current(seed_store), "articles")).select(
+        pl.col("path").str.slice(0, 3), "story_id")
+    assert story == dict(built.iter_rows())
+    links = pl.read_parquet(store.table_path(info, "story_links"))
+    assert links.height == 1 and links["story_id"][0] == story["000"] and links["shared_entities"][0].len() > 0
+    assert info.manifest["stories"] == 4 and info.manifest["story_links"] == 1
+    ix = index.load(info.directory, attach_search=False)
+    listed = q.story_list(ix, q.Filters())
+    assert listed["story_id"].to_list() == [story["000"]] and listed["size"][0] == 2
+
+
+def test_story_ids_given_by_the_input_are_kept(seed_store, tmp_path):
+    """An input with its own grouping keeps it; an article it leaves without a story is a
+    story of its own (never null: the story filter must reach every article)."""
+    src = _seed_tables(seed_store, tmp_path / "in", ["A", "B", "A", None, "B"])
+    root = tmp_path / "store"
+    assert cli(["import-tables", str(src), "--store", str(root)]) == 0
+    info = store.current(root)
+    arts = pl.read_parquet(store.table_path(info, "articles")).sort("path")
+    assert arts["story_id"].to_list() == ["A", "B", "A", arts["doc_id"][3], "B"]
+    assert pl.read_parquet(store.table_path(info, "story_links")).height == 0
