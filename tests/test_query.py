@@ -417,3 +417,24 @@ def test_periods_match_polars_truncate(every):
             .agg(pl.col("mentions").sum(), pl.len().cast(pl.Int64).alias("articles"))
             .with_columns(pl.col("period").dt.offset_by(every).dt.offset_by("-1d").alias("period_end")).sort("period"))
     assert_frame_equal(got, want.select("period", "mentions", "articles", "period_end"))
+
+
+def test_story_list_breaks_ties_at_the_cut_by_outlets_then_id(tmp_path_factory):
+    """Two stories of two articles each and room for one: the one told by more outlets comes
+    first (an unknown outlet is not an outlet), whatever its id; the ties at the cut are
+    ordered without reading every tied story's rows."""
+    t = tiny_tables()
+    t["articles"] = t["articles"].with_columns(
+        pl.when(pl.col("doc_id").is_in(["d_ru1", "d_uk"])).then(pl.lit("z1"))
+        .when(pl.col("doc_id").is_in(["d_ro", "d_en"])).then(pl.lit("a1")).alias("story_id"))
+    ix = _ix(tmp_path_factory, t)
+    one = q.story_list(ix, Filters(), limit=1)
+    assert one["story_id"].to_list() == ["z1"] and one["n_outlets"].to_list() == [2]
+    both = q.story_list(ix, Filters(), limit=2)
+    assert both["story_id"].to_list() == ["z1", "a1"] and both["n_outlets"].to_list() == [2, 1]
+    # as many articles and outlets: the smaller id first
+    t["articles"] = t["articles"].with_columns(
+        pl.when(pl.col("doc_id").is_in(["d_ru1", "d_ru2"])).then(pl.lit("z1"))
+        .when(pl.col("doc_id").is_in(["d_uk", "d_en"])).then(pl.lit("a1")).alias("story_id"))
+    ix = _ix(tmp_path_factory, t)
+    assert q.story_list(ix, Filters(), limit=1)["story_id"].to_list() == ["a1"]
