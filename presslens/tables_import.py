@@ -252,8 +252,8 @@ def import_tables(src: str | Path, store_dir: str | Path) -> dict:
                     .select("doc_id", pl.when(pl.col("first") != pl.col("doc_id")).then("first").alias("dup")))
             arts = (arts.join(keys, on="doc_id", how="left")
                     .with_columns(pl.col("dup").alias("duplicate_of")).drop("dup"))
-        # stories: the input's own grouping when every article has a story_id (an article
-        # without one is its own story); else presslens groups them (below), as a build does
+        # stories: the input's own grouping when its story_id column holds any value (an
+        # article without one is its own story); else presslens groups them (below), as a build does
         own_stories = "story_id" in given and frames["articles"].select(pl.col("story_id").is_not_null().any()).collect().item()
         if own_stories:
             arts = arts.with_columns(pl.coalesce("story_id", "doc_id").alias("story_id"))
