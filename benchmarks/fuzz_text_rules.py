@@ -10,8 +10,12 @@ quotes), and characters outside presslens.enrich.textcase.CASE_SAFE. For each te
 both versions: boilerplate.find; sources.cited and relay_outlets; metadata.outlet,
 published and title (languages "ru" and "und"), is_date_line and the dateline date of
 each line; stories._scan, numbers_and_dates,
-news_sentences, event_date and event_date_feature. An exception is an output too (its
-type and message). Prints the first differences; exit status 1 when any differs.
+news_sentences, event_date and event_date_feature. And stories.text_evidence (evidence
+lists and MinHash signatures, dtype and shape included) over batches of 1-64 of the same
+texts, some empty, some several joined (past LEAD_CHARS), with random boilerplate spans (overlapping, unsorted, past the end) and
+languages ru/uk/en/ro/None (another random stream: the texts are those of the same seed
+without it). An exception is an output too (its type and message). Prints the first
+differences; exit status 1 when any differs.
 """
 from __future__ import annotations
 
@@ -105,6 +109,62 @@ def _outputs(mods, text: str) -> list:
     return out
 
 
+def _spans(rng: random.Random, n: int) -> list[list[int]] | None:
+    """Random boilerplate spans of a text of n characters (None or [] too)."""
+    r = rng.random()
+    if r < 0.3:
+        return None
+    if r < 0.4:
+        return []
+    out = []
+    for _ in range(rng.randint(1, 4)):
+        s = rng.randint(0, n + 2)
+        out.append([s, s + rng.randint(0, max(1, n // 3))])
+    return out
+
+
+def _evidence(mods, texts: list[str], bps: list, langs: list) -> list:
+    """text_evidence of a batch with and without its boilerplate and languages."""
+    ST = mods[3]
+    out: list = []
+    for args in ((texts, bps, langs), (texts,)):
+        try:
+            ev, sig = ST.text_evidence(*args)
+            out.append((ev, str(sig.dtype), sig.shape, sig.tobytes()))
+        except Exception as exc:
+            out.append(("raised", type(exc).__name__, str(exc)))
+    return out
+
+
+def _check_evidence(old, new, brng: random.Random, texts: list[str]) -> int:
+    """Compare text_evidence of both versions over `texts` in random batches: batches that differ."""
+    bad, i = 0, 0
+    while i < len(texts):
+        batch = list(texts[i:i + brng.randint(1, 64)])
+        i += len(batch)
+        # some empty, some several texts joined (past LEAD_CHARS: figures cut at the lead's end)
+        batch = [("" if r < 0.03 else brng.choice(("", "\n", " ", ". ")).join(brng.choices(texts, k=brng.randint(2, 8)))
+                  if r < 0.4 else t) for t, r in ((t, brng.random()) for t in batch)]
+        bps = [_spans(brng, len(t)) for t in batch]
+        langs = [brng.choice(("ru", "uk", "en", "ro", None, "ru-RU", "und")) for _ in batch]
+        a, b = _evidence(old, batch, bps, langs), _evidence(new, batch, bps, langs)
+        if a != b:
+            bad += 1
+            if bad <= 3:
+                print(f"text_evidence differs on a batch of {len(batch)} texts (first: {batch[0][:200]!r})")
+                for x, y in zip(a, b):
+                    if x != y and x[0] != "raised" and y[0] != "raised":
+                        for k, (ex, ey) in enumerate(zip(x[0], y[0])):
+                            if ex != ey:
+                                print(f"  text {k}: before {ex}\n          after  {ey}")
+                                break
+                        if x[1:] != y[1:]:
+                            print("  signatures differ")
+                    elif x != y:
+                        print(f"    before: {str(x)[:300]}\n    after:  {str(y)[:300]}")
+    return bad
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--against", required=True, help="a checkout of the code to compare with")
@@ -115,9 +175,12 @@ def main() -> int:
     new = _load(HERE)
     words = _words(*new[:3])
     rng = random.Random(args.seed)
+    brng = random.Random(args.seed + 1_000_003)
     bad = 0
+    done: list[str] = []
     for _ in range(args.texts):
         text = _text(rng, words)
+        done.append(text)
         a, b = _outputs(old, text), _outputs(new, text)
         if a != b:
             bad += 1
@@ -125,6 +188,9 @@ def main() -> int:
                 diff = [(i, x, y) for i, (x, y) in enumerate(zip(a, b)) if x != y]
                 print(f"{text!r}\n  output {diff[0][0]}:\n    before: {str(diff[0][1])[:400]}\n    after:  {str(diff[0][2])[:400]}")
     print(f"{args.texts} random texts ({len(words)} pattern words): {bad} differ")
+    ev_bad = _check_evidence(old, new, brng, done)
+    print(f"text_evidence over the same texts in random batches: {ev_bad} batches differ")
+    bad += ev_bad
     print("IDENTICAL" if not bad else "DIFFERENT")
     return 1 if bad else 0
 
