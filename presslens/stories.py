@@ -39,10 +39,12 @@ to agree on their event date (`cluster`); a story's id is the smallest doc_id in
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as _dt
 import functools
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -202,27 +204,49 @@ def _month_of(word: str | None) -> int | None:
 def _scan(text: str) -> list[tuple[int, str, tuple]]:
     """The figures and calendar dates of `text` in order: (position, "n", (value,)) or
     (position, "d", (month, day, year or None)); a range "25-26 июля" gives both days."""
+    return _scan_lines(text)[0]
+
+
+def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
+    """`_scan(text)`, and whether a match read across a line break of `text` (a range
+    "25\nи 26", "июля\n25", "25 июля\n2018").
+
+    When none did, the results on the lines joined by "\n" are those on each line alone,
+    shifted: a match that stops before a break reads the same characters, and every
+    look-around next to a break ((?!\\d), (?![\\w:]), \\b, (?<![\\w.,:]\\d)) gives the same on "\n"
+    as at the start or end of a string. (The first match at each position is then the
+    same: one line's match is a match of the joined text, and a match of the joined text
+    that stays on its line is one of the line.) `text_evidence` scans its news text once
+    this way instead of once more per sentence for the event date."""
     out: list[tuple[int, str, tuple]] = []
+    crossed = False
     if not _DIGIT.search(text):
-        return out
+        return out, crossed
     skip: list[tuple[int, int]] = []
     for m in _NUMERIC_DATE.finditer(text):
+        if "\n" in m.group():  # (never, as written: no \s in the pattern)
+            crossed = True
         d, mon, y = int(m.group(1)), int(m.group(2)), m.group(3)
         if 1 <= d <= 31 and 1 <= mon <= 12:
             year = int(y) if len(y) == 4 else 2000 + int(y) if len(y) == 2 else None
             out.append((m.start(), "d", (mon, d, year)))
         skip.append(m.span())
     if ":" in text:
-        skip.extend(m.span() for m in _TIME.finditer(text))
+        for m in _TIME.finditer(text):
+            if "\n" in m.group():  # (never, as written)
+                crossed = True
+            skip.append(m.span())
     skip.sort()
     k = 0
     for m in _NUM.finditer(text):
         s = m.start()
+        whole, frac, day2, word, year = m.groups()
+        if "\n" in m.group():  # skipped or not: it moves the next match too
+            crossed = True
         while k < len(skip) and skip[k][1] <= s:
             k += 1
         if k < len(skip) and skip[k][0] <= s:
             continue
-        whole, frac, day2, word, year = m.groups()
         mon = _month_of(word)
         if mon and not frac and len(whole) <= 2:
             y = int(year) if year else None
@@ -234,9 +258,13 @@ def _scan(text: str) -> list[tuple[int, str, tuple]]:
             continue
         if not frac and not day2 and len(whole) <= 2 and 1 <= int(whole) <= 31:
             before = _WORD_BEFORE.search(text, max(0, s - 14), s)
+            if before and "\n" in before.group():
+                crossed = True
             mon = _month_of(before.group(1)) if before else None
             if mon:
                 ya = _YEAR_AFTER.match(text, m.end(1))
+                if ya and "\n" in ya.group():
+                    crossed = True
                 out.append((before.start(1), "d", (mon, int(whole), int(ya.group(1)) if ya else None)))
                 continue
         value = float(re.sub(r"[ \u00a0\u202f.,]", "", whole) + ("." + frac if frac else ""))
@@ -250,7 +278,7 @@ def _scan(text: str) -> list[tuple[int, str, tuple]]:
         if year:
             out.append((m.start(5), "n", (float(year),)))
     out.sort(key=lambda t: t[0])
-    return out
+    return out, crossed
 
 
 def numbers_and_dates(text: str) -> set[str]:
@@ -260,10 +288,12 @@ def numbers_and_dates(text: str) -> set[str]:
     "25 июля", "25 липня", "July 25" and "25.07.2018" are all d:07-25. Numbers below 10
     are dropped (counts of everything), and so are times of day and the parts of dates.
     """
-    out: set[str] = set()
-    for _, kind, v in _scan(text):
-        out.add(f"d:{v[0]:02d}-{v[1]:02d}" if kind == "d" else f"n:{v[0]:g}")
-    return out
+    return _features(_scan(text))
+
+
+def _features(found: list[tuple[int, str, tuple]]) -> set[str]:
+    """The figures and dates of a `_scan` as `numbers_and_dates` strings."""
+    return {f"d:{v[0]:02d}-{v[1]:02d}" if kind == "d" else f"n:{v[0]:g}" for _, kind, v in found}
 
 
 # Paragraphs that open with these words recall earlier events ("Напомним, ...", "Ранее ...",
@@ -331,7 +361,28 @@ def event_date(text: str) -> tuple[int | None, int, int] | None:
 
 def _event_date(sentences: list[tuple[int, str]]) -> tuple[int | None, int, int] | None:
     """`event_date` of a text from its `news_sentences`."""
-    dates = [(pos + p, v) for pos, sent in sentences for p, k, v in _scan(sent) if k == "d"]
+    return _latest_date([(pos + p, v) for pos, sent in sentences for p, k, v in _scan(sent) if k == "d"])
+
+
+def _event_date_joined(sentences: list[tuple[int, str]],
+                       found: list[tuple[int, str, tuple]]) -> tuple[int | None, int, int] | None:
+    """`_event_date(sentences)` from `found`, the `_scan_lines` of the sentences joined by
+    "\n" (`news_text`) when no match crossed a line break: each date's position in the
+    joined text is moved back to its sentence's place in the text."""
+    dates = [(p, v) for p, k, v in found if k == "d"]
+    if not dates:
+        return None
+    starts = list(itertools.accumulate((len(sent) + 1 for _, sent in sentences[:-1]), initial=0))
+    out = []
+    for p, v in dates:
+        i = bisect.bisect_right(starts, p) - 1
+        out.append((sentences[i][0] + p - starts[i], v))
+    return _latest_date(out)
+
+
+def _latest_date(dates: list[tuple[int, tuple]]) -> tuple[int | None, int, int] | None:
+    """The event date of a text from its news dates (position in the text, (month, day,
+    year or None)) in order; see `event_date`."""
     if not dates:
         return None
     pool = [v for p, v in dates if p < LEAD_CHARS] or [v for _, v in dates]
@@ -382,7 +433,11 @@ def _lemma(word: str, lang: str) -> str:
 def event_date_feature(text: str, sentences: list[tuple[int, str]] | None = None) -> str | None:
     """`event_date` as an evidence string: "t:2018-10-31", or "t:10-31" without a year
     (`sentences`: the text's `news_sentences` when the caller has them already)."""
-    ev = _event_date(news_sentences(text) if sentences is None else sentences)
+    return _date_feature(_event_date(news_sentences(text) if sentences is None else sentences))
+
+
+def _date_feature(ev: tuple[int | None, int, int] | None) -> str | None:
+    """An event date as the evidence string of `event_date_feature`."""
     if ev is None:
         return None
     y, m, d = ev
@@ -552,9 +607,10 @@ def text_evidence(texts: list[str], boilerplates: list | None = None,
     for c, lang in zip(cores, langs):
         sentences = news_sentences(c)  # once for the news text and the event date
         news = news_text(c, sentences)
-        ev = (numbers_and_dates(news) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])}
-              | lead_words(c, lang))
-        t = event_date_feature(c, sentences)
+        found, crossed = _scan_lines(news)  # once for its figures and its event date
+        ev = _features(found) | {"l" + f for f in numbers_and_dates(c[:LEAD_CHARS])} | lead_words(c, lang)
+        # a match across a sentence joint: each sentence is scanned alone as event_date does
+        t = _date_feature(_event_date(sentences) if crossed else _event_date_joined(sentences, found))
         if t:
             ev.add(t)
         evidence.append(sorted(ev))

@@ -180,6 +180,19 @@ def test_event_date_is_estimated_from_the_text(text, expected):
     assert stories.event_date(text) == expected
 
 
+@pytest.mark.parametrize("text", [
+    "Пилоты бастуют 10 августа.\n\nЗабастовка продлится до 12 августа.",
+    # figures across a line break: read on each line alone (no "26-25 July", no "August 25", no year)
+    "Стачка пилотов 26\nи 25 июля",
+    "Пилоты бастовали 3 июля, в августе\n25 человек уволены.",
+    "Strike on July 25\n2018 flights cancelled",
+    "Ранее, 3 августа, пилоты бастовали.\nНовая забастовка 10 августа.",
+])
+def test_text_evidence_has_the_event_date_of_its_text(text):
+    (ev,), _ = stories.text_evidence([text])
+    assert [f for f in ev if f.startswith("t:")] == [stories.event_date_feature(text)]
+
+
 def test_lead_words_are_lemmatised_and_taken_from_the_lead_only():
     a = stories.lead_words("Верховный суд Пакистана оправдал Асию Биби", "ru")
     b = stories.lead_words("Асию Биби оправдали в Пакистане\n\n" + "слово " * 100 + "убежище", "ru")
