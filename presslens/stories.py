@@ -564,8 +564,11 @@ def _matrix(col: pl.Series, dtype) -> np.ndarray:
 
 
 def _stable_hash64(strings: list[str]) -> np.ndarray:
-    return np.fromiter((int.from_bytes(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
-                                       "little") for s in strings), dtype=np.uint64, count=len(strings))
+    """blake2b (8 bytes, little-endian) of each string's UTF-8: stable across runs and versions.
+    (The digests are joined and read as one array: no Python int per string.)"""
+    blake = hashlib.blake2b
+    digests = b"".join([blake(s.encode("utf-8", "surrogatepass"), digest_size=8).digest() for s in strings])
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
 
 
 # ---------------------------------------------------------------- features
