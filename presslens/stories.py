@@ -183,6 +183,11 @@ _NUMERIC_DATE = re.compile(r"(\d(?<!\w\d)\d?)[./](\d{1,2})[./](\d{2,4})\b")  # \
 _TIME = re.compile(r"\d(?<!\w\d)\d?:\d{2}\b")  # \b\d{1,2}:\d{2}\b
 # Every figure, date and time holds a digit: a text without one has none of them.
 _DIGIT = re.compile(r"\d")
+# Every match of _NUMERIC_DATE holds one of these, and of _TIME ":" and two digits: a text
+# without one has no such match. (Their first character is a literal: `re` finds it at C
+# speed, 2x-20x faster than a pass of the whole pattern, which tries every digit.)
+_NUMERIC_DATE_PART = re.compile(r"[./]\d\d?[./]")
+_TIME_PART = re.compile(r":\d\d")
 # "July 25", "Aug. 10": a month word right before a day number (and "July 25, 2018": its year)
 _WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
 _YEAR_AFTER = re.compile(r",?\s{1,2}((?:19|20)\d\d)(?!\d)")
@@ -223,7 +228,7 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
     if not _DIGIT.search(text):
         return out, crossed
     skip: list[tuple[int, int]] = []
-    for m in _NUMERIC_DATE.finditer(text):
+    for m in _NUMERIC_DATE.finditer(text) if _NUMERIC_DATE_PART.search(text) else ():
         if "\n" in m.group():  # (never, as written: no \s in the pattern)
             crossed = True
         d, mon, y = int(m.group(1)), int(m.group(2)), m.group(3)
@@ -231,7 +236,7 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
             year = int(y) if len(y) == 4 else 2000 + int(y) if len(y) == 2 else None
             out.append((m.start(), "d", (mon, d, year)))
         skip.append(m.span())
-    if ":" in text:
+    if _TIME_PART.search(text):
         for m in _TIME.finditer(text):
             if "\n" in m.group():  # (never, as written)
                 crossed = True
