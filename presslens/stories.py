@@ -416,14 +416,36 @@ def lead_words(text: str, language: str | None) -> set[str]:
     simplemma is missing), so "оправдал" and "оправдали" are one feature. Words are compared
     within a language only in effect: ru and uk lemmas rarely coincide, and when they do
     they mean the same thing."""
-    words = {w.casefold() for w in _WORD.findall(text[:LEAD_CHARS]) if len(w) >= LEAD_WORD_MIN}
+    forms = [w for w in _WORD.findall(text[:LEAD_CHARS]) if len(w) >= LEAD_WORD_MIN]
     lang = (language or "").split("-")[0].lower()
     if lang in _LEMMA_LANGS:
+        known = _LEAD_FEATURES[lang]
         try:
-            words = {_lemma(w, lang) for w in words}
+            out = {known[w] if w in known else _lead_feature(w, lang) for w in forms}
         except Exception:  # simplemma missing or without this language: word forms still work
             pass
-    return {"w:" + w for w in words if len(w) >= LEAD_WORD_MIN}
+        else:
+            out.discard("")
+            return out
+    return {"w:" + w for w in {w.casefold() for w in forms} if len(w) >= LEAD_WORD_MIN}
+
+
+# The lead word feature of each word form seen ("" when its lemma is too short), per
+# language: one dict lookup a word in a warm worker (news leads repeat their words).
+# Emptied when it holds this many forms (as _lemma's cache: a bound on a worker's memory).
+_LEAD_FEATURES: dict[str, dict[str, str]] = {lang: {} for lang in _LEMMA_LANGS}
+_LEAD_FEATURES_MAX = 200_000
+
+
+def _lead_feature(form: str, lang: str) -> str:
+    """`lead_words`' feature of one word form ("w:" + its lemma, or "" when the lemma is
+    shorter than LEAD_WORD_MIN), remembered in _LEAD_FEATURES."""
+    lemma = _lemma(form.casefold(), lang)
+    known = _LEAD_FEATURES[lang]
+    if len(known) >= _LEAD_FEATURES_MAX:
+        known.clear()
+    known[form] = feature = "w:" + lemma if len(lemma) >= LEAD_WORD_MIN else ""
+    return feature
 
 
 @functools.lru_cache(maxsize=200_000)
