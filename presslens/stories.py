@@ -193,6 +193,13 @@ _WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
 _YEAR_AFTER = re.compile(r",?\s{1,2}((?:19|20)\d\d)(?!\d)")
 _SCALE = {"тыс": 1e3, "тис": 1e3, "thousand": 1e3, "mii": 1e3, "млн": 1e6, "мільйон": 1e6,
           "million": 1e6, "milioane": 1e6, "млрд": 1e9, "мільярд": 1e9, "billion": 1e9, "miliarde": 1e9}
+# the scale words by their first three letters, in _SCALE's order (one dict lookup a word)
+_SCALE_BY_PREFIX: dict[str, list[tuple[str, float]]] = {}
+for _key, _v in _SCALE.items():
+    assert len(_key) >= 3, "a scale word is looked up by its first three letters"
+    _SCALE_BY_PREFIX.setdefault(_key[:3], []).append((_key, _v))
+# thousands separators inside a figure ("230 000", "1.234.567")
+_SEPARATORS = re.compile(r"[ \u00a0\u202f.,]")
 
 
 def _month_of(word: str | None) -> int | None:
@@ -204,6 +211,15 @@ def _month_of(word: str | None) -> int | None:
         if w.startswith(stem):
             return m
     return None
+
+
+def _scale_of(word: str) -> float:
+    """The factor a scale word right after a figure means ("тысяч" 1e3, "млн" 1e6), else 1."""
+    w = word.casefold()
+    for key, v in _SCALE_BY_PREFIX.get(w[:3], ()):
+        if w.startswith(key):
+            return v
+    return 1.0
 
 
 def _scan(text: str) -> list[tuple[int, str, tuple]]:
@@ -272,10 +288,9 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
                     crossed = True
                 out.append((before.start(1), "d", (mon, int(whole), int(ya.group(1)) if ya else None)))
                 continue
-        value = float(re.sub(r"[ \u00a0\u202f.,]", "", whole) + ("." + frac if frac else ""))
+        value = float(_SEPARATORS.sub("", whole) + ("." + frac if frac else ""))
         if word:
-            w = word.casefold()
-            value *= next((v for key, v in _SCALE.items() if w.startswith(key)), 1.0)
+            value *= _scale_of(word)
         if value >= 10:
             out.append((s, "n", (value,)))
         if day2 and int(day2) >= 10:
