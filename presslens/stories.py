@@ -501,6 +501,16 @@ def core_text(text: str, boilerplate: list[list[int]] | None) -> str:
     return "\n".join(parts)
 
 
+# Characters after which lower-casing a text and then cutting it into words (Polars: Rust's
+# lower case, regex \w) is not the same as cutting it and lower-casing each word: "Σ" (its
+# lower case depends on the letters around it: "ΟΔΟΣ.Α" is "οδοσ.α", the word "ΟΔΟΣ" is
+# "οδος") and two letters of Unicode 16 that the regex tables do not know as word
+# characters while their lower case is one (U+A7D2, U+A7D4). Every other character's lower
+# case is its own and as much a word character as it is (tests/test_stories.py checks
+# every code point): a batch holding none of these is lower-cased word by word.
+_LOWER_CUT_UNSAFE = ("Σ", "\ua7d2", "\ua7d4")
+
+
 def shingle_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Stable 64-bit hashes of the word 5-grams of many texts (lower-cased).
 
@@ -514,12 +524,17 @@ def shingle_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """
     n = len(texts)
     k = SHINGLE_WORDS
+    # The words of the lower-cased texts are the lower-cased words of the texts (see
+    # _LOWER_CUT_UNSAFE): only the batch's distinct words are lower-cased, not every text.
+    whole = any(c in t for t in texts for c in _LOWER_CUT_UNSAFE)
+    text = pl.col("w").str.to_lowercase() if whole else pl.col("w")
     words = (pl.DataFrame({"w": pl.Series(texts, dtype=pl.String)}).with_row_index("d")
-             .select("d", pl.col("w").str.to_lowercase().str.extract_all(r"\w+")).explode("w").drop_nulls("w"))
+             .select("d", text.str.extract_all(r"\w+")).explode("w").drop_nulls("w"))
     if words.height == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(n + 1, dtype=np.int64)
     uniq = words["w"].unique()
-    vocab = pl.DataFrame({"w": uniq, "h": _stable_hash64(uniq.to_list())}, schema={"w": pl.String, "h": pl.UInt64})
+    lowered = uniq if whole else uniq.str.to_lowercase()
+    vocab = pl.DataFrame({"w": uniq, "h": _stable_hash64(lowered.to_list())}, schema={"w": pl.String, "h": pl.UInt64})
     words = words.join(vocab, on="w", how="left", maintain_order="left")
     wh = words["h"].to_numpy()
     doc = words["d"].to_numpy().astype(np.int64)

@@ -193,6 +193,30 @@ def test_text_evidence_has_the_event_date_of_its_text(text):
     assert [f for f in ev if f.startswith("t:")] == [stories.event_date_feature(text)]
 
 
+def test_every_character_is_cut_into_words_alike_before_and_after_lower_casing():
+    """shingle_batch lower-cases the distinct words of a batch instead of its texts: right
+    when no character's lower case changes where words end (Polars' lower case and regex \\w,
+    checked for every code point), but for those it lists (then it lower-cases the texts)."""
+    chars = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF], dtype=pl.String)
+    df = pl.DataFrame({"c": chars}).with_columns(lo=pl.col("c").str.to_lowercase())
+    changed = df.filter((pl.col("lo").str.len_chars() == 0)
+                        | (pl.col("c").str.contains(r"^\w$") & ~pl.col("lo").str.contains(r"^\w+$"))
+                        | (~pl.col("c").str.contains(r"^\w$") & pl.col("lo").str.contains(r"\w")))
+    assert set(changed["c"]) <= set(stories._LOWER_CUT_UNSAFE)
+
+
+@pytest.mark.parametrize("text", [
+    "ΟΔΟΣ.ΑΒ Ελλάδα και Κύπρος σήμερα στην Αθήνα",  # "Σ" before "." and a capital: not a final sigma
+    "Verkhovna Rada \ua7d2\ua7d4 voted the budget today in Kyiv",
+    "Верховна Рада ухвалила бюджет на 2019 рік",
+])
+def test_a_text_and_its_lower_case_have_the_same_shingles(text):
+    lower = pl.Series([text]).str.to_lowercase()[0]
+    for batch in ([text, lower], [text], [lower]):  # alone or with the other
+        vals, offsets = stories.shingle_batch(batch)
+        assert set(vals[offsets[0]:offsets[1]].tolist()) == set(stories.shingle_batch([lower])[0].tolist())
+
+
 def test_lead_words_are_lemmatised_and_taken_from_the_lead_only():
     a = stories.lead_words("Верховный суд Пакистана оправдал Асию Биби", "ru")
     b = stories.lead_words("Асию Биби оправдали в Пакистане\n\n" + "слово " * 100 + "убежище", "ru")
