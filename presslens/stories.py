@@ -241,10 +241,14 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
     this way instead of once more per sentence for the event date."""
     out: list[tuple[int, str, tuple]] = []
     crossed = False
-    if not _DIGIT.search(text):
+    digit = _DIGIT.search(text)
+    if not digit:
         return out, crossed
+    # Every match starts on a digit: the patterns are searched from the first one (their
+    # look-behinds still see the characters before it).
+    d0 = digit.start()
     skip: list[tuple[int, int]] = []
-    for m in _NUMERIC_DATE.finditer(text) if _NUMERIC_DATE_PART.search(text) else ():
+    for m in _NUMERIC_DATE.finditer(text, d0) if _NUMERIC_DATE_PART.search(text, d0) else ():
         if "\n" in m.group():  # (never, as written: no \s in the pattern)
             crossed = True
         d, mon, y = int(m.group(1)), int(m.group(2)), m.group(3)
@@ -252,14 +256,14 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
             year = int(y) if len(y) == 4 else 2000 + int(y) if len(y) == 2 else None
             out.append((m.start(), "d", (mon, d, year)))
         skip.append(m.span())
-    if _TIME_PART.search(text):
-        for m in _TIME.finditer(text):
+    if _TIME_PART.search(text, d0):
+        for m in _TIME.finditer(text, d0):
             if "\n" in m.group():  # (never, as written)
                 crossed = True
             skip.append(m.span())
     skip.sort()
     k = 0
-    for m in _NUM.finditer(text):
+    for m in _NUM.finditer(text, d0):
         s = m.start()
         whole, frac, day2, word, year = m.groups()
         if "\n" in m.group():  # skipped or not: it moves the next match too
