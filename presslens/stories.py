@@ -46,6 +46,7 @@ import functools
 import hashlib
 import itertools
 import logging
+import operator
 import os
 import re
 import time
@@ -213,6 +214,9 @@ def _month_of(word: str | None) -> int | None:
     return None
 
 
+_POSITION = operator.itemgetter(0)
+
+
 def _scale_of(word: str) -> float:
     """The factor a scale word right after a figure means ("тысяч" 1e3, "млн" 1e6), else 1."""
     w = word.casefold()
@@ -272,7 +276,7 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
             k += 1
         if k < len(skip) and skip[k][0] <= s:
             continue
-        mon = _month_of(word)
+        mon = _month_of(word) if word else None
         if mon and not frac and len(whole) <= 2:
             y = int(year) if year else None
             for d in (whole, day2):
@@ -292,7 +296,7 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
                     crossed = True
                 out.append((before.start(1), "d", (mon, int(whole), int(ya.group(1)) if ya else None)))
                 continue
-        value = float(_SEPARATORS.sub("", whole) + ("." + frac if frac else ""))
+        value = float((whole if whole.isdecimal() else _SEPARATORS.sub("", whole)) + ("." + frac if frac else ""))
         if word:
             value *= _scale_of(word)
         if value >= 10:
@@ -301,7 +305,7 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
             out.append((s, "n", (float(day2),)))
         if year:
             out.append((m.start(5), "n", (float(year),)))
-    out.sort(key=lambda t: t[0])
+    out.sort(key=_POSITION)
     return out, crossed
 
 
