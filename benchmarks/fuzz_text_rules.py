@@ -9,14 +9,14 @@ names, dates, times, figures and punctuation (spaces, non-breaking spaces, line 
 quotes), and characters outside presslens.enrich.textcase.CASE_SAFE. For each text, in
 both versions: boilerplate.find; sources.cited and relay_outlets; metadata.outlet,
 published and title (languages "ru" and "und"), is_date_line and the dateline date of
-each line; stories._scan, numbers_and_dates,
-news_sentences, event_date and event_date_feature. And stories.text_evidence (evidence
-lists and MinHash signatures, dtype and shape included) over batches of 1-64 of the same
-texts, some empty, some several joined (past LEAD_CHARS), a few with a Greek capital
-sigma or letters U+A7D2/U+A7D4 (see stories._LOWER_CUT_UNSAFE), with random boilerplate spans (overlapping, unsorted, past the end) and
-languages ru/uk/en/ro/None (another random stream: the texts are those of the same seed
-without it). An exception is an output too (its type and message). Prints the first
-differences; exit status 1 when any differs.
+each line; stories._scan, numbers_and_dates, news_sentences, event_date, event_date_feature
+and lead_words (ru/uk/en/ro/None). And stories.text_evidence (evidence lists and MinHash
+signatures, dtype and shape included) over batches of 1-64 of the same texts, some empty,
+some several joined (past LEAD_CHARS), a few with a Greek capital sigma or the letters
+U+A7D2/U+A7D4 (see stories._LOWER_CUT_UNSAFE), with random boilerplate spans (overlapping,
+unsorted, past the end) and languages ru/uk/en/ro/None (another random stream: the texts
+are those of the same seed without it). An exception is an output too (its type and
+message). Prints the first differences; exit status 1 when any differs.
 """
 from __future__ import annotations
 
@@ -107,6 +107,8 @@ def _outputs(mods, text: str) -> list:
     run(lambda: ST.news_sentences(text))
     run(lambda: ST.event_date(text))
     run(lambda: ST.event_date_feature(text))
+    for lang in ("ru", "uk", "en", "ro", None):
+        run(lambda: sorted(ST.lead_words(text, lang)))
     return out
 
 
