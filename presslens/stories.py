@@ -108,7 +108,7 @@ FEAT_PERM, FEAT_ROWS = 64, 2
 TEXT_PERM, TEXT_ROWS = 32, 2
 assert store.ARTICLES_SCHEMA["text_minhash"].size == TEXT_PERM, "store.py's text_minhash width must match"
 # In an LSH bucket larger than this + 1, each article is compared with this many others only
-# (see _band_pairs): a bucket of a feature everybody shares would make O(size^2) pairs.
+# (see _band_buckets): a bucket of a feature everybody shares would make O(size^2) pairs.
 BUCKET_WINDOW = 50
 # Candidate keys collected from the bands before they are deduplicated (8 bytes each).
 DEDUP_EVERY = 10_000_000
@@ -719,33 +719,36 @@ def _unique_u64(keys: np.ndarray) -> np.ndarray:
     return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
 
 
-def _band_pairs(bands_all: np.ndarray | list[np.ndarray], new_mask: np.ndarray,
-                lo_range: tuple[int, int] | None = None) -> np.ndarray:
-    """Candidate pairs (i < j, as uint64 keys i<<32|j, sorted) of rows colliding in some band,
-    where at least one of the two rows is new. `bands_all` is [n, n_bands] uint64 (or a list
-    of such matrices, read column by column), 0 = no band. With `lo_range` (lo, hi) only the
-    pairs whose smaller row is in [lo, hi) are returned: the caller takes the candidates in
-    slices so that they never all sit in memory at once.
+def _band_buckets(bands_all: np.ndarray | list[np.ndarray], new_mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The LSH buckets that can give a candidate pair, once per band: for each band column
+    of `bands_all` ([n, n_bands] uint64, or a list of such matrices; 0 = no band), the rows
+    of its buckets that hold at least two rows, one of them new, as (rows uint32, reach
+    uint8): the rows bucket by bucket, in a pseudo-random order inside each bucket (by the
+    mixed row index), and reach[k] = how many of the following rows row k is paired with
+    (the rest of its bucket, at most BUCKET_WINDOW).
 
     A bucket of up to BUCKET_WINDOW + 1 rows yields all its pairs; in a larger one (a big
     story, or a feature everybody shares) each row is paired with the next BUCKET_WINDOW rows
-    in a pseudo-random order, so the bucket still connects but costs O(size), not O(size^2).
+    in that order, so the bucket still connects but costs O(size), not O(size^2). Most
+    buckets hold one row: they are dropped here, so the pairs are then made (`_bucket_pairs`,
+    once per candidate slice) from a few bytes per row of the larger buckets only.
     """
     mats = bands_all if isinstance(bands_all, list) else [bands_all]
     n = mats[0].shape[0]
-    lo_lim, hi_lim = lo_range if lo_range is not None else (0, n)
-    keys: list[np.ndarray] = []
-    pending = 0
     idx = np.arange(n, dtype=np.uint64)
+    all_new = bool(new_mask.all())
+    out: list[tuple[np.ndarray, np.ndarray]] = []
     for mat in mats:
         for k in range(mat.shape[1]):
             h = mat[:, k]
             live = h != 0
-            # buckets that hold a new row
-            hn = _unique_u64(h[live & new_mask])
-            if len(hn) == 0:
-                continue
-            sel = live & np.isin(h, hn, assume_unique=False)
+            if all_new:
+                sel = live
+            else:  # buckets that hold a new row
+                hn = _unique_u64(h[live & new_mask])
+                if len(hn) == 0:
+                    continue
+                sel = live & np.isin(h, hn, assume_unique=False)
             hs, ii = h[sel], idx[sel]
             # pseudo-random order inside each bucket: by (bucket, mixed row index)
             with np.errstate(over="ignore"):
@@ -753,21 +756,49 @@ def _band_pairs(bands_all: np.ndarray | list[np.ndarray], new_mask: np.ndarray,
             order = np.lexsort((mix, hs))
             hs, ii = hs[order], ii[order]
             del order, mix, sel
-            for d in range(1, min(BUCKET_WINDOW, len(hs) - 1) + 1):
-                same = hs[:-d] == hs[d:]
-                if not same.any():
-                    break
-                x, y = ii[:-d][same], ii[d:][same]
-                lo, hi = np.minimum(x, y), np.maximum(x, y)
-                if lo_range is not None:
-                    inside = (lo >= lo_lim) & (lo < hi_lim)
-                    lo, hi = lo[inside], hi[inside]
-                keys.append((lo << np.uint64(32)) | hi)
-                pending += len(lo)
-            # the same pair collides in many bands: deduplicate as we go so memory stays near
-            # the number of distinct pairs, not bands x pairs
-            if pending > DEDUP_EVERY:
-                keys, pending = [_unique_u64(np.concatenate(keys))], 0
+            if len(hs) < 2:
+                continue
+            # bucket of each sorted row: its start and end (exclusive) positions
+            first = np.flatnonzero(np.concatenate([[True], hs[1:] != hs[:-1]]))
+            size = np.diff(np.append(first, len(hs)))
+            big = size >= 2
+            if not big.any():
+                continue
+            keep = np.repeat(big, size)
+            end = np.repeat(first + size, size)[keep]
+            pos = np.flatnonzero(keep)
+            reach = np.minimum(end - pos - 1, BUCKET_WINDOW).astype(np.uint8)
+            out.append((ii[keep].astype(np.uint32), reach))
+    return out
+
+
+def _bucket_pairs(buckets: list[tuple[np.ndarray, np.ndarray]], new_mask: np.ndarray,
+                  lo_range: tuple[int, int] | None = None) -> np.ndarray:
+    """Candidate pairs (i < j, as uint64 keys i<<32|j, sorted) of rows sharing a bucket of
+    `_band_buckets`, where at least one of the two rows is new. With `lo_range` (lo, hi) only
+    the pairs whose smaller row is in [lo, hi) are returned: the caller takes the candidates
+    in slices so that they never all sit in memory at once."""
+    lo_lim, hi_lim = lo_range if lo_range is not None else (0, len(new_mask))
+    keys: list[np.ndarray] = []
+    pending = 0
+    for ii, reach in buckets:
+        ii = ii.astype(np.uint64)
+        pos = np.arange(len(ii))
+        for d in range(1, BUCKET_WINDOW + 1):
+            pos = pos[reach[pos] >= d]
+            if len(pos) == 0:
+                break
+            x, y = ii[pos], ii[pos + d]
+            lo, hi = np.minimum(x, y), np.maximum(x, y)
+            if lo_range is not None:
+                inside = (lo >= lo_lim) & (lo < hi_lim)
+                lo, hi = lo[inside], hi[inside]
+            keys.append((lo << np.uint64(32)) | hi)
+            pending += len(lo)
+        # the same pair collides in many bands: deduplicate as we go so memory stays near
+        # the number of distinct pairs, not bands x pairs
+        if pending > DEDUP_EVERY:
+            keys, pending = [_unique_u64(np.concatenate(keys))], 0
     if not keys:
         return np.zeros(0, dtype=np.uint64)
     pairs = _unique_u64(np.concatenate(keys))
@@ -1578,15 +1609,17 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         tb = band_hashes(text_sig, TEXT_ROWS)
         tb[text_sig[:, 0] == np.iinfo(np.uint32).max] = 0  # empty text: no bands
         t0 = time.perf_counter()
+        buckets = _band_buckets([fb, tb], new_mask)
+        del tb
         got, n_pairs = [], 0
         # candidates in slices of CANDIDATE_SLICE articles (by the pair's smaller row), each
         # scored and freed before the next: the candidate pairs never all sit in memory
         for lo in range(0, n, CANDIDATE_SLICE):
-            pairs = _band_pairs([fb, tb], new_mask, (lo, min(n, lo + CANDIDATE_SLICE)))
+            pairs = _bucket_pairs(buckets, new_mask, (lo, min(n, lo + CANDIDATE_SLICE)))
             n_pairs += len(pairs)
             got.append(_score_pairs(pairs, ctx))
             del pairs
-        del tb
+        del buckets
         new_a, new_b, new_s, new_n, new_f = (np.concatenate([g[k] for g in got]) for k in range(5))
         del got
         log.info("stories: %d candidate pairs for %d new of %d articles, %d new links (%.1f s)", n_pairs,
