@@ -750,25 +750,30 @@ def _band_buckets(bands_all: np.ndarray | list[np.ndarray], new_mask: np.ndarray
                     continue
                 sel = live & np.isin(h, hn, assume_unique=False)
             hs, ii = h[sel], idx[sel]
+            del sel
+            if len(hs) < 2:
+                continue
+            # the rows of buckets of two or more, found with one plain sort of the keys
+            hs_sorted = np.sort(hs)
+            dup = hs_sorted[1:] == hs_sorted[:-1]
+            if not dup.any():
+                continue
+            shared_keys = hs_sorted[1:][dup]  # sorted, with repeats
+            del hs_sorted, dup
+            on = np.isin(hs, shared_keys)
+            hs, ii = hs[on], ii[on]
             # pseudo-random order inside each bucket: by (bucket, mixed row index)
             with np.errstate(over="ignore"):
                 mix = ii * np.uint64(0x9E3779B97F4A7C15)
             order = np.lexsort((mix, hs))
             hs, ii = hs[order], ii[order]
-            del order, mix, sel
-            if len(hs) < 2:
-                continue
-            # bucket of each sorted row: its start and end (exclusive) positions
+            del order, mix, on
+            # each row's bucket end (exclusive): every bucket here holds two rows or more
             first = np.flatnonzero(np.concatenate([[True], hs[1:] != hs[:-1]]))
             size = np.diff(np.append(first, len(hs)))
-            big = size >= 2
-            if not big.any():
-                continue
-            keep = np.repeat(big, size)
-            end = np.repeat(first + size, size)[keep]
-            pos = np.flatnonzero(keep)
-            reach = np.minimum(end - pos - 1, BUCKET_WINDOW).astype(np.uint8)
-            out.append((ii[keep].astype(np.uint32), reach))
+            end = np.repeat(first + size, size)
+            reach = np.minimum(end - np.arange(len(hs)) - 1, BUCKET_WINDOW).astype(np.uint8)
+            out.append((ii.astype(np.uint32), reach))
     return out
 
 
@@ -1192,7 +1197,8 @@ def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarra
     cols = {
         "doc_a": y.zip_with(swap, x), "doc_b": x.zip_with(swap, y),
         "score": score, "text_similarity": tsim,
-        "reason": pl.Series(np.where(near_dup, "near-duplicate", "shared evidence"), dtype=pl.String),
+        "reason": pl.select(pl.when(pl.Series(near_dup, dtype=pl.Boolean)).then(pl.lit("near-duplicate"))
+                            .otherwise(pl.lit("shared evidence"))).to_series(),  # NumPy strings: ~8x slower
         "days_apart": pl.Series(days.astype(np.int64)).set(pl.Series(days < 0), None) if len(a) else days,
     }
     for k, col in _EVIDENCE_COLUMNS.items():
@@ -1221,7 +1227,12 @@ class _LinkSink:
 
         table = df.to_arrow()
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            # statistics on the keys only (a reader skips row groups by story_id), and dictionary
+            # pages only for the two columns that repeat: ~30% faster to write, smaller, and
+            # faster to read than every column with both
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd",
+                                            use_dictionary=["story_id", "reason"],
+                                            write_statistics=["story_id", "doc_a", "doc_b"])
         self._writer.write_table(table, row_group_size=LINK_ROW_GROUP)
 
     def result(self) -> Frame:
