@@ -1,6 +1,6 @@
 """Story grouping at scale, on generated features: time, peak memory, and its share of a build.
 
-    python benchmarks/bench_stories.py --docs 1000000 [--new 0.01] [--build-rate 250]
+    python benchmarks/bench_stories.py --docs 1000000 [--new 0.01] [--build-rate 250] [--text-ms 0.41]
 
 What is generated (seeded, so runs are comparable): `--docs` articles in stories whose sizes
 follow a Zipf law (most articles alone, a few stories of dozens); each article has ~15
@@ -9,11 +9,14 @@ most common entity is in about a third of all articles), 0-2 cited sources (Zipf
 its story's figures and dates plus unrelated ones, a publication date near its story's,
 and 300 text shingle hashes (5% of articles are near-copies of another in their story).
 
-What is timed: computing the signatures (MinHash of features and shingles) in batches as the
-build does, the full grouping (LSH candidates, scoring, clustering), then an incremental run
-adding `--new` of the articles. The text part the build adds per article (numbers, dates,
-shingles: presslens.stories.article_features) is timed separately on real articles (the seed
-corpus) and extrapolated. The share of build time uses `--build-rate` articles/second (the
+What is timed: the story hook's per-batch work as the build does it (each batch of 20k laid
+out as the hook reads it, with entities, cited sources, figures/dates and the text MinHash
+the workers made; then stories.article_features + encode_features), the full grouping (LSH
+candidates, scoring, clustering, links written), then an incremental run adding `--new` of
+the articles. The text part the build workers add per article (stories.text_evidence:
+figures, dates, lead words, shingle MinHash) is their CPU time, either given (`--text-ms`,
+from benchmarks/profile_text_evidence.py on real news text) or timed here on the seed texts
+whole, and extrapolated. The share of build time uses `--build-rate` articles/second (the
 figure benchmarks/bench_build.py printed on this machine). Peak RSS is the process maximum.
 Figures are wall-clock on a shared 2-core machine: compare runs made together.
 """
@@ -128,14 +131,18 @@ def shingles_of(rows: np.ndarray, copy_src: np.ndarray) -> np.ndarray:
 
 
 def signatures(meta: pl.DataFrame, first_row: int, copy_src: np.ndarray, feats: pl.DataFrame,
-               path: Path) -> tuple[pl.DataFrame, float]:
-    """Text signatures and hashed features in batches of BATCH articles, as the build hook
-    makes them (feature signatures are made in group_features); `meta` holds the articles from
-    index `first_row` on. Writes the signatures to `path` (the hook passes them through a file
-    too) and returns the feature names and the seconds spent hashing (generating the
-    shingles is not counted)."""
+               path: Path) -> tuple[pl.DataFrame, float, float]:
+    """The story hook's per-batch work, in batches of BATCH articles as the build does it; `meta`
+    holds the articles from index `first_row` on. Each batch is first laid out as the hook
+    reads it (untimed): the articles' rows (cited_sources; story_evidence, the figures and
+    dates; text_minhash, the MinHash of their shingles, which build workers compute) and
+    their doc_entities rows. Then, timed as the hook's cost, `stories.article_features` and
+    `stories.encode_features` (what `build._group_stories` runs per batch). Writes the
+    signatures to `path` (the hook passes them through a file too) and returns (the feature
+    names, seconds of the hook's per-batch work, seconds of the text MinHash: the workers'
+    part, already counted in their text evidence)."""
     parts, names = [], []
-    spent = 0.0
+    spent = spent_minhash = 0.0
     r = feats["r"].to_numpy()
     for s in range(0, meta.height, BATCH):
         m = meta.slice(s, BATCH)
@@ -146,12 +153,29 @@ def signatures(meta: pl.DataFrame, first_row: int, copy_src: np.ndarray, feats: 
         t = time.perf_counter()
         offsets = np.arange(0, block.size + 1, block.shape[1], dtype=np.int64)
         tsig = stories.minhash(block.reshape(-1), offsets, stories._TEXT_A, stories._TEXT_B)
-        sig, nm = stories.encode_features(stories._signatures(m, tsig), f)
+        spent_minhash += time.perf_counter() - t
+        # the batch as the hook reads it: entities from doc_entities, sources from the
+        # articles' cited_sources, the rest from their story_evidence
+        kind = f["feature"].str.slice(0, 2)
+        ents = f.filter(kind == "e:").select("doc_id", pl.col("feature").str.slice(2).alias("entity_id"),
+                                             pl.lit(1, pl.UInt32).alias("mentions"))
+        lists = lambda sub, col: (sub.group_by("doc_id").agg(pl.col("feature").alias(col)))  # noqa: E731
+        part = (m.select("doc_id", "language", "published")
+                .join(lists(f.filter(kind == "s:").with_columns(pl.col("feature").str.slice(2)), "cited_sources"),
+                      on="doc_id", how="left", maintain_order="left")
+                .join(lists(f.filter((kind != "e:") & (kind != "s:")), "story_evidence"),
+                      on="doc_id", how="left", maintain_order="left")
+                .with_columns(pl.col("cited_sources").fill_null(pl.lit([], pl.List(pl.String))),
+                              pl.col("story_evidence").fill_null(pl.lit([], pl.List(pl.String))),
+                              stories._array(tsig.astype(np.uint32), pl.Array(pl.UInt32, stories.TEXT_PERM))
+                              .alias("text_minhash")))
+        t = time.perf_counter()
+        sig, nm = stories.encode_features(*reversed(stories.article_features(part, ents)))
+        spent += time.perf_counter() - t
         parts.append(sig)
         names.append(nm)
-        spent += time.perf_counter() - t
     pl.concat(parts).write_parquet(path)
-    return pl.concat(names).unique("fh"), spent
+    return pl.concat(names).unique("fh"), spent, spent_minhash
 
 
 def doc_ids_of(rows: np.ndarray) -> np.ndarray:
@@ -178,6 +202,10 @@ def main() -> None:
     ap.add_argument("--new", type=float, default=0.01, help="share of articles added for the incremental run")
     ap.add_argument("--build-rate", type=float, default=250.0,
                     help="full-build articles/second measured by bench_build.py on this machine (250: this round, 251.5-306.5)")
+    ap.add_argument("--text-ms", type=float, default=None,
+                    help="CPU ms per article of the workers' text evidence, as benchmarks/profile_text_evidence.py "
+                         "prints it on real news text with its boilerplate cut (default: measured here on the seed "
+                         "texts whole, clutter included, which overstates it)")
     ap.add_argument("--workers", type=int, default=2, help="build workers that --build-rate was measured with")
     ap.add_argument("--scorer", choices=("default", "rules"), default="default",
                     help="pair scorer: the default (the committed pair model when there is one) or the hand rules")
@@ -199,9 +227,11 @@ def main() -> None:
     import tempfile
 
     work = Path(tempfile.mkdtemp(prefix="bench-stories-"))
-    names_old, t_sig = signatures(old, 0, copy_src, feats, work / "sig_old.parquet")
-    print(f"signatures: {t_sig:.1f} s ({t_sig / args.docs * 1e6:.0f} us/article)")
-    names_new, t_sig_new = signatures(new, args.docs, copy_src, feats, work / "sig_new.parquet")
+    names_old, t_sig, t_mh = signatures(old, 0, copy_src, feats, work / "sig_old.parquet")
+    print(f"hook's per-batch features and hashes (article_features + encode_features): {t_sig:.1f} s "
+          f"({t_sig / args.docs * 1e6:.0f} us/article); text MinHash (the workers' part, not counted here: "
+          f"it is in their text evidence) {t_mh:.1f} s")
+    names_new, t_sig_new, _ = signatures(new, args.docs, copy_src, feats, work / "sig_new.parquet")
     del feats  # the grouping gets hashed features only, as in the build hook
     gc.collect()
     with open("/proc/self/statm") as fh:
@@ -250,7 +280,7 @@ def main() -> None:
 
     shutil.rmtree(work, ignore_errors=True)
 
-    ms = text_ms_per_article()
+    ms = args.text_ms if args.text_ms is not None else text_ms_per_article()
     build_s = args.docs / args.build_rate
     worker_share = ms / 1000 * args.build_rate / args.workers  # of each worker's time per article
     hook = t_sig + t_group

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+from polars.testing import assert_frame_equal
 import pytest
 
 from conftest import tiny_tables
@@ -183,6 +184,27 @@ def test_imported_articles_are_grouped_into_stories_like_a_build(seed_store, tmp
     ix = index.load(info.directory, attach_search=False)
     listed = q.story_list(ix, q.Filters())
     assert listed["story_id"].to_list() == [story["000"]] and listed["size"][0] == 2
+
+
+def test_story_evidence_of_a_large_import_is_made_in_worker_processes_with_the_same_result(seed_store, tmp_path,
+                                                                                           monkeypatch):
+    """A large import makes the story evidence from the text in one process per core, chunk by
+    chunk: the stories, links and evidence are those of the import made in one process."""
+    from presslens import build
+
+    src = _seed_tables(seed_store, tmp_path / "in")
+    assert cli(["import-tables", str(src), "--store", str(tmp_path / "one")]) == 0
+    spawned = []
+    real = build.ProcessPoolExecutor
+    monkeypatch.setattr(build, "ProcessPoolExecutor", lambda *a, **k: spawned.append(k) or real(*a, **k))
+    monkeypatch.setattr(build, "EVIDENCE_POOL_MIN", 1)
+    monkeypatch.setattr(build, "EVIDENCE_CHUNK", 2)  # three chunks of the five articles
+    assert cli(["import-tables", str(src), "--store", str(tmp_path / "pool")]) == 0
+    assert len(spawned) == 1
+    one, pool = store.current(tmp_path / "one"), store.current(tmp_path / "pool")
+    for table in ("articles", "story_links"):
+        assert_frame_equal(pl.read_parquet(store.table_path(pool, table)), pl.read_parquet(store.table_path(one, table)))
+    assert pl.read_parquet(store.table_path(pool, "story_links")).height == 1
 
 
 def test_story_ids_given_by_the_input_are_kept(seed_store, tmp_path):

@@ -304,6 +304,44 @@ def test_clustering_in_blocks_of_links_gives_the_same_groups(monkeypatch, block)
     assert 1 < len(set(got.tolist())) < n  # some groups merged, not everything
 
 
+def _small_components(rng, n_comps, duplicate=False):
+    """Links of many small components: cliques, cliques missing one link, some with a link
+    given twice; event days within the 4-day window or spread over weeks."""
+    la, lb, doy, start = [], [], [], 0
+    for _ in range(n_comps):
+        size = int(rng.integers(3, 7))
+        pairs = [(start + i, start + j) for i in range(size) for j in range(i + 1, size)]
+        if rng.random() < 0.3:
+            pairs.pop(int(rng.integers(len(pairs))))
+        if duplicate and rng.random() < 0.3:
+            pairs.append(pairs[0])
+        la += [a for a, _ in pairs]
+        lb += [b for _, b in pairs]
+        spread = 3 if rng.random() < 0.6 else 40
+        doy += np.where(rng.random(size) < 0.8, 150 + rng.integers(0, spread + 1, size), 0).tolist()
+        start += size
+    score = rng.random(len(la)).round(2)
+    return start, np.array(la), np.array(lb), score, np.array(doy)
+
+
+def test_small_stories_that_are_one_group_without_refinement_match_the_plain_clustering():
+    # most small components are cliques within the date window: they are taken as one group
+    # without running the linkage; the groups must be what the linkage gives
+    n, la, lb, score, doy = _small_components(np.random.default_rng(11), 200)
+    got = stories.cluster(n, la, lb, score, 0.4, doy)
+    assert got.tolist() == _reference_average_link(n, la, lb, score, 0.4, doy)
+    assert stories._one_group(stories.components(n, la, lb), np.bincount(stories.components(n, la, lb), minlength=n),
+                              la, lb, doy).any()  # the shortcut was taken for some
+    assert len(set(got.tolist())) > 200  # and some components split (dates weeks apart)
+
+
+def test_the_one_group_shortcut_is_not_taken_for_a_link_given_twice(monkeypatch):
+    n, la, lb, score, doy = _small_components(np.random.default_rng(12), 200, duplicate=True)
+    got = stories.cluster(n, la, lb, score, 0.4, doy)
+    monkeypatch.setattr(stories, "_one_group", lambda comp, *a: np.zeros(len(comp), bool))
+    assert got.tolist() == stories.cluster(n, la, lb, score, 0.4, doy).tolist()
+
+
 def test_pairwise_prf_on_a_hand_example():
     # gold {1,2,3} {4}; predicted {1,2} {3,4}: 1 of 2 predicted pairs right, 1 of 3 gold pairs found
     p, r, f, tp, npred, ngold = stories.pairwise_prf(["a", "a", "b", "b"], ["x", "x", "x", "y"])
