@@ -120,7 +120,7 @@ DEDUP_EVERY = 10_000_000
 PAIR_CHUNK = 100_000
 # Candidate pairs are collected for this many articles (by the pair's smaller row) at a time,
 # scored and freed: ~46 candidates an article x 8 bytes (x 3 while deduplicating) = ~280 MB
-# per slice, whatever the corpus size; each slice costs one pass over the LSH bands.
+# per slice, whatever the corpus size; the bands are sorted once (_band_buckets) for all slices.
 CANDIDATE_SLICE = 250_000
 # Links whose evidence lists are spelled out and written per chunk (bounded memory), and the
 # story_links row-group size: a reader filtering one story_id skips the other row groups.
