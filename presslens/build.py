@@ -793,13 +793,6 @@ EVIDENCE_CHUNK = 2_000
 EVIDENCE_POOL_MIN = 5_000
 
 
-def _evidence_of(texts: list[str], boilerplates: list, languages: list) -> tuple[list[list[str]], Any]:
-    """Worker: stories.text_evidence of one chunk of articles."""
-    from presslens import stories
-
-    return stories.text_evidence(texts, boilerplates, languages)
-
-
 def _with_text_evidence(part: pl.DataFrame, pool: ProcessPoolExecutor | None) -> pl.DataFrame:
     """`part` (articles with text, boilerplate and language) with its story_evidence and
     text_minhash made from the text as a build worker makes them (stories.text_evidence, the
@@ -810,11 +803,11 @@ def _with_text_evidence(part: pl.DataFrame, pool: ProcessPoolExecutor | None) ->
 
     texts, bps, langs = part["text"].to_list(), part["boilerplate"].to_list(), part["language"].to_list()
     if pool is None:
-        evidence, sig = _evidence_of(texts, bps, langs)
+        evidence, sig = stories.text_evidence(texts, bps, langs)
     else:
         spans = [(i, min(i + EVIDENCE_CHUNK, len(texts))) for i in range(0, len(texts), EVIDENCE_CHUNK)]
         with _plain_main():  # the pool may start its processes here
-            got = list(pool.map(_evidence_of, *zip(*[(texts[a:b], bps[a:b], langs[a:b]) for a, b in spans])))
+            got = list(pool.map(stories.text_evidence, *zip(*[(texts[a:b], bps[a:b], langs[a:b]) for a, b in spans])))
         evidence = [ev for chunk, _ in got for ev in chunk]
         sig = np.concatenate([m for _, m in got]) if got else np.zeros((0, stories.TEXT_PERM), np.uint32)
     return part.with_columns(pl.Series("story_evidence", evidence, dtype=pl.List(pl.String)),

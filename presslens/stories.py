@@ -1561,26 +1561,35 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     return np.fromiter((find(x) for x in range(m)), dtype=np.int64, count=m)
 
 
+def _date_spans(comp: np.ndarray, ev_doy: np.ndarray | None) -> np.ndarray:
+    """Per component label (indexed like `comp`'s values): the days between its earliest and
+    latest dated member's event day of year (0 with fewer than two dated members, or without
+    dates). Within MAX_DAYS_APART no two group medians can be further apart, so the date
+    condition of the average linkage cannot refuse a merge there."""
+    n = len(comp)
+    if ev_doy is None:
+        return np.zeros(n, np.int64)
+    d = np.asarray(ev_doy)
+    dated = d > 0
+    hi = np.full(n, -1, np.int64)
+    lo = np.full(n, 10**6, np.int64)
+    np.maximum.at(hi, comp[dated], d[dated])
+    np.minimum.at(lo, comp[dated], d[dated])
+    return np.where(hi >= 0, hi - lo, 0)
+
+
 def _one_group(comp: np.ndarray, sizes: np.ndarray, la: np.ndarray, lb: np.ndarray,
-               ev_doy: np.ndarray | None) -> np.ndarray:
+               narrow: np.ndarray) -> np.ndarray:
     """Per component label (indexed like `comp`'s values): True where the average linkage
     provably ends in one group, so it need not run. That is a component whose members are
-    all linked to each other (a clique: each pair once) and whose dated members' event days
-    are at most MAX_DAYS_APART apart (or no dates are compared): every pair of groups then
-    has all its pairs linked (density 1) and medians within the window, so every link merges,
-    whatever the order. In generated and real corpora most small stories are such cliques."""
+    all linked to each other (a clique: each pair once) and whose dates are `narrow` (see
+    `_date_spans`): every pair of groups then has all its pairs linked (density 1) and
+    medians within the window, so every link merges, whatever the order. In generated and
+    real corpora most small stories are such cliques."""
     n = len(comp)
     a, b = np.asarray(la, np.int64), np.asarray(lb, np.int64)
     n_links = np.bincount(comp[a], minlength=n)
-    full = (sizes > 2) & (n_links == sizes * (sizes - 1) // 2)
-    if ev_doy is not None and full.any():
-        d = np.asarray(ev_doy)
-        dated = d > 0
-        hi = np.full(n, -1, np.int64)
-        lo = np.full(n, 10**6, np.int64)
-        np.maximum.at(hi, comp[dated], d[dated])
-        np.minimum.at(lo, comp[dated], d[dated])
-        full &= (hi < 0) | (hi - lo <= MAX_DAYS_APART)
+    full = (sizes > 2) & (n_links == sizes * (sizes - 1) // 2) & narrow
     if full.any():
         # a clique's count assumes each pair is linked once: check it on the candidates
         on = full[comp[a]]
@@ -1608,7 +1617,8 @@ def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: 
         return label
     sizes = np.bincount(comp, minlength=n)
     big = sizes[comp[la]] > 2  # components of two are one link: nothing to refine
-    big &= ~_one_group(comp, sizes, la, lb, ev_doy)[comp[la]]
+    narrow = _date_spans(comp, ev_doy) <= MAX_DAYS_APART
+    big &= ~_one_group(comp, sizes, la, lb, narrow)[comp[la]]
     if not big.any():
         return label
     la_b, lb_b, sc_b = la[big], lb[big], score[big]
@@ -1622,12 +1632,9 @@ def cluster(n: int, la: np.ndarray, lb: np.ndarray, score: np.ndarray, density: 
     for i in range(len(l_keys)):
         li = lo[l_start[i]:l_end[i]]
         members = nodes[n_start[i]:n_end[i]]  # ascending (a stable argsort)
-        # dated members all within the window: no two medians can be further apart, so the
-        # date condition cannot refuse a merge and is not checked
-        dm = ev_doy[members] if ev_doy is not None else None
-        dm = dm[dm > 0] if dm is not None else None
-        wide = dm is not None and len(dm) > 1 and int(dm.max() - dm.min()) > MAX_DAYS_APART
-        root = _average_link(members, la_b[li], lb_b[li], sc_b[li], density, ev_doy if wide else None)
+        # dated members all within the window: the date condition is not checked (_date_spans)
+        root = _average_link(members, la_b[li], lb_b[li], sc_b[li], density,
+                             None if narrow[l_keys[i]] else ev_doy)
         # each group's label: its smallest member, the first position with its root
         _, first, inv = np.unique(root, return_index=True, return_inverse=True)
         label[members] = members[first[inv]]

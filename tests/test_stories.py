@@ -330,8 +330,9 @@ def test_small_stories_that_are_one_group_without_refinement_match_the_plain_clu
     n, la, lb, score, doy = _small_components(np.random.default_rng(11), 200)
     got = stories.cluster(n, la, lb, score, 0.4, doy)
     assert got.tolist() == _reference_average_link(n, la, lb, score, 0.4, doy)
-    assert stories._one_group(stories.components(n, la, lb), np.bincount(stories.components(n, la, lb), minlength=n),
-                              la, lb, doy).any()  # the shortcut was taken for some
+    comp = stories.components(n, la, lb)
+    narrow = stories._date_spans(comp, doy) <= stories.MAX_DAYS_APART
+    assert stories._one_group(comp, np.bincount(comp, minlength=n), la, lb, narrow).any()  # taken for some
     assert len(set(got.tolist())) > 200  # and some components split (dates weeks apart)
 
 
