@@ -262,11 +262,15 @@ def test_groups_with_different_event_dates_do_not_merge_however_linked():
     label = stories.cluster(4, la, lb, score, 0.15, np.array([aug, 0, sep, sep]))
     assert label[0] == label[1] and label[2] == label[3]
 
-def _reference_average_link(n, la, lb, score, density, ev_doy):
+def _reference_average_link(n, la, lb, score, density, ev_doy, start=None):
     """The clustering written plainly: every link in score order, groups merged when at least
-    `density` of their pairs are linked and their median event days are close."""
-    group = {i: {i} for i in range(n)}
-    of = list(range(n))
+    `density` of their pairs are linked and their median event days are close. `start`: the
+    group each node starts in (any label), else each node alone."""
+    start = list(range(n)) if start is None else list(start)
+    of = [min(i for i in range(n) if start[i] == start[x]) for x in range(n)]
+    group = {}
+    for x in range(n):
+        group.setdefault(of[x], set()).add(x)
     links = {}
     for a, b in zip(la.tolist(), lb.tolist()):
         links[(a, b)] = links[(b, a)] = True
@@ -302,6 +306,85 @@ def test_clustering_in_blocks_of_links_gives_the_same_groups(monkeypatch, block)
     got = stories.cluster(n, la, lb, score, 0.3, ev_doy)
     assert got.tolist() == _reference_average_link(n, la, lb, score, 0.3, ev_doy)
     assert 1 < len(set(got.tolist())) < n  # some groups merged, not everything
+
+
+def test_linkage_from_starting_groups_follows_the_plain_rule():
+    # the incremental clustering continues the linkage from the previous stories: the groups
+    # it starts from count as groups (their links between them count towards the density)
+    rng = np.random.default_rng(8)
+    n = 50
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, size=(300, 2)) if a < b}
+    la, lb = (np.array(x) for x in zip(*sorted(pairs)))
+    score = rng.random(len(la)).round(2)
+    ev_doy = np.where(rng.random(n) < 0.7, rng.choice([100, 101, 130], size=n), 0)
+    start = rng.integers(0, 20, size=n)  # 20 starting groups, scattered
+    init = np.array([min(i for i in range(n) if start[i] == start[x]) for x in range(n)])
+    root = stories._average_link(np.arange(n), la, lb, score, 0.3, ev_doy, init=init)
+    got = [min(np.flatnonzero(root == root[i]).tolist()) for i in range(n)]
+    assert got == _reference_average_link(n, la, lb, score, 0.3, ev_doy, start)
+    assert len(set(got)) < len(set(start.tolist()))  # some starting groups merged
+    for g in set(start.tolist()):  # a starting group is never split
+        assert len({got[i] for i in range(n) if start[i] == g}) == 1
+
+
+def _attach_everywhere(monkeypatch, share=1.0):
+    monkeypatch.setattr(stories, "ATTACH_MIN_LINKS", 0)
+    monkeypatch.setattr(stories, "RECLUSTER_SHARE", share)
+
+
+def test_an_incremental_run_attaches_new_articles_to_the_stories_they_report(monkeypatch, tmp_path):
+    _attach_everywhere(monkeypatch)
+    arts, ents = _corpus()
+    copy = _articles([dict(doc_id="h_ru", language="ru", published=D(2025, 8, 11),
+                           text=NEAR_DUP_A + " Обновлено в 12:00.")])
+    arts = pl.concat([arts, copy])
+    first = arts.filter(pl.col("doc_id").is_in(["a_ru", "c_ru", "d_ru", "e_ru", "f_uk"]))
+    state = stories.group(first, ents, None)[2]
+    ids, links, state2 = stories.group(arts, ents, state)
+    s = _story(ids)
+    assert s["b_en"] == s["a_ru"] == "a_ru"  # joined the drone story it reports
+    assert s["h_ru"] == s["d_ru"] == s["e_ru"] == "d_ru"  # a third copy of the strike story
+    assert s["c_ru"] == "c_ru" and s["f_uk"] == "f_uk"
+    placed = dict(state2.signatures.select("doc_id", "placed").iter_rows())
+    assert placed["b_en"] and placed["h_ru"] and not placed["a_ru"]  # attached, not re-clustered
+    assert ids.sort("doc_id").equals(stories.group(arts, ents, None)[0].sort("doc_id"))
+    assert links.filter((pl.col("doc_a") == "d_ru") & (pl.col("doc_b") == "h_ru"))["story_id"].to_list() == ["d_ru"]
+
+
+def test_an_article_linked_to_too_few_members_of_a_large_story_starts_its_own(monkeypatch):
+    # a story of 12 articles (a clique) and a new article linked to one of them: the density
+    # rule keeps it out, as the full clustering would
+    n = 13
+    la, lb = (np.array(x) for x in zip(*[(i, j) for i in range(12) for j in range(i + 1, 12)], (0, 12)))
+    score = np.full(len(la), 0.5)
+    prev_code = np.array([0] * 12 + [-1])
+    new_link = np.arange(len(la)) == len(la) - 1
+    label = stories._attach(la, lb, score, new_link, np.ones(n, bool), prev_code, 0.15, None)
+    assert len(set(label[:12].tolist())) == 1 and label[12] != label[0]
+    # linked to most of them, it joins
+    la2 = np.concatenate([la, np.zeros(0, int)]); lb2 = lb.copy()
+    la2, lb2 = np.concatenate([la[:-1], np.arange(6)]), np.concatenate([lb[:-1], np.full(6, 12)])
+    new_link2 = np.arange(len(la2)) >= len(la) - 1
+    label = stories._attach(la2, lb2, np.full(len(la2), 0.5), new_link2, np.ones(n, bool), prev_code, 0.15, None)
+    assert len(set(label.tolist())) == 1
+
+
+def test_a_component_changed_past_the_share_is_clustered_again_in_full(monkeypatch):
+    _attach_everywhere(monkeypatch, share=0.35)
+    arts, ents = _corpus()
+    copies = _articles([dict(doc_id=f"h{k}_ru", language="ru", published=D(2025, 8, 11),
+                             text=NEAR_DUP_A + f" Обновлено {k}.") for k in range(3)])
+    arts = pl.concat([arts, copies])
+    base = ["a_ru", "b_en", "c_ru", "d_ru", "e_ru", "f_uk", "g_en"]
+    state = stories.group(arts.filter(pl.col("doc_id").is_in(base)), ents, None)[2]
+    # one copy: 1 new of 3 articles in the strike story's component, within 0.35 -> attached
+    state = stories.group(arts.filter(pl.col("doc_id").is_in(base + ["h0_ru"])), ents, state)[2]
+    assert dict(state.signatures.select("doc_id", "placed").iter_rows())["h0_ru"]
+    # two more: 1 placed + 2 new of 5, past 0.35 -> clustered in full, nothing counted as placed
+    ids, _, state = stories.group(arts, ents, state)
+    placed = dict(state.signatures.select("doc_id", "placed").iter_rows())
+    assert not any(placed[d] for d in ("h0_ru", "h1_ru", "h2_ru", "d_ru"))
+    assert len({_story(ids)[d] for d in ("d_ru", "e_ru", "h0_ru", "h1_ru", "h2_ru")}) == 1
 
 
 def _small_components(rng, n_comps, duplicate=False):
