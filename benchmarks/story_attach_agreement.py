@@ -1,0 +1,80 @@
+"""How far the incremental story clustering drifts from clustering again in full.
+
+    python benchmarks/story_attach_agreement.py [--store /tmp/presslens-bench/store-local-10000]
+                                                [--corpus /tmp/presslens-bench/real-10000] [--rebuilds 4]
+
+Needs a corpus and a store built from it (bench_build.py leaves both in its workdir). The
+corpus is changed (1% of its files get a sentence appended per rebuild, as bench_build.py
+does); the store is copied, never modified. Two copies of the store are rebuilt after each
+change: one with the default incremental clustering (large components that changed little
+take new articles in place: stories._attach) and one that clusters every changed component
+again from all its links (ATTACH_MIN_LINKS set out of reach). At the end a third store is
+built from scratch. Prints the time of each rebuild and the pairwise precision, recall and
+F1 between the story partitions (stories.pairwise_prf), so the cost of attaching in place
+is measured against the exact incremental run and against a full build.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import polars as pl  # noqa: E402
+
+from bench_build import touch  # noqa: E402
+from presslens import build as b  # noqa: E402
+from presslens import stories, store  # noqa: E402
+
+
+def story_ids(st: Path) -> pl.DataFrame:
+    return pl.read_parquet(store.current(st).directory / "articles.parquet", columns=["doc_id", "story_id"]).sort("doc_id")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", type=Path, default=Path("/tmp/presslens-bench/store-local-10000"))
+    ap.add_argument("--corpus", type=Path, default=Path("/tmp/presslens-bench/real-10000"))
+    ap.add_argument("--rebuilds", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    if store.current(args.store) is None:
+        raise SystemExit(f"no store at {args.store}: run benchmarks/bench_build.py --engines local first")
+    work = Path(tempfile.mkdtemp(prefix="presslens-attach-"))
+    attach, exact, full = work / "attach", work / "exact", work / "full"
+    shutil.copytree(args.store, attach)
+    shutil.copytree(args.store, exact)
+    default_min = stories.ATTACH_MIN_LINKS
+    try:
+        for i in range(args.rebuilds):
+            n = touch(args.corpus, 0.01, seed=7000 + i)
+            for st, limit in ((attach, default_min), (exact, 10**15)):
+                stories.ATTACH_MIN_LINKS = limit
+                t = time.perf_counter()
+                s = b.build(args.corpus, st, workers=args.workers, keep_workers=True)
+                print(f"rebuild {i + 1} ({n} files changed), {st.name:6s}: {time.perf_counter() - t:.2f} s, "
+                      f"story step {s['story_seconds']:.2f} s", flush=True)
+        stories.ATTACH_MIN_LINKS = default_min
+        t = time.perf_counter()
+        b.build(args.corpus, full, workers=args.workers, keep_workers=True)
+        print(f"full build from scratch: {time.perf_counter() - t:.1f} s", flush=True)
+        b.shutdown_workers()
+        got = {name: story_ids(st) for name, st in (("attach", attach), ("exact", exact), ("full", full))}
+        for a, ref in (("attach", "exact"), ("attach", "full"), ("exact", "full")):
+            x, y = got[a], got[ref]
+            assert x["doc_id"].equals(y["doc_id"])
+            p, r, f, *_ = stories.pairwise_prf(x["story_id"].to_list(), y["story_id"].to_list())
+            print(f"{a} incremental vs {ref}{' incremental' if ref == 'exact' else ' build'}: "
+                  f"P {p:.4f} R {r:.4f} F1 {f:.4f} ({x['story_id'].n_unique()} vs {y['story_id'].n_unique()} stories)")
+    finally:
+        stories.ATTACH_MIN_LINKS = default_min
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
