@@ -134,7 +134,11 @@ STORY_LINKS_SCHEMA: dict[str, pl.DataType] = {
     "shared_sources": pl.List(pl.String),  # cited sources, case-folded
     "shared_numbers": pl.List(pl.String),  # normalised figures: 230000
     "shared_dates": pl.List(pl.String),  # calendar dates written in both texts: MM-DD
-    "shared_lead": pl.List(pl.String),  # figures (n:), dates (d:) and words (w:) both titles/leads give
+    # figures (n:), dates (d:) and words (w:) both titles/leads give, space-separated (none of
+    # them holds a space): one string, not a list, as it is the longest evidence (~10 items a
+    # link) and a list of strings costs ~2x to write, read and sort (an incremental build
+    # rewrites the whole table)
+    "shared_lead": pl.String,
     # the story both articles are in (null for a link between two stories); the table is
     # sorted by it, so reading one story's links skips the other row groups
     "story_id": pl.String,

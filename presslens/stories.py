@@ -148,7 +148,7 @@ _FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
 _TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
 _TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
 # Bumped when features or hashing change: a state with another version is rebuilt from scratch.
-STATE_VERSION = "4"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model
+STATE_VERSION = "5"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model; 5: shared_lead is a string
 
 # ---------------------------------------------------------------- numbers and dates
 
@@ -1340,6 +1340,8 @@ def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarra
         offsets = np.concatenate([[0], np.cumsum(np.bincount(rows[m], minlength=len(a)))]).astype(np.int64)
         values = ctx.labels.gather(pl.Series(f[m].astype(np.int64))).to_arrow()
         cols[col] = pl.Series(col, pa.LargeListArray.from_arrays(_arrow_numbers(offsets, np.int64, pa.int64()), values))
+        if LINKS_SCHEMA[col] == pl.String:  # shared_lead: one space-separated string (store.py)
+            cols[col] = cols[col].list.join(" ")
     cols["story_id"] = story
     return pl.DataFrame(cols).select([pl.col(c).cast(t) for c, t in LINKS_SCHEMA.items()])
 
