@@ -814,12 +814,23 @@ def _with_text_evidence(part: pl.DataFrame, pool: ProcessPoolExecutor | None) ->
                              stories._array(sig, store.ARTICLES_SCHEMA["text_minhash"]).alias("text_minhash"))
 
 
-def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame, docs: pl.DataFrame) -> dict:
+def doc_entities_of(mentions: pl.LazyFrame) -> pl.LazyFrame:
+    """The doc_entities table (doc_id, entity_id, mentions: how often the article names it)
+    from mention rows."""
+    return (mentions.group_by("doc_id", "entity_id").agg(pl.len().cast(pl.UInt32).alias("mentions"))
+            .sort(["entity_id", "doc_id"]))
+
+
+def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame, docs: pl.DataFrame,
+                   mentions: pl.LazyFrame | None = None, entity_job: _Background | None = None) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
     write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
     articles' doc_id and duplicate_of, in table order (read once by the caller).
 
-    Reads tmp/doc_entities.parquet and the articles' story columns, reuses the previous
+    Reads tmp/doc_entities.parquet (once `entity_job`, the thread writing it, is done; when
+    at most STORY_BATCH articles are new to the grouping and `mentions`, the assembled
+    mention rows, are given, their entities are counted from those instead, without waiting)
+    and the articles' story columns, reuses the previous
     version's story state (only new articles are hashed; presslens.stories), writes
     story_links and the state into `tmp`. When at most STORY_BATCH articles are new to the
     grouping (an incremental build), their rows are read from `articles` and the table is
@@ -846,7 +857,12 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
         sigs, names = [], []
         if len(todo):
             todo_set = todo.implode()
-            doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
+            if mentions is not None and len(todo) <= STORY_BATCH:
+                doc_entities = doc_entities_of(mentions.filter(pl.col("doc_id").is_in(todo_set)))
+            else:
+                if entity_job is not None:
+                    entity_job.wait()  # (its error, if any, is raised by the caller)
+                doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
             cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash"]
             if len(todo) <= STORY_BATCH:  # one batch, straight from the assembled rows
                 parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols).collect()]
@@ -1166,17 +1182,28 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             mentions = pl.concat([p.select(list(store.MENTIONS_SCHEMA)) for p in mention_parts], how="vertical_relaxed")
         else:
             mentions = store.empty("mentions").lazy()
-        store.write_table(tmp, "mentions", mentions)
-        mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
-        store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
-            pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
         # the articles' keys, read once for the entity table and the story step
         docs = articles.select("doc_id", "duplicate_of", "language").collect()
-        store.write_table(tmp, "entities", _entities_table(mentions_final, docs.lazy()))
-        # articles.parquet is written once, with its story_id, when the story step can read the
-        # few articles it groups anew from the assembled rows (an incremental build); otherwise
-        # it is written first and rewritten with the story ids (see _group_stories)
-        story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of"))
+
+        def entity_tables() -> None:
+            store.write_table(tmp, "mentions", mentions)
+            mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
+            store.write_table(tmp, "doc_entities", doc_entities_of(mentions_final))
+            store.write_table(tmp, "entities", _entities_table(mentions_final, docs.lazy()))
+
+        # the mention tables are written in a thread while the stories are grouped (Polars
+        # releases the GIL; on two cores the workers are idle by now)
+        entity_job = _Background(entity_tables)
+        try:
+            # articles.parquet is written once, with its story_id, when the story step can read
+            # the few articles it groups anew from the assembled rows (an incremental build);
+            # otherwise it is written first and rewritten with the story ids (see _group_stories)
+            story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of"),
+                                           mentions=mentions, entity_job=entity_job)
+        finally:
+            entity_job.wait()
+        entity_job.result()
+        mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
     finally:
         search_job.wait()  # its error, if any, is raised in _post_build
     articles_final = pl.scan_parquet(tmp / "articles.parquet")
