@@ -791,6 +791,9 @@ STORY_BATCH = 20_000
 # task; below EVIDENCE_POOL_MIN of them, in this process (starting processes costs ~1 s).
 EVIDENCE_CHUNK = 2_000
 EVIDENCE_POOL_MIN = 5_000
+# Up to this many articles, the mention tables are written in a thread beside the story step
+# (_assemble): a doc_entities table of ~2M rows to sort (~100 MB) next to the grouping's peak.
+ENTITY_THREAD_MAX = 200_000
 
 
 def _with_text_evidence(part: pl.DataFrame, pool: ProcessPoolExecutor | None) -> pl.DataFrame:
@@ -1192,8 +1195,14 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             store.write_table(tmp, "entities", _entities_table(mentions_final, docs.lazy()))
 
         # the mention tables are written in a thread while the stories are grouped (Polars
-        # releases the GIL; on two cores the workers are idle by now)
-        entity_job = _Background(entity_tables)
+        # releases the GIL; on two cores the workers are idle by now), in stores small enough
+        # that the two memory peaks (doc_entities' sort, the grouping) may add up; in larger
+        # ones, one after the other, as a large grouping waits for doc_entities.parquet anyway
+        if docs.height <= ENTITY_THREAD_MAX:
+            entity_job = _Background(entity_tables)
+        else:
+            entity_tables()
+            entity_job = None
         try:
             # articles.parquet is written once, with its story_id, when the story step can read
             # the few articles it groups anew from the assembled rows (an incremental build);
@@ -1201,8 +1210,10 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of"),
                                            mentions=mentions, entity_job=entity_job)
         finally:
-            entity_job.wait()
-        entity_job.result()
+            if entity_job is not None:
+                entity_job.wait()
+        if entity_job is not None:
+            entity_job.result()
         mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
     finally:
         search_job.wait()  # its error, if any, is raised in _post_build

@@ -70,13 +70,23 @@ def test_incremental_rebuild_processes_only_changed_files(tmp_path):
     assert _tables(st)["articles"].height == 5
 
 
-def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path):
+@pytest.mark.parametrize("way", ["default", "mention tables in line", "stories attached in place"])
+def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, monkeypatch, way):
     """A rebuild that changes one file, adds a near-copy of an article (it joins that story,
     so the story's old links are copied with their evidence and their story set again) and
     removes another file writes the same rows as a from-scratch build of the corpus it ends
     with: every table, story ids and link evidence included. Link scores are the exception:
     an incremental run keeps the scores of links between unchanged articles, computed with the
-    IDF of their run (docs/STORIES.md says when that can change a grouping)."""
+    IDF of their run (docs/STORIES.md says when that can change a grouping). The same with the
+    mention tables written in line rather than beside the story step, and with the new
+    articles attached to the previous stories rather than clustered again (stories._attach,
+    forced here: on this corpus both give the full build's stories)."""
+    if way == "mention tables in line":
+        monkeypatch.setattr(b, "ENTITY_THREAD_MAX", 0)
+    if way == "stories attached in place":
+        from presslens import stories
+        monkeypatch.setattr(stories, "ATTACH_MIN_LINKS", 0)
+        monkeypatch.setattr(stories, "RECLUSTER_SHARE", 1.0)
     corpus = _copy_seeds(tmp_path / "c")
     files = sorted(corpus.glob("*.txt"))
     text2 = files[2].read_text(encoding="utf-8")
@@ -88,6 +98,11 @@ def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path):
     files[4].unlink()
     summary = b.build(corpus, st, workers=1)
     assert summary["processed_files"] == 2 and summary["reused_files"] == 4 and not summary.get("stories_error")
+    if way == "stories attached in place":  # the near-copy was attached, not clustered again
+        sigs = pl.read_parquet(store.current(st).directory / "story_signatures.parquet")
+        arts = pl.read_parquet(store.current(st).directory / "articles.parquet", columns=["doc_id", "path"])
+        placed = dict(sigs.join(arts, on="doc_id").select("path", "placed").iter_rows())
+        assert placed["copy2.txt"] and not placed["copy1.txt"]
     b.build(corpus, tmp_path / "full", workers=1)
     inc, full = _tables(st), _tables(tmp_path / "full")
     for table in store.TABLES:
