@@ -499,7 +499,17 @@ def _task_sizes(n_files: int, n_workers: int) -> list[int]:
     """Files per task, in submission order (guided scheduling): each task takes
     _chunk_size of the files still unassigned, so tasks shrink towards the end of the
     build. Workers take tasks in this order, so the last ones to finish are small and no
-    worker idles long while another finishes a 200-file task (about 2.5 s of one core)."""
+    worker idles long while another finishes a 200-file task (about 2.5 s of one core).
+
+    A small job (at most GATHER_RECORDS files per worker: a rebuild after a small change) is
+    cut into one task per worker instead, of equal file counts: each worker then decodes its
+    files' entities in one batch and pays a task's fixed costs once. On the 10k benchmark
+    store, a warm 1% rebuild (100 files, 2 workers): workers' CPU 0.49 -> 0.38 s, tasks
+    0.27 -> 0.21 s wall (four pairs of rebuilds, alternated)."""
+    if 0 < n_files <= max(1, n_workers) * GATHER_RECORDS:
+        k = min(max(1, n_workers), n_files)
+        base, extra = divmod(n_files, k)
+        return [base + 1] * extra + [base] * (k - extra)
     floor = min(MIN_TASK_FILES, _chunk_size(n_files, n_workers))
     sizes, left = [], n_files
     while left > 0:

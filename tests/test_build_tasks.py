@@ -23,9 +23,14 @@ def test_every_file_is_in_exactly_one_task_and_tasks_shrink_towards_the_end(n_fi
         assert min(sizes[:-1]) >= b.MIN_TASK_FILES
 
 
-def test_a_small_rebuild_still_spreads_over_the_workers():
-    # 5 changed files and a warm pool of 2: one file per task, not one task for one worker
-    assert b._task_sizes(5, 2) == [1, 1, 1, 1, 1]
+def test_a_small_rebuild_is_one_task_per_worker():
+    # 5 changed files and a warm pool of 2: both workers get files, each in one task (its
+    # files' entities decoded in one batch), not one task for one worker nor one per file
+    assert b._task_sizes(5, 2) == [3, 2]
+    assert b._task_sizes(100, 2) == [50, 50]
+    assert b._task_sizes(1, 2) == [1]
+    assert b._task_sizes(2 * b.GATHER_RECORDS, 2) == [b.GATHER_RECORDS] * 2
+    assert len(b._task_sizes(2 * b.GATHER_RECORDS + 1, 2)) > 2  # a larger job: guided scheduling
 
 
 def _shard_rows(shard_dir, res) -> dict[str, list[dict]]:
