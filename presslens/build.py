@@ -616,9 +616,8 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
         # corpus, and Path.relative_to and Path.suffix were half of that time at 10,000 files
         prefix = os.path.join(os.fspath(root), "")
         limits: dict[str, int] = {}
-        for p in ingest.iter_files(root, link_rejects):
-            s = os.fspath(p)
-            rel = s[len(prefix):].replace(os.sep, "/") if s.startswith(prefix) else p.relative_to(root).as_posix()
+        for s in ingest.iter_file_strs(root, link_rejects):
+            rel = s[len(prefix):].replace(os.sep, "/") if s.startswith(prefix) else Path(s).relative_to(root).as_posix()
             try:
                 st = os.stat(s)
                 size, mtime = st.st_size, st.st_mtime_ns
@@ -627,8 +626,8 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
             ext = os.path.splitext(s)[1].lower()
             limit = limits.get(ext)
             if limit is None:
-                limit = limits[ext] = ingest.size_limit(p)
-            yield rel, size, mtime, (lambda p=p: _sha1_file(p)), limit
+                limit = limits[ext] = ingest.size_limit(Path(s))
+            yield rel, size, mtime, (lambda s=s: _sha1_file(s)), limit
         return
     for rel, size, mtime in fsio.list_files(loc, frozenset({ingest.SIDECAR_NAME})):
         yield rel, size, mtime, (lambda rel=rel: fsio.sha1(loc, rel)), ingest.size_limit(Path(rel))
@@ -835,7 +834,8 @@ def doc_entities_of(mentions: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame, docs: pl.DataFrame,
-                   mentions: pl.LazyFrame | None = None, entity_job: _Background | None = None) -> dict:
+                   mentions: pl.LazyFrame | None = None, entity_job: _Background | None = None,
+                   new_rows: pl.LazyFrame | None = None) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
     write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
     articles' doc_id and duplicate_of, in table order (read once by the caller).
@@ -843,7 +843,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     Reads tmp/doc_entities.parquet (once `entity_job`, the thread writing it, is done; when
     at most STORY_BATCH articles are new to the grouping and `mentions`, the assembled
     mention rows, are given, their entities are counted from those instead, without waiting)
-    and the articles' story columns, reuses the previous
+    and the articles' story columns (from `new_rows`, the rows enriched by this build, when
+    every article new to the grouping is among them), reuses the previous
     version's story state (only new articles are hashed; presslens.stories), writes
     story_links and the state into `tmp`. When at most STORY_BATCH articles are new to the
     grouping (an incremental build), their rows are read from `articles` and the table is
@@ -878,7 +879,13 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                 doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
             cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash"]
             if len(todo) <= STORY_BATCH:  # one batch, straight from the assembled rows
-                parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols).collect()]
+                parts = []
+                if new_rows is not None:  # usually all new: read from the shards alone
+                    parts = [new_rows.filter(pl.col("doc_id").is_in(todo_set)).select(cols).collect()]
+                    if parts[0]["doc_id"].n_unique() < len(todo):  # some were reused (no story state)
+                        parts = []
+                if not parts:
+                    parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols).collect()]
                 if parts[0].select(pl.col("story_evidence").is_null().any()).item():
                     parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols + ["text", "boilerplate"])
                              .collect()]
@@ -1169,8 +1176,10 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         reject_parts = []
     if any(shards.glob("rejects-*.parquet")):
         reject_parts.append(pl.scan_parquet(shards / "rejects-*.parquet"))
+    new_rows = None  # the rows this build enriched
     if any(shards.glob("articles-*.parquet")):
-        article_parts.append(pl.scan_parquet(shards / "articles-*.parquet").drop("duplicate_of"))
+        new_rows = pl.scan_parquet(shards / "articles-*.parquet")
+        article_parts.append(new_rows.drop("duplicate_of"))
     if any(shards.glob("mentions-*.parquet")):
         mention_parts.append(pl.scan_parquet(shards / "mentions-*.parquet").select(list(store.MENTIONS_SCHEMA)))
 
@@ -1218,7 +1227,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             # the few articles it groups anew from the assembled rows (an incremental build);
             # otherwise it is written first and rewritten with the story ids (see _group_stories)
             story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of"),
-                                           mentions=mentions, entity_job=entity_job)
+                                           mentions=mentions, entity_job=entity_job, new_rows=new_rows)
         finally:
             if entity_job is not None:
                 entity_job.wait()

@@ -36,6 +36,7 @@ from presslens.ingest.tabular import iter_export, read_csv, read_json, read_json
 from presslens.ingest.text import DecodeError, decode
 from presslens.ingest.walk import escapes, outside_reason
 from presslens.ingest.walk import walk as _walk
+from presslens.ingest.walk import walk_str as _walk_str
 from presslens.records import RawRecord, Reject
 
 # A single document (text or web page) bigger than this is rejected unread. Real articles
@@ -91,6 +92,11 @@ def iter_files(root: Path, rejects: list[Reject] | None = None) -> Iterator[Path
     yielded too, so that read() reports them instead of losing them silently.
     """
     return _walk(root, rejects)
+
+
+def iter_file_strs(root: str | os.PathLike, rejects: list[Reject] | None = None) -> Iterator[str]:
+    """`iter_files`, each path a string (the build's planning lists every file of a corpus)."""
+    return _walk_str(root, rejects)
 
 
 def load_sidecar(root: Path) -> tuple[dict[str, dict], list[Reject]]:

@@ -60,16 +60,24 @@ def walk(root: str | os.PathLike, rejects: list[Reject] | None = None) -> Iterat
     inside the root and folders that cannot be listed are yielded too, so that the reader
     reports them instead of losing them silently.
     """
-    root = Path(root)
-    real_root = os.path.realpath(root)
+    return (Path(s) for s in walk_str(root, rejects))
+
+
+def walk_str(root: str | os.PathLike, rejects: list[Reject] | None = None) -> Iterator[str]:
+    """`walk`, yielding each path as a string (os.path.join of the root and the names): a
+    rebuild lists every file of the corpus, and making a pathlib object of each was a third
+    of its planning time at 10,000 files."""
+    root_s = os.fspath(root)
+    real_root = os.path.realpath(root_s)
+    prefix = os.path.join(root_s, "")
     seen: set[str] = set()
 
-    def refuse(entry_path: Path, target: str) -> None:
+    def refuse(entry_path: str, target: str) -> None:
         if rejects is not None:
-            rel = entry_path.relative_to(root).as_posix()
-            rejects.append(Reject(rel, outside_reason(entry_path, target, os.path.isdir(target))))
+            rel = entry_path[len(prefix):].replace(os.sep, "/")
+            rejects.append(Reject(rel, outside_reason(Path(entry_path), target, os.path.isdir(target))))
 
-    def visit(folder: Path) -> Iterator[Path]:
+    def visit(folder: str) -> Iterator[str]:
         real = os.path.realpath(folder)
         if real in seen:
             return
@@ -78,15 +86,15 @@ def walk(root: str | os.PathLike, rejects: list[Reject] | None = None) -> Iterat
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError:
-            if folder != root:
+            if folder != root_s:
                 yield folder  # the reader says it is a folder that could not be listed
             return
-        files: list[Path] = []
-        folders: list[Path] = []
+        files: list[str] = []
+        folders: list[str] = []
         for e in entries:
             if e.name.startswith("."):
                 continue
-            p = folder / e.name
+            p = os.path.join(folder, e.name)
             if e.is_symlink():
                 target = os.path.realpath(p)
                 if not inside(target, real_root):
@@ -98,10 +106,10 @@ def walk(root: str | os.PathLike, rejects: list[Reject] | None = None) -> Iterat
                 is_dir = False
             if is_dir:
                 folders.append(p)
-            elif not (folder == root and e.name == SIDECAR_NAME):
+            elif not (folder == root_s and e.name == SIDECAR_NAME):
                 files.append(p)
         yield from files
         for d in folders:
             yield from visit(d)
 
-    yield from visit(root)
+    yield from visit(root_s)
