@@ -617,7 +617,7 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
         prefix = os.path.join(os.fspath(root), "")
         limits: dict[str, int] = {}
         for s in ingest.iter_file_strs(root, link_rejects):
-            rel = s[len(prefix):].replace(os.sep, "/") if s.startswith(prefix) else Path(s).relative_to(root).as_posix()
+            rel = s[len(prefix):].replace(os.sep, "/")  # walk_str joins every path to `root`
             try:
                 st = os.stat(s)
                 size, mtime = st.st_size, st.st_mtime_ns

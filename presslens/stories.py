@@ -197,6 +197,9 @@ _DIGIT = re.compile(r"\d")
 # speed, 2x-20x faster than a pass of the whole pattern, which tries every digit.)
 _NUMERIC_DATE_PART = re.compile(r"[./]\d\d?[./]")
 _TIME_PART = re.compile(r":\d\d")
+# Neither a numeric date nor a time of day can match across a line break (`_scan_lines`
+# relies on it): their patterns hold no whitespace.
+assert not any(ws in p.pattern for p in (_NUMERIC_DATE, _TIME) for ws in ("\\s", " ", "\\n"))
 # "July 25", "Aug. 10": a month word right before a day number (and "July 25, 2018": its year)
 _WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
 _YEAR_AFTER = re.compile(r",?\s{1,2}((?:19|20)\d\d)(?!\d)")
@@ -261,18 +264,13 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
     d0 = digit.start()
     skip: list[tuple[int, int]] = []
     for m in _NUMERIC_DATE.finditer(text, d0) if _NUMERIC_DATE_PART.search(text, d0) else ():
-        if "\n" in m.group():  # (never, as written: no \s in the pattern)
-            crossed = True
         d, mon, y = int(m.group(1)), int(m.group(2)), m.group(3)
         if 1 <= d <= 31 and 1 <= mon <= 12:
             year = int(y) if len(y) == 4 else 2000 + int(y) if len(y) == 2 else None
             out.append((m.start(), "d", (mon, d, year)))
         skip.append(m.span())
     if _TIME_PART.search(text, d0):
-        for m in _TIME.finditer(text, d0):
-            if "\n" in m.group():  # (never, as written)
-                crossed = True
-            skip.append(m.span())
+        skip.extend(m.span() for m in _TIME.finditer(text, d0))
     skip.sort()
     k = 0
     for m in _NUM.finditer(text, d0):
@@ -1702,27 +1700,24 @@ def _attach(ia: np.ndarray, ib: np.ndarray, score: np.ndarray, new_link: np.ndar
     articles). Cost: the links of the new articles and between the stories they reach, not
     all the component's links."""
     n = len(att)
+    n_codes = max(int(prev_code.max(initial=-1)) + 1, 1)
+    old = prev_code >= 0
+    # the previous stories as they stand: each labelled by its first article (of `att`)
+    label = np.arange(n, dtype=np.int64)
+    kept = np.flatnonzero(att & old)
+    first = np.full(n_codes, n, dtype=np.int64)
+    np.minimum.at(first, prev_code[kept], kept)
+    label[kept] = first[prev_code[kept]]
+    # the region clustered again: the new articles and the whole stories a new link reaches
     reach = new_link & att[ia]
     codes = prev_code[np.concatenate([ia[reach], ib[reach]])]
-    hit = np.zeros(max(int(prev_code.max(initial=-1)) + 1, 1), dtype=bool)
+    hit = np.zeros(n_codes, dtype=bool)
     hit[codes[codes >= 0]] = True
-    old = prev_code >= 0
     region = att & (~old | hit[np.where(old, prev_code, 0)])
     members = np.flatnonzero(region)
-    pos = np.arange(len(members), dtype=np.int64)
-    code_m = prev_code[members]
-    first = np.full(len(hit), len(members), dtype=np.int64)
-    np.minimum.at(first, code_m[code_m >= 0], pos[code_m >= 0])
-    init = np.where(code_m >= 0, first[np.maximum(code_m, 0)], pos)
+    init = np.searchsorted(members, label[members])  # each story's first article is in it
     lk = (reach & region[ib]) | (~new_link & region[ia] & region[ib] & (prev_code[ia] != prev_code[ib]))
     root = _average_link(members, ia[lk], ib[lk], score[lk], density, ev_doy, init=init)
-    # the other articles: one group per previous story (labelled by its first article)
-    label = np.arange(n, dtype=np.int64)
-    rest = att & ~region
-    first_any = np.full(len(hit), n, dtype=np.int64)
-    idx = np.flatnonzero(rest)
-    np.minimum.at(first_any, prev_code[idx], idx)
-    label[idx] = first_any[prev_code[idx]]
     label[members] = members[root]
     return label
 

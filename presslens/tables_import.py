@@ -272,8 +272,7 @@ def import_tables(src: str | Path, store_dir: str | Path) -> dict:
         search_seconds = time.perf_counter() - t_search
         store.write_table(tmp, "mentions", mentions.sort(["doc_id", "start"]))
         mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
-        store.write_table(tmp, "doc_entities", mentions_final.group_by("doc_id", "entity_id").agg(
-            pl.len().cast(pl.UInt32).alias("mentions")).sort(["entity_id", "doc_id"]))
+        store.write_table(tmp, "doc_entities", b.doc_entities_of(mentions_final))
         story_summary: dict = {}
         if not own_stories:
             # grouped from scratch (no previous state: the input's doc ids are its own, so an

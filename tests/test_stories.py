@@ -362,7 +362,6 @@ def test_an_article_linked_to_too_few_members_of_a_large_story_starts_its_own(mo
     label = stories._attach(la, lb, score, new_link, np.ones(n, bool), prev_code, 0.15, None)
     assert len(set(label[:12].tolist())) == 1 and label[12] != label[0]
     # linked to most of them, it joins
-    la2 = np.concatenate([la, np.zeros(0, int)]); lb2 = lb.copy()
     la2, lb2 = np.concatenate([la[:-1], np.arange(6)]), np.concatenate([lb[:-1], np.full(6, 12)])
     new_link2 = np.arange(len(la2)) >= len(la) - 1
     label = stories._attach(la2, lb2, np.full(len(la2), 0.5), new_link2, np.ones(n, bool), prev_code, 0.15, None)
