@@ -916,35 +916,53 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
         del sigs, names
         story_ids, links, state = stories.group_features(docs, None, pl.scan_parquet(new_path),
                                                          previous or stories.empty_state(), new_names=new_names,
-                                                         links_path=tmp / "story_links.parquet")
+                                                         links_path=tmp / "story_links.parquet", defer_links=True)
         new_path.unlink()
-        del new_names
-        state.save(tmp)
-        n_links = links.select(pl.len()).collect().item()
+        del new_names, links
+        # the state (and the links, when few enough to be sorted in memory: not written yet)
+        # is written in a thread while this one writes the articles with their story ids
+        save_job = _Background(state.save, tmp)
         error = None
     except Exception as exc:  # grouping must never lose a build
-        story_ids = docs.select("doc_id", pl.col("doc_id").alias("story_id"))
-        for part in [tmp / "story_new_signatures.parquet", *tmp.glob("story_links.*.parquet")]:
-            part.unlink(missing_ok=True)  # half-written pieces of the failed run
-        store.write_table(tmp, "story_links", store.empty("story_links"))
-        n_links = 0
-        error = f"{type(exc).__name__}: {exc}"
+        story_ids, error = _stories_failed(tmp, docs, exc)
     finally:
         if pool is not None:
             pool.shutdown()
-    with_story = lambda lf: lf.drop("story_id").join(story_ids.lazy(), on="doc_id", how="left",  # noqa: E731
-                                                     maintain_order="left")
-    if written:
-        out = tmp / "articles.stories.parquet"
-        store.write_table(tmp, "articles", with_story(pl.scan_parquet(art_path)), filename=out.name)
-        os.replace(out, art_path)
-    else:
-        store.write_table(tmp, "articles", with_story(articles))
+
+    def write_articles() -> None:
+        with_story = lambda lf: lf.drop("story_id").join(story_ids.lazy(), on="doc_id", how="left",  # noqa: E731
+                                                         maintain_order="left")
+        if written:
+            out = tmp / "articles.stories.parquet"
+            store.write_table(tmp, "articles", with_story(pl.scan_parquet(art_path)), filename=out.name)
+            os.replace(out, art_path)
+        else:
+            store.write_table(tmp, "articles", with_story(articles))
+
+    write_articles()
+    if error is None:
+        try:
+            save_job.result()
+        except Exception as exc:  # the state could not be written: as if grouping had failed
+            story_ids, error = _stories_failed(tmp, docs, exc)
+            write_articles()
+    n_links = 0 if error else pl.scan_parquet(tmp / "story_links.parquet").select(pl.len()).collect().item()
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}
     if error:
         summary["stories_error"] = error
     return summary
+
+
+def _stories_failed(tmp: Path, docs: pl.DataFrame, exc: BaseException) -> tuple[pl.DataFrame, str]:
+    """After the story step failed: its half-written files removed, an empty story_links
+    table, and every article its own story. Returns (story ids, the reason)."""
+    for part in [tmp / "story_new_signatures.parquet", *tmp.glob("story_links.*.parquet"),
+                 *(tmp / f"{name}.parquet" for name in ("story_signatures", "story_features")),
+                 tmp / "story_state_version"]:
+        part.unlink(missing_ok=True)
+    store.write_table(tmp, "story_links", store.empty("story_links"))
+    return docs.select("doc_id", pl.col("doc_id").alias("story_id")), f"{type(exc).__name__}: {exc}"
 
 
 def _build_index(version_dir: Path, prev_dir: Path | None = None) -> float:

@@ -1753,7 +1753,8 @@ def _collect(frame: Frame) -> pl.DataFrame:
 
 def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs: Frame,
                    prev: StoryState, new_names: pl.DataFrame | None = None,
-                   links_path: Path | None = None) -> tuple[pl.DataFrame, Frame, StoryState]:
+                   links_path: Path | None = None, defer_links: bool = False
+                   ) -> tuple[pl.DataFrame, Frame, StoryState]:
     """The grouping from precomputed features (what `group`, the build and the benchmark share).
 
     `docs` (doc_id, duplicate_of) lists every article of the corpus now; `new_sigs`
@@ -1765,7 +1766,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     of the components that changed, and only the new links have their evidence derived (the
     old ones are copied from `prev.links` with their story set again: `_relabel_links`).
     With `links_path` the links (story_links, sorted by story) are streamed to that Parquet
-    file and returned as a LazyFrame over it; otherwise returned as a DataFrame.
+    file and returned as a LazyFrame over it; otherwise returned as a DataFrame. With
+    `defer_links` too, links few enough to sort in memory (LINKS_IN_MEMORY) are not written
+    here: they are returned as a LazyFrame that sorts them, and the returned state's `save`
+    writes them (the build saves the state in a thread while it writes the articles).
 
     Memory (n articles, F features per article, L links per article, V distinct features):
     about n * (600 + 20 F + 40 L) bytes + 40 V, plus one slice of candidate pairs
@@ -1980,8 +1984,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     if in_memory:
         # every old link gets its story again and the table is sorted and written in one go
         links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
-                           dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False).collect()
-        if links_path is not None:
+                           dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
+        if not (defer_links and links_path is not None):
+            links = links.collect()
+        if links_path is not None and not defer_links:
             table = links
             links = _replace_links(links_path, [], lambda path: table.write_parquet(
                 path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))

@@ -119,6 +119,38 @@ def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, mo
     assert inc["story_links"].filter(pl.col("story_id") == stories_of["copy1.txt"]).height == 3
 
 
+@pytest.mark.parametrize("where", ["grouping", "writing the story state"])
+def test_a_failing_story_step_keeps_the_build_with_every_article_its_own_story(tmp_path, monkeypatch, where):
+    """A failure of the story step, in the grouping or in the thread that writes its state
+    and links, never loses a build: every article is its own story, the summary says why,
+    no half-written story state is left, and the next build groups again."""
+    from presslens import stories
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+
+    def boom(*a, **k):
+        raise RuntimeError("disk said no")
+
+    if where == "grouping":
+        monkeypatch.setattr(stories, "group_features", boom)
+    else:
+        monkeypatch.setattr(stories.StoryState, "save", boom)
+    summary = b.build(corpus, st)
+    assert summary["stories_error"] == "RuntimeError: disk said no"
+    t = _tables(st)
+    assert t["articles"].height == 5
+    assert t["articles"]["story_id"].to_list() == t["articles"]["doc_id"].to_list()
+    assert t["story_links"].height == 0
+    assert stories.StoryState.load(store.current(st).directory) is None
+    monkeypatch.undo()
+    (corpus / "new.txt").write_text((corpus / sorted(p.name for p in corpus.glob("*.txt"))[1]).read_text(
+        encoding="utf-8") + "\nОбновлено.", encoding="utf-8")
+    again = b.build(corpus, st)
+    assert not again.get("stories_error")
+    assert _tables(st)["articles"]["story_id"].n_unique() < 6  # grouped again: the copy joins a story
+
+
 def test_touching_a_file_without_changing_it_reuses_its_rows(tmp_path):
     corpus = _copy_seeds(tmp_path / "c")
     st = tmp_path / "s"
