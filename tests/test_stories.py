@@ -618,3 +618,67 @@ def test_incremental_links_of_a_regrouped_story_keep_their_evidence_and_match_a_
     # the table stays sorted by story (the Stories page filters row groups on it)
     sid = links_inc["story_id"]
     assert sid.head(sid.null_count()).is_null().all() and sid.tail(sid.len() - sid.null_count()).is_sorted()
+
+
+# ---------------------------------------------------------------- what the titles name
+
+@pytest.mark.parametrize("text, title, expected", [
+    ("Отставка министра\n\nМинистр ушёл в отставку.", "Отставка министра", "Отставка министра"),
+    # clutter above the title; the title's whitespace written differently
+    ("Меню  Поиск\n  Министр   ушёл в отставку \nТекст.", "Министр ушёл в отставку", "Министр   ушёл в отставку"),
+    # a title cut with an ellipsis (metadata.TITLE_MAX_CHARS)
+    ("Очень длинный заголовок о том, как министр ушёл в отставку\nТекст.", "Очень длинный заголовок о том…",
+     "Очень длинный заголовок о том, как министр ушёл в отставку"),
+    # a page title "Headline - Site" over a text whose first line is the headline
+    ("Minister resigns over the budget\nText.", "Minister resigns over the budget - Daily Site",
+     "Minister resigns over the budget"),
+])
+def test_the_title_is_found_on_its_line_of_the_text(text, title, expected):
+    span = stories.title_span(text, title)
+    assert span is not None and text[span[0]:span[1]] == expected
+
+
+@pytest.mark.parametrize("title", [None, "", "Совсем другой заголовок", "статьи"])
+def test_a_title_that_starts_no_line_is_not_found(title):
+    # "статьи" is inside a line, not at its start
+    assert stories.title_span("Отставка министра\nТекст статьи.", title) is None
+
+
+def test_title_entities_are_the_entities_named_on_the_title_line():
+    text = "Пресс-центр\nДжонсон ушёл в отставку, Мэй прокомментировала\n\nТереза Мэй и Дэвис обсудили Brexit."
+    title = "Джонсон ушёл в отставку, Мэй прокомментировала"
+    t0 = text.index("Джонсон")
+    mentions = [(t0, t0 + 7, "PER:johnson"), (text.index("Мэй"), text.index("Мэй") + 3, "PER:may"),
+                (text.index("Тереза"), text.index("Тереза") + 10, "PER:may"),
+                (text.index("Дэвис"), text.index("Дэвис") + 5, "PER:davis"), (0, 11, None)]
+    assert stories.title_entities(text, title, mentions) == ["PER:johnson", "PER:may"]
+    assert stories.title_entities(text, "Заголовка в тексте нет", mentions) == []
+
+
+def test_the_pair_features_compare_what_the_titles_name_and_the_rules_ignore_it():
+    base = "Министр ушёл в отставку 9 июля, заявили 12 депутатов и 340 сторонников."
+    arts = _articles([
+        dict(doc_id=f"d{i}", language="ru", published=D(2018, 7, 9), text=f"Заголовок {i}\n\n{base}")
+        for i in range(4)]).with_columns(
+        pl.Series("title_entities", [["PER:johnson"], ["PER:johnson", "PER:may"], ["PER:raab"], []],
+                  dtype=pl.List(pl.String)))
+    ents = _entities({f"d{i}": ["PER:may", "LOC:UK"] for i in range(4)})
+    feats, sigs = stories.article_features(arts, ents)
+    assert set(feats.filter(pl.col("doc_id") == "d1")["feature"]) >= {"h:PER:johnson", "h:PER:may"}
+    with stories.recording_pairs() as log:
+        ids, links, _ = stories.group(arts, ents)
+    ctx, a, b, x, _ = log[0]
+    got = {(ctx.doc_ids[int(i)], ctx.doc_ids[int(j)]): row for i, j, row in zip(a, b, x)}
+    cos_h, disjoint = stories.PAIR_FEATURES.index("cos_h"), stories.PAIR_FEATURES.index("h_disjoint")
+
+    def pair(p, q):
+        return got.get((p, q), got.get((q, p)))
+
+    # IDF over the 4 articles: johnson in 2 titles, may in 1
+    w_j, w_m = np.log(5 / 3), np.log(5 / 2)
+    assert pair("d0", "d1")[cos_h] == pytest.approx(w_j / np.hypot(w_j, w_m)) and pair("d0", "d1")[disjoint] == 0
+    assert pair("d0", "d2")[cos_h] == 0 and pair("d0", "d2")[disjoint] == 1
+    assert pair("d0", "d3")[disjoint] == 0  # a title naming nobody says nothing
+    # the rules group exactly as without the column
+    ids2, links2, _ = stories.group(arts.drop("title_entities"), ents)
+    assert ids.equals(ids2) and links.equals(links2)
