@@ -218,7 +218,7 @@ class _ShardBuffer:
             self.flush()
 
     def flush(self) -> None:
-        _add_story_evidence(self.articles, self.mentions)
+        _add_story_evidence(self.articles)
         for table in ("articles", "mentions", "rejects"):
             rows = getattr(self, table)
             if rows:
@@ -290,9 +290,8 @@ def _enrich_batch(records: list) -> list[tuple[dict | None, list[dict], dict | N
     return out
 
 
-def _add_story_evidence(articles: list[dict], mentions: list[dict]) -> None:
-    """The text-only story evidence of article rows (presslens.stories.text_evidence) and
-    the entities their titles name (stories.title_entities, from their `mentions` rows),
+def _add_story_evidence(articles: list[dict]) -> None:
+    """The text-only story evidence of article rows (presslens.stories.text_evidence),
     computed by the workers in parallel rather than in the serial hook, once per shard:
     it is vectorised over its batch, and a batch of one (a .txt file) costs ~5 ms of
     set-up, a batch of 1,000 ~0.5 ms an article."""
@@ -303,12 +302,8 @@ def _add_story_evidence(articles: list[dict], mentions: list[dict]) -> None:
     evidence, text_minhash = stories.text_evidence([a["text"] for a in articles],
                                                    [a["boilerplate"] for a in articles],
                                                    [a.get("language") for a in articles])
-    spans: dict[str, list[tuple[int, int, str | None]]] = {}
-    for m in mentions:
-        spans.setdefault(m["doc_id"], []).append((m["start"], m["end"], m["entity_id"]))
     for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
         a["story_evidence"], a["text_minhash"] = ev, sig
-        a["title_entities"] = stories.title_entities(a["text"], a.get("title"), spans.get(a["doc_id"], ()))
 
 
 # ---------------------------------------------------------------- engines
@@ -831,21 +826,6 @@ def _with_text_evidence(part: pl.DataFrame, pool: ProcessPoolExecutor | None) ->
                              stories._array(sig, store.ARTICLES_SCHEMA["text_minhash"]).alias("text_minhash"))
 
 
-def _with_title_entities(part: pl.DataFrame, mentions: pl.LazyFrame) -> pl.DataFrame:
-    """`part` (articles with text and title) with the entities their titles name
-    (stories.title_entities, as a build worker makes them) from their rows of `mentions`."""
-    from presslens import stories
-
-    rows = (mentions.join(part.select("doc_id").lazy(), on="doc_id", how="semi")
-            .select("doc_id", "start", "end", "entity_id").collect())
-    spans: dict[str, list[tuple[int, int, str | None]]] = {}
-    for d, s, e, ent in rows.iter_rows():
-        spans.setdefault(d, []).append((s, e, ent))
-    got = [stories.title_entities(t, ti, spans.get(d, ()))
-           for d, t, ti in zip(part["doc_id"].to_list(), part["text"].to_list(), part["title"].to_list())]
-    return part.with_columns(pl.Series("title_entities", got, dtype=pl.List(pl.String)))
-
-
 def doc_entities_of(mentions: pl.LazyFrame) -> pl.LazyFrame:
     """The doc_entities table (doc_id, entity_id, mentions: how often the article names it)
     from mention rows."""
@@ -897,8 +877,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                 if entity_job is not None:
                     entity_job.wait()  # (its error, if any, is raised by the caller)
                 doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
-            cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash",
-                    "title_entities"]
+            cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash"]
             if len(todo) <= STORY_BATCH:  # one batch, straight from the assembled rows
                 parts = []
                 if new_rows is not None:  # usually all new: read from the shards alone
@@ -908,14 +887,14 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                 if not parts:
                     parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols).collect()]
                 if parts[0].select(pl.col("story_evidence").is_null().any()).item():
-                    parts = [articles.filter(pl.col("doc_id").is_in(todo_set))
-                             .select(cols + ["text", "boilerplate", "title"]).collect()]
+                    parts = [articles.filter(pl.col("doc_id").is_in(todo_set)).select(cols + ["text", "boilerplate"])
+                             .collect()]
             else:
                 store.write_table(tmp, "articles", articles)
                 written = True
                 # rows without the workers' evidence (tables imported from elsewhere): read their text
                 if pl.scan_parquet(art_path).select(pl.col("story_evidence").is_null().any()).collect().item():
-                    cols += ["text", "boilerplate", "title"]
+                    cols += ["text", "boilerplate"]
                 parts = (pl.from_arrow(batch).filter(pl.col("doc_id").is_in(todo_set))
                          for batch in pq.ParquetFile(art_path).iter_batches(batch_size=STORY_BATCH, columns=cols))
             for part in parts:
@@ -923,10 +902,6 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                     if pool is None and len(todo) >= EVIDENCE_POOL_MIN:
                         pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=mp.get_context("spawn"))
                     part = _with_text_evidence(part, pool)
-                    if entity_job is not None:
-                        entity_job.wait()
-                    part = _with_title_entities(part, mentions if mentions is not None
-                                                else pl.scan_parquet(tmp / "mentions.parquet"))
                 if part.height:
                     de = doc_entities.join(part.select("doc_id").lazy(), on="doc_id", how="semi").collect()
                     # features hashed batch by batch: the corpus's features are never held as strings

@@ -37,7 +37,7 @@ from pathlib import Path
 import polars as pl
 
 # Bump when the enrichment output changes, so incremental builds redo every file.
-PIPELINE_VERSION = "8"  # 8: title_entities
+PIPELINE_VERSION = "7"
 
 SPAN = pl.List(pl.Int64)
 
@@ -79,8 +79,6 @@ ARTICLES_SCHEMA: dict[str, pl.DataType] = {
     "story_evidence": pl.List(pl.String),
     # MinHash of the text's word 5-gram shingles (presslens.stories.TEXT_PERM values)
     "text_minhash": pl.Array(pl.UInt32, 32),
-    # the canonical entity ids the title names (its line in the text: presslens.stories.title_entities)
-    "title_entities": pl.List(pl.String),
 }
 
 MENTIONS_SCHEMA: dict[str, pl.DataType] = {
@@ -158,8 +156,7 @@ TABLES = {
 
 # Columns the dashboard needs for lists and charts: everything but the article text.
 ARTICLE_LIST_COLUMNS = [c for c in ARTICLES_SCHEMA
-                        if c not in ("text", "paragraph_languages", "cited_spans", "story_evidence", "text_minhash",
-                                     "title_entities")]
+                        if c not in ("text", "paragraph_languages", "cited_spans", "story_evidence", "text_minhash")]
 
 
 def empty(table: str) -> pl.DataFrame:

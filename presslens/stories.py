@@ -86,9 +86,7 @@ MIN_IDF = 1.0
 # both texts says "same event" more than a shared name does (tuned on the tune split). The
 # event date ("t") is a gate, not a weight; lead words ("w") have a cosine of their own, so
 # their multiplier only decides when a shared word counts as informative (MIN_IDF).
-KIND_WEIGHT = {"e": 1.5, "s": 1.0, "n": 1.0, "d": 3.0, "l": 4.0, "t": 0.0, "w": 1.0, "h": 0.0}
-# The entities a title names ("h:<entity_id>", `title_entities`) weigh nothing in the rules and
-# stay out of the LSH signatures: only the pair model reads them (`pair_features`: cos_h, h_disjoint).
+KIND_WEIGHT = {"e": 1.5, "s": 1.0, "n": 1.0, "d": 3.0, "l": 4.0, "t": 0.0, "w": 1.0}
 # The title and lead state the event: a figure or date found there also counts as an "l"
 # feature (ln:250, ld:08-10) on top of its ordinary one.
 LEAD_CHARS = 400
@@ -150,7 +148,7 @@ _FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
 _TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
 _TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
 # Bumped when features or hashing change: a state with another version is rebuilt from scratch.
-STATE_VERSION = "6"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model; 5: shared_lead is a string; 6: title entities
+STATE_VERSION = "5"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model; 5: shared_lead is a string
 
 # ---------------------------------------------------------------- numbers and dates
 
@@ -696,42 +694,6 @@ def text_evidence(texts: list[str], boilerplates: list | None = None,
     return evidence, minhash(vals, offsets, _TEXT_A, _TEXT_B)
 
 
-# The title is looked for among the lines of the text's first TITLE_SEARCH_CHARS characters; a
-# line matches when it starts with the title (a title cut at TITLE_MAX_CHARS, an ellipsis
-# added) or, when at least TITLE_MATCH_MIN characters long, the title starts with it (a page
-# title "Headline - Site" over a text whose first line is the headline).
-TITLE_SEARCH_CHARS = 3000
-TITLE_MATCH_MIN = 15
-
-
-def title_span(text: str | None, title: str | None) -> tuple[int, int] | None:
-    """[start, end) of the line of `text` that holds the article's title (whitespace compared
-    loosely), or None when no line in its first TITLE_SEARCH_CHARS characters does."""
-    want = " ".join((title or "").split()).rstrip("…").rstrip()
-    if not want or not text:
-        return None
-    pos = 0
-    for line in text[:TITLE_SEARCH_CHARS].splitlines(keepends=True):
-        norm = " ".join(line.split())
-        if norm and (norm.startswith(want) or (len(norm) >= TITLE_MATCH_MIN and want.startswith(norm))):
-            body = line.rstrip("\r\n")
-            lead = len(body) - len(body.lstrip())
-            return pos + lead, pos + len(body.rstrip())
-        pos += len(line)
-    return None
-
-
-def title_entities(text: str | None, title: str | None, mentions: Iterable[tuple[int, int, str | None]]) -> list[str]:
-    """The canonical entity ids named in the article's title line (`title_span`): sorted,
-    unique; empty when the title is not found in the text or names none. `mentions`:
-    (start, end, entity_id) of the article's entity mentions."""
-    span = title_span(text, title)
-    if span is None:
-        return []
-    lo, hi = span
-    return sorted({e for s, t, e in mentions if e and s < hi and t > lo})
-
-
 def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Evidence features and LSH signatures of some articles.
 
@@ -758,9 +720,6 @@ def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tupl
                      .with_columns(("s:" + pl.col("feature").str.to_lowercase()).alias("feature")))
     parts.append(doc_entities.join(articles.select("doc_id"), on="doc_id", how="semi")
                  .select("doc_id", ("e:" + pl.col("entity_id")).alias("feature")))
-    if "title_entities" in cols:  # the entities the title names ("h:<entity_id>"; a pair model feature only)
-        parts.append(articles.select("doc_id", pl.col("title_entities").alias("feature")).explode("feature")
-                     .with_columns(("h:" + pl.col("feature")).alias("feature")))
     feats = pl.concat([p.cast(FEATURES_SCHEMA) for p in parts]).drop_nulls().unique().sort("doc_id", "feature")
     sigs = _signatures(articles.select("doc_id", "language", "published"), tsig)
     return feats, sigs
@@ -1002,8 +961,6 @@ class _Corpus:
     w: np.ndarray  # float64 IDF x kind weight per code
     is_word: np.ndarray  # bool per code: a lead word ("w:"), scored in a cosine of its own
     norms: np.ndarray  # float64 [n, 2]: weight norm per article, evidence features and lead words
-    hw: np.ndarray  # float64 IDF per code of a title entity ("h:"), 0 for the other codes
-    h_norm: np.ndarray  # float64 per article: the norm of its title entities' IDF weights
     ev_full: np.ndarray  # int64 event date per article (days since 1970, -1 unknown; event_days)
     ev_doy: np.ndarray  # int64 event day of year per article (0 unknown)
     labels: pl.Series  # display value per code ("Q1", "250", "n:250" for a lead figure)
@@ -1112,8 +1069,6 @@ PAIR_FEATURES = (
     "text_sim",  # estimated Jaccard of the word 5-gram shingles
     "event_gap",  # days between the event dates (0..MAX_DAYS_APART after the gate; 0 if unknown)
     "event_unknown",  # 1 when either article has no event date
-    "cos_h",  # IDF-weighted cosine of the entities both titles name (`title_entities`, any language)
-    "h_disjoint",  # 1 when both titles name informative entities (IDF > 0) and share none of them
 )
 
 
@@ -1182,14 +1137,9 @@ def pair_features(ctx: _Corpus, a: np.ndarray, b: np.ndarray, tsim: np.ndarray,
         first = np.flatnonzero(np.concatenate([[True], r_ev[1:] != r_ev[:-1]]))
         max_w[r_ev[first]] = np.maximum.reduceat(w_ev, first)
     gap = event_days_apart(ctx.ev_full, ctx.ev_doy, a, b)
-    hwf = ctx.hw[f]
-    dot_h = np.bincount(rows, weights=hwf * hwf, minlength=m)
-    h_a, h_b = ctx.h_norm[a], ctx.h_norm[b]
-    cos_h = dot_h / np.maximum(h_a * h_b, 1e-12)
-    h_disjoint = (h_a > 0) & (h_b > 0) & (dot_h <= 0)
     return np.column_stack([cos, cos_e, cos_w, same.astype(np.float64), per_kind, np.log1p(n_info),
                             np.log1p(n_words), max_w, tsim, np.maximum(gap, 0).astype(np.float64),
-                            (gap < 0).astype(np.float64), cos_h, h_disjoint.astype(np.float64)])
+                            (gap < 0).astype(np.float64)])
 
 
 @dataclass(frozen=True)
@@ -1875,10 +1825,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         t0 = time.perf_counter()
         common = (dfreq > COMMON_MIN_DOCS) & (dfreq > COMMON_SHARE * n)
         s0 = start[n_old]
-        # lead words stay out of the MinHash (same-language evidence, scored on their own), and
-        # so do title entities (the pair model's; the rules' candidates stay as they were)
-        lead_word = (names["feature"].str.starts_with("w:") | names["feature"].str.starts_with("h:")
-                     ).fill_null(False).to_numpy()
+        # lead words stay out of the MinHash (same-language evidence, scored on their own)
+        lead_word = (names["feature"].str.starts_with("w:").fill_null(False)).to_numpy()
         keep = ~(common | lead_word)[codes[s0:]]
         counts = np.bincount(elem_doc[s0:][keep] - n_old, minlength=n - n_old)
         fsig = minhash(values[s0:][keep], np.concatenate([[0], np.cumsum(counts)]), _FEAT_A, _FEAT_B)
@@ -1906,11 +1854,6 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     norms = np.stack([np.sqrt(np.bincount(elem_doc, weights=np.where(elem_word, 0.0, w2), minlength=n)),
                       np.sqrt(np.bincount(elem_doc, weights=np.where(elem_word, w2, 0.0), minlength=n))], axis=1)
     del w2, elem_word
-    # title entities: IDF weights of their own (their rules weight is 0) and a norm per article
-    is_head = (names["feature"].str.starts_with("h:").fill_null(False)).to_numpy()
-    hw = np.where(is_head, np.log((n + 1) / (dfreq + 1)), 0.0)
-    h_norm = np.sqrt(np.bincount(elem_doc, weights=hw[codes] ** 2, minlength=n))
-    del is_head
     # event dates: the text's estimate ("t:" features), else the publication date
     is_t = (names["feature"].str.starts_with("t:").fill_null(False)).to_numpy()
     t_el = np.flatnonzero(is_t[codes])
@@ -1924,7 +1867,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         doc_ids=doc_ids, text_sig=text_sig, lang=lang_codes,
         pub=meta["published"].cast(pl.Int32).fill_null(0).to_numpy(), pub_null=meta["published"].is_null().to_numpy(),
         x=_code_matrix(n, codes, start, len(vocab)),
-        w=w, is_word=is_word, norms=norms, hw=hw, h_norm=h_norm, ev_full=ev_full, ev_doy=ev_doy,
+        w=w, is_word=is_word, norms=norms, ev_full=ev_full, ev_doy=ev_doy,
         labels=labels["label"], kind=kind, label_rank=labels["rank"].to_numpy())
     del labels, elem_doc, codes, start  # the matrix holds them (x.indices, x.indptr)
 

@@ -108,7 +108,7 @@ class TopicPairs:
 
 
 _INPUT_COLUMNS = ["doc_id", "path", "language", "published", "cited_sources", "story_evidence", "text_minhash",
-                  "title_entities", "duplicate_of"]
+                  "duplicate_of"]
 # the gold label of a distractor article (`subset_pairs`): its own story, one per article
 DISTRACTOR = "distractor"
 
