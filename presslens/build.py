@@ -946,7 +946,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
         except Exception as exc:  # the state could not be written: as if grouping had failed
             story_ids, error = _stories_failed(tmp, docs, exc)
             write_articles()
-    n_links = 0 if error else pl.scan_parquet(tmp / "story_links.parquet").select(pl.len()).collect().item()
+    n_links = 0 if error else store.count_story_links(tmp)
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}
     if error:
@@ -959,8 +959,12 @@ def _stories_failed(tmp: Path, docs: pl.DataFrame, exc: BaseException) -> tuple[
     table, and every article its own story. Returns (story ids, the reason)."""
     for part in [tmp / "story_new_signatures.parquet", *tmp.glob("story_links.*.parquet"),
                  *(tmp / f"{name}.parquet" for name in ("story_signatures", "story_features")),
+                 tmp / store.STORY_LINKS_DELTA, tmp / store.STORY_LINKS_DROPPED,
                  tmp / "story_state_version"]:
         part.unlink(missing_ok=True)
+    # unlinked first: it may be a hard link to the previous version's file (stories._link_delta),
+    # which writing in place would empty
+    (tmp / "story_links.parquet").unlink(missing_ok=True)
     store.write_table(tmp, "story_links", store.empty("story_links"))
     return docs.select("doc_id", pl.col("doc_id").alias("story_id")), f"{type(exc).__name__}: {exc}"
 

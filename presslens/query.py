@@ -1095,8 +1095,7 @@ def story_shared(ix: Index, f: Filters) -> pl.DataFrame:
 
     rows = np.flatnonzero(counted_mask(ix, f)) if f.story else np.zeros(0, np.int64)
     doc_ids = ix.article_rows(rows, ["doc_id"])["doc_id"].to_list()
-    path = ix.directory / "story_links.parquet"
-    links = pl.scan_parquet(path) if path.exists() else store.empty("story_links").lazy()
+    links = store.scan_story_links(ix.directory)
     if f.story and "story_id" in links.collect_schema().names():
         # the table is sorted by story_id: its row-group statistics let the reader skip every
         # other story's rows instead of scanning all the links

@@ -212,7 +212,40 @@ def table_path(info: StoreInfo, table: str) -> Path:
 
 
 def scan(info: StoreInfo, table: str) -> pl.LazyFrame:
+    if table == "story_links":
+        return scan_story_links(info.directory)
     return pl.scan_parquet(table_path(info, table))
+
+
+# story_links is kept in up to three files (presslens.stories writes them): the base
+# `story_links.parquet` (sorted by story_id; an incremental build hard-links it from the
+# previous version), the base rows no longer live (their doc_a, doc_b) and the links added or
+# changed since the base was written (sorted by story_id). The table is base - dropped + delta.
+STORY_LINKS_DROPPED = "story_links_dropped.parquet"
+STORY_LINKS_DELTA = "story_links_delta.parquet"
+
+
+def scan_story_links(directory: str | os.PathLike) -> pl.LazyFrame:
+    """The story_links table of a version directory (its live rows: see STORY_LINKS_DELTA)."""
+    d = Path(directory)
+    base = d / "story_links.parquet"
+    lf = pl.scan_parquet(base) if base.exists() else empty("story_links").lazy()
+    if (d / STORY_LINKS_DROPPED).exists():
+        lf = lf.join(pl.scan_parquet(d / STORY_LINKS_DROPPED), on=["doc_a", "doc_b"], how="anti")
+    if (d / STORY_LINKS_DELTA).exists():
+        lf = pl.concat([lf, pl.scan_parquet(d / STORY_LINKS_DELTA)])
+    return lf
+
+
+def count_story_links(directory: str | os.PathLike) -> int:
+    """Rows of the story_links table of a version directory, from the files' metadata (every
+    dropped key names one live base row: presslens.stories writes them so)."""
+    import pyarrow.parquet as pq
+
+    d = Path(directory)
+    rows = [pq.ParquetFile(d / name).metadata.num_rows if (d / name).exists() else 0
+            for name in ("story_links.parquet", STORY_LINKS_DROPPED, STORY_LINKS_DELTA)]
+    return rows[0] - rows[1] + rows[2]
 
 
 def corpus_version(file_keys: pl.DataFrame) -> str:

@@ -48,6 +48,7 @@ import itertools
 import logging
 import operator
 import os
+import shutil
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -141,6 +142,11 @@ LINK_BLOCK = 8192
 # memory (~400 bytes a link with its evidence lists, twice while sorting: ~400 MB at most);
 # above it, the parts are merged while streaming (bounded memory, about 3x slower at 300k).
 LINKS_IN_MEMORY = 500_000
+# An incremental run keeps the previous story_links file as the base of the new table and writes
+# only the links that changed (store.STORY_LINKS_DELTA) and the base rows no longer live, until
+# those two pass this share of the base: the whole table is then written again (one run in
+# ~10 at 1% of the articles changed a run).
+LINK_DELTA_SHARE = 0.2
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
 _FEAT_A = _RNG.integers(1, 2**63, FEAT_PERM, dtype=np.uint64) | np.uint64(1)
@@ -801,6 +807,9 @@ class StoryState:
     signatures: Frame  # SIGNATURES_SCHEMA, one row per grouped (non-duplicate) article
     names: Frame  # NAMES_SCHEMA: the features behind the hashes
     links: Frame  # LINKS_SCHEMA (the story_links table)
+    # the version directory a loaded state's links are read from (its base, dropped and delta
+    # files: store.scan_story_links), so the next run can write only what changed
+    links_dir: Path | None = None
 
     def save(self, directory: str | Path) -> None:
         """Write story_signatures/features/links.parquet into `directory` (the links only
@@ -809,12 +818,16 @@ class StoryState:
         for frame, name in ((self.signatures, "story_signatures"), (self.names, "story_features"),
                             (self.links, "story_links")):
             target = d / f"{name}.parquet"
+            if isinstance(frame, pl.LazyFrame) and name == "story_links" and target.exists():
+                continue
+            # written beside and moved into place: a file there may be a hard link to the
+            # previous version's (_link_delta), which writing in place would change too
+            part = d / f"{name}.saving.parquet"
             if isinstance(frame, pl.LazyFrame):
-                if name == "story_links" and target.exists():
-                    continue
-                frame.sink_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+                frame.sink_parquet(part, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
             else:
-                frame.write_parquet(target, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+                frame.write_parquet(part, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+            os.replace(part, target)
         (d / "story_state_version").write_text(state_version(), encoding="utf-8")
 
     @staticmethod
@@ -825,12 +838,12 @@ class StoryState:
         try:
             if (d / "story_state_version").read_text(encoding="utf-8").strip() != state_version():
                 return None
-            frames = [pl.scan_parquet(d / f"{name}.parquet")
-                      for name in ("story_signatures", "story_features", "story_links")]
+            frames = [pl.scan_parquet(d / f"{name}.parquet") for name in ("story_signatures", "story_features")]
+            frames.append(store.scan_story_links(d))
             for f, schema in zip(frames, (SIGNATURES_SCHEMA, NAMES_SCHEMA, LINKS_SCHEMA)):
                 if not set(schema) <= set(f.collect_schema().names()):
                     return None
-            return StoryState(*frames)
+            return StoryState(*frames, links_dir=d)
         except (OSError, pl.exceptions.PolarsError):
             return None
 
@@ -1369,13 +1382,15 @@ class _LinkSink:
         self._writer.write_table(table, row_group_size=LINK_ROW_GROUP)
 
     def result(self) -> Frame:
-        """The links written (a LazyFrame over the file, or one DataFrame)."""
+        """The links written (a LazyFrame over the file, or one DataFrame); may be called again."""
         if self.path is None:
             return pl.concat(self._parts) if self._parts else pl.DataFrame(schema=LINKS_SCHEMA)
         if self._writer is None:
-            pl.DataFrame(schema=LINKS_SCHEMA).write_parquet(self.path, compression="zstd")
+            if not self.path.exists():
+                pl.DataFrame(schema=LINKS_SCHEMA).write_parquet(self.path, compression="zstd")
         else:
             self._writer.close()
+            self._writer = None
         return pl.scan_parquet(self.path)
 
 
@@ -1980,8 +1995,20 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
                                          for c, t in LINKS_SCHEMA.items()]))
     old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
-    links: Frame
-    if in_memory:
+    links: Frame | None = None
+    redone_ids = doc_ids.filter(pl.Series(affected))
+    if links_path is not None and prev.links_dir is not None and n_old_links:
+        # an incremental run over a stored table: only the links that changed are written
+        # (None when they pass LINK_DELTA_SHARE of the table: it is then written whole)
+        links = _link_delta(prev.links_dir, links_path, originals.filter(pl.Series(affected)),
+                            pl.concat([redone_ids, gone["doc_id"]]), originals, redo, dup_sink)
+        if links is not None:
+            for k in ("redo", "dup", "relabel"):
+                if parts[k] is not None:
+                    parts[k].unlink(missing_ok=True)
+    if links is not None:
+        pass
+    elif in_memory:
         # every old link gets its story again and the table is sorted and written in one go
         links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
                            dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
@@ -2000,8 +2027,17 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     else:
         # many links: only those of the re-clustered components get their story again; the
         # others are copied as they were, and the sorted parts are merged while streaming
-        redone_ids = doc_ids.filter(pl.Series(affected))
         redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
+        if prev.links_dir is not None and (prev.links_dir / store.STORY_LINKS_DELTA).exists():
+            # the previous table in parts: its base minus the dropped rows and its delta are
+            # each sorted by story, so merged they are too
+            d = prev.links_dir
+            base = pl.scan_parquet(d / "story_links.parquet")
+            if (d / store.STORY_LINKS_DROPPED).exists():
+                base = base.join(pl.scan_parquet(d / store.STORY_LINKS_DROPPED), on=["doc_a", "doc_b"], how="anti",
+                                 maintain_order="left")
+            old_links = (base.merge_sorted(pl.scan_parquet(d / store.STORY_LINKS_DELTA), key="story_id")
+                         .filter(pl.col("reason") != "duplicate"))
         kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
         relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
                                  originals.filter(pl.Series(affected)), parts["relabel"])
@@ -2022,6 +2058,66 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA).with_columns(pl.Series("placed", placed, dtype=pl.Boolean))
     return story_ids, links, StoryState(state_sigs, names, links)
+
+
+def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_ids: pl.Series,
+                originals: pl.DataFrame, redo: _LinkSink, dup_sink: _LinkSink) -> pl.LazyFrame | None:
+    """Write an incremental run's story_links as the previous version's base (hard-linked)
+    plus what changed (store.STORY_LINKS_DELTA, STORY_LINKS_DROPPED) and return the table
+    (store.scan_story_links); None, writing nothing, when the changes pass LINK_DELTA_SHARE of
+    the base (the caller then writes the whole table, which becomes the next base).
+
+    `redone`: doc_id, story_id of the articles whose component was clustered again or took
+    new articles in place; `touched_ids`: those and the removed articles (only their links
+    can change story or go); `originals`: every original's story now; `redo`, `dup_sink`: the
+    new links and all the duplicates' links. A base row leaves the base (its key is dropped)
+    when an end is gone, its story changed (it is then in the delta with the new one) or it
+    is a duplicate's link (all of those are in the delta, written again each run). The
+    previous delta is carried over with its stories set again. Every dropped key names one
+    live base row (store.count_story_links relies on it)."""
+    import pyarrow.parquet as pq
+
+    keys = ["doc_a", "doc_b"]
+    base_path = prev_dir / "story_links.parquet"
+    if not base_path.exists():
+        return None
+    base = pl.scan_parquet(base_path)
+    dropped_old = (pl.read_parquet(prev_dir / store.STORY_LINKS_DROPPED) if (prev_dir / store.STORY_LINKS_DROPPED).exists()
+                   else pl.DataFrame(schema={"doc_a": pl.String, "doc_b": pl.String}))
+    if dropped_old.height:
+        base = base.join(dropped_old.lazy(), on=keys, how="anti")
+    ids, sids = redone["doc_id"], redone["story_id"]
+    dup = pl.col("reason") == "duplicate"
+    cand = (base.filter(pl.col("doc_a").is_in(touched_ids.implode()) | dup)
+            .with_columns(pl.col("doc_a").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sa"),
+                          pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
+            .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("_new"),
+                          (pl.col("_sa").is_null() | pl.col("_sb").is_null()).alias("_gone"))
+            .filter(dup | pl.col("_gone") | pl.col("_new").ne_missing(pl.col("story_id")))
+            .collect())
+    moved = (cand.filter(~dup & ~pl.col("_gone")).with_columns(pl.col("_new").alias("story_id"))
+             .select(list(LINKS_SCHEMA)))
+    delta_path = prev_dir / store.STORY_LINKS_DELTA
+    old_delta = (_relabel_links(pl.scan_parquet(delta_path).filter(~dup), originals, None, sort=False).collect()
+                 if delta_path.exists() else pl.DataFrame(schema=LINKS_SCHEMA))
+    dropped = pl.concat([dropped_old, cand.select(keys)])
+    delta = pl.concat([old_delta, moved, _collect(redo.result()), _collect(dup_sink.result())])
+    n_base = pq.ParquetFile(base_path).metadata.num_rows
+    log.info("stories: links changed since the base: %d in the delta, %d base rows dropped, of %d in the base%s",
+             delta.height, dropped.height, n_base,
+             "" if delta.height + dropped.height <= LINK_DELTA_SHARE * n_base else ": the table is written whole")
+    if delta.height + dropped.height > LINK_DELTA_SHARE * n_base:
+        return None
+    links_path.unlink(missing_ok=True)
+    try:  # the previous version's file, shared: nothing writes into it (a new table replaces it)
+        os.link(base_path, links_path)
+    except OSError:
+        shutil.copy2(base_path, links_path)
+    delta.sort(["story_id", "doc_a", "doc_b"], nulls_last=False).write_parquet(
+        links_path.with_name(store.STORY_LINKS_DELTA), compression="zstd", statistics=True,
+        row_group_size=LINK_ROW_GROUP)
+    dropped.write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), compression="zstd")
+    return store.scan_story_links(links_path.parent)
 
 
 def _replace_links(links_path: Path, parts: Iterable[Path], write: Callable[[Path], object]) -> pl.LazyFrame:

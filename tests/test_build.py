@@ -23,7 +23,7 @@ def _copy_seeds(dst: Path) -> Path:
 
 def _tables(st: Path) -> dict[str, pl.DataFrame]:
     info = store.current(st)
-    return {t: pl.read_parquet(store.table_path(info, t)) for t in store.TABLES}
+    return {t: store.scan(info, t).collect() for t in store.TABLES}
 
 
 def test_seed_build_accounts_for_every_file(tmp_path):
@@ -70,7 +70,8 @@ def test_incremental_rebuild_processes_only_changed_files(tmp_path):
     assert _tables(st)["articles"].height == 5
 
 
-@pytest.mark.parametrize("way", ["default", "mention tables in line", "stories attached in place"])
+@pytest.mark.parametrize("way", ["default", "mention tables in line", "stories attached in place",
+                                 "story links as a delta"])
 def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, monkeypatch, way):
     """A rebuild that changes one file, adds a near-copy of an article (it joins that story,
     so the story's old links are copied with their evidence and their story set again) and
@@ -83,6 +84,9 @@ def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, mo
     forced here: on this corpus both give the full build's stories)."""
     if way == "mention tables in line":
         monkeypatch.setattr(b, "ENTITY_THREAD_MAX", 0)
+    if way == "story links as a delta":  # (the seeds' few links would otherwise be written whole)
+        from presslens import stories
+        monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
     if way == "stories attached in place":
         from presslens import stories
         monkeypatch.setattr(stories, "ATTACH_MIN_LINKS", 0)
@@ -117,6 +121,83 @@ def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, mo
     stories_of = dict(inc["articles"].select("path", "story_id").iter_rows())
     assert stories_of["copy1.txt"] == stories_of["copy2.txt"] == stories_of[files[2].name]
     assert inc["story_links"].filter(pl.col("story_id") == stories_of["copy1.txt"]).height == 3
+
+
+@pytest.mark.parametrize("links", ["sorted in memory", "streamed"])
+def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebuilds(tmp_path, monkeypatch, links):
+    """An incremental build keeps the previous story_links file as its base (hard-linked,
+    not rewritten) and writes only what changed; over rebuilds that add copies, remove an
+    article a base link names and change a file, the table (base - dropped + delta) equals a
+    from-scratch build's, its count in the summary is right, and once the changes pass
+    LINK_DELTA_SHARE of the base the whole table is written again (from a base and a delta:
+    in memory, or merged while streaming as in a large store)."""
+    from presslens import stories
+
+    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
+    if links == "streamed":
+        monkeypatch.setattr(stories, "LINKS_IN_MEMORY", 0)
+    corpus = _copy_seeds(tmp_path / "c")
+    files = sorted(corpus.glob("*.txt"))
+    text2 = files[2].read_text(encoding="utf-8")
+    (corpus / "copy1.txt").write_text(text2 + "\nОбновлено утром.", encoding="utf-8")
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+
+    def check(step: str) -> store.StoreInfo:
+        info = store.current(st)
+        full = tmp_path / f"full-{step}"
+        b.build(corpus, full, workers=1)
+        a, z = store.scan(info, "story_links").collect(), store.scan(store.current(full), "story_links").collect()
+        key = ["doc_a", "doc_b", "reason", "story_id"]
+        assert a.drop("score").sort(key).equals(z.drop("score").sort(key)), step
+        assert info.manifest["story_links"] == a.height == store.count_story_links(info.directory)
+        return info
+
+    first = store.current(st)
+    (corpus / "copy2.txt").write_text(text2 + "\nОбновлено вечером.", encoding="utf-8")
+    b.build(corpus, st, workers=1)
+    second = check("add")
+    assert (second.directory / store.STORY_LINKS_DELTA).exists()
+    assert os.stat(second.directory / "story_links.parquet").st_ino == os.stat(first.directory / "story_links.parquet").st_ino
+    (corpus / "copy1.txt").unlink()  # an end of a base link is removed
+    files[3].write_text(files[3].read_text(encoding="utf-8") + "\nДобавлено позже.", encoding="utf-8")
+    b.build(corpus, st, workers=1)
+    third = check("remove")
+    assert pl.read_parquet(third.directory / store.STORY_LINKS_DROPPED).height >= 1
+    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 0.0)  # any change: the table is written whole
+    (corpus / "copy3.txt").write_text(text2 + "\nОбновлено ночью.", encoding="utf-8")
+    b.build(corpus, st, workers=1)
+    whole = check("whole")
+    assert not (whole.directory / store.STORY_LINKS_DELTA).exists()
+    assert os.stat(whole.directory / "story_links.parquet").st_ino != os.stat(third.directory / "story_links.parquet").st_ino
+
+
+def test_a_failing_story_step_never_changes_the_previous_versions_links(tmp_path, monkeypatch):
+    """The new version's story_links file starts as a hard link to the live version's; when
+    the story step then fails, the empty table the build writes replaces the link instead of
+    emptying the shared file: the previous version's links stay as they were."""
+    from presslens import stories
+
+    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
+    corpus = _copy_seeds(tmp_path / "c")
+    text2 = sorted(corpus.glob("*.txt"))[2].read_text(encoding="utf-8")
+    (corpus / "copy1.txt").write_text(text2 + "\nОбновлено утром.", encoding="utf-8")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    before = store.current(st)
+    base = before.directory / "story_links.parquet"
+    content = base.read_bytes()
+    assert pl.read_parquet(base).height > 0
+
+    def boom(*a, **k):
+        raise RuntimeError("disk said no")
+
+    monkeypatch.setattr(stories.StoryState, "save", boom)
+    (corpus / "copy2.txt").write_text(text2 + "\nОбновлено вечером.", encoding="utf-8")
+    summary = b.build(corpus, st)
+    assert summary["stories_error"] == "RuntimeError: disk said no"
+    assert store.scan(store.current(st), "story_links").collect().height == 0
+    assert base.read_bytes() == content
 
 
 @pytest.mark.parametrize("where", ["grouping", "writing the story state"])
