@@ -760,6 +760,8 @@ class _local_store:
         except FileNotFoundError:
             return self.tmp
         files = ["manifest.json"] + [f"{t}.parquet" for t in (self.tables or store.TABLES)]
+        if "story_links.parquet" in files:  # the table's other files (store.scan_story_links)
+            files += [store.STORY_LINKS_DROPPED, store.STORY_LINKS_DELTA]
         (self.tmp / name).mkdir()
         for f in files:
             if fs.exists(f"{root}/{name}/{f}"):
