@@ -810,13 +810,17 @@ class StoryState:
     # the version directory a loaded state's links are read from (its base, dropped and delta
     # files: store.scan_story_links), so the next run can write only what changed
     links_dir: Path | None = None
+    # a state whose links are not written yet (group_features(defer_links=True)): writes them
+    # into the directory `save` is given and returns them; `links` is then None
+    pending: Callable[[], Frame] | None = None
 
     def save(self, directory: str | Path) -> None:
         """Write story_signatures/features/links.parquet into `directory` (the links only
         when they are not already written there: the build streams them in place)."""
         d = Path(directory)
+        links = self.pending() if self.pending is not None else self.links
         for frame, name in ((self.signatures, "story_signatures"), (self.names, "story_features"),
-                            (self.links, "story_links")):
+                            (links, "story_links")):
             target = d / f"{name}.parquet"
             if isinstance(frame, pl.LazyFrame) and name == "story_links" and target.exists():
                 continue
@@ -1769,7 +1773,7 @@ def _collect(frame: Frame) -> pl.DataFrame:
 def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs: Frame,
                    prev: StoryState, new_names: pl.DataFrame | None = None,
                    links_path: Path | None = None, defer_links: bool = False
-                   ) -> tuple[pl.DataFrame, Frame, StoryState]:
+                   ) -> tuple[pl.DataFrame, Frame | None, StoryState]:
     """The grouping from precomputed features (what `group`, the build and the benchmark share).
 
     `docs` (doc_id, duplicate_of) lists every article of the corpus now; `new_sigs`
@@ -1782,9 +1786,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     old ones are copied from `prev.links` with their story set again: `_relabel_links`).
     With `links_path` the links (story_links, sorted by story) are streamed to that Parquet
     file and returned as a LazyFrame over it; otherwise returned as a DataFrame. With
-    `defer_links` too, links few enough to sort in memory (LINKS_IN_MEMORY) are not written
-    here: they are returned as a LazyFrame that sorts them, and the returned state's `save`
-    writes them (the build saves the state in a thread while it writes the articles).
+    `defer_links` too, links few enough to handle in memory (LINKS_IN_MEMORY) are not written
+    here: the links returned are None, and the returned state's `save` writes them (the build
+    saves the state in a thread while it writes the articles).
 
     Memory (n articles, F features per article, L links per article, V distinct features):
     about n * (600 + 20 F + 40 L) bytes + 40 V, plus one slice of candidate pairs
@@ -1971,82 +1975,94 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     #   signatures and features, which did not change, so they are not derived again);
     # - old links of the other components: copied unchanged;
     # - the duplicates' links (below).
-    t0 = time.perf_counter()
     dups = docs.filter(pl.col("duplicate_of").is_not_null())
-    # a few hundred thousand links are sorted and written in one go, in memory (faster than
-    # writing parts and merging them); more are streamed through sorted Parquet parts
-    in_memory = links_path is None or len(ia) + dups.height <= LINKS_IN_MEMORY
-    parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
-             for k in ("redo", "dup", "relabel")}
-    redo = _LinkSink(None if in_memory else parts["redo"])
-    _write_links(ctx, ia[n_old_links:], ib[n_old_links:], sc[n_old_links:], originals["story_id"], redo,
-                 new_n, new_f)
-    del ia, ib, sc, new_n, new_f
     # duplicates are in their original's story (and linked to it, reason "duplicate")
     dup_story = (dups.join(originals.rename({"doc_id": "duplicate_of"}), on="duplicate_of", how="left")
                  .select("doc_id", pl.coalesce("story_id", "duplicate_of").alias("story_id")))
-    dup_sink = _LinkSink(None if in_memory else parts["dup"])
-    if dups.height:
-        dup_links = (dups.join(dup_story, on="doc_id").select(
-            pl.min_horizontal("doc_id", "duplicate_of").alias("doc_a"),
-            pl.max_horizontal("doc_id", "duplicate_of").alias("doc_b"),
-            pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
-            pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
-        dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
-                                         for c, t in LINKS_SCHEMA.items()]))
-    old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
-    links: Frame | None = None
-    redone_ids = doc_ids.filter(pl.Series(affected))
-    if links_path is not None and prev.links_dir is not None and n_old_links:
-        # an incremental run over a stored table: only the links that changed are written
-        # (None when they pass LINK_DELTA_SHARE of the table: it is then written whole)
-        links = _link_delta(prev.links_dir, links_path, originals.filter(pl.Series(affected)),
-                            pl.concat([redone_ids, gone["doc_id"]]), originals, redo, dup_sink)
+    # a few hundred thousand links are sorted and written in one go, in memory (faster than
+    # writing parts and merging them); more are streamed through sorted Parquet parts
+    n_all_links = len(ia)
+    in_memory = links_path is None or n_all_links + dups.height <= LINKS_IN_MEMORY
+    # the new links only (copies: the arrays of all the links are freed here)
+    new_links = {"a": ia[n_old_links:].copy(), "b": ib[n_old_links:].copy(), "s": sc[n_old_links:].copy(),
+                 "n": new_n, "f": new_f}
+    del ia, ib, sc, new_n, new_f
+
+    def links_table() -> Frame:
+        t0 = time.perf_counter()
+        parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
+                 for k in ("redo", "dup", "relabel")}
+        redo = _LinkSink(None if in_memory else parts["redo"])
+        nl = new_links.copy()
+        new_links.clear()
+        _write_links(ctx, nl["a"], nl["b"], nl["s"], originals["story_id"], redo, nl["n"], nl["f"])
+        del nl
+        dup_sink = _LinkSink(None if in_memory else parts["dup"])
+        if dups.height:
+            dup_links = (dups.join(dup_story, on="doc_id").select(
+                pl.min_horizontal("doc_id", "duplicate_of").alias("doc_a"),
+                pl.max_horizontal("doc_id", "duplicate_of").alias("doc_b"),
+                pl.lit(1.0).alias("score"), pl.lit(1.0).alias("text_similarity"),
+                pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
+            dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
+                                             for c, t in LINKS_SCHEMA.items()]))
+        old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
+        links: Frame | None = None
+        redone_ids = doc_ids.filter(pl.Series(affected))
+        if links_path is not None and prev.links_dir is not None and n_old_links:
+            # an incremental run over a stored table: only the links that changed are written
+            # (None when they pass LINK_DELTA_SHARE of the table: it is then written whole)
+            links = _link_delta(prev.links_dir, links_path, originals.filter(pl.Series(affected)),
+                                pl.concat([redone_ids, gone["doc_id"]]), originals, redo, dup_sink)
+            if links is not None:
+                for k in ("redo", "dup", "relabel"):
+                    if parts[k] is not None:
+                        parts[k].unlink(missing_ok=True)
         if links is not None:
-            for k in ("redo", "dup", "relabel"):
-                if parts[k] is not None:
-                    parts[k].unlink(missing_ok=True)
-    if links is not None:
-        pass
-    elif in_memory:
-        # every old link gets its story again and the table is sorted and written in one go
-        links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
-                           dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
-        if not (defer_links and links_path is not None):
-            links = links.collect()
-        if links_path is not None and not defer_links:
-            table = links
-            links = _replace_links(links_path, [], lambda path: table.write_parquet(
+            pass
+        elif in_memory:
+            # every old link gets its story again and the table is sorted and written in one go
+            links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
+                               dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False).collect()
+            if links_path is not None:
+                table = links
+                links = _replace_links(links_path, [], lambda path: table.write_parquet(
+                    path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))
+        elif n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
+            redo.result()  # closes the file (or writes an empty one)
+            for k in ("dup", "relabel"):
+                parts[k].unlink(missing_ok=True)
+            os.replace(redo.path, links_path)
+            links = pl.scan_parquet(links_path)
+        else:
+            # many links: only those of the re-clustered components get their story again; the
+            # others are copied as they were, and the sorted parts are merged while streaming
+            redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
+            if prev.links_dir is not None and (prev.links_dir / store.STORY_LINKS_DELTA).exists():
+                # the previous table in parts: its base minus the dropped rows and its delta are
+                # each sorted by story, so merged they are too
+                d = prev.links_dir
+                base = pl.scan_parquet(d / "story_links.parquet")
+                if (d / store.STORY_LINKS_DROPPED).exists():
+                    base = base.join(pl.scan_parquet(d / store.STORY_LINKS_DROPPED), on=["doc_a", "doc_b"],
+                                     how="anti", maintain_order="left")
+                old_links = (base.merge_sorted(pl.scan_parquet(d / store.STORY_LINKS_DELTA), key="story_id")
+                             .filter(pl.col("reason") != "duplicate"))
+            kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
+            relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
+                                     originals.filter(pl.Series(affected)), parts["relabel"])
+            merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
+                      .merge_sorted(dup_sink.result().lazy(), key="story_id"))
+            links = _replace_links(links_path, parts.values(), lambda path: merged.sink_parquet(
                 path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))
-    elif n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
-        redo.result()  # closes the file (or writes an empty one)
-        for k in ("dup", "relabel"):
-            parts[k].unlink(missing_ok=True)
-        os.replace(redo.path, links_path)
-        links = pl.scan_parquet(links_path)
-    else:
-        # many links: only those of the re-clustered components get their story again; the
-        # others are copied as they were, and the sorted parts are merged while streaming
-        redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
-        if prev.links_dir is not None and (prev.links_dir / store.STORY_LINKS_DELTA).exists():
-            # the previous table in parts: its base minus the dropped rows and its delta are
-            # each sorted by story, so merged they are too
-            d = prev.links_dir
-            base = pl.scan_parquet(d / "story_links.parquet")
-            if (d / store.STORY_LINKS_DROPPED).exists():
-                base = base.join(pl.scan_parquet(d / store.STORY_LINKS_DROPPED), on=["doc_a", "doc_b"], how="anti",
-                                 maintain_order="left")
-            old_links = (base.merge_sorted(pl.scan_parquet(d / store.STORY_LINKS_DELTA), key="story_id")
-                         .filter(pl.col("reason") != "duplicate"))
-        kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
-        relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
-                                 originals.filter(pl.Series(affected)), parts["relabel"])
-        merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
-                  .merge_sorted(dup_sink.result().lazy(), key="story_id"))
-        links = _replace_links(links_path, parts.values(), lambda path: merged.sink_parquet(
-            path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))
-    log.info("stories: %d new links written with their evidence, %d duplicate links, the old links relabelled "
-             "or kept (%.1f s)", redo.rows, dup_sink.rows, time.perf_counter() - t0)
+        log.info("stories: %d new links written with their evidence, %d duplicate links, the old links relabelled "
+                 "or kept (%.1f s)", redo.rows, dup_sink.rows, time.perf_counter() - t0)
+        return links
+
+    # the build defers writing links few enough to handle in memory: the state's save does it
+    # (in a thread, while the build writes the articles)
+    deferred = defer_links and links_path is not None and in_memory
+    links = None if deferred else links_table()
     story_ids = pl.concat([originals, dup_story]).unique("doc_id").sort("doc_id").cast(STORY_IDS_SCHEMA)
 
     # the new state: the articles' signatures and features, straight from the arrays
@@ -2057,7 +2073,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "features": _list_series(vocab[ctx.x.indices], ctx.x.indptr.astype(np.int64)),
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA).with_columns(pl.Series("placed", placed, dtype=pl.Boolean))
-    return story_ids, links, StoryState(state_sigs, names, links)
+    return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None)
 
 
 def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_ids: pl.Series,
