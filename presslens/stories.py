@@ -2104,15 +2104,25 @@ def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_
         base = base.join(dropped_old.lazy(), on=keys, how="anti")
     ids, sids = redone["doc_id"], redone["story_id"]
     dup = pl.col("reason") == "duplicate"
-    cand = (base.filter(pl.col("doc_a").is_in(touched_ids.implode()) | dup)
+    # the base rows that leave it, found from the key columns alone (in a large component that
+    # took a few articles in place, nearly every link is looked at and few change)
+    cand = (base.select(*keys, "story_id", "reason").filter(pl.col("doc_a").is_in(touched_ids.implode()) | dup)
             .with_columns(pl.col("doc_a").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sa"),
                           pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
             .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("_new"),
                           (pl.col("_sa").is_null() | pl.col("_sb").is_null()).alias("_gone"))
             .filter(dup | pl.col("_gone") | pl.col("_new").ne_missing(pl.col("story_id")))
             .collect())
-    moved = (cand.filter(~dup & ~pl.col("_gone")).with_columns(pl.col("_new").alias("story_id"))
-             .select(list(LINKS_SCHEMA)))
+    # those whose story changed move to the delta with their new story (all their columns are
+    # read for them only: the base is sorted by story, so only their stories' row groups)
+    restory = cand.filter(~dup & ~pl.col("_gone")).select(*keys, pl.col("story_id").alias("_old"), "_new")
+    moved = pl.DataFrame(schema=LINKS_SCHEMA)
+    if restory.height:
+        old_sids = restory["_old"].drop_nulls().unique().implode()
+        rows = base.filter(pl.col("story_id").is_in(old_sids) | (pl.col("story_id").is_null()
+                                                                  if restory["_old"].null_count() else pl.lit(False)))
+        moved = (rows.join(restory.lazy(), on=keys, how="inner").with_columns(pl.col("_new").alias("story_id"))
+                 .select(list(LINKS_SCHEMA)).collect())
     delta_path = prev_dir / store.STORY_LINKS_DELTA
     old_delta = (_relabel_links(pl.scan_parquet(delta_path).filter(~dup), originals, None, sort=False).collect()
                  if delta_path.exists() else pl.DataFrame(schema=LINKS_SCHEMA))
