@@ -21,7 +21,8 @@ Tables (see ../shared/DESIGN.md for the contract; extra columns are ours):
 - rejects: one row per input that could not be ingested.
 - doc_entities: pre-aggregated (doc_id, entity_id, mentions) for fast filtered counts.
 - files: one row per input file with size, mtime and hash, for incremental rebuilds.
-- story_links: why two articles share a story_id (shared entities, sources, figures, dates).
+- story_links: why two articles share a story_id (shared entities, sources, figures, dates);
+  after an incremental build a base file plus a delta and the base rows dropped (scan_story_links).
   story_signatures/story_features.parquet next to it are the grouping's incremental state.
 """
 from __future__ import annotations
