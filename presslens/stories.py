@@ -1833,8 +1833,12 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     new_mask[n_old:] = True
 
     # integer feature codes and document frequencies over the current corpus
-    vocab, dfreq = np.unique(values, return_counts=True)
-    codes = np.searchsorted(vocab, values).astype(np.uint32)
+    # a code is the hash's rank among the corpus's distinct hashes (Polars' parallel dense rank:
+    # 2x faster than np.unique plus a binary search of every value at 22M values)
+    codes = (pl.Series(values).rank("dense") - 1).cast(pl.UInt32).to_numpy()
+    dfreq = np.bincount(codes, minlength=0)
+    vocab = np.empty(len(dfreq), dtype=np.uint64)
+    vocab[codes] = values
     elem_doc = np.repeat(np.arange(n, dtype=np.uint32), np.diff(start))
     names = (pl.DataFrame({"fh": vocab}).join(
         pl.concat([prev.names.lazy(), (new_names if new_names is not None else pl.DataFrame(schema=NAMES_SCHEMA)).lazy()])
