@@ -1095,11 +1095,9 @@ def story_shared(ix: Index, f: Filters) -> pl.DataFrame:
 
     rows = np.flatnonzero(counted_mask(ix, f)) if f.story else np.zeros(0, np.int64)
     doc_ids = ix.article_rows(rows, ["doc_id"])["doc_id"].to_list()
-    links = store.scan_story_links(ix.directory)
-    if f.story and "story_id" in links.collect_schema().names():
-        # the table is sorted by story_id: its row-group statistics let the reader skip every
-        # other story's rows instead of scanning all the links
-        links = links.filter(pl.col("story_id") == f.story)
+    # the table's files are sorted by story_id: their row-group statistics let the reader skip
+    # every other story's rows instead of scanning all the links
+    links = (store.story_links_of(ix.directory, f.story) if f.story else store.empty("story_links")).lazy()
     return story_view.story_shared(links, doc_ids, ix.entities.select("entity_id", "name").lazy())
 
 

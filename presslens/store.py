@@ -238,6 +238,28 @@ def scan_story_links(directory: str | os.PathLike) -> pl.LazyFrame:
     return lf
 
 
+def story_links_of(directory: str | os.PathLike, story_id: str) -> pl.DataFrame:
+    """The story_links rows of one story (what scan_story_links gives filtered by story_id,
+    read the cheap way: the story's row groups of the base and the delta, and only the dropped
+    keys of its links' doc_a values, where the dropped file is sorted by doc_a)."""
+    d = Path(directory)
+    base_path = d / "story_links.parquet"
+    if not base_path.exists():
+        return empty("story_links")
+    base = pl.scan_parquet(base_path)
+    if "story_id" not in base.collect_schema().names():  # a table written before links had a story
+        return scan_story_links(d).collect()
+    rows = base.filter(pl.col("story_id") == story_id).collect()
+    if rows.height and (d / STORY_LINKS_DROPPED).exists():
+        gone = (pl.scan_parquet(d / STORY_LINKS_DROPPED)
+                .filter(pl.col("doc_a").is_in(rows["doc_a"].unique().implode())).collect())
+        rows = rows.join(gone, on=["doc_a", "doc_b"], how="anti", maintain_order="left")
+    if (d / STORY_LINKS_DELTA).exists():
+        rows = pl.concat([rows, pl.scan_parquet(d / STORY_LINKS_DELTA).filter(pl.col("story_id") == story_id)
+                          .collect()])
+    return rows
+
+
 def count_story_links(directory: str | os.PathLike) -> int:
     """Rows of the story_links table of a version directory, from the files' metadata (every
     dropped key names one live base row: presslens.stories writes them so)."""

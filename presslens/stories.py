@@ -2146,7 +2146,10 @@ def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_
     delta.sort(["story_id", "doc_a", "doc_b"], nulls_last=False).write_parquet(
         links_path.with_name(store.STORY_LINKS_DELTA), compression="zstd", statistics=True,
         row_group_size=LINK_ROW_GROUP)
-    dropped.write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), compression="zstd")
+    # sorted by doc_a, with statistics: a reader of one story reads only its links' keys
+    # (store.story_links_of)
+    dropped.sort(keys).write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), compression="zstd",
+                                     statistics=True, row_group_size=LINK_ROW_GROUP)
     return store.scan_story_links(links_path.parent)
 
 

@@ -123,6 +123,26 @@ def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, mo
     assert inc["story_links"].filter(pl.col("story_id") == stories_of["copy1.txt"]).height == 3
 
 
+def test_one_storys_links_are_read_from_base_minus_dropped_plus_delta(tmp_path):
+    """store.story_links_of (what the Stories page reads) gives the story's live rows: its base
+    rows without the dropped keys, plus its delta rows; other stories' rows never."""
+    def links(rows):
+        return store.conform(pl.DataFrame(rows, schema={"doc_a": pl.String, "doc_b": pl.String,
+                                                        "reason": pl.String, "story_id": pl.String}, orient="row"),
+                             "story_links")
+
+    base = links([("a", "b", "shared evidence", "S"), ("a", "c", "shared evidence", "S"),
+                  ("b", "c", "shared evidence", "S"), ("x", "y", "shared evidence", "T")])
+    base.sort("story_id").write_parquet(tmp_path / "story_links.parquet")
+    pl.DataFrame({"doc_a": ["a", "x"], "doc_b": ["c", "y"]}).write_parquet(tmp_path / store.STORY_LINKS_DROPPED)
+    links([("a", "d", "shared evidence", "S"), ("x", "z", "shared evidence", "T")]).write_parquet(
+        tmp_path / store.STORY_LINKS_DELTA)
+    got = store.story_links_of(tmp_path, "S")
+    assert sorted(zip(got["doc_a"], got["doc_b"])) == [("a", "b"), ("a", "d"), ("b", "c")]
+    assert store.count_story_links(tmp_path) == 4 == store.scan_story_links(tmp_path).collect().height
+    assert store.story_links_of(tmp_path, "T")["doc_b"].to_list() == ["z"]
+
+
 @pytest.mark.parametrize("links", ["sorted in memory", "streamed"])
 def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebuilds(tmp_path, monkeypatch, links):
     """An incremental build keeps the previous story_links file as its base (hard-linked,
@@ -151,6 +171,9 @@ def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebu
         key = ["doc_a", "doc_b", "reason", "story_id"]
         assert a.drop("score").sort(key).equals(z.drop("score").sort(key)), step
         assert info.manifest["story_links"] == a.height == store.count_story_links(info.directory)
+        for sid in a["story_id"].drop_nulls().unique():  # one story's rows, as the Stories page reads them
+            one = store.story_links_of(info.directory, sid)
+            assert one.sort(key).equals(a.filter(pl.col("story_id") == sid).sort(key)), (step, sid)
         return info
 
     first = store.current(st)
