@@ -48,8 +48,8 @@ import itertools
 import logging
 import operator
 import os
-import shutil
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -144,8 +144,9 @@ LINK_BLOCK = 8192
 LINKS_IN_MEMORY = 500_000
 # An incremental run keeps the previous story_links file as the base of the new table and writes
 # only the links that changed (store.STORY_LINKS_DELTA) and the base rows no longer live, until
-# those two pass this share of the base: the whole table is then written again (one run in
-# ~10 at 1% of the articles changed a run).
+# those two pass this share of the base: the whole table is then written again (with 1% of the
+# articles changed a run, every ~4th run on the copy-heavy bench corpora, where a changed article
+# takes the links of its ~18 near-copies with it).
 LINK_DELTA_SHARE = 0.2
 # Seeds of the hash families: fixed so that signatures persisted by one run match the next.
 _RNG = np.random.default_rng(20261130)
@@ -815,8 +816,10 @@ class StoryState:
     pending: Callable[[], Frame] | None = None
 
     def save(self, directory: str | Path) -> None:
-        """Write story_signatures/features/links.parquet into `directory` (the links only
-        when they are not already written there: the build streams them in place)."""
+        """Write story_signatures/features/links.parquet into `directory`: the links only when
+        not already written there (the build streams them in place, or `pending` writes them
+        first). Each file is written beside and renamed into place, never written into: a
+        story_links.parquet there may be a hard link to the previous version's (_link_delta)."""
         d = Path(directory)
         links = self.pending() if self.pending is not None else self.links
         for frame, name in ((self.signatures, "story_signatures"), (self.names, "story_features"),
@@ -1985,8 +1988,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                  .select("doc_id", pl.coalesce("story_id", "duplicate_of").alias("story_id")))
     # a few hundred thousand links are sorted and written in one go, in memory (faster than
     # writing parts and merging them); more are streamed through sorted Parquet parts
-    n_all_links = len(ia)
-    in_memory = links_path is None or n_all_links + dups.height <= LINKS_IN_MEMORY
+    in_memory = links_path is None or len(ia) + dups.height <= LINKS_IN_MEMORY
     # the new links only (copies: the arrays of all the links are freed here)
     new_links = {"a": ia[n_old_links:].copy(), "b": ib[n_old_links:].copy(), "s": sc[n_old_links:].copy(),
                  "n": new_n, "f": new_f}
@@ -1997,7 +1999,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
                  for k in ("redo", "dup", "relabel")}
         redo = _LinkSink(None if in_memory else parts["redo"])
-        nl = new_links.copy()
+        nl = new_links.copy()  # (and the closure's reference dropped: freed once written)
         new_links.clear()
         _write_links(ctx, nl["a"], nl["b"], nl["s"], originals["story_id"], redo, nl["n"], nl["f"])
         del nl
