@@ -212,10 +212,13 @@ def test_a_failing_story_step_never_changes_the_previous_versions_links(tmp_path
     content = base.read_bytes()
     assert pl.read_parquet(base).height > 0
 
-    def boom(*a, **k):
+    def fails_after_the_links(self, directory):  # the links written (a hard link made), then a failure
+        assert self.pending is not None
+        self.pending()
+        assert os.stat(Path(directory) / "story_links.parquet").st_ino == os.stat(base).st_ino
         raise RuntimeError("disk said no")
 
-    monkeypatch.setattr(stories.StoryState, "save", boom)
+    monkeypatch.setattr(stories.StoryState, "save", fails_after_the_links)
     (corpus / "copy2.txt").write_text(text2 + "\nОбновлено вечером.", encoding="utf-8")
     summary = b.build(corpus, st)
     assert summary["stories_error"] == "RuntimeError: disk said no"
