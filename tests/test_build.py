@@ -26,6 +26,16 @@ def _tables(st: Path) -> dict[str, pl.DataFrame]:
     return {t: store.scan(info, t).collect() for t in store.TABLES}
 
 
+def _seeds_and_a_near_copy(tmp_path: Path) -> tuple[Path, list[Path], str]:
+    """The seeds plus copy1.txt, a near-copy of the third one (it joins that story): the
+    corpus folder, its seed files and the copied text."""
+    corpus = _copy_seeds(tmp_path / "c")
+    files = sorted(corpus.glob("*.txt"))
+    text2 = files[2].read_text(encoding="utf-8")
+    (corpus / "copy1.txt").write_text(text2 + "\nОбновлено утром.", encoding="utf-8")
+    return corpus, files, text2
+
+
 def test_seed_build_accounts_for_every_file(tmp_path):
     corpus = _copy_seeds(tmp_path / "c")
     (corpus / "empty.txt").write_bytes(b"")
@@ -91,10 +101,7 @@ def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, mo
         from presslens import stories
         monkeypatch.setattr(stories, "ATTACH_MIN_LINKS", 0)
         monkeypatch.setattr(stories, "RECLUSTER_SHARE", 1.0)
-    corpus = _copy_seeds(tmp_path / "c")
-    files = sorted(corpus.glob("*.txt"))
-    text2 = files[2].read_text(encoding="utf-8")
-    (corpus / "copy1.txt").write_text(text2 + "\nОбновлено утром.", encoding="utf-8")
+    corpus, files, text2 = _seeds_and_a_near_copy(tmp_path)
     st = tmp_path / "s"
     b.build(corpus, st, workers=1)
     files[3].write_text(files[3].read_text(encoding="utf-8") + "\nДобавлено позже.", encoding="utf-8")
@@ -156,10 +163,7 @@ def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebu
     monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
     if links == "streamed":
         monkeypatch.setattr(stories, "LINKS_IN_MEMORY", 0)
-    corpus = _copy_seeds(tmp_path / "c")
-    files = sorted(corpus.glob("*.txt"))
-    text2 = files[2].read_text(encoding="utf-8")
-    (corpus / "copy1.txt").write_text(text2 + "\nОбновлено утром.", encoding="utf-8")
+    corpus, files, text2 = _seeds_and_a_near_copy(tmp_path)
     st = tmp_path / "s"
     b.build(corpus, st, workers=1)
 
@@ -202,9 +206,7 @@ def test_a_failing_story_step_never_changes_the_previous_versions_links(tmp_path
     from presslens import stories
 
     monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
-    corpus = _copy_seeds(tmp_path / "c")
-    text2 = sorted(corpus.glob("*.txt"))[2].read_text(encoding="utf-8")
-    (corpus / "copy1.txt").write_text(text2 + "\nОбновлено утром.", encoding="utf-8")
+    corpus, _, text2 = _seeds_and_a_near_copy(tmp_path)
     st = tmp_path / "s"
     b.build(corpus, st)
     before = store.current(st)
