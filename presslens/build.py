@@ -836,16 +836,16 @@ def doc_entities_of(mentions: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame, docs: pl.DataFrame,
-                   mentions: pl.LazyFrame | None = None, entity_job: _Background | None = None,
+                   doc_entities_for: Callable[[pl.Series], pl.LazyFrame] | None = None,
                    new_rows: pl.LazyFrame | None = None) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
     write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
     articles' doc_id and duplicate_of, in table order (read once by the caller).
 
-    Reads tmp/doc_entities.parquet (once `entity_job`, the thread writing it, is done; when
-    at most STORY_BATCH articles are new to the grouping and `mentions`, the assembled
-    mention rows, are given, their entities are counted from those instead, without waiting)
-    and the articles' story columns (from `new_rows`, the rows enriched by this build, when
+    Reads the doc_entities rows of the articles new to the grouping from
+    `doc_entities_for(their doc ids)` (a LazyFrame holding at least those rows; default:
+    tmp/doc_entities.parquet, written before the call) and the articles' story columns (from
+    `new_rows`, the rows enriched by this build, when
     every article new to the grouping is among them), reuses the previous
     version's story state (only new articles are hashed; presslens.stories), writes
     story_links and the state into `tmp`. When at most STORY_BATCH articles are new to the
@@ -873,12 +873,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
         sigs, names = [], []
         if len(todo):
             todo_set = todo.implode()
-            if mentions is not None and len(todo) <= STORY_BATCH:
-                doc_entities = doc_entities_of(mentions.filter(pl.col("doc_id").is_in(todo_set)))
-            else:
-                if entity_job is not None:
-                    entity_job.wait()  # (its error, if any, is raised by the caller)
-                doc_entities = pl.scan_parquet(tmp / "doc_entities.parquet")
+            doc_entities = (doc_entities_for(todo) if doc_entities_for is not None
+                            else pl.scan_parquet(tmp / "doc_entities.parquet"))
             cols = ["doc_id", "language", "published", "cited_sources", "story_evidence", "text_minhash"]
             if len(todo) <= STORY_BATCH:  # one batch, straight from the assembled rows
                 parts = []
@@ -1246,12 +1242,23 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         else:
             entity_tables()
             entity_job = None
+
+        def doc_entities_for(ids: pl.Series) -> pl.LazyFrame:
+            """The story step's doc_entities rows of `ids`: a few articles' (an incremental
+            build) counted from the assembled mention rows without waiting for the thread;
+            more read from doc_entities.parquet once it is written."""
+            if len(ids) <= STORY_BATCH:
+                return doc_entities_of(mentions.filter(pl.col("doc_id").is_in(ids.implode())))
+            if entity_job is not None:
+                entity_job.wait()  # (its error, if any, is raised below)
+            return pl.scan_parquet(tmp / "doc_entities.parquet")
+
         try:
             # articles.parquet is written once, with its story_id, when the story step can read
             # the few articles it groups anew from the assembled rows (an incremental build);
             # otherwise it is written first and rewritten with the story ids (see _group_stories)
             story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of"),
-                                           mentions=mentions, entity_job=entity_job, new_rows=new_rows)
+                                           doc_entities_for=doc_entities_for, new_rows=new_rows)
         finally:
             if entity_job is not None:
                 entity_job.wait()
