@@ -515,8 +515,8 @@ def english_word_base(w: str) -> str:
     return w[:-1] if w.endswith("s") and not w.endswith("ss") and w[:-1] in ORG_HEADS["en"] else w
 
 
-# Longest lower-case tail after an organisation or event head (министерство по делам
-# регионов и местного самоуправления is 7 words); longer runs are running text.
+# Longest lower-case tail after an organisation or event head (a ministry's "по делам ... и
+# ..." tail runs to about 7 words); longer runs are running text.
 MAX_TAIL = 7
 CONJ_IN_NAME = {"і", "й", "та", "и"}
 # Prepositions that open a naming phrase inside an official name (Міністерство з питань
