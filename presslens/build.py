@@ -955,14 +955,11 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
 def _stories_failed(tmp: Path, docs: pl.DataFrame, exc: BaseException) -> tuple[pl.DataFrame, str]:
     """After the story step failed: its half-written files removed, an empty story_links
     table, and every article its own story. Returns (story ids, the reason)."""
-    for part in [tmp / "story_new_signatures.parquet", *tmp.glob("story_links.*.parquet"),
-                 *(tmp / f"{name}.parquet" for name in ("story_signatures", "story_features")),
-                 tmp / store.STORY_LINKS_DELTA, tmp / store.STORY_LINKS_DROPPED,
-                 tmp / "story_state_version"]:
+    # every file of the story step (the state, the links and their parts, half-written ones),
+    # story_links.parquet included: it may be a hard link to the previous version's file
+    # (stories._link_delta), which writing the empty table in place would empty too
+    for part in tmp.glob("story_*"):
         part.unlink(missing_ok=True)
-    # unlinked first: it may be a hard link to the previous version's file (stories._link_delta),
-    # which writing in place would empty
-    (tmp / "story_links.parquet").unlink(missing_ok=True)
     store.write_table(tmp, "story_links", store.empty("story_links"))
     return docs.select("doc_id", pl.col("doc_id").alias("story_id")), f"{type(exc).__name__}: {exc}"
 

@@ -227,14 +227,17 @@ STORY_LINKS_DELTA = "story_links_delta.parquet"
 
 
 def scan_story_links(directory: str | os.PathLike) -> pl.LazyFrame:
-    """The story_links table of a version directory (its live rows: see STORY_LINKS_DELTA)."""
+    """The story_links table of a version directory (its live rows: see STORY_LINKS_DELTA),
+    in story order like a table written whole: the base without its dropped rows and the
+    delta are each sorted by story_id, and merged."""
     d = Path(directory)
     base = d / "story_links.parquet"
     lf = pl.scan_parquet(base) if base.exists() else empty("story_links").lazy()
     if (d / STORY_LINKS_DROPPED).exists():
-        lf = lf.join(pl.scan_parquet(d / STORY_LINKS_DROPPED), on=["doc_a", "doc_b"], how="anti")
+        lf = lf.join(pl.scan_parquet(d / STORY_LINKS_DROPPED), on=["doc_a", "doc_b"], how="anti",
+                     maintain_order="left")
     if (d / STORY_LINKS_DELTA).exists():
-        lf = pl.concat([lf, pl.scan_parquet(d / STORY_LINKS_DELTA)])
+        lf = lf.merge_sorted(pl.scan_parquet(d / STORY_LINKS_DELTA), key="story_id")
     return lf
 
 

@@ -1401,6 +1401,17 @@ class _LinkSink:
         return pl.scan_parquet(self.path)
 
 
+def _with_end_stories(links: pl.LazyFrame, stories_now: pl.DataFrame) -> pl.LazyFrame:
+    """`links` with `_sa`, `_sb` (each end's story in `stories_now`, doc_id -> story_id; null
+    for an article not there) and `_new` (the link's story: theirs when they are the same,
+    else null). A hash lookup per end, not a join: the rows are not moved."""
+    ids, sids = stories_now["doc_id"], stories_now["story_id"]
+    return (links.with_columns(
+        pl.col("doc_a").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sa"),
+        pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
+            .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("_new")))
+
+
 def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | None,
                    sort: bool = True) -> pl.LazyFrame:
     """Old links (LINKS_SCHEMA rows between two kept articles) with their story_id set from
@@ -1409,14 +1420,10 @@ def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | No
     then doc_a, doc_b; unsorted with sort=False, for a caller that sorts). Links touching an
     article missing from `stories_now` (a removed one) are dropped. Written to `path` when
     given (bounded memory), else returned in memory."""
-    # a hash lookup per end, not a join: the rows (with their evidence lists) are moved once,
-    # by the sort
-    ids, sids = stories_now["doc_id"], stories_now["story_id"]
-    frame = (old.with_columns(
-        pl.col("doc_a").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sa"),
-        pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
+    # the rows (with their evidence lists) are moved once, by the sort
+    frame = (_with_end_stories(old, stories_now)
              .filter(pl.col("_sa").is_not_null() & pl.col("_sb").is_not_null())
-             .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("story_id"))
+             .with_columns(pl.col("_new").alias("story_id"))
              .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA))
     if sort:
         frame = frame.sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
@@ -2013,21 +2020,21 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                 pl.lit("duplicate").alias("reason"), "story_id").sort("story_id", "doc_a", "doc_b"))
             dup_sink.write(dup_links.select([pl.col(c).cast(t) if c in dup_links.columns else pl.lit(None, t).alias(c)
                                              for c, t in LINKS_SCHEMA.items()]))
+        # (story order: store.scan_story_links keeps a table in parts in it too)
         old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
-        links: Frame | None = None
         redone_ids = doc_ids.filter(pl.Series(affected))
+        touched_ids = pl.concat([redone_ids, gone["doc_id"]])  # only their links can change
         if links_path is not None and prev.links_dir is not None and n_old_links:
             # an incremental run over a stored table: only the links that changed are written
             # (None when they pass LINK_DELTA_SHARE of the table: it is then written whole)
             links = _link_delta(prev.links_dir, links_path, originals.filter(pl.Series(affected)),
-                                pl.concat([redone_ids, gone["doc_id"]]), originals, redo, dup_sink)
+                                touched_ids, originals, redo, dup_sink)
             if links is not None:
-                for k in ("redo", "dup", "relabel"):
-                    if parts[k] is not None:
-                        parts[k].unlink(missing_ok=True)
-        if links is not None:
-            pass
-        elif in_memory:
+                for part in parts.values():
+                    if part is not None:
+                        part.unlink(missing_ok=True)
+                return links
+        if in_memory:
             # every old link gets its story again and the table is sorted and written in one go
             links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
                                dup_sink.result().lazy()]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False).collect()
@@ -2044,17 +2051,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         else:
             # many links: only those of the re-clustered components get their story again; the
             # others are copied as they were, and the sorted parts are merged while streaming
-            redone = pl.concat([redone_ids, gone["doc_id"]]).implode()
-            if prev.links_dir is not None and (prev.links_dir / store.STORY_LINKS_DELTA).exists():
-                # the previous table in parts: its base minus the dropped rows and its delta are
-                # each sorted by story, so merged they are too
-                d = prev.links_dir
-                base = pl.scan_parquet(d / "story_links.parquet")
-                if (d / store.STORY_LINKS_DROPPED).exists():
-                    base = base.join(pl.scan_parquet(d / store.STORY_LINKS_DROPPED), on=["doc_a", "doc_b"],
-                                     how="anti", maintain_order="left")
-                old_links = (base.merge_sorted(pl.scan_parquet(d / store.STORY_LINKS_DELTA), key="story_id")
-                             .filter(pl.col("reason") != "duplicate"))
+            redone = touched_ids.implode()
             kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
             relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
                                      originals.filter(pl.Series(affected)), parts["relabel"])
@@ -2112,15 +2109,12 @@ def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_
                    else pl.DataFrame(schema={"doc_a": pl.String, "doc_b": pl.String}))
     if dropped_old.height:
         base = base.join(dropped_old.lazy(), on=keys, how="anti")
-    ids, sids = redone["doc_id"], redone["story_id"]
     dup = pl.col("reason") == "duplicate"
     # the base rows that leave it, found from the key columns alone (in a large component that
     # took a few articles in place, nearly every link is looked at and few change)
-    cand = (base.select(*keys, "story_id", "reason").filter(pl.col("doc_a").is_in(touched_ids.implode()) | dup)
-            .with_columns(pl.col("doc_a").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sa"),
-                          pl.col("doc_b").replace_strict(ids, sids, default=None, return_dtype=pl.String).alias("_sb"))
-            .with_columns(pl.when(pl.col("_sa") == pl.col("_sb")).then("_sa").alias("_new"),
-                          (pl.col("_sa").is_null() | pl.col("_sb").is_null()).alias("_gone"))
+    cand = (_with_end_stories(base.select(*keys, "story_id", "reason")
+                              .filter(pl.col("doc_a").is_in(touched_ids.implode()) | dup), redone)
+            .with_columns((pl.col("_sa").is_null() | pl.col("_sb").is_null()).alias("_gone"))
             .filter(dup | pl.col("_gone") | pl.col("_new").ne_missing(pl.col("story_id")))
             .collect())
     # those whose story changed move to the delta with their new story (all their columns are
