@@ -297,14 +297,23 @@ def begin(root: str | os.PathLike) -> Path:
     return tmp
 
 
+# zstd level of every table the build writes: level 1 instead of the default 3 writes the
+# 10k bench store's articles in 0.13 s instead of 0.18 s and its 285,000 story links in 0.18 s
+# instead of 0.27 s (reads as fast or faster), for files 4-12% larger (articles 8.0 -> 9.0 MB,
+# links 6.7 -> 7.0 MB). A rebuild rewrites most tables whole, so their write time counts.
+ZSTD_LEVEL = 1
+
+
 def write_table(directory: Path, table: str, data: pl.DataFrame | pl.LazyFrame, filename: str | None = None) -> None:
     """Write one table (conformed to its schema) into a version directory (as `filename`,
     default `<table>.parquet`)."""
     target = directory / (filename or f"{table}.parquet")
     if isinstance(data, pl.LazyFrame):
-        conform_lazy(data, table).sink_parquet(target, compression="zstd", statistics=True, row_group_size=50_000)
+        conform_lazy(data, table).sink_parquet(target, compression="zstd", compression_level=ZSTD_LEVEL,
+                                                  statistics=True, row_group_size=50_000)
     else:
-        conform(data, table).write_parquet(target, compression="zstd", statistics=True, row_group_size=50_000)
+        conform(data, table).write_parquet(target, compression="zstd", compression_level=ZSTD_LEVEL,
+                                             statistics=True, row_group_size=50_000)
 
 
 def conform_lazy(lf: pl.LazyFrame, table: str) -> pl.LazyFrame:

@@ -127,6 +127,9 @@ CANDIDATE_SLICE = 250_000
 # story_links row-group size: a reader filtering one story_id skips the other row groups.
 LINK_CHUNK = 50_000
 LINK_ROW_GROUP = 50_000
+# how every story table is written (store.ZSTD_LEVEL: the build rewrites them each run)
+LINK_PARQUET = dict(compression="zstd", compression_level=store.ZSTD_LEVEL, statistics=True,
+                    row_group_size=LINK_ROW_GROUP)
 # Incremental runs: a changed component with more links than this whose new articles (with
 # those attached since it was last clustered in full) are at most RECLUSTER_SHARE of it takes
 # them in place (`_attach`: its old stories are kept and only the new articles' links are
@@ -831,9 +834,9 @@ class StoryState:
             # previous version's (_link_delta), which writing in place would change too
             part = d / f"{name}.saving.parquet"
             if isinstance(frame, pl.LazyFrame):
-                frame.sink_parquet(part, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+                frame.sink_parquet(part, **LINK_PARQUET)
             else:
-                frame.write_parquet(part, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+                frame.write_parquet(part, **LINK_PARQUET)
             os.replace(part, target)
         (d / "story_state_version").write_text(state_version(), encoding="utf-8")
 
@@ -1385,6 +1388,7 @@ class _LinkSink:
             # to write. (Dictionary pages for fewer columns wrote faster still but made the
             # incremental run's streaming merge read them 2.5x slower.)
             self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd",
+                                            compression_level=store.ZSTD_LEVEL,
                                             write_statistics=["story_id", "doc_a", "doc_b"])
         self._writer.write_table(table, row_group_size=LINK_ROW_GROUP)
 
@@ -1394,7 +1398,7 @@ class _LinkSink:
             return pl.concat(self._parts) if self._parts else pl.DataFrame(schema=LINKS_SCHEMA)
         if self._writer is None:
             if not self.path.exists():
-                pl.DataFrame(schema=LINKS_SCHEMA).write_parquet(self.path, compression="zstd")
+                pl.DataFrame(schema=LINKS_SCHEMA).write_parquet(self.path, **LINK_PARQUET)
         else:
             self._writer.close()
             self._writer = None
@@ -1429,7 +1433,7 @@ def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | No
         frame = frame.sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
     if path is None:
         return frame
-    frame.sink_parquet(path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP)
+    frame.sink_parquet(path, **LINK_PARQUET)
     return pl.scan_parquet(path)
 
 
@@ -2042,8 +2046,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                                dup_sink.result().lazy()]).collect().sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
             if links_path is not None:
                 table = links
-                links = _replace_links(links_path, [], lambda path: table.write_parquet(
-                    path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))
+                links = _replace_links(links_path, [], lambda path: table.write_parquet(path, **LINK_PARQUET))
         elif n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
             redo.result()  # closes the file (or writes an empty one)
             for k in ("dup", "relabel"):
@@ -2060,7 +2063,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             merged = (kept.merge_sorted(relabel, key="story_id").merge_sorted(redo.result().lazy(), key="story_id")
                       .merge_sorted(dup_sink.result().lazy(), key="story_id"))
             links = _replace_links(links_path, parts.values(), lambda path: merged.sink_parquet(
-                path, compression="zstd", statistics=True, row_group_size=LINK_ROW_GROUP))
+                path, **LINK_PARQUET))
         log.info("stories: %d new links written with their evidence, %d duplicate links, the old links relabelled "
                  "or kept (%.1f s)", redo.rows, dup_sink.rows, time.perf_counter() - t0)
         return links
@@ -2146,12 +2149,10 @@ def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_
     except OSError:
         shutil.copy2(base_path, links_path)
     delta.sort(["story_id", "doc_a", "doc_b"], nulls_last=False).write_parquet(
-        links_path.with_name(store.STORY_LINKS_DELTA), compression="zstd", statistics=True,
-        row_group_size=LINK_ROW_GROUP)
+        links_path.with_name(store.STORY_LINKS_DELTA), **LINK_PARQUET)
     # sorted by doc_a, with statistics: a reader of one story reads only its links' keys
     # (store.story_links_of)
-    dropped.sort(keys).write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), compression="zstd",
-                                     statistics=True, row_group_size=LINK_ROW_GROUP)
+    dropped.sort(keys).write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), **LINK_PARQUET)
     return store.scan_story_links(links_path.parent)
 
 
