@@ -2031,8 +2031,11 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         if links_path is not None and prev.links_dir is not None and n_old_links:
             # an incremental run over a stored table: only the links that changed are written
             # (None when they pass LINK_DELTA_SHARE of the table: it is then written whole)
-            links = _link_delta(prev.links_dir, links_path, originals.filter(pl.Series(affected)),
-                                touched_ids, originals, redo, dup_sink)
+            # only links with an end whose story changed, or that is gone, can change
+            changed = affected & originals["story_id"].ne_missing(meta["story_id"]).to_numpy()
+            links = _link_delta(prev.links_dir, links_path, pl.concat([doc_ids.filter(pl.Series(changed)),
+                                                                       gone["doc_id"]]),
+                                originals, redo, dup_sink)
             if links is not None:
                 for part in parts.values():
                     if part is not None:
@@ -2088,16 +2091,16 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None)
 
 
-def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_ids: pl.Series,
-                originals: pl.DataFrame, redo: _LinkSink, dup_sink: _LinkSink) -> pl.LazyFrame | None:
+def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, originals: pl.DataFrame,
+                redo: _LinkSink, dup_sink: _LinkSink) -> pl.LazyFrame | None:
     """Write an incremental run's story_links as the previous version's base (hard-linked)
     plus what changed (store.STORY_LINKS_DELTA, STORY_LINKS_DROPPED) and return the table
     (store.scan_story_links); None, writing nothing, when the changes pass LINK_DELTA_SHARE of
     the base (the caller then writes the whole table, which becomes the next base).
 
-    `redone`: doc_id, story_id of the articles whose component was clustered again or took
-    new articles in place; `touched_ids`: those and the removed articles (only their links
-    can change story or go); `originals`: every original's story now; `redo`, `dup_sink`: the
+    `moved_ids`: the articles whose story changed and those gone (removed, or duplicates now):
+    only a link with such an end can change story or go; `originals`: every original's story
+    now (doc_id, story_id); `redo`, `dup_sink`: the
     new links and all the duplicates' links. A base row leaves the base (its key is dropped)
     when an end is gone, its story changed (it is then in the delta with the new one) or it
     is a duplicate's link (all of those are in the delta, written again each run). The
@@ -2115,10 +2118,13 @@ def _link_delta(prev_dir: Path, links_path: Path, redone: pl.DataFrame, touched_
     if dropped_old.height:
         base = base.join(dropped_old.lazy(), on=keys, how="anti")
     dup = pl.col("reason") == "duplicate"
-    # the base rows that leave it, found from the key columns alone (in a large component that
-    # took a few articles in place, nearly every link is looked at and few change)
+    # the base rows that leave it, found from the key columns alone, among the links of the
+    # articles that moved (not all those of the components clustered again: a large component
+    # that took a few articles in place holds most links, and few of them change)
+    moved_set = moved_ids.implode()
     cand = (_with_end_stories(base.select(*keys, "story_id", "reason")
-                              .filter(pl.col("doc_a").is_in(touched_ids.implode()) | dup), redone)
+                              .filter(pl.col("doc_a").is_in(moved_set) | pl.col("doc_b").is_in(moved_set) | dup),
+                              originals)
             .with_columns((pl.col("_sa").is_null() | pl.col("_sb").is_null()).alias("_gone"))
             .filter(dup | pl.col("_gone") | pl.col("_new").ne_missing(pl.col("story_id")))
             .collect())

@@ -191,6 +191,17 @@ def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebu
     b.build(corpus, st, workers=1)
     third = check("remove")
     assert pl.read_parquet(third.directory / store.STORY_LINKS_DROPPED).height >= 1
+    # the second end (doc_b) of a base link is removed, its first end keeps its story: the
+    # link must go all the same
+    paths = dict(pl.read_parquet(third.directory / "articles.parquet", columns=["doc_id", "path"]).iter_rows())
+    base = pl.read_parquet(first.directory / "story_links.parquet").filter(pl.col("reason") != "duplicate")
+    live = base.join(store.scan(third, "story_links").collect().select("doc_a", "doc_b"), on=["doc_a", "doc_b"])
+    link = (live.filter(pl.col("doc_a").is_in(list(paths)) & pl.col("doc_b").is_in(list(paths)))
+            .sort("doc_a").row(0, named=True))
+    (corpus / paths[link["doc_b"]]).unlink()
+    b.build(corpus, st, workers=1)
+    check("remove the second end")
+    assert store.current(st).manifest["articles"] == len(paths) - 1
     monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 0.0)  # any change: the table is written whole
     (corpus / "copy3.txt").write_text(text2 + "\nОбновлено ночью.", encoding="utf-8")
     b.build(corpus, st, workers=1)
