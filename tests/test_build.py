@@ -210,6 +210,34 @@ def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebu
     assert os.stat(whole.directory / "story_links.parquet").st_ino != os.stat(third.directory / "story_links.parquet").st_ino
 
 
+@pytest.mark.parametrize("links", ["sorted in memory", "streamed"])
+def test_links_written_whole_after_a_removal_equal_a_full_build(tmp_path, monkeypatch, links):
+    """A rebuild whose link changes pass LINK_DELTA_SHARE writes the table whole: without the
+    base links of a removed article (from the base and the changes in memory, or merged while
+    streaming), equal to a from-scratch build's."""
+    from presslens import stories
+
+    if links == "streamed":
+        monkeypatch.setattr(stories, "LINKS_IN_MEMORY", 0)
+    corpus, _, _ = _seeds_and_a_near_copy(tmp_path)
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    first = store.current(st)
+    copy1 = dict(pl.read_parquet(first.directory / "articles.parquet", columns=["path", "doc_id"]).iter_rows())["copy1.txt"]
+    assert store.scan(first, "story_links").filter((pl.col("doc_a") == copy1) | (pl.col("doc_b") == copy1)).collect().height
+    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 0.0)
+    (corpus / "copy1.txt").unlink()
+    b.build(corpus, st, workers=1)
+    info = store.current(st)
+    assert not (info.directory / store.STORY_LINKS_DELTA).exists()
+    b.build(corpus, tmp_path / "full", workers=1)
+    key = ["doc_a", "doc_b", "reason", "story_id"]
+    got = store.scan(info, "story_links").collect()
+    assert got.drop("score").sort(key).equals(
+        store.scan(store.current(tmp_path / "full"), "story_links").collect().drop("score").sort(key))
+    assert copy1 not in set(got["doc_a"]) | set(got["doc_b"])
+
+
 def test_a_failing_story_step_never_changes_the_previous_versions_links(tmp_path, monkeypatch):
     """The new version's story_links file starts as a hard link to the live version's; when
     the story step then fails, the empty table the build writes replaces the link instead of
