@@ -1197,8 +1197,10 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     if any(shards.glob("articles-*.parquet")):
         new_rows = pl.scan_parquet(shards / "articles-*.parquet")
         article_parts.append(new_rows.drop("duplicate_of"))
+    new_mentions = None  # the mention rows this build made
     if any(shards.glob("mentions-*.parquet")):
-        mention_parts.append(pl.scan_parquet(shards / "mentions-*.parquet").select(list(store.MENTIONS_SCHEMA)))
+        new_mentions = pl.scan_parquet(shards / "mentions-*.parquet").select(list(store.MENTIONS_SCHEMA))
+        mention_parts.append(new_mentions)
 
     if article_parts:
         assembled = pl.concat([store.conform_lazy(p.with_columns(pl.lit(None, pl.String).alias("duplicate_of")),
@@ -1242,10 +1244,15 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
 
         def doc_entities_for(ids: pl.Series) -> pl.LazyFrame:
             """The story step's doc_entities rows of `ids`: a few articles' (an incremental
-            build) counted from the assembled mention rows without waiting for the thread;
-            more read from doc_entities.parquet once it is written."""
+            build) counted without waiting for the thread, from this build's mention shards
+            when it enriched them all (~0.07 s less than the assembled rows at 10k), else from
+            the assembled mention rows; more read from doc_entities.parquet once it is written."""
             if len(ids) <= STORY_BATCH:
-                return doc_entities_of(mentions.filter(pl.col("doc_id").is_in(ids.implode())))
+                source = mentions
+                if new_mentions is not None and new_rows is not None and ids.is_in(
+                        new_rows.select("doc_id").collect()["doc_id"].implode()).all():
+                    source = new_mentions
+                return doc_entities_of(source.filter(pl.col("doc_id").is_in(ids.implode())))
             if entity_job is not None:
                 entity_job.wait()  # (its error, if any, is raised below)
             return pl.scan_parquet(tmp / "doc_entities.parquet")

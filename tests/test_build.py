@@ -297,6 +297,13 @@ def test_a_failing_story_step_keeps_the_build_with_every_article_its_own_story(t
     again = b.build(corpus, st)
     assert not again.get("stories_error")
     assert _tables(st)["articles"]["story_id"].n_unique() < 6  # grouped again: the copy joins a story
+    # grouped again from the reused articles' rows too (their entities included), as from scratch
+    b.build(corpus, tmp_path / "full")
+    inc, full = _tables(st), _tables(tmp_path / "full")
+    assert inc["articles"].select("doc_id", "story_id").sort("doc_id").equals(
+        full["articles"].select("doc_id", "story_id").sort("doc_id"))
+    key = ["doc_a", "doc_b"]
+    assert inc["story_links"].drop("score").sort(key).equals(full["story_links"].drop("score").sort(key))
 
 
 def test_touching_a_file_without_changing_it_reuses_its_rows(tmp_path):
