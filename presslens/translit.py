@@ -21,6 +21,7 @@ the entity's known names give Ukrainian as its only Cyrillic language.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import polars as pl
@@ -63,6 +64,9 @@ def _case(src: str, out: str) -> str:
     return out.upper() if len(out) == 1 else out[0].upper() + out[1:]
 
 
+# (cached: every build makes the entities table again, and a rebuild's names are mostly the
+# previous build's; ~0.04 s of a warm 1% rebuild at 10k, 900 Cyrillic names)
+@functools.lru_cache(maxsize=65_536)
 def to_latin(name: str, language: str = "ru") -> str:
     """Transliterate the Cyrillic letters of `name` (others are kept as they are)."""
     table = _UK if language == "uk" else _RU
