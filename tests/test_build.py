@@ -291,6 +291,11 @@ def test_a_failing_story_step_keeps_the_build_with_every_article_its_own_story(t
     assert t["articles"]["story_id"].to_list() == t["articles"]["doc_id"].to_list()
     assert t["story_links"].height == 0
     assert stories.StoryState.load(store.current(st).directory) is None
+    # the serving index (built while the state was being written) has every article's own story too
+    from presslens import index
+
+    assert sorted(index.load(store.current(st).directory, attach_search=False).stories.to_list()) == sorted(
+        t["articles"]["doc_id"].to_list())
     monkeypatch.undo()
     (corpus / "new.txt").write_text((corpus / sorted(p.name for p in corpus.glob("*.txt"))[1]).read_text(
         encoding="utf-8") + "\nОбновлено.", encoding="utf-8")
