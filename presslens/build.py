@@ -1239,7 +1239,10 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         else:
             mentions = store.empty("mentions").lazy()
         # the articles' keys, read once for the entity table and the story step
-        docs = articles.select("doc_id", "duplicate_of", "language").collect()
+        from presslens import stories
+
+        docs = articles.select("doc_id", "duplicate_of", "language", "path", "record").collect()
+        docs = docs.select("doc_id", "duplicate_of", "language", stories.story_keys(docs["path"], docs["record"]))
 
         def entity_tables() -> None:
             store.write_table(tmp, "mentions", mentions)
@@ -1294,7 +1297,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             # articles.parquet is written once, with its story_id, when the story step can read
             # the few articles it groups anew from the assembled rows (an incremental build);
             # otherwise it is written first and rewritten with the story ids (see _group_stories)
-            story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of"),
+            story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of", "story_key"),
                                            doc_entities_for=doc_entities_for, new_rows=new_rows,
                                            meanwhile=serving_tables)
         finally:

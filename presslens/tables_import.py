@@ -278,7 +278,10 @@ def import_tables(src: str | Path, store_dir: str | Path) -> dict:
             # grouped from scratch (no previous state: the input's doc ids are its own, so an
             # id seen before may now name another text); the story evidence is made from the
             # text, which the build's workers would have done
-            docs = articles_final.select("doc_id", "duplicate_of").collect()
+            from presslens import stories
+
+            docs = articles_final.select("doc_id", "duplicate_of", "path", "record").collect()
+            docs = docs.select("doc_id", "duplicate_of", stories.story_keys(docs["path"], docs["record"]))
             story_summary = b._group_stories(tmp, None, articles_final, docs)
             (tmp / first_name).unlink()
             articles_final = pl.scan_parquet(tmp / "articles.parquet")

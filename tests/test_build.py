@@ -238,6 +238,26 @@ def test_links_written_whole_after_a_removal_equal_a_full_build(tmp_path, monkey
     assert copy1 not in set(got["doc_a"]) | set(got["doc_b"])
 
 
+def test_editing_an_article_keeps_its_storys_id(tmp_path):
+    """A story is named after its files (stories.story_keys), not their texts: after an edit
+    of the member with the smallest doc_id (whose new doc_id is another hash), the story keeps
+    its id, so a shared story= link and the story's links in the store stay as they were."""
+    corpus, _, _ = _seeds_and_a_near_copy(tmp_path)
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    before = _tables(st)["articles"]
+    story = before.filter(pl.col("path") == "copy1.txt")["story_id"].item()
+    members = before.filter(pl.col("story_id") == story).sort("doc_id")
+    assert members.height >= 2
+    edited = members["path"][0]  # the smallest doc_id: the story's name before story keys
+    f = corpus / edited
+    f.write_text(f.read_text(encoding="utf-8") + "\nОбновлено днём.", encoding="utf-8")
+    b.build(corpus, st, workers=1)
+    after = _tables(st)["articles"]
+    assert after.filter(pl.col("path") == edited)["doc_id"].item() != members["doc_id"][0]
+    assert sorted(after.filter(pl.col("story_id") == story)["path"].to_list()) == sorted(members["path"].to_list())
+
+
 def test_a_failing_story_step_never_changes_the_previous_versions_links(tmp_path, monkeypatch):
     """The new version's story_links file starts as a hard link to the live version's; when
     the story step then fails, the empty table the build writes replaces the link instead of
