@@ -73,8 +73,8 @@ ARTICLES_SCHEMA: dict[str, pl.DataType] = {
     "n_chars": pl.Int64,
     "n_mentions": pl.Int64,
     # articles reporting the same event, across languages, share it (presslens.stories);
-    # the smallest story key of the story's originals (stories.story_keys: a hash of the
-    # article's path and record), so an edit of its articles' texts keeps it
+    # named after the smallest story key of the story's originals (stories.story_keys: the
+    # article's path and record; 16 hex digits of its hash), so an edit of the texts keeps it
     "story_id": pl.String,
     # the text-only story evidence, computed by the build workers (presslens.stories.text_evidence):
     # figures and dates written in the text ("n:230000", "d:07-25", "ln:"/"ld:" in the lead)

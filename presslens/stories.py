@@ -34,9 +34,10 @@ IDF of the run that made them, the one way an incremental run can differ from a 
 (documented in docs/STORIES.md).
 
 Stories are grouped from the links by a sparse average linkage that also requires the groups
-to agree on their event date (`cluster`); a story's id is the smallest story key of its
-originals (`story_keys`: a hash of the article's path and record; its doc_id without one):
-deterministic, unchanged when unrelated articles are added, and when its articles' texts change.
+to agree on their event date (`cluster`); a story's id is named after the smallest story key
+of its originals (`story_keys`: the article's path and record; `story_name` hashes it; the
+smallest doc_id when there are no keys): deterministic, unchanged when unrelated articles are
+added, and when its articles' texts change.
 """
 from __future__ import annotations
 
@@ -656,13 +657,20 @@ def _stable_hash64(strings: list[str]) -> np.ndarray:
 
 
 def story_keys(paths: pl.Series, records: pl.Series) -> pl.Series:
-    """Each article's story key: 16 hex digits of blake2b over its path and record number. A
-    story is named after its smallest key (`group_features`), so its id depends on which
-    files are in it, not on their text: a rebuild after an edit keeps the story's id (and
-    every link of the story its story_id: on the 10k bench store the stories renamed by a
-    1% rebuild moved ~4,000 links a run with the smallest doc_id as the name)."""
-    keys = [f"{p}\0{'' if r is None else r}" for p, r in zip(paths.to_list(), records.to_list())]
-    return pl.Series("story_key", [f"{h:016x}" for h in _stable_hash64(keys).tolist()], dtype=pl.String)
+    """Each article's story key: its path and record number ("path\\0record"). A story is
+    named after the smallest key of its originals (`story_name`), so its id depends on which
+    files are in it, not on their text: a rebuild after an edit keeps the story's id (and every
+    link of the story its story_id: on the 10k bench store the stories renamed by a 1% rebuild
+    moved ~4,000 links a run while the smallest doc_id named them)."""
+    return (pl.DataFrame({"p": paths, "r": records.cast(pl.String)})
+            .select(pl.concat_str([pl.col("p").fill_null(""), pl.col("r").fill_null("")], separator="\0")
+                    .alias("story_key"))["story_key"])
+
+
+def story_name(keys: pl.Series) -> pl.Series:
+    """The story id of each smallest story key: 16 hex digits of its blake2b (hashed per story
+    named, not per article: a 1% rebuild names a few hundred stories)."""
+    return pl.Series("story_id", [f"{h:016x}" for h in _stable_hash64(keys.to_list()).tolist()], dtype=pl.String)
 
 
 # ---------------------------------------------------------------- features
@@ -1801,8 +1809,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                    ) -> tuple[pl.DataFrame, Frame | None, StoryState]:
     """The grouping from precomputed features (what `group`, the build and the benchmark share).
 
-    `docs` (doc_id, duplicate_of, and story_key: `story_keys`; without it stories are named
-    after their smallest doc_id) lists every article of the corpus now; `new_sigs`
+    `docs` (doc_id, duplicate_of, and story_key: `story_keys`; without it a story is named
+    after its smallest doc_id) lists every article of the corpus now; `new_sigs`
     (NEW_SIGNATURES_SCHEMA; a LazyFrame is read once) describe the originals not in `prev`,
     with their features either given as strings in `new_feats`
     (FEATURES_SCHEMA) or already hashed (`encode_features`: new_feats None, the names in
@@ -1992,16 +2000,22 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                  "(%.1f s)", int((new_mask & att).sum()), int(att.sum()), time.perf_counter() - t0)
     else:
         placed = placed & ~exact
-    # a story is named after its smallest story key (story_keys: path and record; the doc_id
-    # when `docs` has no story_key column)
-    keys = (docs.select("doc_id", "story_key") if "story_key" in docs.columns
-            else docs.select("doc_id", pl.col("doc_id").alias("story_key")))
+    # a story is named after the smallest story key of its originals (story_keys, story_name);
+    # after its smallest doc_id when `docs` has no story_key column
+    keyed = "story_key" in docs.columns
+    keys = docs.select("doc_id", "story_key") if keyed else docs.select("doc_id", pl.col("doc_id").alias("story_key"))
     members = (pl.DataFrame({"doc_id": doc_ids, "c": label, "redo": affected, "prev": meta["story_id"]})
-               .join(keys, on="doc_id", how="left", maintain_order="left"))
-    story_names = members.filter("redo").group_by("c").agg(pl.col("story_key").min().alias("story_id"))
-    originals = (members.join(story_names, on="c", how="left", maintain_order="left")
-                 .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "story_key"))
-                         .alias("story_id")))
+               .join(keys, on="doc_id", how="left", maintain_order="left")
+               .with_columns(pl.when("redo").then("c").otherwise(-1 - pl.int_range(pl.len())).alias("c")))
+    # (an article kept as it was with no previous story, which should not happen, is named alone)
+    named = members.filter(pl.col("redo") | pl.col("prev").is_null())
+    story_names = named.group_by("c").agg(pl.col("story_key").min())
+    if keyed:
+        story_names = story_names.with_columns(story_name(story_names["story_key"]))
+    else:
+        story_names = story_names.rename({"story_key": "story_id"})
+    originals = (members.join(story_names.select("c", "story_id"), on="c", how="left", maintain_order="left")
+                 .select("doc_id", pl.coalesce("story_id", "prev").alias("story_id")))
     del members, label
 
     # The links, in four parts each sorted by story_id, so a streaming merge keeps the whole
