@@ -2065,7 +2065,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             # (past LINK_DELTA_SHARE of the table it is written whole: by _link_delta when few
             # enough to sort in memory, else it returns None and the parts are merged below)
             # only links with an end whose story changed, or that is gone, can change
-            changed = affected & originals["story_id"].ne_missing(meta["story_id"]).to_numpy()
+            # (the new articles have no base links)
+            changed = affected & ~new_mask & originals["story_id"].ne_missing(meta["story_id"]).to_numpy()
             links = _link_delta(prev.links_dir, links_path, pl.concat([doc_ids.filter(pl.Series(changed)),
                                                                        gone["doc_id"]]),
                                 originals, redo, dup_sink, whole_in_memory=in_memory)
@@ -2157,9 +2158,11 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
     # articles that moved (not all those of the components clustered again: a large component
     # that took a few articles in place holds most links, and few of them change)
     moved_set = moved_ids.implode()
-    cand = (_with_end_stories(base.select(*keys, "story_id", "reason")
-                              .filter(pl.col("doc_a").is_in(moved_set) | pl.col("doc_b").is_in(moved_set) | dup),
-                              originals)
+    rows = (base.select(*keys, "story_id", "reason")
+            .filter(pl.col("doc_a").is_in(moved_set) | pl.col("doc_b").is_in(moved_set) | dup).collect())
+    # (each end's story looked up among those ends only: a map of every original cost 0.15 s at 300k)
+    ends = originals.filter(pl.col("doc_id").is_in(pl.concat([rows["doc_a"], rows["doc_b"]]).unique().implode()))
+    cand = (_with_end_stories(rows.lazy(), ends)
             .with_columns((pl.col("_sa").is_null() | pl.col("_sb").is_null()).alias("_gone"))
             .filter(dup | pl.col("_gone") | pl.col("_new").ne_missing(pl.col("story_id")))
             .collect())
