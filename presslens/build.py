@@ -1029,19 +1029,15 @@ def _start_search(version_dir: Path, rows: pl.LazyFrame, prev_dir: Path | None) 
     return _Background(search.build, version_dir.parent, version_dir, rows.select(SEARCH_COLUMNS), prev_dir)
 
 
-def _post_build(version_dir: Path, prev: store.StoreInfo | None, manifest: dict, search_job: _Background,
-                index_seconds: float | None = None) -> None:
-    """Steps that run after every table of a new version is written to `version_dir` and
-    before it is published: each reads the tables there (and may reuse `prev`, the live
-    version, to work incrementally) and writes its own files next to them. A step that
-    raises fails the build and leaves the live version untouched. Add one line per step.
-    `search_job`: the full-text index (presslens.search), started in a thread during the
-    assembly (_start_search), waited for here."""
+def _post_build(manifest: dict, search_job: _Background, index_seconds: float) -> None:
+    """The end of the steps that write their own files next to the tables of a new version
+    before it is published (each may reuse the live version to work incrementally; one that
+    raises fails the build and leaves the live version untouched): the full-text index
+    (presslens.search), started in a thread during the assembly (_start_search), waited for
+    here; the serving index (presslens.index), built during the assembly while the story
+    state was written (it reads no story_* file), its time recorded."""
     search_job.result()
-    # --- serving index (presslens.index): built already, beside the story state's write,
-    # when `index_seconds` is given (it reads no story_* file; _assemble) ---
-    manifest["index_seconds"] = (index_seconds if index_seconds is not None
-                                 else _build_index(version_dir, prev.directory if prev is not None else None))
+    manifest["index_seconds"] = index_seconds
 
 
 # ---------------------------------------------------------------- assembly
@@ -1241,8 +1237,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         # the articles' keys, read once for the entity table and the story step
         from presslens import stories
 
-        docs = articles.select("doc_id", "duplicate_of", "language", "path", "record").collect()
-        docs = docs.select("doc_id", "duplicate_of", "language", stories.story_keys(docs["path"], docs["record"]))
+        docs = articles.select("doc_id", "duplicate_of", "language", stories.story_key()).collect()
 
         def entity_tables() -> None:
             store.write_table(tmp, "mentions", mentions)
@@ -1275,22 +1270,22 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
                 entity_job.wait()  # (its error, if any, is raised below)
             return pl.scan_parquet(tmp / "doc_entities.parquet")
 
+        rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts], how="vertical_relaxed")
+                      if reject_parts else store.empty("rejects").lazy())
+        store.write_table(tmp, "rejects", rejects_lf.sort(["path", "record", "reason"], nulls_last=False))
         files_df = pl.DataFrame(file_rows, schema=store.FILES_SCHEMA)
+        store.write_table(tmp, "files", files_df)
         index_seconds: list[float] = []
 
-        def serving_tables() -> None:
-            """What reads no story_* file, written while the story state and links are (in
-            their thread; a warm 1% rebuild at 10k: ~0.1 s less): the rejects and files tables,
-            then the serving index. Run again (the index only) if the state then fails."""
+        def serving_index() -> None:
+            """The serving index, built while the story state and links are written (in their
+            thread; it reads no story_* file: a warm 1% rebuild at 10k, ~0.1 s less); built
+            again, from scratch, if the state then fails (the articles' story ids change)."""
+            from presslens import index
+
             if entity_job is not None:
                 entity_job.result()  # the index reads the mention tables
-            if not index_seconds:
-                rejects_lf = (pl.concat([store.conform_lazy(p, "rejects") for p in reject_parts],
-                                        how="vertical_relaxed") if reject_parts else store.empty("rejects").lazy())
-                store.write_table(tmp, "rejects", rejects_lf.sort(["path", "record", "reason"], nulls_last=False))
-                store.write_table(tmp, "files", files_df)
-            else:
-                shutil.rmtree(tmp / "index", ignore_errors=True)
+            shutil.rmtree(tmp / index.INDEX_DIR, ignore_errors=True)
             index_seconds[:] = [_build_index(tmp, prev.directory if prev is not None else None)]
 
         try:
@@ -1299,7 +1294,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             # otherwise it is written first and rewritten with the story ids (see _group_stories)
             story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of", "story_key"),
                                            doc_entities_for=doc_entities_for, new_rows=new_rows,
-                                           meanwhile=serving_tables)
+                                           meanwhile=serving_index)
         finally:
             if entity_job is not None:
                 entity_job.wait()
@@ -1334,7 +1329,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         "mentions": n_mentions,
         **story_summary,
     }
-    _post_build(tmp, prev, manifest, search_job, index_seconds[0])
+    _post_build(manifest, search_job, index_seconds[0])
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     return store.publish(tmp.parent, tmp, manifest)
 

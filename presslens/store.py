@@ -73,7 +73,7 @@ ARTICLES_SCHEMA: dict[str, pl.DataType] = {
     "n_chars": pl.Int64,
     "n_mentions": pl.Int64,
     # articles reporting the same event, across languages, share it (presslens.stories);
-    # named after the smallest story key of the story's originals (stories.story_keys: the
+    # named after the smallest story key of the story's originals (stories.story_key: the
     # article's path and record; 16 hex digits of its hash), so an edit of the texts keeps it
     "story_id": pl.String,
     # the text-only story evidence, computed by the build workers (presslens.stories.text_evidence):

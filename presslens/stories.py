@@ -35,7 +35,7 @@ IDF of the run that made them, the one way an incremental run can differ from a 
 
 Stories are grouped from the links by a sparse average linkage that also requires the groups
 to agree on their event date (`cluster`); a story's id is named after the smallest story key
-of its originals (`story_keys`: the article's path and record; `story_name` hashes it; the
+of its originals (`story_key`: the article's path and record; `story_name` hashes it; the
 smallest doc_id when there are no keys): deterministic, unchanged when unrelated articles are
 added, and when its articles' texts change.
 """
@@ -129,6 +129,8 @@ CANDIDATE_SLICE = 250_000
 # story_links row-group size: a reader filtering one story_id skips the other row groups.
 LINK_CHUNK = 50_000
 LINK_ROW_GROUP = 50_000
+# the links tables' row order (nulls first: a link between two stories has no story_id)
+LINK_ORDER = ["story_id", "doc_a", "doc_b"]
 # how every story table is written (store.ZSTD_LEVEL: the build rewrites them each run)
 LINK_PARQUET = dict(compression="zstd", compression_level=store.ZSTD_LEVEL, statistics=True,
                     row_group_size=LINK_ROW_GROUP)
@@ -656,15 +658,14 @@ def _stable_hash64(strings: list[str]) -> np.ndarray:
     return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
 
 
-def story_keys(paths: pl.Series, records: pl.Series) -> pl.Series:
-    """Each article's story key: its path and record number ("path\\0record"). A story is
-    named after the smallest key of its originals (`story_name`), so its id depends on which
+def story_key() -> pl.Expr:
+    """Each article's story key, from its `path` and `record` columns ("path\\0record"). A story
+    is named after the smallest key of its originals (`story_name`), so its id depends on which
     files are in it, not on their text: a rebuild after an edit keeps the story's id (and every
     link of the story its story_id: on the 10k bench store the stories renamed by a 1% rebuild
     moved ~4,000 links a run while the smallest doc_id named them)."""
-    return (pl.DataFrame({"p": paths, "r": records.cast(pl.String)})
-            .select(pl.concat_str([pl.col("p").fill_null(""), pl.col("r").fill_null("")], separator="\0")
-                    .alias("story_key"))["story_key"])
+    return pl.concat_str([pl.col("path").fill_null(""), pl.col("record").cast(pl.String).fill_null("")],
+                         separator="\0").alias("story_key")
 
 
 def story_name(keys: pl.Series) -> pl.Series:
@@ -1449,7 +1450,7 @@ def _relabel_links(old: pl.LazyFrame, stories_now: pl.DataFrame, path: Path | No
              .with_columns(pl.col("_new").alias("story_id"))
              .select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA))
     if sort:
-        frame = frame.sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
+        frame = frame.sort(LINK_ORDER, nulls_last=False)
     if path is None:
         return frame
     frame.sink_parquet(path, **LINK_PARQUET)
@@ -1809,7 +1810,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                    ) -> tuple[pl.DataFrame, Frame | None, StoryState]:
     """The grouping from precomputed features (what `group`, the build and the benchmark share).
 
-    `docs` (doc_id, duplicate_of, and story_key: `story_keys`; without it a story is named
+    `docs` (doc_id, duplicate_of, and story_key: `story_key()`; without it a story is named
     after its smallest doc_id) lists every article of the corpus now; `new_sigs`
     (NEW_SIGNATURES_SCHEMA; a LazyFrame is read once) describe the originals not in `prev`,
     with their features either given as strings in `new_feats`
@@ -2000,22 +2001,18 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                  "(%.1f s)", int((new_mask & att).sum()), int(att.sum()), time.perf_counter() - t0)
     else:
         placed = placed & ~exact
-    # a story is named after the smallest story key of its originals (story_keys, story_name);
+    # a story is named after the smallest story key of its originals (story_key, story_name);
     # after its smallest doc_id when `docs` has no story_key column
     keyed = "story_key" in docs.columns
     keys = docs.select("doc_id", "story_key") if keyed else docs.select("doc_id", pl.col("doc_id").alias("story_key"))
     members = (pl.DataFrame({"doc_id": doc_ids, "c": label, "redo": affected, "prev": meta["story_id"]})
-               .join(keys, on="doc_id", how="left", maintain_order="left")
-               .with_columns(pl.when("redo").then("c").otherwise(-1 - pl.int_range(pl.len())).alias("c")))
-    # (an article kept as it was with no previous story, which should not happen, is named alone)
-    named = members.filter(pl.col("redo") | pl.col("prev").is_null())
-    story_names = named.group_by("c").agg(pl.col("story_key").min())
-    if keyed:
-        story_names = story_names.with_columns(story_name(story_names["story_key"]))
-    else:
-        story_names = story_names.rename({"story_key": "story_id"})
+               .join(keys, on="doc_id", how="left", maintain_order="left"))
+    story_names = members.filter("redo").group_by("c").agg(pl.col("story_key").min())
+    story_names = (story_names.with_columns(story_name(story_names["story_key"])) if keyed
+                   else story_names.rename({"story_key": "story_id"}))
     originals = (members.join(story_names.select("c", "story_id"), on="c", how="left", maintain_order="left")
-                 .select("doc_id", pl.coalesce("story_id", "prev").alias("story_id")))
+                 .select("doc_id", pl.when("redo").then("story_id").otherwise(pl.coalesce("prev", "doc_id"))
+                         .alias("story_id")))
     del members, label
 
     # The links, in four parts each sorted by story_id, so a streaming merge keeps the whole
@@ -2058,8 +2055,6 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                                              for c, t in LINKS_SCHEMA.items()]))
         # (story order: store.scan_story_links keeps a table in parts in it too)
         old_links = prev.links.lazy().filter(pl.col("reason") != "duplicate")
-        redone_ids = doc_ids.filter(pl.Series(affected))
-        touched_ids = pl.concat([redone_ids, gone["doc_id"]])  # only their links can change
         if links_path is not None and prev.links_dir is not None and n_old_links:
             # an incremental run over a stored table: only the links that changed are written
             # (past LINK_DELTA_SHARE of the table it is written whole: by _link_delta when few
@@ -2080,10 +2075,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             # (collected, then sorted eagerly: the rows are nearly in story order already, and
             # the lazy sort of the same rows took ~5x longer at 285,000 links)
             links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
-                               dup_sink.result().lazy()]).collect().sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
+                               dup_sink.result().lazy()]).collect().sort(LINK_ORDER, nulls_last=False)
             if links_path is not None:
-                table = links
-                links = _replace_links(links_path, [], lambda path: table.write_parquet(path, **LINK_PARQUET))
+                links = _write_whole(links_path, links)
         elif n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
             redo.result()  # closes the file (or writes an empty one)
             for k in ("dup", "relabel"):
@@ -2093,7 +2087,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         else:
             # many links: only those of the re-clustered components get their story again; the
             # others are copied as they were, and the sorted parts are merged while streaming
-            redone = touched_ids.implode()
+            redone_ids = doc_ids.filter(pl.Series(affected))
+            redone = pl.concat([redone_ids, gone["doc_id"]]).implode()  # only their links can change
             kept = old_links.filter(~pl.col("doc_a").is_in(redone)).select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
             relabel = _relabel_links(old_links.filter(pl.col("doc_a").is_in(redone_ids.implode())),
                                      originals.filter(pl.Series(affected)), parts["relabel"])
@@ -2172,9 +2167,9 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
     moved = pl.DataFrame(schema=LINKS_SCHEMA)
     if restory.height:
         old_sids = restory["_old"].drop_nulls().unique().implode()
-        rows = base.filter(pl.col("story_id").is_in(old_sids) | (pl.col("story_id").is_null()
-                                                                  if restory["_old"].null_count() else pl.lit(False)))
-        moved = (rows.join(restory.lazy(), on=keys, how="inner").with_columns(pl.col("_new").alias("story_id"))
+        of_old = base.filter(pl.col("story_id").is_in(old_sids) | (pl.col("story_id").is_null()
+                                                                    if restory["_old"].null_count() else pl.lit(False)))
+        moved = (of_old.join(restory.lazy(), on=keys, how="inner").with_columns(pl.col("_new").alias("story_id"))
                  .select(list(LINKS_SCHEMA)).collect())
     delta_path = prev_dir / store.STORY_LINKS_DELTA
     old_delta = (_relabel_links(pl.scan_parquet(delta_path).filter(~dup), originals, None, sort=False).collect()
@@ -2191,20 +2186,24 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
         # written whole from the same parts: the base rows that stay as they were, and the
         # delta (on the 10k bench store ~0.3 s less than setting every old link's story again)
         kept = base.join(cand.lazy().select(keys), on=keys, how="anti").select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
-        table = pl.concat([kept.collect(), delta]).sort(["story_id", "doc_a", "doc_b"], nulls_last=False)
         links_path.unlink(missing_ok=True)
-        return _replace_links(links_path, [], lambda path: table.write_parquet(path, **LINK_PARQUET))
+        return _write_whole(links_path, pl.concat([kept.collect(), delta]).sort(LINK_ORDER, nulls_last=False))
     links_path.unlink(missing_ok=True)
     try:  # the previous version's file, shared: nothing writes into it (a new table replaces it)
         os.link(base_path, links_path)
     except OSError:
         shutil.copy2(base_path, links_path)
-    delta.sort(["story_id", "doc_a", "doc_b"], nulls_last=False).write_parquet(
+    delta.sort(LINK_ORDER, nulls_last=False).write_parquet(
         links_path.with_name(store.STORY_LINKS_DELTA), **LINK_PARQUET)
     # sorted by doc_a, with statistics: a reader of one story reads only its links' keys
     # (store.story_links_of)
     dropped.sort(keys).write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), **LINK_PARQUET)
     return store.scan_story_links(links_path.parent)
+
+
+def _write_whole(links_path: Path, table: pl.DataFrame) -> pl.LazyFrame:
+    """Write a links table held in memory (sorted: LINK_ORDER) as `links_path` and scan it."""
+    return _replace_links(links_path, [], lambda path: table.write_parquet(path, **LINK_PARQUET))
 
 
 def _replace_links(links_path: Path, parts: Iterable[Path], write: Callable[[Path], object]) -> pl.LazyFrame:

@@ -280,8 +280,7 @@ def import_tables(src: str | Path, store_dir: str | Path) -> dict:
             # text, which the build's workers would have done
             from presslens import stories
 
-            docs = articles_final.select("doc_id", "duplicate_of", "path", "record").collect()
-            docs = docs.select("doc_id", "duplicate_of", stories.story_keys(docs["path"], docs["record"]))
+            docs = articles_final.select("doc_id", "duplicate_of", stories.story_key()).collect()
             story_summary = b._group_stories(tmp, None, articles_final, docs)
             (tmp / first_name).unlink()
             articles_final = pl.scan_parquet(tmp / "articles.parquet")

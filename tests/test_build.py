@@ -239,7 +239,7 @@ def test_links_written_whole_after_a_removal_equal_a_full_build(tmp_path, monkey
 
 
 def test_editing_an_article_keeps_its_storys_id(tmp_path):
-    """A story is named after its files (stories.story_keys), not their texts: after an edit
+    """A story is named after its files (stories.story_key), not their texts: after an edit
     of the member with the smallest doc_id (whose new doc_id is another hash), the story keeps
     its id, so a shared story= link and the story's links in the store stay as they were."""
     corpus, _, _ = _seeds_and_a_near_copy(tmp_path)
