@@ -93,13 +93,6 @@ KIND_WEIGHT = {"e": 1.5, "s": 1.0, "n": 1.0, "d": 3.0, "l": 4.0, "t": 0.0, "w": 
 # The title and lead state the event: a figure or date found there also counts as an "l"
 # feature (ln:250, ld:08-10) on top of its ordinary one.
 LEAD_CHARS = 400
-# Content words ("w:" features, a same-language cosine of their own) are taken from the
-# first WORD_CHARS characters: the title, the lead and the first paragraphs, where a report
-# says what happened. On the tune split pairwise F1 rises from 0.854 (the 400-character lead)
-# to 0.890 at 1,000 characters and stays there at 1,200, 2,500 and the whole text, while each
-# character more adds features to every article's state (BSNLP texts, ~1,460 characters:
-# ~32 distinct words at 400, ~71 at 1,000, ~106 for the whole text).
-WORD_CHARS = 1000
 # Two groups of articles merge into one story only when this share of the pairs between
 # them are linked (see `cluster`).
 MERGE_DENSITY = 0.15
@@ -460,14 +453,13 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
 def lead_words(text: str, language: str | None) -> set[str]:
-    """The content words of the title, lead and first paragraphs (WORD_CHARS), lemmatised:
-    {"w:оправдать", ...}.
+    """The lemmatised content words of the title and lead: {"w:оправдать", ...}.
 
     Lemmas come from simplemma for ru/uk/en/ro (lower-cased word forms otherwise, or when
     simplemma is missing), so "оправдал" and "оправдали" are one feature. Words are compared
     within a language only in effect: ru and uk lemmas rarely coincide, and when they do
     they mean the same thing."""
-    forms = [w for w in _WORD.findall(text[:WORD_CHARS]) if len(w) >= LEAD_WORD_MIN]
+    forms = [w for w in _WORD.findall(text[:LEAD_CHARS]) if len(w) >= LEAD_WORD_MIN]
     lang = (language or "").split("-")[0].lower()
     if lang in _LEMMA_LANGS:
         known = _LEAD_FEATURES[lang]
