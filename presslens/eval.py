@@ -283,6 +283,47 @@ def evaluate_stories(root: Path, gold: list[tuple[str, str, str]], store_dir: Pa
             "assignments": got, "links": links}
 
 
+def story_agreement(a: list[tuple[str, str, str]], b: list[tuple[str, str, str]],
+                    prefix: str | None = None) -> dict:
+    """Pairwise agreement of two groupings of the same articles (rows of read_story_gold),
+    over the paths both list (and that start with `prefix`, when given): P and R of `b`
+    against `a` and their F1 (symmetric). Raises ValueError when a file lists a path twice
+    or the two share no path."""
+    from presslens import stories
+
+    maps = []
+    for rows in (a, b):
+        m: dict[str, str] = {}
+        for path, story, _ in rows:
+            if path in m:
+                raise ValueError(f"the path {path} is listed twice in one grouping")
+            m[path] = story
+        maps.append(m)
+    common = sorted(p for p in maps[0].keys() & maps[1].keys() if prefix is None or p.startswith(prefix))
+    if not common:
+        raise ValueError("the two groupings share no path" + (f" under {prefix}" if prefix else ""))
+    p, r, f, tp, nb, na = stories.pairwise_prf([maps[1][k] for k in common], [maps[0][k] for k in common])
+    return {"articles": len(common), "stories_a": len({maps[0][k] for k in common}),
+            "stories_b": len({maps[1][k] for k in common}), "P": p, "R": r, "F1": f, "tp": tp,
+            "pairs_a": na, "pairs_b": nb,
+            "only_a": sum(1 for k in maps[0] if k not in maps[1] and (prefix is None or k.startswith(prefix))),
+            "only_b": sum(1 for k in maps[1] if k not in maps[0] and (prefix is None or k.startswith(prefix)))}
+
+
+def _stories_agreement_main(args) -> int:
+    """`python -m presslens.eval stories-agreement A.csv B.csv [--prefix P]`."""
+    try:
+        res = story_agreement(read_story_gold(args.a), read_story_gold(args.b), args.prefix)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"articles {res['articles']} (only in A {res['only_a']}, only in B {res['only_b']})  "
+          f"stories A {res['stories_a']}  B {res['stories_b']}")
+    print(f"pairwise agreement: P {res['P']:.3f} R {res['R']:.3f} F1 {res['F1']:.3f}  (pairs: {res['tp']} in both, "
+          f"{res['pairs_b']} in B, {res['pairs_a']} in A)")
+    return 0
+
+
 def _stories_main(args) -> int:
     """`python -m presslens.eval stories PATH --gold CSV [--split NAME] [--store DIR]`."""
     root: Path = args.root
@@ -477,6 +518,11 @@ def add_stories_parser(sub) -> None:
     s.add_argument("--split", help="score only the gold rows with this split (e.g. tune or report)")
     s.add_argument("--store", type=Path, help="build the store here (default: a temporary folder)")
     s.add_argument("--errors", type=Path, help="write predicted vs gold story per article here (TSV)")
+    ag = sub.add_parser("stories-agreement",
+                        help="pairwise agreement of two groupings of the same articles (e.g. two annotators' labels)")
+    ag.add_argument("a", type=Path, help="CSV path,story (the reference: P and R are of B against it)")
+    ag.add_argument("b", type=Path, help="CSV path,story")
+    ag.add_argument("--prefix", help="compare only the paths starting with this (e.g. eval-dev/bsnlp/raw/asia_bibi/)")
     lo = sub.add_parser("stories-loto", help="leave-one-topic-out figures of the learned story pair model vs the rules")
     lo.add_argument("root", type=Path, help="folder the gold paths are relative to")
     lo.add_argument("--gold", type=Path, required=True, help="CSV with columns path,story (topic = folder after raw/)")
@@ -631,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
         return _stories_main(args)
     if args.cmd == "stories-loto":
         return _stories_loto_main(args)
+    if args.cmd == "stories-agreement":
+        return _stories_agreement_main(args)
     if args.cmd == "ner":
         return _main_ner(args)
     if getattr(args, "run", None) is not None:

@@ -486,6 +486,25 @@ def test_eval_stories_rejects_a_bad_gold_file_with_a_clear_message(tmp_path, cap
     assert "not found" in capsys.readouterr().err
 
 
+def test_eval_stories_agreement_compares_two_annotators_over_their_common_paths(tmp_path, capsys):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    # A: {1,2,3} {4}; B: {1,2} {3,4}, plus a path A lacks. Pairs: A 12 13 23, B 12 34: one in both
+    a.write_text("path,story\nt/1,x\nt/2,x\nt/3,x\nt/4,y\n", encoding="utf-8")
+    b.write_text("path,story\nt/1,p\nt/2,p\nt/3,q\nt/4,q\nu/5,q\n", encoding="utf-8")
+    res = ev.story_agreement(ev.read_story_gold(a), ev.read_story_gold(b))
+    assert (res["articles"], res["tp"], res["pairs_a"], res["pairs_b"], res["only_b"]) == (4, 1, 3, 2, 1)
+    assert res["P"] == pytest.approx(1 / 2) and res["R"] == pytest.approx(1 / 3) and res["F1"] == pytest.approx(0.4)
+    assert ev.main(["stories-agreement", str(a), str(b)]) == 0
+    assert "P 0.500 R 0.333 F1 0.400" in capsys.readouterr().out
+    assert ev.story_agreement(ev.read_story_gold(a), ev.read_story_gold(a))["F1"] == 1.0
+    # --prefix: only the paths under it; none shared is a clear error, not a 0
+    assert ev.main(["stories-agreement", str(a), str(b), "--prefix", "u/"]) == 2
+    assert "share no path under u/" in capsys.readouterr().err
+    b.write_text("path,story\nt/1,p\nt/1,q\n", encoding="utf-8")
+    assert ev.main(["stories-agreement", str(a), str(b)]) == 2
+    assert "listed twice" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- story_view (the Stories page's data)
 
 def _view_tables():
