@@ -26,7 +26,8 @@ words (all must match), "quoted phrases", OR between words or phrases, -word / -
 On-disk layout (per version, immutable once published)::
 
     v-*/search/            tantivy files; segment files hard-linked from the previous version
-    v-*/search/skeys.npy   uint64 per row of articles.parquet: hash of (doc_id, title, language)
+    v-*/search/skeys.npy   uint64 per row of articles.parquet: hash of (doc_id, title, language),
+                           Polars' hash: comparable only within one Polars version (SKEY_HASH)
     v-*/search/ords.npy    int64 per row: the article's ordinal in the index
     v-*/search/presslens.json   format version, next free ordinal, counts
 
@@ -44,7 +45,6 @@ reader of version N never sees documents of N+1.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -59,7 +59,8 @@ import polars as pl
 import tantivy
 
 # Bump when analysis or layout changes: the next build then indexes everything again.
-FORMAT_VERSION = "3"
+# 4: skeys from Polars' hash (see _skeys)
+FORMAT_VERSION = "4"
 
 SEARCH_DIR = "search"
 
@@ -298,12 +299,19 @@ def parse_error(query: str) -> str | None:
 
 # ------------------------------------------------------------------ build
 
-def _skey(doc_id: str, title: str | None, language: str | None) -> int:
-    """64-bit key of what the index holds for an article (text is fixed by doc_id, which
-    hashes it): a changed title or language re-indexes the article."""
-    h = hashlib.blake2b(f"{doc_id}\0{title or ''}\0{language or ''}".encode("utf-8", "surrogatepass"),
-                        digest_size=8)
-    return int.from_bytes(h.digest(), "little")
+# Polars' hash is stable only within one Polars version: skeys made by another version are
+# not compared (the index is then built afresh, as after a FORMAT_VERSION change).
+SKEY_HASH = f"polars {pl.__version__}"
+
+
+def _skeys(ids: pl.DataFrame) -> np.ndarray:
+    """64-bit key per row of (doc_id, title, language): what the index holds for an article
+    (its text is fixed by doc_id, which hashes it), so a changed title or language re-indexes
+    it. Vectorised (Polars' hash of the three joined): 0.15 s for 1M articles, where a
+    blake2b per row in Python took 2.6 s (1M Cyrillic titles) and held the GIL the build's other threads need."""
+    joined = pl.concat_str([pl.col("doc_id"), pl.col("title").fill_null(""), pl.col("language").fill_null("")],
+                           separator="\0")
+    return ids.select(joined.hash(seed=0x5EA2C4).alias("k"))["k"].to_numpy().astype(np.uint64, copy=False)
 
 
 def _indexed_text(title: str | None, text: str | None, boilerplate: list | None) -> str:
@@ -380,7 +388,7 @@ def _previous(previous_version_dir: Path | None) -> _Prev | None:
     d = Path(previous_version_dir) / SEARCH_DIR
     try:
         meta = json.loads((d / "presslens.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT_VERSION:
+        if meta.get("format") != FORMAT_VERSION or meta.get("skey_hash") != SKEY_HASH:
             return None
         return _Prev(d, np.load(d / "skeys.npy"), np.load(d / "ords.npy"), int(meta["next_ord"]))
     except (OSError, ValueError, KeyError):
@@ -426,7 +434,7 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
     if out.exists():
         shutil.rmtree(out)
     ids = articles.select("doc_id", "title", "language").collect()
-    skeys = np.fromiter((_skey(d, t, l) for d, t, l in ids.iter_rows()), dtype=np.uint64, count=ids.height)
+    skeys = _skeys(ids)
     n = len(skeys)
     prev = _previous(previous_version_dir)
     ords, to_delete, next_ord, full = _plan(skeys, prev)
@@ -462,7 +470,7 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
 
     np.save(out / "skeys.npy", skeys)
     np.save(out / "ords.npy", ords.astype(np.int64))
-    stats = {"format": FORMAT_VERSION, "articles": n, "next_ord": int(next_ord), "indexed": int(len(rows_todo)),
+    stats = {"format": FORMAT_VERSION, "skey_hash": SKEY_HASH, "articles": n, "next_ord": int(next_ord), "indexed": int(len(rows_todo)),
              "reused": int(n - len(rows_todo)), "deleted": int(len(to_delete)), "full": full}
     (out / "presslens.json").write_text(json.dumps(stats), encoding="utf-8")
     return stats

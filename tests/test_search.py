@@ -182,6 +182,23 @@ def test_incremental_rebuild_equals_full_build_and_keeps_the_old_version(tmp_pat
         assert old.doc_ids(q) == before[q] == reopened.doc_ids(q), q
 
 
+def test_keys_made_by_another_polars_version_are_not_compared(tmp_path, monkeypatch):
+    # Polars' hash is stable within one version only: an index whose keys another version made
+    # is built afresh (a key that happened to collide would keep a stale document), and still
+    # answers like a full build; a title change alone re-indexes that article
+    _build(tmp_path, "v-1", DOCS)
+    monkeypatch.setattr(search, "SKEY_HASH", "polars 0.0.0")
+    new_docs = _changed(DOCS)
+    stats = search.build(tmp_path, tmp_path / "v-2", _write(tmp_path / "v-2", new_docs), tmp_path / "v-1")
+    assert stats["full"] is True and stats["indexed"] == len(new_docs)
+    assert ids(search.Searcher(tmp_path / "v-2" / "search"), "Шойгу") == {"ru1"}
+    stats = search.build(tmp_path, tmp_path / "v-3", _write(tmp_path / "v-3", new_docs), tmp_path / "v-2")
+    assert stats["full"] is False and stats["indexed"] == 0
+    retitled = [dict(d, title=d["title"] + " (обновлено)") if d["doc_id"] == "ru3" else d for d in new_docs]
+    stats = search.build(tmp_path, tmp_path / "v-4", _write(tmp_path / "v-4", retitled), tmp_path / "v-3")
+    assert stats["full"] is False and stats["indexed"] == 1
+
+
 def test_rebuild_after_the_previous_version_is_deleted_still_answers(tmp_path):
     _build(tmp_path, "v-1", DOCS)
     inc = _build(tmp_path, "v-2", _changed(DOCS), prev=tmp_path / "v-1")
