@@ -2,6 +2,7 @@
 
   build   --corpus DIR --store DIR [--engine local|dask] [--scheduler ADDRESS]
           [--workers N] [--batch N] [--quiet] [--force]      build or update the store
+          [--watch [--interval S]]                           ... and keep it up to date
           (DIR may be a local folder or an fsspec URL: s3://, gs://, file://; a store built
           from another corpus is not replaced unless --force)
   info    --store DIR                                        what the live store holds
@@ -41,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     pb.add_argument("--quiet", action="store_true", help="no progress output")
     pb.add_argument("--force", action="store_true",
                     help="replace a store built from another corpus (or a damaged one)")
+    pb.add_argument("--watch", action="store_true",
+                    help="keep running: rebuild whenever a file of the corpus is added, removed or changed, with "
+                         "the workers and their models kept warm between builds (stop with Ctrl-C)")
+    pb.add_argument("--interval", type=float, default=b.WATCH_INTERVAL_S,
+                    help=f"with --watch, seconds between looks at the corpus (default: {b.WATCH_INTERVAL_S:g})")
     for name in ("info", "rejects"):
         p = sub.add_parser(name)
         p.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
@@ -83,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         if refusal:
             print(f"error: {refusal}", file=sys.stderr)
             return 2
-        progress, close = (None, None) if args.quiet else _progress()
         kwargs = {"batch_records": args.batch} if args.batch else {}
+        if args.watch:
+            return _watch(args, kwargs)
+        progress, close = (None, None) if args.quiet else _progress()
         try:
             summary = b.build(args.corpus, args.store, progress=progress, workers=args.workers,
                               engine=args.engine, scheduler=args.scheduler, **kwargs)
@@ -112,6 +120,60 @@ def main(argv: list[str] | None = None) -> int:
             where = r["path"] + (f" (record {r['record']})" if r["record"] is not None else "")
             print(f"{where}: {r['reason']}")
         print(f"{rej.height} rejected")
+    return 0
+
+
+def _watch(args, kwargs: dict) -> int:
+    """python -m presslens build --watch: build, then rebuild on every change until Ctrl-C
+    (or SIGTERM). One line per build on stdout; a failed build is reported on stderr and the
+    live version stays as it was."""
+    import signal
+    import threading
+
+    from presslens import build as b
+
+    if args.interval <= 0:
+        print("error: --interval must be a positive number of seconds.", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    first = [True]
+
+    def on_build(summary: dict) -> None:
+        when = time.strftime("%H:%M:%S")
+        if summary.get("unchanged"):
+            print(f"{when} the store is up to date: {summary.get('articles', 0):,} articles", flush=True)
+        else:
+            print(f"{when} built: {summary.get('processed_files', 0):,} new or changed files of "
+                  f"{summary.get('files', 0):,} in {summary.get('seconds', 0):.2f} s; {summary.get('articles', 0):,} "
+                  f"articles, {summary.get('rejects', 0):,} rejects, {summary.get('stories', 0):,} stories", flush=True)
+        if first[0]:
+            first[0] = False
+            print(f"watching {args.corpus} every {args.interval:g} s (Ctrl-C stops)", flush=True)
+
+    def on_error(exc: BaseException) -> None:
+        print(f"{time.strftime('%H:%M:%S')} error: the build failed ({type(exc).__name__}: {exc}); the store keeps "
+              "its previous version, and the next change is tried again", file=sys.stderr, flush=True)
+
+    progress, close = (None, None) if args.quiet else _progress()
+    try:
+        b.watch(args.corpus, args.store, interval=args.interval, workers=args.workers, engine=args.engine,
+                scheduler=args.scheduler, stop=stop, on_build=on_build, on_error=on_error, progress=progress,
+                **kwargs)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if close is not None:
+            close()
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    print("stopped watching", flush=True)
     return 0
 
 

@@ -572,3 +572,120 @@ def test_cli_progress_off_a_terminal_shows_files_rate_and_time_left(tmp_path, ca
     assert main(["build", "--corpus", str(corpus), "--store", str(tmp_path / "s")]) == 0
     err = capsys.readouterr().err
     assert "files 5/5 (100%)" in err and "files/s, done" in err
+
+
+# ---------------------------------------------------------------- build --watch
+
+def _wait_for(cond, timeout: float = 60.0, every: float = 0.05) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(every)
+    return False
+
+
+def test_watch_rebuilds_on_each_change_and_survives_a_failed_build(tmp_path, monkeypatch):
+    import threading
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)  # watching starts on a store that is up to date
+    built, errors, stop = [], [], threading.Event()
+    real_build, fail_next = b.build, [False]
+
+    def flaky_build(*args, **kwargs):
+        if fail_next[0]:
+            fail_next[0] = False
+            raise OSError("disk full")
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(b, "build", flaky_build)
+    t = threading.Thread(target=lambda: built.append(b.watch(corpus, st, interval=0.05, workers=1, stop=stop,
+                                                            on_build=built.append, on_error=errors.append)))
+    t.start()
+    try:
+        assert _wait_for(lambda: len(built) == 1)
+        assert built[0]["unchanged"] and built[0]["articles"] == 5  # nothing rebuilt at the start
+        (corpus / "new.txt").write_text("Новость\n\nПутин прилетел в Пхеньян 19 июня.\n", encoding="utf-8")
+        assert _wait_for(lambda: len(built) == 2)
+        assert built[1]["processed_files"] == 1 and built[1]["articles"] == 6 and "unchanged" not in built[1]
+        assert "new.txt" in set(store.scan(store.current(st), "articles").collect()["path"])
+        # a build that fails is reported, the live version stays, and the next look tries again
+        live = store.current(st).directory
+        fail_next[0] = True
+        (corpus / "new.txt").unlink()
+        assert _wait_for(lambda: len(built) == 3)
+        assert [str(e) for e in errors] == ["disk full"]
+        assert built[2]["articles"] == 5 and store.current(st).directory != live
+        assert len(built) == 3  # no change since: no build
+    finally:
+        stop.set()
+        t.join(30)
+    assert not t.is_alive() and built[-1] == 3  # watch returns the number of builds it ran
+
+
+def test_watch_refuses_a_missing_corpus_or_unknown_engine_before_watching(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Corpus folder not found"):
+        b.watch(tmp_path / "nope", tmp_path / "s", workers=1)
+    with pytest.raises(ValueError, match="Unknown build engine"):
+        b.watch(tmp_path, tmp_path / "s", engine="spark", workers=1)
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_started_pool_is_used_for_a_few_files_only_once_its_models_are_loaded(tmp_path):
+    b.shutdown_workers()
+    try:
+        assert isinstance(b._runner("local", 2, 3, None, True), b._InProcess)  # no pool: this process
+        b.start_workers(2)
+        assert 2 in b._POOLS
+        if not b._pool_warm(2):  # still loading its models: a 3-file build does not wait for it
+            assert isinstance(b._runner("local", 2, 3, None, True), b._InProcess)
+        assert _wait_for(lambda: b._pool_warm(2), timeout=180)
+        assert isinstance(b._runner("local", 2, 3, None, True), b._Pool)
+        summary = b.build(_copy_seeds(tmp_path / "c"), tmp_path / "s", workers=2, keep_workers=True)
+        assert summary["articles"] == 5
+    finally:
+        b.shutdown_workers()
+    assert not b._POOLS and not b._WARMING
+
+
+def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    corpus = _copy_seeds(tmp_path / "c")
+    proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store",
+                             str(tmp_path / "s"), "--watch", "--interval", "0.2", "--workers", "2", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SEEDS.parent.parent,
+                            start_new_session=True)
+    lines: list[str] = []
+    try:
+        import threading
+
+        reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+        reader.start()
+        assert _wait_for(lambda: any(ln.startswith("watching ") for ln in lines), timeout=120), lines
+        assert "built: 5 new or changed files of 5" in lines[0]
+        (corpus / "new.txt").write_text("Новость\n\nПутин прилетел в Пхеньян 19 июня.\n", encoding="utf-8")
+        assert _wait_for(lambda: any("built: 1 new or changed files of 6" in ln for ln in lines), timeout=60), lines
+        # what Ctrl-C in a terminal does: SIGINT to the whole group, the two pool workers too
+        # (started at once by --watch, loading their models or idle by now)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+        reader.join(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read()
+    assert proc.returncode == 0, err
+    assert lines[-1].strip() == "stopped watching"
+    assert "Traceback" not in err
+    assert store.current(tmp_path / "s").manifest["articles"] == 6
+    bad = subprocess.run([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store",
+                          str(tmp_path / "s"), "--watch", "--interval", "0"], capture_output=True, text=True,
+                         cwd=SEEDS.parent.parent)
+    assert bad.returncode == 2 and "--interval must be a positive number" in bad.stderr
