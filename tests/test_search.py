@@ -164,7 +164,10 @@ def _changed(docs: list[dict]) -> list[dict]:
 QUERIES = ["Путин", "Шойгу", "Пхеньян", "снаряды", "Києва", "missiles OR Moscova", '"north korea"', "korea -north"]
 
 
-def test_incremental_rebuild_equals_full_build_and_keeps_the_old_version(tmp_path):
+@pytest.mark.parametrize("slice_rows", [1_000, 2, 1])
+def test_incremental_rebuild_equals_full_build_and_keeps_the_old_version(tmp_path, monkeypatch, slice_rows):
+    # (slices of 1 or 2 rows: the rows to index are read from several slices, others skipped)
+    monkeypatch.setattr(search, "INCREMENTAL_BATCH_ROWS", slice_rows)
     old = _build(tmp_path, "v-1", DOCS)
     before = {q: old.doc_ids(q) for q in QUERIES}
     new_docs = _changed(DOCS)
