@@ -126,22 +126,20 @@ def main(argv: list[str] | None = None) -> int:
 def _watch(args, kwargs: dict) -> int:
     """python -m presslens build --watch: build, then rebuild on every change until Ctrl-C
     (or SIGTERM). One line per build on stdout; a failed build is reported on stderr and the
-    live version stays as it was."""
+    live version stays as it was. Stopped during a build, that build is abandoned (its
+    half-written version removed, the live one kept)."""
     import signal
-    import threading
 
     from presslens import build as b
 
     if args.interval <= 0:
         print("error: --interval must be a positive number of seconds.", file=sys.stderr)
         return 2
-    stop = threading.Event()
 
-    def on_signal(signum, frame) -> None:
-        stop.set()
+    def on_term(signum, frame) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C: stop, between builds or in one
 
-    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-
+    old_term = signal.signal(signal.SIGTERM, on_term)
     first = [True]
 
     def on_build(summary: dict) -> None:
@@ -163,17 +161,19 @@ def _watch(args, kwargs: dict) -> int:
     progress, close = (None, None) if args.quiet else _progress()
     try:
         b.watch(args.corpus, args.store, interval=args.interval, workers=args.workers, engine=args.engine,
-                scheduler=args.scheduler, stop=stop, on_build=on_build, on_error=on_error, progress=progress,
+                scheduler=args.scheduler, on_build=on_build, on_error=on_error, progress=progress,
                 **kwargs)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # (a build it interrupted removed its half-written version: the live one is the last published)
+        print("stopped watching", flush=True)
+        return 0
     finally:
         if close is not None:
             close()
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-    print("stopped watching", flush=True)
+        signal.signal(signal.SIGTERM, old_term)
     return 0
 
 

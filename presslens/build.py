@@ -1177,10 +1177,12 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
     costs what `bench_build.py` reports as a warm rebuild, not a fresh process's start-up.
 
     on_build(summary) is called after each build (the first one's summary says
-    processed_files 0 when the store was already current), on_error(exc) when a build or a
+    `unchanged` when the store was already current), on_error(exc) when a build or a
     check fails: the error is reported and watching goes on (a failed build leaves the live
-    version as it was). Returns the number of builds run. Raises what build raises for its
-    arguments (an unknown engine, a missing corpus) before watching."""
+    version as it was). KeyboardInterrupt (Ctrl-C) stops it, in a build too (that build is
+    abandoned as any interrupted build is: the live version stays). The kept workers are
+    stopped when it returns. Returns the number of builds run. Raises what build raises for
+    its arguments (an unknown engine, a missing corpus) before watching."""
     stop = stop or threading.Event()
     if engine not in ENGINES:
         raise ValueError(f"Unknown build engine {engine!r}: choose one of {', '.join(ENGINES)}.")

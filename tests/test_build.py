@@ -689,3 +689,31 @@ def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(
                           str(tmp_path / "s"), "--watch", "--interval", "0"], capture_output=True, text=True,
                          cwd=SEEDS.parent.parent)
     assert bad.returncode == 2 and "--interval must be a positive number" in bad.stderr
+
+
+def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_live_version(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    live = store.current(st).directory
+    (corpus / "new.txt").write_text("Новость\n\nПутин прилетел в Пхеньян 19 июня.\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store", str(st),
+                             "--watch", "--workers", "1", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=SEEDS.parent.parent)
+    try:
+        # the first build has begun writing its version (its models load after that, in this process)
+        assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in st.iterdir()), timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out.strip().endswith("stopped watching") and "built:" not in out
+    assert "Traceback" not in err
+    assert store.current(st).directory == live  # the live version as it was
+    assert not any(p.name.startswith(".tmp-") for p in st.iterdir())  # the half-written one removed
