@@ -627,6 +627,39 @@ def test_watch_rebuilds_on_each_change_and_survives_a_failed_build(tmp_path, mon
     assert not t.is_alive() and built[-1] == 3  # watch returns the number of builds it ran
 
 
+def test_watch_spaces_its_looks_when_looking_takes_long(tmp_path, monkeypatch):
+    # a large corpus takes seconds to stat (1M files: ~10 s): the watcher then waits
+    # WATCH_LOOK_SPACING times as long before looking again, not the bare interval
+    import threading
+    import time
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    looks = []
+
+    def slow_is_stale(c, s):
+        looks.append(1)
+        time.sleep(0.05)
+        return False
+
+    class Recording(threading.Event):
+        waits: list[float] = []
+
+        def wait(self, timeout=None):
+            self.waits.append(timeout)
+            if len(self.waits) >= 4:
+                self.set()
+            return self.is_set()
+
+    monkeypatch.setattr(b, "is_stale", slow_is_stale)
+    stop = Recording()
+    assert b.watch(corpus, st, interval=0.01, workers=1, stop=stop) == 1  # the first build only
+    assert len(looks) == 3 and stop.waits[0] == 0.01  # the first build is not a look
+    assert all(w >= b.WATCH_LOOK_SPACING * 0.05 for w in stop.waits[1:])
+    assert b.watch_wait(2.0, 0.1) == 2.0 and b.watch_wait(2.0, 10.0) == 10.0 * b.WATCH_LOOK_SPACING
+
+
 def test_watch_refuses_a_missing_corpus_or_unknown_engine_before_watching(tmp_path):
     with pytest.raises(FileNotFoundError, match="Corpus folder not found"):
         b.watch(tmp_path / "nope", tmp_path / "s", workers=1)
