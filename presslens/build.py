@@ -468,6 +468,25 @@ class _Pool(_Runner):
 _DASK: dict[tuple[str, int], tuple[Any, Any]] = {}
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while processes are started here (in the main thread), so they start
+    with it ignored: a terminal's Ctrl-C reaches every process of its group, and a local Dask
+    cluster's nannies and workers would die mid-task printing tracebacks (asyncio installs its
+    Ctrl-C handler only where SIGINT has the default one). This process handles Ctrl-C and
+    closes the cluster (shutdown_workers)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 class _Dask(_Runner):
     """Tasks on a Dask cluster: an existing scheduler, or a LocalCluster of `n` worker
     processes (one thread each: the NLP code is pure Python and holds the GIL)."""
@@ -490,8 +509,9 @@ class _Dask(_Runner):
             if scheduler:
                 client = Client(scheduler)
             else:
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", silence_logs=40)
+                with _sigint_ignored():  # its processes inherit it: Ctrl-C is the build's to handle
+                    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=40)
                 client = Client(cluster)
             client.register_plugin(_Warm(), name="presslens-warm")
             cached = (client, cluster)

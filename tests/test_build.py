@@ -685,14 +685,16 @@ def test_a_started_pool_is_used_for_a_few_files_only_once_its_models_are_loaded(
     assert not b._POOLS and not b._WARMING
 
 
-def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(tmp_path, engine):
     import signal
     import subprocess
     import sys
 
     corpus = _copy_seeds(tmp_path / "c")
     proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store",
-                             str(tmp_path / "s"), "--watch", "--interval", "0.2", "--workers", "2", "--quiet"],
+                             str(tmp_path / "s"), "--watch", "--interval", "0.2", "--workers", "2", "--quiet",
+                             "--engine", engine],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SEEDS.parent.parent,
                             start_new_session=True)
     lines: list[str] = []
@@ -705,8 +707,8 @@ def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(
         assert "built: 5 new or changed files of 5" in lines[0]
         (corpus / "new.txt").write_text("Новость\n\nПутин прилетел в Пхеньян 19 июня.\n", encoding="utf-8")
         assert _wait_for(lambda: any("built: 1 new or changed files of 6" in ln for ln in lines), timeout=60), lines
-        # what Ctrl-C in a terminal does: SIGINT to the whole group, the two pool workers too
-        # (started at once by --watch, loading their models or idle by now)
+        # what Ctrl-C in a terminal does: SIGINT to the whole group, the two pool workers (or the
+        # local Dask cluster's nannies and workers) too, loading their models or idle by now
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
         reader.join(10)
