@@ -7,6 +7,7 @@ Usage::
     python -m presslens.eval dates /work/shared/eval-dev/htmldate    (presslens.eval_dates)
     python -m presslens.eval stories /work/shared --gold data/eval/stories_gold.csv [--split report]
     python -m presslens.eval stories-loto /work/shared --gold data/eval/stories_gold.csv [--stores DIR]
+    python -m presslens.eval stories-agreement A.csv B.csv [--prefix PATH]   (two annotators' groupings)
 
 Input: a BSNLP/SlavicNER-style folder, ``raw/<topic>/<lang>/<name>.txt`` (the article) and
 ``ner/<topic>/<lang>/<name>.tsv`` (one gold mention a line:
