@@ -2,7 +2,7 @@
 
   build   --corpus DIR --store DIR [--engine local|dask] [--scheduler ADDRESS]
           [--workers N] [--batch N] [--quiet] [--force]      build or update the store
-          [--watch [--interval S]]                           ... and keep it up to date
+          [--watch [--interval S] [--min-gap S]]             ... and keep it up to date
           (DIR may be a local folder or an fsspec URL: s3://, gs://, file://; a store built
           from another corpus is not replaced unless --force)
   info    --store DIR                                        what the live store holds
@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
                          "the workers and their models kept warm between builds (stop with Ctrl-C)")
     pb.add_argument("--interval", type=float, default=b.WATCH_INTERVAL_S,
                     help=f"with --watch, seconds between looks at the corpus (default: {b.WATCH_INTERVAL_S:g})")
+    pb.add_argument("--min-gap", type=float, default=b.WATCH_MIN_GAP_S,
+                    help="with --watch, fewest seconds from one build's start to the next (changes arriving meanwhile "
+                         "are built together; each build keeps its replaced version on disk for 10 minutes; "
+                         f"default: {b.WATCH_MIN_GAP_S:g})")
     for name in ("info", "rejects"):
         p = sub.add_parser(name)
         p.add_argument("--store", default=os.environ.get("PRESSLENS_STORE", "data/store"))
@@ -135,6 +139,9 @@ def _watch(args, kwargs: dict) -> int:
     if args.interval <= 0:
         print("error: --interval must be a positive number of seconds.", file=sys.stderr)
         return 2
+    if args.min_gap < 0:
+        print("error: --min-gap must be zero or a positive number of seconds.", file=sys.stderr)
+        return 2
 
     def on_term(signum, frame) -> None:
         raise KeyboardInterrupt  # as Ctrl-C: stop, between builds or in one
@@ -160,7 +167,8 @@ def _watch(args, kwargs: dict) -> int:
 
     progress, close = (None, None) if args.quiet else _progress()
     try:
-        b.watch(args.corpus, args.store, interval=args.interval, workers=args.workers, engine=args.engine,
+        b.watch(args.corpus, args.store, interval=args.interval, min_gap=args.min_gap, workers=args.workers,
+                engine=args.engine,
                 scheduler=args.scheduler, on_build=on_build, on_error=on_error, progress=progress,
                 **kwargs)
     except (FileNotFoundError, ValueError) as exc:

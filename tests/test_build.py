@@ -603,8 +603,9 @@ def test_watch_rebuilds_on_each_change_and_survives_a_failed_build(tmp_path, mon
         return real_build(*args, **kwargs)
 
     monkeypatch.setattr(b, "build", flaky_build)
-    t = threading.Thread(target=lambda: built.append(b.watch(corpus, st, interval=0.05, workers=1, stop=stop,
-                                                            on_build=built.append, on_error=errors.append)))
+    t = threading.Thread(target=lambda: built.append(b.watch(corpus, st, interval=0.05, min_gap=0, workers=1,
+                                                            stop=stop, on_build=built.append,
+                                                            on_error=errors.append)))
     t.start()
     try:
         assert _wait_for(lambda: len(built) == 1)
@@ -660,6 +661,31 @@ def test_watch_spaces_its_looks_when_looking_takes_long(tmp_path, monkeypatch):
     assert b.watch_wait(2.0, 0.1) == 2.0 and b.watch_wait(2.0, 10.0) == 10.0 * b.WATCH_LOOK_SPACING
 
 
+def test_watch_leaves_min_gap_between_the_starts_of_two_builds(tmp_path, monkeypatch):
+    # every build publishes a version that stays on disk 10 minutes: files that keep arriving
+    # are built together, at most once every min_gap seconds (not once a look)
+    import threading
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    monkeypatch.setattr(b, "is_stale", lambda c, s: True)  # a file changes before every look
+
+    class Recording(threading.Event):
+        waits: list[float] = []
+
+        def wait(self, timeout=None):
+            self.waits.append(timeout)
+            (corpus / f"new{len(self.waits)}.txt").write_text("Новость\n\nПутин прилетел.\n", encoding="utf-8")
+            if len(self.waits) >= 3:
+                self.set()
+            return self.is_set()
+
+    stop = Recording()
+    assert b.watch(corpus, st, interval=0.01, min_gap=30, workers=1, stop=stop) == 3
+    # each wait is the gap's rest: 30 s minus the build just done (a few seconds at most here)
+    assert all(20 < w <= 30 for w in stop.waits), stop.waits
+
+
 def test_watch_refuses_a_missing_corpus_or_unknown_engine_before_watching(tmp_path):
     with pytest.raises(FileNotFoundError, match="Corpus folder not found"):
         b.watch(tmp_path / "nope", tmp_path / "s", workers=1)
@@ -693,7 +719,8 @@ def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(
 
     corpus = _copy_seeds(tmp_path / "c")
     proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store",
-                             str(tmp_path / "s"), "--watch", "--interval", "0.2", "--workers", "2", "--quiet",
+                             str(tmp_path / "s"), "--watch", "--interval", "0.2", "--min-gap", "0.5", "--workers", "2",
+                             "--quiet",
                              "--engine", engine],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SEEDS.parent.parent,
                             start_new_session=True)
@@ -724,6 +751,10 @@ def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(
                           str(tmp_path / "s"), "--watch", "--interval", "0"], capture_output=True, text=True,
                          cwd=SEEDS.parent.parent)
     assert bad.returncode == 2 and "--interval must be a positive number" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store",
+                          str(tmp_path / "s"), "--watch", "--min-gap", "-1"], capture_output=True, text=True,
+                         cwd=SEEDS.parent.parent)
+    assert bad.returncode == 2 and "--min-gap must be zero or a positive" in bad.stderr
 
 
 def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_live_version(tmp_path):
