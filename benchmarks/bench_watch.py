@@ -63,8 +63,8 @@ def main() -> None:
         cold.append(time.perf_counter() - t)
         print(f"  cold rebuild {k + 1}: {n} files, {cold[-1]:.2f} s = {100 * cold[-1] / full:.1f}%", flush=True)
 
-    proc = subprocess.Popen(cli(*common, "--watch", "--interval", "0.5", "--min-gap", "1"), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(cli(*common, "--watch", "--interval", "0.5", "--min-gap", "1"), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()

@@ -476,7 +476,8 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
 
     np.save(out / "skeys.npy", skeys)
     np.save(out / "ords.npy", ords.astype(np.int64))
-    stats = {"format": FORMAT_VERSION, "skey_hash": SKEY_HASH, "articles": n, "next_ord": int(next_ord), "indexed": int(len(rows_todo)),
+    stats = {"format": FORMAT_VERSION, "skey_hash": SKEY_HASH, "articles": n, "next_ord": int(next_ord),
+             "indexed": int(len(rows_todo)),
              "reused": int(n - len(rows_todo)), "deleted": int(len(to_delete)), "full": full}
     (out / "presslens.json").write_text(json.dumps(stats), encoding="utf-8")
     return stats
