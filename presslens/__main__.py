@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {refusal}", file=sys.stderr)
             return 2
         kwargs = {"batch_records": args.batch} if args.batch else {}
+        kwargs["on_wait"] = lambda: print(f"waiting for another build of {args.store} to finish (the app's "
+                                          "refresh or another build command)…", file=sys.stderr, flush=True)
         if args.watch:
             return _watch(args, kwargs)
         progress, close = (None, None) if args.quiet else _progress()

@@ -42,7 +42,7 @@ import types
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -1168,7 +1168,8 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
 
 def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Progress | None = None,
           workers: int | None = None, engine: str = "local", scheduler: str | None = None,
-          batch_records: int = ingest.BATCH_RECORDS, keep_workers: bool = False) -> dict:
+          batch_records: int = ingest.BATCH_RECORDS, keep_workers: bool = False,
+          on_wait: Callable[[], None] | None = None) -> dict:
     """Build (or incrementally rebuild) the store for `corpus`; returns a summary dict.
 
     corpus, store_dir: local paths or fsspec URLs. engine: "local" or "dask" (ENGINES);
@@ -1176,7 +1177,10 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     workers: worker processes (default: one per core). batch_records: most records a
     worker holds at once. keep_workers: keep the worker pool or local cluster (with its
     loaded models) alive for the next build in this process (see shutdown_workers).
-    progress(done files, total files) is called as files finish.
+    progress(done files, total files) is called as files finish. A local store is built by
+    one build at a time (store.build_lock): when another holds it (the app refreshing the
+    store, a `build --watch`), on_wait() is called and this build waits, then does what is
+    left to do (often nothing).
     Raises ValueError for an unknown engine, FileNotFoundError for a missing corpus."""
     if engine not in ENGINES:
         raise ValueError(f"Unknown build engine {engine!r}: choose one of {', '.join(ENGINES)}.")
@@ -1187,7 +1191,8 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     if not loc.exists():
         raise FileNotFoundError(f"Corpus folder not found: {corpus}")
     staging = _local_store(str(store_dir))
-    with staging as local_store:
+    lock = store.build_lock(staging.loc.path, on_wait) if staging.loc.local else nullcontext()
+    with lock, staging as local_store:
         summary = _build(loc, local_store, staging, progress, workers, engine, scheduler, batch_records,
                          keep_workers, t0)
     return summary

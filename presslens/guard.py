@@ -33,7 +33,7 @@ Level = Literal["", "info", "warning", "error"]
 
 # Names a store folder may hold while its first version is being written (store.begin and
 # store.publish): a folder holding only these is still an empty store.
-_BUILDING_PREFIXES = (".tmp-", ".CURRENT-")
+_BUILDING_PREFIXES = (".tmp-", ".CURRENT-", store.BUILD_LOCK)
 
 
 @dataclass(frozen=True)

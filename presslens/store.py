@@ -32,6 +32,8 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -287,6 +289,37 @@ def corpus_version(file_keys: pl.DataFrame) -> str:
     keys = file_keys.select((pl.col("path") + "\0" + pl.col("key")).alias("k")).sort("k")["k"]
     h.update("\n".join(keys.to_list()).encode())
     return h.hexdigest()[:12]
+
+
+# Held (flock) by a build of a local store while it runs: a second build of the same store (the
+# app refreshing it, `build --watch`, a `build` typed meanwhile) waits for the first instead of
+# doing the same work beside it. Stale after a crash? No: the OS drops a dead process's lock.
+BUILD_LOCK = ".build.lock"
+
+
+@contextmanager
+def build_lock(root: str | os.PathLike, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the store's build lock (exclusive, across processes) for the block; when another
+    build holds it, call `on_wait()` once and wait for it. A no-op where file locks are not
+    available (not POSIX)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: builds are not serialised there
+        yield
+        return
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / BUILD_LOCK, "a+b") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def begin(root: str | os.PathLike) -> Path:

@@ -783,3 +783,34 @@ def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_li
     assert "Traceback" not in err
     assert store.current(st).directory == live  # the live version as it was
     assert not any(p.name.startswith(".tmp-") for p in st.iterdir())  # the half-written one removed
+
+
+def test_a_second_build_of_the_same_store_waits_for_the_first(tmp_path):
+    # the app's refresh, `build --watch` and a `build` typed meanwhile must not build one store
+    # side by side: the second waits (the lock is the OS's, across processes), then finds the
+    # work done
+    import threading
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    (corpus / "new.txt").write_text("Новость\n\nПутин прилетел в Пхеньян 19 июня.\n", encoding="utf-8")
+    waited, done = threading.Event(), []
+    with store.build_lock(st):  # another build holds the store
+        t = threading.Thread(target=lambda: done.append(b.build(corpus, st, workers=1, on_wait=waited.set)))
+        t.start()
+        assert waited.wait(30)
+        t.join(1.0)
+        assert t.is_alive() and not done  # still waiting, nothing published meanwhile
+        assert store.current(st).manifest["articles"] == 5
+    t.join(120)
+    assert done and done[0]["articles"] == 6 and done[0]["processed_files"] == 1
+    # a store holding only the lock file (a first build stopped early) is still an empty store
+    from presslens import guard
+
+    empty = tmp_path / "e"
+    with store.build_lock(empty):
+        pass
+    assert [p.name for p in empty.iterdir()] == [store.BUILD_LOCK]
+    assert guard.check_build(str(empty), str(corpus)) is None
+    assert b.build(corpus, empty, workers=1)["articles"] == 6
