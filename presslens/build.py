@@ -41,7 +41,7 @@ import time
 import types
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -721,7 +721,7 @@ def _links_digest(link_rejects: list[Reject]) -> str | None:
 
 
 def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, dict],
-          link_rejects: list[Reject] | None = None):
+          link_rejects: list[Reject] | None = None, listing: Listing | None = None):
     """Decide, per input file, whether its rows can be reused; returns (files table rows,
     files to process as (relpath, sidecar row), reused relpaths, number of files in the
     previous version, the rows still to hash).
@@ -733,7 +733,13 @@ def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, d
     the first task could start)."""
     old = _previous_files(prev)
     rows, todo, reused, deferred = [], [], [], []
-    for rel, size, mtime, hasher, limit in _corpus_files(loc, link_rejects):  # links leaving the corpus -> rejects
+    if listing is not None:  # a look just made (watch): the files as it saw them
+        if link_rejects is not None:
+            link_rejects.extend(listing.link_rejects)
+        files: Iterable[tuple[str, int, int, Callable[[], str | None], int]] = listing.files
+    else:
+        files = _corpus_files(loc, link_rejects)  # links leaving the corpus -> rejects
+    for rel, size, mtime, hasher, limit in files:
         side = sidecar.get(rel)
         sh = _sidecar_hash(side)
         o = old.get(rel)
@@ -780,35 +786,63 @@ def _hash_rows(deferred: list[tuple[dict, Callable[[], str | None], str]]) -> No
         _set_hash(row, sha, side_hash)
 
 
-def is_stale(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> bool:
-    """True when the store is missing or any input file was added, removed or modified
-    (by size or mtime, or the sidecar changed) since it was built. Only stats files."""
+@dataclass
+class Listing:
+    """The corpus's input files as one look saw them: (relpath, size, mtime_ns, hasher, size
+    limit) each, as _corpus_files yields them, and the symbolic links refused meanwhile.
+    `watch` hands the look's listing to the build it starts, whose planning then does not stat
+    every file a second time (planning at 10,000 files 0.12-0.13 -> 0.04 s, at 100,000
+    0.86-1.05 -> 0.33-0.38 s). A file changed between the look and the build is read as it is
+    but recorded with the size and mtime the look saw, so the next look sees it changed (and
+    the build after it finds the same content by its hash: nothing missed, nothing redone)."""
+
+    files: list[tuple[str, int, int, Callable[[], str | None], int]]
+    link_rejects: list[Reject]
+    sidecar_mtime: int | None = None
+
+    def key(self) -> tuple:
+        """What a look compares: every file's path, size and mtime, the refused links and the
+        sidecar's mtime (equal keys: the corpus did not change between the two looks)."""
+        return (frozenset((rel, size, mtime) for rel, size, mtime, _h, _l in self.files),
+                tuple(sorted((r.path, r.reason) for r in self.link_rejects)), self.sidecar_mtime)
+
+
+def look(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> tuple[bool, Listing | None]:
+    """(is_stale, the listing of the corpus made to decide it, or None when the store alone
+    decided: missing, or built by another pipeline version)."""
     loc = fsio.Location(str(corpus))
     with _local_store(str(store_dir), tables=("files",)) as local:
         prev = store.current(local)
         if prev is None:
-            return True
+            return True, None
         if prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
-            return True
+            return True, None
         old = _previous_files(prev)
-    seen = 0
     link_rejects: list[Reject] = []
-    for rel, size, mtime, _h, _l in _corpus_files(loc, link_rejects):
-        o = old.get(rel)
-        if size == -1 or o is None or o["size"] != size or o["mtime_ns"] != mtime:
-            return True
-        seen += 1
-    if seen != len(old):
-        return True
-    if prev.manifest.get("refused_links") != _links_digest(link_rejects):
-        return True  # a link leaving the corpus was added, removed or retargeted
+    files = list(_corpus_files(loc, link_rejects))
     if loc.local:
         side = loc.path / ingest.SIDECAR_NAME
         side_mtime = side.stat().st_mtime_ns if side.exists() else None
     else:
         path = loc.root + "/" + ingest.SIDECAR_NAME
         side_mtime = fsio.mtime_ns(loc.fs.info(path)) if loc.fs.exists(path) else None
-    return prev.manifest.get("sidecar_mtime_ns") != side_mtime
+    listing = Listing(files, link_rejects, side_mtime)
+    stale = len(files) != len(old)
+    for rel, size, mtime, _h, _l in files:
+        if stale:
+            break
+        o = old.get(rel)
+        stale = size == -1 or o is None or o["size"] != size or o["mtime_ns"] != mtime
+    # (or a link leaving the corpus was added, removed or retargeted, or the sidecar changed)
+    stale = (stale or prev.manifest.get("refused_links") != _links_digest(link_rejects)
+             or prev.manifest.get("sidecar_mtime_ns") != side_mtime)
+    return stale, listing
+
+
+def is_stale(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> bool:
+    """True when the store is missing or any input file was added, removed or modified
+    (by size or mtime, or the sidecar changed) since it was built. Only stats files."""
+    return look(corpus, store_dir)[0]
 
 
 # ---------------------------------------------------------------- stores at URLs
@@ -1169,7 +1203,7 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
 def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Progress | None = None,
           workers: int | None = None, engine: str = "local", scheduler: str | None = None,
           batch_records: int = ingest.BATCH_RECORDS, keep_workers: bool = False,
-          on_wait: Callable[[], None] | None = None) -> dict:
+          on_wait: Callable[[], None] | None = None, listing: Listing | None = None) -> dict:
     """Build (or incrementally rebuild) the store for `corpus`; returns a summary dict.
 
     corpus, store_dir: local paths or fsspec URLs. engine: "local" or "dask" (ENGINES);
@@ -1180,7 +1214,8 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     progress(done files, total files) is called as files finish. A local store is built by
     one build at a time (store.build_lock): when another holds it (the app refreshing the
     store, a `build --watch`), on_wait() is called and this build waits, then does what is
-    left to do (often nothing).
+    left to do (often nothing). listing: the corpus's files as a look (`look`) just listed
+    them, so planning does not stat them again (`watch`).
     Raises ValueError for an unknown engine, FileNotFoundError for a missing corpus."""
     if engine not in ENGINES:
         raise ValueError(f"Unknown build engine {engine!r}: choose one of {', '.join(ENGINES)}.")
@@ -1194,7 +1229,7 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     lock = store.build_lock(staging.loc.path, on_wait) if staging.loc.local else nullcontext()
     with lock, staging as local_store:
         summary = _build(loc, local_store, staging, progress, workers, engine, scheduler, batch_records,
-                         keep_workers, t0)
+                         keep_workers, t0, listing)
     return summary
 
 
@@ -1205,8 +1240,8 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
           on_error: Callable[[BaseException], None] | None = None, progress: Progress | None = None,
           **build_kwargs: Any) -> int:
     """Keep the store in step with the corpus (`python -m presslens build --watch`): build now,
-    then every `interval` seconds look for added, removed or changed files (is_stale: it only
-    stats them) and rebuild when there are any, at most once every `min_gap` seconds (changes
+    then every `interval` seconds look for added, removed or changed files (`look`: it only
+    stats them, and the build it starts plans from that listing) and rebuild when there are any, at most once every `min_gap` seconds (changes
     arriving meanwhile are taken together), until `stop` is set (or the process is
     interrupted). Between builds the worker pool (or local Dask cluster) stays up with its
     models loaded and this process's own state stays warm, so a rebuild after a small change
@@ -1227,17 +1262,25 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
     if engine == "local":
         start_workers(workers)
     builds, first = 0, True
+    built: tuple | None = None  # the key of the listing the last build planned from
     try:
         while not stop.is_set():
-            look, stale, summary = 0.0, False, {}
+            looked, stale, summary = 0.0, False, {}
             try:
                 t = time.perf_counter()
-                stale = first or is_stale(corpus, store_dir)
-                look = time.perf_counter() - t
+                stale, listing = (True, None) if first else look(corpus, store_dir)
+                looked = time.perf_counter() - t
+                if stale and listing is not None and listing.key() == built:
+                    # the files as the last build saw them: it found their content unchanged
+                    # (a file touched, not edited: no new version, so the store still records
+                    # the old mtime) and would find it again
+                    stale = False
                 if stale:
                     started = time.perf_counter()
+                    built = None
                     summary = build(corpus, store_dir, progress=progress, workers=workers, engine=engine,
-                                    scheduler=scheduler, keep_workers=True, **build_kwargs)
+                                    scheduler=scheduler, keep_workers=True, listing=listing, **build_kwargs)
+                    built = listing.key() if listing is not None else None
                     builds += 1
                     if on_build is not None:
                         on_build(summary)
@@ -1246,7 +1289,7 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
                     raise
                 on_error(exc)
             first = False
-            wait = watch_wait(interval, look)
+            wait = watch_wait(interval, looked)
             if stale and not summary.get("unchanged"):  # (a version was published)
                 wait = max(wait, min_gap - (time.perf_counter() - started))
             stop.wait(wait)
@@ -1263,13 +1306,13 @@ def watch_wait(interval: float, look_seconds: float) -> float:
 
 def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress: Progress | None,
            workers: int | None, engine: str, scheduler: str | None, batch_records: int, keep: bool,
-           t0: float) -> dict:
+           t0: float, listing: Listing | None = None) -> dict:
     prev = store.current(store_dir)
     if prev is not None and prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
         prev = None  # enrichment changed: every file is processed again
     sidecar, side_rejects, side_mtime = _load_sidecar(loc)
     link_rejects: list[Reject] = []
-    file_rows, todo, reused, n_old, deferred = _plan(loc, prev, sidecar, link_rejects)
+    file_rows, todo, reused, n_old, deferred = _plan(loc, prev, sidecar, link_rejects, listing)
     side_rejects = [*side_rejects, *link_rejects]
     links_digest = _links_digest(link_rejects)
     if (prev is not None and not todo and len(reused) == n_old

@@ -639,10 +639,10 @@ def test_watch_spaces_its_looks_when_looking_takes_long(tmp_path, monkeypatch):
     b.build(corpus, st)
     looks = []
 
-    def slow_is_stale(c, s):
+    def slow_look(c, s):
         looks.append(1)
         time.sleep(0.05)
-        return False
+        return False, None
 
     class Recording(threading.Event):
         waits: list[float] = []
@@ -653,7 +653,7 @@ def test_watch_spaces_its_looks_when_looking_takes_long(tmp_path, monkeypatch):
                 self.set()
             return self.is_set()
 
-    monkeypatch.setattr(b, "is_stale", slow_is_stale)
+    monkeypatch.setattr(b, "look", slow_look)
     stop = Recording()
     assert b.watch(corpus, st, interval=0.01, workers=1, stop=stop) == 1  # the first build only
     assert len(looks) == 3 and stop.waits[0] == 0.01  # the first build is not a look
@@ -668,7 +668,7 @@ def test_watch_leaves_min_gap_between_the_starts_of_two_builds(tmp_path, monkeyp
 
     corpus = _copy_seeds(tmp_path / "c")
     st = tmp_path / "s"
-    monkeypatch.setattr(b, "is_stale", lambda c, s: True)  # a file changes before every look
+    monkeypatch.setattr(b, "look", lambda c, s: (True, None))  # a file changes before every look
 
     class Recording(threading.Event):
         waits: list[float] = []
@@ -684,6 +684,64 @@ def test_watch_leaves_min_gap_between_the_starts_of_two_builds(tmp_path, monkeyp
     assert b.watch(corpus, st, interval=0.01, min_gap=30, workers=1, stop=stop) == 3
     # each wait is the gap's rest: 30 s minus the build just done (a few seconds at most here)
     assert all(20 < w <= 30 for w in stop.waits), stop.waits
+
+
+def test_a_build_given_a_look_s_listing_does_not_stat_the_corpus_again_and_misses_nothing(tmp_path, monkeypatch):
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    (corpus / "new.txt").write_text("Новость\n\nПутин прилетел в Пхеньян 19 июня.\n", encoding="utf-8")
+    stale, listing = b.look(corpus, st)
+    assert stale and sorted(f[0] for f in listing.files) == sorted(p.name for p in corpus.iterdir())
+    # a file changed after the look: the build reads its text as it is now, but records the
+    # size and mtime the look saw...
+    (corpus / "new.txt").write_text("Новость\n\nКим Чен Ын прилетел в Москву 3 сентября.\n", encoding="utf-8")
+    os.utime(corpus / "new.txt", ns=(1, 1))
+    calls = []
+    real = b._corpus_files
+    monkeypatch.setattr(b, "_corpus_files", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = b.build(corpus, st, workers=1, listing=listing)
+    assert calls == [] and first["processed_files"] == 1  # planned from the listing alone
+
+    def stored_text() -> list[str]:
+        arts = store.scan(store.current(st), "articles").filter(pl.col("path") == "new.txt").collect()
+        return arts["text"].to_list()
+
+    assert stored_text() == [(corpus / "new.txt").read_text(encoding="utf-8")]
+    # ...so the next look sees it changed, and the build after it finds the same content (its
+    # hash) and only records the file's size and mtime: nothing is missed, nothing redone
+    stale, listing = b.look(corpus, st)
+    assert stale and calls == [1]
+    again = b.build(corpus, st, workers=1, listing=listing)
+    assert again["processed_files"] == 0 and again["unchanged"]
+    assert stored_text() == [(corpus / "new.txt").read_text(encoding="utf-8")]
+
+
+def test_watch_builds_once_for_a_file_touched_but_not_edited(tmp_path):
+    # a new mtime, the same content: the build finds nothing to do and publishes no version,
+    # so the store keeps the old mtime and every look says stale; the watcher must not rebuild
+    # (and print "up to date") at every look after that
+    import threading
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    seed = sorted(corpus.iterdir())[0]
+
+    class Recording(threading.Event):
+        waits = 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            if self.waits == 1:
+                os.utime(seed, ns=(10**18, 10**18))  # touched after the first build
+            if self.waits >= 5:
+                self.set()
+            return self.is_set()
+
+    built: list[dict] = []
+    assert b.watch(corpus, st, interval=0.01, min_gap=0, workers=1, stop=Recording(), on_build=built.append) == 2
+    assert [s["unchanged"] for s in built] == [True, True] and b.is_stale(corpus, st)
 
 
 def test_watch_refuses_a_missing_corpus_or_unknown_engine_before_watching(tmp_path):
