@@ -71,9 +71,8 @@ def main() -> None:
 
     def wait_line(pred, timeout=600.0) -> str:
         end = time.monotonic() + timeout
-        seen = 0
         while time.monotonic() < end:
-            for ln in lines[seen:]:
+            for ln in lines:
                 if pred(ln):
                     return ln
             time.sleep(0.05)

@@ -827,14 +827,11 @@ def look(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> tuple[bool,
         path = loc.root + "/" + ingest.SIDECAR_NAME
         side_mtime = fsio.mtime_ns(loc.fs.info(path)) if loc.fs.exists(path) else None
     listing = Listing(files, link_rejects, side_mtime)
-    stale = len(files) != len(old)
-    for rel, size, mtime, _h, _l in files:
-        if stale:
-            break
-        o = old.get(rel)
-        stale = size == -1 or o is None or o["size"] != size or o["mtime_ns"] != mtime
-    # (or a link leaving the corpus was added, removed or retargeted, or the sidecar changed)
-    stale = (stale or prev.manifest.get("refused_links") != _links_digest(link_rejects)
+    stale = (len(files) != len(old)
+             or any(size == -1 or (o := old.get(rel)) is None or o["size"] != size or o["mtime_ns"] != mtime
+                    for rel, size, mtime, _h, _l in files)
+             # a link leaving the corpus was added, removed or retargeted, or the sidecar changed
+             or prev.manifest.get("refused_links") != _links_digest(link_rejects)
              or prev.manifest.get("sidecar_mtime_ns") != side_mtime)
     return stale, listing
 
@@ -1241,8 +1238,9 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
           **build_kwargs: Any) -> int:
     """Keep the store in step with the corpus (`python -m presslens build --watch`): build now,
     then every `interval` seconds look for added, removed or changed files (`look`: it only
-    stats them, and the build it starts plans from that listing) and rebuild when there are any, at most once every `min_gap` seconds (changes
-    arriving meanwhile are taken together), until `stop` is set (or the process is
+    stats them, and the build it starts plans from that listing) and rebuild when there are
+    any, at most once every `min_gap` seconds (changes arriving meanwhile are taken together),
+    until `stop` is set (or the process is
     interrupted). Between builds the worker pool (or local Dask cluster) stays up with its
     models loaded and this process's own state stays warm, so a rebuild after a small change
     costs what `bench_build.py` reports as a warm rebuild, not a fresh process's start-up.

@@ -292,6 +292,9 @@ def story_agreement(a: list[tuple[str, str, str]], b: list[tuple[str, str, str]]
     or the two share no path."""
     from presslens import stories
 
+    def inside(path: str) -> bool:
+        return prefix is None or path.startswith(prefix)
+
     maps = []
     for rows in (a, b):
         m: dict[str, str] = {}
@@ -300,15 +303,15 @@ def story_agreement(a: list[tuple[str, str, str]], b: list[tuple[str, str, str]]
                 raise ValueError(f"the path {path} is listed twice in one grouping")
             m[path] = story
         maps.append(m)
-    common = sorted(p for p in maps[0].keys() & maps[1].keys() if prefix is None or p.startswith(prefix))
+    common = sorted(p for p in maps[0].keys() & maps[1].keys() if inside(p))
     if not common:
         raise ValueError("the two groupings share no path" + (f" under {prefix}" if prefix else ""))
     p, r, f, tp, nb, na = stories.pairwise_prf([maps[1][k] for k in common], [maps[0][k] for k in common])
     return {"articles": len(common), "stories_a": len({maps[0][k] for k in common}),
             "stories_b": len({maps[1][k] for k in common}), "P": p, "R": r, "F1": f, "tp": tp,
             "pairs_a": na, "pairs_b": nb,
-            "only_a": sum(1 for k in maps[0] if k not in maps[1] and (prefix is None or k.startswith(prefix))),
-            "only_b": sum(1 for k in maps[1] if k not in maps[0] and (prefix is None or k.startswith(prefix)))}
+            "only_a": sum(1 for k in maps[0] if k not in maps[1] and inside(k)),
+            "only_b": sum(1 for k in maps[1] if k not in maps[0] and inside(k))}
 
 
 def _stories_agreement_main(args) -> int:
