@@ -637,3 +637,56 @@ def test_incremental_links_of_a_regrouped_story_keep_their_evidence_and_match_a_
     # the table stays sorted by story (the Stories page filters row groups on it)
     sid = links_inc["story_id"]
     assert sid.head(sid.null_count()).is_null().all() and sid.tail(sid.len() - sid.null_count()).is_sorted()
+
+
+def _buckets_band_by_band(mats: list[np.ndarray], new_mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The plain form of stories._band_buckets: one band column at a time, each bucket of
+    two or more rows with a new one, ordered by the mixed row index (the reference the
+    grouped form is checked against)."""
+    n = mats[0].shape[0]
+    idx = np.arange(n, dtype=np.uint64)
+    out = []
+    for mat in mats:
+        for k in range(mat.shape[1]):
+            h = mat[:, k]
+            live = h != 0
+            sel = live & np.isin(h, h[live & new_mask])
+            hs, ii = h[sel], idx[sel]
+            with np.errstate(over="ignore"):
+                order = np.lexsort((ii * np.uint64(0x9E3779B97F4A7C15), hs))
+            hs, ii = hs[order], ii[order]
+            first = np.flatnonzero(np.concatenate([[True], hs[1:] != hs[:-1]]))
+            size = np.diff(np.append(first, len(hs)))
+            big = np.repeat(size >= 2, size)
+            ii, size = ii[big], size[size >= 2]
+            end = np.repeat(np.cumsum(size), size)
+            reach = np.minimum(end - np.arange(len(ii)) - 1, stories.BUCKET_WINDOW).astype(np.uint8)
+            out.append((ii.astype(np.uint32), reach))
+    return out
+
+
+@pytest.mark.parametrize("group_entries", [1, 700, 10**9])
+@pytest.mark.parametrize("new_share", [0.0, 0.03, 1.0])
+def test_candidate_pairs_from_grouped_band_columns_match_the_band_by_band_lookup(monkeypatch, group_entries,
+                                                                               new_share):
+    """The LSH lookup sorts many band columns at once: the candidate pairs (with the window
+    inside buckets larger than BUCKET_WINDOW + 1) are those of looking up one column at a time."""
+    monkeypatch.setattr(stories, "BAND_GROUP_ENTRIES", group_entries)
+    rng = np.random.default_rng(7)
+    n = 300
+    # few distinct keys per column: buckets of every size, some past the window
+    fb = rng.integers(0, 12, (n, 6)).astype(np.uint64) * np.uint64(1_000_003)
+    tb = rng.integers(0, 40, (n, 3)).astype(np.uint64) * np.uint64(7_919)
+    fb[rng.random((n, 6)) < 0.2] = 0  # no band
+    tb[:5] = fb[:5, :3]  # the same key in another column is another bucket
+    fb[:, 4] = fb[:, 5] = np.uint64(99)  # even in the next column, sorted next to it
+    new_mask = rng.random(n) < new_share
+    if new_share == 1.0:
+        new_mask[:] = True
+    got = stories._bucket_pairs(stories._band_buckets([fb, tb], new_mask), new_mask)
+    want = stories._bucket_pairs(_buckets_band_by_band([fb, tb], new_mask), new_mask)
+    assert np.array_equal(got, want)
+    if new_share:
+        assert len(got) > 100
+        a, b = (got >> np.uint64(32)).astype(np.int64), (got & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        assert (new_mask[a] | new_mask[b]).all()
