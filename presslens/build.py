@@ -8,7 +8,9 @@ Out: a new published version of the store (presslens.store), local path or URL, 
 How it scales:
 - Each input file is keyed by its content hash, its sidecar row and PIPELINE_VERSION. A file
   whose size and mtime are unchanged is not even re-hashed; a file whose key is unchanged
-  keeps its rows from the previous version. Only new or changed files are processed.
+  keeps its rows from the previous version. Only new or changed files are processed. When
+  files were only touched (same content), a local store gets a version with the same data
+  (hard links) whose files table records their new mtimes, so they are not hashed again.
 - Changed files are cut into tasks (a few files each, fewer towards the end; see
   _task_sizes) and run by an engine: "local" (this process for a few files, else a pool
   of worker processes, one per core) or "dask" (a Dask cluster: a LocalCluster, or an
@@ -724,7 +726,8 @@ def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, d
           link_rejects: list[Reject] | None = None, listing: Listing | None = None):
     """Decide, per input file, whether its rows can be reused; returns (files table rows,
     files to process as (relpath, sidecar row), reused relpaths, number of files in the
-    previous version, the rows still to hash).
+    previous version, the rows still to hash, the reused relpaths whose size or mtime the
+    previous version does not record: touched, or copied, but with the same content).
 
     A file the previous version does not list is processed whatever its content, so its
     hash (for the files table: what the next build compares) is not taken here: the rows
@@ -732,7 +735,7 @@ def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, d
     workers enrich (in a full build, every file: hashing 10,000 files took ~0.4 s before
     the first task could start)."""
     old = _previous_files(prev)
-    rows, todo, reused, deferred = [], [], [], []
+    rows, todo, reused, deferred, restat = [], [], [], [], []
     if listing is not None:  # a look just made (watch): the files as it saw them
         if link_rejects is not None:
             link_rejects.extend(listing.link_rejects)
@@ -763,9 +766,11 @@ def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, d
         _set_hash(row, sha, sh)
         if o["key"] == row["key"] and not row["sha1"].startswith("unhashed"):
             reused.append(rel)
+            if o["size"] != size or o["mtime_ns"] != mtime:
+                restat.append(rel)
         else:
             todo.append((rel, side))
-    return rows, todo, reused, len(old), deferred
+    return rows, todo, reused, len(old), deferred, restat
 
 
 def _set_hash(row: dict, sha: str | None, side_hash: str) -> None:
@@ -1270,8 +1275,9 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
                 looked = time.perf_counter() - t
                 if stale and listing is not None and listing.key() == built:
                     # the files as the last build saw them: it found their content unchanged
-                    # (a file touched, not edited: no new version, so the store still records
-                    # the old mtime) and would find it again
+                    # and would find it again (a file touched, not edited, in a store at a URL:
+                    # no new version records its mtime there; a local store's does, see
+                    # _restat_version)
                     stale = False
                 if stale:
                     started = time.perf_counter()
@@ -1310,7 +1316,7 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
         prev = None  # enrichment changed: every file is processed again
     sidecar, side_rejects, side_mtime = _load_sidecar(loc)
     link_rejects: list[Reject] = []
-    file_rows, todo, reused, n_old, deferred = _plan(loc, prev, sidecar, link_rejects, listing)
+    file_rows, todo, reused, n_old, deferred, restat = _plan(loc, prev, sidecar, link_rejects, listing)
     side_rejects = [*side_rejects, *link_rejects]
     links_digest = _links_digest(link_rejects)
     if (prev is not None and not todo and len(reused) == n_old
@@ -1318,9 +1324,14 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
             and prev.manifest.get("refused_links") == links_digest):
         if progress:
             progress(0, 0)
+        if restat and staging.loc.local:
+            # files touched but not edited: the same data, in a version whose files table
+            # records their size and mtime as they are now, so the next staleness check (the
+            # app's, at every new session) stats them again instead of hashing them again
+            prev = _restat_version(store_dir, prev, file_rows, t0)
         where = str(prev.directory) if staging.loc.local else staging.loc.url.rstrip("/") + "/" + prev.directory.name
         return dict(prev.manifest, store=where, processed_files=0, reused_files=len(reused), unchanged=True,
-                    seconds=round(time.perf_counter() - t0, 3))
+                    restat_files=len(restat) if staging.loc.local else 0, seconds=round(time.perf_counter() - t0, 3))
     tmp = store.begin(store_dir)
     shards = tmp / "shards"
     shards.mkdir()
@@ -1360,6 +1371,44 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
                 rs.fs.rm(rs.root, recursive=True)
     where = staging.push(info)
     return dict(info.manifest, store=where)
+
+
+def _link_tree(src: Path, dst: Path, skip: frozenset[str] = frozenset()) -> None:
+    """`dst` (made here) gets a hard link of every file under `src` (a copy where linking
+    fails), folders recreated, except the names in `skip` at the top, temporary entries
+    (".tmp-", ".index-", "shards") and lock files (a lock taken on one would hold the other)."""
+    dst.mkdir(exist_ok=True)
+    for entry in os.scandir(src):
+        if entry.name in skip or entry.name.startswith((".tmp-", ".index-")) or entry.name.endswith(".lock"):
+            continue
+        target = dst / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != "shards":
+                _link_tree(Path(entry.path), target)
+            continue
+        try:
+            os.link(entry.path, target)
+        except OSError:
+            shutil.copy2(entry.path, target)
+
+
+def _restat_version(store_dir: Path, prev: store.StoreInfo, file_rows: list[dict], t0: float) -> store.StoreInfo:
+    """Publish a version holding `prev`'s data unchanged (every file hard-linked: nothing in a
+    version is written in place) with a files table of `file_rows`, which record the input
+    files' size and mtime as this build saw them, their content keys those of `prev`. Its
+    corpus version is `prev`'s: links made on it stay current."""
+    tmp = store.begin(store_dir)
+    try:
+        _link_tree(prev.directory, tmp, skip=frozenset({"files.parquet", "manifest.json", store.RETIRED_MARK}))
+        files_df = pl.DataFrame(file_rows, schema=store.FILES_SCHEMA)
+        store.write_table(tmp, "files", files_df)
+        manifest = {k: v for k, v in prev.manifest.items() if k not in ("written_at", "pipeline_version")}
+        manifest.update(version=store.corpus_version(files_df), processed_files=0,
+                        seconds=round(time.perf_counter() - t0, 3))
+        return store.publish(store_dir, tmp, manifest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
@@ -1522,6 +1571,8 @@ def format_summary(summary: dict, rejects: pl.DataFrame | None = None, limit: in
     lines = [
         f"presslens store {summary['version']} at {summary['store']}",
         f"  files: {summary['files']} ({summary['processed_files']} processed, {summary['reused_files']} unchanged)",
+        *([f"  recorded the new modification time of {summary['restat_files']} file(s) whose content did not change"]
+          if summary.get("restat_files") else []),
         f"  articles: {summary['articles']} (duplicates: {summary['duplicates']})",
         f"  by language: {langs}",
         f"  entity mentions: {summary['mentions']}",

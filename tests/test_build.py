@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import polars as pl
+from polars.testing import assert_frame_equal
 import pytest
 
 from presslens import build as b
@@ -718,9 +720,9 @@ def test_a_build_given_a_look_s_listing_does_not_stat_the_corpus_again_and_misse
 
 
 def test_watch_builds_once_for_a_file_touched_but_not_edited(tmp_path):
-    # a new mtime, the same content: the build finds nothing to do and publishes no version,
-    # so the store keeps the old mtime and every look says stale; the watcher must not rebuild
-    # (and print "up to date") at every look after that
+    # a new mtime, the same content: the build finds nothing to process and records the new
+    # mtime (a version with the same data), so the next looks find the store current; the
+    # watcher must not rebuild (and print "up to date") at every look after that
     import threading
 
     corpus = _copy_seeds(tmp_path / "c")
@@ -741,7 +743,8 @@ def test_watch_builds_once_for_a_file_touched_but_not_edited(tmp_path):
 
     built: list[dict] = []
     assert b.watch(corpus, st, interval=0.01, min_gap=0, workers=1, stop=Recording(), on_build=built.append) == 2
-    assert [s["unchanged"] for s in built] == [True, True] and b.is_stale(corpus, st)
+    assert [s["unchanged"] for s in built] == [True, True] and [s["restat_files"] for s in built] == [0, 1]
+    assert not b.is_stale(corpus, st)
 
 
 def test_watch_refuses_a_missing_corpus_or_unknown_engine_before_watching(tmp_path):
@@ -872,3 +875,56 @@ def test_a_second_build_of_the_same_store_waits_for_the_first(tmp_path):
     assert [p.name for p in empty.iterdir()] == [store.BUILD_LOCK]
     assert guard.check_build(str(empty), str(corpus)) is None
     assert b.build(corpus, empty, workers=1)["articles"] == 6
+
+
+def test_a_touched_file_is_hashed_once_and_its_new_mtime_recorded_with_the_same_data(tmp_path):
+    """A file touched but not edited (a checkout, a copy, `touch`) is hashed by the next build,
+    found unchanged, and its new mtime recorded in a version holding the same data (hard
+    links), so later staleness checks (the app's, at every new session) stat it instead of
+    hashing it again; the old version's removal leaves the new one whole."""
+    from presslens import index, search
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    first = b.build(corpus, st, workers=1)
+    before = _tables(st)
+    seed = sorted(corpus.iterdir())[1]
+    os.utime(seed, ns=(10**18, 10**18))
+    assert b.is_stale(corpus, st)
+
+    s = b.build(corpus, st, workers=1)
+    assert s["unchanged"] and s["processed_files"] == 0 and s["restat_files"] == 1
+    assert s["store"] != first["store"] and s["version"] == first["version"]  # links made before stay current
+    assert not b.is_stale(corpus, st)
+    after = _tables(st)
+    for t in store.TABLES:
+        if t != "files":
+            assert_frame_equal(after[t], before[t])
+    files = after["files"].sort("path")
+    assert files.filter(pl.col("path") == seed.name)["mtime_ns"].item() == 10**18
+    assert_frame_equal(files.drop("mtime_ns"), before["files"].sort("path").drop("mtime_ns"))
+    assert "did not change" not in b.format_summary(first) and "1 file(s) whose content did not change" in b.format_summary(s)
+
+    hashed = []
+    real = b._sha1_file
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(b, "_sha1_file", lambda p: hashed.append(p) or real(p))
+        again = b.build(corpus, st, workers=1)
+    assert again["unchanged"] and again["restat_files"] == 0 and again["store"] == s["store"] and hashed == []
+
+    # every file of the old version is in the new one, hard-linked (no copy of the data)
+    def listing(d: str) -> set[str]:
+        return {str(f.relative_to(d)) for f in Path(d).rglob("*") if f.is_file() and f.suffix != ".lock"} - {
+            "files.parquet", "manifest.json", store.RETIRED_MARK}  # (tantivy's lock files are its own)
+
+    assert listing(s["store"]) == listing(first["store"]) and any(n.startswith("index/") for n in listing(s["store"]))
+    assert os.path.samefile(Path(s["store"]) / "articles.parquet", Path(first["store"]) / "articles.parquet")
+    # the replaced version removed (its grace period over): the new one still reads whole
+    assert Path(first["store"]).name in store.remove_retired(st, keep={Path(s["store"]).name}, now=time.time() + 10**6)
+    assert not Path(first["store"]).exists()
+    for t in store.TABLES:
+        if t != "files":
+            assert_frame_equal(_tables(st)[t], before[t])
+    ix = index.load(s["store"], attach_search=False)
+    assert len(ix.doc_sorted) == before["articles"].height
+    assert search.open(Path(s["store"])).doc_rows("Пхеньян").size > 0
