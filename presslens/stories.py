@@ -1550,8 +1550,13 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     built from sorted arrays, a group's median date is kept until the group changes, and the
     common case (both ends already in one group) costs two list reads."""
     m = len(members)
-    a_pos = np.searchsorted(members, la).tolist()
-    b_pos = np.searchsorted(members, lb).tolist()
+    if m and members[-1] - members[0] < 4 * (len(la) + m):  # a map of positions is cheap: a gather
+        where = np.empty(members[-1] - members[0] + 1, dtype=np.int64)
+        where[members - members[0]] = np.arange(m)
+        a_arr, b_arr = where[np.asarray(la) - members[0]], where[np.asarray(lb) - members[0]]
+    else:  # sparse members (a small component of a large corpus): a binary search per end
+        a_arr, b_arr = np.searchsorted(members, la).astype(np.int64), np.searchsorted(members, lb).astype(np.int64)
+    a_pos, b_pos = a_arr.tolist(), b_arr.tolist()
     if init is None:
         parent = list(range(m))
         size = [1] * m
@@ -1575,9 +1580,9 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
         return r
 
     # linked[x][y]: links between groups x and y, from the sorted, counted (x, y) pairs
-    pa, pb = np.asarray(a_pos, np.uint64), np.asarray(b_pos, np.uint64)
+    pa, pb = a_arr.astype(np.uint64), b_arr.astype(np.uint64)
     if init is not None:  # counted between starting groups (their roots)
-        pa, pb = g[a_pos].astype(np.uint64), g[b_pos].astype(np.uint64)
+        pa, pb = g[a_arr].astype(np.uint64), g[b_arr].astype(np.uint64)
         across = pa != pb
         pa, pb = pa[across], pb[across]
     keys, cnt = np.unique((np.concatenate([pa, pb]) << np.uint64(32)) | np.concatenate([pb, pa]), return_counts=True)
@@ -1589,7 +1594,6 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
         if hi > lo:
             linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
     order = np.argsort(-score, kind="stable")
-    a_arr, b_arr = np.asarray(a_pos, np.int64), np.asarray(b_pos, np.int64)
     for lo in range(0, len(order), LINK_BLOCK):
         block = order[lo:lo + LINK_BLOCK]
         # groups only grow, so a link whose ends are in one group now is still inside one when
