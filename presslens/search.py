@@ -50,6 +50,7 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -72,9 +73,8 @@ LANGUAGE_FIELD = {"ru": "ru", "uk": "uk", "ro": "ro", "en": "en"}
 # (~40 MB at 2 KB an article) and matches the store's 50k-row Parquet row groups.
 BATCH_ROWS = 20_000
 # An incremental build indexes a few rows, mostly the new ones at the end of the table: it
-# reads the rows in slices this small, and only the slices that hold a row to index, so it
-# does not decompress the text of every article for a hundred of them (10k articles: the
-# reading 0.06 -> 0.01 s; adding the hundred documents to tantivy stays ~0.1 s).
+# picks them by doc id, this many at a time (see _rows_to_index), so it does not decompress
+# the text of every article for a hundred of them.
 INCREMENTAL_BATCH_ROWS = 1_000
 
 # Writer heap shared by its threads: tantivy flushes a segment when it fills; bigger means
@@ -427,6 +427,34 @@ def _plan(skeys: np.ndarray, prev: _Prev | None) -> tuple[np.ndarray, np.ndarray
     return ords, to_delete, next_ord, False
 
 
+def _rows_to_index(articles: pl.LazyFrame, doc_ids: pl.Series, rows_todo: np.ndarray, full: bool,
+                   cols: list[str]) -> Iterator[tuple[np.ndarray, pl.DataFrame]]:
+    """(rows, their `cols` in that order) for the rows of `articles` to index, a batch at a
+    time. A full build reads the table in slices of BATCH_ROWS. An incremental one picks its
+    few rows by doc id (INCREMENTAL_BATCH_ROWS ids a batch): a filter the scans under
+    `articles` apply as they read, so only those rows' text is decoded, where a slice near the
+    end of the table (new rows are last) read every row before it (a 1% rebuild at 10k: the
+    search step's reading ~0.15 s -> ~0.03 s). By slices too when the doc ids are not unique."""
+    if not full and doc_ids.n_unique() == len(doc_ids):
+        for lo in range(0, len(rows_todo), INCREMENTAL_BATCH_ROWS):
+            rows = rows_todo[lo:lo + INCREMENTAL_BATCH_ROWS]
+            want = doc_ids.gather(pl.Series(rows.astype(np.int64)))
+            got = articles.filter(pl.col("doc_id").is_in(want.implode())).select("doc_id", *cols).collect()
+            yield rows, pl.DataFrame({"doc_id": want}).join(got, on="doc_id", how="left",
+                                                            maintain_order="left").select(cols)
+        return
+    step = BATCH_ROWS if full else INCREMENTAL_BATCH_ROWS
+    for start in range(0, len(doc_ids), step):
+        lo, hi = np.searchsorted(rows_todo, [start, start + step])
+        if lo == hi:
+            continue
+        batch = articles.slice(start, step).select(cols).collect()
+        local = rows_todo[lo:hi] - start
+        if len(local) < batch.height:
+            batch = batch[local]
+        yield rows_todo[lo:hi], batch
+
+
 def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
           previous_version_dir: Path | None) -> dict:
     """Write ``version_dir/search`` for the articles of this version (in their row order).
@@ -460,16 +488,8 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
         # an i64 term, which never matches this u64 field (so nothing would be deleted).
         writer.delete_documents_by_query(tantivy.Query.term_set_query(index.schema, _ORD, to_delete.tolist()))
     cols = ["title", "text", "language", "boilerplate"]
-    step = BATCH_ROWS if full else INCREMENTAL_BATCH_ROWS
-    for start in range(0, n, step):
-        lo, hi = np.searchsorted(rows_todo, [start, start + step])
-        if lo == hi:
-            continue
-        batch = articles.slice(start, step).select(cols).collect()
-        local = rows_todo[lo:hi] - start
-        if len(local) < batch.height:
-            batch = batch[local]
-        for r, (title, text, lang, bp) in zip(rows_todo[lo:hi].tolist(), batch.iter_rows()):
+    for rows, batch in _rows_to_index(articles, ids["doc_id"], rows_todo, full, cols):
+        for r, (title, text, lang, bp) in zip(rows.tolist(), batch.iter_rows()):
             writer.add_document(_document(int(ords[r]), title, text, lang, bp))
     writer.commit()
     writer.wait_merging_threads()
