@@ -334,6 +334,27 @@ def _next_version(A, M, E, shuffle: bool = True):
 ALL_UPDATED = ["ae", "ea", "ed", "el", "eo", "list", "sf"]
 
 
+@pytest.fixture(autouse=True)
+def _list_order_merged_at_any_size(monkeypatch):
+    """These tests' stores are small: the list order is merged into the previous one as in a
+    large store (index.LIST_DELTA_MIN), so that path is what they check."""
+    monkeypatch.setattr(index, "LIST_DELTA_MIN", 0)
+
+
+def test_a_small_store_sorts_its_list_order_anew_with_the_same_result(gen, tmp_path, monkeypatch):
+    """Below LIST_DELTA_MIN articles an incremental build sorts the list order in full (a
+    cheaper sort than the merge there); the index is the same either way."""
+    _, A, M, E = gen
+    index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1")
+    A2, M2, E2 = _next_version(A, M, E, shuffle=False)
+    merged = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "merged", prev=tmp_path / "v1")
+    monkeypatch.setattr(index, "LIST_DELTA_MIN", A2.height + 1)
+    sorted_ = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "sorted", prev=tmp_path / "v1")
+    assert "list" in merged["updated"] and "list" not in sorted_["updated"]
+    assert sorted(sorted_["updated"]) == [u for u in ALL_UPDATED if u != "list"]
+    _assert_same_index(tmp_path / "sorted", tmp_path / "merged")
+
+
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_incremental_index_equals_a_full_build(gen, tmp_path, monkeypatch, shuffle):
     """An index built from the previous version's index (reusing unchanged articles) is the
