@@ -660,11 +660,13 @@ def _fetch_shards(task: Task, names: list[str], shards: Path) -> None:
 
 # ---------------------------------------------------------------- planning
 
-def _previous_files(prev: store.StoreInfo | None) -> dict[str, dict]:
+def _previous_files(prev: store.StoreInfo | None) -> dict[str, tuple[int, int, str | None, str]]:
+    """The previous version's files table as {path: (size, mtime_ns, sha1, key)} (tuples from
+    the columns: a dict per row took ~25 ms at 10,000 files, on every rebuild and look)."""
     if prev is None:
         return {}
-    df = pl.read_parquet(store.table_path(prev, "files"))
-    return {r["path"]: r for r in df.iter_rows(named=True)}
+    df = pl.read_parquet(store.table_path(prev, "files"), columns=list(store.FILES_SCHEMA))
+    return dict(zip(df["path"].to_list(), zip(*(df[c].to_list() for c in ("size", "mtime_ns", "sha1", "key")))))
 
 
 def _load_sidecar(loc: fsio.Location) -> tuple[dict[str, dict], list[Reject], int | None]:
@@ -742,9 +744,10 @@ def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, d
         files: Iterable[tuple[str, int, int, Callable[[], str | None], int]] = listing.files
     else:
         files = _corpus_files(loc, link_rejects)  # links leaving the corpus -> rejects
+    suffixes: dict[str, str] = {}  # sidecar hash -> the end of a key made with it
     for rel, size, mtime, hasher, limit in files:
         side = sidecar.get(rel)
-        sh = _sidecar_hash(side)
+        sh = _sidecar_hash(side) if side else "-"
         o = old.get(rel)
         row = {"path": rel, "size": size, "mtime_ns": mtime, "sha1": None, "key": None}
         rows.append(row)
@@ -754,19 +757,30 @@ def _plan(loc: fsio.Location, prev: store.StoreInfo | None, sidecar: dict[str, d
                 deferred.append((row, hasher, sh))
             todo.append((rel, side))
             continue
+        o_size, o_mtime, o_sha, o_key = o
+        suffix = suffixes.get(sh)
+        if suffix is None:
+            suffix = suffixes[sh] = f":{sh}:{store.PIPELINE_VERSION}"
         sha = None
-        if (o["size"] == size and o["mtime_ns"] == mtime and mtime != -1
-                and o["key"].endswith(f":{sh}:{store.PIPELINE_VERSION}")):
-            sha = o["sha1"]
+        if o_size == size and o_mtime == mtime and mtime != -1 and o_key.endswith(suffix):
+            if o_sha is not None and o_key == o_sha + suffix:
+                # the file as the previous build saw it (the common case): its row stands
+                row["sha1"], row["key"] = o_sha, o_key
+                if o_sha.startswith("unhashed"):
+                    todo.append((rel, side))
+                else:
+                    reused.append(rel)
+                continue
+            sha = o_sha
         elif 0 <= size <= limit:
             try:
                 sha = hasher()
             except OSError:
                 sha = None
         _set_hash(row, sha, sh)
-        if o["key"] == row["key"] and not row["sha1"].startswith("unhashed"):
+        if o_key == row["key"] and not row["sha1"].startswith("unhashed"):
             reused.append(rel)
-            if o["size"] != size or o["mtime_ns"] != mtime:
+            if o_size != size or o_mtime != mtime:
                 restat.append(rel)
         else:
             todo.append((rel, side))
@@ -833,7 +847,7 @@ def look(corpus: str | os.PathLike, store_dir: str | os.PathLike) -> tuple[bool,
         side_mtime = fsio.mtime_ns(loc.fs.info(path)) if loc.fs.exists(path) else None
     listing = Listing(files, link_rejects, side_mtime)
     stale = (len(files) != len(old)
-             or any(size == -1 or (o := old.get(rel)) is None or o["size"] != size or o["mtime_ns"] != mtime
+             or any(size == -1 or (o := old.get(rel)) is None or o[0] != size or o[1] != mtime
                     for rel, size, mtime, _h, _l in files)
              # a link leaving the corpus was added, removed or retargeted, or the sidecar changed
              or prev.manifest.get("refused_links") != _links_digest(link_rejects)

@@ -928,3 +928,29 @@ def test_a_touched_file_is_hashed_once_and_its_new_mtime_recorded_with_the_same_
     ix = index.load(s["store"], attach_search=False)
     assert len(ix.doc_sorted) == before["articles"].height
     assert search.open(Path(s["store"])).doc_rows("Пхеньян").size > 0
+
+
+def test_a_file_whose_hash_could_not_be_taken_is_processed_again_not_reused(tmp_path, monkeypatch):
+    """A file that could not be hashed (read error while planning) is stored without a content
+    hash; a later build with its size and mtime unchanged processes it again instead of
+    trusting rows it cannot tie to a content."""
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    seed = sorted(corpus.iterdir())[2]
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nДополнено.", encoding="utf-8")
+    real = b._sha1_file
+
+    def failing(p):
+        if Path(p).name == seed.name:
+            raise OSError("read error")
+        return real(p)
+
+    monkeypatch.setattr(b, "_sha1_file", failing)
+    first = b.build(corpus, st, workers=1)
+    assert first["processed_files"] == 1
+    files = store.scan(store.current(st), "files").collect()
+    assert files.filter(pl.col("path") == seed.name)["sha1"].item().startswith("unhashed")
+    monkeypatch.setattr(b, "_sha1_file", real)
+    again = b.build(corpus, st, workers=1)
+    assert again["processed_files"] == 1 and again["reused_files"] == 4 and "unchanged" not in again
