@@ -1392,7 +1392,7 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
     return dict(info.manifest, store=where)
 
 
-def _link_tree(src: Path, dst: Path, skip: frozenset[str] = frozenset()) -> None:
+def _link_version(src: Path, dst: Path, skip: frozenset[str] = frozenset()) -> None:
     """`dst` (made here) gets a hard link of every file under `src` (a copy where linking
     fails), folders recreated, except the names in `skip` at the top, temporary entries
     (".tmp-", ".index-", "shards") and lock files (a lock taken on one would hold the other)."""
@@ -1403,7 +1403,7 @@ def _link_tree(src: Path, dst: Path, skip: frozenset[str] = frozenset()) -> None
         target = dst / entry.name
         if entry.is_dir(follow_symlinks=False):
             if entry.name != "shards":
-                _link_tree(Path(entry.path), target)
+                _link_version(Path(entry.path), target)
             continue
         try:
             os.link(entry.path, target)
@@ -1418,11 +1418,11 @@ def _restat_version(store_dir: Path, prev: store.StoreInfo, file_rows: list[dict
     corpus version is `prev`'s: links made on it stay current."""
     tmp = store.begin(store_dir)
     try:
-        _link_tree(prev.directory, tmp, skip=frozenset({"files.parquet", "manifest.json", store.RETIRED_MARK}))
+        _link_version(prev.directory, tmp, skip=frozenset({"files.parquet", "manifest.json", store.RETIRED_MARK}))
         files_df = pl.DataFrame(file_rows, schema=store.FILES_SCHEMA)
         store.write_table(tmp, "files", files_df)
         manifest = {k: v for k, v in prev.manifest.items() if k not in ("written_at", "pipeline_version")}
-        manifest.update(version=store.corpus_version(files_df), processed_files=0,
+        manifest.update(version=store.corpus_version(files_df), processed_files=0, reused_files=len(file_rows),
                         seconds=round(time.perf_counter() - t0, 3))
         return store.publish(store_dir, tmp, manifest)
     except BaseException:
@@ -1510,8 +1510,12 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
                     jobs["entity"] = _Background(entity_tables)
 
         def entity_job_wait(result: bool = False) -> None:
-            if "entity" in jobs:
-                (jobs["entity"].result if result else jobs["entity"].wait)()
+            """Wait for the mention-table thread, if one runs (`result`: and raise its error)."""
+            job = jobs.get("entity")
+            if job is not None and result:
+                job.result()
+            elif job is not None:
+                job.wait()
 
         if docs.height > ENTITY_THREAD_MAX:
             # in larger stores the mention tables are written first, in line: a large grouping
