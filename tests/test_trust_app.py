@@ -84,6 +84,31 @@ def test_a_mismatched_corpus_is_explained_and_the_store_untouched(other_store, m
     assert _snapshot(root) == before
 
 
+def test_a_session_finding_files_only_touched_records_their_time_and_says_so(tmp_path, monkeypatch):
+    """A file touched but not edited makes the store look stale to a new session: its refresh
+    finds nothing to process, records the file's new time (a version with the same data) and
+    says so; the next session finds the store current and refreshes nothing."""
+    from presslens import build
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    root = tmp_path / "store"
+    build.build(str(corpus), str(root), progress=lambda done, total: None)
+    first = store.current(root).directory
+    seed = sorted(corpus.glob("*.txt"))[0]
+    seed.touch()
+    monkeypatch.setenv("PRESSLENS_STORE", str(root))
+    monkeypatch.setenv("PRESSLENS_CORPUS", str(corpus))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    toasts = " ".join(t.value for t in at.toast).replace("\\", "")
+    assert "up to date" in toasts and "1 file(s) whose content did not change" in toasts
+    assert "Store built" not in toasts
+    assert _count(at) == 5 and store.current(root).directory != first
+    again = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not again.exception and not list(again.toast) and not build.is_stale(str(corpus), str(root))
+
+
 def test_a_folder_that_is_not_a_store_is_refused_without_writing(tmp_path, monkeypatch):
     docs = tmp_path / "my-documents"
     docs.mkdir()

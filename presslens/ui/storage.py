@@ -57,7 +57,13 @@ def _build(corpus: Path, root: Path) -> None:
     summary = build.build(str(corpus), str(root), progress=progress)
     bar.empty()
     log.info("built store in %.1fs: %s", time.perf_counter() - started, summary)
-    st.toast(f"Store built from {md(corpus)} ({time.perf_counter() - started:.1f}s).")
+    if summary.get("unchanged"):  # nothing to process (files only touched get their new time recorded)
+        touched = summary.get("restat_files") or 0
+        st.toast(f"The store is up to date with {md(corpus)}"
+                 + (f": recorded the new modification time of {touched:,} file(s) whose content did not change."
+                    if touched else "."))
+    else:
+        st.toast(f"Store built from {md(corpus)} ({time.perf_counter() - started:.1f}s).")
 
 
 def _plan() -> guard.Decision:
