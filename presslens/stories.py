@@ -1973,10 +1973,11 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     gone = _collect(prev.signatures.lazy().select("doc_id").join(keep_ids.lazy(), on="doc_id", how="anti"))
     # the previous links read once, each end as its row here, the k-th article gone as n + k,
     # a duplicate (no row) as null: the old links and the articles that lost a link come from it
-    # (each end's row is its code in an Enum of those ids: 2x faster than joining the ids)
+    # (each end's row is its code in an Enum of those ids: 2x faster than joining the ids;
+    # 4-byte rows, as the old links' arrays were: 17 bytes a link)
     ends = pl.Enum(pl.concat([doc_ids, gone["doc_id"]]))
     prev_links = _collect(prev.links.lazy().select(
-        *(pl.col(f"doc_{e}").cast(ends, strict=False).to_physical().cast(pl.Int64).alias(f"i{e}") for e in "ab"),
+        *(pl.col(f"doc_{e}").cast(ends, strict=False).to_physical().cast(pl.Int32).alias(f"i{e}") for e in "ab"),
         "score", (pl.col("reason") == "duplicate").alias("dup")))
     old = prev_links.filter(~pl.col("dup") & (pl.col("ia") < n) & (pl.col("ib") < n))
     n_old_links = old.height  # links [0, n_old_links) are old, the rest new
