@@ -154,9 +154,9 @@ def _watch(args, kwargs: dict) -> int:
     def on_build(summary: dict) -> None:
         when = time.strftime("%H:%M:%S")
         if summary.get("unchanged"):
-            touched = (f" (recorded the new modification time of {summary['restat_files']:,} file(s) whose content "
-                       "did not change)" if summary.get("restat_files") else "")
-            print(f"{when} the store is up to date: {summary.get('articles', 0):,} articles{touched}", flush=True)
+            note = b.restat_note(summary)
+            print(f"{when} the store is up to date: {summary.get('articles', 0):,} articles"
+                  + (f" ({note})" if note else ""), flush=True)
         else:
             print(f"{when} built: {summary.get('processed_files', 0):,} new or changed files of "
                   f"{summary.get('files', 0):,} in {summary.get('seconds', 0):.2f} s; {summary.get('articles', 0):,} "

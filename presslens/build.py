@@ -1392,25 +1392,6 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
     return dict(info.manifest, store=where)
 
 
-def _link_version(src: Path, dst: Path, skip: frozenset[str] = frozenset()) -> None:
-    """`dst` (made here) gets a hard link of every file under `src` (a copy where linking
-    fails), folders recreated, except the names in `skip` at the top, temporary entries
-    (".tmp-", ".index-", "shards") and lock files (a lock taken on one would hold the other)."""
-    dst.mkdir(exist_ok=True)
-    for entry in os.scandir(src):
-        if entry.name in skip or entry.name.startswith((".tmp-", ".index-")) or entry.name.endswith(".lock"):
-            continue
-        target = dst / entry.name
-        if entry.is_dir(follow_symlinks=False):
-            if entry.name != "shards":
-                _link_version(Path(entry.path), target)
-            continue
-        try:
-            os.link(entry.path, target)
-        except OSError:
-            shutil.copy2(entry.path, target)
-
-
 def _restat_version(store_dir: Path, prev: store.StoreInfo, file_rows: list[dict], t0: float) -> store.StoreInfo:
     """Publish a version holding `prev`'s data unchanged (every file hard-linked: nothing in a
     version is written in place) with a files table of `file_rows`, which record the input
@@ -1418,7 +1399,11 @@ def _restat_version(store_dir: Path, prev: store.StoreInfo, file_rows: list[dict
     corpus version is `prev`'s: links made on it stay current."""
     tmp = store.begin(store_dir)
     try:
-        _link_version(prev.directory, tmp, skip=frozenset({"files.parquet", "manifest.json", store.RETIRED_MARK}))
+        # every file hard-linked but those written anew, the live version's retirement mark,
+        # and what a build in progress may have left in it
+        fresh = {"files.parquet", "manifest.json", store.RETIRED_MARK, "shards"}
+        fsio.hardlink_tree(prev.directory, tmp, skip=lambda name: name in fresh or name.startswith((".tmp-", ".index-")),
+                           copy=search.TANTIVY_MUTABLE)
         files_df = pl.DataFrame(file_rows, schema=store.FILES_SCHEMA)
         store.write_table(tmp, "files", files_df)
         manifest = {k: v for k, v in prev.manifest.items() if k not in ("written_at", "pipeline_version")}
@@ -1602,14 +1587,21 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     return store.publish(tmp.parent, tmp, manifest)
 
 
+def restat_note(summary: dict) -> str:
+    """What a build summary says of the files whose only change was their modification time
+    (recorded by _restat_version), or "" when there were none: for the CLI, `--watch` and
+    the app alike."""
+    n = summary.get("restat_files") or 0
+    return f"recorded the new modification time of {n:,} file(s) whose content did not change" if n else ""
+
+
 def format_summary(summary: dict, rejects: pl.DataFrame | None = None, limit: int = 20) -> str:
     """The human-readable build summary printed by the CLI."""
     langs = ", ".join(f"{k} {v}" for k, v in summary["by_language"].items()) or "none"
     lines = [
         f"presslens store {summary['version']} at {summary['store']}",
         f"  files: {summary['files']} ({summary['processed_files']} processed, {summary['reused_files']} unchanged)",
-        *([f"  recorded the new modification time of {summary['restat_files']} file(s) whose content did not change"]
-          if summary.get("restat_files") else []),
+        *([f"  {note}"] if (note := restat_note(summary)) else []),
         f"  articles: {summary['articles']} (duplicates: {summary['duplicates']})",
         f"  by language: {langs}",
         f"  entity mentions: {summary['mentions']}",

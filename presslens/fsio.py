@@ -17,7 +17,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,3 +181,28 @@ def write_parquet(df: Any, target: str) -> None:
     buf = io.BytesIO()
     df.write_parquet(buf)
     write_bytes(target, buf.getvalue())
+
+
+def hardlink_tree(src: Path, dst: Path, skip: Callable[[str], bool] | None = None,
+                  copy: frozenset[str] = frozenset()) -> None:
+    """`dst` (made here) gets a hard link of every file under `src`, folders recreated: a store
+    version shares its unchanged files with the one before (nothing in a version is written in
+    place). Files named in `copy` are copied instead (tantivy rewrites its meta.json and
+    .managed.json), as are files that cannot be linked (another file system). Lock files and
+    the names for which skip(name) is true are left out (a lock taken on one link would hold
+    the other)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(src):
+        name = entry.name
+        if name.endswith(".lock") or (skip is not None and skip(name)):
+            continue
+        target = dst / name
+        if entry.is_dir(follow_symlinks=False):
+            hardlink_tree(Path(entry.path), target, skip, copy)
+        elif name in copy:
+            shutil.copy2(entry.path, target)
+        else:
+            try:
+                os.link(entry.path, target)
+            except OSError:
+                shutil.copy2(entry.path, target)

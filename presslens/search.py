@@ -59,6 +59,8 @@ import numpy as np
 import polars as pl
 import tantivy
 
+from presslens import fsio
+
 # Bump when analysis or layout changes: the next build then indexes everything again.
 # 4: skeys from Polars' hash (see _skeys)
 FORMAT_VERSION = "4"
@@ -364,20 +366,13 @@ def _document(ordinal: int, title: str | None, text: str | None, language: str |
     return doc
 
 
-def _link_tree(src: Path, dst: Path) -> None:
-    """dst gets a hard link of every immutable tantivy file of src (copies where links fail)
-    and a copy of the mutable ones (meta.json, .managed.json); lock files are skipped."""
-    dst.mkdir(parents=True)
-    for p in src.iterdir():
-        if not p.is_file() or p.name.endswith(".lock") or p.suffix == ".npy" or p.name == "presslens.json":
-            continue
-        if p.name in ("meta.json", ".managed.json"):
-            shutil.copy2(p, dst / p.name)
-            continue
-        try:
-            os.link(p, dst / p.name)
-        except OSError:
-            shutil.copy2(p, dst / p.name)
+# tantivy files a writer rewrites (copied into the next version, not hard-linked)
+TANTIVY_MUTABLE = frozenset({"meta.json", ".managed.json"})
+
+
+def _ours(name: str) -> bool:
+    """presslens's own files in a search folder (written anew by every build)."""
+    return name.endswith(".npy") or name == "presslens.json"
 
 
 @dataclass(frozen=True)
@@ -478,7 +473,7 @@ def build(store_root: Path, version_dir: Path, articles: pl.LazyFrame,
         rows_todo = np.arange(n)
     else:
         assert prev is not None
-        _link_tree(prev.directory, out)
+        fsio.hardlink_tree(prev.directory, out, skip=_ours, copy=TANTIVY_MUTABLE)
         index = tantivy.Index.open(str(out))
         rows_todo = np.flatnonzero(ords >= prev.next_ord)
     _register(index)

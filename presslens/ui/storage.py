@@ -58,10 +58,8 @@ def _build(corpus: Path, root: Path) -> None:
     bar.empty()
     log.info("built store in %.1fs: %s", time.perf_counter() - started, summary)
     if summary.get("unchanged"):  # nothing to process (files only touched get their new time recorded)
-        touched = summary.get("restat_files") or 0
-        st.toast(f"The store is up to date with {md(corpus)}"
-                 + (f": recorded the new modification time of {touched:,} file(s) whose content did not change."
-                    if touched else "."))
+        note = build.restat_note(summary)
+        st.toast(f"The store is up to date with {md(corpus)}" + (f": {note}." if note else "."))
     else:
         st.toast(f"Store built from {md(corpus)} ({time.perf_counter() - started:.1f}s).")
 
