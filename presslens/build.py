@@ -417,6 +417,54 @@ def shutdown_workers() -> None:
         if cluster is not None:
             cluster.close()
     _DASK.clear()
+    _forget_articles()
+
+
+# A long-lived build process (keep_workers=True: `build --watch`, or a program that builds
+# again and again) keeps the articles table it last published in memory, and its next build
+# takes the unchanged articles from there instead of decoding articles.parquet again, every
+# text included (a warm 1% rebuild at 10,000 articles: the table's write on the critical path
+# ~0.36 -> ~0.20 s). The table is recognised by its file's identity (device, inode, size,
+# mtime): files in a version are never written in place, and a version that hard-links it
+# (touched files: _restat_version) is served from memory too. Only a table of at most this
+# many bytes in memory is kept (~60,000 articles of ~2,000 characters): the build's memory
+# stays bounded by it, not by the corpus; larger tables are streamed as before.
+ARTICLES_MEMO_MAX_BYTES = 256 * 2**20
+# How much larger than its zstd Parquet file the articles table is in memory, to decide
+# before reading it (~4.2x on the 10k bench corpus: 9.5 MB on disk, 39.8 MB in memory).
+ARTICLES_MEMORY_RATIO = 5
+_ARTICLES_MEMO: dict[str, Any] = {"key": None, "frame": None}
+_ARTICLES_MEMO_LOCK = threading.Lock()
+
+
+def _file_key(path: Path) -> tuple[int, int, int, int] | None:
+    """A file's identity (device, inode, size, mtime_ns), or None when it cannot be statted."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _remembered_articles(path: Path) -> pl.DataFrame | None:
+    """The articles table kept in memory (_remember_articles) when it is the file at `path`."""
+    key = _file_key(path)
+    with _ARTICLES_MEMO_LOCK:
+        if key is not None and _ARTICLES_MEMO["key"] == key:
+            return _ARTICLES_MEMO["frame"]
+    return None
+
+
+def _remember_articles(path: Path, frame: pl.DataFrame | None) -> None:
+    """Keep `frame` as the content of the articles table at `path` (a published version's),
+    or forget the one kept when `frame` is None."""
+    key = _file_key(path) if frame is not None else None
+    with _ARTICLES_MEMO_LOCK:
+        _ARTICLES_MEMO.update(key=key, frame=frame if key is not None else None)
+
+
+def _forget_articles() -> None:
+    _remember_articles(Path(), None)
 
 
 atexit.register(shutdown_workers)
@@ -961,7 +1009,8 @@ def doc_entities_of(mentions: pl.LazyFrame) -> pl.LazyFrame:
 def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame, docs: pl.DataFrame,
                    doc_entities_for: Callable[[pl.Series], pl.LazyFrame] | None = None,
                    new_rows: pl.LazyFrame | None = None, meanwhile: Callable[[], None] | None = None,
-                   before_grouping: Callable[[], None] | None = None) -> dict:
+                   before_grouping: Callable[[], None] | None = None,
+                   collected: list[pl.DataFrame] | None = None) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
     write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
     articles' doc_id and duplicate_of, in table order (read once by the caller).
@@ -980,7 +1029,9 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     articles.parquet is written, while the story state and links are still being written (it
     must read no story_* file); it is run again if writing them then fails (the articles are
     then rewritten with every article its own story). `before_grouping()`, when given, is run
-    once the articles new to the grouping are read and hashed, before they are grouped. The
+    once the articles new to the grouping are read and hashed, before they are grouped.
+    `collected`, when given: the articles table is collected in memory and written from there
+    (when it is written once), and appended to it (to be kept for the next build). The
     text-only evidence was computed by the
     workers (story_evidence, text_minhash), so no article text is read here. If grouping
     fails, every article is its own story and the manifest says why: a build never fails
@@ -1065,6 +1116,10 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
             out = tmp / "articles.stories.parquet"
             store.write_table(tmp, "articles", with_story(pl.scan_parquet(art_path)), filename=out.name)
             os.replace(out, art_path)
+        elif collected is not None:
+            table = store.conform(with_story(articles).collect(), "articles")
+            store.write_table(tmp, "articles", table)
+            collected.append(table)
         else:
             store.write_table(tmp, "articles", with_story(articles))
 
@@ -1379,7 +1434,7 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
             runner.close()
         hashing.result()
         info = _assemble(tmp, shards, prev, reused, file_rows, loc, side_mtime, len(todo), t0,
-                         links_digest)
+                         links_digest, remember=keep and staging.loc.local)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -1416,11 +1471,15 @@ def _restat_version(store_dir: Path, prev: store.StoreInfo, file_rows: list[dict
 
 
 def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
-              t0: float, links_digest: str | None = None) -> store.StoreInfo:
+              t0: float, links_digest: str | None = None, remember: bool = False) -> store.StoreInfo:
     """Write every table of the new version from the shards and the reused rows, run the
-    post-build steps and publish the version.
+    post-build steps and publish the version. `remember`: keep the new articles table in
+    memory for the next build in this process when it is small enough (_remember_articles);
+    a table kept by an earlier build is used whenever it is the live one's.
 
-    Memory: nothing here holds the article texts or the mentions at once. Both tables are
+    Memory: nothing here holds the article texts or the mentions at once (but the articles
+    table of a store small enough to be kept in memory, `remember`: at most
+    ARTICLES_MEMO_MAX_BYTES, twice while the new one is written). Both tables are
     streamed from the reused rows and the shards (in input order: the reused rows, then
     the new ones by file and batch) without a global sort; what is held is one small key
     row per article (doc id, path, record, dedup key) to mark duplicates, and the
@@ -1429,8 +1488,10 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     article_parts: list[pl.LazyFrame] = []
     mention_parts: list[pl.LazyFrame] = []
     reuse_df = pl.DataFrame({"path": reused}, schema={"path": pl.String})
+    kept = _remembered_articles(store.table_path(prev, "articles")) if prev is not None else None
     if prev is not None and reused:
-        old_articles = store.scan(prev, "articles").join(reuse_df.lazy(), on="path", how="semi")
+        old_articles = (kept.lazy() if kept is not None else store.scan(prev, "articles")).join(
+            reuse_df.lazy(), on="path", how="semi")
         article_parts.append(store.conform_lazy(old_articles, "articles").drop("duplicate_of"))
         old_ids = old_articles.select("doc_id")
         mention_parts.append(store.scan(prev, "mentions").join(old_ids, on="doc_id", how="semi"))
@@ -1440,9 +1501,19 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     if any(shards.glob("rejects-*.parquet")):
         reject_parts.append(pl.scan_parquet(shards / "rejects-*.parquet"))
     new_rows = None  # the rows this build enriched
+    shard_bytes = 0
     if any(shards.glob("articles-*.parquet")):
         new_rows = pl.scan_parquet(shards / "articles-*.parquet")
         article_parts.append(new_rows.drop("duplicate_of"))
+        shard_bytes = sum(p.stat().st_size for p in shards.glob("articles-*.parquet"))
+    # the new table is collected (to be kept in memory) only when it will be small enough
+    new_table: list[pl.DataFrame] | None = None
+    if remember:
+        old_bytes = (kept.estimated_size() if kept is not None else
+                     ARTICLES_MEMORY_RATIO * store.table_path(prev, "articles").stat().st_size if prev is not None else 0)
+        if old_bytes + ARTICLES_MEMORY_RATIO * shard_bytes <= ARTICLES_MEMO_MAX_BYTES:
+            new_table = []
+    del kept
     new_mentions = None  # the mention rows this build made
     if any(shards.glob("mentions-*.parquet")):
         new_mentions = pl.scan_parquet(shards / "mentions-*.parquet").select(list(store.MENTIONS_SCHEMA))
@@ -1547,7 +1618,8 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             # otherwise it is written first and rewritten with the story ids (see _group_stories)
             story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of", "story_key"),
                                            doc_entities_for=doc_entities_for, new_rows=new_rows,
-                                           meanwhile=serving_index, before_grouping=start_jobs)
+                                           meanwhile=serving_index, before_grouping=start_jobs,
+                                           collected=new_table)
         finally:
             entity_job_wait()
         start_jobs()
@@ -1584,7 +1656,11 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     }
     _post_build(manifest, jobs["search"], index_seconds[0])
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
-    return store.publish(tmp.parent, tmp, manifest)
+    info = store.publish(tmp.parent, tmp, manifest)
+    if remember:  # (the previous table is forgotten when the new one is not kept)
+        small = new_table and new_table[-1].estimated_size() <= ARTICLES_MEMO_MAX_BYTES
+        _remember_articles(store.table_path(info, "articles"), new_table[-1] if small else None)
+    return info
 
 
 def restat_note(summary: dict) -> str:
