@@ -43,15 +43,19 @@ from presslens import store  # noqa: E402
 
 
 def _no_stories(tmp, prev, articles, docs, doc_entities_for=None, new_rows=None, meanwhile=None,
-                before_grouping=None) -> dict:
+                before_grouping=None, collected=None, collected_state=None) -> dict:
     """build._group_stories without the grouping: every article its own story (the build's
-    own fallback when grouping fails), an empty story_links table, no story state."""
+    own fallback when grouping fails), an empty story_links table, no story state; the
+    articles table written as the build writes it (collected to be kept in memory, or streamed)."""
     if before_grouping is not None:
         before_grouping()  # starts the full-text index and entity-table threads, as the build does
     ids = docs.select("doc_id", pl.col("doc_id").alias("story_id"))
     store.write_table(tmp, "story_links", store.empty("story_links"))
-    store.write_table(tmp, "articles", articles.drop("story_id").join(ids.lazy(), on="doc_id", how="left",
-                                                                      maintain_order="left"))
+    table = articles.drop("story_id").join(ids.lazy(), on="doc_id", how="left", maintain_order="left")
+    if collected is not None:
+        table = store.conform(table.collect(), "articles")
+        collected.append(table)
+    store.write_table(tmp, "articles", table)
     if meanwhile is not None:
         meanwhile()
     return {"stories": ids.height, "story_links": 0, "story_seconds": 0.0}

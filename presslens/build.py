@@ -424,17 +424,19 @@ def shutdown_workers() -> None:
 # again and again) keeps the articles table it last published in memory, and its next build
 # takes the unchanged articles from there instead of decoding articles.parquet again, every
 # text included (a warm 1% rebuild at 10,000 articles: the table's write on the critical path
-# ~0.36 -> ~0.20 s). The table is recognised by its file's identity (device, inode, size,
-# mtime): files in a version are never written in place, and a version that hard-links it
-# (touched files: _restat_version) is served from memory too. Only a table of at most this
+# ~0.36 -> ~0.20 s); likewise the story state's signatures and feature names (the story step
+# reads them whole: ~0.04 s). A table is recognised by its file's identity (device, inode,
+# size, mtime): files in a version are never written in place, and a version that hard-links
+# it (touched files: _restat_version) is served from memory too. Only a table of at most this
 # many bytes in memory is kept (~60,000 articles of ~2,000 characters): the build's memory
-# stays bounded by it, not by the corpus; larger tables are streamed as before.
+# stays bounded by it, not by the corpus; larger tables are read and streamed as before.
 ARTICLES_MEMO_MAX_BYTES = 256 * 2**20
 # How much larger than its zstd Parquet file the articles table is in memory, to decide
 # before reading it (~4.2x on the 10k bench corpus: 9.5 MB on disk, 39.8 MB in memory).
 ARTICLES_MEMORY_RATIO = 5
-_ARTICLES_MEMO: dict[str, Any] = {"key": None, "frame": None}
-_ARTICLES_MEMO_LOCK = threading.Lock()
+# {"articles" | "story state": (the files' identities, what they hold)}
+_MEMO: dict[str, tuple[Any, Any]] = {}
+_MEMO_LOCK = threading.Lock()
 
 
 def _file_key(path: Path) -> tuple[int, int, int, int] | None:
@@ -446,25 +448,46 @@ def _file_key(path: Path) -> tuple[int, int, int, int] | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def _recall(slot: str, paths: list[Path]) -> Any:
+    """What `_keep(slot, ...)` kept, when the files at `paths` are the ones it was kept for."""
+    keys = tuple(_file_key(p) for p in paths)
+    with _MEMO_LOCK:
+        kept = _MEMO.get(slot)
+        if kept is not None and None not in keys and kept[0] == keys:
+            return kept[1]
+    return None
+
+
+def _keep(slot: str, paths: list[Path], value: Any) -> None:
+    """Keep `value` as what the files at `paths` (a published version's) hold, or forget the
+    slot when `value` is None or a file cannot be statted."""
+    keys = tuple(_file_key(p) for p in paths)
+    with _MEMO_LOCK:
+        if value is None or None in keys:
+            _MEMO.pop(slot, None)
+        else:
+            _MEMO[slot] = (keys, value)
+
+
 def _remembered_articles(path: Path) -> pl.DataFrame | None:
     """The articles table kept in memory (_remember_articles) when it is the file at `path`."""
-    key = _file_key(path)
-    with _ARTICLES_MEMO_LOCK:
-        if key is not None and _ARTICLES_MEMO["key"] == key:
-            return _ARTICLES_MEMO["frame"]
-    return None
+    return _recall("articles", [path])
 
 
 def _remember_articles(path: Path, frame: pl.DataFrame | None) -> None:
     """Keep `frame` as the content of the articles table at `path` (a published version's),
     or forget the one kept when `frame` is None."""
-    key = _file_key(path) if frame is not None else None
-    with _ARTICLES_MEMO_LOCK:
-        _ARTICLES_MEMO.update(key=key, frame=frame if key is not None else None)
+    _keep("articles", [path], frame)
+
+
+def _state_files(directory: Path) -> list[Path]:
+    return [directory / "story_signatures.parquet", directory / "story_features.parquet"]
 
 
 def _forget_articles() -> None:
-    _remember_articles(Path(), None)
+    """Forget every table kept in memory (the articles and the story state)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
 
 
 atexit.register(shutdown_workers)
@@ -1010,7 +1033,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                    doc_entities_for: Callable[[pl.Series], pl.LazyFrame] | None = None,
                    new_rows: pl.LazyFrame | None = None, meanwhile: Callable[[], None] | None = None,
                    before_grouping: Callable[[], None] | None = None,
-                   collected: list[pl.DataFrame] | None = None) -> dict:
+                   collected: list[pl.DataFrame] | None = None,
+                   collected_state: list[tuple[pl.DataFrame, pl.DataFrame]] | None = None) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
     write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
     articles' doc_id and duplicate_of, in table order (read once by the caller).
@@ -1031,7 +1055,9 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     then rewritten with every article its own story). `before_grouping()`, when given, is run
     once the articles new to the grouping are read and hashed, before they are grouped.
     `collected`, when given: the articles table is collected in memory and written from there
-    (when it is written once), and appended to it (to be kept for the next build). The
+    (when it is written once), and appended to it (to be kept for the next build); the story
+    state's signatures and feature names kept in memory by an earlier build are used when they
+    are the previous version's, and `collected_state` gets the new ones, as written. The
     text-only evidence was computed by the
     workers (story_evidence, text_minhash), so no article text is read here. If grouping
     fails, every article is its own story and the manifest says why: a build never fails
@@ -1047,6 +1073,10 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     pool: ProcessPoolExecutor | None = None  # for articles without the workers' evidence (imports)
     try:
         previous = stories.StoryState.load(prev.directory) if prev is not None else None
+        if previous is not None and collected_state is not None:  # the same tables, kept in memory
+            kept = _recall("story state", _state_files(prev.directory))
+            if kept is not None:
+                previous = stories.StoryState(kept[0], kept[1], previous.links, links_dir=previous.links_dir)
         known = (previous.signatures.lazy().select("doc_id").collect() if previous is not None
                  else pl.DataFrame(schema={"doc_id": pl.String}))
         todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
@@ -1139,6 +1169,10 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
             write_articles()
             if meanwhile is not None:
                 meanwhile()  # again: what it wrote read the story ids just replaced
+    if collected_state is not None and error is None and isinstance(state.signatures, pl.DataFrame) \
+            and isinstance(state.names, pl.DataFrame) \
+            and state.signatures.estimated_size() + state.names.estimated_size() <= ARTICLES_MEMO_MAX_BYTES:
+        collected_state[:] = [(state.signatures, state.names)]  # as written: to be kept (_assemble)
     n_links = 0 if error else store.count_story_links(tmp)
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}
@@ -1513,6 +1547,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
                      ARTICLES_MEMORY_RATIO * store.table_path(prev, "articles").stat().st_size if prev is not None else 0)
         if old_bytes + ARTICLES_MEMORY_RATIO * shard_bytes <= ARTICLES_MEMO_MAX_BYTES:
             new_table = []
+    new_state: list[tuple[pl.DataFrame, pl.DataFrame]] | None = [] if remember else None
     del kept
     new_mentions = None  # the mention rows this build made
     if any(shards.glob("mentions-*.parquet")):
@@ -1619,7 +1654,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             story_summary = _group_stories(tmp, prev, articles, docs.select("doc_id", "duplicate_of", "story_key"),
                                            doc_entities_for=doc_entities_for, new_rows=new_rows,
                                            meanwhile=serving_index, before_grouping=start_jobs,
-                                           collected=new_table)
+                                           collected=new_table, collected_state=new_state)
         finally:
             entity_job_wait()
         start_jobs()
@@ -1660,6 +1695,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     if remember:  # (the previous table is forgotten when the new one is not kept)
         small = new_table and new_table[-1].estimated_size() <= ARTICLES_MEMO_MAX_BYTES
         _remember_articles(store.table_path(info, "articles"), new_table[-1] if small else None)
+        _keep("story state", _state_files(info.directory), new_state[-1] if new_state else None)
     return info
 
 

@@ -956,12 +956,21 @@ def test_a_file_whose_hash_could_not_be_taken_is_processed_again_not_reused(tmp_
     assert again["processed_files"] == 1 and again["reused_files"] == 4 and "unchanged" not in again
 
 
-def test_a_long_lived_build_reuses_the_articles_it_kept_only_while_they_are_the_live_table(tmp_path, monkeypatch):
-    """A build process that keeps its workers (`build --watch`) keeps the articles table it
-    published in memory, and its next build takes the unchanged articles from there instead
-    of reading every text again. What it keeps is the published table, row for row; it is
-    never used once another build has published a newer version: the rebuild's articles are
-    then the files' current texts, not the kept ones. Too large a table is not kept."""
+def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_live_ones(tmp_path, monkeypatch):
+    """A build process that keeps its workers (`build --watch`) keeps the articles table and
+    the story state it published in memory, and its next build takes the unchanged articles
+    and the state from there instead of reading them again. What it keeps is the published
+    tables, row for row; they are never used once another build has published a newer
+    version: the rebuild's articles are then the files' current texts, not the kept ones; and
+    a rebuild from the kept tables writes the same version as one reading them from disk.
+    Too large a table is not kept."""
+
+    def state(directory):
+        return tuple(pl.read_parquet(p) for p in b._state_files(directory))
+
+    def kept_state(directory):
+        return b._recall("story state", b._state_files(directory))
+
     corpus = _copy_seeds(tmp_path / "c")
     files = sorted(corpus.glob("*.txt"))
     st = tmp_path / "s"
@@ -970,10 +979,12 @@ def test_a_long_lived_build_reuses_the_articles_it_kept_only_while_they_are_the_
         path = store.current(st).directory / "articles.parquet"
         kept = b._remembered_articles(path)
         assert kept is not None and kept.equals(pl.read_parquet(path))
+        assert all(k.equals(d) for k, d in zip(kept_state(path.parent), state(path.parent), strict=True))
         # another build (one that keeps nothing) publishes a version with files[0] edited
         files[0].write_text(files[0].read_text(encoding="utf-8") + "\nИзменено позже.", encoding="utf-8")
         b.build(corpus, st, workers=1)
         assert b._remembered_articles(store.current(st).directory / "articles.parquet") is None
+        assert kept_state(store.current(st).directory) is None
         # the long-lived process builds again: files[0] is reused, from the live table
         files[1].write_text(files[1].read_text(encoding="utf-8") + "\nЕщё одна строка.", encoding="utf-8")
         summary = b.build(corpus, st, workers=1, keep_workers=True)
@@ -983,13 +994,19 @@ def test_a_long_lived_build_reuses_the_articles_it_kept_only_while_they_are_the_
             assert row["text"] == (corpus / row["path"]).read_text(encoding="utf-8"), row["path"]
         path = store.current(st).directory / "articles.parquet"
         assert b._remembered_articles(path).equals(pl.read_parquet(path))
-        # a rebuild from the kept table writes what one reading it from disk writes
+        assert all(k.equals(d) for k, d in zip(kept_state(path.parent), state(path.parent), strict=True))
+        # a rebuild from the kept tables writes what one reading them from disk writes
         files[2].write_text(files[2].read_text(encoding="utf-8") + "\nИ ещё.", encoding="utf-8")
         shutil.copytree(st, tmp_path / "s2")
         b.build(corpus, st, workers=1, keep_workers=True)
         b._forget_articles()
         b.build(corpus, tmp_path / "s2", workers=1)
-        assert_frame_equal(_tables(st)["articles"], _tables(tmp_path / "s2")["articles"])
+        mem, disk = _tables(st), _tables(tmp_path / "s2")
+        for t in store.TABLES:
+            if t != "files":  # (mtimes of copied files)
+                assert_frame_equal(mem[t], disk[t])
+        assert all(m.equals(d) for m, d in zip(state(store.current(st).directory),
+                                                state(store.current(tmp_path / "s2").directory), strict=True))
         # a table larger than the bound is not kept
         monkeypatch.setattr(b, "ARTICLES_MEMO_MAX_BYTES", 1000)
         files[3].write_text(files[3].read_text(encoding="utf-8") + "\nКонец.", encoding="utf-8")
