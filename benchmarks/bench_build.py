@@ -177,15 +177,20 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)", flush=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def corpus_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of the benchmarks that build this real-text corpus and change 1% of it."""
     ap.add_argument("--articles", type=int, default=10_000)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--engines", default="local,dask")
     ap.add_argument("--changed", type=float, default=0.01)
-    ap.add_argument("--rebuilds", type=int, default=5, help="warm 1%% rebuilds one after the other (median reported)")
     ap.add_argument("--texts", default=DEFAULT_TEXTS)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/presslens-bench"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    corpus_arguments(ap)
+    ap.add_argument("--engines", default="local,dask")
+    ap.add_argument("--rebuilds", type=int, default=5, help="warm 1%% rebuilds one after the other (median reported)")
     args = ap.parse_args()
     corpus = args.workdir / f"real-{args.articles}"
     shutil.rmtree(corpus, ignore_errors=True)

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import polars as pl  # noqa: E402
 
-from bench_build import DEFAULT_TEXTS, RssSampler, make_real_corpus, touch  # noqa: E402
+from bench_build import RssSampler, corpus_arguments, make_real_corpus, touch  # noqa: E402
 from presslens import build as b  # noqa: E402
 from presslens import store  # noqa: E402
 
@@ -97,12 +97,8 @@ def block(label: str, corpus: Path, st: Path, n: int, seed: int, full: float, fu
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--articles", type=int, default=10_000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--changed", type=float, default=0.01)
+    corpus_arguments(ap)
     ap.add_argument("--rebuilds", type=int, default=6, help="warm rebuilds per block (median reported)")
-    ap.add_argument("--texts", default=DEFAULT_TEXTS)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/presslens-bench"))
     args = ap.parse_args()
     corpus = args.workdir / f"floor-{args.articles}"
     st = args.workdir / f"floor-store-{args.articles}"
