@@ -417,7 +417,7 @@ def shutdown_workers() -> None:
         if cluster is not None:
             cluster.close()
     _DASK.clear()
-    _forget_articles()
+    forget_kept_tables()
 
 
 # A long-lived build process (keep_workers=True: `build --watch`, or a program that builds
@@ -430,7 +430,7 @@ def shutdown_workers() -> None:
 # it (touched files: _restat_version) is served from memory too. Only a table of at most this
 # many bytes in memory is kept (~60,000 articles of ~2,000 characters): the build's memory
 # stays bounded by it, not by the corpus; larger tables are read and streamed as before.
-ARTICLES_MEMO_MAX_BYTES = 256 * 2**20
+KEPT_TABLE_MAX_BYTES = 256 * 2**20
 # How much larger than its zstd Parquet file the articles table is in memory, to decide
 # before reading it (~4.2x on the 10k bench corpus: 9.5 MB on disk, 39.8 MB in memory).
 ARTICLES_MEMORY_RATIO = 5
@@ -484,8 +484,9 @@ def _state_files(directory: Path) -> list[Path]:
     return [directory / "story_signatures.parquet", directory / "story_features.parquet"]
 
 
-def _forget_articles() -> None:
-    """Forget every table kept in memory (the articles and the story state)."""
+def forget_kept_tables() -> None:
+    """Forget every table kept in memory by builds of this process (the articles and the
+    story state; shutdown_workers does it too)."""
     with _MEMO_LOCK:
         _MEMO.clear()
 
@@ -1171,7 +1172,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                 meanwhile()  # again: what it wrote read the story ids just replaced
     if collected_state is not None and error is None and isinstance(state.signatures, pl.DataFrame) \
             and isinstance(state.names, pl.DataFrame) \
-            and state.signatures.estimated_size() + state.names.estimated_size() <= ARTICLES_MEMO_MAX_BYTES:
+            and state.signatures.estimated_size() + state.names.estimated_size() <= KEPT_TABLE_MAX_BYTES:
         collected_state[:] = [(state.signatures, state.names)]  # as written: to be kept (_assemble)
     n_links = 0 if error else store.count_story_links(tmp)
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
@@ -1507,13 +1508,13 @@ def _restat_version(store_dir: Path, prev: store.StoreInfo, file_rows: list[dict
 def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
               t0: float, links_digest: str | None = None, remember: bool = False) -> store.StoreInfo:
     """Write every table of the new version from the shards and the reused rows, run the
-    post-build steps and publish the version. `remember`: keep the new articles table in
-    memory for the next build in this process when it is small enough (_remember_articles);
-    a table kept by an earlier build is used whenever it is the live one's.
+    post-build steps and publish the version. `remember`: keep the new articles table and
+    story state in memory for the next build in this process when small enough
+    (KEPT_TABLE_MAX_BYTES); a table kept by an earlier build is used whenever it is the live one's.
 
     Memory: nothing here holds the article texts or the mentions at once (but the articles
     table of a store small enough to be kept in memory, `remember`: at most
-    ARTICLES_MEMO_MAX_BYTES, twice while the new one is written). Both tables are
+    KEPT_TABLE_MAX_BYTES, twice while the new one is written). Both tables are
     streamed from the reused rows and the shards (in input order: the reused rows, then
     the new ones by file and batch) without a global sort; what is held is one small key
     row per article (doc id, path, record, dedup key) to mark duplicates, and the
@@ -1545,7 +1546,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     if remember:
         old_bytes = (kept.estimated_size() if kept is not None else
                      ARTICLES_MEMORY_RATIO * store.table_path(prev, "articles").stat().st_size if prev is not None else 0)
-        if old_bytes + ARTICLES_MEMORY_RATIO * shard_bytes <= ARTICLES_MEMO_MAX_BYTES:
+        if old_bytes + ARTICLES_MEMORY_RATIO * shard_bytes <= KEPT_TABLE_MAX_BYTES:
             new_table = []
     new_state: list[tuple[pl.DataFrame, pl.DataFrame]] | None = [] if remember else None
     del kept
@@ -1693,7 +1694,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     info = store.publish(tmp.parent, tmp, manifest)
     if remember:  # (the previous table is forgotten when the new one is not kept)
-        small = new_table and new_table[-1].estimated_size() <= ARTICLES_MEMO_MAX_BYTES
+        small = new_table and new_table[-1].estimated_size() <= KEPT_TABLE_MAX_BYTES
         _remember_articles(store.table_path(info, "articles"), new_table[-1] if small else None)
         _keep("story state", _state_files(info.directory), new_state[-1] if new_state else None)
     return info

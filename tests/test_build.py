@@ -999,7 +999,7 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
         files[2].write_text(files[2].read_text(encoding="utf-8") + "\nИ ещё.", encoding="utf-8")
         shutil.copytree(st, tmp_path / "s2")
         b.build(corpus, st, workers=1, keep_workers=True)
-        b._forget_articles()
+        b.forget_kept_tables()
         b.build(corpus, tmp_path / "s2", workers=1)
         mem, disk = _tables(st), _tables(tmp_path / "s2")
         for t in store.TABLES:
@@ -1008,7 +1008,7 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
         assert all(m.equals(d) for m, d in zip(state(store.current(st).directory),
                                                 state(store.current(tmp_path / "s2").directory), strict=True))
         # a table larger than the bound is not kept
-        monkeypatch.setattr(b, "ARTICLES_MEMO_MAX_BYTES", 1000)
+        monkeypatch.setattr(b, "KEPT_TABLE_MAX_BYTES", 1000)
         files[3].write_text(files[3].read_text(encoding="utf-8") + "\nКонец.", encoding="utf-8")
         b.build(corpus, st, workers=1, keep_workers=True)
         assert b._remembered_articles(store.current(st).directory / "articles.parquet") is None
