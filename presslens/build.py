@@ -458,26 +458,18 @@ def _recall(slot: str, paths: list[Path]) -> Any:
     return None
 
 
-def _keep(slot: str, paths: list[Path], value: Any) -> None:
-    """Keep `value` as what the files at `paths` (a published version's) hold, or forget the
-    slot when `value` is None or a file cannot be statted."""
+def _keep(slot: str, paths: list[Path], value: pl.DataFrame | tuple[pl.DataFrame, ...] | None) -> None:
+    """Keep `value` (a table, or one per file) as what the files at `paths` (a published
+    version's) hold; forget the slot instead when `value` is None, larger than
+    KEPT_TABLE_MAX_BYTES in memory, or a file cannot be statted."""
     keys = tuple(_file_key(p) for p in paths)
+    frames = value if isinstance(value, tuple) else (value,)
+    small = value is not None and sum(f.estimated_size() for f in frames) <= KEPT_TABLE_MAX_BYTES
     with _MEMO_LOCK:
-        if value is None or None in keys:
+        if not small or None in keys:
             _MEMO.pop(slot, None)
         else:
             _MEMO[slot] = (keys, value)
-
-
-def _remembered_articles(path: Path) -> pl.DataFrame | None:
-    """The articles table kept in memory (_remember_articles) when it is the file at `path`."""
-    return _recall("articles", [path])
-
-
-def _remember_articles(path: Path, frame: pl.DataFrame | None) -> None:
-    """Keep `frame` as the content of the articles table at `path` (a published version's),
-    or forget the one kept when `frame` is None."""
-    _keep("articles", [path], frame)
 
 
 def _state_files(directory: Path) -> list[Path]:
@@ -1171,8 +1163,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
             if meanwhile is not None:
                 meanwhile()  # again: what it wrote read the story ids just replaced
     if collected_state is not None and error is None and isinstance(state.signatures, pl.DataFrame) \
-            and isinstance(state.names, pl.DataFrame) \
-            and state.signatures.estimated_size() + state.names.estimated_size() <= KEPT_TABLE_MAX_BYTES:
+            and isinstance(state.names, pl.DataFrame):
         collected_state[:] = [(state.signatures, state.names)]  # as written: to be kept (_assemble)
     n_links = 0 if error else store.count_story_links(tmp)
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
@@ -1523,7 +1514,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     article_parts: list[pl.LazyFrame] = []
     mention_parts: list[pl.LazyFrame] = []
     reuse_df = pl.DataFrame({"path": reused}, schema={"path": pl.String})
-    kept = _remembered_articles(store.table_path(prev, "articles")) if prev is not None else None
+    kept = _recall("articles", [store.table_path(prev, "articles")]) if prev is not None else None
     if prev is not None and reused:
         old_articles = (kept.lazy() if kept is not None else store.scan(prev, "articles")).join(
             reuse_df.lazy(), on="path", how="semi")
@@ -1544,8 +1535,12 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     # the new table is collected (to be kept in memory) only when it will be small enough
     new_table: list[pl.DataFrame] | None = None
     if remember:
-        old_bytes = (kept.estimated_size() if kept is not None else
-                     ARTICLES_MEMORY_RATIO * store.table_path(prev, "articles").stat().st_size if prev is not None else 0)
+        if kept is not None:
+            old_bytes = kept.estimated_size()
+        elif prev is not None:
+            old_bytes = ARTICLES_MEMORY_RATIO * store.table_path(prev, "articles").stat().st_size
+        else:
+            old_bytes = 0
         if old_bytes + ARTICLES_MEMORY_RATIO * shard_bytes <= KEPT_TABLE_MAX_BYTES:
             new_table = []
     new_state: list[tuple[pl.DataFrame, pl.DataFrame]] | None = [] if remember else None
@@ -1664,16 +1659,17 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     finally:
         if "search" in jobs:
             jobs["search"].wait()  # its error, if any, is raised in _post_build
-    articles_final = pl.scan_parquet(tmp / "articles.parquet")
     n_rejects = pl.scan_parquet(tmp / "rejects.parquet").select(pl.len()).collect().item()
     shutil.rmtree(shards, ignore_errors=True)
 
-    stats = articles_final.select(
+    # the counts from the articles' keys read above (the rows articles.parquet holds), not
+    # from the table read again
+    stats = docs.select(
         pl.len().alias("articles"),
         pl.col("duplicate_of").is_not_null().sum().alias("duplicates"),
-    ).collect().row(0, named=True)
-    by_lang = dict(articles_final.group_by("language").agg(pl.len()).sort(["len", "language"], descending=[True, False])
-                   .collect().iter_rows())
+    ).row(0, named=True)
+    by_lang = dict(docs.group_by("language").agg(pl.len()).sort(["len", "language"], descending=[True, False])
+                   .iter_rows())
     n_mentions = mentions_final.select(pl.len()).collect().item()
     manifest = {
         "version": store.corpus_version(files_df),
@@ -1693,9 +1689,8 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     _post_build(manifest, jobs["search"], index_seconds[0])
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     info = store.publish(tmp.parent, tmp, manifest)
-    if remember:  # (the previous table is forgotten when the new one is not kept)
-        small = new_table and new_table[-1].estimated_size() <= KEPT_TABLE_MAX_BYTES
-        _remember_articles(store.table_path(info, "articles"), new_table[-1] if small else None)
+    if remember:  # (what the previous build kept is forgotten when the new tables are not kept)
+        _keep("articles", [store.table_path(info, "articles")], new_table[-1] if new_table else None)
         _keep("story state", _state_files(info.directory), new_state[-1] if new_state else None)
     return info
 

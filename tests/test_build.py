@@ -971,19 +971,22 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
     def kept_state(directory):
         return b._recall("story state", b._state_files(directory))
 
+    def kept_articles(path):
+        return b._recall("articles", [path])
+
     corpus = _copy_seeds(tmp_path / "c")
     files = sorted(corpus.glob("*.txt"))
     st = tmp_path / "s"
     try:
         b.build(corpus, st, workers=1, keep_workers=True)
         path = store.current(st).directory / "articles.parquet"
-        kept = b._remembered_articles(path)
+        kept = kept_articles(path)
         assert kept is not None and kept.equals(pl.read_parquet(path))
         assert all(k.equals(d) for k, d in zip(kept_state(path.parent), state(path.parent), strict=True))
         # another build (one that keeps nothing) publishes a version with files[0] edited
         files[0].write_text(files[0].read_text(encoding="utf-8") + "\nИзменено позже.", encoding="utf-8")
         b.build(corpus, st, workers=1)
-        assert b._remembered_articles(store.current(st).directory / "articles.parquet") is None
+        assert kept_articles(store.current(st).directory / "articles.parquet") is None
         assert kept_state(store.current(st).directory) is None
         # the long-lived process builds again: files[0] is reused, from the live table
         files[1].write_text(files[1].read_text(encoding="utf-8") + "\nЕщё одна строка.", encoding="utf-8")
@@ -993,7 +996,7 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
         for row in arts.iter_rows(named=True):
             assert row["text"] == (corpus / row["path"]).read_text(encoding="utf-8"), row["path"]
         path = store.current(st).directory / "articles.parquet"
-        assert b._remembered_articles(path).equals(pl.read_parquet(path))
+        assert kept_articles(path).equals(pl.read_parquet(path))
         assert all(k.equals(d) for k, d in zip(kept_state(path.parent), state(path.parent), strict=True))
         # a rebuild from the kept tables writes what one reading them from disk writes
         files[2].write_text(files[2].read_text(encoding="utf-8") + "\nИ ещё.", encoding="utf-8")
@@ -1011,6 +1014,6 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
         monkeypatch.setattr(b, "KEPT_TABLE_MAX_BYTES", 1000)
         files[3].write_text(files[3].read_text(encoding="utf-8") + "\nКонец.", encoding="utf-8")
         b.build(corpus, st, workers=1, keep_workers=True)
-        assert b._remembered_articles(store.current(st).directory / "articles.parquet") is None
+        assert kept_articles(store.current(st).directory / "articles.parquet") is None
     finally:
         b.shutdown_workers()
