@@ -1015,5 +1015,6 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
         files[3].write_text(files[3].read_text(encoding="utf-8") + "\nКонец.", encoding="utf-8")
         b.build(corpus, st, workers=1, keep_workers=True)
         assert kept_articles(store.current(st).directory / "articles.parquet") is None
+        assert kept_state(store.current(st).directory) is None
     finally:
         b.shutdown_workers()
