@@ -425,7 +425,9 @@ def shutdown_workers() -> None:
 # takes the unchanged articles from there instead of decoding articles.parquet again, every
 # text included (a warm 1% rebuild at 10,000 articles: the table's write on the critical path
 # ~0.36 -> ~0.20 s); likewise the story state's signatures and feature names (the story step
-# reads them whole: ~0.04 s). A table is recognised by its file's identity (device, inode,
+# reads them whole: ~0.04 s), with the arrays the story step derived from them (stories._Kept:
+# the vocabulary and codes, bands, event dates), which the next story step carries instead of
+# deriving them again. A table is recognised by its file's identity (device, inode,
 # size, mtime): files in a version are never written in place, and a version that hard-links
 # it (touched files: _restat_version) is served from memory too. Only a table of at most this
 # many bytes in memory is kept (~60,000 articles of ~2,000 characters): the build's memory
@@ -458,13 +460,14 @@ def _recall(slot: str, paths: list[Path]) -> Any:
     return None
 
 
-def _keep(slot: str, paths: list[Path], value: pl.DataFrame | tuple[pl.DataFrame, ...] | None) -> None:
-    """Keep `value` (a table, or one per file) as what the files at `paths` (a published
-    version's) hold; forget the slot instead when `value` is None, larger than
-    KEPT_TABLE_MAX_BYTES in memory, or a file cannot be statted."""
+def _keep(slot: str, paths: list[Path], value: pl.DataFrame | tuple | None) -> None:
+    """Keep `value` (a table, or a tuple of tables and objects with an `nbytes()`) as what the
+    files at `paths` (a published version's) hold; forget the slot instead when `value` is
+    None, larger than KEPT_TABLE_MAX_BYTES in memory, or a file cannot be statted."""
     keys = tuple(_file_key(p) for p in paths)
-    frames = value if isinstance(value, tuple) else (value,)
-    small = value is not None and sum(f.estimated_size() for f in frames) <= KEPT_TABLE_MAX_BYTES
+    parts = value if isinstance(value, tuple) else (value,)
+    small = value is not None and sum(f.estimated_size() if isinstance(f, pl.DataFrame) else f.nbytes()
+                                      for f in parts) <= KEPT_TABLE_MAX_BYTES
     with _MEMO_LOCK:
         if not small or None in keys:
             _MEMO.pop(slot, None)
@@ -1027,7 +1030,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                    new_rows: pl.LazyFrame | None = None, meanwhile: Callable[[], None] | None = None,
                    before_grouping: Callable[[], None] | None = None,
                    collected: list[pl.DataFrame] | None = None,
-                   collected_state: list[tuple[pl.DataFrame, pl.DataFrame]] | None = None) -> dict:
+                   collected_state: list[tuple] | None = None) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
     write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
     articles' doc_id and duplicate_of, in table order (read once by the caller).
@@ -1049,8 +1052,9 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     once the articles new to the grouping are read and hashed, before they are grouped.
     `collected`, when given: the articles table is collected in memory and written from there
     (when it is written once), and appended to it (to be kept for the next build); the story
-    state's signatures and feature names kept in memory by an earlier build are used when they
-    are the previous version's, and `collected_state` gets the new ones, as written. The
+    state's signatures and feature names kept in memory by an earlier build (with the arrays
+    derived from them: stories._Kept) are used when they are the previous version's, and
+    `collected_state` gets the new ones, as written. The
     text-only evidence was computed by the
     workers (story_evidence, text_minhash), so no article text is read here. If grouping
     fails, every article is its own story and the manifest says why: a build never fails
@@ -1069,7 +1073,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
         if previous is not None and collected_state is not None:  # the same tables, kept in memory
             kept = _recall("story state", _state_files(prev.directory))
             if kept is not None:
-                previous = stories.StoryState(kept[0], kept[1], previous.links, links_dir=previous.links_dir)
+                previous = stories.StoryState(kept[0], kept[1], previous.links, links_dir=previous.links_dir,
+                                              kept=kept[2])
         known = (previous.signatures.lazy().select("doc_id").collect() if previous is not None
                  else pl.DataFrame(schema={"doc_id": pl.String}))
         todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
@@ -1164,7 +1169,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                 meanwhile()  # again: what it wrote read the story ids just replaced
     if collected_state is not None and error is None and isinstance(state.signatures, pl.DataFrame) \
             and isinstance(state.names, pl.DataFrame):
-        collected_state[:] = [(state.signatures, state.names)]  # as written: to be kept (_assemble)
+        # as written, with the arrays derived from them: to be kept (_assemble)
+        collected_state[:] = [(state.signatures, state.names, state.kept)]
     n_links = 0 if error else store.count_story_links(tmp)
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}

@@ -840,6 +840,9 @@ class StoryState:
     # a state whose links are not written yet (group_features(defer_links=True)): writes them
     # into the directory `save` is given and returns them; `links` is then None
     pending: Callable[[], Frame] | None = None
+    # the arrays the run that made this state derived from it (_Kept; never saved): a
+    # long-lived build keeps them with the state, and the next run carries them forward
+    kept: "_Kept | None" = None
 
     def save(self, directory: str | Path) -> None:
         """Write story_signatures/features/links.parquet into `directory`: the links only when
@@ -1018,7 +1021,6 @@ class _Corpus:
     ev_doy: np.ndarray  # int64 event day of year per article (0 unknown)
     labels: pl.Series  # display value per code ("Q1", "250", "n:250" for a lead figure)
     kind: np.ndarray  # uint8: the kind letter per code (ord("e")...)
-    label_rank: np.ndarray  # int64: rank of the label per code (evidence lists sort by it)
 
 
 def _shared(ctx: _Corpus, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1348,14 +1350,82 @@ _EVIDENCE_COLUMNS = {"e": "shared_entities", "s": "shared_sources", "n": "shared
 
 
 def _labels(names: pl.DataFrame) -> pl.DataFrame:
-    """Per feature code (the row of `names`): its kind (first letter), its display label
-    ("e:Q1" -> "Q1", "ln:250" -> "n:250") and the rank of that label (lists sort by it)."""
-    lab = names.select(
+    """Per feature code (the row of `names`): its kind (first letter) and its display label
+    ("e:Q1" -> "Q1", "ln:250" -> "n:250"; evidence lists sort by it: `_evidence_frame`)."""
+    return names.select(
         pl.col("feature").str.slice(0, 1).fill_null("").alias("k"),
         pl.when(pl.col("feature").str.starts_with("l")).then(pl.col("feature").str.slice(1))
         .when(pl.col("feature").str.starts_with("w:")).then(pl.col("feature"))
         .otherwise(pl.col("feature").str.slice(2)).alias("label"))
-    return lab.with_columns(pl.col("label").rank("dense").fill_null(0).cast(pl.Int64).alias("rank"))
+
+
+@dataclass(frozen=True)
+class _CodeAttrs:
+    """What the grouping reads of each feature code, derived from its name (a row of `names`)
+    alone, so the rows of codes that stay can be carried from one run to the next (_Kept)."""
+
+    feature: pl.Series  # the feature's name ("e:Q1"; null when unknown)
+    labels: pl.Series  # display value ("Q1", "n:250" for a lead figure)
+    kind: np.ndarray  # uint8: the kind letter (ord("e")...; lead words ord("l"), 0 unknown)
+    kind_w: np.ndarray  # float64: the kind's weight (KIND_WEIGHT)
+    is_word: np.ndarray  # bool: a lead word ("w:")
+    is_t: np.ndarray  # bool: an event date ("t:")
+
+    @staticmethod
+    def of(names: pl.DataFrame) -> "_CodeAttrs":
+        feature = names["feature"]
+        labels = _labels(names)
+        return _CodeAttrs(
+            feature=feature, labels=labels["label"],
+            kind=labels["k"].replace_strict({k: ord(k) for k in _EVIDENCE_COLUMNS} | {"w": ord("l")}, default=0,
+                                            return_dtype=pl.UInt8).to_numpy(),
+            kind_w=(feature.str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
+                    .fill_null(1.0).to_numpy()),
+            is_word=feature.str.starts_with("w:").fill_null(False).to_numpy(),
+            is_t=feature.str.starts_with("t:").fill_null(False).to_numpy())
+
+    def gather(self, rows: np.ndarray) -> "_CodeAttrs":
+        """These attributes for the codes `rows` (positions here), in that order."""
+        idx = pl.Series(rows.astype(np.int64, copy=False))
+        return _CodeAttrs(self.feature.gather(idx), self.labels.gather(idx), self.kind[rows], self.kind_w[rows],
+                          self.is_word[rows], self.is_t[rows])
+
+    @staticmethod
+    def concat(a: "_CodeAttrs", b: "_CodeAttrs") -> "_CodeAttrs":
+        return _CodeAttrs(pl.concat([a.feature, b.feature]), pl.concat([a.labels, b.labels]),
+                          *(np.concatenate([getattr(a, f), getattr(b, f)])
+                            for f in ("kind", "kind_w", "is_word", "is_t")))
+
+    def nbytes(self) -> int:
+        return (self.feature.estimated_size() + self.labels.estimated_size()
+                + sum(getattr(self, f).nbytes for f in ("kind", "kind_w", "is_word", "is_t")))
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The arrays a run of `group_features` derived from its state, kept beside that state in
+    a long-lived build process (build._keep) so the next run carries the rows that stay instead
+    of deriving them again from the state's tables: the vocabulary (every feature hash of the
+    corpus, sorted: a code is a position in it) with each code's attributes, and per article
+    (a row of the state's signatures, in order) its feature codes, bands, text signature and
+    event date. A run given them writes what a run reading the state from disk writes."""
+
+    vocab: np.ndarray  # uint64, sorted distinct feature hashes
+    attrs: _CodeAttrs  # per code
+    indices: np.ndarray  # int32 feature codes of every article, article after article (CSR)
+    indptr: np.ndarray  # int64 [rows + 1]: article i's codes are indices[indptr[i]:indptr[i + 1]]
+    feat_bands: np.ndarray  # uint64 [rows, FEAT_PERM // FEAT_ROWS]
+    text_sig: np.ndarray  # uint32 [rows, TEXT_PERM]
+    ev_full: np.ndarray  # int64 per article (event_days)
+    ev_doy: np.ndarray  # int64 per article
+
+    @property
+    def rows(self) -> int:
+        return len(self.indptr) - 1
+
+    def nbytes(self) -> int:
+        return self.attrs.nbytes() + sum(getattr(self, f).nbytes for f in (
+            "vocab", "indices", "indptr", "feat_bands", "text_sig", "ev_full", "ev_doy"))
 
 
 def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarray,
@@ -1373,8 +1443,12 @@ def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarra
     days = np.where(both_dated, np.abs(ctx.pub[a].astype(np.int64) - ctx.pub[b]), -1)
     rows, f = shared if shared is not None else _shared(ctx, a, b)
     # by pair, then label: one int64 key (rows < 2^31, ranks < 2^32), sorted stably (5x faster
-    # than a two-key lexsort over millions of shared features, same order)
-    order = np.argsort((rows.astype(np.int64) << np.int64(32)) | ctx.label_rank[f].astype(np.int64), kind="stable")
+    # than a two-key lexsort over millions of shared features, same order); the labels ranked
+    # among those of the codes listed here only
+    used, at = np.unique(f, return_inverse=True)
+    rank = (ctx.labels.gather(pl.Series(used.astype(np.int64))).rank("dense").fill_null(0).to_numpy()
+            .astype(np.int64))
+    order = np.argsort((rows.astype(np.int64) << np.int64(32)) | rank[at], kind="stable")
     rows, f = rows[order], f[order]
     kinds = ctx.kind[f]
     x, y = ctx.doc_ids.gather(a), ctx.doc_ids.gather(b)
@@ -1847,9 +1921,18 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     if new_feats is not None:
         new_sigs, new_names = encode_features(_collect(new_sigs), new_feats)
     keep_ids = docs.filter(pl.col("duplicate_of").is_null()).select("doc_id")
+    # the arrays an earlier run derived from this state, when a long-lived build kept them
+    # with it (_Kept): the rows that stay are carried, not derived again
+    kept = (prev.kept if prev.kept is not None and isinstance(prev.signatures, pl.DataFrame)
+            and prev.kept.rows == prev.signatures.height else None)
     # the previous state, read once with its removed articles filtered out (no second copy)
     # (row order matters: it is the order inside a large LSH bucket, so it is kept)
-    old_sigs = _collect(prev.signatures.lazy().join(keep_ids.lazy(), on="doc_id", how="semi", maintain_order="left"))
+    if kept is not None:
+        stay = prev.signatures["doc_id"].is_in(keep_ids["doc_id"].implode()).to_numpy()
+        old_sigs = prev.signatures.filter(pl.Series(stay))
+    else:
+        old_sigs = _collect(prev.signatures.lazy().join(keep_ids.lazy(), on="doc_id", how="semi",
+                                                        maintain_order="left"))
     fresh = _collect(new_sigs.lazy().join(old_sigs.select("doc_id").lazy(), on="doc_id", how="anti",
                                           maintain_order="left")
                      .join(keep_ids.lazy(), on="doc_id", how="semi", maintain_order="left")
@@ -1866,61 +1949,71 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     # each wide column is copied into one array and dropped from its frame right away, so the
     # state is never held twice
     fb = np.zeros((n, FEAT_PERM // FEAT_ROWS), dtype=np.uint64)
-    fb[:n_old] = _matrix(old_sigs["feat_bands"], np.uint64)
     text_sig = np.empty((n, TEXT_PERM), dtype=np.uint32)
-    old_sigs = old_sigs.drop("feat_bands")
-    text_sig[:n_old] = _matrix(old_sigs["text_sig"], np.uint32)
+    if kept is not None:
+        fb[:n_old] = kept.feat_bands[stay]
+        text_sig[:n_old] = kept.text_sig[stay]
+        old_sigs = old_sigs.drop("feat_bands", "text_sig")
+    else:
+        fb[:n_old] = _matrix(old_sigs["feat_bands"], np.uint64)
+        old_sigs = old_sigs.drop("feat_bands")
+        text_sig[:n_old] = _matrix(old_sigs["text_sig"], np.uint32)
     text_sig[n_old:] = _matrix(fresh["text_sig"], np.uint32)
-    old_sigs, fresh = old_sigs.drop("text_sig"), fresh.drop("text_sig")
-    v_old, o_old = _list_arrays(old_sigs["features"])
-    del old_sigs
+    old_sigs, fresh = old_sigs.drop("text_sig", strict=False), fresh.drop("text_sig")
     v_new, o_new = _list_arrays(fresh["features"])
     fresh = fresh.drop("features")
-    values = np.concatenate([v_old, v_new])
+
+    # integer feature codes and document frequencies over the current corpus: a code is the
+    # hash's rank among the corpus's distinct hashes
+    if kept is not None:
+        # the staying articles' codes carried (renumbered where hashes came or went)
+        lens = np.diff(kept.indptr)
+        o_old = np.concatenate([[0], np.cumsum(lens[stay])]).astype(np.int64)
+        codes, vocab, attrs = _carried_codes(kept, kept.indices[np.repeat(stay, lens)], v_new, new_names)
+        del old_sigs, lens
+    else:
+        # the distinct hashes found by hashing, sorted, and every value mapped to its rank by a
+        # hash lookup (Polars' dense rank took 2-3x longer: 32-42 vs 19-22 ms at 500k values,
+        # 2.2 vs 0.7 s at 22M)
+        v_old, o_old = _list_arrays(old_sigs["features"])
+        del old_sigs
+        values = np.concatenate([v_old, v_new])
+        del v_old
+        distinct = pl.Series(values).unique().sort()
+        codes = (pl.Series(values).replace_strict(distinct, pl.int_range(len(distinct), dtype=pl.UInt32, eager=True),
+                                                  return_dtype=pl.UInt32).to_numpy().astype(np.uint32, copy=False))
+        vocab = np.empty(len(distinct), dtype=np.uint64)
+        vocab[codes] = values
+        del values, distinct
+        names = (pl.DataFrame({"fh": vocab}).join(
+            pl.concat([prev.names.lazy(), (new_names if new_names is not None else pl.DataFrame(schema=NAMES_SCHEMA))
+                       .lazy()]).unique("fh").collect(), on="fh", how="left", maintain_order="left"))
+        attrs = _CodeAttrs.of(names)
+    names = pl.DataFrame({"fh": vocab, "feature": attrs.feature}, schema=NAMES_SCHEMA)
     start = np.concatenate([o_old[:-1], o_new + o_old[-1]])
-    del v_old, v_new, o_old, o_new
+    del o_old, o_new
+    dfreq = np.bincount(codes, minlength=len(vocab))
+    elem_doc = np.repeat(np.arange(n, dtype=np.uint32), np.diff(start))
     new_mask = np.zeros(n, dtype=bool)
     new_mask[n_old:] = True
-
-    # integer feature codes and document frequencies over the current corpus
-    # a code is the hash's rank among the corpus's distinct hashes: the distinct ones found by
-    # hashing, sorted, and every value mapped to its rank by a hash lookup (Polars' dense rank
-    # took 2-3x longer: 32-42 vs 19-22 ms at 500k values, 2.2 vs 0.7 s at 22M)
-    distinct = pl.Series(values).unique().sort()
-    codes = (pl.Series(values).replace_strict(distinct, pl.int_range(len(distinct), dtype=pl.UInt32, eager=True),
-                                              return_dtype=pl.UInt32).to_numpy().astype(np.uint32, copy=False))
-    dfreq = np.bincount(codes, minlength=0)
-    vocab = np.empty(len(dfreq), dtype=np.uint64)
-    vocab[codes] = values
-    elem_doc = np.repeat(np.arange(n, dtype=np.uint32), np.diff(start))
-    names = (pl.DataFrame({"fh": vocab}).join(
-        pl.concat([prev.names.lazy(), (new_names if new_names is not None else pl.DataFrame(schema=NAMES_SCHEMA)).lazy()])
-        .unique("fh").collect(), on="fh", how="left", maintain_order="left"))
     if fresh.height:
         # feature bands of the new articles, from their features minus the corpus-wide common ones
         t0 = time.perf_counter()
         common = (dfreq > COMMON_MIN_DOCS) & (dfreq > COMMON_SHARE * n)
         s0 = start[n_old]
         # lead words stay out of the MinHash (same-language evidence, scored on their own)
-        lead_word = (names["feature"].str.starts_with("w:").fill_null(False)).to_numpy()
-        keep = ~(common | lead_word)[codes[s0:]]
+        keep = ~(common | attrs.is_word)[codes[s0:]]
         counts = np.bincount(elem_doc[s0:][keep] - n_old, minlength=n - n_old)
-        fsig = minhash(values[s0:][keep], np.concatenate([[0], np.cumsum(counts)]), _FEAT_A, _FEAT_B)
+        fsig = minhash(v_new[keep], np.concatenate([[0], np.cumsum(counts)]), _FEAT_A, _FEAT_B)
         fb_new = band_hashes(fsig, FEAT_ROWS)
         fb_new[counts == 0] = 0  # no features: no bands (0 is dropped at lookup)
         fb[n_old:] = fb_new
         del keep, fsig, fb_new
         log.info("stories: feature signatures of %d articles, %d common features left out (%.1f s)",
                  fresh.height, int(common.sum()), time.perf_counter() - t0)
-    del fresh, values  # the hashes are vocab[codes] from here on
-    kind_w = (names["feature"].str.slice(0, 1).replace_strict(KIND_WEIGHT, default=1.0, return_dtype=pl.Float64)
-              .fill_null(1.0).to_numpy())
-    w = np.log((n + 1) / (dfreq + 1)) * kind_w
-    labels = _labels(names)
-    # lead words ("w:") are listed with the lead's figures and dates (shared_lead)
-    kind = labels["k"].replace_strict({k: ord(k) for k in _EVIDENCE_COLUMNS} | {"w": ord("l")}, default=0,
-                                      return_dtype=pl.UInt8).to_numpy()
-    is_word = (names["feature"].str.starts_with("w:").fill_null(False)).to_numpy()
+    del fresh, v_new  # the hashes are vocab[codes] from here on
+    w = np.log((n + 1) / (dfreq + 1)) * attrs.kind_w
+    is_word = attrs.is_word
     # a lead word no other article uses is evidence for no pair: it weighs nothing, else the
     # many words unique to one lead would dilute every word cosine (see _score_pairs)
     w[is_word & (dfreq <= 1)] = 0.0
@@ -1930,13 +2023,16 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     norms = np.stack([np.sqrt(np.bincount(elem_doc, weights=np.where(elem_word, 0.0, w2), minlength=n)),
                       np.sqrt(np.bincount(elem_doc, weights=np.where(elem_word, w2, 0.0), minlength=n))], axis=1)
     del w2, elem_word
-    # event dates: the text's estimate ("t:" features), else the publication date
-    is_t = (names["feature"].str.starts_with("t:").fill_null(False)).to_numpy()
-    t_el = np.flatnonzero(is_t[codes])
+    # event dates: the text's estimate ("t:" features), else the publication date (per article:
+    # the staying articles' are carried when kept)
+    first = n_old if kept is not None else 0
+    t_el = start[first] + np.flatnonzero(attrs.is_t[codes[start[first]:]]) if n else np.zeros(0, np.int64)
     t_feats = pl.DataFrame({"doc_id": doc_ids.gather(pl.Series(elem_doc[t_el].astype(np.int64))),
-                            "feature": names["feature"].gather(pl.Series(codes[t_el].astype(np.int64)))},
+                            "feature": attrs.feature.gather(pl.Series(codes[t_el].astype(np.int64)))},
                            schema=FEATURES_SCHEMA)
-    ev_full, ev_doy = event_days(meta["published"], doc_ids, t_feats)
+    ev_full, ev_doy = event_days(meta["published"].slice(first), doc_ids.slice(first), t_feats)
+    if kept is not None:
+        ev_full, ev_doy = np.concatenate([kept.ev_full[stay], ev_full]), np.concatenate([kept.ev_doy[stay], ev_doy])
     del t_el, t_feats
     lang_codes = meta["language"].fill_null("").cast(pl.Categorical).to_physical().to_numpy().astype(np.int32)
     ctx = _Corpus(
@@ -1944,8 +2040,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         pub=meta["published"].cast(pl.Int32).fill_null(0).to_numpy(), pub_null=meta["published"].is_null().to_numpy(),
         x=_code_matrix(n, codes, start, len(vocab)),
         w=w, is_word=is_word, norms=norms, ev_full=ev_full, ev_doy=ev_doy,
-        labels=labels["label"], kind=kind, label_rank=labels["rank"].to_numpy())
-    del labels, elem_doc, codes, start  # the matrix holds them (x.indices, x.indptr)
+        labels=attrs.labels, kind=attrs.kind)
+    del elem_doc, codes, start  # the matrix holds them (x.indices, x.indptr)
 
     new_a, new_b, new_s = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
     new_n, new_f = np.zeros(0, np.int64), np.zeros(0, np.uint32)
@@ -2135,7 +2231,45 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "features": _list_series(vocab[ctx.x.indices], ctx.x.indptr.astype(np.int64)),
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA).with_columns(pl.Series("placed", placed, dtype=pl.Boolean))
-    return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None)
+    carried = _Kept(vocab=vocab, attrs=attrs, indices=ctx.x.indices, indptr=ctx.x.indptr.astype(np.int64, copy=False),
+                    feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy)
+    return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None,
+                                        kept=carried)
+
+
+def _carried_codes(kept: _Kept, old_codes: np.ndarray, v_new: np.ndarray, new_names: pl.DataFrame | None
+                   ) -> tuple[np.ndarray, np.ndarray, _CodeAttrs]:
+    """The feature codes of the corpus now, from the kept arrays of the previous run: the
+    staying articles' codes (`old_codes`, in the kept vocabulary) and the new articles'
+    hashes (`v_new`). Returns (every code, staying articles first: uint32; the vocabulary now;
+    its codes' attributes): what ranking all the hashes again gives, at the cost of the hashes
+    that came or went. A hash no article has any more leaves the vocabulary, a new one (named
+    in `new_names`) enters it, and the codes in between move by as many places."""
+    n0 = len(kept.vocab)
+    present = np.bincount(old_codes, minlength=n0) > 0
+    found = np.zeros(len(v_new), dtype=bool)
+    if n0 and len(v_new):
+        pos = np.minimum(np.searchsorted(kept.vocab, v_new), n0 - 1)
+        found = kept.vocab[pos] == v_new
+        present[pos[found]] = True
+    added = _unique_u64(v_new[~found])
+    stay = np.flatnonzero(present)
+    stay_h = kept.vocab[stay]
+    new_code = np.zeros(n0, dtype=np.int64)  # a staying code's place: its rank, plus the new hashes before it
+    new_code[stay] = np.arange(len(stay)) + np.searchsorted(added, stay_h)
+    at = np.searchsorted(stay_h, added) + np.arange(len(added))  # the new hashes' places
+    vocab = np.empty(len(stay) + len(added), dtype=np.uint64)
+    vocab[new_code[stay]] = stay_h
+    vocab[at] = added
+    src = np.empty(len(vocab), dtype=np.int64)  # each code's row in the kept attributes, then the new ones'
+    src[new_code[stay]] = stay
+    src[at] = n0 + np.arange(len(added))
+    named = (new_names if new_names is not None else pl.DataFrame(schema=NAMES_SCHEMA)).unique("fh")
+    add_names = pl.DataFrame({"fh": added}, schema={"fh": pl.UInt64}).join(named, on="fh", how="left",
+                                                                            maintain_order="left")
+    attrs = _CodeAttrs.concat(kept.attrs, _CodeAttrs.of(add_names)).gather(src)
+    codes = np.concatenate([new_code[old_codes], np.searchsorted(vocab, v_new)]).astype(np.uint32)
+    return codes, vocab, attrs
 
 
 def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, originals: pl.DataFrame,

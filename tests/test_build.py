@@ -968,8 +968,9 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
     def state(directory):
         return tuple(pl.read_parquet(p) for p in b._state_files(directory))
 
-    def kept_state(directory):
-        return b._recall("story state", b._state_files(directory))
+    def kept_state(directory):  # the state's tables (the arrays derived from them aside)
+        kept = b._recall("story state", b._state_files(directory))
+        return kept if kept is None else kept[:2]
 
     def kept_articles(path):
         return b._recall("articles", [path])

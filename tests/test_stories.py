@@ -78,6 +78,8 @@ def test_same_event_across_languages_is_one_story_and_the_link_says_why():
     assert "01-14" in link["shared_dates"]
     assert {"250", "12000"} <= set(link["shared_numbers"])
     assert link["shared_sources"] == ["nhk"]
+    for col in ("shared_entities", "shared_numbers"):  # each list in label order
+        assert len(link[col]) > 1 and link[col] == sorted(link[col]), col
     assert link["days_apart"] == 1
 
 
@@ -131,6 +133,45 @@ def test_incremental_run_matches_a_full_run_and_drops_removed_articles(tmp_path)
     assert "e_ru" not in ids2["doc_id"].to_list()
     assert _story(ids2)["d_ru"] == "d_ru"
     assert links2.filter((pl.col("doc_a") == "e_ru") | (pl.col("doc_b") == "e_ru")).height == 0
+
+
+def test_a_run_given_the_previous_runs_arrays_groups_as_one_reading_the_saved_state(tmp_path, monkeypatch):
+    """A long-lived build keeps the arrays a run derived from its state (vocabulary, codes,
+    bands, event dates) and the next run carries the staying articles' rows instead of deriving
+    them again. Over runs that add articles (new features), remove some (features that leave
+    the corpus) and bring one back, its stories, links and state are those of a run reading
+    the saved state from disk."""
+    carried = []
+    real = stories._carried_codes
+    monkeypatch.setattr(stories, "_carried_codes", lambda *a: carried.append(1) or real(*a))
+    arts, ents = _corpus()
+    every = arts["doc_id"].to_list()
+    steps = [["a_ru", "c_ru", "d_ru", "f_uk"], every, [d for d in every if d not in ("c_ru", "f_uk")], every]
+    mem = disk = None
+    for k, ids in enumerate(steps):
+        part = arts.filter(pl.col("doc_id").is_in(ids))
+        if disk is not None:
+            (tmp_path / str(k)).mkdir()
+            disk.save(tmp_path / str(k))
+            disk = stories.StoryState.load(tmp_path / str(k))
+            assert disk is not None and disk.kept is None
+        ids_m, links_m, mem = stories.group(part, ents, mem)
+        ids_d, links_d, disk = stories.group(part, ents, disk)
+        assert mem.kept is not None
+        assert ids_m.equals(ids_d)
+        assert links_m.equals(links_d)
+        assert mem.signatures.equals(disk.signatures.lazy().collect())
+        assert mem.names.equals(disk.names.lazy().collect())
+        # and what it carries to the next run is what the run from disk derived afresh
+        for f in ("vocab", "indices", "indptr", "feat_bands", "text_sig", "ev_full", "ev_doy"):
+            assert np.array_equal(getattr(mem.kept, f), getattr(disk.kept, f)), f
+        for f in ("kind", "kind_w", "is_word", "is_t"):
+            assert np.array_equal(getattr(mem.kept.attrs, f), getattr(disk.kept.attrs, f)), f
+        assert mem.kept.attrs.labels.equals(disk.kept.attrs.labels)
+    assert len(carried) == len(steps) - 1  # every in-memory run after the first
+    # the removed articles' own features left the vocabulary, and came back with them
+    assert "e:LOC:Kyiv" not in stories.StoryState.load(tmp_path / "3").names.collect()["feature"].to_list()
+    assert "e:LOC:Kyiv" in mem.names["feature"].to_list()
 
 
 def test_state_of_another_version_is_not_loaded(tmp_path):
