@@ -30,7 +30,6 @@ How it scales:
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import hashlib
 import json
 import math
@@ -437,7 +436,7 @@ KEPT_TABLE_MAX_BYTES = 256 * 2**20
 # How much larger than its zstd Parquet file the articles table is in memory, to decide
 # before reading it (~4.2x on the 10k bench corpus: 9.5 MB on disk, 39.8 MB in memory).
 ARTICLES_MEMORY_RATIO = 5
-# {"articles" | "story state" | "story links": (the files' identities, what they hold)}
+# {"articles" | "story state": (the files' identities, what they hold)}
 _MEMO: dict[str, tuple[Any, Any]] = {}
 _MEMO_LOCK = threading.Lock()
 
@@ -1076,9 +1075,6 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
             if kept is not None:
                 previous = stories.StoryState(kept[0], kept[1], previous.links, links_dir=previous.links_dir,
                                               kept=kept[2])
-            link_keys = _recall("story links", [prev.directory / "story_links.parquet"])
-            if link_keys is not None:
-                previous = dataclasses.replace(previous, link_keys=link_keys)
         known = (previous.signatures.lazy().select("doc_id").collect() if previous is not None
                  else pl.DataFrame(schema={"doc_id": pl.String}))
         todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
@@ -1553,7 +1549,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             old_bytes = 0
         if old_bytes + ARTICLES_MEMORY_RATIO * shard_bytes <= KEPT_TABLE_MAX_BYTES:
             new_table = []
-    new_state: list[tuple] | None = [] if remember else None
+    new_state: list[tuple[pl.DataFrame, pl.DataFrame]] | None = [] if remember else None
     del kept
     new_mentions = None  # the mention rows this build made
     if any(shards.glob("mentions-*.parquet")):
@@ -1702,10 +1698,6 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     if remember:  # (what the previous build kept is forgotten when the new tables are not kept)
         _keep("articles", [store.table_path(info, "articles")], new_table[-1] if new_table else None)
         _keep("story state", _state_files(info.directory), new_state[-1] if new_state else None)
-        # the key columns of the links' base file (the same file as the previous version's
-        # while only a delta is written: it stays kept)
-        link_keys = new_state[-1][2].link_keys if new_state else []
-        _keep("story links", [info.directory / "story_links.parquet"], link_keys[0] if link_keys else None)
     return info
 
 

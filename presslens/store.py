@@ -229,23 +229,18 @@ STORY_LINKS_DROPPED = "story_links_dropped.parquet"
 STORY_LINKS_DELTA = "story_links_delta.parquet"
 
 
-def scan_story_links(directory: str | os.PathLike, base: pl.LazyFrame | None = None) -> pl.LazyFrame:
+def scan_story_links(directory: str | os.PathLike) -> pl.LazyFrame:
     """The story_links table of a version directory (its live rows: see STORY_LINKS_DELTA),
     in story order like a table written whole: the base without its dropped rows and the
-    delta are each sorted by story_id, and merged. `base`: the base file's rows, or some of
-    its columns (story_id, doc_a and doc_b among them), already in memory (the table then has
-    those columns only)."""
+    delta are each sorted by story_id, and merged."""
     d = Path(directory)
-    path = d / "story_links.parquet"
-    lf = base if base is not None else pl.scan_parquet(path) if path.exists() else empty("story_links").lazy()
+    base = d / "story_links.parquet"
+    lf = pl.scan_parquet(base) if base.exists() else empty("story_links").lazy()
     if (d / STORY_LINKS_DROPPED).exists():
         lf = lf.join(pl.scan_parquet(d / STORY_LINKS_DROPPED), on=["doc_a", "doc_b"], how="anti",
                      maintain_order="left")
     if (d / STORY_LINKS_DELTA).exists():
-        delta = pl.scan_parquet(d / STORY_LINKS_DELTA)
-        if base is not None:
-            delta = delta.select(base.collect_schema().names())
-        lf = lf.merge_sorted(delta, key="story_id")
+        lf = lf.merge_sorted(pl.scan_parquet(d / STORY_LINKS_DELTA), key="story_id")
     return lf
 
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import dataclasses
 import datetime as _dt
 import functools
 import hashlib
@@ -698,9 +697,6 @@ NEW_SIGNATURES_SCHEMA = {c: t for c, t in SIGNATURES_SCHEMA.items() if c != "fea
 # to spell out a link's evidence, never to score.
 NAMES_SCHEMA = {"fh": pl.UInt64, "feature": pl.String}
 LINKS_SCHEMA = store.STORY_LINKS_SCHEMA
-# the columns of the links an incremental run reads for all of them (a long-lived build keeps
-# them in memory for the base file: StoryState.link_keys)
-LINK_KEYS = ["doc_a", "doc_b", "score", "reason", "story_id"]
 STORY_IDS_SCHEMA = {"doc_id": pl.String, "story_id": pl.String}
 
 
@@ -847,10 +843,6 @@ class StoryState:
     # the arrays the run that made this state derived from it (_Kept; never saved): a
     # long-lived build keeps them with the state, and the next run carries them forward
     kept: "_Kept | None" = None
-    # the key columns (LINK_KEYS) of the links' base file (story_links.parquet of
-    # `links_dir`), row for row, when a long-lived build kept them in memory: the previous
-    # links are then read from there and from the small dropped and delta files only
-    link_keys: pl.DataFrame | None = None
 
     def save(self, directory: str | Path) -> None:
         """Write story_signatures/features/links.parquet into `directory`: the links only when
@@ -1426,9 +1418,6 @@ class _Kept:
     text_sig: np.ndarray  # uint32 [rows, TEXT_PERM]
     ev_full: np.ndarray  # int64 per article (event_days)
     ev_doy: np.ndarray  # int64 per article
-    # filled once the links are written: the key columns of the base file of the links as
-    # written (LINK_KEYS, row for row), or nothing when that file was not held in memory
-    link_keys: list = dataclasses.field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -2087,9 +2076,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     # (each end's row is its code in an Enum of those ids: 2x faster than joining the ids;
     # 4-byte rows, as the old links' arrays were: 17 bytes a link)
     ends = pl.Enum(pl.concat([doc_ids, gone["doc_id"]]))
-    link_src = (store.scan_story_links(prev.links_dir, base=prev.link_keys.lazy())
-                if prev.link_keys is not None and prev.links_dir is not None else prev.links)
-    prev_links = _collect(link_src.lazy().select(
+    prev_links = _collect(prev.links.lazy().select(
         *(pl.col(f"doc_{e}").cast(ends, strict=False).to_physical().cast(pl.Int32).alias(f"i{e}") for e in "ab"),
         "score", (pl.col("reason") == "duplicate").alias("dup")))
     old = prev_links.filter(~pl.col("dup") & (pl.col("ia") < n) & (pl.col("ib") < n))
@@ -2166,8 +2153,6 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                  "n": new_n, "f": new_f}
     del ia, ib, sc, new_n, new_f
 
-    next_keys: list[pl.DataFrame] = []  # the links' base file's key columns, as written (_Kept.link_keys)
-
     def links_table() -> Frame:
         t0 = time.perf_counter()
         parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
@@ -2197,8 +2182,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             changed = affected & ~new_mask & originals["story_id"].ne_missing(meta["story_id"]).to_numpy()
             links = _link_delta(prev.links_dir, links_path, pl.concat([doc_ids.filter(pl.Series(changed)),
                                                                        gone["doc_id"]]),
-                                originals, redo, dup_sink, whole_in_memory=in_memory, base_keys=prev.link_keys,
-                                next_keys=next_keys)
+                                originals, redo, dup_sink, whole_in_memory=in_memory)
             if links is not None:
                 for part in parts.values():
                     if part is not None:
@@ -2211,7 +2195,6 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             links = pl.concat([_relabel_links(old_links, originals, None, sort=False), redo.result().lazy(),
                                dup_sink.result().lazy()]).collect().sort(LINK_ORDER, nulls_last=False)
             if links_path is not None:
-                next_keys[:] = [links.select(LINK_KEYS)]
                 links = _write_whole(links_path, links)
         elif n_old_links == 0 and dup_sink.rows == 0:  # a first run: nothing to merge
             redo.result()  # closes the file (or writes an empty one)
@@ -2253,7 +2236,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA).with_columns(pl.Series("placed", placed, dtype=pl.Boolean))
     carried = _Kept(vocab=vocab, attrs=attrs, indices=ctx.x.indices, indptr=ctx.x.indptr.astype(np.int64, copy=False),
-                    feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy, link_keys=next_keys)
+                    feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy)
     return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None,
                                         kept=carried)
 
@@ -2294,8 +2277,7 @@ def _carried_codes(kept: _Kept, old_codes: np.ndarray, v_new: np.ndarray, new_na
 
 
 def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, originals: pl.DataFrame,
-                redo: _LinkSink, dup_sink: _LinkSink, whole_in_memory: bool = True,
-                base_keys: pl.DataFrame | None = None, next_keys: list | None = None) -> pl.LazyFrame | None:
+                redo: _LinkSink, dup_sink: _LinkSink, whole_in_memory: bool = True) -> pl.LazyFrame | None:
     """Write an incremental run's story_links as the previous version's base (hard-linked)
     plus what changed (store.STORY_LINKS_DELTA, STORY_LINKS_DROPPED) and return the table
     (store.scan_story_links); when the changes pass LINK_DELTA_SHARE of the base, the whole
@@ -2310,9 +2292,7 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
     when an end is gone, its story changed (it is then in the delta with the new one) or it
     is a duplicate's link (all of those are in the delta, written again each run). The
     previous delta is carried over with its stories set again. Every dropped key names one
-    live base row (store.count_story_links relies on it). `base_keys`: the base file's
-    LINK_KEYS columns when held in memory (read from there instead); `next_keys` gets those
-    of the base file the new version has (the same, or the table written whole), when known."""
+    live base row (store.count_story_links relies on it)."""
     import pyarrow.parquet as pq
 
     keys = ["doc_a", "doc_b"]
@@ -2320,18 +2300,16 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
     if not base_path.exists():
         return None
     base = pl.scan_parquet(base_path)
-    base_rows = base_keys.lazy() if base_keys is not None else base
     dropped_old = (pl.read_parquet(prev_dir / store.STORY_LINKS_DROPPED) if (prev_dir / store.STORY_LINKS_DROPPED).exists()
                    else pl.DataFrame(schema={"doc_a": pl.String, "doc_b": pl.String}))
     if dropped_old.height:
         base = base.join(dropped_old.lazy(), on=keys, how="anti")
-        base_rows = base_rows.join(dropped_old.lazy(), on=keys, how="anti")
     dup = pl.col("reason") == "duplicate"
     # the base rows that leave it, found from the key columns alone, among the links of the
     # articles that moved (not all those of the components clustered again: a large component
     # that took a few articles in place holds most links, and few of them change)
     moved_set = moved_ids.implode()
-    rows = (base_rows.select(*keys, "story_id", "reason")
+    rows = (base.select(*keys, "story_id", "reason")
             .filter(pl.col("doc_a").is_in(moved_set) | pl.col("doc_b").is_in(moved_set) | dup).collect())
     # (each end's story looked up among those ends only: a map of every original cost 0.15 s at 300k)
     ends = originals.filter(pl.col("doc_id").is_in(pl.concat([rows["doc_a"], rows["doc_b"]]).unique().implode()))
@@ -2365,13 +2343,8 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
         # delta (on the 10k bench store ~0.3 s less than setting every old link's story again)
         kept = base.join(cand.lazy().select(keys), on=keys, how="anti").select(list(LINKS_SCHEMA)).cast(LINKS_SCHEMA)
         links_path.unlink(missing_ok=True)
-        table = pl.concat([kept.collect(), delta]).sort(LINK_ORDER, nulls_last=False)
-        if next_keys is not None:
-            next_keys[:] = [table.select(LINK_KEYS)]
-        return _write_whole(links_path, table)
+        return _write_whole(links_path, pl.concat([kept.collect(), delta]).sort(LINK_ORDER, nulls_last=False))
     links_path.unlink(missing_ok=True)
-    if next_keys is not None:  # the same base file
-        next_keys[:] = [base_keys] if base_keys is not None else []
     try:  # the previous version's file, shared: nothing writes into it (a new table replaces it)
         os.link(base_path, links_path)
     except OSError:

@@ -2,7 +2,6 @@
 the build hook and the `eval stories` command."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -173,53 +172,6 @@ def test_a_run_given_the_previous_runs_arrays_groups_as_one_reading_the_saved_st
     # the removed articles' own features left the vocabulary, and came back with them
     assert "e:LOC:Kyiv" not in stories.StoryState.load(tmp_path / "3").names.collect()["feature"].to_list()
     assert "e:LOC:Kyiv" in mem.names["feature"].to_list()
-
-
-def _group_into(arts: pl.DataFrame, ents: pl.DataFrame, prev, directory) -> tuple:
-    """stories.group as the build runs it: the links written into `directory` (in parts after
-    an incremental run: a delta, or whole), then the state saved beside them."""
-    directory.mkdir()
-    originals = arts.filter(pl.col("duplicate_of").is_null())
-    prev = prev or stories.empty_state()
-    new = originals.join(prev.signatures.lazy().select("doc_id").collect(), on="doc_id", how="anti")
-    feats, sigs = stories.article_features(new, ents)
-    ids, links, state = stories.group_features(arts.select("doc_id", "duplicate_of"), feats, sigs, prev,
-                                               links_path=directory / "story_links.parquet", defer_links=True)
-    state.save(directory)
-    return ids, store.scan_story_links(directory).collect(), state
-
-
-@pytest.mark.parametrize("share", [0.0, 100.0], ids=["links written whole", "links written as a delta"])
-def test_a_run_given_the_kept_link_keys_writes_the_links_a_run_reading_the_files_writes(tmp_path, monkeypatch, share):
-    """A long-lived build keeps the key columns of the links' base file in memory
-    (StoryState.link_keys) and the next run reads the previous links from there and from the
-    small delta and dropped files. Whether each run writes the links whole or as a delta on
-    the same base, it writes what a run reading every file writes, and what it keeps is the
-    base file's key columns, row for row."""
-    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", share)
-    arts, ents = _corpus()
-    strikes = _articles([dict(doc_id=f"s{k}", language="ru", published=D(2025, 8, 10),
-                              text=f"Забастовка пилотов, сообщение {k}\n\n" + BASE_TEXT * 3 + f"Источник {k}.")
-                         for k in range(6)])
-    arts = pl.concat([arts, strikes])
-    every = arts["doc_id"].to_list()
-    steps = [["a_ru", "d_ru", "s0", "s1", "s2", "s3"], every, [d for d in every if d not in ("s1", "e_ru")],
-             [d for d in every if d != "s4"]]
-    mem = disk = None
-    for k, ids in enumerate(steps):
-        part = arts.filter(pl.col("doc_id").is_in(ids))
-        if disk is not None:
-            disk = stories.StoryState.load(tmp_path / f"disk{k - 1}")
-            kept = stories.StoryState.load(tmp_path / f"mem{k - 1}")
-            mem = dataclasses.replace(kept, signatures=mem.signatures, names=mem.names, kept=mem.kept,
-                                      link_keys=mem.kept.link_keys[0])
-        ids_m, links_m, mem = _group_into(part, ents, mem, tmp_path / f"mem{k}")
-        ids_d, links_d, disk = _group_into(part, ents, disk, tmp_path / f"disk{k}")
-        assert ids_m.equals(ids_d)
-        assert links_m.equals(links_d) and links_m.height >= 10
-        assert mem.kept.link_keys[0].equals(
-            pl.read_parquet(tmp_path / f"mem{k}" / "story_links.parquet", columns=stories.LINK_KEYS))
-    assert (tmp_path / "mem3" / store.STORY_LINKS_DELTA).exists() == (share > 1)
 
 
 def test_state_of_another_version_is_not_loaded(tmp_path):
