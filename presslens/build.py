@@ -1018,11 +1018,15 @@ def _with_text_evidence(part: pl.DataFrame, pool: ProcessPoolExecutor | None) ->
                              stories._array(sig, store.ARTICLES_SCHEMA["text_minhash"]).alias("text_minhash"))
 
 
+DOC_ENTITIES_ORDER = ["entity_id", "doc_id"]
+
+
 def doc_entities_of(mentions: pl.LazyFrame) -> pl.LazyFrame:
     """The doc_entities table (doc_id, entity_id, mentions: how often the article names it)
-    from mention rows."""
+    from mention rows. Counted per article: the rows of some articles are those of their
+    mentions alone (an incremental build takes the reused articles' rows as they were)."""
     return (mentions.group_by("doc_id", "entity_id").agg(pl.len().cast(pl.UInt32).alias("mentions"))
-            .sort(["entity_id", "doc_id"]))
+            .sort(DOC_ENTITIES_ORDER))
 
 
 def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFrame, docs: pl.DataFrame,
@@ -1519,6 +1523,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     # Old rows for reused files.
     article_parts: list[pl.LazyFrame] = []
     mention_parts: list[pl.LazyFrame] = []
+    old_doc_entities: pl.LazyFrame | None = None
     reuse_df = pl.DataFrame({"path": reused}, schema={"path": pl.String})
     kept = _recall("articles", [store.table_path(prev, "articles")]) if prev is not None else None
     if prev is not None and reused:
@@ -1527,6 +1532,9 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         article_parts.append(store.conform_lazy(old_articles, "articles").drop("duplicate_of"))
         old_ids = old_articles.select("doc_id")
         mention_parts.append(store.scan(prev, "mentions").join(old_ids, on="doc_id", how="semi"))
+        # their doc_entities rows too: the table counts each article's mentions apart, so the
+        # reused articles' rows are the previous version's (doc_entities_of is what wrote them)
+        old_doc_entities = store.scan(prev, "doc_entities").join(old_ids, on="doc_id", how="semi")
         reject_parts = [store.scan(prev, "rejects").join(reuse_df.lazy(), on="path", how="semi")]
     else:
         reject_parts = []
@@ -1590,7 +1598,12 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
         def entity_tables() -> None:
             store.write_table(tmp, "mentions", mentions)
             mentions_final = pl.scan_parquet(tmp / "mentions.parquet")
-            store.write_table(tmp, "doc_entities", doc_entities_of(mentions_final))
+            if old_doc_entities is not None:  # the reused articles' rows, and the new mentions counted
+                parts = [old_doc_entities] + ([doc_entities_of(new_mentions)] if new_mentions is not None else [])
+                doc_entities = pl.concat(parts, how="vertical_relaxed").sort(DOC_ENTITIES_ORDER)
+            else:
+                doc_entities = doc_entities_of(mentions_final)
+            store.write_table(tmp, "doc_entities", doc_entities)
             store.write_table(tmp, "entities", _entities_table(mentions_final, docs.lazy()))
 
         def start_jobs() -> None:
