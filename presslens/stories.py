@@ -1419,6 +1419,9 @@ class _Kept:
     text_sig: np.ndarray  # uint32 [rows, TEXT_PERM]
     ev_full: np.ndarray  # int64 per article (event_days)
     ev_doy: np.ndarray  # int64 per article
+    # every link between two articles (the duplicates' aside), as the story_links table holds them:
+    # (row a int32, row b int32, score float64), in no particular order (see _average_link)
+    links: tuple | None = None
 
     @property
     def rows(self) -> int:
@@ -1426,7 +1429,8 @@ class _Kept:
 
     def nbytes(self) -> int:
         return self.attrs.nbytes() + sum(getattr(self, f).nbytes for f in (
-            "vocab", "indices", "indptr", "feat_bands", "text_sig", "ev_full", "ev_doy"))
+            "vocab", "indices", "indptr", "feat_bands", "text_sig", "ev_full", "ev_doy")) + sum(
+            a.nbytes for a in (self.links or ()))
 
 
 def _evidence_frame(ctx: _Corpus, a: np.ndarray, b: np.ndarray, score: np.ndarray,
@@ -1664,7 +1668,9 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         if hi > lo:
             linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
-    order = np.argsort(-score, kind="stable")
+    # strongest first; links of equal score by their two ends, so the groups do not depend on the
+    # order the links come in (a long-lived build keeps them as arrays: _Kept.links)
+    order = np.lexsort((np.maximum(a_arr, b_arr), np.minimum(a_arr, b_arr), -np.asarray(score, dtype=np.float64)))
     for lo in range(0, len(order), LINK_BLOCK):
         block = order[lo:lo + LINK_BLOCK]
         # groups only grow, so a link whose ends are in one group now is still inside one when
@@ -2073,16 +2079,33 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     # a duplicate (no row) as null: the old links and the articles that lost a link come from it
     # (each end's row is its code in an Enum of those ids: 2x faster than joining the ids;
     # 4-byte rows, as the old links' arrays were: 17 bytes a link)
-    ends = pl.Enum(pl.concat([doc_ids, gone["doc_id"]]))
-    prev_links = _collect(prev.links.lazy().select(
-        *(pl.col(f"doc_{e}").cast(ends, strict=False).to_physical().cast(pl.Int32).alias(f"i{e}") for e in "ab"),
-        "score", (pl.col("reason") == "duplicate").alias("dup")))
-    old = prev_links.filter(~pl.col("dup") & (pl.col("ia") < n) & (pl.col("ib") < n))
-    n_old_links = old.height  # links [0, n_old_links) are old, the rest new
-    ia = np.concatenate([old["ia"].to_numpy(), new_a]).astype(np.int64)
-    ib = np.concatenate([old["ib"].to_numpy(), new_b]).astype(np.int64)
-    sc = np.concatenate([old["score"].to_numpy(), new_s])
-    del old, new_a, new_b, new_s
+    if kept is not None and kept.links is not None:
+        # the previous links as the arrays the last run kept, each end mapped to its row here
+        # (the k-th article gone to n + k)
+        row = np.empty(kept.rows, dtype=np.int64)
+        row[stay] = np.arange(n_old)
+        row[~stay] = n + np.arange(kept.rows - n_old)
+        pa, pb = row[kept.links[0]], row[kept.links[1]]
+        live = (pa < n) & (pb < n)
+        old_a, old_b, old_s = pa[live], pb[live], kept.links[2][live]
+        lost = np.concatenate([pb[pa >= n], pa[pb >= n]])
+        del row, pa, pb, live
+    else:
+        ends = pl.Enum(pl.concat([doc_ids, gone["doc_id"]]))
+        prev_links = _collect(prev.links.lazy().select(
+            *(pl.col(f"doc_{e}").cast(ends, strict=False).to_physical().cast(pl.Int32).alias(f"i{e}") for e in "ab"),
+            "score", (pl.col("reason") == "duplicate").alias("dup")))
+        old = prev_links.filter(~pl.col("dup") & (pl.col("ia") < n) & (pl.col("ib") < n))
+        old_a, old_b, old_s = old["ia"].to_numpy(), old["ib"].to_numpy(), old["score"].to_numpy()
+        lost = pl.concat([prev_links.filter(pl.col("ia") >= n)["ib"], prev_links.filter(pl.col("ib") >= n)["ia"]])
+        lost = lost.drop_nulls().to_numpy()
+        del old, prev_links
+    n_old_links = len(old_a)  # links [0, n_old_links) are old, the rest new
+    ia = np.concatenate([old_a, new_a]).astype(np.int64)
+    ib = np.concatenate([old_b, new_b]).astype(np.int64)
+    sc = np.concatenate([old_s, new_s]).astype(np.float64)
+    del old_a, old_b, old_s, new_a, new_b, new_s
+    all_links = (ia.astype(np.int32), ib.astype(np.int32), sc.copy())  # (to be kept: _Kept.links)
 
     # Cluster again only the connected components (of all links) that changed: those with a
     # new article, or that lost an article (a link's other end is gone). Elsewhere the previous
@@ -2090,9 +2113,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     t0 = time.perf_counter()
     touched = new_mask.copy()
     if gone.height:
-        lost = pl.concat([prev_links.filter(pl.col("ia") >= n)["ib"], prev_links.filter(pl.col("ib") >= n)["ia"]])
-        touched[lost.filter(lost < n).to_numpy()] = True
-    del prev_links
+        touched[lost[lost < n]] = True
+    del lost
     comp = components(n, ia, ib)
     affected = np.zeros(n, dtype=bool)
     affected[comp[touched]] = True
@@ -2234,7 +2256,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA).with_columns(pl.Series("placed", placed, dtype=pl.Boolean))
     carried = _Kept(vocab=vocab, attrs=attrs, indices=ctx.x.indices, indptr=ctx.x.indptr.astype(np.int64, copy=False),
-                    feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy)
+                    feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy, links=all_links)
     return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None,
                                         kept=carried)
 

@@ -146,7 +146,8 @@ def test_a_run_given_the_previous_runs_arrays_groups_as_one_reading_the_saved_st
     monkeypatch.setattr(stories, "_carried_codes", lambda *a: carried.append(1) or real(*a))
     arts, ents = _corpus()
     every = arts["doc_id"].to_list()
-    steps = [["a_ru", "c_ru", "d_ru", "f_uk"], every, [d for d in every if d not in ("c_ru", "f_uk")], every]
+    # (removing a_ru and d_ru: their partners lose a link, and the story each named)
+    steps = [["a_ru", "c_ru", "d_ru", "f_uk"], every, [d for d in every if d not in ("c_ru", "f_uk", "a_ru", "d_ru")], every]
     mem = disk = None
     for k, ids in enumerate(steps):
         part = arts.filter(pl.col("doc_id").is_in(ids))
@@ -168,6 +169,13 @@ def test_a_run_given_the_previous_runs_arrays_groups_as_one_reading_the_saved_st
         for f in ("kind", "kind_w", "is_word", "is_t"):
             assert np.array_equal(getattr(mem.kept.attrs, f), getattr(disk.kept.attrs, f)), f
         assert mem.kept.attrs.labels.equals(disk.kept.attrs.labels)
+        # the links, as arrays of rows (in whatever order: the clustering does not depend on it)
+        links = []
+        for a, b, sc in (mem.kept.links, disk.kept.links):
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            o = np.lexsort((hi, lo))
+            links.append(np.stack([lo[o], hi[o], sc[o]]))
+        assert np.array_equal(*links) and links[0].shape[1] == links_m.filter(pl.col("reason") != "duplicate").height
     assert len(carried) == len(steps) - 1  # every in-memory run after the first
     # the removed articles' own features left the vocabulary, and came back with them
     assert "e:LOC:Kyiv" not in stories.StoryState.load(tmp_path / "3").names.collect()["feature"].to_list()
