@@ -1128,7 +1128,9 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
         del sigs, names
         story_ids, links, state = stories.group_features(docs, None, pl.scan_parquet(new_path),
                                                          previous or stories.empty_state(), new_names=new_names,
-                                                         links_path=tmp / "story_links.parquet", defer_links=True)
+                                                         links_path=tmp / "story_links.parquet", defer_links=True,
+                                                         keep_bytes=KEPT_TABLE_MAX_BYTES if collected_state is not None
+                                                         else None)
         new_path.unlink()
         del new_names, links
         # the state (and the links, when few enough to be sorted in memory: not written yet)
@@ -1172,7 +1174,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
             if meanwhile is not None:
                 meanwhile()  # again: what it wrote read the story ids just replaced
     if collected_state is not None and error is None and isinstance(state.signatures, pl.DataFrame) \
-            and isinstance(state.names, pl.DataFrame):
+            and isinstance(state.names, pl.DataFrame) and state.kept is not None:
         # as written, with the arrays derived from them: to be kept (_assemble)
         collected_state[:] = [(state.signatures, state.names, state.kept)]
     n_links = 0 if error else store.count_story_links(tmp)

@@ -1886,7 +1886,8 @@ def group(articles: pl.DataFrame, doc_entities: pl.DataFrame, previous: StorySta
     new = originals.join(known, on="doc_id", how="anti")
     new_feats, new_sigs = article_features(new, doc_entities) if new.height else (
         pl.DataFrame(schema=FEATURES_SCHEMA), pl.DataFrame(schema=NEW_SIGNATURES_SCHEMA))
-    ids, links, state = group_features(articles.select("doc_id", "duplicate_of"), new_feats, new_sigs, prev)
+    ids, links, state = group_features(articles.select("doc_id", "duplicate_of"), new_feats, new_sigs, prev,
+                                       keep_bytes=2**62)
     return ids, links.lazy().collect(), state
 
 
@@ -1897,8 +1898,8 @@ def _collect(frame: Frame) -> pl.DataFrame:
 
 def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs: Frame,
                    prev: StoryState, new_names: pl.DataFrame | None = None,
-                   links_path: Path | None = None, defer_links: bool = False
-                   ) -> tuple[pl.DataFrame, Frame | None, StoryState]:
+                   links_path: Path | None = None, defer_links: bool = False,
+                   keep_bytes: int | None = None) -> tuple[pl.DataFrame, Frame | None, StoryState]:
     """The grouping from precomputed features (what `group`, the build and the benchmark share).
 
     `docs` (doc_id, duplicate_of, and story_key: `story_key()`; without it a story is named
@@ -1916,6 +1917,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     (LINKS_IN_MEMORY) are not written here: the links returned are None, and the returned
     state's `save` writes them (the build saves the state in a thread while it writes the
     articles).
+
+    With `keep_bytes` (a caller that keeps the state in memory: a long-lived build), the returned
+    state carries the arrays derived here (`_Kept`; every link too when 16 bytes a link fit in
+    `keep_bytes`) for the next run; without it, nothing more is held than the run needs.
 
     Memory (n articles, F features per article, L links per article, V distinct features):
     about n * (600 + 20 F + 40 L) bytes + 40 V, plus one slice of candidate pairs
@@ -2105,7 +2110,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     ib = np.concatenate([old_b, new_b]).astype(np.int64)
     sc = np.concatenate([old_s, new_s]).astype(np.float64)
     del old_a, old_b, old_s, new_a, new_b, new_s
-    all_links = (ia.astype(np.int32), ib.astype(np.int32), sc.copy())  # (to be kept: _Kept.links)
+    # the links to be kept (_Kept.links: 16 bytes a link), when the caller keeps the state and
+    # they fit in what it keeps
+    all_links = ((ia.astype(np.int32), ib.astype(np.int32), sc.copy())
+                 if keep_bytes is not None and 16 * len(ia) <= keep_bytes else None)
 
     # Cluster again only the connected components (of all links) that changed: those with a
     # new article, or that lost an article (a link's other end is gone). Elsewhere the previous
@@ -2255,8 +2263,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         "features": _list_series(vocab[ctx.x.indices], ctx.x.indptr.astype(np.int64)),
         "story_id": originals["story_id"],
     }, schema=SIGNATURES_SCHEMA).with_columns(pl.Series("placed", placed, dtype=pl.Boolean))
-    carried = _Kept(vocab=vocab, attrs=attrs, indices=ctx.x.indices, indptr=ctx.x.indptr.astype(np.int64, copy=False),
-                    feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy, links=all_links)
+    carried = (_Kept(vocab=vocab, attrs=attrs, indices=ctx.x.indices, indptr=ctx.x.indptr.astype(np.int64, copy=False),
+                     feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy, links=all_links)
+               if keep_bytes is not None else None)
     return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None,
                                         kept=carried)
 
