@@ -2111,9 +2111,11 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     sc = np.concatenate([old_s, new_s]).astype(np.float64)
     del old_a, old_b, old_s, new_a, new_b, new_s
     # the links to be kept (_Kept.links: 16 bytes a link), when the caller keeps the state and
-    # they fit in what it keeps
+    # they fit in what it keeps beside the rest of it (its signatures and these arrays: the bands
+    # and text signatures twice, ~12 bytes a feature; the caller checks the real size again)
+    rest = 2 * (fb.nbytes + text_sig.nbytes) + 12 * ctx.x.nnz
     all_links = ((ia.astype(np.int32), ib.astype(np.int32), sc.copy())
-                 if keep_bytes is not None and 16 * len(ia) <= keep_bytes else None)
+                 if keep_bytes is not None and rest + 16 * len(ia) <= keep_bytes else None)
 
     # Cluster again only the connected components (of all links) that changed: those with a
     # new article, or that lost an article (a link's other end is gone). Elsewhere the previous

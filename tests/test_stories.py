@@ -177,6 +177,13 @@ def test_a_run_given_the_previous_runs_arrays_groups_as_one_reading_the_saved_st
             links.append(np.stack([lo[o], hi[o], sc[o]]))
         assert np.array_equal(*links) and links[0].shape[1] == links_m.filter(pl.col("reason") != "duplicate").height
     assert len(carried) == len(steps) - 1  # every in-memory run after the first
+    # links that do not fit in what the caller keeps are not carried: the next run reads them
+    part = arts.filter(pl.col("doc_id") != "e_ru")
+    feats, sigs = stories.article_features(part.filter(pl.col("duplicate_of").is_null()).join(
+        mem.signatures.select("doc_id"), on="doc_id", how="anti"), ents)
+    ids_s, _, small = stories.group_features(part.select("doc_id", "duplicate_of"), feats, sigs, mem, keep_bytes=1)
+    assert small.kept is not None and small.kept.links is None
+    assert ids_s.equals(stories.group(part, ents, disk)[0])
     # the removed articles' own features left the vocabulary, and came back with them
     assert "e:LOC:Kyiv" not in stories.StoryState.load(tmp_path / "3").names.collect()["feature"].to_list()
     assert "e:LOC:Kyiv" in mem.names["feature"].to_list()
