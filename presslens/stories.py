@@ -1937,7 +1937,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     # (row order matters: it is the order inside a large LSH bucket, so it is kept)
     if kept is not None:
         stay = prev.signatures["doc_id"].is_in(keep_ids["doc_id"].implode()).to_numpy()
-        old_sigs = prev.signatures.filter(pl.Series(stay))
+        # (the narrow columns only: the kept arrays hold the bands, text signatures and codes)
+        narrow = [c for c in prev.signatures.columns if c not in ("feat_bands", "text_sig", "features")]
+        old_sigs = prev.signatures.select(narrow).filter(pl.Series(stay))
     else:
         old_sigs = _collect(prev.signatures.lazy().join(keep_ids.lazy(), on="doc_id", how="semi",
                                                         maintain_order="left"))
@@ -1961,7 +1963,6 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     if kept is not None:
         fb[:n_old] = kept.feat_bands[stay]
         text_sig[:n_old] = kept.text_sig[stay]
-        old_sigs = old_sigs.drop("feat_bands", "text_sig")
     else:
         fb[:n_old] = _matrix(old_sigs["feat_bands"], np.uint64)
         old_sigs = old_sigs.drop("feat_bands")
@@ -2038,7 +2039,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     # event dates: the text's estimate ("t:" features), else the publication date (per article:
     # the staying articles' are carried when kept)
     first = n_old if kept is not None else 0
-    t_el = start[first] + np.flatnonzero(attrs.is_t[codes[start[first]:]]) if n else np.zeros(0, np.int64)
+    t_el = start[first] + np.flatnonzero(attrs.is_t[codes[start[first]:]])
     t_feats = pl.DataFrame({"doc_id": doc_ids.gather(pl.Series(elem_doc[t_el].astype(np.int64))),
                             "feature": attrs.feature.gather(pl.Series(codes[t_el].astype(np.int64)))},
                            schema=FEATURES_SCHEMA)
