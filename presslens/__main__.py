@@ -135,6 +135,7 @@ def _watch(args, kwargs: dict) -> int:
     live version stays as it was. Stopped during a build, that build is abandoned (its
     half-written version removed, the live one kept)."""
     import signal
+    import threading
 
     from presslens import build as b
 
@@ -145,10 +146,20 @@ def _watch(args, kwargs: dict) -> int:
         print("error: --min-gap must be zero or a positive number of seconds.", file=sys.stderr)
         return 2
 
-    def on_term(signum, frame) -> None:
-        raise KeyboardInterrupt  # as Ctrl-C: stop, between builds or in one
+    # Ctrl-C and SIGTERM ask the watch to stop: a build in progress stops at its next step
+    # boundary (abandoned, the live version kept), then watching ends. The handler only sets
+    # an event: a KeyboardInterrupt raised wherever the signal lands could be swallowed by a
+    # library (the build would publish, and watching go on), make Polars panic inside a
+    # callback, or (raised inside a string exec, as scipy's imports do) make Python end
+    # with SIGINT after "stopped watching". A second signal stops at once.
+    stop = threading.Event()
 
-    old_term = signal.signal(signal.SIGTERM, on_term)
+    def on_signal(signum, frame) -> None:
+        if stop.is_set():
+            raise _StopNow
+        stop.set()
+
+    old_handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     first = [True]
 
     def on_build(summary: dict) -> None:
@@ -172,21 +183,27 @@ def _watch(args, kwargs: dict) -> int:
     progress, close = (None, None) if args.quiet else _progress()
     try:
         b.watch(args.corpus, args.store, interval=args.interval, min_gap=args.min_gap, workers=args.workers,
-                engine=args.engine,
-                scheduler=args.scheduler, on_build=on_build, on_error=on_error, progress=progress,
-                **kwargs)
+                engine=args.engine, scheduler=args.scheduler, stop=stop, on_build=on_build, on_error=on_error,
+                progress=progress, **kwargs)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        # (a build it interrupted removed its half-written version: the live one is the last published)
-        print("stopped watching", flush=True)
-        return 0
+    except KeyboardInterrupt:  # (_StopNow: a second signal)
+        pass
     finally:
         if close is not None:
             close()
-        signal.signal(signal.SIGTERM, old_term)
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)
+    # (a build it stopped removed its half-written version: the live one is the last published)
+    print("stopped watching", flush=True)
     return 0
+
+
+class _StopNow(KeyboardInterrupt):
+    """A second Ctrl-C or SIGTERM during `build --watch`: stop at once. A subclass, so that
+    Python does not take it for an unhandled Ctrl-C (which it records when a KeyboardInterrupt
+    passes through a string exec, and then ends the process with SIGINT)."""
 
 
 def _export(args) -> int:

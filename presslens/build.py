@@ -329,6 +329,22 @@ def _add_story_evidence(articles: list[dict]) -> None:
         a["story_evidence"], a["text_minhash"] = ev, sig
 
 
+# ---------------------------------------------------------------- stopping
+
+BuildStopped = store.BuildStopped
+# How often a build waiting for its workers looks whether it was asked to stop (seconds).
+STOP_POLL_S = 0.2
+
+
+def _stop_point(stop: threading.Event | None) -> None:
+    """A step boundary of a build that may be stopped (`build(stop=)`): raise BuildStopped
+    when asked to. A build is stopped only here, between steps, never by an exception raised
+    in whatever code runs when a signal arrives (Polars would panic in a callback; a library
+    could swallow it, and the build would publish and go on)."""
+    if stop is not None and stop.is_set():
+        raise BuildStopped("the build was stopped before it published its version")
+
+
 # ---------------------------------------------------------------- engines
 
 class _Runner:
@@ -337,8 +353,13 @@ class _Runner:
     def submit(self, task: Task) -> None:
         raise NotImplementedError
 
-    def results(self) -> Iterator[tuple[Task, dict | None, BaseException | None]]:
+    def results(self, stop: threading.Event | None = None) -> Iterator[tuple[Task, dict | None, BaseException | None]]:
+        """Each task's outcome as it ends; raises BuildStopped when `stop` is set meanwhile."""
         raise NotImplementedError
+
+    def abandon(self) -> None:
+        """The build ended before every task did: tasks not started are dropped, and those
+        running are waited for (they write into the build's folder, which is removed next)."""
 
     def close(self) -> None:
         pass
@@ -353,13 +374,17 @@ class _InProcess(_Runner):
     def submit(self, task: Task) -> None:
         self.queue.append(task)
 
-    def results(self):
+    def results(self, stop=None):
         while self.queue:
+            _stop_point(stop)
             task = self.queue.popleft()
             try:
                 yield task, run_task(task), None
             except Exception as exc:
                 yield task, None, exc
+
+    def abandon(self) -> None:
+        self.queue.clear()
 
 
 # Worker pools kept between builds when build(keep_workers=True): {workers: pool}.
@@ -525,13 +550,21 @@ class _Pool(_Runner):
                     max_workers=self.n, mp_context=mp.get_context("spawn"), initializer=_init_pool_worker)
                 self.pending[self.pool.submit(run_task, task)] = task
 
-    def results(self):
+    def results(self, stop=None):
         while self.pending:
-            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            _stop_point(stop)
+            done, _ = wait(list(self.pending), timeout=None if stop is None else STOP_POLL_S,
+                           return_when=FIRST_COMPLETED)
             for fut in done:
                 task = self.pending.pop(fut)
                 exc = fut.exception()
                 yield task, (None if exc else fut.result()), exc
+
+    def abandon(self) -> None:
+        for fut in self.pending:
+            fut.cancel()
+        wait(list(self.pending))
+        self.pending.clear()
 
     def close(self) -> None:
         if not self.keep:
@@ -603,8 +636,9 @@ class _Dask(_Runner):
         self.pending[fut] = task
         self.ac.add(fut)
 
-    def results(self):
+    def results(self, stop=None):
         for fut in self.ac:
+            _stop_point(stop)
             task = self.pending.pop(fut)
             if fut.status == "finished":
                 yield task, fut.result(), None
@@ -615,6 +649,11 @@ class _Dask(_Runner):
                     exc = err
                 yield task, None, exc
             fut.release()
+
+    def abandon(self) -> None:
+        if self.pending:
+            self.client.cancel(list(self.pending))
+            self.pending.clear()
 
     def close(self) -> None:
         if not self.keep:
@@ -660,17 +699,28 @@ def _task_sizes(n_files: int, n_workers: int) -> list[int]:
     return sizes
 
 
-def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progress | None, total: int) -> None:
+def _run_tasks(runner: _Runner, tasks: list[Task], shards: Path, progress: Progress | None, total: int,
+               stop: threading.Event | None = None) -> None:
     """Run every task and bring its shards into the local `shards` folder.
 
     A task that raises is retried file by file (after its partial shards are removed); a
-    single-file task that raises turns its file into a reject with the error as reason."""
+    single-file task that raises turns its file into a reject with the error as reason.
+    Raises BuildStopped when `stop` is set before the tasks end (the others abandoned)."""
+    try:
+        _run_all(runner, tasks, shards, progress, total, stop)
+    except BaseException:
+        runner.abandon()
+        raise
+
+
+def _run_all(runner: _Runner, tasks: list[Task], shards: Path, progress: Progress | None, total: int,
+             stop: threading.Event | None) -> None:
     done = ok = failed = 0
     for t in tasks:
         runner.submit(t)
     if progress:
         progress(0, total)
-    for task, res, exc in runner.results():
+    for task, res, exc in runner.results(stop):
         if exc is None:
             _fetch_shards(task, res["shards"], shards)
             done += res["files"]
@@ -1317,7 +1367,8 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
 def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Progress | None = None,
           workers: int | None = None, engine: str = "local", scheduler: str | None = None,
           batch_records: int = ingest.BATCH_RECORDS, keep_workers: bool = False,
-          on_wait: Callable[[], None] | None = None, listing: Listing | None = None) -> dict:
+          on_wait: Callable[[], None] | None = None, listing: Listing | None = None,
+          stop: threading.Event | None = None) -> dict:
     """Build (or incrementally rebuild) the store for `corpus`; returns a summary dict.
 
     corpus, store_dir: local paths or fsspec URLs. engine: "local" or "dask" (ENGINES);
@@ -1329,7 +1380,9 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     one build at a time (store.build_lock): when another holds it (the app refreshing the
     store, a `build --watch`), on_wait() is called and this build waits, then does what is
     left to do (often nothing). listing: the corpus's files as a look (`look`) just listed
-    them, so planning does not stat them again (`watch`).
+    them, so planning does not stat them again (`watch`). stop: an event whose setting stops
+    the build at its next step boundary (or its wait for the lock) with BuildStopped, its
+    half-written version removed and the live one untouched (`watch`).
     Raises ValueError for an unknown engine, FileNotFoundError for a missing corpus."""
     if engine not in ENGINES:
         raise ValueError(f"Unknown build engine {engine!r}: choose one of {', '.join(ENGINES)}.")
@@ -1340,10 +1393,10 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     if not loc.exists():
         raise FileNotFoundError(f"Corpus folder not found: {corpus}")
     staging = _local_store(str(store_dir))
-    lock = store.build_lock(staging.loc.path, on_wait) if staging.loc.local else nullcontext()
+    lock = store.build_lock(staging.loc.path, on_wait, stop) if staging.loc.local else nullcontext()
     with lock, staging as local_store:
         summary = _build(loc, local_store, staging, progress, workers, engine, scheduler, batch_records,
-                         keep_workers, t0, listing)
+                         keep_workers, t0, listing, stop)
     return summary
 
 
@@ -1365,9 +1418,9 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
     on_build(summary) is called after each build (the first one's summary says
     `unchanged` when the store was already current), on_error(exc) when a build or a
     check fails: the error is reported and watching goes on (a failed build leaves the live
-    version as it was). KeyboardInterrupt (Ctrl-C) stops it, in a build too (that build is
-    abandoned as any interrupted build is: the live version stays). The kept workers are
-    stopped when it returns. Returns the number of builds run. Raises what build raises for
+    version as it was). Setting `stop` ends it, in a build too: that build stops at its next
+    step boundary (BuildStopped) and is abandoned, its half-written version removed and the
+    live one kept. KeyboardInterrupt stops it too. The kept workers are stopped when it returns. Returns the number of builds run. Raises what build raises for
     its arguments (an unknown engine, a missing corpus) before watching."""
     stop = stop or threading.Event()
     if engine not in ENGINES:
@@ -1395,11 +1448,14 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
                     started = time.perf_counter()
                     built = None
                     summary = build(corpus, store_dir, progress=progress, workers=workers, engine=engine,
-                                    scheduler=scheduler, keep_workers=True, listing=listing, **build_kwargs)
+                                    scheduler=scheduler, keep_workers=True, listing=listing, stop=stop,
+                                    **build_kwargs)
                     built = listing.key() if listing is not None else None
                     builds += 1
                     if on_build is not None:
                         on_build(summary)
+            except BuildStopped:  # `stop` set during a build: abandoned, the live version untouched
+                break
             except Exception as exc:  # reported; the live version is untouched (builds are atomic)
                 if on_error is None:
                     raise
@@ -1422,7 +1478,7 @@ def watch_wait(interval: float, look_seconds: float) -> float:
 
 def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress: Progress | None,
            workers: int | None, engine: str, scheduler: str | None, batch_records: int, keep: bool,
-           t0: float, listing: Listing | None = None) -> dict:
+           t0: float, listing: Listing | None = None, stop: threading.Event | None = None) -> dict:
     prev = store.current(store_dir)
     if prev is not None and prev.manifest.get("pipeline_version") != store.PIPELINE_VERSION:
         prev = None  # enrichment changed: every file is processed again
@@ -1467,12 +1523,13 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
             tasks.append(Task(f"t{k:06d}", loc.url, tuple(todo[start:start + size]), shard_dir, batch_records))
             start += size
         try:
-            _run_tasks(runner, tasks, shards, progress, len(todo))
+            _run_tasks(runner, tasks, shards, progress, len(todo), stop)
         finally:
             runner.close()
         hashing.result()
+        _stop_point(stop)
         info = _assemble(tmp, shards, prev, reused, file_rows, loc, side_mtime, len(todo), t0,
-                         links_digest, remember=keep and staging.loc.local)
+                         links_digest, remember=keep and staging.loc.local, stop=stop)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -1509,11 +1566,13 @@ def _restat_version(store_dir: Path, prev: store.StoreInfo, file_rows: list[dict
 
 
 def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: list[str], file_rows: list[dict], loc: fsio.Location, side_mtime: int | None, n_todo: int,
-              t0: float, links_digest: str | None = None, remember: bool = False) -> store.StoreInfo:
+              t0: float, links_digest: str | None = None, remember: bool = False,
+              stop: threading.Event | None = None) -> store.StoreInfo:
     """Write every table of the new version from the shards and the reused rows, run the
     post-build steps and publish the version. `remember`: keep the new articles table and
     story state in memory for the next build in this process when small enough
     (KEPT_TABLE_MAX_BYTES); a table kept by an earlier build is used whenever it is the live one's.
+    `stop`: see build (looked at between the steps, and last before publishing).
 
     Memory: nothing here holds the article texts or the mentions at once (but the articles
     table of a store small enough to be kept in memory, `remember`: at most
@@ -1664,6 +1723,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             shutil.rmtree(tmp / index.INDEX_DIR, ignore_errors=True)
             index_seconds[:] = [_build_index(tmp, prev_dir)]
 
+        _stop_point(stop)  # (before the story step: a long one in a large store)
         try:
             # articles.parquet is written once, with its story_id, when the story step can read
             # the few articles it groups anew from the assembled rows (an incremental build);
@@ -1680,6 +1740,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     finally:
         if "search" in jobs:
             jobs["search"].wait()  # its error, if any, is raised in _post_build
+    _stop_point(stop)
     n_rejects = pl.scan_parquet(tmp / "rejects.parquet").select(pl.len()).collect().item()
     shutil.rmtree(shards, ignore_errors=True)
 
@@ -1709,6 +1770,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     }
     _post_build(manifest, jobs["search"], index_seconds[0])
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
+    _stop_point(stop)  # the last boundary: from here the version is published
     info = store.publish(tmp.parent, tmp, manifest)
     if remember:  # (what the previous build kept is forgotten when the new tables are not kept)
         _keep("articles", [store.table_path(info, "articles")], new_table[-1] if new_table else None)

@@ -33,6 +33,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,10 +298,18 @@ def corpus_version(file_keys: pl.DataFrame) -> str:
 BUILD_LOCK = ".build.lock"
 
 
+class BuildStopped(Exception):
+    """A build stopped on request (its `stop` event set: `build --watch` on Ctrl-C or SIGTERM)
+    at one of its step boundaries, or while waiting for another build's lock. Its
+    half-written version is removed; the live version is the one published before."""
+
+
 @contextmanager
-def build_lock(root: str | os.PathLike, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def build_lock(root: str | os.PathLike, on_wait: Callable[[], None] | None = None,
+               stop: Any = None) -> Iterator[None]:
     """Hold the store's build lock (exclusive, across processes) for the block; when another
-    build holds it, call `on_wait()` once and wait for it. A no-op where file locks are not
+    build holds it, call `on_wait()` once and wait for it. `stop`: an event (threading.Event)
+    whose setting ends the wait with BuildStopped. A no-op where file locks are not
     available (not POSIX)."""
     try:
         import fcntl
@@ -315,11 +324,25 @@ def build_lock(root: str | os.PathLike, on_wait: Callable[[], None] | None = Non
         except BlockingIOError:
             if on_wait is not None:
                 on_wait()
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            if stop is None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            else:
+                while True:  # polled, so that a stop request ends the wait
+                    if stop.wait(LOCK_POLL_S):
+                        raise BuildStopped("stopped while waiting for another build of this store") from None
+                    try:
+                        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        continue
         try:
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+# How often a build that may be stopped looks again for another build's lock (seconds).
+LOCK_POLL_S = 0.2
 
 
 def begin(root: str | os.PathLike) -> Path:

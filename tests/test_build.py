@@ -827,7 +827,12 @@ def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_li
     st = tmp_path / "s"
     b.build(corpus, st)
     live = store.current(st).directory
-    (corpus / "new.txt").write_text("Новость\n\nПутин прилетел в Пхеньян 19 июня.\n", encoding="utf-8")
+    # new files enough that the build is still enriching them when the signal comes (one
+    # process, --workers 1: the models load after the version's folder is made, then ~40
+    # files are enriched; the build is stopped between two of them)
+    for k in range(40):
+        (corpus / f"new{k:02d}.txt").write_text(f"Новость {k}\n\nПутин прилетел в Пхеньян {k % 28 + 1} июня.\n",
+                                                encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store", str(st),
                              "--watch", "--workers", "1", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=SEEDS.parent.parent)
@@ -844,6 +849,87 @@ def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_li
     assert "Traceback" not in err
     assert store.current(st).directory == live  # the live version as it was
     assert not any(p.name.startswith(".tmp-") for p in st.iterdir())  # the half-written one removed
+
+
+def test_a_build_asked_to_stop_stops_at_a_step_boundary_and_leaves_the_live_version(tmp_path, monkeypatch):
+    """build(stop=): `build --watch` sets the event on Ctrl-C or SIGTERM. The build stops at its
+    next step boundary with BuildStopped: nothing published, its half-written version removed
+    (once the threads writing into it have ended), the live version as it was; the same
+    build, not stopped, then publishes."""
+    import threading
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    live = store.current(st).directory
+    for k in range(3):
+        (corpus / f"new{k}.txt").write_text(f"Новость {k}\n\nПутин прилетел в Пхеньян {k + 10} июня.\n",
+                                            encoding="utf-8")
+
+    def left_over() -> list[str]:
+        return [p.name for p in st.iterdir() if p.name.startswith(".tmp-")]
+
+    # 1. while the workers enrich the files (set when the first progress report comes, before
+    # any task ran: none runs)
+    stop, ran = threading.Event(), []
+    run_task = b.run_task
+    monkeypatch.setattr(b, "run_task", lambda task: ran.append(task) or run_task(task))
+    with pytest.raises(b.BuildStopped):
+        b.build(corpus, st, workers=1, stop=stop, progress=lambda done, total: stop.set())
+    assert store.current(st).directory == live and not left_over()
+    assert ran == []
+
+    # 2. after the story step, while the full-text index is written in a thread
+    stop = threading.Event()
+    group = b._group_stories
+
+    def group_then_stop(*args, **kwargs):
+        out = group(*args, **kwargs)
+        stop.set()
+        return out
+
+    monkeypatch.setattr(b, "_group_stories", group_then_stop)
+    finished = []  # the steps after the story step are not run
+    monkeypatch.setattr(b, "_post_build", lambda *args: finished.append(args))
+    with pytest.raises(b.BuildStopped):
+        b.build(corpus, st, workers=1, stop=stop)
+    assert finished == []
+    assert store.current(st).directory == live and not left_over()
+    assert store.current(st).manifest["articles"] == 5
+    monkeypatch.undo()
+
+    # 2b. at the last boundary: everything written, the version not yet published
+    stop = threading.Event()
+    post_build = b._post_build
+
+    def post_build_then_stop(*args):
+        post_build(*args)
+        stop.set()
+
+    monkeypatch.setattr(b, "_post_build", post_build_then_stop)
+    with pytest.raises(b.BuildStopped):
+        b.build(corpus, st, workers=1, stop=stop)
+    assert store.current(st).directory == live and not left_over()
+    monkeypatch.undo()
+
+    # 3. while it waits for another build of the store: it stops waiting
+    stop, raised = threading.Event(), []
+
+    def run() -> None:
+        try:
+            b.build(corpus, st, workers=1, stop=stop, on_wait=stop.set)
+        except b.BuildStopped as exc:
+            raised.append(exc)
+
+    with store.build_lock(st):
+        t = threading.Thread(target=run)
+        t.start()
+        t.join(30)
+        assert not t.is_alive() and len(raised) == 1  # stopped while the lock was still held
+    assert store.current(st).directory == live and not left_over()
+
+    # not stopped: the same build publishes
+    assert b.build(corpus, st, workers=1, stop=threading.Event())["articles"] == 8
 
 
 def test_a_second_build_of_the_same_store_waits_for_the_first(tmp_path):
