@@ -16,7 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import polars as pl
 
@@ -100,14 +103,21 @@ def main(argv: list[str] | None = None) -> int:
             return _watch(args, kwargs)
         progress, close = (None, None) if args.quiet else _progress()
         try:
-            summary = b.build(args.corpus, args.store, progress=progress, workers=args.workers,
-                              engine=args.engine, scheduler=args.scheduler, **kwargs)
+            with _stop_on_signals() as stop:
+                summary = b.build(args.corpus, args.store, progress=progress, workers=args.workers,
+                                  engine=args.engine, scheduler=args.scheduler, stop=stop, **kwargs)
         except (FileNotFoundError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         except OSError as exc:
             print(f"error: the scheduler or a storage location could not be reached ({exc}).", file=sys.stderr)
             return 2
+        except (b.BuildStopped, KeyboardInterrupt):
+            if close is not None:
+                close()
+                close = None
+            print("stopped: the build published nothing; the store keeps the version it had.", file=sys.stderr)
+            return 130
         finally:
             if close is not None:
                 close()
@@ -134,9 +144,6 @@ def _watch(args, kwargs: dict) -> int:
     (or SIGTERM). One line per build on stdout; a failed build is reported on stderr and the
     live version stays as it was. Stopped during a build, that build is abandoned (its
     half-written version removed, the live one kept)."""
-    import signal
-    import threading
-
     from presslens import build as b
 
     if args.interval <= 0:
@@ -146,20 +153,6 @@ def _watch(args, kwargs: dict) -> int:
         print("error: --min-gap must be zero or a positive number of seconds.", file=sys.stderr)
         return 2
 
-    # Ctrl-C and SIGTERM ask the watch to stop: a build in progress stops at its next step
-    # boundary (abandoned, the live version kept), then watching ends. The handler only sets
-    # an event: a KeyboardInterrupt raised wherever the signal lands could be swallowed by a
-    # library (the build would publish, and watching go on), make Polars panic inside a
-    # callback, or (raised inside a string exec, as scipy's imports do) make Python end
-    # with SIGINT after "stopped watching". A second signal stops at once.
-    stop = threading.Event()
-
-    def on_signal(signum, frame) -> None:
-        if stop.is_set():
-            raise _StopNow
-        stop.set()
-
-    old_handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     first = [True]
 
     def on_build(summary: dict) -> None:
@@ -182,9 +175,10 @@ def _watch(args, kwargs: dict) -> int:
 
     progress, close = (None, None) if args.quiet else _progress()
     try:
-        b.watch(args.corpus, args.store, interval=args.interval, min_gap=args.min_gap, workers=args.workers,
-                engine=args.engine, scheduler=args.scheduler, stop=stop, on_build=on_build, on_error=on_error,
-                progress=progress, **kwargs)
+        with _stop_on_signals() as stop:
+            b.watch(args.corpus, args.store, interval=args.interval, min_gap=args.min_gap, workers=args.workers,
+                    engine=args.engine, scheduler=args.scheduler, stop=stop, on_build=on_build, on_error=on_error,
+                    progress=progress, **kwargs)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -193,17 +187,44 @@ def _watch(args, kwargs: dict) -> int:
     finally:
         if close is not None:
             close()
-        for sig, handler in old_handlers.items():
-            signal.signal(sig, handler)
     # (a build it stopped removed its half-written version: the live one is the last published)
     print("stopped watching", flush=True)
     return 0
 
 
 class _StopNow(KeyboardInterrupt):
-    """A second Ctrl-C or SIGTERM during `build --watch`: stop at once. A subclass, so that
-    Python does not take it for an unhandled Ctrl-C (which it records when a KeyboardInterrupt
-    passes through a string exec, and then ends the process with SIGINT)."""
+    """A second Ctrl-C or SIGTERM during a build: stop at once. A subclass, so that Python
+    does not take it for an unhandled Ctrl-C (which it records when a KeyboardInterrupt passes
+    through a string exec, and then ends the process with SIGINT)."""
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """Within the block, Ctrl-C and SIGTERM set the event it yields (a build given it stops at
+    its next step boundary, its half-written version removed, the live one kept: build(stop=)).
+    The handler only sets the event: a KeyboardInterrupt raised wherever the signal lands
+    could be swallowed by a library (the build would publish, a watch go on), make Polars
+    panic inside a callback, or (raised inside a string exec, as scipy's imports do) make
+    Python end with SIGINT after the program handled it. A second signal stops at once
+    (_StopNow). Outside the main thread (no signals there) the event is only yielded."""
+    import signal
+
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(signum, frame) -> None:
+        if stop.is_set():
+            raise _StopNow
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def _export(args) -> int:

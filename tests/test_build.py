@@ -851,6 +851,35 @@ def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_li
     assert not any(p.name.startswith(".tmp-") for p in st.iterdir())  # the half-written one removed
 
 
+def test_cli_build_stopped_by_ctrl_c_publishes_nothing_and_says_so(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    corpus = _copy_seeds(tmp_path / "c")
+    st = tmp_path / "s"
+    b.build(corpus, st)
+    live = store.current(st).directory
+    for k in range(40):  # (the build is still enriching them when the signal comes)
+        (corpus / f"new{k:02d}.txt").write_text(f"Новость {k}\n\nПутин прилетел в Пхеньян {k % 28 + 1} июня.\n",
+                                                encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store", str(st),
+                             "--workers", "1", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=SEEDS.parent.parent)
+    try:
+        assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in st.iterdir()), timeout=60)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "stopped: the build published nothing" in err and "Traceback" not in err
+    assert out == ""
+    assert store.current(st).directory == live
+    assert not any(p.name.startswith(".tmp-") for p in st.iterdir())
+
+
 def test_a_build_asked_to_stop_stops_at_a_step_boundary_and_leaves_the_live_version(tmp_path, monkeypatch):
     """build(stop=): `build --watch` sets the event on Ctrl-C or SIGTERM. The build stops at its
     next step boundary with BuildStopped: nothing published, its half-written version removed
