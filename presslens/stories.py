@@ -1625,12 +1625,17 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     built from sorted arrays, a group's median date is kept until the group changes, and the
     common case (both ends already in one group) costs two list reads."""
     m = len(members)
+    la, lb = np.asarray(la), np.asarray(lb)
+    if len(la) and (m == 0 or min(la.min(), lb.min()) < members[0] or max(la.max(), lb.max()) > members[-1]):
+        raise ValueError("a link has an end outside the component's members")
     if m and members[-1] - members[0] < 4 * (len(la) + m):  # a map of positions is cheap: a gather
-        where = np.empty(members[-1] - members[0] + 1, dtype=np.int64)
+        where = np.full(members[-1] - members[0] + 1, -1, dtype=np.int64)
         where[members - members[0]] = np.arange(m)
-        a_arr, b_arr = where[np.asarray(la) - members[0]], where[np.asarray(lb) - members[0]]
+        a_arr, b_arr = where[la - members[0]], where[lb - members[0]]
     else:  # sparse members (a small component of a large corpus): a binary search per end
         a_arr, b_arr = np.searchsorted(members, la).astype(np.int64), np.searchsorted(members, lb).astype(np.int64)
+    if len(la) and not (_all_members(members, la, a_arr) and _all_members(members, lb, b_arr)):
+        raise ValueError("a link has an end outside the component's members")
     a_pos, b_pos = a_arr.tolist(), b_arr.tolist()
     if init is None:
         parent = list(range(m))
@@ -1725,6 +1730,13 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
                 dc.pop(rb, None)
                 dc[ra] = v
     return np.fromiter((find(x) for x in range(m)), dtype=np.int64, count=m)
+
+
+def _all_members(members: np.ndarray, ends: np.ndarray, pos: np.ndarray) -> bool:
+    """Whether every link end (within members' range) is one of `members`, given the positions
+    found for them: the position map gives -1 for an end that is no member, a binary search
+    the place it would take (a caller's error would otherwise cluster the wrong articles)."""
+    return bool((pos >= 0).all() and (pos < len(members)).all() and (members[pos] == ends).all())
 
 
 def _date_spans(comp: np.ndarray, ev_doy: np.ndarray | None) -> np.ndarray:

@@ -364,6 +364,23 @@ def test_clustering_in_blocks_of_links_gives_the_same_groups(monkeypatch, block)
     assert 1 < len(set(got.tolist())) < n  # some groups merged, not everything
 
 
+def test_linkage_refuses_a_link_whose_end_is_not_a_member():
+    # a caller's error (a link reaching outside the component) must not cluster the wrong
+    # articles silently, whichever way the ends are mapped to positions
+    score = np.array([0.9, 0.8])
+    dense = np.array([10, 11, 12, 14])  # positions mapped through a table
+    sparse_members = np.array([10, 500, 90_000, 200_000])  # positions by binary search
+    for members, outside in ((dense, 13), (dense, 9), (dense, 15), (sparse_members, 600), (sparse_members, 300_000)):
+        la, lb = np.array([members[0], members[1]]), np.array([members[2], outside])
+        with pytest.raises(ValueError, match="outside the component"):
+            stories._average_link(members, la, lb, score, 0.3)
+        with pytest.raises(ValueError, match="outside the component"):
+            stories._average_link(members, lb, la, score, 0.3)
+    # members only: grouped
+    root = stories._average_link(dense, np.array([10, 12]), np.array([11, 14]), score, 0.3)
+    assert root.tolist() == [0, 0, 2, 2]
+
+
 def test_linkage_from_starting_groups_follows_the_plain_rule():
     # the incremental clustering continues the linkage from the previous stories: the groups
     # it starts from count as groups (their links between them count towards the density)
