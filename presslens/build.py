@@ -461,7 +461,7 @@ KEPT_TABLE_MAX_BYTES = 256 * 2**20
 # How much larger than its zstd Parquet file the articles table is in memory, to decide
 # before reading it (~4.2x on the 10k bench corpus: 9.5 MB on disk, 39.8 MB in memory).
 ARTICLES_MEMORY_RATIO = 5
-# {"articles" | "story state": (the files' identities, what they hold)}
+# {"articles" | "story state" | "links delta": (the files' identities, what they hold)}
 _MEMO: dict[str, tuple[Any, Any]] = {}
 _MEMO_LOCK = threading.Lock()
 
@@ -502,6 +502,14 @@ def _keep(slot: str, paths: list[Path], value: pl.DataFrame | tuple | None) -> N
 
 def _state_files(directory: Path) -> list[Path]:
     return [directory / "story_signatures.parquet", directory / "story_features.parquet"]
+
+
+def _delta_files(directory: Path) -> list[Path]:
+    """The story links' delta and dropped-keys files (kept with the story state, see _keep):
+    the base they apply to is story_links.parquet, named too, so that a version whose links
+    were written whole (no delta files) never matches."""
+    return [directory / store.STORY_LINKS_DELTA, directory / store.STORY_LINKS_DROPPED,
+            directory / "story_links.parquet"]
 
 
 def forget_kept_tables() -> None:
@@ -1128,7 +1136,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
             kept = _recall("story state", _state_files(prev.directory))
             if kept is not None:
                 previous = stories.StoryState(kept[0], kept[1], previous.links, links_dir=previous.links_dir,
-                                              kept=kept[2])
+                                              kept=kept[2], links_parts=_recall("links delta",
+                                                                                _delta_files(prev.directory)))
         known = (previous.signatures.lazy().select("doc_id").collect() if previous is not None
                  else pl.DataFrame(schema={"doc_id": pl.String}))
         todo = docs.filter(pl.col("duplicate_of").is_null()).join(known, on="doc_id", how="anti")["doc_id"]
@@ -1225,8 +1234,11 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                 meanwhile()  # again: what it wrote read the story ids just replaced
     if collected_state is not None and error is None and isinstance(state.signatures, pl.DataFrame) \
             and isinstance(state.names, pl.DataFrame) and state.kept is not None:
-        # as written, with the arrays derived from them: to be kept (_assemble)
-        collected_state[:] = [(state.signatures, state.names, state.kept)]
+        # as written, with the arrays derived from them (and the links' delta and dropped
+        # tables, when written as such): to be kept (_assemble)
+        out = state.links_out or {}
+        collected_state[:] = [(state.signatures, state.names, state.kept,
+                               (out["delta"], out["dropped"]) if "delta" in out else None)]
     n_links = 0 if error else store.count_story_links(tmp)
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}
@@ -1588,11 +1600,14 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     reuse_df = pl.DataFrame({"path": reused}, schema={"path": pl.String})
     kept = _recall("articles", [store.table_path(prev, "articles")]) if prev is not None else None
     if prev is not None and reused:
+        # (in the previous table's order, read from memory or from the file alike: the story
+        # step's buckets follow the articles' order)
         old_articles = (kept.lazy() if kept is not None else store.scan(prev, "articles")).join(
-            reuse_df.lazy(), on="path", how="semi")
+            reuse_df.lazy(), on="path", how="semi", maintain_order="left")
         article_parts.append(store.conform_lazy(old_articles, "articles").drop("duplicate_of"))
         old_ids = old_articles.select("doc_id")
-        mention_parts.append(store.scan(prev, "mentions").join(old_ids, on="doc_id", how="semi"))
+        mention_parts.append(store.scan(prev, "mentions").join(old_ids, on="doc_id", how="semi",
+                                                                 maintain_order="left"))
         # their doc_entities rows too: the table counts each article's mentions apart, so the
         # reused articles' rows are the previous version's (doc_entities_of is what wrote them)
         old_doc_entities = store.scan(prev, "doc_entities").join(old_ids, on="doc_id", how="semi")
@@ -1774,7 +1789,8 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     info = store.publish(tmp.parent, tmp, manifest)
     if remember:  # (what the previous build kept is forgotten when the new tables are not kept)
         _keep("articles", [store.table_path(info, "articles")], new_table[-1] if new_table else None)
-        _keep("story state", _state_files(info.directory), new_state[-1] if new_state else None)
+        _keep("story state", _state_files(info.directory), new_state[-1][:3] if new_state else None)
+        _keep("links delta", _delta_files(info.directory), new_state[-1][3] if new_state else None)
     return info
 
 

@@ -843,6 +843,13 @@ class StoryState:
     # the arrays the run that made this state derived from it (_Kept; never saved): a
     # long-lived build keeps them with the state, and the next run carries them forward
     kept: "_Kept | None" = None
+    # the delta and dropped-keys tables of the links in `links_dir` (store.STORY_LINKS_DELTA,
+    # STORY_LINKS_DROPPED) as written, when a long-lived build kept them: _link_delta uses them
+    # instead of reading and decoding the files again
+    links_parts: "tuple[pl.DataFrame, pl.DataFrame] | None" = None
+    # filled by `save` when it writes the links as base + delta: {"delta", "dropped"}, the two
+    # tables as written (what the next run's `links_parts` may be)
+    links_out: dict | None = None
 
     def save(self, directory: str | Path) -> None:
         """Write story_signatures/features/links.parquet into `directory`: the links only when
@@ -2196,6 +2203,9 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                  "n": new_n, "f": new_f}
     del ia, ib, sc, new_n, new_f
 
+    # (a long-lived build keeps the delta and dropped tables written here for the next run)
+    links_out: dict | None = {} if keep_bytes is not None else None
+
     def links_table() -> Frame:
         t0 = time.perf_counter()
         parts = {k: (links_path.with_name(f"{links_path.stem}.{k}.parquet") if links_path else None)
@@ -2225,7 +2235,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
             changed = affected & ~new_mask & originals["story_id"].ne_missing(meta["story_id"]).to_numpy()
             links = _link_delta(prev.links_dir, links_path, pl.concat([doc_ids.filter(pl.Series(changed)),
                                                                        gone["doc_id"]]),
-                                originals, redo, dup_sink, whole_in_memory=in_memory)
+                                originals, redo, dup_sink, whole_in_memory=in_memory,
+                                kept_parts=prev.links_parts, out=links_out)
             if links is not None:
                 for part in parts.values():
                     if part is not None:
@@ -2282,7 +2293,7 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
                      feat_bands=fb, text_sig=text_sig, ev_full=ctx.ev_full, ev_doy=ctx.ev_doy, links=all_links)
                if keep_bytes is not None else None)
     return story_ids, links, StoryState(state_sigs, names, links, pending=links_table if deferred else None,
-                                        kept=carried)
+                                        kept=carried, links_out=links_out)
 
 
 def _carried_codes(kept: _Kept, old_codes: np.ndarray, v_new: np.ndarray, new_names: pl.DataFrame | None
@@ -2321,7 +2332,9 @@ def _carried_codes(kept: _Kept, old_codes: np.ndarray, v_new: np.ndarray, new_na
 
 
 def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, originals: pl.DataFrame,
-                redo: _LinkSink, dup_sink: _LinkSink, whole_in_memory: bool = True) -> pl.LazyFrame | None:
+                redo: _LinkSink, dup_sink: _LinkSink, whole_in_memory: bool = True,
+                kept_parts: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+                out: dict | None = None) -> pl.LazyFrame | None:
     """Write an incremental run's story_links as the previous version's base (hard-linked)
     plus what changed (store.STORY_LINKS_DELTA, STORY_LINKS_DROPPED) and return the table
     (store.scan_story_links); when the changes pass LINK_DELTA_SHARE of the base, the whole
@@ -2336,7 +2349,11 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
     when an end is gone, its story changed (it is then in the delta with the new one) or it
     is a duplicate's link (all of those are in the delta, written again each run). The
     previous delta is carried over with its stories set again. Every dropped key names one
-    live base row (store.count_story_links relies on it)."""
+    live base row (store.count_story_links relies on it).
+
+    `kept_parts`: the previous version's delta and dropped tables as written (a long-lived
+    build's memory: StoryState.links_parts), read instead of their files. `out`: given the
+    delta and dropped tables written here (when written as a delta), as "delta", "dropped"."""
     import pyarrow.parquet as pq
 
     keys = ["doc_a", "doc_b"]
@@ -2344,8 +2361,12 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
     if not base_path.exists():
         return None
     base = pl.scan_parquet(base_path)
-    dropped_old = (pl.read_parquet(prev_dir / store.STORY_LINKS_DROPPED) if (prev_dir / store.STORY_LINKS_DROPPED).exists()
-                   else pl.DataFrame(schema={"doc_a": pl.String, "doc_b": pl.String}))
+    if kept_parts is not None:
+        dropped_old = kept_parts[1]
+    else:
+        dropped_old = (pl.read_parquet(prev_dir / store.STORY_LINKS_DROPPED)
+                       if (prev_dir / store.STORY_LINKS_DROPPED).exists()
+                       else pl.DataFrame(schema={"doc_a": pl.String, "doc_b": pl.String}))
     if dropped_old.height:
         base = base.join(dropped_old.lazy(), on=keys, how="anti")
     dup = pl.col("reason") == "duplicate"
@@ -2372,8 +2393,11 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
         moved = (of_old.join(restory.lazy(), on=keys, how="inner").with_columns(pl.col("_new").alias("story_id"))
                  .select(list(LINKS_SCHEMA)).collect())
     delta_path = prev_dir / store.STORY_LINKS_DELTA
-    old_delta = (_relabel_links(pl.scan_parquet(delta_path).filter(~dup), originals, None, sort=False).collect()
-                 if delta_path.exists() else pl.DataFrame(schema=LINKS_SCHEMA))
+    if kept_parts is not None:
+        old_delta = _relabel_links(kept_parts[0].lazy().filter(~dup), originals, None, sort=False).collect()
+    else:
+        old_delta = (_relabel_links(pl.scan_parquet(delta_path).filter(~dup), originals, None, sort=False).collect()
+                     if delta_path.exists() else pl.DataFrame(schema=LINKS_SCHEMA))
     dropped = pl.concat([dropped_old, cand.select(keys)])
     delta = pl.concat([old_delta, moved, _collect(redo.result()), _collect(dup_sink.result())])
     n_base = pq.ParquetFile(base_path).metadata.num_rows
@@ -2393,11 +2417,14 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
         os.link(base_path, links_path)
     except OSError:
         shutil.copy2(base_path, links_path)
-    delta.sort(LINK_ORDER, nulls_last=False).write_parquet(
-        links_path.with_name(store.STORY_LINKS_DELTA), **LINK_PARQUET)
+    delta = delta.sort(LINK_ORDER, nulls_last=False)
+    delta.write_parquet(links_path.with_name(store.STORY_LINKS_DELTA), **LINK_PARQUET)
     # sorted by doc_a, with statistics: a reader of one story reads only its links' keys
     # (store.story_links_of)
-    dropped.sort(keys).write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), **LINK_PARQUET)
+    dropped = dropped.sort(keys)
+    dropped.write_parquet(links_path.with_name(store.STORY_LINKS_DROPPED), **LINK_PARQUET)
+    if out is not None:
+        out.update(delta=delta, dropped=dropped)
     return store.scan_story_links(links_path.parent)
 
 

@@ -1071,6 +1071,60 @@ def test_a_file_whose_hash_could_not_be_taken_is_processed_again_not_reused(tmp_
     assert again["processed_files"] == 1 and again["reused_files"] == 4 and "unchanged" not in again
 
 
+def test_a_long_lived_build_keeps_the_links_delta_it_wrote_and_writes_what_a_build_reading_it_writes(
+        tmp_path, monkeypatch):
+    """The story links of an incremental build are the previous base plus a delta and the
+    dropped keys (stories._link_delta). A long-lived build keeps the two small tables it wrote
+    and the next build reads them from memory instead of decoding the files: over rebuilds that
+    add, change and remove articles, what it keeps is what the files hold, it is used, and
+    each version's tables and link files are those of a build reading them from disk."""
+    from presslens import stories
+
+    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)  # always a delta (few links here)
+    used = []
+    real = stories._link_delta
+    monkeypatch.setattr(stories, "_link_delta",
+                        lambda *a, **k: used.append(k.get("kept_parts") is not None) or real(*a, **k))
+    corpus, files, text2 = _seeds_and_a_near_copy(tmp_path)
+    st, disk = tmp_path / "s", tmp_path / "d"
+    b.build(corpus, st, workers=1)
+    shutil.copytree(st, disk)
+    names = [store.STORY_LINKS_DELTA, store.STORY_LINKS_DROPPED, "story_links.parquet"]
+
+    def changes():
+        yield lambda: (corpus / "copy2.txt").write_text(text2 + "\nОбновлено вечером.", encoding="utf-8")
+        yield lambda: files[3].write_text(files[3].read_text(encoding="utf-8") + "\nДобавлено позже.",
+                                          encoding="utf-8")
+        yield lambda: (corpus / "copy1.txt").unlink()  # an end of a base link removed
+        yield lambda: (corpus / "copy3.txt").write_text(text2 + "\nОбновлено ночью.", encoding="utf-8")
+
+    try:
+        for k, change in enumerate(changes()):
+            change()
+            used.clear()
+            b.build(corpus, st, workers=1, keep_workers=True)
+            assert used == [k > 0]  # the first rebuild has nothing kept yet
+            live = store.current(st).directory
+            kept = b._recall("links delta", b._delta_files(live))
+            assert kept is not None
+            assert kept[0].equals(pl.read_parquet(live / store.STORY_LINKS_DELTA))
+            assert kept[1].equals(pl.read_parquet(live / store.STORY_LINKS_DROPPED))
+            b.build(corpus, disk, workers=1)  # a build that keeps nothing
+            other = store.current(disk).directory
+            for name in names:
+                assert pl.read_parquet(live / name).equals(pl.read_parquet(other / name)), (k, name)
+            mem, dsk = _tables(st), _tables(disk)
+            for t in store.TABLES:
+                if t != "files":  # (mtimes)
+                    assert_frame_equal(mem[t], dsk[t]), (k, t)
+        # another process publishes: the kept tables are not the live version's any more
+        (corpus / "copy4.txt").write_text(text2 + "\nЕщё.", encoding="utf-8")
+        b.build(corpus, st, workers=1)
+        assert b._recall("links delta", b._delta_files(store.current(st).directory)) is None
+    finally:
+        b.shutdown_workers()
+
+
 def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_live_ones(tmp_path, monkeypatch):
     """A build process that keeps its workers (`build --watch`) keeps the articles table and
     the story state it published in memory, and its next build takes the unchanged articles
