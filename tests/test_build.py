@@ -818,8 +818,12 @@ def test_cli_watch_builds_then_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(
     assert bad.returncode == 2 and "--min-gap must be zero or a positive" in bad.stderr
 
 
-def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_live_version(tmp_path):
-    import signal
+def _signal_a_build_mid_way(tmp_path: Path, args: list[str], sig: int) -> tuple[int, str, str, Path, Path]:
+    """Start `python -m presslens build` (with `args`) on the seeds plus 40 new files over a built
+    store, send `sig` once it has begun writing its version, and wait for it to end. Returns
+    (exit status, stdout, stderr, the store, the live version before). With --workers 1 the
+    process enriches the files itself after loading its models (after the version's folder is
+    made), so the signal comes while it enriches them; it stops at the next step boundary."""
     import subprocess
     import sys
 
@@ -827,24 +831,27 @@ def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_li
     st = tmp_path / "s"
     b.build(corpus, st)
     live = store.current(st).directory
-    # new files enough that the build is still enriching them when the signal comes (one
-    # process, --workers 1: the models load after the version's folder is made, then ~40
-    # files are enriched; the build is stopped between two of them)
     for k in range(40):
         (corpus / f"new{k:02d}.txt").write_text(f"Новость {k}\n\nПутин прилетел в Пхеньян {k % 28 + 1} июня.\n",
                                                 encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store", str(st),
-                             "--watch", "--workers", "1", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--workers", "1", "--quiet", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=SEEDS.parent.parent)
     try:
-        # the first build has begun writing its version (its models load after that, in this process)
         assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in st.iterdir()), timeout=60)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err, st, live
+
+
+def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_live_version(tmp_path):
+    import signal
+
+    code, out, err, st, live = _signal_a_build_mid_way(tmp_path, ["--watch"], signal.SIGTERM)
+    assert code == 0, err
     assert out.strip().endswith("stopped watching") and "built:" not in out
     assert "Traceback" not in err
     assert store.current(st).directory == live  # the live version as it was
@@ -853,27 +860,9 @@ def test_cli_watch_stopped_in_the_middle_of_a_build_abandons_it_and_keeps_the_li
 
 def test_cli_build_stopped_by_ctrl_c_publishes_nothing_and_says_so(tmp_path):
     import signal
-    import subprocess
-    import sys
 
-    corpus = _copy_seeds(tmp_path / "c")
-    st = tmp_path / "s"
-    b.build(corpus, st)
-    live = store.current(st).directory
-    for k in range(40):  # (the build is still enriching them when the signal comes)
-        (corpus / f"new{k:02d}.txt").write_text(f"Новость {k}\n\nПутин прилетел в Пхеньян {k % 28 + 1} июня.\n",
-                                                encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "presslens", "build", "--corpus", str(corpus), "--store", str(st),
-                             "--workers", "1", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=SEEDS.parent.parent)
-    try:
-        assert _wait_for(lambda: any(p.name.startswith(".tmp-") for p in st.iterdir()), timeout=60)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    code, out, err, st, live = _signal_a_build_mid_way(tmp_path, [], signal.SIGINT)
+    assert code == 130, err
     assert "stopped: the build published nothing" in err and "Traceback" not in err
     assert out == ""
     assert store.current(st).directory == live
