@@ -1432,8 +1432,10 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
     check fails: the error is reported and watching goes on (a failed build leaves the live
     version as it was). Setting `stop` ends it, in a build too: that build stops at its next
     step boundary (BuildStopped) and is abandoned, its half-written version removed and the
-    live one kept. KeyboardInterrupt stops it too. The kept workers are stopped when it returns. Returns the number of builds run. Raises what build raises for
-    its arguments (an unknown engine, a missing corpus) before watching."""
+    live one kept (with the local pool within STOP_POLL_S; with Dask when a task ends).
+    KeyboardInterrupt stops it too. The kept workers are stopped when it returns. Returns the
+    number of builds run. Raises what build raises for its arguments (an unknown engine, a
+    missing corpus) before watching."""
     stop = stop or threading.Event()
     if engine not in ENGINES:
         raise ValueError(f"Unknown build engine {engine!r}: choose one of {', '.join(ENGINES)}.")
