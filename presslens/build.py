@@ -1092,7 +1092,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
                    new_rows: pl.LazyFrame | None = None, meanwhile: Callable[[], None] | None = None,
                    before_grouping: Callable[[], None] | None = None,
                    collected: list[pl.DataFrame] | None = None,
-                   collected_state: list[tuple] | None = None) -> dict:
+                   collected_state: list[stories.StoryState] | None = None) -> dict:
     """Post-build hook: group the articles of the version being written into stories, and
     write tmp/articles.parquet (the assembled `articles`, with their story_id). `docs`: the
     articles' doc_id and duplicate_of, in table order (read once by the caller).
@@ -1116,7 +1116,8 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
     (when it is written once), and appended to it (to be kept for the next build); the story
     state's signatures and feature names kept in memory by an earlier build (with the arrays
     derived from them: stories._Kept) are used when they are the previous version's, and
-    `collected_state` gets the new ones, as written. The
+    `collected_state` gets the new state (its tables as written, its arrays, and the links'
+    delta tables it wrote: StoryState.written_links). The
     text-only evidence was computed by the
     workers (story_evidence, text_minhash), so no article text is read here. If grouping
     fails, every article is its own story and the manifest says why: a build never fails
@@ -1236,9 +1237,7 @@ def _group_stories(tmp: Path, prev: store.StoreInfo | None, articles: pl.LazyFra
             and isinstance(state.names, pl.DataFrame) and state.kept is not None:
         # as written, with the arrays derived from them (and the links' delta and dropped
         # tables, when written as such): to be kept (_assemble)
-        out = state.links_out or {}
-        collected_state[:] = [(state.signatures, state.names, state.kept,
-                               (out["delta"], out["dropped"]) if "delta" in out else None)]
+        collected_state[:] = [state]
     n_links = 0 if error else store.count_story_links(tmp)
     summary = {"stories": story_ids["story_id"].n_unique(), "story_links": n_links,
                "story_seconds": round(time.perf_counter() - t0, 3)}
@@ -1635,7 +1634,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             old_bytes = 0
         if old_bytes + ARTICLES_MEMORY_RATIO * shard_bytes <= KEPT_TABLE_MAX_BYTES:
             new_table = []
-    new_state: list[tuple[pl.DataFrame, pl.DataFrame]] | None = [] if remember else None
+    new_state: list[stories.StoryState] | None = [] if remember else None
     del kept
     new_mentions = None  # the mention rows this build made
     if any(shards.glob("mentions-*.parquet")):
@@ -1791,8 +1790,10 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
     info = store.publish(tmp.parent, tmp, manifest)
     if remember:  # (what the previous build kept is forgotten when the new tables are not kept)
         _keep("articles", [store.table_path(info, "articles")], new_table[-1] if new_table else None)
-        _keep("story state", _state_files(info.directory), new_state[-1][:3] if new_state else None)
-        _keep("links delta", _delta_files(info.directory), new_state[-1][3] if new_state else None)
+        state = new_state[-1] if new_state else None
+        _keep("story state", _state_files(info.directory),
+              (state.signatures, state.names, state.kept) if state is not None else None)
+        _keep("links delta", _delta_files(info.directory), state.written_links() if state is not None else None)
     return info
 
 

@@ -851,6 +851,12 @@ class StoryState:
     # tables as written (what the next run's `links_parts` may be)
     links_out: dict | None = None
 
+    def written_links(self) -> "tuple[pl.DataFrame, pl.DataFrame] | None":
+        """The links' delta and dropped-keys tables `save` wrote (what the next run's
+        `links_parts` may be), or None when it wrote the links otherwise (whole, or streamed)."""
+        out = self.links_out or {}
+        return (out["delta"], out["dropped"]) if "delta" in out else None
+
     def save(self, directory: str | Path) -> None:
         """Write story_signatures/features/links.parquet into `directory`: the links only when
         not already written there (the build streams them in place, or `pending` writes them
@@ -2361,11 +2367,14 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
     if not base_path.exists():
         return None
     base = pl.scan_parquet(base_path)
+    # the previous delta and dropped keys: as kept in memory, else from their files
+    delta_path, dropped_path = prev_dir / store.STORY_LINKS_DELTA, prev_dir / store.STORY_LINKS_DROPPED
     if kept_parts is not None:
+        old_delta_rows: pl.LazyFrame | None = kept_parts[0].lazy()
         dropped_old = kept_parts[1]
     else:
-        dropped_old = (pl.read_parquet(prev_dir / store.STORY_LINKS_DROPPED)
-                       if (prev_dir / store.STORY_LINKS_DROPPED).exists()
+        old_delta_rows = pl.scan_parquet(delta_path) if delta_path.exists() else None
+        dropped_old = (pl.read_parquet(dropped_path) if dropped_path.exists()
                        else pl.DataFrame(schema={"doc_a": pl.String, "doc_b": pl.String}))
     if dropped_old.height:
         base = base.join(dropped_old.lazy(), on=keys, how="anti")
@@ -2392,12 +2401,8 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
                                                                     if restory["_old"].null_count() else pl.lit(False)))
         moved = (of_old.join(restory.lazy(), on=keys, how="inner").with_columns(pl.col("_new").alias("story_id"))
                  .select(list(LINKS_SCHEMA)).collect())
-    delta_path = prev_dir / store.STORY_LINKS_DELTA
-    if kept_parts is not None:
-        old_delta = _relabel_links(kept_parts[0].lazy().filter(~dup), originals, None, sort=False).collect()
-    else:
-        old_delta = (_relabel_links(pl.scan_parquet(delta_path).filter(~dup), originals, None, sort=False).collect()
-                     if delta_path.exists() else pl.DataFrame(schema=LINKS_SCHEMA))
+    old_delta = (_relabel_links(old_delta_rows.filter(~dup), originals, None, sort=False).collect()
+                 if old_delta_rows is not None else pl.DataFrame(schema=LINKS_SCHEMA))
     dropped = pl.concat([dropped_old, cand.select(keys)])
     delta = pl.concat([old_delta, moved, _collect(redo.result()), _collect(dup_sink.result())])
     n_base = pq.ParquetFile(base_path).metadata.num_rows
