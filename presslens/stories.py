@@ -983,24 +983,51 @@ def _bucket_pairs(buckets: list[tuple[np.ndarray, np.ndarray]], new_mask: np.nda
     """Candidate pairs (i < j, as uint64 keys i<<32|j, sorted) of rows sharing a bucket of
     `_band_buckets`, where at least one of the two rows is new. With `lo_range` (lo, hi) only
     the pairs whose smaller row is in [lo, hi) are returned: the caller takes the candidates
-    in slices so that they never all sit in memory at once."""
+    in slices so that they never all sit in memory at once.
+
+    The pairs of a bucket are the rows at positions (q, q + d) with d <= reach[q]. When new
+    rows are a minority of a group's bucket rows (an incremental run), only the pairs with a
+    new end are made: forward from each new row (d <= its reach) and backward to it (q = p - d
+    with reach[q] >= d, which holds exactly when q is in p's bucket and d <= BUCKET_WINDOW, so
+    a row that fails stops its walk back). The same pairs as making every pair of the window
+    and keeping those with a new end, without the old rows' pairs: on the 100k bench corpus
+    (buckets of ~185 near-copies) a 1% rebuild made ~50x more pairs than it kept."""
     lo_lim, hi_lim = lo_range if lo_range is not None else (0, len(new_mask))
     keys: list[np.ndarray] = []
     pending = 0
+
+    def add(x: np.ndarray, y: np.ndarray) -> None:
+        nonlocal pending
+        lo, hi = np.minimum(x, y), np.maximum(x, y)
+        if lo_range is not None:
+            inside = (lo >= lo_lim) & (lo < hi_lim)
+            lo, hi = lo[inside], hi[inside]
+        keys.append((lo << np.uint64(32)) | hi)
+        pending += len(lo)
+
     for ii, reach in buckets:
+        is_new = new_mask[ii]
+        n_new = int(np.count_nonzero(is_new))
         ii = ii.astype(np.uint64)
-        pos = np.arange(len(ii))
-        for d in range(1, BUCKET_WINDOW + 1):
-            pos = pos[reach[pos] >= d]
-            if len(pos) == 0:
-                break
-            x, y = ii[pos], ii[pos + d]
-            lo, hi = np.minimum(x, y), np.maximum(x, y)
-            if lo_range is not None:
-                inside = (lo >= lo_lim) & (lo < hi_lim)
-                lo, hi = lo[inside], hi[inside]
-            keys.append((lo << np.uint64(32)) | hi)
-            pending += len(lo)
+        if n_new == 0:
+            continue
+        if 2 * n_new < len(ii):  # the pairs with a new end only
+            fwd = back = np.flatnonzero(is_new)
+            for d in range(1, BUCKET_WINDOW + 1):
+                fwd = fwd[reach[fwd] >= d]
+                back = back[back >= d]
+                back = back[reach[back - d] >= d]
+                if len(fwd) == 0 and len(back) == 0:
+                    break
+                add(ii[fwd], ii[fwd + d])
+                add(ii[back - d], ii[back])
+        else:
+            pos = np.arange(len(ii))
+            for d in range(1, BUCKET_WINDOW + 1):
+                pos = pos[reach[pos] >= d]
+                if len(pos) == 0:
+                    break
+                add(ii[pos], ii[pos + d])
         # the same pair collides in many bands: deduplicate as we go so memory stays near
         # the number of distinct pairs, not bands x pairs
         if pending > DEDUP_EVERY:

@@ -750,6 +750,46 @@ def _buckets_band_by_band(mats: list[np.ndarray], new_mask: np.ndarray) -> list[
     return out
 
 
+def _window_pairs_then_filtered(buckets, new_mask, lo_range=None) -> np.ndarray:
+    """The plain form of stories._bucket_pairs: every pair of the window in every bucket (the
+    row at q with the next reach[q] rows), then those with a new end (and their smaller row in
+    `lo_range`) kept: the reference the new-rows-only walk is checked against."""
+    keys = []
+    for ii, reach in buckets:
+        ii = ii.astype(np.uint64)
+        for q in range(len(ii)):
+            for d in range(1, int(reach[q]) + 1):
+                keys.append((min(ii[q], ii[q + d]), max(ii[q], ii[q + d])))
+    keys = {(int(a), int(b)) for a, b in keys if new_mask[int(a)] or new_mask[int(b)]}
+    if lo_range is not None:
+        keys = {k for k in keys if lo_range[0] <= k[0] < lo_range[1]}
+    return np.array(sorted((a << 32) | b for a, b in keys), dtype=np.uint64)
+
+
+@pytest.mark.parametrize("new_share", [0.005, 0.03, 0.2, 0.45, 0.7, 1.0])
+def test_candidate_pairs_of_the_new_rows_are_every_window_pair_with_a_new_end(monkeypatch, new_share):
+    """When few rows are new (an incremental run), only the pairs with a new end are made: they
+    are exactly the window's pairs with a new end, in large buckets (past BUCKET_WINDOW, where
+    a new row pairs with the rows before it as well as after it) and small ones, whole or
+    sliced by the smaller row."""
+    monkeypatch.setattr(stories, "BUCKET_WINDOW", 6)
+    rng = np.random.default_rng(11)
+    n = 400
+    fb = rng.integers(0, 5, (n, 4)).astype(np.uint64) * np.uint64(1_000_003)  # buckets of ~80 rows
+    tb = rng.integers(0, 60, (n, 2)).astype(np.uint64) * np.uint64(7_919)  # and of a few rows
+    fb[rng.random((n, 4)) < 0.1] = 0
+    new_mask = rng.random(n) < new_share
+    new_mask[rng.integers(0, n)] = True
+    buckets = stories._band_buckets([fb, tb], new_mask)
+    assert max(len(ii) for ii, _ in buckets) > 3 * stories.BUCKET_WINDOW
+    want = _window_pairs_then_filtered(buckets, new_mask)
+    got = stories._bucket_pairs(buckets, new_mask)
+    assert len(want) > 0 and np.array_equal(got, want)
+    for lo_range in [(0, 150), (150, 151), (151, n)]:
+        assert np.array_equal(stories._bucket_pairs(buckets, new_mask, lo_range),
+                              _window_pairs_then_filtered(buckets, new_mask, lo_range))
+
+
 @pytest.mark.parametrize("group_entries", [1, 700, 10**9])
 @pytest.mark.parametrize("new_share", [0.0, 0.03, 1.0])
 def test_candidate_pairs_from_grouped_band_columns_match_the_band_by_band_lookup(monkeypatch, group_entries,
