@@ -148,6 +148,9 @@ RECLUSTER_SHARE = 0.05
 # Links taken per block by the average linkage: before each block the links already inside
 # one group are dropped at once (vectorised), so the Python loop sees only the others.
 LINK_BLOCK = 8192
+# From this many links per pair of starting groups, the incremental clustering (`_attach`) looks
+# at a pair's links only when one of its groups changed (`_walk_group_pairs`).
+PAIR_WALK_LINKS = 4
 # Up to this many links, an incremental run sorts and writes the whole story_links table in
 # memory (~400 bytes a link with its evidence lists, twice while sorting: ~400 MB at most);
 # above it, the parts are merged while streaming (bounded memory, about 3x slower at 300k).
@@ -1646,6 +1649,85 @@ def _circular_median(days: list[int]) -> int:
     return (ref + rel[len(rel) // 2] - 1) % 366 + 1
 
 
+def _walk_group_pairs(order: np.ndarray, a_arr: np.ndarray, b_arr: np.ndarray, g: np.ndarray,
+                      find: Callable[[int], int], merge: Callable[[int, int], bool]) -> None:
+    """The loop of `_average_link` over the links in `order` when it starts from groups (`g`:
+    each member's starting root) and many links join the same two starting groups (`_attach`
+    at 100k on the bench corpus: 3.3 million links between 7,200 pairs of groups).
+
+    Whether a link merges depends only on the two groups its ends are in at its turn. So a link
+    between the same two groups as an earlier one, when neither group has changed since, fails
+    as that one did, and need not be looked at. Here each pair of starting groups is looked at
+    at its first link in the order, and again at its first link after either of its groups
+    changed (merged): a heap of (position in `order`, pair), each pair at most once in it. The
+    merges are those of taking every link in turn, in the same order, through the same link
+    (so with the same root kept): the same groups. Cost: a pair's links are sorted once; the
+    merges push the pairs of the groups they change."""
+    import heapq
+
+    ga, gb = g[a_arr], g[b_arr]
+    across = np.flatnonzero(ga != gb)  # (a link inside a starting group never merges)
+    if len(across) == 0:
+        return
+    pos_of = np.empty(len(order), dtype=np.int64)
+    pos_of[order] = np.arange(len(order))
+    lo_g, hi_g = np.minimum(ga[across], gb[across]), np.maximum(ga[across], gb[across])
+    # each pair's links in the order's turn: one sort of (pair, position) packed in one key
+    # when it fits (starting groups are member positions), else a lexsort
+    m = int(max(ga.max(), gb.max())) + 1
+    pos_bits = max(int(len(order)).bit_length(), 1)
+    if (m * m).bit_length() + pos_bits <= 63:
+        key = np.sort(((lo_g * m + hi_g).astype(np.uint64) << np.uint64(pos_bits))
+                      | pos_of[across].astype(np.uint64))
+        pk = key >> np.uint64(pos_bits)
+        positions = (key & np.uint64((1 << pos_bits) - 1)).astype(np.int64)
+        first = np.concatenate([[0], np.flatnonzero(pk[1:] != pk[:-1]) + 1]) if len(pk) else np.zeros(0, np.int64)
+        p_lo, p_hi = (pk[first] // np.uint64(m)).astype(np.int64), (pk[first] % np.uint64(m)).astype(np.int64)
+        ptr = np.append(first, len(pk)).tolist()
+        del key, pk
+    else:
+        pkeys, pair = np.unique((lo_g.astype(np.uint64) << np.uint64(32)) | hi_g.astype(np.uint64), return_inverse=True)
+        by_pair = np.lexsort((pos_of[across], pair))
+        positions = pos_of[across][by_pair]
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(pair, minlength=len(pkeys)))]).tolist()
+        p_lo = (pkeys >> np.uint64(32)).astype(np.int64)
+        p_hi = (pkeys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    n_pairs = len(p_lo)
+    del pos_of, lo_g, hi_g
+    # the pairs of each starting group (a group's pairs are pushed again when it changes)
+    ends = np.concatenate([p_lo, p_hi])
+    idx = np.concatenate([np.arange(n_pairs)] * 2)
+    o = np.argsort(ends, kind="stable")
+    ends, idx = ends[o], idx[o]
+    cut = np.flatnonzero(np.diff(ends)) + 1
+    pairs_of = dict(zip(ends[np.concatenate([[0], cut])].tolist(), (c.tolist() for c in np.split(idx, cut))))
+    starts: dict[int, list[int]] = {}  # root -> the starting groups in its group
+    cursor = ptr[:-1]  # per pair: where its next turn is looked for in `positions`
+    pending = [True] * n_pairs  # in the heap
+    heap = list(zip(positions[ptr[:-1]].tolist(), range(n_pairs)))
+    heapq.heapify(heap)
+    while heap:
+        t, j = heapq.heappop(heap)
+        pending[j] = False
+        k = int(order[t])
+        ra, rb = find(int(a_arr[k])), find(int(b_arr[k]))
+        if ra == rb or not merge(ra, rb):
+            continue
+        root = find(ra)
+        other = rb if root == ra else ra
+        grown = starts.setdefault(root, [root])
+        grown.extend(starts.pop(other, [other]))
+        for s0 in grown:
+            for j2 in pairs_of.get(s0, ()):
+                if pending[j2]:
+                    continue
+                i = cursor[j2] + int(np.searchsorted(positions[cursor[j2]:ptr[j2 + 1]], t, side="right"))
+                cursor[j2] = i
+                if i < ptr[j2 + 1]:
+                    pending[j2] = True
+                    heapq.heappush(heap, (int(positions[i]), j2))
+
+
 def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np.ndarray,
                   density: float, ev_doy: np.ndarray | None = None, init: np.ndarray | None = None) -> np.ndarray:
     """Sparse average linkage inside one connected component; returns each member's group
@@ -1676,7 +1758,6 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
         a_arr, b_arr = np.searchsorted(members, la).astype(np.int64), np.searchsorted(members, lb).astype(np.int64)
     if len(la) and not (_all_members(members, la, a_arr) and _all_members(members, lb, b_arr)):
         raise ValueError("a link has an end outside the component's members")
-    a_pos, b_pos = a_arr.tolist(), b_arr.tolist()
     if init is None:
         parent = list(range(m))
         size = [1] * m
@@ -1713,9 +1794,56 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         if hi > lo:
             linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
+    def merge(ra: int, rb: int) -> bool:
+        """Merge the groups of roots ra and rb (ra: the root of the link's first end) when they
+        are dense enough and their median dates close enough; returns whether they merged."""
+        sa, sb = size[ra], size[rb]
+        if linked[ra].get(rb, 0) < density * sa * sb:
+            return False
+        if dates[ra] and dates[rb]:
+            ma = median[ra]
+            if ma is None:
+                ma = median[ra] = _circular_median(dates[ra])
+            mb = median[rb]
+            if mb is None:
+                mb = median[rb] = _circular_median(dates[rb])
+            gap = abs(ma - mb)
+            if min(gap, 366 - gap) > MAX_DAYS_APART:
+                return False
+        if sa < sb:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] = sa + sb
+        if dates[rb]:
+            dates[ra] = dates[ra] + dates[rb]
+            dates[rb] = []
+            median[ra] = None
+        median[rb] = None
+        da, db = linked[ra], linked[rb]
+        linked[rb] = {}
+        da.pop(rb, None)
+        for c, n_ab in db.items():
+            if c == ra:
+                continue
+            v = da.get(c, 0) + n_ab
+            da[c] = v
+            dc = linked[c]
+            dc.pop(rb, None)
+            dc[ra] = v
+        return True
+
     # strongest first; links of equal score by their two ends, so the groups do not depend on the
-    # order the links come in (a long-lived build keeps them as arrays: _Kept.links)
-    order = np.lexsort((np.maximum(a_arr, b_arr), np.minimum(a_arr, b_arr), -np.asarray(score, dtype=np.float64)))
+    # order the links come in (a long-lived build keeps them as arrays: _Kept.links): sorted by
+    # the two ends packed in one key (distinct links have distinct keys), then stably by score,
+    # the order of a lexsort on (score, smaller end, larger end) in 40% of its time
+    ends = (np.minimum(a_arr, b_arr).astype(np.uint64) << np.uint64(32)) | np.maximum(a_arr, b_arr).astype(np.uint64)
+    order = np.argsort(ends)
+    order = order[np.argsort(-np.asarray(score, dtype=np.float64)[order], kind="stable")]
+    del ends
+    if init is not None and len(pa) >= PAIR_WALK_LINKS * max(len(keys) // 2, 1):
+        _walk_group_pairs(order, a_arr, b_arr, g, find, merge)
+        return np.fromiter((find(x) for x in range(m)), dtype=np.int64, count=m)
+    a_pos, b_pos = a_arr.tolist(), b_arr.tolist()
     for lo in range(0, len(order), LINK_BLOCK):
         block = order[lo:lo + LINK_BLOCK]
         # groups only grow, so a link whose ends are in one group now is still inside one when
@@ -1734,41 +1862,8 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
                 ra = find(ra)
             if parent[rb] != rb:
                 rb = find(rb)
-            if ra == rb:
-                continue
-            sa, sb = size[ra], size[rb]
-            if linked[ra].get(rb, 0) < density * sa * sb:
-                continue
-            if dates[ra] and dates[rb]:
-                ma = median[ra]
-                if ma is None:
-                    ma = median[ra] = _circular_median(dates[ra])
-                mb = median[rb]
-                if mb is None:
-                    mb = median[rb] = _circular_median(dates[rb])
-                gap = abs(ma - mb)
-                if min(gap, 366 - gap) > MAX_DAYS_APART:
-                    continue
-            if sa < sb:
-                ra, rb = rb, ra
-            parent[rb] = ra
-            size[ra] = sa + sb
-            if dates[rb]:
-                dates[ra] = dates[ra] + dates[rb]
-                dates[rb] = []
-                median[ra] = None
-            median[rb] = None
-            da, db = linked[ra], linked[rb]
-            linked[rb] = {}
-            da.pop(rb, None)
-            for c, n_ab in db.items():
-                if c == ra:
-                    continue
-                v = da.get(c, 0) + n_ab
-                da[c] = v
-                dc = linked[c]
-                dc.pop(rb, None)
-                dc[ra] = v
+            if ra != rb:
+                merge(ra, rb)
     return np.fromiter((find(x) for x in range(m)), dtype=np.int64, count=m)
 
 

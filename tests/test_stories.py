@@ -393,23 +393,69 @@ def test_linkage_refuses_a_link_whose_end_is_not_a_member():
     assert root.tolist() == [0, 0, 2, 2]
 
 
-def test_linkage_from_starting_groups_follows_the_plain_rule():
+@pytest.mark.parametrize("n_groups,density", [(20, 0.3), (6, 0.2), (6, 0.12), (3, 0.05)])
+@pytest.mark.parametrize("walk_pairs", [True, False])
+def test_linkage_from_starting_groups_follows_the_plain_rule(monkeypatch, n_groups, density, walk_pairs):
     # the incremental clustering continues the linkage from the previous stories: the groups
-    # it starts from count as groups (their links between them count towards the density)
-    rng = np.random.default_rng(8)
+    # it starts from count as groups (their links between them count towards the density);
+    # with many links between the same two groups (few groups) it looks at a pair of groups
+    # only when one of them changed (_walk_group_pairs): the same groups as every link in turn
+    monkeypatch.setattr(stories, "PAIR_WALK_LINKS", 0 if walk_pairs else 10**9)
+    rng = np.random.default_rng(8 + n_groups)
     n = 50
     pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, size=(300, 2)) if a < b}
     la, lb = (np.array(x) for x in zip(*sorted(pairs)))
     score = rng.random(len(la)).round(2)
     ev_doy = np.where(rng.random(n) < 0.7, rng.choice([100, 101, 130], size=n), 0)
-    start = rng.integers(0, 20, size=n)  # 20 starting groups, scattered
+    start = rng.integers(0, n_groups, size=n)  # starting groups, scattered
+    alone = np.flatnonzero(rng.random(n) < 0.3)
+    start[alone] = n_groups + np.arange(len(alone))  # and some articles alone (new ones)
     init = np.array([min(i for i in range(n) if start[i] == start[x]) for x in range(n)])
-    root = stories._average_link(np.arange(n), la, lb, score, 0.3, ev_doy, init=init)
+    root = stories._average_link(np.arange(n), la, lb, score, density, ev_doy, init=init)
     got = [min(np.flatnonzero(root == root[i]).tolist()) for i in range(n)]
-    assert got == _reference_average_link(n, la, lb, score, 0.3, ev_doy, start)
+    assert got == _reference_average_link(n, la, lb, score, density, ev_doy, start)
     assert len(set(got)) < len(set(start.tolist()))  # some starting groups merged
     for g in set(start.tolist()):  # a starting group is never split
         assert len({got[i] for i in range(n) if start[i] == g}) == 1
+
+
+@pytest.mark.parametrize("walk_pairs", [True, False])
+def test_linkage_looks_again_at_two_groups_once_one_of_them_grew(monkeypatch, walk_pairs):
+    # A = {0, 1, 2} and B = {3, 4} are two previous stories, X = 5 and C = 6 new articles.
+    # A-B first fails (2 links of 6 pairs < 0.4); X joins A at 0.8, which brings its two links
+    # to B: at A-B's next link (0.5) the grown A and B are dense enough (4 of 8) and merge.
+    # Taken then, B is too large for C at 0.3 (2 links of 6 pairs); had A-B not been looked at
+    # again after X joined, C would join B at 0.3 and A+X stay apart from B+C.
+    monkeypatch.setattr(stories, "PAIR_WALK_LINKS", 0 if walk_pairs else 10**9)
+    links = [((0, 3), 0.9), ((1, 4), 0.5), ((0, 5), 0.8), ((1, 5), 0.8), ((2, 5), 0.8),
+             ((3, 5), 0.1), ((4, 5), 0.1), ((3, 6), 0.3), ((4, 6), 0.3)]
+    la, lb = np.array([a for (a, _), _ in links]), np.array([b for (_, b), _ in links])
+    score = np.array([s for _, s in links])
+    init = np.array([0, 0, 0, 3, 3, 5, 6])
+    no_dates = np.zeros(7, dtype=np.int64)
+    root = stories._average_link(np.arange(7), la, lb, score, 0.4, no_dates, init=init)
+    groups = sorted({tuple(np.flatnonzero(root == r).tolist()) for r in root.tolist()})
+    assert groups == [(0, 1, 2, 3, 4, 5), (6,)]
+    assert [min(np.flatnonzero(root == root[i]).tolist()) for i in range(7)] == _reference_average_link(
+        7, la, lb, score, 0.4, no_dates, init)
+
+
+@pytest.mark.parametrize("walk_pairs", [True, False])
+def test_linkage_looks_again_at_a_pair_whose_smaller_group_was_absorbed(monkeypatch, walk_pairs):
+    # Q = {3, 4} (event day 105) is densely linked to D = {5, 6} (day 100) but too far in time
+    # at 0.9; P = {0, 1, 2} (day 101) absorbs Q at 0.8, which moves the group's median to 101:
+    # at Q-D's next link (0.5) the grown group and D are close and dense enough (4 of 10).
+    assert stories.MAX_DAYS_APART == 4
+    monkeypatch.setattr(stories, "PAIR_WALK_LINKS", 0 if walk_pairs else 10**9)
+    links = [((3, 5), 0.9), ((3, 6), 0.5), ((4, 5), 0.5), ((4, 6), 0.5)]
+    links += [((p, q), 0.8) for p in (0, 1, 2) for q in (3, 4)]
+    la, lb = np.array([a for (a, _), _ in links]), np.array([b for (_, b), _ in links])
+    score = np.array([s for _, s in links])
+    init = np.array([0, 0, 0, 3, 3, 5, 5])
+    days = np.array([101, 101, 101, 105, 105, 100, 100])
+    root = stories._average_link(np.arange(7), la, lb, score, 0.3, days, init=init)
+    assert len(set(root.tolist())) == 1
+    assert _reference_average_link(7, la, lb, score, 0.3, days, init) == [0] * 7
 
 
 def _attach_everywhere(monkeypatch, share=1.0):
