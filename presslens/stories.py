@@ -1649,6 +1649,9 @@ def _circular_median(days: list[int]) -> int:
     return (ref + rel[len(rel) // 2] - 1) % 366 + 1
 
 
+_PACKED_BITS = 63  # (a pair of starting groups and a position packed in one uint64 key; tests lower it)
+
+
 def _walk_group_pairs(order: np.ndarray, a_arr: np.ndarray, b_arr: np.ndarray, g: np.ndarray,
                       find: Callable[[int], int], merge: Callable[[int, int], bool]) -> None:
     """The loop of `_average_link` over the links in `order` when it starts from groups (`g`:
@@ -1676,7 +1679,7 @@ def _walk_group_pairs(order: np.ndarray, a_arr: np.ndarray, b_arr: np.ndarray, g
     # when it fits (starting groups are member positions), else a lexsort
     m = int(max(ga.max(), gb.max())) + 1
     pos_bits = max(int(len(order)).bit_length(), 1)
-    if (m * m).bit_length() + pos_bits <= 63:
+    if (m * m).bit_length() + pos_bits <= _PACKED_BITS:
         key = np.sort(((lo_g * m + hi_g).astype(np.uint64) << np.uint64(pos_bits))
                       | pos_of[across].astype(np.uint64))
         pk = key >> np.uint64(pos_bits)
@@ -1794,6 +1797,7 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         if hi > lo:
             linked[int(src[lo])] = dict(zip(dst[lo:hi], cnt[lo:hi]))
+
     def merge(ra: int, rb: int) -> bool:
         """Merge the groups of roots ra and rb (ra: the root of the link's first end) when they
         are dense enough and their median dates close enough; returns whether they merged."""

@@ -394,13 +394,15 @@ def test_linkage_refuses_a_link_whose_end_is_not_a_member():
 
 
 @pytest.mark.parametrize("n_groups,density", [(20, 0.3), (6, 0.2), (6, 0.12), (3, 0.05)])
-@pytest.mark.parametrize("walk_pairs", [True, False])
-def test_linkage_from_starting_groups_follows_the_plain_rule(monkeypatch, n_groups, density, walk_pairs):
+@pytest.mark.parametrize("walk_pairs,packed", [(True, True), (True, False), (False, True)])
+def test_linkage_from_starting_groups_follows_the_plain_rule(monkeypatch, n_groups, density, walk_pairs, packed):
     # the incremental clustering continues the linkage from the previous stories: the groups
     # it starts from count as groups (their links between them count towards the density);
     # with many links between the same two groups (few groups) it looks at a pair of groups
     # only when one of them changed (_walk_group_pairs): the same groups as every link in turn
     monkeypatch.setattr(stories, "PAIR_WALK_LINKS", 0 if walk_pairs else 10**9)
+    if not packed:  # the pairs' links sorted by a lexsort (keys too wide to pack)
+        monkeypatch.setattr(stories, "_PACKED_BITS", 0)
     rng = np.random.default_rng(8 + n_groups)
     n = 50
     pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, size=(300, 2)) if a < b}
