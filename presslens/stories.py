@@ -2239,7 +2239,8 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
     if kept is not None and kept.links is not None:
         # the previous links as the arrays the last run kept, each end mapped to its row here
         # (the k-th article gone to n + k)
-        row = np.empty(kept.rows, dtype=np.int64)
+        # (4-byte rows when they fit: the gathers below read and write ~13M links at 100k)
+        row = np.empty(kept.rows, dtype=np.int32 if n + kept.rows < 2**31 else np.int64)
         row[stay] = np.arange(n_old)
         row[~stay] = n + np.arange(kept.rows - n_old)
         pa, pb = row[kept.links[0]], row[kept.links[1]]
@@ -2258,9 +2259,10 @@ def group_features(docs: pl.DataFrame, new_feats: pl.DataFrame | None, new_sigs:
         lost = lost.drop_nulls().to_numpy()
         del old, prev_links
     n_old_links = len(old_a)  # links [0, n_old_links) are old, the rest new
-    ia = np.concatenate([old_a, new_a]).astype(np.int64)
-    ib = np.concatenate([old_b, new_b]).astype(np.int64)
-    sc = np.concatenate([old_s, new_s]).astype(np.float64)
+    # (cast while concatenating: an astype after it copied every link again)
+    ia = np.concatenate([old_a, new_a], dtype=np.int64)
+    ib = np.concatenate([old_b, new_b], dtype=np.int64)
+    sc = np.concatenate([old_s, new_s], dtype=np.float64)
     del old_a, old_b, old_s, new_a, new_b, new_s
     # the links to be kept (_Kept.links: 16 bytes a link), when the caller keeps the state and
     # they fit in what it keeps beside the rest of it (its signatures and these arrays: the bands
