@@ -1621,24 +1621,19 @@ def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray
 # ---------------------------------------------------------------- clustering
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Connected-component label (the smallest member index) of each of n nodes (vectorised)."""
-    label = np.arange(n, dtype=np.int64)
+    """Connected-component label (the smallest member index) of each of n nodes (scipy's
+    connected components, then each label's first node: ~2x faster than propagating labels in
+    NumPy over the ~13M links of the 100k bench store)."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
     if len(a) == 0:
-        return label
-    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-    while True:
-        m = np.minimum(label[a], label[b])
-        new = label.copy()
-        np.minimum.at(new, a, m)
-        np.minimum.at(new, b, m)
-        while True:  # pointer jumping
-            nxt = new[new]
-            if np.array_equal(nxt, new):
-                break
-            new = nxt
-        if np.array_equal(new, label):
-            return label
-        label = new
+        return np.arange(n, dtype=np.int64)
+    graph = sparse.csr_array((np.ones(len(a), dtype=bool), (np.asarray(a, np.int64), np.asarray(b, np.int64))),
+                             shape=(n, n))
+    _, lab = csgraph.connected_components(graph, directed=True, connection="weak")
+    _, first = np.unique(lab, return_index=True)  # (np.unique's index is a label's first node)
+    return first[lab].astype(np.int64)
 
 
 def _circular_median(days: list[int]) -> int:

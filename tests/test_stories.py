@@ -539,6 +539,42 @@ def _small_components(rng, n_comps, duplicate=False):
     return start, np.array(la), np.array(lb), score, np.array(doy)
 
 
+def _components_by_search(n, la, lb):
+    """Connected components written plainly: a search from each node not yet reached; each
+    node labelled by the smallest node of its component."""
+    nbrs = [[] for _ in range(n)]
+    for a, b in zip(la.tolist(), lb.tolist()):
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+    label = [-1] * n
+    for s in range(n):  # ascending: the first node reached of a component is its smallest
+        if label[s] >= 0:
+            continue
+        label[s], todo = s, [s]
+        while todo:
+            for y in nbrs[todo.pop()]:
+                if label[y] < 0:
+                    label[y] = s
+                    todo.append(y)
+    return label
+
+
+def test_components_are_labelled_by_their_smallest_node():
+    rng = np.random.default_rng(21)
+    for _ in range(50):
+        n = int(rng.integers(1, 300))
+        la, lb = rng.integers(0, n, int(rng.integers(0, 400))), rng.integers(0, n, int(rng.integers(0, 400)))
+        la, lb = la[:min(len(la), len(lb))], lb[:min(len(la), len(lb))]
+        assert stories.components(n, la, lb).tolist() == _components_by_search(n, la, lb)
+    # a long chain (stories chained day after day), its links given twice: one component
+    n = 5000
+    order = rng.permutation(n)
+    la, lb = np.tile(order[:-1], 2), np.tile(order[1:], 2)
+    got = stories.components(n, la, lb)
+    assert got.dtype == np.int64 and (got == 0).all()
+    assert stories.components(3, np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == [0, 1, 2]
+
+
 def test_small_stories_that_are_one_group_without_refinement_match_the_plain_clustering():
     # most small components are cliques within the date window: they are taken as one group
     # without running the linkage; the groups must be what the linkage gives
