@@ -1622,8 +1622,9 @@ def _write_links(ctx: _Corpus, ia: np.ndarray, ib: np.ndarray, score: np.ndarray
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected-component label (the smallest member index) of each of n nodes (scipy's
-    connected components, then each label's first node: ~2x faster than propagating labels in
-    NumPy over the ~13M links of the 100k bench store)."""
+    connected components, then each label's first node). Propagating minimum labels in NumPy
+    took as many rounds as the longest chain of links (20,000 articles linked one after the
+    other: 4.5 s, here 4 ms) and ~20% longer on the ~13M links of the 100k bench store."""
     from scipy import sparse
     from scipy.sparse import csgraph
 
