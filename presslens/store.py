@@ -30,13 +30,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -296,6 +296,8 @@ def corpus_version(file_keys: pl.DataFrame) -> str:
 # app refreshing it, `build --watch`, a `build` typed meanwhile) waits for the first instead of
 # doing the same work beside it. Stale after a crash? No: the OS drops a dead process's lock.
 BUILD_LOCK = ".build.lock"
+# How often a build that may be stopped looks again for another build's lock (seconds).
+LOCK_POLL_S = 0.2
 
 
 class BuildStopped(Exception):
@@ -306,7 +308,7 @@ class BuildStopped(Exception):
 
 @contextmanager
 def build_lock(root: str | os.PathLike, on_wait: Callable[[], None] | None = None,
-               stop: Any = None) -> Iterator[None]:
+               stop: threading.Event | None = None) -> Iterator[None]:
     """Hold the store's build lock (exclusive, across processes) for the block; when another
     build holds it, call `on_wait()` once and wait for it. `stop`: an event (threading.Event)
     whose setting ends the wait with BuildStopped. A no-op where file locks are not
@@ -340,9 +342,6 @@ def build_lock(root: str | os.PathLike, on_wait: Callable[[], None] | None = Non
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-
-# How often a build that may be stopped looks again for another build's lock (seconds).
-LOCK_POLL_S = 0.2
 
 
 def begin(root: str | os.PathLike) -> Path:

@@ -994,7 +994,8 @@ def _bucket_pairs(buckets: list[tuple[np.ndarray, np.ndarray]], new_mask: np.nda
     with reach[q] >= d, which holds exactly when q is in p's bucket and d <= BUCKET_WINDOW, so
     a row that fails stops its walk back). The same pairs as making every pair of the window
     and keeping those with a new end, without the old rows' pairs: on the 100k bench corpus
-    (buckets of ~185 near-copies) a 1% rebuild made ~50x more pairs than it kept."""
+    (buckets of ~185 near-copies, each row paired with up to 50 others) a 1% rebuild made the
+    window pairs of every row of those buckets to keep those of ~1% of them (7.3 -> 2.3 s)."""
     lo_lim, hi_lim = lo_range if lo_range is not None else (0, len(new_mask))
     keys: list[np.ndarray] = []
     pending = 0
