@@ -999,6 +999,7 @@ def _bucket_pairs(buckets: list[tuple[np.ndarray, np.ndarray]], new_mask: np.nda
     lo_lim, hi_lim = lo_range if lo_range is not None else (0, len(new_mask))
     keys: list[np.ndarray] = []
     pending = 0
+    all_new = bool(new_mask.all())  # (a first run: every pair of the window, no count per group)
 
     def add(x: np.ndarray, y: np.ndarray) -> None:
         nonlocal pending
@@ -1010,8 +1011,8 @@ def _bucket_pairs(buckets: list[tuple[np.ndarray, np.ndarray]], new_mask: np.nda
         pending += len(lo)
 
     for ii, reach in buckets:
-        is_new = new_mask[ii]
-        n_new = int(np.count_nonzero(is_new))
+        is_new = None if all_new else new_mask[ii]
+        n_new = len(ii) if all_new else int(np.count_nonzero(is_new))
         ii = ii.astype(np.uint64)
         if n_new == 0:
             continue
