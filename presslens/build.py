@@ -32,6 +32,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import logging
 import math
 import multiprocessing as mp
 import os
@@ -57,6 +58,7 @@ from presslens import fsio, ingest, search, store
 from presslens.records import Reject
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 
 # The engines build() knows; the CLI offers exactly these.
 ENGINES = ("local", "dask")
@@ -659,15 +661,48 @@ class _Dask(_Runner):
             fut.release()
 
     def abandon(self) -> None:
-        if self.pending:
-            self.client.cancel(list(self.pending))
-            self.pending.clear()
+        """Tasks not started are cancelled; Dask cannot stop one a worker is running (it goes
+        on, its result dropped), so those are waited for, as their workers report them
+        (DASK_ABANDON_WAIT_S at most): a task writes its shards into the build's folder,
+        which is removed next, or on remote storage next to the store."""
+        if not self.pending:
+            return
+        keys = {str(f.key) for f in self.pending}
+        self.client.cancel(list(self.pending))
+        self.pending.clear()
+        deadline = time.monotonic() + DASK_ABANDON_WAIT_S
+        while True:
+            try:
+                running = self.client.run(_executing_keys)
+            except Exception as exc:  # noqa: BLE001  (workers gone: nothing of theirs runs)
+                log.warning("could not ask the Dask workers which tasks still run: %s", exc)
+                return
+            if not keys.intersection(k for ks in running.values() for k in ks):
+                return
+            if time.monotonic() > deadline:
+                log.warning("Dask tasks of a stopped build still run after %d s; not waiting longer",
+                            DASK_ABANDON_WAIT_S)
+                return
+            time.sleep(DASK_POLL_S)
 
     def close(self) -> None:
         if not self.keep:
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
+
+
+# A stopped build waits this long at most for its Dask tasks already running, asking the
+# workers every DASK_POLL_S seconds (_Dask.abandon).
+DASK_ABANDON_WAIT_S = 600
+DASK_POLL_S = 0.2
+
+
+def _executing_keys(dask_worker: Any) -> list[str]:
+    """The keys of the tasks a Dask worker's threads are running (cancelled ones included:
+    they stay there until their thread returns); run on each worker by Client.run."""
+    state = dask_worker.state
+    return [str(ts.key) for ts in (*state.executing, *state.long_running)]
 
 
 def _runner(engine: str, n_workers: int, n_files: int, scheduler: str | None, keep: bool) -> _Runner:

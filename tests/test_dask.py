@@ -152,3 +152,43 @@ def test_a_build_whose_workers_all_fail_stops_and_keeps_the_live_store(tmp_path,
     with pytest.raises(RuntimeError, match="failed on every file tried"):
         b.build(corpus, st, engine="dask", scheduler=cluster.scheduler_address)
     assert store.current(st).directory == before.directory
+
+
+def test_a_stopped_dask_build_waits_for_the_tasks_its_workers_are_running(tmp_path, monkeypatch):
+    """Dask cannot stop a task a worker is running; a build asked to stop (`build --watch` on
+    Ctrl-C) cancels the tasks not started and waits for the running ones before it removes its
+    folder, so no task writes its shards after the build has gone (into a removed folder, or
+    as stray files next to a remote store). Nothing is published."""
+    import threading
+    import time
+
+    corpus = _corpus(tmp_path / "c")
+    st = tmp_path / "s"
+    stop = threading.Event()
+    events: list[tuple[float, str]] = []
+    read_file, write_shard, slept = b._read_file, b._write_shard, set()
+
+    def reading(task, rel, side):
+        if task.task_id == "t000000":  # the first task asks the build to stop, and ends at once
+            stop.set()
+        elif task.task_id not in slept:  # the other is still running when the build sees it
+            slept.add(task.task_id)
+            time.sleep(1.5)
+        yield from read_file(task, rel, side)
+
+    def writing(rows, table, shard_dir, name):
+        events.append((time.monotonic(), "a shard written" if "-t000000-" not in name else "first task"))
+        return write_shard(rows, table, shard_dir, name)
+
+    monkeypatch.setattr(b, "_read_file", reading)
+    monkeypatch.setattr(b, "_write_shard", writing)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0", silence_logs=40) as two:
+        with pytest.raises(b.BuildStopped):
+            b.build(corpus, st, engine="dask", scheduler=two.scheduler_address, workers=2, stop=stop)
+        events.append((time.monotonic(), "build stopped"))
+        time.sleep(2.5)  # (long enough for a task left running to end)
+    order = [e for _, e in sorted(events) if e != "first task"]
+    assert order[-1] == "build stopped" and "a shard written" in order, order
+    assert store.current(st) is None
+    assert not [p.name for p in st.iterdir() if p.name.startswith(".tmp-")]
