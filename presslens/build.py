@@ -647,8 +647,18 @@ class _Dask(_Runner):
         self.ac.add(fut)
 
     def results(self, stop=None):
-        for fut in self.ac:
+        while not self.ac.is_empty():
             _stop_point(stop)
+            if stop is not None and not self.ac.has_ready():
+                # (taking the next would block until a task ends, a long one too: the stop is
+                # looked at meanwhile, so the tasks not started are dropped at once, as the
+                # local pool does)
+                time.sleep(DASK_POLL_S)
+                continue
+            try:
+                fut = next(self.ac)
+            except StopIteration:
+                return
             task = self.pending.pop(fut)
             if fut.status == "finished":
                 yield task, fut.result(), None
@@ -692,10 +702,11 @@ class _Dask(_Runner):
                 self.cluster.close()
 
 
-# A stopped build waits this long at most for its Dask tasks already running, asking the
-# workers every DASK_POLL_S seconds (_Dask.abandon).
+# A stopped build waits this long at most for its Dask tasks already running (_Dask.abandon),
+# asking the workers every DASK_POLL_S seconds; a build that may be stopped looks at its stop
+# event as often while it waits for a task to end (_Dask.results).
 DASK_ABANDON_WAIT_S = 600
-DASK_POLL_S = 0.2
+DASK_POLL_S = 0.05
 
 
 def _executing_keys(dask_worker: Any) -> list[str]:

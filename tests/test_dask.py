@@ -192,3 +192,37 @@ def test_a_stopped_dask_build_waits_for_the_tasks_its_workers_are_running(tmp_pa
     assert order[-1] == "build stopped" and "a shard written" in order, order
     assert store.current(st) is None
     assert not [p.name for p in st.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_dask_build_stopped_while_a_task_runs_does_not_start_the_next(tmp_path, monkeypatch):
+    """A stop asked while a worker runs a long task is seen then, not when the task ends: the
+    tasks not started are dropped (as the local pool does), the running one is waited for."""
+    import threading
+    import time
+
+    corpus = _corpus(tmp_path / "c")
+    for k in range(4):  # more tasks than the worker's one thread
+        (corpus / f"more{k}.txt").write_text(f"Kim Jong Un met Vladimir Putin in Vladivostok {k}.", encoding="utf-8")
+    st = tmp_path / "s"
+    stop = threading.Event()
+    started: list[str] = []
+    read_file = b._read_file
+
+    def reading(task, rel, side):
+        if task.task_id not in started:
+            started.append(task.task_id)
+            if len(started) == 1:  # the first task asks the build to stop, then runs on
+                stop.set()
+                time.sleep(1.5)
+        yield from read_file(task, rel, side)
+
+    monkeypatch.setattr(b, "_read_file", reading)
+    monkeypatch.setattr(b, "GATHER_RECORDS", 1)  # (one task per file: guided task sizes)
+    monkeypatch.setattr(b, "MIN_TASK_FILES", 1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0", silence_logs=40) as one:
+        with pytest.raises(b.BuildStopped):
+            b.build(corpus, st, engine="dask", scheduler=one.scheduler_address, workers=1, stop=stop)
+        time.sleep(1.0)  # (a task wrongly left to start would have started by now)
+    assert len(started) == 1, started
+    assert store.current(st) is None
