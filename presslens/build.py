@@ -693,7 +693,7 @@ class _Dask(_Runner):
                 log.warning("Dask tasks of a stopped build still run after %d s; not waiting longer",
                             DASK_ABANDON_WAIT_S)
                 return
-            time.sleep(DASK_POLL_S)
+            time.sleep(DASK_ABANDON_POLL_S)
 
     def close(self) -> None:
         if not self.keep:
@@ -703,9 +703,11 @@ class _Dask(_Runner):
 
 
 # A stopped build waits this long at most for its Dask tasks already running (_Dask.abandon),
-# asking the workers every DASK_POLL_S seconds; a build that may be stopped looks at its stop
-# event as often while it waits for a task to end (_Dask.results).
+# asking the workers every DASK_ABANDON_POLL_S seconds (each time a call to every worker); a
+# build that may be stopped looks at its stop event every DASK_POLL_S seconds while it waits for
+# a task to end (_Dask.results).
 DASK_ABANDON_WAIT_S = 600
+DASK_ABANDON_POLL_S = 0.5
 DASK_POLL_S = 0.05
 
 
