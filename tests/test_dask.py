@@ -226,3 +226,44 @@ def test_a_dask_build_stopped_while_a_task_runs_does_not_start_the_next(tmp_path
         time.sleep(1.0)  # (a task wrongly left to start would have started by now)
     assert len(started) == 1, started
     assert store.current(st) is None
+
+
+def test_abandoning_dask_tasks_gives_up_when_the_workers_cannot_say_or_take_too_long(monkeypatch, caplog):
+    """A stopped build waits for its running Dask tasks only while the workers can say which
+    run, and DASK_ABANDON_WAIT_S at most: it never hangs on a lost cluster or a stuck task,
+    and it says so."""
+    import logging
+    import time
+
+    class Future:
+        key = "presslens-t000000-abc"
+
+    class Client:
+        def __init__(self, run):
+            self.run, self.cancelled = run, []
+
+        def cancel(self, futures):
+            self.cancelled.extend(futures)
+
+    def runner(run):
+        r = object.__new__(b._Dask)
+        r.client, r.pending = Client(run), {Future(): None}
+        return r
+
+    def lost(_fn):
+        raise OSError("Timed out trying to connect to the scheduler")
+
+    monkeypatch.setattr(b, "DASK_ABANDON_POLL_S", 0.01)
+    monkeypatch.setattr(b, "DASK_ABANDON_WAIT_S", 0.3)
+    with caplog.at_level(logging.WARNING, logger="presslens.build"):
+        r = runner(lost)
+        r.abandon()
+        assert len(r.client.cancelled) == 1 and r.pending == {}
+        assert "could not ask the Dask workers" in caplog.text
+        t = time.monotonic()
+        runner(lambda _fn: {"tcp://w1": ["presslens-t000000-abc"]}).abandon()  # never ends
+        assert 0.3 <= time.monotonic() - t < 5
+        assert "still run after" in caplog.text
+        t = time.monotonic()
+        runner(lambda _fn: {"tcp://w1": ["someone-else"]}).abandon()  # not ours: no wait
+        assert time.monotonic() - t < 0.3
