@@ -336,6 +336,13 @@ def _add_story_evidence(articles: list[dict]) -> None:
 BuildStopped = store.BuildStopped
 # How often a build waiting for its workers looks whether it was asked to stop (seconds).
 STOP_POLL_S = 0.2
+# A stopped build waits this long at most for its Dask tasks already running (_Dask.abandon),
+# asking the workers every DASK_ABANDON_POLL_S seconds (each time a call to every worker); a
+# build that may be stopped looks at its stop event every DASK_POLL_S seconds while it waits for
+# a task to end (_Dask.results).
+DASK_ABANDON_WAIT_S = 600
+DASK_ABANDON_POLL_S = 0.5
+DASK_POLL_S = 0.05
 
 
 def _stop_point(stop: threading.Event | None) -> None:
@@ -700,15 +707,6 @@ class _Dask(_Runner):
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
-
-
-# A stopped build waits this long at most for its Dask tasks already running (_Dask.abandon),
-# asking the workers every DASK_ABANDON_POLL_S seconds (each time a call to every worker); a
-# build that may be stopped looks at its stop event every DASK_POLL_S seconds while it waits for
-# a task to end (_Dask.results).
-DASK_ABANDON_WAIT_S = 600
-DASK_ABANDON_POLL_S = 0.5
-DASK_POLL_S = 0.05
 
 
 def _executing_keys(dask_worker: Any) -> list[str]:

@@ -343,7 +343,6 @@ def build_lock(root: str | os.PathLike, on_wait: Callable[[], None] | None = Non
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-
 def begin(root: str | os.PathLike) -> Path:
     """A fresh temporary directory inside the store root for a version being written."""
     root = Path(root)

@@ -1650,11 +1650,11 @@ def _circular_median(days: list[int]) -> int:
 _PACKED_BITS = 63  # (a pair of starting groups and a position packed in one uint64 key; tests lower it)
 
 
-def _walk_group_pairs(order: np.ndarray, a_arr: np.ndarray, b_arr: np.ndarray, g: np.ndarray,
+def _walk_group_pairs(order: np.ndarray, a_arr: np.ndarray, b_arr: np.ndarray, ga: np.ndarray, gb: np.ndarray,
                       find: Callable[[int], int], merge: Callable[[int, int], bool]) -> None:
-    """The loop of `_average_link` over the links in `order` when it starts from groups (`g`:
-    each member's starting root) and many links join the same two starting groups (`_attach`
-    at 100k on the bench corpus: 3.3 million links between 7,200 pairs of groups).
+    """The loop of `_average_link` over the links in `order` when it starts from groups (`ga`,
+    `gb`: the starting root of each link's two ends) and many links join the same two starting
+    groups (`_attach` at 100k on the bench corpus: 3.3 million links between 7,200 pairs).
 
     Whether a link merges depends only on the two groups its ends are in at its turn. So a link
     between the same two groups as an earlier one, when neither group has changed since, fails
@@ -1666,7 +1666,6 @@ def _walk_group_pairs(order: np.ndarray, a_arr: np.ndarray, b_arr: np.ndarray, g
     merges push the pairs of the groups they change."""
     import heapq
 
-    ga, gb = g[a_arr], g[b_arr]
     across = np.flatnonzero(ga != gb)  # (a link inside a starting group never merges)
     if len(across) == 0:
         return
@@ -1782,11 +1781,12 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
         return r
 
     # linked[x][y]: links between groups x and y, from the sorted, counted (x, y) pairs
-    pa, pb = a_arr.astype(np.uint64), b_arr.astype(np.uint64)
     if init is not None:  # counted between starting groups (their roots)
-        pa, pb = g[a_arr].astype(np.uint64), g[b_arr].astype(np.uint64)
-        across = pa != pb
-        pa, pb = pa[across], pb[across]
+        ga, gb = g[a_arr], g[b_arr]  # (each end's starting root: the pair walk reads them too)
+        across = ga != gb
+        pa, pb = ga[across].astype(np.uint64), gb[across].astype(np.uint64)
+    else:
+        pa, pb = a_arr.astype(np.uint64), b_arr.astype(np.uint64)
     keys, cnt = np.unique((np.concatenate([pa, pb]) << np.uint64(32)) | np.concatenate([pb, pa]), return_counts=True)
     src = (keys >> np.uint64(32)).astype(np.int64)
     dst, cnt = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64).tolist(), cnt.tolist()
@@ -1843,7 +1843,7 @@ def _average_link(members: np.ndarray, la: np.ndarray, lb: np.ndarray, score: np
     order = order[np.argsort(-np.asarray(score, dtype=np.float64)[order], kind="stable")]
     del ends
     if init is not None and len(pa) >= PAIR_WALK_LINKS * max(len(keys) // 2, 1):
-        _walk_group_pairs(order, a_arr, b_arr, g, find, merge)
+        _walk_group_pairs(order, a_arr, b_arr, ga, gb, find, merge)
         return np.fromiter((find(x) for x in range(m)), dtype=np.int64, count=m)
     a_pos, b_pos = a_arr.tolist(), b_arr.tolist()
     for lo in range(0, len(order), LINK_BLOCK):
