@@ -2,6 +2,7 @@
 
     python benchmarks/story_attach_agreement.py [--store /tmp/presslens-bench/store-local-10000]
                                                 [--corpus /tmp/presslens-bench/real-10000] [--rebuilds 4]
+                                                [--shares 0.05,0.25]
 
 Needs a corpus and a store built from it (bench_build.py leaves both in its workdir). The
 corpus is changed (1% of its files get a sentence appended per rebuild, as bench_build.py
@@ -11,7 +12,9 @@ take new articles in place: stories._attach) and one that clusters every changed
 again from all its links (ATTACH_MIN_LINKS set out of reach). At the end a third store is
 built from scratch. Prints the time of each rebuild and the pairwise precision, recall and
 F1 between the story partitions (stories.pairwise_prf), so the cost of attaching in place
-is measured against the exact incremental run and against a full build.
+is measured against the exact incremental run and against a full build. With --shares, one
+attaching store per stories.RECLUSTER_SHARE given (the share of a component attached in place
+past which it is clustered again in full), so its effect on the drift is measured in one run.
 """
 from __future__ import annotations
 
@@ -42,37 +45,49 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path("/tmp/presslens-bench/real-10000"))
     ap.add_argument("--rebuilds", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--shares", default=str(stories.RECLUSTER_SHARE),
+                    help="comma-separated RECLUSTER_SHARE values, one attaching store each")
     args = ap.parse_args()
+    shares = [float(x) for x in args.shares.split(",")]
     if store.current(args.store) is None:
         raise SystemExit(f"no store at {args.store}: run benchmarks/bench_build.py --engines local first")
     work = Path(tempfile.mkdtemp(prefix="presslens-attach-"))
-    attach, exact, full = work / "attach", work / "exact", work / "full"
-    shutil.copytree(args.store, attach)
-    shutil.copytree(args.store, exact)
-    default_min = stories.ATTACH_MIN_LINKS
+    attaching = {(f"attach@{x:g}" if len(shares) > 1 else "attach"): x for x in shares}
+    exact, full = work / "exact", work / "full"
+    variants = [(work / name, stories.ATTACH_MIN_LINKS, share) for name, share in attaching.items()]
+    variants.append((exact, 10**15, stories.RECLUSTER_SHARE))
+    for st, _, _ in variants:
+        shutil.copytree(args.store, st)
+    default_min, default_share = stories.ATTACH_MIN_LINKS, stories.RECLUSTER_SHARE
+    seconds: dict[str, list[float]] = {st.name: [] for st, _, _ in variants}
     try:
         for i in range(args.rebuilds):
             n = touch(args.corpus, 0.01, seed=7000 + i)
-            for st, limit in ((attach, default_min), (exact, 10**15)):
-                stories.ATTACH_MIN_LINKS = limit
+            for st, limit, share in variants:
+                stories.ATTACH_MIN_LINKS, stories.RECLUSTER_SHARE = limit, share
                 t = time.perf_counter()
                 s = b.build(args.corpus, st, workers=args.workers, keep_workers=True)
-                print(f"rebuild {i + 1} ({n} files changed), {st.name:6s}: {time.perf_counter() - t:.2f} s, "
+                seconds[st.name].append(time.perf_counter() - t)
+                print(f"rebuild {i + 1} ({n} files changed), {st.name:12s}: {seconds[st.name][-1]:.2f} s, "
                       f"story step {s['story_seconds']:.2f} s", flush=True)
-        stories.ATTACH_MIN_LINKS = default_min
+        stories.ATTACH_MIN_LINKS, stories.RECLUSTER_SHARE = default_min, default_share
+        for name, xs in seconds.items():
+            print(f"{name:12s} rebuilds: mean {sum(xs) / len(xs):.2f} s, max {max(xs):.2f} s", flush=True)
         t = time.perf_counter()
         b.build(args.corpus, full, workers=args.workers, keep_workers=True)
         print(f"full build from scratch: {time.perf_counter() - t:.1f} s", flush=True)
         b.shutdown_workers()
-        got = {name: story_ids(st) for name, st in (("attach", attach), ("exact", exact), ("full", full))}
-        for a, ref in (("attach", "exact"), ("attach", "full"), ("exact", "full")):
+        got = {st.name: story_ids(st) for st, _, _ in variants}
+        got["full"] = story_ids(full)
+        pairs = [(a, ref) for a in attaching for ref in ("exact", "full")] + [("exact", "full")]
+        for a, ref in pairs:
             x, y = got[a], got[ref]
             assert x["doc_id"].equals(y["doc_id"])
             p, r, f, *_ = stories.pairwise_prf(x["story_id"].to_list(), y["story_id"].to_list())
             print(f"{a} incremental vs {ref}{' incremental' if ref == 'exact' else ' build'}: "
                   f"P {p:.4f} R {r:.4f} F1 {f:.4f} ({x['story_id'].n_unique()} vs {y['story_id'].n_unique()} stories)")
     finally:
-        stories.ATTACH_MIN_LINKS = default_min
+        stories.ATTACH_MIN_LINKS, stories.RECLUSTER_SHARE = default_min, default_share
         shutil.rmtree(work, ignore_errors=True)
 
 
