@@ -2,7 +2,7 @@
 
     python benchmarks/story_attach_agreement.py [--store /tmp/presslens-bench/store-local-10000]
                                                 [--corpus /tmp/presslens-bench/real-10000] [--rebuilds 4]
-                                                [--shares 0.05,0.25]
+                                                [--shares 0.05,0.25] [--no-exact] [--no-full]
 
 Needs a corpus and a store built from it (bench_build.py leaves both in its workdir). The
 corpus is changed (1% of its files get a sentence appended per rebuild, as bench_build.py
@@ -14,7 +14,9 @@ built from scratch. Prints the time of each rebuild and the pairwise precision, 
 F1 between the story partitions (stories.pairwise_prf), so the cost of attaching in place
 is measured against the exact incremental run and against a full build. With --shares, one
 attaching store per stories.RECLUSTER_SHARE given (the share of a component attached in place
-past which it is clustered again in full), so its effect on the drift is measured in one run.
+past which it is clustered again in full), so its effect on the drift is measured in one run;
+--no-exact and --no-full leave out the exact store and the build from scratch (at 100,000
+articles that build takes ~7 minutes: the rebuild times alone are then compared).
 """
 from __future__ import annotations
 
@@ -47,6 +49,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--shares", default=str(stories.RECLUSTER_SHARE),
                     help="comma-separated RECLUSTER_SHARE values, one attaching store each")
+    ap.add_argument("--no-exact", action="store_true", help="no exact incremental store")
+    ap.add_argument("--no-full", action="store_true", help="no build from scratch at the end")
     args = ap.parse_args()
     shares = [float(x) for x in args.shares.split(",")]
     if store.current(args.store) is None:
@@ -55,7 +59,8 @@ def main() -> None:
     attaching = {(f"attach@{x:g}" if len(shares) > 1 else "attach"): x for x in shares}
     exact, full = work / "exact", work / "full"
     variants = [(work / name, stories.ATTACH_MIN_LINKS, share) for name, share in attaching.items()]
-    variants.append((exact, 10**15, stories.RECLUSTER_SHARE))
+    if not args.no_exact:
+        variants.append((exact, 10**15, stories.RECLUSTER_SHARE))
     for st, _, _ in variants:
         shutil.copytree(args.store, st)
     default_min, default_share = stories.ATTACH_MIN_LINKS, stories.RECLUSTER_SHARE
@@ -73,18 +78,24 @@ def main() -> None:
         stories.ATTACH_MIN_LINKS, stories.RECLUSTER_SHARE = default_min, default_share
         for name, xs in seconds.items():
             print(f"{name:12s} rebuilds: mean {sum(xs) / len(xs):.2f} s, max {max(xs):.2f} s", flush=True)
-        t = time.perf_counter()
-        b.build(args.corpus, full, workers=args.workers, keep_workers=True)
-        print(f"full build from scratch: {time.perf_counter() - t:.1f} s", flush=True)
+        refs = [name for name, skip in (("exact", args.no_exact), ("full", args.no_full)) if not skip]
+        if "full" in refs:
+            t = time.perf_counter()
+            b.build(args.corpus, full, workers=args.workers, keep_workers=True)
+            print(f"full build from scratch: {time.perf_counter() - t:.1f} s", flush=True)
         b.shutdown_workers()
         got = {st.name: story_ids(st) for st, _, _ in variants}
-        got["full"] = story_ids(full)
-        pairs = [(a, ref) for a in attaching for ref in ("exact", "full")] + [("exact", "full")]
+        if "full" in refs:
+            got["full"] = story_ids(full)
+        pairs = [(a, ref) for a in attaching for ref in refs] + ([("exact", "full")] if len(refs) == 2 else [])
+        if len(attaching) > 1 and not refs:  # the attaching stores against each other
+            names = list(attaching)
+            pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
         for a, ref in pairs:
             x, y = got[a], got[ref]
             assert x["doc_id"].equals(y["doc_id"])
             p, r, f, *_ = stories.pairwise_prf(x["story_id"].to_list(), y["story_id"].to_list())
-            print(f"{a} incremental vs {ref}{' incremental' if ref == 'exact' else ' build'}: "
+            print(f"{a} incremental vs {ref}{' build' if ref == 'full' else ' incremental'}: "
                   f"P {p:.4f} R {r:.4f} F1 {f:.4f} ({x['story_id'].n_unique()} vs {y['story_id'].n_unique()} stories)")
     finally:
         stories.ATTACH_MIN_LINKS, stories.RECLUSTER_SHARE = default_min, default_share
