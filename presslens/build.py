@@ -1377,14 +1377,22 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
 
     originals = articles.filter(pl.col("duplicate_of").is_null()).select("doc_id", "language")
     m = mentions.join(originals, on="doc_id", how="inner")
-    counts = m.group_by("entity_id").agg(
-        pl.len().cast(pl.Int64).alias("mention_count"),
-        pl.col("doc_id").n_unique().cast(pl.Int64).alias("doc_count"),
-        # the most frequent type; on a tie the first by name (mode alone picks one at random)
-        pl.col("entity_type").mode().sort().first().alias("entity_type"),
-    )
+    # two passes over the mentions (the article counts need the doc ids; the rest is counted
+    # from the mentions per entity, language, lemma, name and type: a few rows per entity),
+    # collected together so the join is made once (three passes, each joining again: ~150 ->
+    # ~95 ms at 10,000 articles)
+    counts, fine = pl.collect_all([
+        m.group_by("entity_id").agg(pl.len().cast(pl.Int64).alias("mention_count"),
+                                    pl.col("doc_id").n_unique().cast(pl.Int64).alias("doc_count")),
+        m.group_by("entity_id", "language", "lemma", "name", "entity_type").agg(pl.len().alias("n")),
+    ])
+    fine_lf = fine.lazy()
+    # the most frequent type; on a tie the first by name (mode alone picks one at random)
+    types = (fine_lf.group_by("entity_id", "entity_type").agg(pl.col("n").sum())
+             .sort(["entity_id", "n", "entity_type"], descending=[False, True, False])
+             .group_by("entity_id", maintain_order=True).agg(pl.col("entity_type").first()))
     by_lang = (
-        m.group_by("entity_id", "language", "lemma").agg(pl.len().alias("n"))
+        fine_lf.group_by("entity_id", "language", "lemma").agg(pl.col("n").sum())
         .sort(["entity_id", "language", "n", "lemma"], descending=[False, False, True, False])
         .group_by("entity_id", "language", maintain_order=True).agg(pl.col("lemma").first().alias("name"))
     )
@@ -1392,11 +1400,12 @@ def _entities_table(mentions: pl.LazyFrame, articles: pl.LazyFrame) -> pl.DataFr
         pl.struct(pl.col("language"), pl.col("name")).alias("seen_names")
     )
     top_lemma = (
-        m.group_by("entity_id", pl.coalesce("name", "lemma").alias("lemma")).agg(pl.len().alias("n"))
+        fine_lf.group_by("entity_id", pl.coalesce("name", "lemma").alias("lemma")).agg(pl.col("n").sum())
         .sort(["entity_id", "n", "lemma"], descending=[False, True, False])
         .group_by("entity_id", maintain_order=True).agg(pl.col("lemma").first().alias("top_lemma"))
     )
-    out = counts.join(seen_names, on="entity_id", how="left").join(top_lemma, on="entity_id", how="left").collect()
+    out = (counts.lazy().join(types, on="entity_id", how="left").join(seen_names, on="entity_id", how="left")
+           .join(top_lemma, on="entity_id", how="left").collect())
     catalog = ent.entity_catalog()
     if catalog:
         cat = pl.DataFrame(

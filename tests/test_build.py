@@ -23,6 +23,36 @@ def _copy_seeds(dst: Path) -> Path:
     return dst
 
 
+def test_the_entity_table_counts_originals_and_takes_the_most_frequent_type_and_names():
+    """entities: mention and article counts over the originals only (a duplicate's mentions are
+    listed, not counted); the type named most often (a tie: the first by name); per language
+    the base form seen most often (a tie: the first by name); as display name the most
+    frequent name or base form over all languages."""
+    m = [  # doc_id, entity_id, entity_type, lemma, name
+        ("d1", "x:a", "PER", "Smith", None), ("d1", "x:a", "PER", "Smith", None),
+        ("d2", "x:a", "LOC", "Smyth", None), ("d2", "x:a", "LOC", "Smyth", None),
+        ("d3", "x:a", "ORG", "Smith", None), ("dup", "x:a", "ORG", "Smith", None),
+        ("dup", "x:a", "ORG", "Smith", None), ("dup", "x:a", "ORG", "Smith", None),
+        ("d1", "x:b", "ORG", "Acme", "ACME Corp"), ("d2", "x:b", "ORG", "Acme", "ACME Corp"),
+        ("d3", "x:b", "ORG", "Akme", None),
+    ]
+    mentions = pl.DataFrame(
+        [dict(doc_id=d, start=0, end=1, surface=lem, lemma=lem, entity_id=e, entity_type=t, name=nm)
+         for d, e, t, lem, nm in m], schema=dict(store.MENTIONS_SCHEMA)).lazy()
+    articles = pl.DataFrame({"doc_id": ["d1", "d2", "d3", "dup"], "duplicate_of": [None, None, None, "d1"],
+                             "language": ["en", "en", "ro", "en"]}).lazy()
+    ents = {r["entity_id"]: r for r in b._entities_table(mentions, articles).iter_rows(named=True)}
+    a, c = ents["x:a"], ents["x:b"]
+    assert (a["mention_count"], a["doc_count"], c["mention_count"], c["doc_count"]) == (5, 3, 3, 3)
+    assert a["entity_type"] == "LOC"  # PER 2, LOC 2, ORG 1 (the duplicate's three not counted)
+    # en: Smith 2, Smyth 2 -> Smith; ro: Smith
+    assert sorted((n["language"], n["name"]) for n in a["names"]) == [("en", "Smith"), ("ro", "Smith")]
+    assert a["name"] == "Smith"  # 3 of 5
+    assert c["name"] == "ACME Corp" and c["entity_type"] == "ORG"
+    assert sorted((n["language"], n["name"]) for n in c["names"]) == [("en", "Acme"), ("ro", "Akme")]
+    assert list(ents) == ["x:a", "x:b"]  # most mentioned first
+
+
 def _tables(st: Path) -> dict[str, pl.DataFrame]:
     info = store.current(st)
     return {t: store.scan(info, t).collect() for t in store.TABLES}
