@@ -142,9 +142,12 @@ LINK_PARQUET = dict(compression="zstd", compression_level=store.ZSTD_LEVEL, stat
 # them in place (`_attach`: its old stories are kept and only the new articles' links are
 # clustered) instead of clustering all its links again (~2 microseconds a link: 0.6 s for
 # the 290,000 links of the 10k bench corpus's largest component). Smaller components, and
-# every first run, are clustered exactly.
+# every first run, are clustered exactly. At 25% (was 5%: a full re-cluster every 5th 1%
+# rebuild, 97 s against ~25 s for the others at 100k) the attached stories stayed as close to
+# a full build as the exact incremental run's over 15 and 30 rebuilds of the 10k bench corpus
+# (benchmarks/story_attach_agreement.py; docs/STORIES.md).
 ATTACH_MIN_LINKS = 20_000
-RECLUSTER_SHARE = 0.05
+RECLUSTER_SHARE = 0.25
 # Links taken per block by the average linkage: before each block the links already inside
 # one group are dropped at once (vectorised), so the Python loop sees only the others.
 LINK_BLOCK = 8192
