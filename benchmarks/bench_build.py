@@ -1,6 +1,7 @@
 """Build throughput on real news text: full build and 1% rebuild, local and on Dask.
 
     nice python benchmarks/bench_build.py [--articles 10000] [--engines local,dask] [--workers 2] [--rebuilds 5]
+                                          [--compact-between]
                                           [--texts GLOB] [--workdir /tmp/presslens-bench]
 
 The corpus is made of real articles (default: the public BSNLP ru/uk news texts under
@@ -16,6 +17,8 @@ processes) it prints:
   long-lived process or a running Dask cluster), --rebuilds of them one after the other (each
   changes another 1% of the files: later ones carry what earlier ones left, e.g. a growing
   story-links delta), each and their median and mean as a share of the full build's time;
+  with --compact-between, each is followed by the story-links compaction `build --watch` runs
+  while it waits for changes (timed apart): the next rebuild then starts from one links file;
 - 1% rebuild with cold workers (as a fresh `python -m presslens build` process does);
 - peak RSS of the build process and of the largest worker (sampled every 0.2 s).
 Wall-clock figures on a shared machine are noisy: compare runs made together. The CPU
@@ -125,7 +128,8 @@ class RssSampler:
         return t.user + t.system + sum(self.cpu.values())
 
 
-def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: float, rebuilds: int) -> None:
+def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: float, rebuilds: int,
+               compact: bool = False) -> None:
     shutil.rmtree(st, ignore_errors=True)
     with RssSampler() as rss:
         t = time.perf_counter()
@@ -154,6 +158,13 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
             cpus.append(rss.cpu_seconds() - c0)
             print(f"[{engine}]   warm rebuild {k + 1}: {s['processed_files']} changed files of {s['files']} in "
                   f"{walls[-1]:.2f} s = {100 * walls[-1] / full:.1f}%, CPU {cpus[-1]:.1f} s", flush=True)
+            if compact:  # what `build --watch` does while it waits for the next change
+                t = time.perf_counter()
+                job = b._Compaction.start(st)
+                if job is not None:
+                    job.proc.join()
+                    print(f"[{engine}]     then, between rebuilds (not counted above), the story links "
+                          f"compacted: {time.perf_counter() - t:.1f} s", flush=True)
         warm, wcpu = statistics.median(walls), statistics.median(cpus)
         print(f"[{engine}] 1% rebuild, warm workers, median of {rebuilds} one after the other: {warm:.2f} s = "
               f"{100 * warm / full:.1f}% of the full build (first {100 * walls[0] / full:.1f}%, range "
@@ -193,6 +204,9 @@ def main() -> None:
     corpus_arguments(ap)
     ap.add_argument("--engines", default="local,dask")
     ap.add_argument("--rebuilds", type=int, default=5, help="warm 1%% rebuilds one after the other (median reported)")
+    ap.add_argument("--compact-between", action="store_true",
+                    help="after each warm rebuild, compact the story links as `build --watch` does while it waits "
+                         "(timed apart; large stores only: stories.COMPACT_MIN_LINKS)")
     args = ap.parse_args()
     corpus = args.workdir / f"real-{args.articles}"
     shutil.rmtree(corpus, ignore_errors=True)
@@ -202,7 +216,7 @@ def main() -> None:
           f"{args.workers} workers", flush=True)
     for engine in args.engines.split(","):
         run_engine(engine, corpus, args.workdir / f"store-{engine}-{args.articles}", args.workers, args.changed,
-                   args.rebuilds)
+                   args.rebuilds, args.compact_between)
 
 
 if __name__ == "__main__":

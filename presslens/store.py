@@ -228,6 +228,10 @@ def scan(info: StoreInfo, table: str) -> pl.LazyFrame:
 # changed since the base was written (sorted by story_id). The table is base - dropped + delta.
 STORY_LINKS_DROPPED = "story_links_dropped.parquet"
 STORY_LINKS_DELTA = "story_links_delta.parquet"
+# The same table written again as one file (stories.compact_links, while a `build --watch`
+# waits for changes): the next incremental build takes it as its base. Readers need not read
+# it (base - dropped + delta holds the same rows).
+STORY_LINKS_COMPACTED = "story_links_compacted.parquet"
 
 
 def scan_story_links(directory: str | os.PathLike) -> pl.LazyFrame:

@@ -182,6 +182,58 @@ def test_one_storys_links_are_read_from_base_minus_dropped_plus_delta(tmp_path):
     assert store.story_links_of(tmp_path, "T")["doc_b"].to_list() == ["z"]
 
 
+@pytest.mark.parametrize("links", ["in memory", "streamed"])
+def test_story_links_compacted_while_idle_become_the_next_builds_base(tmp_path, monkeypatch, links):
+    """stories.compact_links writes a version's story links (base - dropped + delta) as one
+    file beside them, leaving the version's files and table as they were; the next rebuild
+    takes that file as its base (hard-linked), carries no old delta or dropped keys, and its
+    table still equals a from-scratch build's, as read whole and one story at a time."""
+    from presslens import stories
+
+    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
+    if links == "streamed":
+        monkeypatch.setattr(stories, "LINKS_IN_MEMORY", 0)
+    corpus, files, text2 = _seeds_and_a_near_copy(tmp_path)
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    (corpus / "copy2.txt").write_text(text2 + "\nОбновлено вечером.", encoding="utf-8")
+    files[1].write_text(files[1].read_text(encoding="utf-8") + "\nUpdated.", encoding="utf-8")  # its links go
+    b.build(corpus, st, workers=1)
+    second = store.current(st)
+    assert pl.read_parquet(second.directory / store.STORY_LINKS_DROPPED).height >= 1
+    key = ["doc_a", "doc_b", "reason", "story_id"]
+    before = store.scan(second, "story_links").collect()
+    names = sorted(p.name for p in second.directory.iterdir())
+    assert stories.links_to_compact(second.directory) is False  # a few links: not worth it
+    assert stories.compact_links(second.directory) is None
+    assert stories.links_to_compact(second.directory, 0, 0.0)
+    out = stories.compact_links(second.directory, 0, 0.0)
+    assert out == second.directory / store.STORY_LINKS_COMPACTED
+    assert sorted(p.name for p in second.directory.iterdir()) == sorted(names + [out.name])  # nothing else
+    assert pl.read_parquet(out).sort(key).equals(before.sort(key))
+    assert store.scan(second, "story_links").collect().equals(before)  # the version reads as it did
+    assert stories.compact_links(second.directory, 0, 0.0) is None  # once
+
+    (corpus / "copy1.txt").unlink()  # an end of a base link is removed
+    files[3].write_text(files[3].read_text(encoding="utf-8") + "\nДобавлено позже.", encoding="utf-8")
+    b.build(corpus, st, workers=1)
+    third = store.current(st)
+    assert os.stat(third.directory / "story_links.parquet").st_ino == os.stat(out).st_ino
+    old_delta = pl.read_parquet(second.directory / store.STORY_LINKS_DELTA).select("doc_a", "doc_b")
+    assert old_delta.height and not (third.directory / store.STORY_LINKS_COMPACTED).exists()
+    dropped = pl.read_parquet(third.directory / store.STORY_LINKS_DROPPED)
+    assert dropped.height >= 1 and dropped.join(pl.read_parquet(out).select("doc_a", "doc_b"), on=["doc_a", "doc_b"],
+                                                how="anti").height == 0  # each names a row of the new base
+    full = tmp_path / "full"
+    b.build(corpus, full, workers=1)
+    a, z = store.scan(third, "story_links").collect(), store.scan(store.current(full), "story_links").collect()
+    assert a.drop("score").sort(key).equals(z.drop("score").sort(key))
+    assert third.manifest["story_links"] == a.height == store.count_story_links(third.directory)
+    for sid in a["story_id"].drop_nulls().unique():
+        assert store.story_links_of(third.directory, sid).sort(key).equals(
+            a.filter(pl.col("story_id") == sid).sort(key)), sid
+
+
 @pytest.mark.parametrize("links", ["sorted in memory", "streamed"])
 def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebuilds(tmp_path, monkeypatch, links):
     """An incremental build keeps the previous story_links file as its base (hard-linked,
@@ -658,6 +710,61 @@ def test_watch_rebuilds_on_each_change_and_survives_a_failed_build(tmp_path, mon
         stop.set()
         t.join(30)
     assert not t.is_alive() and built[-1] == 3  # watch returns the number of builds it ran
+
+
+def test_watch_compacts_the_story_links_while_it_waits_and_the_next_build_starts_from_them(tmp_path, monkeypatch):
+    """While `watch` waits for changes it writes the live version's story links again as one
+    file (a process of its own); the rebuild after the next change takes it as its base."""
+    import threading
+
+    from presslens import stories
+
+    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)  # (a few links would be written whole)
+    monkeypatch.setattr(stories, "COMPACT_MIN_LINKS", 0)  # (handed to the compaction process)
+    monkeypatch.setattr(stories, "COMPACT_SHARE", 0.0)
+    corpus, files, text2 = _seeds_and_a_near_copy(tmp_path)
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    built, stop = [], threading.Event()
+    t = threading.Thread(target=lambda: b.watch(corpus, st, interval=0.05, min_gap=0, workers=1, stop=stop,
+                                                on_build=built.append))
+    t.start()
+    try:
+        assert _wait_for(lambda: len(built) == 1)
+        assert not (store.current(st).directory / store.STORY_LINKS_COMPACTED).exists()  # no delta: nothing to do
+        (corpus / "copy2.txt").write_text(text2 + "\nОбновлено вечером.", encoding="utf-8")
+        assert _wait_for(lambda: len(built) == 2)
+        second = store.current(st)
+        assert _wait_for(lambda: (second.directory / store.STORY_LINKS_COMPACTED).exists(), 60)
+        files[3].write_text(files[3].read_text(encoding="utf-8") + "\nДобавлено позже.", encoding="utf-8")
+        assert _wait_for(lambda: len(built) == 3)
+        third = store.current(st)
+        assert os.stat(third.directory / "story_links.parquet").st_ino == os.stat(
+            second.directory / store.STORY_LINKS_COMPACTED).st_ino
+    finally:
+        stop.set()
+        t.join(30)
+    assert not t.is_alive()
+    assert not list(st.glob(f"*/{stories.COMPACTING_PREFIX}*"))
+
+
+def test_a_compaction_stopped_before_a_build_leaves_no_process_and_no_partial_file(tmp_path):
+    import multiprocessing as mp
+    import time
+
+    from presslens import stories
+
+    d = tmp_path / "v"
+    d.mkdir()
+    part = d / f"{stories.COMPACTING_PREFIX}0123.parquet"
+    part.write_bytes(b"PAR1 half written")
+    c = b._Compaction.__new__(b._Compaction)  # a compaction still writing: a process that sleeps
+    c.directory, c.proc = d, mp.get_context("spawn").Process(target=time.sleep, args=(60,), daemon=True)
+    c.proc.start()
+    t = time.perf_counter()
+    c.stop()
+    assert not c.proc.is_alive() and time.perf_counter() - t < 10
+    assert not part.exists() and list(d.iterdir()) == []
 
 
 def test_watch_spaces_its_looks_when_looking_takes_long(tmp_path, monkeypatch):
