@@ -1526,11 +1526,10 @@ def watch(corpus: str | os.PathLike, store_dir: str | os.PathLike, interval: flo
                     builds += 1
                     if on_build is not None:
                         on_build(summary)
-                    if not summary.get("unchanged"):
-                        try:
-                            compaction = _Compaction.start(store_dir)
-                        except OSError as exc:  # (the build itself succeeded)
-                            log.warning("story links compaction not started: %s", exc)
+                    try:  # (also after a first build that found the store current)
+                        compaction = _Compaction.start(store_dir)
+                    except OSError as exc:  # (the build itself succeeded)
+                        log.warning("story links compaction not started: %s", exc)
             except BuildStopped:  # `stop` set during a build: abandoned, the live version untouched
                 break
             except Exception as exc:  # reported; the live version is untouched (builds are atomic)

@@ -2524,8 +2524,9 @@ def _link_delta(prev_dir: Path, links_path: Path, moved_ids: pl.Series, original
                 redo: _LinkSink, dup_sink: _LinkSink, whole_in_memory: bool = True,
                 kept_parts: tuple[pl.DataFrame, pl.DataFrame] | None = None,
                 out: dict | None = None) -> pl.LazyFrame | None:
-    """Write an incremental run's story_links as the previous version's base (hard-linked)
-    plus what changed (store.STORY_LINKS_DELTA, STORY_LINKS_DROPPED) and return the table
+    """Write an incremental run's story_links as the previous version's base (hard-linked; its
+    compacted table when compact_links wrote one, which then has no delta or dropped keys to
+    carry) plus what changed (store.STORY_LINKS_DELTA, STORY_LINKS_DROPPED) and return the table
     (store.scan_story_links); when the changes pass LINK_DELTA_SHARE of the base, the whole
     table (the base rows that stay, and the changed ones, sorted in memory), which becomes the
     next base. None, writing nothing, when the previous version has no links file, or when the
