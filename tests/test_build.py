@@ -182,12 +182,10 @@ def test_one_storys_links_are_read_from_base_minus_dropped_plus_delta(tmp_path):
     assert store.story_links_of(tmp_path, "T")["doc_b"].to_list() == ["z"]
 
 
-@pytest.mark.parametrize("links", ["in memory", "streamed"])
-def test_story_links_compacted_while_idle_become_the_next_builds_base(tmp_path, monkeypatch, links):
-    """stories.compact_links writes a version's story links (base - dropped + delta) as one
-    file beside them, leaving the version's files and table as they were; the next rebuild
-    takes that file as its base (hard-linked), carries no old delta or dropped keys, and its
-    table still equals a from-scratch build's, as read whole and one story at a time."""
+def _built_with_links_as_deltas(tmp_path: Path, monkeypatch, links: str) -> tuple[Path, list[Path], str, Path]:
+    """_seeds_and_a_near_copy built into tmp_path/"s", its later builds writing the story links as
+    a delta however much changed (`links`: "streamed" merges them while streaming, as in a
+    large store): (corpus, seed files, the copied text, store)."""
     from presslens import stories
 
     monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
@@ -196,6 +194,18 @@ def test_story_links_compacted_while_idle_become_the_next_builds_base(tmp_path, 
     corpus, files, text2 = _seeds_and_a_near_copy(tmp_path)
     st = tmp_path / "s"
     b.build(corpus, st, workers=1)
+    return corpus, files, text2, st
+
+
+@pytest.mark.parametrize("links", ["in memory", "streamed"])
+def test_story_links_compacted_while_idle_become_the_next_builds_base(tmp_path, monkeypatch, links):
+    """stories.compact_links writes a version's story links (base - dropped + delta) as one
+    file beside them, leaving the version's files and table as they were; the next rebuild
+    takes that file as its base (hard-linked), carries no old delta or dropped keys, and its
+    table still equals a from-scratch build's, as read whole and one story at a time."""
+    from presslens import stories
+
+    corpus, files, text2, st = _built_with_links_as_deltas(tmp_path, monkeypatch, links)
     (corpus / "copy2.txt").write_text(text2 + "\nОбновлено вечером.", encoding="utf-8")
     files[1].write_text(files[1].read_text(encoding="utf-8") + "\nUpdated.", encoding="utf-8")  # its links go
     b.build(corpus, st, workers=1)
@@ -244,12 +254,7 @@ def test_story_links_kept_as_base_and_delta_equal_a_full_build_over_several_rebu
     in memory, or merged while streaming as in a large store)."""
     from presslens import stories
 
-    monkeypatch.setattr(stories, "LINK_DELTA_SHARE", 1e9)
-    if links == "streamed":
-        monkeypatch.setattr(stories, "LINKS_IN_MEMORY", 0)
-    corpus, files, text2 = _seeds_and_a_near_copy(tmp_path)
-    st = tmp_path / "s"
-    b.build(corpus, st, workers=1)
+    corpus, files, text2, st = _built_with_links_as_deltas(tmp_path, monkeypatch, links)
 
     def check(step: str) -> store.StoreInfo:
         info = store.current(st)
