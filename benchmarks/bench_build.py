@@ -20,7 +20,8 @@ processes) it prints:
   with --compact-between, each is followed by the story-links compaction `build --watch` runs
   while it waits for changes (timed apart): the next rebuild then starts from one links file;
 - 1% rebuild with cold workers (as a fresh `python -m presslens build` process does);
-- peak RSS of the build process and of the largest worker (sampled every 0.2 s).
+- peak RSS of the build process and of its largest child process (sampled every 0.2 s): a
+  worker, or with --compact-between possibly the compaction process.
 Wall-clock figures on a shared machine are noisy: compare runs made together. The CPU
 seconds of every process (the build's and its workers') are printed too: on a busy machine
 their ratio (rebuild CPU / full build CPU) says more than the wall-clock ratio.
@@ -185,7 +186,8 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
               "(workers' CPU sampled every 0.2 s: a worker that exits between samples is undercounted)",
               flush=True)
         assert n == s["processed_files"]
-    print(f"[{engine}] peak RSS: build process {rss.peak_self / 2**20:.0f} MB, largest worker "
+    print(f"[{engine}] peak RSS: build process {rss.peak_self / 2**20:.0f} MB, largest child (worker"
+          f"{' or compaction' if compact else ''}) "
           f"{rss.peak_child / 2**20:.0f} MB (getrusage self: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)", flush=True)
 
