@@ -271,15 +271,22 @@ def story_links_of(directory: str | os.PathLike, story_id: str) -> pl.DataFrame:
     return rows
 
 
-def count_story_links(directory: str | os.PathLike) -> int:
-    """Rows of the story_links table of a version directory, from the files' metadata (every
-    dropped key names one live base row: presslens.stories writes them so)."""
+def story_links_file_rows(directory: str | os.PathLike) -> tuple[int, int, int]:
+    """Rows of the base, dropped-keys and delta files of a version's story_links (0 for a file
+    it has not), from the files' metadata."""
     import pyarrow.parquet as pq
 
     d = Path(directory)
-    rows = [pq.ParquetFile(d / name).metadata.num_rows if (d / name).exists() else 0
-            for name in ("story_links.parquet", STORY_LINKS_DROPPED, STORY_LINKS_DELTA)]
-    return rows[0] - rows[1] + rows[2]
+    base, dropped, delta = (pq.ParquetFile(d / name).metadata.num_rows if (d / name).exists() else 0
+                            for name in ("story_links.parquet", STORY_LINKS_DROPPED, STORY_LINKS_DELTA))
+    return base, dropped, delta
+
+
+def count_story_links(directory: str | os.PathLike) -> int:
+    """Rows of the story_links table of a version directory, from the files' metadata (every
+    dropped key names one live base row: presslens.stories writes them so)."""
+    base, dropped, delta = story_links_file_rows(directory)
+    return base - dropped + delta
 
 
 def corpus_version(file_keys: pl.DataFrame) -> str:

@@ -2481,14 +2481,11 @@ def links_to_compact(directory: str | os.PathLike, min_links: int | None = None,
     (compact_links): kept as a base of at least `min_links` rows (default COMPACT_MIN_LINKS)
     with a delta and dropped keys that pass `share` of it (default COMPACT_SHARE), and not
     compacted yet."""
-    import pyarrow.parquet as pq
-
     d = Path(directory)
-    base, delta, dropped = d / "story_links.parquet", d / store.STORY_LINKS_DELTA, d / store.STORY_LINKS_DROPPED
-    if (d / store.STORY_LINKS_COMPACTED).exists() or not (base.exists() and delta.exists() and dropped.exists()):
+    if (d / store.STORY_LINKS_COMPACTED).exists():
         return False
     try:
-        n_base, n_delta, n_dropped = (pq.ParquetFile(p).metadata.num_rows for p in (base, delta, dropped))
+        n_base, n_dropped, n_delta = store.story_links_file_rows(d)
     except OSError:
         return False
     min_links = COMPACT_MIN_LINKS if min_links is None else min_links
