@@ -53,6 +53,79 @@ def test_the_entity_table_counts_originals_and_takes_the_most_frequent_type_and_
     assert list(ents) == ["x:a", "x:b"]  # most mentioned first
 
 
+def _entities_as_counted_from_all_mentions(st: Path) -> None:
+    """The live version's entity table and its forms are those counted from all its mentions."""
+    info = store.current(st)
+    mentions, articles = store.scan(info, "mentions"), store.scan(info, "articles")
+    assert_frame_equal(pl.read_parquet(store.table_path(info, "entities")), b._entities_table(mentions, articles))
+    originals = articles.filter(pl.col("duplicate_of").is_null()).select("doc_id", "language")
+    forms = b._entity_counts(mentions, originals)[1].sort(b._FORM_KEYS, nulls_last=True)
+    assert_frame_equal(pl.read_parquet(info.directory / b.ENTITY_FORMS), forms)
+
+
+def test_a_rebuild_updates_the_entity_table_to_what_counting_all_mentions_gives(tmp_path, monkeypatch):
+    """A rebuild updates the entity table from the previous version's (counts and forms, minus
+    the articles that went, plus those that came) instead of counting every mention again;
+    through an exact copy arriving (listed, not counted), its original leaving (the copy now
+    counts), an edit naming more entities and a removal (entities named only there are gone),
+    the table is the one counted from all the mentions, and the update is what made it."""
+    monkeypatch.setattr(b, "ENTITY_UPDATE_MAX_SHARE", 1.0)  # (one file of five is 20% of this corpus)
+    updated = []
+    real = b._entity_update
+    monkeypatch.setattr(b, "_entity_update", lambda *a: updated.append(real(*a)) or updated[-1])
+    corpus = _copy_seeds(tmp_path / "c")
+    files = sorted(corpus.glob("*.txt"))
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    _entities_as_counted_from_all_mentions(st)
+    before = pl.read_parquet(store.table_path(store.current(st), "entities"))
+    shutil.copy2(files[0], corpus / "zz-copy.txt")  # an exact copy: a duplicate of files[0]
+    b.build(corpus, st, workers=1)
+    _entities_as_counted_from_all_mentions(st)
+    assert_frame_equal(pl.read_parquet(store.table_path(store.current(st), "entities")), before)
+    files[0].unlink()  # the copy is the original now: the same counts
+    b.build(corpus, st, workers=1)
+    _entities_as_counted_from_all_mentions(st)
+    assert_frame_equal(pl.read_parquet(store.table_path(store.current(st), "entities")), before)
+    files[3].write_text(files[3].read_text(encoding="utf-8") + "\nВладимир Путин и Ким Чен Ын встретились в Пхеньяне.",
+                        encoding="utf-8")
+    b.build(corpus, st, workers=1)
+    _entities_as_counted_from_all_mentions(st)
+    gone = set(b._entities_table(pl.scan_parquet(store.table_path(store.current(st), "mentions")).filter(
+        pl.col("doc_id").is_in(store.scan(store.current(st), "articles").filter(
+            pl.col("path") == files[4].name).select("doc_id").collect()["doc_id"].implode())),
+        store.scan(store.current(st), "articles"))["entity_id"])
+    files[4].unlink()
+    b.build(corpus, st, workers=1)
+    _entities_as_counted_from_all_mentions(st)
+    ents = pl.read_parquet(store.table_path(store.current(st), "entities"))
+    assert gone - set(ents["entity_id"]), "no entity named only in the removed article went"
+    assert len(updated) == 4 and all(u is not None for u in updated)
+
+
+def test_a_rebuild_derives_every_entity_again_when_the_gazetteer_names_it_otherwise(tmp_path, monkeypatch):
+    """An entity's display name comes from the gazetteer when it knows the entity: after the
+    gazetteer renames an entity, the next rebuild shows the new name even though no article
+    naming it changed."""
+    from presslens.enrich import entities as ent
+
+    corpus = _copy_seeds(tmp_path / "c")
+    files = sorted(corpus.glob("*.txt"))
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    table = pl.read_parquet(store.table_path(store.current(st), "entities"))
+    catalog = ent.entity_catalog()
+    known = {c["entity_id"] for c in catalog}
+    target = table.filter(pl.col("entity_id").is_in(list(known)))["entity_id"][0]
+    renamed = [dict(c, name="Renamed Entity") if c["entity_id"] == target else c for c in catalog]
+    monkeypatch.setattr(ent, "entity_catalog", lambda: renamed)
+    (corpus / "new.txt").write_text("Короткая заметка без имён.", encoding="utf-8")
+    b.build(corpus, st, workers=1)
+    _entities_as_counted_from_all_mentions(st)
+    names = dict(pl.read_parquet(store.table_path(store.current(st), "entities")).select("entity_id", "name").iter_rows())
+    assert names[target] == "Renamed Entity"
+
+
 def _tables(st: Path) -> dict[str, pl.DataFrame]:
     info = store.current(st)
     return {t: store.scan(info, t).collect() for t in store.TABLES}
