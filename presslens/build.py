@@ -451,6 +451,9 @@ def shutdown_workers() -> None:
         if cluster is not None:
             cluster.close()
     _DASK.clear()
+    for w in _WATCHES.values():
+        w.close()
+    _WATCHES.clear()
     forget_kept_tables()
 
 
@@ -864,6 +867,20 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
         # corpus, and Path.relative_to and Path.suffix were half of that time at 10,000 files
         prefix = os.path.join(os.fspath(root), "")
         limits: dict[str, int] = {}
+        watch = _WATCHES.get(os.fspath(root))
+        listed = watch.files() if watch is not None else None
+        if listed is not None:  # from the kernel's events (a long-lived build: _watch_corpus)
+            memo = watch.memo
+            for s, size, mtime in listed:
+                m = memo.get(s)
+                if m is None:
+                    ext = os.path.splitext(s)[1].lower()
+                    limit = limits.get(ext)
+                    if limit is None:
+                        limit = limits[ext] = ingest.size_limit(Path(s))
+                    m = memo[s] = (s[len(prefix):].replace(os.sep, "/"), (lambda s=s: _sha1_file(s)), limit)
+                yield m[0], size, mtime, m[1], m[2]
+            return
         for s in ingest.iter_file_strs(root, link_rejects):
             rel = s[len(prefix):].replace(os.sep, "/")  # walk_str joins every path to `root`
             try:
@@ -879,6 +896,23 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
         return
     for rel, size, mtime in fsio.list_files(loc, frozenset({ingest.SIDECAR_NAME})):
         yield rel, size, mtime, (lambda rel=rel: fsio.sha1(loc, rel)), ingest.size_limit(Path(rel))
+
+
+# Corpus folders whose files this process's long-lived builds take from the kernel's change
+# events ({root path: CorpusWatch}, see presslens.ingest.corpus_watch): their planning stats
+# only the files changed since the last build, not all of them (_corpus_files). Closed by
+# shutdown_workers.
+_WATCHES: dict[str, Any] = {}
+
+
+def _watch_corpus(loc: fsio.Location) -> None:
+    """Start keeping the listing of a local corpus from change events (build(keep_workers=True),
+    build --watch), where the platform and filesystem allow it."""
+    from presslens.ingest.corpus_watch import CorpusWatch
+
+    key = os.fspath(loc.path) if loc.local else None
+    if key is not None and key not in _WATCHES and CorpusWatch.supported(key):
+        _WATCHES[key] = CorpusWatch(key)
 
 
 def _links_digest(link_rejects: list[Reject]) -> str | None:
@@ -1570,6 +1604,8 @@ def build(corpus: str | os.PathLike, store_dir: str | os.PathLike, progress: Pro
     if not loc.exists():
         raise FileNotFoundError(f"Corpus folder not found: {corpus}")
     staging = _local_store(str(store_dir))
+    if keep_workers:
+        _watch_corpus(loc)
     lock = store.build_lock(staging.loc.path, on_wait, stop) if staging.loc.local else nullcontext()
     with lock, staging as local_store:
         summary = _build(loc, local_store, staging, progress, workers, engine, scheduler, batch_records,
