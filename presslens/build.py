@@ -328,7 +328,7 @@ def _add_story_evidence(articles: list[dict]) -> None:
                                                    [a["boilerplate"] for a in articles],
                                                    [a.get("language") for a in articles])
     for a, ev, sig in zip(articles, evidence, text_minhash.tolist()):
-        a["story_evidence"], a["text_minhash"] = ev, sig
+        a["story_evidence"], a["text_minhash"] = " ".join(ev), sig  # (store.ARTICLES_SCHEMA)
 
 
 # ---------------------------------------------------------------- stopping
@@ -1154,7 +1154,7 @@ def _with_text_evidence(part: pl.DataFrame, pool: ProcessPoolExecutor | None) ->
             got = list(pool.map(stories.text_evidence, *zip(*[(texts[a:b], bps[a:b], langs[a:b]) for a, b in spans])))
         evidence = [ev for chunk, _ in got for ev in chunk]
         sig = np.concatenate([m for _, m in got]) if got else np.zeros((0, stories.TEXT_PERM), np.uint32)
-    return part.with_columns(pl.Series("story_evidence", evidence, dtype=pl.List(pl.String)),
+    return part.with_columns(pl.Series("story_evidence", [" ".join(e) for e in evidence], dtype=pl.String),
                              stories._array(sig, store.ARTICLES_SCHEMA["text_minhash"]).alias("text_minhash"))
 
 

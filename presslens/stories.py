@@ -757,6 +757,8 @@ def article_features(articles: pl.DataFrame, doc_entities: pl.DataFrame) -> tupl
     if "story_evidence" in cols and "text_minhash" in cols and (n == 0 or not (
             articles["story_evidence"].is_null().any() or articles["text_minhash"].is_null().any())):
         evidence = articles["story_evidence"]
+        if evidence.dtype == pl.String:  # as stored (store.ARTICLES_SCHEMA): space-separated
+            evidence = evidence.str.split(" ").list.eval(pl.element().filter(pl.element() != ""))
         tsig = _matrix(articles["text_minhash"], np.uint32)
     else:
         bps = articles["boilerplate"].to_list() if "boilerplate" in cols else None

@@ -235,6 +235,33 @@ def test_incremental_rebuild_writes_the_same_tables_as_a_full_build(tmp_path, mo
     assert inc["story_links"].filter(pl.col("story_id") == stories_of["copy1.txt"]).height == 3
 
 
+def test_a_store_holding_story_evidence_as_lists_is_rebuilt_to_what_a_fresh_build_writes(tmp_path):
+    """Stores written before round 20 hold articles.story_evidence as a list of strings; a
+    rebuild joins it as it reads the reused rows, and a story grouping made again from them
+    (its state gone) gives the stories of a fresh build."""
+    corpus, files, _text2 = _seeds_and_a_near_copy(tmp_path)
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    info = store.current(st)
+    art = pl.read_parquet(store.table_path(info, "articles"))
+    assert art.schema["story_evidence"] == pl.String and art["story_evidence"].str.contains("d:|n:").any()
+    old = art.with_columns(pl.col("story_evidence").str.split(" ").list.eval(pl.element().filter(pl.element() != "")))
+    path = store.table_path(info, "articles")
+    path.unlink()  # (a new file: the build keeps nothing of it in memory)
+    old.write_parquet(path)
+    (info.directory / "story_state_version").unlink()  # the grouping is made again from the articles
+    files[3].write_text(files[3].read_text(encoding="utf-8") + "\nДобавлено позже.", encoding="utf-8")
+    summary = b.build(corpus, st, workers=1)
+    assert summary["processed_files"] == 1 and not summary.get("stories_error")
+    b.build(corpus, tmp_path / "full", workers=1)
+    inc, full = _tables(st), _tables(tmp_path / "full")
+    assert inc["articles"].schema["story_evidence"] == pl.String
+    for table in ("articles", "story_links"):
+        a, z = inc[table], full[table]
+        key = [c for c in a.columns if a.schema[c] in (pl.String, pl.Int64)]
+        assert a.sort(key, nulls_last=True).equals(z.sort(key, nulls_last=True)), table
+
+
 def test_one_storys_links_are_read_from_base_minus_dropped_plus_delta(tmp_path):
     """store.story_links_of (what the Stories page reads) gives the story's live rows: its base
     rows without the dropped keys, plus its delta rows; other stories' rows never."""
