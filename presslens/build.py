@@ -1444,6 +1444,7 @@ def _entity_rows(counts: pl.DataFrame, forms: pl.DataFrame) -> pl.DataFrame:
     from presslens.enrich import entities as ent
 
     fine_lf = forms.lazy()
+    # the most frequent type; on a tie the first by name (mode alone picks one at random)
     types = (fine_lf.group_by("entity_id", "entity_type").agg(pl.col("n").sum())
              .sort(["entity_id", "n", "entity_type"], descending=[False, True, False])
              .group_by("entity_id", maintain_order=True).agg(pl.col("entity_type").first()))
