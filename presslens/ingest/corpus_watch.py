@@ -126,6 +126,9 @@ class CorpusWatch:
             if (not self.trusted or time.monotonic() - self.walked_at > REWALK_S
                     or not self._apply(self._events())):
                 self._walk()
+        except FileNotFoundError:  # a file or folder gone while it was walked: walk next time
+            self.close()
+            return None
         except (_Untrusted, OSError):
             self.close()
             self.disabled = True
