@@ -1508,14 +1508,18 @@ def entity_rules_key() -> str:
 
 
 def _entity_tables(prev: store.StoreInfo | None, docs: pl.DataFrame, mentions: pl.LazyFrame,
-                   rules_key: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+                   rules_key: str, fresh: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the entities table, its forms) of the version whose articles are `docs` (doc_id,
-    duplicate_of, language) and whose mention rows are `mentions`.
+    duplicate_of, language) and whose mention rows are `mentions`; `fresh`: the doc_ids of the
+    rows this build enriched (the others' rows, and so their mentions, are the previous
+    version's).
 
     Incremental when the previous version has its forms: its counts and forms, minus the
     mentions of the originals that went (read from its mention rows), plus those of the
-    originals that came (an original is an article with no duplicate_of; a doc_id names one
-    text, so an article that stays with the same language keeps its mentions). Only the
+    originals that came (an original is an article with no duplicate_of; an article stays
+    when its row was reused, an original before and now, with the same language; any other
+    counts as gone and come again, as a file enriched again may give other mentions for the
+    same text, e.g. with another sidecar row). Only the
     entities whose forms or counts changed have their rows derived again; the others keep the
     previous table's rows (all are derived again when the rules' key, `entity_rules_key`,
     differs from the previous version's). The result is the table `_entities_table` counts
@@ -1526,7 +1530,7 @@ def _entity_tables(prev: store.StoreInfo | None, docs: pl.DataFrame, mentions: p
     update = None
     if prev is not None and (prev.directory / ENTITY_FORMS).exists():
         try:
-            update = _entity_update(prev, originals, mentions, rules_key)
+            update = _entity_update(prev, originals, mentions, rules_key, fresh)
         except (OSError, pl.exceptions.PolarsError) as exc:
             log.warning("entities: the previous version's forms could not be used (%s): counted again", exc)
     if update is not None:
@@ -1536,12 +1540,15 @@ def _entity_tables(prev: store.StoreInfo | None, docs: pl.DataFrame, mentions: p
 
 
 def _entity_update(prev: store.StoreInfo, originals: pl.DataFrame, mentions: pl.LazyFrame,
-                   rules_key: str) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+                   rules_key: str, fresh: pl.Series | None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """_entity_tables' update from the previous version (None: count everything instead)."""
     keys = ["doc_id", "language"]
     old = store.scan(prev, "articles").filter(pl.col("duplicate_of").is_null()).select(keys).collect()
-    went = old.join(originals, on=keys, how="anti", nulls_equal=True)
-    came = originals.join(old, on=keys, how="anti", nulls_equal=True)
+    stay = originals.join(old, on=keys, how="semi", nulls_equal=True)
+    if fresh is not None and len(fresh):
+        stay = stay.filter(~pl.col("doc_id").is_in(fresh.implode()))
+    went = old.join(stay, on=keys, how="anti", nulls_equal=True)
+    came = originals.join(stay, on=keys, how="anti", nulls_equal=True)
     if went.height + came.height > ENTITY_UPDATE_MAX_SHARE * max(originals.height, 1):
         return None
     prev_forms = pl.read_parquet(prev.directory / ENTITY_FORMS)
@@ -1949,6 +1956,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
 
         docs = articles.select("doc_id", "duplicate_of", "language", stories.story_key()).collect()
         rules_key = entity_rules_key()
+        fresh_ids = new_rows.select("doc_id").collect()["doc_id"] if new_rows is not None else None
 
         def entity_tables() -> None:
             store.write_table(tmp, "mentions", mentions)
@@ -1959,7 +1967,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             else:
                 doc_entities = doc_entities_of(mentions_final)
             store.write_table(tmp, "doc_entities", doc_entities)
-            table, forms = _entity_tables(prev, docs, mentions_final, rules_key)
+            table, forms = _entity_tables(prev, docs, mentions_final, rules_key, fresh_ids)
             store.write_table(tmp, "entities", table)
             forms.write_parquet(tmp / ENTITY_FORMS, compression="zstd", compression_level=store.ZSTD_LEVEL)
 

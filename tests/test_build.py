@@ -103,6 +103,32 @@ def test_a_rebuild_updates_the_entity_table_to_what_counting_all_mentions_gives(
     assert len(updated) == 4 and all(u is not None for u in updated)
 
 
+def test_an_article_enriched_again_with_the_same_text_has_its_new_mentions_counted(tmp_path, monkeypatch):
+    """A file enriched again keeps its articles' doc_ids when its text is the same (here: a
+    sidecar row given to it), but its mentions may differ; the updated entity table counts the
+    new ones, not the previous version's."""
+    monkeypatch.setattr(b, "ENTITY_UPDATE_MAX_SHARE", 1.0)
+    corpus = _copy_seeds(tmp_path / "c")
+    target = sorted(corpus.glob("*.txt"))[1]
+    st = tmp_path / "s"
+    b.build(corpus, st, workers=1)
+    before = pl.read_parquet(store.table_path(store.current(st), "mentions"))
+    real = b._enrich_batch
+
+    def fewer_mentions(records):  # the same text now gives only its first mention
+        out = real(records)
+        return [(row, ments[:1] if row is not None and row["path"] == target.name else ments, rej)
+                for row, ments, rej in out]
+
+    monkeypatch.setattr(b, "_enrich_batch", fewer_mentions)
+    (corpus / "metadata.csv").write_text(f"path,title\n{target.name},A title from the sidecar\n", encoding="utf-8")
+    summary = b.build(corpus, st, workers=1)
+    assert summary["processed_files"] == 1
+    after = pl.read_parquet(store.table_path(store.current(st), "mentions"))
+    assert after.height < before.height  # (the same doc_id, fewer mentions)
+    _entities_as_counted_from_all_mentions(st)
+
+
 def test_a_rebuild_derives_every_entity_again_when_the_gazetteer_names_it_otherwise(tmp_path, monkeypatch):
     """An entity's display name comes from the gazetteer when it knows the entity: after the
     gazetteer renames an entity, the next rebuild shows the new name even though no article
