@@ -1500,11 +1500,9 @@ def entity_rules_key() -> str:
     rows derived again by the next incremental build."""
     from presslens.enrich import entities as ent
 
-    h = hashlib.sha1(f"{ENTITY_RULES_VERSION}".encode())
-    for c in sorted(ent.entity_catalog(), key=lambda c: c["entity_id"]):
-        h.update(json.dumps([c["entity_id"], c.get("name"), c.get("entity_type"), c.get("names") or []],
-                            ensure_ascii=False, sort_keys=True).encode())
-    return h.hexdigest()
+    rows = sorted((c["entity_id"], c.get("name"), c.get("entity_type"), repr(c.get("names") or []))
+                  for c in ent.entity_catalog())
+    return hashlib.sha1(repr((ENTITY_RULES_VERSION, rows)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _entity_tables(prev: store.StoreInfo | None, docs: pl.DataFrame, mentions: pl.LazyFrame,
