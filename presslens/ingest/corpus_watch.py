@@ -13,6 +13,9 @@ folder registered before the folder is listed; later calls read the events queue
 (never blocking) and stat again only the files they name. A change made after a folder's
 watch was registered gives an event; one made before it is seen by the stat that follows.
 
+Memory: the listing, with the build's per-file values (build._corpus_files), holds ~0.7 KB a file
+in the watching process (the 100k bench corpus: 66 MB; 1M files: ~0.7 GB).
+
 The events are used only where they are known to be complete; otherwise files() returns
 None and the caller walks (as every build did before):
 - Linux with inotify, and every folder on one local filesystem (ext4, xfs, btrfs, tmpfs,
