@@ -867,32 +867,33 @@ def _corpus_files(loc: fsio.Location, link_rejects: list[Reject] | None = None
         # corpus, and Path.relative_to and Path.suffix were half of that time at 10,000 files
         prefix = os.path.join(os.fspath(root), "")
         limits: dict[str, int] = {}
+
+        def entry(s: str) -> tuple[str, Callable[[], str | None], int]:
+            """(relpath, hasher, size limit) of a file's path (joined to `root` by the walk)."""
+            ext = os.path.splitext(s)[1].lower()
+            limit = limits.get(ext)
+            if limit is None:
+                limit = limits[ext] = ingest.size_limit(Path(s))
+            return s[len(prefix):].replace(os.sep, "/"), (lambda: _sha1_file(s)), limit
+
         watch = _WATCHES.get(os.fspath(root))
         listed = watch.files() if watch is not None else None
         if listed is not None:  # from the kernel's events (a long-lived build: _watch_corpus)
-            memo = watch.memo
+            memo = watch.memo  # (the entries kept: most files stay from one build to the next)
             for s, size, mtime in listed:
                 m = memo.get(s)
                 if m is None:
-                    ext = os.path.splitext(s)[1].lower()
-                    limit = limits.get(ext)
-                    if limit is None:
-                        limit = limits[ext] = ingest.size_limit(Path(s))
-                    m = memo[s] = (s[len(prefix):].replace(os.sep, "/"), (lambda s=s: _sha1_file(s)), limit)
+                    m = memo[s] = entry(s)
                 yield m[0], size, mtime, m[1], m[2]
             return
         for s in ingest.iter_file_strs(root, link_rejects):
-            rel = s[len(prefix):].replace(os.sep, "/")  # walk_str joins every path to `root`
             try:
                 st = os.stat(s)
                 size, mtime = st.st_size, st.st_mtime_ns
             except OSError:
                 size, mtime = -1, -1
-            ext = os.path.splitext(s)[1].lower()
-            limit = limits.get(ext)
-            if limit is None:
-                limit = limits[ext] = ingest.size_limit(Path(s))
-            yield rel, size, mtime, (lambda s=s: _sha1_file(s)), limit
+            rel, hasher, limit = entry(s)
+            yield rel, size, mtime, hasher, limit
         return
     for rel, size, mtime in fsio.list_files(loc, frozenset({ingest.SIDECAR_NAME})):
         yield rel, size, mtime, (lambda rel=rel: fsio.sha1(loc, rel)), ingest.size_limit(Path(rel))
@@ -1999,8 +2000,7 @@ def _assemble(tmp: Path, shards: Path, prev: store.StoreInfo | None, reused: lis
             the assembled mention rows; more read from doc_entities.parquet once it is written."""
             if len(ids) <= STORY_BATCH:
                 source = mentions
-                if new_mentions is not None and new_rows is not None and ids.is_in(
-                        new_rows.select("doc_id").collect()["doc_id"].implode()).all():
+                if new_mentions is not None and fresh_ids is not None and ids.is_in(fresh_ids.implode()).all():
                     source = new_mentions
                 return doc_entities_of(source.filter(pl.col("doc_id").is_in(ids.implode())))
             start_jobs()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import stat
 import sys
 import threading
 import time
@@ -222,6 +223,4 @@ class CorpusWatch:
 
 def _plain_file(st: os.stat_result) -> bool:
     """A regular file with one name (what the events describe completely)."""
-    import stat as _stat
-
-    return _stat.S_ISREG(st.st_mode) and st.st_nlink == 1
+    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
