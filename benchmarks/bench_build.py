@@ -1,7 +1,7 @@
 """Build throughput on real news text: full build and 1% rebuild, local and on Dask.
 
     nice python benchmarks/bench_build.py [--articles 10000] [--engines local,dask] [--workers 2] [--rebuilds 5]
-                                          [--compact-between]
+                                          [--rounds 1] [--compact-between]
                                           [--texts GLOB] [--workdir /tmp/presslens-bench]
 
 The corpus is made of real articles (default: the public BSNLP ru/uk news texts under
@@ -19,6 +19,8 @@ processes) it prints:
   story-links delta), each and their median and mean as a share of the full build's time;
   with --compact-between, each is followed by the story-links compaction `build --watch` runs
   while it waits for changes (timed apart): the next rebuild then starts from one links file;
+- with --rounds R, the full build and its warm rebuilds R times (fresh workers and an empty
+  store each time), each round's ratio and their median;
 - 1% rebuild with cold workers (as a fresh `python -m presslens build` process does);
 - peak RSS of the build process and of its largest child process (sampled every 0.2 s): a
   worker, or with --compact-between possibly the compaction process.
@@ -130,51 +132,19 @@ class RssSampler:
 
 
 def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: float, rebuilds: int,
-               compact: bool = False) -> None:
-    shutil.rmtree(st, ignore_errors=True)
+               compact: bool = False, rounds: int = 1) -> None:
+    ratios: list[float] = []
     with RssSampler() as rss:
-        t = time.perf_counter()
-        c0, own0 = rss.cpu_seconds(), rss.own_cpu_seconds()
-        s = b.build(corpus, st, workers=workers, engine=engine, keep_workers=True)
-        full = time.perf_counter() - t
-        own = rss.own_cpu_seconds() - own0
-        time.sleep(0.5)  # one more sample of the workers' CPU time
-        cpu = rss.cpu_seconds() - c0
-        print(f"[{engine}] full build: {s['articles']} articles in {full:.1f} s = {s['articles'] / full:.1f} articles/s "
-              f"({s['mentions']} mentions, {s['duplicates']} duplicates, {s['rejects']} rejects)", flush=True)
-        print(f"[{engine}]   CPU: {cpu:.0f} s = {1000 * cpu / s['articles']:.1f} ms per article (all processes, "
-              f"model loading included) -> {workers * s['articles'] / cpu:.0f} articles/s on {workers} idle cores",
-              flush=True)
-        print(f"[{engine}]   of which the build process (planning, assembly, story grouping, indexes): {own:.1f} s "
-              f"= {1000 * own / s['articles']:.1f} ms per article", flush=True)
-
+        for r in range(rounds):
+            if rounds > 1:
+                print(f"[{engine}] round {r + 1} of {rounds}", flush=True)
+            full, cpu = _full_and_warm(engine, corpus, st, workers, fraction, rebuilds, compact, rss, ratios,
+                                       seed_shift=100 * r)
+        if rounds > 1:
+            print(f"[{engine}] 1% rebuild, warm workers, each round's median as a share of its own full build: "
+                  + ", ".join(f"{100 * x:.1f}%" for x in ratios)
+                  + f"; median of the {rounds} rounds {100 * statistics.median(ratios):.1f}%", flush=True)
         seed = zlib.crc32(engine.encode()) % 1000
-        walls, cpus = [], []
-        for k in range(rebuilds):
-            n = touch(corpus, fraction, seed=seed + 10 + k)
-            t, c0 = time.perf_counter(), rss.cpu_seconds()
-            s = b.build(corpus, st, workers=workers, engine=engine, keep_workers=True)
-            walls.append(time.perf_counter() - t)
-            time.sleep(0.5)
-            cpus.append(rss.cpu_seconds() - c0)
-            print(f"[{engine}]   warm rebuild {k + 1}: {s['processed_files']} changed files of {s['files']} in "
-                  f"{walls[-1]:.2f} s = {100 * walls[-1] / full:.1f}%, CPU {cpus[-1]:.1f} s", flush=True)
-            if compact:  # what `build --watch` does while it waits for the next change
-                t = time.perf_counter()
-                job = b._Compaction.start(st)
-                if job is not None:
-                    job.proc.join()
-                    print(f"[{engine}]     then, between rebuilds (not counted above), the story links "
-                          f"compacted: {time.perf_counter() - t:.1f} s", flush=True)
-        warm, wcpu = statistics.median(walls), statistics.median(cpus)
-        print(f"[{engine}] 1% rebuild, warm workers, median of {rebuilds} one after the other: {warm:.2f} s = "
-              f"{100 * warm / full:.1f}% of the full build (first {100 * walls[0] / full:.1f}%, range "
-              f"{100 * min(walls) / full:.1f}-{100 * max(walls) / full:.1f}%, mean {statistics.mean(walls):.2f} s = "
-              f"{100 * statistics.mean(walls) / full:.1f}%: the periodic full re-clusters and link rewrites "
-              f"count there); CPU {wcpu:.1f} s = "
-              f"{100 * wcpu / cpu:.1f}% of the full build's CPU", flush=True)
-        b.shutdown_workers()
-
         n = touch(corpus, fraction, seed=seed + 2)
         t, c0 = time.perf_counter(), rss.cpu_seconds()
         s = b.build(corpus, st, workers=workers, engine=engine)
@@ -182,7 +152,7 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
         time.sleep(0.5)
         ccpu = rss.cpu_seconds() - c0
         print(f"[{engine}] 1% rebuild, cold workers: {s['processed_files']} changed files in {cold:.1f} s = "
-              f"{100 * cold / full:.1f}% of the full build; CPU {ccpu:.1f} s = {100 * ccpu / cpu:.1f}% "
+              f"{100 * cold / full:.1f}% of the (last) full build; CPU {ccpu:.1f} s = {100 * ccpu / cpu:.1f}% "
               "(workers' CPU sampled every 0.2 s: a worker that exits between samples is undercounted)",
               flush=True)
         assert n == s["processed_files"]
@@ -190,6 +160,57 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
           f"{' or compaction' if compact else ''}) "
           f"{rss.peak_child / 2**20:.0f} MB (getrusage self: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)", flush=True)
+
+
+def _full_and_warm(engine: str, corpus: Path, st: Path, workers: int, fraction: float, rebuilds: int,
+                   compact: bool, rss: RssSampler, ratios: list[float], seed_shift: int = 0) -> tuple[float, float]:
+    """A full build into an empty store with workers started for it, then `rebuilds` warm 1%
+    rebuilds; the workers are stopped after. Appends the median rebuild / full build to
+    `ratios`; returns (full build seconds, its CPU seconds)."""
+    shutil.rmtree(st, ignore_errors=True)
+    t = time.perf_counter()
+    c0, own0 = rss.cpu_seconds(), rss.own_cpu_seconds()
+    s = b.build(corpus, st, workers=workers, engine=engine, keep_workers=True)
+    full = time.perf_counter() - t
+    own = rss.own_cpu_seconds() - own0
+    time.sleep(0.5)  # one more sample of the workers' CPU time
+    cpu = rss.cpu_seconds() - c0
+    print(f"[{engine}] full build: {s['articles']} articles in {full:.1f} s = {s['articles'] / full:.1f} articles/s "
+          f"({s['mentions']} mentions, {s['duplicates']} duplicates, {s['rejects']} rejects)", flush=True)
+    print(f"[{engine}]   CPU: {cpu:.0f} s = {1000 * cpu / s['articles']:.1f} ms per article (all processes, "
+          f"model loading included) -> {workers * s['articles'] / cpu:.0f} articles/s on {workers} idle cores",
+          flush=True)
+    print(f"[{engine}]   of which the build process (planning, assembly, story grouping, indexes): {own:.1f} s "
+          f"= {1000 * own / s['articles']:.1f} ms per article", flush=True)
+
+    seed = zlib.crc32(engine.encode()) % 1000 + seed_shift
+    walls, cpus = [], []
+    for k in range(rebuilds):
+        n = touch(corpus, fraction, seed=seed + 10 + k)
+        t, c0 = time.perf_counter(), rss.cpu_seconds()
+        s = b.build(corpus, st, workers=workers, engine=engine, keep_workers=True)
+        walls.append(time.perf_counter() - t)
+        time.sleep(0.5)
+        cpus.append(rss.cpu_seconds() - c0)
+        print(f"[{engine}]   warm rebuild {k + 1}: {s['processed_files']} changed files of {s['files']} in "
+              f"{walls[-1]:.2f} s = {100 * walls[-1] / full:.1f}%, CPU {cpus[-1]:.1f} s", flush=True)
+        if compact:  # what `build --watch` does while it waits for the next change
+            t = time.perf_counter()
+            job = b._Compaction.start(st)
+            if job is not None:
+                job.proc.join()
+                print(f"[{engine}]     then, between rebuilds (not counted above), the story links "
+                      f"compacted: {time.perf_counter() - t:.1f} s", flush=True)
+    warm, wcpu = statistics.median(walls), statistics.median(cpus)
+    print(f"[{engine}] 1% rebuild, warm workers, median of {rebuilds} one after the other: {warm:.2f} s = "
+          f"{100 * warm / full:.1f}% of the full build (first {100 * walls[0] / full:.1f}%, range "
+          f"{100 * min(walls) / full:.1f}-{100 * max(walls) / full:.1f}%, mean {statistics.mean(walls):.2f} s = "
+          f"{100 * statistics.mean(walls) / full:.1f}%: the periodic full re-clusters and link rewrites "
+          f"count there); CPU {wcpu:.1f} s = "
+          f"{100 * wcpu / cpu:.1f}% of the full build's CPU", flush=True)
+    b.shutdown_workers()
+    ratios.append(warm / full)
+    return full, cpu
 
 
 def corpus_arguments(ap: argparse.ArgumentParser) -> None:
@@ -209,6 +230,10 @@ def main() -> None:
     ap.add_argument("--compact-between", action="store_true",
                     help="after each warm rebuild, compact the story links as `build --watch` does while it waits "
                          "(timed apart; large stores only: stories.COMPACT_MIN_LINKS)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="full build + warm rebuilds this many times (each with fresh workers and an empty store): "
+                         "each round's ratio pairs a full build with rebuilds run right after it, so a machine "
+                         "that slows down or speeds up between them moves one round, not the result")
     args = ap.parse_args()
     corpus = args.workdir / f"real-{args.articles}"
     shutil.rmtree(corpus, ignore_errors=True)
@@ -218,7 +243,7 @@ def main() -> None:
           f"{args.workers} workers", flush=True)
     for engine in args.engines.split(","):
         run_engine(engine, corpus, args.workdir / f"store-{engine}-{args.articles}", args.workers, args.changed,
-                   args.rebuilds, args.compact_between)
+                   args.rebuilds, args.compact_between, args.rounds)
 
 
 if __name__ == "__main__":
