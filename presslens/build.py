@@ -30,9 +30,7 @@ How it scales:
 from __future__ import annotations
 
 import atexit
-import bisect
 import hashlib
-import itertools
 import json
 import logging
 import math
@@ -46,7 +44,7 @@ import time
 import types
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -735,25 +733,7 @@ def _chunk_size(n_files: int, n_workers: int) -> int:
     return max(1, min(CHUNK_FILES, math.ceil(n_files / max(1, n_workers * TASKS_PER_WORKER))))
 
 
-def _byte_balanced(sizes: list[int], k: int) -> list[int]:
-    """File counts of `k` consecutive non-empty runs of `sizes` (k <= len(sizes)) whose byte
-    totals are as equal as cutting in order allows: the j-th cut falls before or after the
-    file that holds j/k of the total bytes, whichever is nearer."""
-    prefix = list(itertools.accumulate((max(0, x) for x in sizes), initial=0))
-    total = prefix[-1]
-    bounds = [0]
-    for j in range(1, k):
-        target = total * j / k
-        i = bisect.bisect_left(prefix, target)  # prefix[i - 1] < target <= prefix[i]
-        if i > 0 and target - prefix[i - 1] < prefix[i] - target:
-            i -= 1
-        # at least one file in this run and in each run after it
-        bounds.append(min(max(i, bounds[-1] + 1), len(sizes) - (k - j)))
-    bounds.append(len(sizes))
-    return [bounds[r + 1] - bounds[r] for r in range(k)]
-
-
-def _task_sizes(n_files: int, n_workers: int, file_bytes: Sequence[int] | None = None) -> list[int]:
+def _task_sizes(n_files: int, n_workers: int) -> list[int]:
     """Files per task, in submission order (guided scheduling): each task takes
     _chunk_size of the files still unassigned, so tasks shrink towards the end of the
     build. Workers take tasks in this order, so the last ones to finish are small and no
@@ -763,15 +743,9 @@ def _task_sizes(n_files: int, n_workers: int, file_bytes: Sequence[int] | None =
     cut into one task per worker instead, of equal file counts: each worker then decodes its
     files' entities in one batch and pays a task's fixed costs once. On the 10k benchmark
     store, a warm 1% rebuild (100 files, 2 workers): workers' CPU 0.49 -> 0.38 s, tasks
-    0.27 -> 0.21 s wall (four pairs of rebuilds, alternated).
-
-    `file_bytes` (the files' sizes, in order): a small job is then cut where the bytes, not
-    the file counts, are shared equally (still in order, so the rows keep theirs): a worker's
-    time goes with the text it reads, and the build waits for the slower one."""
+    0.27 -> 0.21 s wall (four pairs of rebuilds, alternated)."""
     if 0 < n_files <= max(1, n_workers) * GATHER_RECORDS:
         k = min(max(1, n_workers), n_files)
-        if file_bytes is not None and len(file_bytes) == n_files and k > 1:
-            return _byte_balanced(list(file_bytes), k)
         base, extra = divmod(n_files, k)
         return [base + 1] * extra + [base] * (k - extra)
     floor = min(MIN_TASK_FILES, _chunk_size(n_files, n_workers))
@@ -1841,12 +1815,7 @@ def _build(loc: fsio.Location, store_dir: Path, staging: _local_store, progress:
             shard_dir = remote_shards
         runner = _runner(engine, n_workers, len(todo), scheduler, keep)
         tasks, start = [], 0
-        n_run = getattr(runner, "n_workers", n_workers)
-        sizes = None
-        if len(todo) <= max(1, n_run) * GATHER_RECORDS:  # a small job is cut by bytes (_task_sizes)
-            file_bytes = {row["path"]: row["size"] for row in file_rows}
-            sizes = [file_bytes.get(rel, 0) for rel, _ in todo]
-        for k, size in enumerate(_task_sizes(len(todo), n_run, sizes)):
+        for k, size in enumerate(_task_sizes(len(todo), getattr(runner, "n_workers", n_workers))):
             tasks.append(Task(f"t{k:06d}", loc.url, tuple(todo[start:start + size]), shard_dir, batch_records))
             start += size
         try:

@@ -33,42 +33,6 @@ def test_a_small_rebuild_is_one_task_per_worker():
     assert len(b._task_sizes(2 * b.GATHER_RECORDS + 1, 2)) > 2  # a larger job: guided scheduling
 
 
-def test_a_small_rebuild_shares_the_bytes_not_the_file_counts():
-    # one 90 KB file and 99 files of 1 KB: cut by count, one worker reads 139 KB and the other
-    # 50 KB; cut by bytes, 95 KB and 94 KB, and the files stay in their order
-    sizes = [90_000] + [1_000] * 99
-    assert b._task_sizes(100, 2, sizes) == [6, 94]
-    assert b._task_sizes(100, 2, sizes[::-1]) == [95, 5]
-    assert b._task_sizes(100, 2, [1_000] * 100) == [50, 50]
-    assert b._task_sizes(6, 3, [10, 10, 10, 10, 10, 50]) == [3, 2, 1]
-    # every worker still gets a file when the bytes sit in one of them, or there are none
-    assert b._task_sizes(4, 3, [0, 0, 0, 100]) == [2, 1, 1]
-    assert b._task_sizes(3, 2, [0, 0, 0]) == [1, 2]
-    # a larger job is cut by counts (guided scheduling) whatever the bytes
-    n = 2 * b.GATHER_RECORDS + 1
-    assert b._task_sizes(n, 2, [1] * n) == b._task_sizes(n, 2)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_the_byte_cut_gives_every_file_to_one_worker_and_nears_equal_shares(seed):
-    import random
-
-    rnd = random.Random(seed)
-    for _ in range(300):
-        k = rnd.randint(1, 8)
-        n = rnd.randint(1, k * b.GATHER_RECORDS)  # a small job: one task per worker
-        sizes = [rnd.choice([0, rnd.randint(1, 100_000)]) for _ in range(n)]
-        runs = b._task_sizes(n, k, sizes)
-        assert sum(runs) == n and len(runs) == min(k, n) and min(runs) >= 1
-        if len(runs) > 1 and sum(sizes):
-            # each run is within its largest file (and the neighbour's) of an equal share
-            start, share = 0, sum(sizes) / len(runs)
-            for r in runs:
-                got = sum(sizes[start:start + r])
-                assert abs(got - share) <= 2 * max(sizes) + 1e-9
-                start += r
-
-
 def _shard_rows(shard_dir, res) -> dict[str, list[dict]]:
     import polars as pl
 
