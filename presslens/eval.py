@@ -746,10 +746,11 @@ def _main_ner(args) -> int:
 
 def _add_language_and_date_commands(sub) -> None:
     """The `langid` and `dates` subcommands (their code lives in eval_langid / eval_dates)."""
-    from presslens import eval_dates, eval_langid
+    from presslens import eval_conll_docs, eval_dates, eval_langid
 
     eval_langid.add_parser(sub)
     eval_dates.add_parser(sub)
+    eval_conll_docs.add_parser(sub)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,70 @@ def test_errors_list_type_mismatches_on_matched_spans(tiny_gold):
     assert res["ru"]["R"] == 0.5 and res["ru"]["typed_R"] == 0.0
     assert ("TYPE", "t1/ru/a", "Путина", "LOC", "PER") in res["errors"]
     assert not any(e[0] == "TYPE" and e[1].startswith("t1/uk") for e in res["errors"])
+
+
+_CONLL = """0\t-DOCSTART-\tO
+
+0\tSOCCER\tO
+1\t-\tO
+2\tJAPAN\tB-LOC
+3\tWIN\tO
+4\t.\tO
+
+0\tAL-AIN\tB-LOC
+1\t,\tO
+2\tUnited\tB-LOC
+3\tArab\tI-LOC
+4\tEmirates\tI-LOC
+5\t1996-12-06\tO
+
+0\tJapan\tB-LOC
+1\tbeat\tO
+2\tSyria\tB-LOC
+3\t(\tO
+4\t2-1\tO
+5\t)\tO
+6\t,\tO
+7\tthe\tO
+8\tcoach\tO
+9\tdid\tO
+10\tn't\tO
+11\tsay\tO
+12\tit\tO
+13\t's\tO
+14\tover\tO
+15\t;\tO
+16\t$\tO
+17\t15\tO
+18\tand\tO
+19\t40\tO
+20\t%\tO
+21\t.\tO
+
+0\t-DOCSTART-\tO
+
+0\tCRICKET\tO
+1\t-\tO
+2\tLARA\tB-PER
+3\tOUT\tO
+4\t.\tO
+"""
+
+
+def test_conll_documents_become_articles_with_the_headline_first(tmp_path, capsys):
+    conll = tmp_path / "test.conllu"
+    conll.write_text(_CONLL, encoding="utf-8")
+    assert main(["conll-docs", str(conll), str(tmp_path / "out")]) == 0
+    assert "2 documents written" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["000.txt", "001.txt"]
+    assert (tmp_path / "out" / "000.txt").read_text(encoding="utf-8") == (
+        "SOCCER - JAPAN WIN.\n"
+        "AL-AIN, United Arab Emirates 1996-12-06\n"
+        "Japan beat Syria (2-1), the coach didn't say it's over; $15 and 40%.\n")
+    assert (tmp_path / "out" / "001.txt").read_text(encoding="utf-8") == "CRICKET - LARA OUT.\n"
+
+
+def test_conll_docs_refuses_a_missing_file(tmp_path, capsys):
+    assert main(["conll-docs", str(tmp_path / "nope.conllu"), str(tmp_path / "out")]) == 2
+    assert "is not a file" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
