@@ -9,7 +9,7 @@ CoNLL-2003 (Reuters news of August and December 1996) keeps each article's docum
 writes document k as ``OUT/NNN.txt``: its first sentence (the headline) on the first line, then
 one sentence a line, the tokens joined with the spaces the tokenizer took out put back only where
 English text has them (none before , . ; : ! ? ) % or 's, none after ( or $). The dateline's
-ISO date ("AL-AIN , United Arab Emirates 1996-12-06") stays in the text, where the build's date
+ISO date (a line such as "SPRINGFIELD 1996-12-06") stays in the text, where the build's date
 step finds it. The texts are read by path and written outside the repository (the corpus is for
 research use only); only labels that name the files (``NNN.txt``) are committed.
 """

@@ -102,20 +102,19 @@ _CONLL = """0\t-DOCSTART-\tO
 
 0\tSOCCER\tO
 1\t-\tO
-2\tJAPAN\tB-LOC
+2\tTOWN\tB-ORG
 3\tWIN\tO
 4\t.\tO
 
-0\tAL-AIN\tB-LOC
+0\tSPRINGFIELD\tB-LOC
 1\t,\tO
-2\tUnited\tB-LOC
-3\tArab\tI-LOC
-4\tEmirates\tI-LOC
-5\t1996-12-06\tO
+2\tNew\tB-LOC
+3\tUtopia\tI-LOC
+4\t1996-12-06\tO
 
-0\tJapan\tB-LOC
+0\tTown\tB-ORG
 1\tbeat\tO
-2\tSyria\tB-LOC
+2\tCity\tB-ORG
 3\t(\tO
 4\t2-1\tO
 5\t)\tO
@@ -140,7 +139,7 @@ _CONLL = """0\t-DOCSTART-\tO
 
 0\tCRICKET\tO
 1\t-\tO
-2\tLARA\tB-PER
+2\tSMITH\tB-PER
 3\tOUT\tO
 4\t.\tO
 """
@@ -153,10 +152,10 @@ def test_conll_documents_become_articles_with_the_headline_first(tmp_path, capsy
     assert "2 documents written" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["000.txt", "001.txt"]
     assert (tmp_path / "out" / "000.txt").read_text(encoding="utf-8") == (
-        "SOCCER - JAPAN WIN.\n"
-        "AL-AIN, United Arab Emirates 1996-12-06\n"
-        "Japan beat Syria (2-1), the coach didn't say it's over; $15 and 40%.\n")
-    assert (tmp_path / "out" / "001.txt").read_text(encoding="utf-8") == "CRICKET - LARA OUT.\n"
+        "SOCCER - TOWN WIN.\n"
+        "SPRINGFIELD, New Utopia 1996-12-06\n"
+        "Town beat City (2-1), the coach didn't say it's over; $15 and 40%.\n")
+    assert (tmp_path / "out" / "001.txt").read_text(encoding="utf-8") == "CRICKET - SMITH OUT.\n"
 
 
 def test_conll_docs_refuses_a_missing_file(tmp_path, capsys):
