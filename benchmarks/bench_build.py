@@ -138,8 +138,9 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
         for r in range(rounds):
             if rounds > 1:
                 print(f"[{engine}] round {r + 1} of {rounds}", flush=True)
-            full, cpu = _full_and_warm(engine, corpus, st, workers, fraction, rebuilds, compact, rss, ratios,
-                                       seed_shift=100 * r)
+            full, cpu, ratio = _full_and_warm(engine, corpus, st, workers, fraction, rebuilds, compact, rss,
+                                              seed_shift=100 * r)
+            ratios.append(ratio)
         if rounds > 1:
             print(f"[{engine}] 1% rebuild, warm workers, each round's median as a share of its own full build: "
                   + ", ".join(f"{100 * x:.1f}%" for x in ratios)
@@ -163,10 +164,10 @@ def run_engine(engine: str, corpus: Path, st: Path, workers: int, fraction: floa
 
 
 def _full_and_warm(engine: str, corpus: Path, st: Path, workers: int, fraction: float, rebuilds: int,
-                   compact: bool, rss: RssSampler, ratios: list[float], seed_shift: int = 0) -> tuple[float, float]:
+                   compact: bool, rss: RssSampler, seed_shift: int = 0) -> tuple[float, float, float]:
     """A full build into an empty store with workers started for it, then `rebuilds` warm 1%
-    rebuilds; the workers are stopped after. Appends the median rebuild / full build to
-    `ratios`; returns (full build seconds, its CPU seconds)."""
+    rebuilds; the workers are stopped after. Returns (full build seconds, its CPU seconds,
+    median rebuild / full build)."""
     shutil.rmtree(st, ignore_errors=True)
     t = time.perf_counter()
     c0, own0 = rss.cpu_seconds(), rss.own_cpu_seconds()
@@ -209,8 +210,7 @@ def _full_and_warm(engine: str, corpus: Path, st: Path, workers: int, fraction: 
           f"count there); CPU {wcpu:.1f} s = "
           f"{100 * wcpu / cpu:.1f}% of the full build's CPU", flush=True)
     b.shutdown_workers()
-    ratios.append(warm / full)
-    return full, cpu
+    return full, cpu, warm / full
 
 
 def corpus_arguments(ap: argparse.ArgumentParser) -> None:

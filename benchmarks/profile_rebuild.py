@@ -47,7 +47,7 @@ from presslens import search, stories, store  # noqa: E402
 STEPS = [(b, "_plan"), (b, "_run_tasks"), (b, "_assemble"), (b, "_group_stories"), (b, "_build_index"),
          (b, "_entity_tables"), (b, "doc_entities_of"), (b, "_keep"), (stories, "group_features"),
          (stories, "cluster"), (stories, "_attach"), (stories, "_link_delta"), (stories, "_write_links"),
-         (store, "write_table"), (store, "publish"), (search, "build")]
+         (store, "write_table"), (store, "publish"), (search, "build"), (stories.StoryState, "save")]
 
 
 def _cpu() -> float:
@@ -75,6 +75,8 @@ class _InLine:
 
 
 def _label(name: str, args: tuple) -> str:
+    if name == "save":
+        return "story state save"
     return f"write:{args[1]}" if name == "write_table" and len(args) > 1 else name
 
 
@@ -100,19 +102,6 @@ def steps_in_line(corpus: Path, st: Path, workers: int, fraction: float, rebuild
 
     for mod, name in STEPS:
         wrap(mod, name)
-    save = stories.StoryState.save
-
-    def timed_save(self, *args, **kw):
-        c0 = _cpu()
-        stack.append(0.0)
-        try:
-            return save(self, *args, **kw)
-        finally:
-            inner, spent = stack.pop(), _cpu() - c0
-            own["story state save"] += spent - inner
-            if stack:
-                stack[-1] += spent
-    stories.StoryState.save = timed_save
     b._Background = _InLine
     per_step: dict[str, list[float]] = collections.defaultdict(list)
     totals = []

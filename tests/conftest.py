@@ -158,3 +158,18 @@ def fail_crf_scores_on(monkeypatch, marker: str) -> None:
         return real_scores(self, text, toks, lang)
 
     monkeypatch.setattr(crf.CompiledModel, "scores", scores)
+
+
+def assert_same_index(x, y) -> None:
+    """Every array (values and dtype) and every Arrow table of two serving-index directories
+    (presslens.index) equal."""
+    import numpy as np
+    from polars.testing import assert_frame_equal
+
+    from presslens import index
+
+    for name in index.ARRAYS:
+        a, z = np.load(x / f"{name}.npy"), np.load(y / f"{name}.npy")
+        assert a.dtype == z.dtype and np.array_equal(a, z), name
+    for table in ("articles", "entities", "forms", "dicts", "doc_sorted"):
+        assert_frame_equal(pl.read_ipc(x / f"{table}.arrow"), pl.read_ipc(y / f"{table}.arrow"), check_exact=True)

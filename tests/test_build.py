@@ -1439,11 +1439,11 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
                                                 state(store.current(tmp_path / "s2").directory), strict=True))
         # the serving index, built from the kept table while articles.parquet was written,
         # equals the one built from the file
-        from test_index import _assert_same_index
+        from conftest import assert_same_index
 
         from presslens import index
 
-        _assert_same_index(store.current(st).directory / index.INDEX_DIR,
+        assert_same_index(store.current(st).directory / index.INDEX_DIR,
                            store.current(tmp_path / "s2").directory / index.INDEX_DIR)
         # a table larger than the bound is not kept
         monkeypatch.setattr(b, "KEPT_TABLE_MAX_BYTES", 1000)

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from conftest import ROOT
+from conftest import ROOT, assert_same_index
 from presslens import index, store
 from presslens import query as q
 from presslens.query import Filters
@@ -278,15 +278,6 @@ def test_article_rows_across_record_batches(gen):
     assert many.article_rows(np.array([5, 1]), ["doc_id"])["doc_id"].to_list() == A["doc_id"].gather([5, 1]).to_list()
 
 
-def _assert_same_index(x, y) -> None:
-    """Every array (values and dtype) and every Arrow table of two index directories equal."""
-    for name in index.ARRAYS:
-        a, z = np.load(x / f"{name}.npy"), np.load(y / f"{name}.npy")
-        assert a.dtype == z.dtype and np.array_equal(a, z), name
-    for table in ("articles", "entities", "forms", "dicts", "doc_sorted"):
-        assert_frame_equal(pl.read_ipc(x / f"{table}.arrow"), pl.read_ipc(y / f"{table}.arrow"), check_exact=True)
-
-
 def _next_version(A, M, E, shuffle: bool = True):
     """The tables of a next version: 200 articles removed, 100 changed (new doc_id, mentions
     of a new entity and new written forms), 50 added (a new outlet that sorts first, so every
@@ -352,7 +343,7 @@ def test_a_small_store_sorts_its_list_order_anew_with_the_same_result(gen, tmp_p
     sorted_ = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "sorted", prev=tmp_path / "v1")
     assert "list" in merged["updated"] and "list" not in sorted_["updated"]
     assert sorted(sorted_["updated"]) == [u for u in ALL_UPDATED if u != "list"]
-    _assert_same_index(tmp_path / "sorted", tmp_path / "merged")
+    assert_same_index(tmp_path / "sorted", tmp_path / "merged")
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
@@ -373,7 +364,7 @@ def test_incremental_index_equals_a_full_build(gen, tmp_path, monkeypatch, shuff
     # the unchanged articles, re-grouped ones included, were reused; the reworded were not
     assert full["reused_articles"] == 0 and inc["reused_articles"] == A.height - 200 - 100 - 10
     assert len(sorts) == 1 + (2 if shuffle else 1)  # the full build's, the new entries', [all again]
-    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    assert_same_index(tmp_path / "inc", tmp_path / "full")
     # every derived table was updated by the change, not recomputed from all the entries
     # (the pairs are merged only when the reused rows kept their order)
     assert full["updated"] == []
@@ -390,11 +381,11 @@ def test_incremental_index_falls_back_to_a_full_build_on_a_damaged_previous_inde
     np.save(tmp_path / "v1" / "ef_row.npy", np.zeros(3, np.int32))  # truncated postings
     inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=tmp_path / "v1")
     assert inc["reused_articles"] == 0
-    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    assert_same_index(tmp_path / "inc", tmp_path / "full")
     (tmp_path / "v1" / "meta.json").write_text('{"format": 1}', encoding="utf-8")  # another format
     inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc2", prev=tmp_path / "v1")
     assert inc["reused_articles"] == 0
-    _assert_same_index(tmp_path / "inc2", tmp_path / "full")
+    assert_same_index(tmp_path / "inc2", tmp_path / "full")
 
 
 def test_incremental_index_moves_the_counts_of_articles_whose_language_outlet_day_or_status_changed(gen, tmp_path):
@@ -431,7 +422,7 @@ def test_incremental_index_moves_the_counts_of_articles_whose_language_outlet_da
     assert inc["reused_articles"] == A2.height and sorted(inc["updated"]) == ALL_UPDATED
     assert "ro" not in pl.read_ipc(tmp_path / "inc" / "dicts.arrow")["label"].to_list()
     assert full["entities"] == inc["entities"] == E.height - 1
-    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    assert_same_index(tmp_path / "inc", tmp_path / "full")
 
 
 def test_incremental_index_recomputes_a_table_the_previous_index_cannot_give(gen, tmp_path):
@@ -449,18 +440,18 @@ def test_incremental_index_recomputes_a_table_the_previous_index_cannot_give(gen
     np.save(v1 / "ea_row.npy", ea_row[::-1].copy())  # every entity's rows reversed
     inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc", prev=v1)
     assert inc["reused_articles"] > 0 and sorted(inc["updated"]) == ["ae", "ed", "el", "eo", "list"]
-    _assert_same_index(tmp_path / "inc", tmp_path / "full")
+    assert_same_index(tmp_path / "inc", tmp_path / "full")
     np.save(v1 / "ef_row.npy", np.load(v1 / "ef_row.npy")[::-1].copy())  # entries out of order
     inc = index.write(A2.lazy(), M2.lazy(), E2.lazy(), tmp_path / "inc2", prev=v1)
     assert inc["reused_articles"] == 0 and inc["updated"] == []
-    _assert_same_index(tmp_path / "inc2", tmp_path / "full")
+    assert_same_index(tmp_path / "inc2", tmp_path / "full")
     index.write(A.lazy(), M.lazy(), E.lazy(), tmp_path / "v1b")
     stray = M2.head(1).with_columns(pl.lit("no-such-article").alias("doc_id"))
     M3 = pl.concat([M2, stray])
     full3 = index.write(A2.lazy(), M3.lazy(), E2.lazy(), tmp_path / "full3")
     inc = index.write(A2.lazy(), M3.lazy(), E2.lazy(), tmp_path / "inc3", prev=tmp_path / "v1b")
     assert inc["reused_articles"] == 0 and full3["mentions"] == full["mentions"]
-    _assert_same_index(tmp_path / "inc3", tmp_path / "full3")
+    assert_same_index(tmp_path / "inc3", tmp_path / "full3")
 
 
 def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
@@ -492,7 +483,7 @@ def test_rebuild_reuses_the_index_of_unchanged_files(tmp_path):
     assert sorted(meta["updated"]) == ALL_UPDATED  # every derived table updated by the change
     index.write(pl.scan_parquet(d / "articles.parquet"), pl.scan_parquet(d / "mentions.parquet"),
                 pl.scan_parquet(d / "entities.parquet"), tmp_path / "full")
-    _assert_same_index(d / index.INDEX_DIR, tmp_path / "full")
+    assert_same_index(d / index.INDEX_DIR, tmp_path / "full")
 
 
 @pytest.mark.parametrize("share", [0.0, 2.0])  # every selection through the per-pair mask / the articles' slices
