@@ -1542,7 +1542,10 @@ def _entity_update(prev: store.StoreInfo, originals: pl.DataFrame, mentions: pl.
                    rules_key: str, fresh: pl.Series | None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """_entity_tables' update from the previous version (None: count everything instead)."""
     keys = ["doc_id", "language"]
-    old = store.scan(prev, "articles").filter(pl.col("duplicate_of").is_null()).select(keys).collect()
+    # (a long-lived build holds the previous articles table: read from memory, not the file)
+    kept = _recall("articles", [store.table_path(prev, "articles")])
+    old = ((kept.lazy() if kept is not None else store.scan(prev, "articles"))
+           .filter(pl.col("duplicate_of").is_null()).select(keys).collect())
     stay = originals.join(old, on=keys, how="semi", nulls_equal=True)
     if fresh is not None and len(fresh):
         stay = stay.filter(~pl.col("doc_id").is_in(fresh.implode()))
