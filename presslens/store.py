@@ -41,7 +41,7 @@ from pathlib import Path
 import polars as pl
 
 # Bump when the enrichment output changes, so incremental builds redo every file.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "10"
 
 SPAN = pl.List(pl.Int64)
 

@@ -181,7 +181,7 @@ _FEAT_B = _RNG.integers(0, 2**63, FEAT_PERM, dtype=np.uint64)
 _TEXT_A = _RNG.integers(1, 2**63, TEXT_PERM, dtype=np.uint64) | np.uint64(1)
 _TEXT_B = _RNG.integers(0, 2**63, TEXT_PERM, dtype=np.uint64)
 # Bumped when features or hashing change: a state with another version is rebuilt from scratch.
-STATE_VERSION = "6"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model; 5: shared_lead is a string; 6: stories named by story key
+STATE_VERSION = "7"  # 3: integer-coded state, lead words, event dates; 4: link scores from the learned pair model; 5: shared_lead is a string; 6: stories named by story key; 7: a link needs a shared name, ISO dates are dates
 
 # ---------------------------------------------------------------- numbers and dates
 
@@ -223,6 +223,11 @@ _NUM = re.compile(
 # "10.08.2018", "10/08/2018" and times of day (08:46) are found first and not read as numbers.
 _NUMERIC_DATE = re.compile(r"(\d(?<!\w\d)\d?)[./](\d{1,2})[./](\d{2,4})\b")  # \b(\d{1,2})[./]...
 _TIME = re.compile(r"\d(?<!\w\d)\d?:\d{2}\b")  # \b\d{1,2}:\d{2}\b
+# Year-first numeric dates ("1996-12-06", "2018/07/25": wire datelines, ISO timestamps), likewise
+# dates, not three figures (round 22: CoNLL's datelines read as n:1996 and n:12 linked unrelated
+# wire stories).
+_ISO_DATE = re.compile(r"(\d(?<![\w.,]\d)\d\d\d)([-/.])(\d{1,2})\2(\d{1,2})(?!\d)")
+_ISO_DATE_PART = re.compile(r"(?:19|20)\d\d[-/.]\d")
 # Every figure, date and time holds a digit: a text without one has none of them.
 _DIGIT = re.compile(r"\d")
 # Every match of _NUMERIC_DATE holds one of these, and of _TIME ":" and two digits: a text
@@ -232,7 +237,7 @@ _NUMERIC_DATE_PART = re.compile(r"[./]\d\d?[./]")
 _TIME_PART = re.compile(r":\d\d")
 # Neither a numeric date nor a time of day can match across a line break (`_scan_lines`
 # relies on it): their patterns hold no whitespace.
-assert not any(ws in p.pattern for p in (_NUMERIC_DATE, _TIME) for ws in ("\\s", " ", "\\n"))
+assert not any(ws in p.pattern for p in (_NUMERIC_DATE, _ISO_DATE, _TIME) for ws in ("\\s", " ", "\\n"))
 # "July 25", "Aug. 10": a month word right before a day number (and "July 25, 2018": its year)
 _WORD_BEFORE = re.compile(r"([^\W\d_]{3,})\.?\s+$")
 _YEAR_AFTER = re.compile(r",?\s{1,2}((?:19|20)\d\d)(?!\d)")
@@ -302,6 +307,11 @@ def _scan_lines(text: str) -> tuple[list[tuple[int, str, tuple]], bool]:
             year = int(y) if len(y) == 4 else 2000 + int(y) if len(y) == 2 else None
             out.append((m.start(), "d", (mon, d, year)))
         skip.append(m.span())
+    for m in _ISO_DATE.finditer(text, d0) if _ISO_DATE_PART.search(text, d0) else ():
+        y, mon, d = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        if 1900 <= y <= 2099 and 1 <= d <= 31 and 1 <= mon <= 12:
+            out.append((m.start(), "d", (mon, d, y)))
+            skip.append(m.span())
     if _TIME_PART.search(text, d0):
         skip.extend(m.span() for m in _TIME.finditer(text, d0))
     skip.sort()
@@ -1388,6 +1398,12 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, ...]:
             if _PAIR_LOG is not None:
                 _PAIR_LOG.append((ctx, a, b, x, near_dup))
             link, score = sc.score(x)
+        # a link needs a name both articles give (an entity or a cited source): figures and
+        # dates alone are not an event (round 22: league tables, market briefs and fixture lists
+        # of different events share many figures and the day's date)
+        rows, f = shared
+        k = ctx.kind[f]
+        link &= np.bincount(rows, weights=(k == _E) | (k == _S), minlength=len(a)) > 0
         keep = near_dup | link
         if not keep.any():
             continue
@@ -1405,6 +1421,7 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, ...]:
             np.concatenate(out_f))
 
 
+_E, _S = ord("e"), ord("s")  # the kinds of a shared name: an entity, a cited source
 # The evidence lists of story_links, by feature kind (the first letter of a feature).
 _EVIDENCE_COLUMNS = {"e": "shared_entities", "s": "shared_sources", "n": "shared_numbers", "d": "shared_dates",
                      "l": "shared_lead"}

@@ -338,6 +338,12 @@ def test_seed_publication_dates(seeds):
          dt.date(2024, 6, 23)),
         ("Войска продвигаются\nОпубликовано: 23 июня 2024 в 10:15\nВойска продвинулись.",
          dt.date(2024, 6, 23)),
+        # Wire datelines: the place in capitals (and a region), then the date.
+        ("Troops advance\nLONDON 1996-08-30\nTroops advanced in the south.", dt.date(1996, 8, 30)),
+        ("Troops advance\nRIO DE JANEIRO, Brazil 1996-12-06\nTroops advanced.", dt.date(1996, 12, 6)),
+        ("Войска продвигаются\nМОСКВА 23.06.2024\nВойска продвинулись.", dt.date(2024, 6, 23)),
+        # ... not a capitalised word inside running text before a date
+        ("Troops advance\nNATO 1996-08-30 was when troops advanced.", None),
         # A date that opens a sentence is not a dateline.
         ("19 июня 2024 года Россия и КНДР подписали договор о партнерстве.", None),
         # An impossible date is not a date.

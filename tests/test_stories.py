@@ -108,6 +108,22 @@ def test_far_apart_dates_are_never_linked_even_with_identical_text():
     assert ids["story_id"].n_unique() == 2 and links.height == 0
 
 
+def test_figures_and_dates_without_a_shared_name_are_not_a_story():
+    # two results tables of the same day: many shared figures and the day's date, no shared name
+    t1 = "English league results on December 6: Leeds 24 17, standings 52 38 110 96 81 77 63 45 31 29"
+    t2 = "French league table after the games of December 6: 29 31 45 63 77 81 96 110 38 52, Lyon 17 24"
+    others = [dict(doc_id=f"o{k}", language="en", published=D(1996, 12, 5 + k % 3), text=f"Other news {k}.")
+              for k in range(4)]
+    arts = _articles([dict(doc_id="t1", language="en", published=D(1996, 12, 6), text=t1),
+                      dict(doc_id="t2", language="en", published=D(1996, 12, 6), text=t2)] + others)
+    ids, links, _ = stories.group(arts, _entities({"t1": ["ORG:Leeds"], "t2": ["ORG:Lyon"]}), None)
+    assert ids["story_id"].n_unique() == 6 and links.height == 0
+    # the same tables with one shared name: one story
+    ids, links, _ = stories.group(arts, _entities({"t1": ["ORG:Leeds", "ORG:League"],
+                                                   "t2": ["ORG:Lyon", "ORG:League"]}), None)
+    assert ids["story_id"].n_unique() == 5 and links.height == 1
+
+
 def test_grouping_is_deterministic_and_independent_of_row_order():
     arts, ents = _corpus()
     a = stories.group(arts, ents, None)[0].sort("doc_id")
@@ -218,6 +234,9 @@ def test_state_of_another_version_is_not_loaded(tmp_path):
     ("25-26 июля", {"d:07-25", "d:07-26"}), ("25 и 26 июля", {"d:07-25", "d:07-26"}),
     ("25 і 26 липня 2018 року", {"d:07-25", "d:07-26", "n:2018"}),
     ("в 08:46 три человека", set()),
+    # year-first dates (wire datelines, ISO timestamps) are dates, not three figures
+    ("LONDON 1996-12-06", {"d:12-06"}), ("2018/07/25 10:30", {"d:07-25"}), ("1996-12-06T10:00Z", {"d:12-06"}),
+    ("the 2018-19 season", {"n:2018", "n:19"}),
 ])
 def test_numbers_and_dates_are_normalised_across_languages(text, expected):
     assert stories.numbers_and_dates(text) == expected

@@ -463,11 +463,28 @@ _AFTER_DATE_RE = re.compile(
 )
 
 
+# A wire-service dateline: the place in capitals (up to four words), optionally ", Region",
+# then a numeric date: "LONDON 1996-08-30", "VAIL, Colorado 1996-12-06", "RIO DE JANEIRO
+# 1996-12-06" (Reuters' style). Case-sensitive: running text does not open in capitals.
+_UPPER = "A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐĂÂÎȘȚŞŢ"
+_WIRE_PLACE_RE = re.compile(
+    rf"^\s*[{_UPPER}][{_UPPER}'’.-]+(?:[ -][{_UPPER}][{_UPPER}'’.-]*){{0,3}}"
+    rf"(?:,\s+[{_UPPER}][\w'’.-]*(?:\s+[{_UPPER}][\w'’.-]*){{0,3}})?\s+(?=\d)"
+)
+
+
 def _dateline_date(line: str, language: str) -> dt.date | None:
-    """The date of a head line that is a dateline (date-only line, or a line opening with
-    a date followed by a separator); None for a date inside running text."""
+    """The date of a head line that is a dateline (date-only line, a line opening with
+    a date followed by a separator, or a wire dateline: place in capitals, then the date);
+    None for a date inside running text."""
     if not may_hold_date(line):  # no date, so neither a dateline nor a date-only line
         return None
+    w = _WIRE_PLACE_RE.match(line)
+    if w:
+        subject, date_re, _filler = _date_patterns(line)
+        m = date_re.match(subject, w.end())
+        if m and _AFTER_DATE_RE.match(line[m.end():]):
+            return parse_date(m, language)
     m0 = _DATELINE_START_RE.match(line)
     if not m0:
         return None
