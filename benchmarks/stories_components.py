@@ -34,7 +34,7 @@ def main() -> None:
     n = args.docs
     meta, feats, copy_src, _ = bench.generate(n)
     work = Path(tempfile.mkdtemp(prefix="stories-components-"))
-    names, _ = bench.signatures(meta, 0, copy_src, feats, work / "sig.parquet")
+    names, _, _ = bench.signatures(meta, 0, copy_src, feats, work / "sig.parquet")
     docs = meta.select("doc_id").with_columns(pl.lit(None, pl.String).alias("duplicate_of"))
     row = pl.DataFrame({"doc_id": docs["doc_id"], "i": np.arange(n)})
     for s in (stories.RULES, story_model.load(args.model)):

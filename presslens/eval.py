@@ -493,7 +493,10 @@ def _stories_loto_main(args) -> int:
         print(f"error: {args.root} is not a folder", file=sys.stderr)
         return 2
     try:
-        gold = read_story_gold(args.gold)
+        gold = [row for g in args.gold for row in read_story_gold(g)]
+        dup = {p for p, _, _ in gold if sum(1 for q, _, _ in gold if q == p) > 1} if len(args.gold) > 1 else set()
+        if dup:
+            raise ValueError(f"{len(dup)} path(s) are in more than one gold file, e.g. {sorted(dup)[0]}")
         if args.stores is None:
             with tempfile.TemporaryDirectory(prefix="presslens-loto-") as tmp:
                 evaluate_stories_loto(args.root, gold, Path(tmp), write_model=args.write_model,
@@ -529,7 +532,9 @@ def add_stories_parser(sub) -> None:
     ag.add_argument("--prefix", help="compare only the paths starting with this (e.g. eval-dev/bsnlp/raw/asia_bibi/)")
     lo = sub.add_parser("stories-loto", help="leave-one-topic-out figures of the learned story pair model vs the rules")
     lo.add_argument("root", type=Path, help="folder the gold paths are relative to")
-    lo.add_argument("--gold", type=Path, required=True, help="CSV with columns path,story (topic = folder after raw/)")
+    lo.add_argument("--gold", type=Path, required=True, nargs="+",
+                    help="CSV(s) with columns path,story (topic = folder after raw/, else the first folder); "
+                         "several files are read as one gold")
     lo.add_argument("--stores", type=Path, help="keep one store per topic here, reused when present (default: temporary)")
     lo.add_argument("--write-model", type=Path, help="write the model trained on all topics here (JSON)")
     lo.add_argument("--with-rules", action="store_true",

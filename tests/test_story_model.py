@@ -127,6 +127,18 @@ def test_stories_loto_needs_three_topics_and_says_so(tmp_path, capsys):
     assert "at least 3 topics" in capsys.readouterr().err
 
 
+def test_stories_loto_reads_several_gold_files_as_one_and_refuses_a_path_in_two(tmp_path, capsys):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("path,story\nraw/t1/a.txt,s1\n", encoding="utf-8")
+    b.write_text("path,story\nraw/t2/b.txt,s2\n", encoding="utf-8")
+    # two files, two topics: read together (the three-topic check speaks, not a file error)
+    assert ev.main(["stories-loto", str(tmp_path), "--gold", str(a), str(b), "--stores", str(tmp_path / "s")]) == 2
+    assert "the gold has ['t1', 't2']" in capsys.readouterr().err
+    b.write_text("path,story\nraw/t1/a.txt,s9\n", encoding="utf-8")
+    assert ev.main(["stories-loto", str(tmp_path), "--gold", str(a), str(b), "--stores", str(tmp_path / "s")]) == 2
+    assert "1 path(s) are in more than one gold file, e.g. raw/t1/a.txt" in capsys.readouterr().err
+
+
 def test_topic_of_a_gold_path():
     assert ev.topic_of("eval-dev/bsnlp/raw/brexit/ru/x.txt") == "brexit"
     assert ev.topic_of("feeds/a.json") == "feeds"
