@@ -1319,25 +1319,26 @@ _SCORER: PairScorer | None = None
 _PAIR_LOG: list | None = None
 
 
-# Set to 1 (the committed presslens/models/story_pairs.json) or to a model file's path to group
-# with the learned pair model on top of the rules. Off by default: it was trained on one-topic
-# corpora, where ~40% of the candidate pairs are one story; in a large mixed corpus it adds weak
-# links between unrelated articles that chain the connected components (docs/STORIES.md).
+# The pair scorer: by default the learned pair model on top of the rules (the committed
+# presslens/models/story_pairs.json, trained on three BSNLP story families and four chunks of
+# labelled Reuters wire news, run 8 in docs/STORIES.md); set to 0 to group with the hand rules
+# alone, or to a model file's path to use that model.
 MODEL_ENV = "PRESSLENS_STORY_MODEL"
 
 
 def scorer() -> PairScorer:
-    """The pair scorer in use: the hand rules, or the learned pair model when MODEL_ENV asks for
-    it (the rules again, with a warning, when that model cannot be read)."""
+    """The pair scorer in use: the learned pair model (MODEL_ENV unset or 1: the committed one; a
+    path: that file), or the hand rules when MODEL_ENV is 0 (the rules again, with a warning,
+    when the model cannot be read)."""
     global _SCORER
     if _SCORER is None:
         want = os.environ.get(MODEL_ENV, "").strip()
-        if want and want != "0":
+        if want == "0":
+            _SCORER = RULES
+        else:
             from presslens import story_model
 
-            _SCORER = story_model.load(None if want == "1" else Path(want)) or RULES
-        else:
-            _SCORER = RULES
+            _SCORER = story_model.load(None if want in ("", "1") else Path(want)) or RULES
     return _SCORER
 
 

@@ -30,13 +30,17 @@ def model_on(monkeypatch):
     monkeypatch.setattr(stories, "_SCORER", None)
 
 
-def test_the_rules_group_by_default_and_the_committed_model_on_request(monkeypatch, model_on):
+def test_the_committed_model_groups_by_default_and_the_rules_alone_on_request(monkeypatch, model_on):
     assert model_on.coef is not None and model_on.name == story_model.MODEL_PATH.name
     d = json.loads(story_model.MODEL_PATH.read_text(encoding="utf-8"))
     assert d["features"] == list(F)
-    # the file carries the leave-one-topic-out figures, one per topic
-    assert set(d["held_out_f1_leave_one_topic_out"]) == {"asia_bibi", "brexit", "ryanair"}
+    # the file carries the leave-one-topic-out figures, one per topic (three story families, four wire chunks)
+    assert set(d["held_out_f1_leave_one_topic_out"]) == {"asia_bibi", "brexit", "ryanair"} | {
+        f"conll-train-k{k}" for k in (1, 2, 3, 4)}
     monkeypatch.delenv(stories.MODEL_ENV)
+    monkeypatch.setattr(stories, "_SCORER", None)
+    assert stories.scorer() == model_on
+    monkeypatch.setenv(stories.MODEL_ENV, "0")
     monkeypatch.setattr(stories, "_SCORER", None)
     assert stories.scorer() is stories.RULES
 
