@@ -486,15 +486,16 @@ def _mixed_subsets(root: Path, gold: list[tuple[str, str, str]], stores: Path, o
 
 
 def _stories_loto_main(args) -> int:
-    """`python -m presslens.eval stories-loto PATH --gold CSV [--stores DIR] [--write-model FILE]`."""
+    """`python -m presslens.eval stories-loto PATH --gold CSV [CSV ...] [--stores DIR] [--write-model FILE]`."""
     import tempfile
+    from collections import Counter
 
     if not args.root.is_dir():
         print(f"error: {args.root} is not a folder", file=sys.stderr)
         return 2
     try:
         gold = [row for g in args.gold for row in read_story_gold(g)]
-        dup = {p for p, _, _ in gold if sum(1 for q, _, _ in gold if q == p) > 1} if len(args.gold) > 1 else set()
+        dup = {p for p, n in Counter(p for p, _, _ in gold).items() if n > 1} if len(args.gold) > 1 else set()
         if dup:
             raise ValueError(f"{len(dup)} path(s) are in more than one gold file, e.g. {sorted(dup)[0]}")
         if args.stores is None:
