@@ -1453,3 +1453,35 @@ def test_a_long_lived_build_reuses_the_tables_it_kept_only_while_they_are_the_li
         assert kept_state(store.current(st).directory) is None
     finally:
         b.shutdown_workers()
+
+
+def test_a_long_lived_build_freezes_what_it_keeps_and_still_collects_its_garbage(tmp_path, monkeypatch):
+    """A build(keep_workers=True) leaves the objects alive after it out of later collections
+    (gc.freeze), and every FULL_COLLECT_EVERY builds collects everything first, so garbage
+    cycles made between builds are freed; shutdown_workers unfreezes."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    monkeypatch.setattr(b, "FULL_COLLECT_EVERY", 3)
+    monkeypatch.setattr(b, "_builds_since_collect", 2)
+    corpus = _copy_seeds(tmp_path / "c")
+    files = sorted(corpus.glob("*.txt"))
+    try:
+        b.build(corpus, tmp_path / "s", workers=1, keep_workers=True)
+        assert gc.get_freeze_count() > 0
+        cycle = Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        gc.freeze()  # a cycle made before a build's freeze: frozen with the survivors
+        for k in range(3):
+            files[k].write_text(files[k].read_text(encoding="utf-8") + "\nИзменено.", encoding="utf-8")
+            b.build(corpus, tmp_path / "s", workers=1, keep_workers=True)
+            assert (gone() is None) == (k == 2), k  # kept while frozen; freed by the third build's full collection
+        assert gc.get_freeze_count() > 0
+    finally:
+        b.shutdown_workers()
+    assert gc.get_freeze_count() == 0
