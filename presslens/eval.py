@@ -278,6 +278,10 @@ def evaluate_stories(root: Path, gold: list[tuple[str, str, str]], store_dir: Pa
           f"links {links.height}", file=out)
     print(f"pairwise P {p:.3f} R {r:.3f} F1 {f:.3f}  (pairs: {tp} correct of {npred} predicted, {ngold} gold)",
           file=out)
+    sc = stories.scorer()
+    print("grouped by " + ("the hand rules alone (PRESSLENS_STORY_MODEL=0)" if sc.coef is None else
+                           f"the pair model {sc.name}" + (" on top of the rules" if sc.with_rules else "")),
+          file=out)
     print(f"build {t_build:.1f} s, of which the story hook {t_group:.2f} s "
           f"(the text evidence is computed by the build workers, not counted here)", file=out)
     return {"P": p, "R": r, "F1": f, "tp": tp, "pred_pairs": npred, "gold_pairs": ngold,

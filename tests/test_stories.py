@@ -662,6 +662,7 @@ def test_eval_stories_reports_pairwise_scores(tmp_path, capsys):
     assert ev.main(["stories", str(root), "--gold", str(gold)]) == 0
     out = capsys.readouterr().out
     assert "pairwise P" in out and "articles 3" in out
+    assert "grouped by the pair model story_pairs.json on top of the rules" in out  # what was measured
 
 
 def test_eval_stories_rejects_a_bad_gold_file_with_a_clear_message(tmp_path, capsys):
