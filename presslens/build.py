@@ -443,6 +443,7 @@ def _pool_warm(n: int) -> bool:
 
 def shutdown_workers() -> None:
     """Stop the worker pools and local Dask clusters kept by build(keep_workers=True)."""
+    global _builds_since_collect
     for pool in _POOLS.values():
         pool.shutdown(cancel_futures=True)
     _POOLS.clear()
@@ -456,7 +457,6 @@ def shutdown_workers() -> None:
         w.close()
     _WATCHES.clear()
     forget_kept_tables()
-    global _builds_since_collect
     _builds_since_collect = FULL_COLLECT_EVERY - 1
     gc.unfreeze()  # no long-lived build any more: collections see every object again
 
@@ -1641,6 +1641,8 @@ _builds_since_collect = FULL_COLLECT_EVERY - 1  # the first build collects befor
 
 
 def _freeze_survivors() -> None:
+    """After a long-lived build: freeze what is alive (every FULL_COLLECT_EVERY builds, after a
+    full collection)."""
     global _builds_since_collect
     _builds_since_collect += 1
     if _builds_since_collect >= FULL_COLLECT_EVERY:

@@ -1276,8 +1276,9 @@ class PairScorer:
     least MIN_SHARED informative features; its score is `cos`). Otherwise a logistic model over
     PAIR_FEATURES (standardised by `mean`/`scale`): the score is the probability that both
     articles report the same event, and a pair links when it is >= `threshold` and shares at
-    least MIN_SHARED informative features (or, `with_rules`, when the rules link it). Near-duplicates
-    link whatever the scorer says. `merge_density` is the clustering's share of linked pairs
+    least MIN_SHARED informative features (or, `with_rules`, when the rules link it). Either way
+    `_score_pairs` then keeps only the links whose articles share a name (an entity or a cited
+    source; the features hold no count of those). Near-duplicates link whatever the scorer says. `merge_density` is the clustering's share of linked pairs
     two groups need to merge (see `cluster`)."""
 
     threshold: float = LINK_THRESHOLD
@@ -1402,7 +1403,7 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, ...]:
         # a link needs a name both articles give (an entity or a cited source): figures and
         # dates alone are not an event (round 22: league tables, market briefs and fixture lists
         # of different events share many figures and the day's date)
-        rows, f = shared
+        rows, f = shared  # rows ascending: the kept pairs' codes stay in link order (below)
         k = ctx.kind[f]
         link &= np.bincount(rows, weights=(k == _E) | (k == _S), minlength=len(a)) > 0
         keep = near_dup | link
@@ -1411,7 +1412,6 @@ def _score_pairs(pairs: np.ndarray, ctx: _Corpus) -> tuple[np.ndarray, ...]:
         out_a.append(a[keep].astype(np.int32))
         out_b.append(b[keep].astype(np.int32))
         out_s.append(np.where(near_dup, np.maximum(tsim, score), score)[keep])
-        rows, f = shared  # rows ascending: the kept pairs' codes stay in link order
         on = keep[rows]
         out_n.append(np.bincount(rows[on], minlength=len(a))[keep].astype(np.int64))
         out_f.append(f[on])
