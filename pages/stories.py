@@ -7,6 +7,30 @@ from presslens import charts, ui
 
 ui.through_app()  # a fresh server's first session may run this file without app.py
 
+
+
+def split_story() -> None:
+    """The split control, and with a split: the parts (a click follows one) and the links cut."""
+    f = ui.current_filters()
+    with st.expander("Split this story", expanded=f.split is not None):
+        ui.split_control()
+        if f.split is None:
+            st.caption("Grouped as built. A stricter link strength splits a story whose articles are held together "
+                       "by a few weak links into the events its strong links hold.")
+            return
+        parts = ui.data("story_parts")
+        st.caption(f"At link strength ≥ {f.split:g} the story falls into {ui.plural(parts.height, 'part')}. "
+                   "Click a part to follow it on every page.")
+        ui.part_table(parts, "split")
+        if f.part:
+            st.button(f"← The whole story (part {f.part} shown)", key=ui.k("whole-story"),
+                      on_click=lambda: ui.set_filters(ui.current_filters().with_(part=0)))
+        cut = ui.data("story_cut")
+        if cut.height:
+            st.markdown("**Links the split cut** (strongest first)")
+            st.dataframe(ui.cut_table(cut), hide_index=True, width="stretch")
+
+
 ui.header("Stories", "Articles reporting the same event, grouped across languages and outlets by shared entities, "
           "cited sources, figures and dates. Click a story to follow it; click a mark to read the article.")
 ui.require_articles()
@@ -29,6 +53,7 @@ else:
     c[3].metric("First published", str(facts["first_date"] or "undated"))
     st.caption(f"First publisher: {ui.md(facts['first'])}")
     st.button("← All stories", key=ui.k("leave-story"), on_click=ui.leave_story)
+    split_story()
     st.subheader("Timeline")
     if timeline.height:
         ui.chart(charts.story_timeline(timeline, ui.lang_labels()), "story-timeline", pick=("doc",))

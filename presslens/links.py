@@ -15,6 +15,9 @@ Format (repeated keys for multi-valued fields, so values may contain commas)::
 - from, to: ISO dates (YYYY-MM-DD), inclusive. undated=1: only articles without a date.
 - dup=1: list duplicate copies too (they are never counted either way).
 - story: one story (presslens.stories story_id); unknown ids are ignored with a notice.
+- split: with a story, the story split at this link strength (a number from 0.05 to 1, two
+  decimals); part: with a split, one of its parts (1 = the largest). Out-of-range parts are
+  ignored with a notice by the app (the parser does not know how many there are).
 - q: search text. doc: the article open in the reader. v: the corpus version the link
   was made on (a different current version is reported, not an error).
 """
@@ -29,7 +32,10 @@ from urllib.parse import urlencode
 from presslens.query import Filters
 
 MULTI = {"lang": "languages", "outlet": "outlets", "source": "sources", "entity": "entities"}
-SINGLE = ("from", "to", "undated", "dup", "q", "story", "doc", "v")
+SINGLE = ("from", "to", "undated", "dup", "q", "story", "split", "part", "doc", "v")
+# The weakest link strength a split may ask for (a link's score is at least the build's
+# threshold; below it a split changes nothing) and the most parts a link may name.
+SPLIT_MIN, MAX_PART = 0.05, 100_000
 # Parameters Streamlit itself uses; never ours to complain about.
 STREAMLIT_OWN = {"embed", "embed_options"}
 # More values than anyone picks by hand: beyond this a URL is garbage or an attack.
@@ -170,6 +176,21 @@ def parse(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary) -> LinkS
             fields["story"] = one["story"]
         else:
             ignored.append(f"story={_short(one['story'])}: no such story in this corpus")
+    if "split" in one:
+        split = _split(one["split"])
+        if not fields.get("story"):
+            ignored.append(f"split={_short(one['split'])}: a split needs a story")
+        elif split is None:
+            ignored.append(f"split={_short(one['split'])}: not a link strength (use a number from {SPLIT_MIN:g} to 1)")
+        else:
+            fields["split"] = split
+    if "part" in one:
+        if fields.get("split") is None:
+            ignored.append(f"part={_short(one['part'])}: a part needs a story split (split=)")
+        elif not re.fullmatch(r"[1-9]\d{0,5}", one["part"]) or int(one["part"]) > MAX_PART:
+            ignored.append(f"part={_short(one['part'])}: not a part number (1 is the largest)")
+        else:
+            fields["part"] = int(one["part"])
     doc = None
     if "doc" in one:
         if ID_RE.match(one["doc"]) and one["doc"] in vocab.docs:
@@ -203,6 +224,10 @@ def to_params(filters: Filters, doc: str | None = None, version: str | None = No
         out["q"] = filters.search
     if filters.story:
         out["story"] = filters.story
+        if filters.split is not None:
+            out["split"] = f"{filters.split:g}"
+            if filters.part:
+                out["part"] = str(filters.part)
     if doc:
         out["doc"] = doc
     if version:
@@ -241,4 +266,15 @@ def describe(filters: Filters, names: Mapping[str, str] | None = None) -> list[t
         out.append(("search", f"search: {filters.search}", None))
     if filters.story:
         out.append(("story", f"story: {names.get(filters.story, filters.story)}", None))
+        if filters.split is not None:
+            out.append(("split", f"split at link strength ≥ {filters.split:g}"
+                        + (f", part {filters.part}" if filters.part else ""), None))
     return out
+
+
+def _split(value: str) -> float | None:
+    """A link strength from the URL: a plain decimal from SPLIT_MIN to 1, rounded to 2 places."""
+    if not re.fullmatch(r"(?:0|1)?(?:\.\d{1,6})?|1", value) or value in ("", "."):
+        return None
+    x = round(float(value), 2)
+    return x if SPLIT_MIN <= x <= 1 else None

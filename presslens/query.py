@@ -82,6 +82,10 @@ class Filters:
     duplicates: bool = False
     # one story (presslens.stories story_id): only its articles
     story: str = ""
+    # the story split at this link strength (story_view.split_story; None: as built), and one
+    # part of it (1 = the largest; 0: the whole story). Both need `story`.
+    split: float | None = None
+    part: int = 0
 
     @classmethod
     def make(cls, **kw) -> "Filters":
@@ -92,6 +96,10 @@ class Filters:
             kw["search"] = (kw["search"] or "").strip()
         if "story" in kw:
             kw["story"] = (kw["story"] or "").strip()
+            if not kw["story"]:  # a split and its part belong to a story
+                kw["split"], kw["part"] = None, 0
+        if kw.get("split") is None and "part" in kw:
+            kw["part"] = 0
         return cls(**kw)
 
     def with_(self, **kw) -> "Filters":
@@ -112,6 +120,10 @@ class Filters:
         """A copy with one value (or the whole field when value is None) removed."""
         if field_name in ("date", "date_from", "date_to"):
             return replace(self, date_from=None, date_to=None)
+        if field_name == "story":
+            return replace(self, story="", split=None, part=0)
+        if field_name == "split":
+            return replace(self, split=None, part=0)
         current = getattr(self, field_name)
         if isinstance(current, tuple):
             return replace(self, **{field_name: tuple(v for v in current if value is not None and v != value)})
@@ -282,6 +294,8 @@ def _base_mask(ix: Index, f: Filters) -> np.ndarray:
             if code.size == 0:
                 return np.zeros(n, bool)
             m &= ix.story == code[0]
+            if f.split is not None and f.part:
+                m &= _part_mask(ix, f.story, f.split, f.part)
         if f.search:
             m &= _search_mask(ix, f.search)
         return m
@@ -1088,6 +1102,85 @@ def story_timeline(ix: Index, f: Filters) -> pl.DataFrame:
     return story_view.story_timeline(_story_frame(ix, rows).lazy(), f.story)
 
 
+def story_split(ix: Index, story: str, split: float) -> pl.DataFrame:
+    """Every article of `story` (duplicates too, whatever the filters) with its part when the
+    story is split at link strength `split` (story_view.split_story over the story's links and
+    original articles; a duplicate copy takes its original's part): row, doc_id, part,
+    part_size. The same parts on every page and with any other filter, so `part` in a link
+    always names the same articles."""
+    return ix.memo(("story_split", story, split), lambda: _story_split(ix, story, split))
+
+
+def _story_split(ix: Index, story: str, split: float) -> pl.DataFrame:
+    from presslens import store, stories, story_view
+
+    code = _lookup(ix.stories, (story,)) if ix.stories is not None else np.zeros(0, np.int64)
+    rows = np.flatnonzero(np.asarray(ix.story) == code[0]) if code.size else np.zeros(0, np.int64)
+    arts = _article_rows(ix, rows, ["doc_id", "published", "duplicate_of"]).with_columns(
+        pl.Series("row", rows, dtype=pl.Int64))
+    originals = arts.filter(pl.col("duplicate_of").is_null())
+    parts = story_view.split_story(store.story_links_of(ix.directory, story), originals, split,
+                                   stories.scorer().merge_density)
+    by_original = arts.with_columns(pl.coalesce("duplicate_of", "doc_id").alias("original"))
+    return (by_original.join(parts.rename({"doc_id": "original"}), on="original", how="inner")
+            .select("row", "doc_id", "part", "part_size").sort("row"))
+
+
+def _part_mask(ix: Index, story: str, split: float, part: int) -> np.ndarray:
+    m = np.zeros(ix.n, bool)
+    s = story_split(ix, story, split)
+    m[s.filter(pl.col("part") == part)["row"].to_numpy()] = True
+    return m
+
+
+def story_parts(ix: Index, f: Filters) -> pl.DataFrame:
+    """The parts of the chosen story split at `f.split` (empty without both), each with what
+    the analyst needs to tell them apart, from the counted articles in view: part, articles
+    (all the part's originals, whatever the view), in_view, first and last publication date,
+    languages, outlets and the title of its first article in view."""
+    if not f.story or f.split is None:
+        return pl.DataFrame(schema={"part": pl.Int64, "articles": pl.Int64, "in_view": pl.UInt32,
+                                    "first": pl.Date, "last": pl.Date, "languages": pl.List(pl.String),
+                                    "outlets": pl.List(pl.String), "title": pl.String})
+    s = story_split(ix, f.story, f.split)
+    view = replace(f, part=0)
+    m = counted_mask(ix, view)
+    rows = s["row"].to_numpy()
+    shown = s.filter(pl.Series(m[rows]) if rows.size else pl.Series([], dtype=pl.Boolean))
+    arts = _story_frame(ix, shown["row"].to_numpy()).with_columns(shown["part"])
+    sizes = s.group_by("part").agg(
+        pl.col("part_size").first().alias("articles"))
+    per = (arts.sort("published", "doc_id", nulls_last=True).group_by("part").agg(
+        pl.len().alias("in_view"), pl.col("published").min().alias("first"), pl.col("published").max().alias("last"),
+        pl.col("language").drop_nulls().unique().sort().alias("languages"),
+        pl.col("outlet").drop_nulls().unique().sort().alias("outlets"), pl.col("title").first().alias("title")))
+    return sizes.join(per, on="part", how="left").with_columns(pl.col("in_view").fill_null(0)).select(
+        "part", pl.col("articles").cast(pl.Int64), "in_view", "first", "last", "languages", "outlets", "title").sort("part")
+
+
+def story_cut(ix: Index, f: Filters, limit: int = 50) -> pl.DataFrame:
+    """The links the split of the chosen story cut (they join two of its parts), strongest
+    first, with both articles' titles: title_a, part_a, title_b, part_b, score, shared (the
+    entity names and sources the two share)."""
+    from presslens import store, story_view
+
+    if not f.story or f.split is None:
+        return pl.DataFrame(schema={"doc_a": pl.String, "title_a": pl.String, "part_a": pl.Int64,
+                                    "doc_b": pl.String, "title_b": pl.String, "part_b": pl.Int64,
+                                    "score": pl.Float64, "shared": pl.List(pl.String)})
+    s = story_split(ix, f.story, f.split)
+    cut = story_view.cut_links(store.story_links_of(ix.directory, f.story), s.select("doc_id", "part")).head(limit)
+    titles = _article_rows(ix, s["row"].to_numpy(), ["doc_id", "title"])
+    names = dict(zip(ix.entities["entity_id"].to_list(), ix.entities["name"].to_list())) if cut.height else {}
+    shared = [[names.get(e, e) for e in (ents or [])] + list(srcs or [])
+              for ents, srcs in zip(cut["shared_entities"].to_list(), cut["shared_sources"].to_list())]
+    return (cut.select("doc_a", "part_a", "doc_b", "part_b", pl.col("score").cast(pl.Float64))
+            .with_columns(pl.Series("shared", shared, dtype=pl.List(pl.String)))
+            .join(titles.rename({"doc_id": "doc_a", "title": "title_a"}), on="doc_a", how="left", maintain_order="left")
+            .join(titles.rename({"doc_id": "doc_b", "title": "title_b"}), on="doc_b", how="left", maintain_order="left")
+            .select("doc_a", "title_a", "part_a", "doc_b", "title_b", "part_b", "score", "shared"))
+
+
 def story_shared(ix: Index, f: Filters) -> pl.DataFrame:
     """The entities, sources, figures and dates shared by links between the chosen story's
     counted articles (story_view.story_shared over the version's story_links table)."""
@@ -1190,5 +1283,6 @@ __all__ = [
     "mixed_articles", "top_entities", "entity_type_counts", "entity_split", "entity_over_time", "cooccurring",
     "surface_forms", "entity_info", "entity_choices", "article_list", "export_frame", "flatten_lists",
     "article_meta", "article_mentions", "vocabulary", "existing", "story_list", "story_timeline", "story_shared",
+    "story_split", "story_parts", "story_cut",
     "story_outlets", "health_counts", "date_clusters",
 ]

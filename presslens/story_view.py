@@ -8,6 +8,7 @@ its articles share, and how each outlet's version differs. No Streamlit here; du
 """
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 from presslens.index import UNKNOWN_OUTLET
 
@@ -93,3 +94,44 @@ def outlet_differences(articles: pl.LazyFrame, doc_entities: pl.LazyFrame, story
             .with_columns(pl.col("only_here").fill_null(pl.lit([], pl.List(pl.String))))
             .with_columns(pl.col("only_here").list.len().alias("n_only"))
             .sort(["articles", "outlet"], descending=[True, False]).collect())
+
+
+def split_story(links: pl.DataFrame, members: pl.DataFrame, min_score: float, density: float) -> pl.DataFrame:
+    """One story split at a stricter link strength: its articles grouped again from only the
+    links scoring at least `min_score`, with the build's clustering (presslens.stories.cluster,
+    merge `density`), so a story chained together by weak links falls apart into the events
+    its strong links hold.
+
+    `members`: the story's original articles (doc_id, published); `links`: its story_links rows
+    (doc_a, doc_b, score). Out: doc_id, part (1 = the largest part; ties: the earliest first
+    publication, then the smallest doc_id; an article whose every link is weaker is a part of
+    its own), part_size, in `members`' order."""
+    from presslens import stories
+
+    ids = members["doc_id"].to_list()
+    row = {d: i for i, d in enumerate(ids)}
+    n = len(ids)
+    if n == 0:
+        return pl.DataFrame(schema={"doc_id": pl.String, "part": pl.Int64, "part_size": pl.Int64})
+    strong = links.filter(pl.col("score") >= min_score)
+    la = np.array([row.get(d, -1) for d in strong["doc_a"].to_list()], dtype=np.int64)
+    lb = np.array([row.get(d, -1) for d in strong["doc_b"].to_list()], dtype=np.int64)
+    inside = (la >= 0) & (lb >= 0)
+    label = stories.cluster(n, la[inside], lb[inside], strong["score"].to_numpy()[inside].astype(np.float64), density)
+    df = pl.DataFrame({"doc_id": ids, "label": label, "published": members["published"]})
+    order = (df.group_by("label").agg(pl.len().alias("part_size"), pl.col("published").min().alias("first"),
+                                      pl.col("doc_id").min().alias("min_doc"))
+             .sort(["part_size", "first", "min_doc"], descending=[True, False, False], nulls_last=True)
+             .with_row_index("part", offset=1).select(pl.col("part").cast(pl.Int64), "label", "part_size"))
+    return df.join(order, on="label", how="left", maintain_order="left").select(
+        "doc_id", "part", pl.col("part_size").cast(pl.Int64))
+
+
+def cut_links(links: pl.DataFrame, parts: pl.DataFrame) -> pl.DataFrame:
+    """The links of a split story that join two different parts (what the split cut), the
+    strongest first: doc_a, doc_b, part_a, part_b, score and the evidence columns."""
+    p = parts.select("doc_id", "part")
+    return (links.join(p.rename({"doc_id": "doc_a", "part": "part_a"}), on="doc_a")
+            .join(p.rename({"doc_id": "doc_b", "part": "part_b"}), on="doc_b")
+            .filter(pl.col("part_a") != pl.col("part_b"))
+            .sort(["score", "doc_a", "doc_b"], descending=[True, False, False]))

@@ -147,3 +147,34 @@ def test_story_round_trips_and_bad_story_ids_are_ignored_with_a_notice():
     assert ("story", "story: story-1", None) in links.describe(f)
     assert ("story", "story: Drones", None) in links.describe(f, {"story-1": "Drones"})
     assert "story=story-1" in links.page_url("stories", f)
+
+
+def test_a_story_split_and_part_round_trip_and_bad_values_are_ignored_with_a_notice():
+    f = Filters.make(story="story-1", split=0.55, part=2)
+    params = links.to_params(f)
+    assert params["split"] == "0.55" and params["part"] == "2"
+    assert links.parse(params, VOCAB).filters == f
+    assert ("split", "split at link strength ≥ 0.55, part 2", None) in links.describe(f)
+    # leaving the story or the split takes the split and the part with it
+    assert f.without("story") == Filters() and f.with_(story="") == Filters()
+    assert f.without("split") == Filters.make(story="story-1")
+    cases = {
+        ("1.5", "1"): "split=1.5: not a link strength",
+        ("0", "1"): "split=0: not a link strength",
+        ("abc", "1"): "split=abc: not a link strength",
+        ("0.5", "0"): "part=0: not a part number",
+        ("0.5", "x"): "part=x: not a part number",
+        ("0.5", "-1"): "part=-1: not a part number",
+    }
+    for (split, part), notice in cases.items():
+        state = links.parse({"story": "story-1", "split": split, "part": part}, VOCAB)
+        assert any(n.startswith(notice) for n in state.ignored), (split, part, state.ignored)
+        assert state.filters.story == "story-1"
+        if split == "0.5":
+            assert state.filters.split == 0.5 and state.filters.part == 0
+        else:
+            assert state.filters.split is None and state.filters.part == 0
+    state = links.parse({"split": "0.5", "part": "1"}, VOCAB)  # no story: neither applies
+    assert state.filters == Filters()
+    assert any("a split needs a story" in n for n in state.ignored)
+    assert any("a part needs a story split" in n for n in state.ignored)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import math
 import re
 import time
 from pathlib import Path
@@ -460,6 +461,68 @@ def test_stories_page_opens_a_story_from_a_shared_link(seed):
     assert shown_count(at) == 1
     at = open_page("overview", {"story": story})
     assert {m.label: m.value for m in at.metric}["Articles"] == "2"
+
+
+def _seed_link_score(seed, story: str) -> float:
+    links_ = store.scan(store.current(seed), "story_links").filter(pl.col("story_id") == story).collect()
+    assert links_.height == 1  # 000 and 001: one link
+    return float(links_["score"][0])
+
+
+def test_a_story_split_above_its_link_falls_into_parts_that_follow_on_every_page(seed):
+    story = _seed_story(seed, "000_")
+    score = _seed_link_score(seed, story)
+    above = f"{min(1.0, math.floor(score * 100) / 100 + 0.01):.2f}"
+    assert float(above) > score
+    at = open_page("stories", {"story": story, "split": above})
+    no_errors(at)
+    assert not at.warning
+    (parts,) = [d.value for d in at.dataframe if "Part" in d.value.columns and "In view" in d.value.columns]
+    assert parts["Part"].tolist() == [1, 2] and parts["Articles"].tolist() == [1, 1]
+    (cut,) = [d.value for d in at.dataframe if "Strength" in d.value.columns]
+    assert len(cut) == 1 and cut["Strength"][0] == round(score, 2)
+    assert at.query_params["split"] == f"{float(above):g}"
+    assert any(b.label.startswith("✕ split at link strength") for b in at.sidebar.button)
+    # one part is a filter like the story: the page and the overview count its one article
+    at = open_page("stories", {"story": story, "split": above, "part": "2"})
+    no_errors(at)
+    assert not at.warning
+    assert shown_count(at) == 1 and {m.label: m.value for m in at.metric}["Articles"] == "1"
+    at = open_page("overview", {"story": story, "split": above, "part": "1"})
+    assert {m.label: m.value for m in at.metric}["Articles"] == "1"
+    # parts 1 and 2 are the two articles, once each
+    one = open_page("articles", {"story": story, "split": above, "part": "1"})
+    two = open_page("articles", {"story": story, "split": above, "part": "2"})
+    assert shown_count(one) == shown_count(two) == 1
+
+
+def test_a_split_below_the_story_links_keeps_it_whole(seed):
+    story = _seed_story(seed, "000_")
+    score = _seed_link_score(seed, story)
+    below = f"{max(0.05, math.floor(score * 100) / 100 - 0.01):.2f}"
+    at = open_page("stories", {"story": story, "split": below})
+    no_errors(at)
+    (parts,) = [d.value for d in at.dataframe if "Part" in d.value.columns and "In view" in d.value.columns]
+    assert parts["Articles"].tolist() == [2]
+    assert not [d for d in at.dataframe if "Strength" in d.value.columns]  # nothing cut
+    assert shown_count(at) == 2
+
+
+def test_bad_split_and_part_parameters_are_ignored_with_a_notice(seed):
+    story = _seed_story(seed, "000_")
+    at = open_page("stories", {"story": story, "split": "1", "part": "3"})
+    no_errors(at)
+    (warning,) = at.warning
+    assert "part=3: the story has 2 parts" in warning.value
+    assert shown_count(at) == 2 and "part" not in at.query_params and at.query_params["split"] == "1"
+    at = open_page("stories", {"split": "0.5"})
+    no_errors(at)
+    assert "split=0.5: a split needs a story" in at.warning[0].value
+    assert shown_count(at) == 5 and "split" not in at.query_params
+    at = open_page("stories", {"story": story, "split": "2"})
+    no_errors(at)
+    assert "split=2: not a link strength" in at.warning[0].value
+    assert "split" not in at.query_params and shown_count(at) == 2
 
 
 def test_unknown_story_in_a_link_is_ignored_with_a_notice(seed):

@@ -919,3 +919,25 @@ def test_candidate_pairs_from_grouped_band_columns_match_the_band_by_band_lookup
         assert len(got) > 100
         a, b = (got >> np.uint64(32)).astype(np.int64), (got & np.uint64(0xFFFFFFFF)).astype(np.int64)
         assert (new_mask[a] | new_mask[b]).all()
+
+
+def test_split_story_cuts_the_weak_links_that_chain_two_events():
+    from presslens import story_view
+
+    members = pl.DataFrame({"doc_id": ["a", "b", "c", "d", "e"],
+                            "published": [dt.date(2024, 5, d) for d in (1, 1, 2, 3, 3)]})
+    # a-b and d-e are one event each, held together by a weak link b-c and c-d
+    links = pl.DataFrame({"doc_a": ["a", "b", "c", "d"], "doc_b": ["b", "c", "d", "e"],
+                          "score": [0.9, 0.35, 0.4, 0.8]})
+    whole = story_view.split_story(links, members, 0.3, 0.0)
+    assert whole["part"].to_list() == [1] * 5 and whole["part_size"].to_list() == [5] * 5
+    parts = story_view.split_story(links, members, 0.5, 0.0)
+    # the two events are parts 1 and 2 (equal sizes: the earlier first); c, linked only weakly, is alone
+    assert parts["part"].to_list() == [1, 1, 3, 2, 2]
+    assert parts["part_size"].to_list() == [2, 2, 1, 2, 2]
+    cut = story_view.cut_links(links, parts)
+    assert cut.select("doc_a", "doc_b").rows() == [("c", "d"), ("b", "c")]  # strongest first
+    assert cut["part_a"].to_list() == [3, 1] and cut["part_b"].to_list() == [2, 3]
+    # a link to an article outside the members (another story's) is ignored
+    extra = pl.concat([links, pl.DataFrame({"doc_a": ["a"], "doc_b": ["zz"], "score": [0.99]})])
+    assert story_view.split_story(extra, members, 0.5, 0.0)["part"].to_list() == [1, 1, 3, 2, 2]

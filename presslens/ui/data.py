@@ -100,6 +100,10 @@ def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
         "story_timeline": lambda: query.story_timeline(ix, f),
         "story_shared": lambda: query.story_shared(ix, f),
         "story_outlets": lambda: query.story_outlets(ix, f),
+        "story_parts": lambda: query.story_parts(ix, f),
+        "story_cut": lambda: query.story_cut(ix, f),
+        "story_part_count": lambda story, split: pl.DataFrame(
+            {"parts": [int(query.story_split(ix, story, split)["part"].max() or 0)]}),
         "health": lambda below=LOW_CONFIDENCE: query.health_counts(ix, f, below),
         "date_clusters": lambda: query.date_clusters(ix, f, CLUSTER_MIN, CLUSTER_SHARE),
         "rejects": lambda: pl.read_parquet(Path(ix.directory) / "rejects.parquet", columns=["path", "record", "reason"]),

@@ -62,7 +62,14 @@ def sync_from_url() -> None:
         version=info().version,
     )
     ls = links.parse(params, vocab)
-    s.update(filters=ls.filters, doc=ls.doc, notices=ls.ignored, seeded=True,
+    f, ignored = ls.filters, ls.ignored
+    if f.part:  # the parser cannot know how many parts the split has
+        n_parts = value(raw("story_part_count", f.story, f.split), "parts", 0)
+        if f.part > n_parts:
+            ignored += (f"part={f.part}: the story has {n_parts} part{'s' * (n_parts != 1)} at link strength "
+                        f"{f.split:g}",)
+            f = f.with_(part=0)
+    s.update(filters=f, doc=ls.doc, notices=ignored, seeded=True,
              stale_link=ls.link_version if ls.stale else None)
     s["gen"] += 1
 

@@ -220,7 +220,60 @@ def footer_timing(page: str, seconds: float) -> None:
 def _pick_story(key: str, story_ids: tuple[str, ...]) -> None:
     i = _selected_row(key, len(story_ids))
     if i is not None:
-        set_filters(current_filters().with_(story=story_ids[i]))
+        set_filters(current_filters().with_(story=story_ids[i], split=None, part=0))
+
+
+# Link strengths offered to split a story (a link's score: the pair model's probability that
+# both articles report one event, or the rules' similarity; near-copies score their text
+# similarity). Links below the build's threshold were never made, so lower values change nothing.
+SPLIT_STEPS = tuple(round(0.2 + 0.05 * i, 2) for i in range(16))  # 0.2 ... 0.95
+
+
+def split_control() -> None:
+    """The link strength the chosen story is split at ("as built": not split). Changing it
+    shows the whole story again (part numbers belong to one strength)."""
+    f = current_filters()
+    options: list = [None, *SPLIT_STEPS]
+    if f.split is not None and f.split not in options:  # a link may carry any two-decimal value
+        options = sorted([f.split, *SPLIT_STEPS])
+        options.insert(0, None)
+    wkey = k("story-split")
+
+    def changed() -> None:
+        set_filters(current_filters().with_(split=st.session_state[wkey], part=0))
+
+    st.select_slider("Split at link strength", options, value=f.split, key=wkey, on_change=changed,
+                     format_func=lambda v: "as built" if v is None else f"≥ {v:g}",
+                     help="Group this story's articles again from only its links at least this strong: a story "
+                          "chained together by weak links (same people, another day or event) falls apart into parts.")
+
+
+def _pick_part(key: str, parts: tuple[int, ...]) -> None:
+    i = _selected_row(key, len(parts))
+    if i is not None:
+        set_filters(current_filters().with_(part=parts[i]))
+
+
+def part_table(parts: pl.DataFrame, key: str) -> None:
+    """The parts of the split story (presslens.query.story_parts); a row click follows one part
+    (on every page, like a story)."""
+    view = parts.select(
+        pl.col("part").alias("Part"), pl.col("articles").alias("Articles"), pl.col("in_view").alias("In view"),
+        pl.col("title").fill_null("(none in view)").alias("First article in view"),
+        pl.col("languages").list.join(", ").alias("Languages"), pl.col("outlets").list.join(", ").alias("Outlets"),
+        pl.col("first").cast(pl.String).fill_null("undated").alias("First"),
+        pl.col("last").cast(pl.String).fill_null("undated").alias("Last"),
+    )
+    wkey = k(f"parts-{key}")
+    st.dataframe(view, key=wkey, on_select=partial(_pick_part, wkey, tuple(parts["part"].to_list())),
+                 selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch")
+
+
+def cut_table(cut: pl.DataFrame) -> pl.DataFrame:
+    """The links a split cut, for display (both titles, their parts, strength, what they share)."""
+    return cut.select(pl.col("title_a").fill_null("(no title)").alias("Article"), pl.col("part_a").alias("Part"),
+                      pl.col("title_b").fill_null("(no title)").alias("Linked to"), pl.col("part_b").alias("Its part"),
+                      pl.col("score").round(2).alias("Strength"), pl.col("shared").list.join(", ").alias("Shared names"))
 
 
 def story_table(stories: pl.DataFrame, key: str) -> None:
