@@ -7,6 +7,7 @@ tests/artifacts/screenshots/.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -155,6 +156,27 @@ def test_story_from_a_shared_link_then_a_mark_click_opens_the_article(server, pa
     settle(page)
     assert urlsplit(page.url).path == "/articles"
     assert params(page)["story"] == [story] and params(page)["doc"][0] in members
+
+
+def test_a_story_split_from_a_link_then_a_part_click_follows_that_part(server, page, seed_store):
+    info = store.current(seed_store)
+    arts = store.scan(info, "articles").select("doc_id", "path", "story_id").collect()
+    story = arts.filter(pl.col("path").str.starts_with("000_"))["story_id"][0]
+    (score,) = store.scan(info, "story_links").filter(pl.col("story_id") == story).collect()["score"].to_list()
+    above = f"{min(1.0, math.floor(score * 100) / 100 + 0.01):g}"  # its one link is cut: two parts
+    page.goto(f"{server}/stories?story={story}&split={above}")
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("the story falls into 2 parts").count() == 1
+    assert shown_count(page) == 2
+    grid = page.locator('[class*="st-key-parts-split-"] [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 200, box["y"] + 35 + 35 + 17)  # the second data row: part 2
+    settle(page)
+    assert params(page)["story"] == [story] and params(page)["split"] == [above] and params(page)["part"] == ["2"]
+    assert shown_count(page) == 1
+    shoot(page, "story-split")
 
 
 def test_a_shared_link_is_the_first_visit_of_a_fresh_server(browser, seed_store, facts):

@@ -488,6 +488,8 @@ def test_a_story_split_above_its_link_falls_into_parts_that_follow_on_every_page
     no_errors(at)
     assert not at.warning
     assert shown_count(at) == 1 and {m.label: m.value for m in at.metric}["Articles"] == "1"
+    (parts,) = [d.value for d in at.dataframe if "Part" in d.value.columns and "In view" in d.value.columns]
+    assert parts["Shown"].tolist() == ["", "▶"]  # the part followed is marked
     at = open_page("overview", {"story": story, "split": above, "part": "1"})
     assert {m.label: m.value for m in at.metric}["Articles"] == "1"
     # parts 1 and 2 are the two articles, once each

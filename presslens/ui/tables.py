@@ -257,7 +257,9 @@ def _pick_part(key: str, parts: tuple[int, ...]) -> None:
 def part_table(parts: pl.DataFrame, key: str) -> None:
     """The parts of the split story (presslens.query.story_parts); a row click follows one part
     (on every page, like a story)."""
+    shown = current_filters().part
     view = parts.select(
+        pl.when(pl.col("part") == shown).then(pl.lit("▶")).otherwise(pl.lit("")).alias("Shown"),
         pl.col("part").alias("Part"), pl.col("articles").alias("Articles"), pl.col("in_view").alias("In view"),
         pl.col("title").fill_null("(none in view)").alias("First article in view"),
         pl.col("languages").list.join(", ").alias("Languages"), pl.col("outlets").list.join(", ").alias("Outlets"),
