@@ -1,0 +1,60 @@
+"""What splitting a story costs the Stories page, on a built store's largest stories.
+
+    python benchmarks/bench_story_split.py STORE [--stories 3] [--splits 0.5 0.8]
+
+For each of the store's largest stories (by articles, copies included) and each link strength:
+the parts (`query.story_parts`: the story's links read and clustered again, then described),
+the links the split cut (`query.story_cut`) and the mask of part 1 (`counted_mask` with `part`),
+each timed once in this process (the first call pays the read; the app then caches it).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from presslens import index, query, store  # noqa: E402
+from presslens.query import Filters  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("store")
+    ap.add_argument("--stories", type=int, default=3)
+    ap.add_argument("--splits", type=float, nargs="+", default=[0.5, 0.8])
+    args = ap.parse_args()
+    info = store.current(args.store)
+    if info is None:
+        print(f"no store at {args.store}", file=sys.stderr)
+        return 2
+    t = time.perf_counter()
+    ix = index.load(str(info.directory))
+    print(f"index load {time.perf_counter() - t:.2f} s")
+    counts = np.bincount(np.asarray(ix.story))
+    for code in np.argsort(-counts, kind="stable")[:args.stories]:
+        sid = ix.stories[int(code)]
+        n_links = store.story_links_of(ix.directory, sid).height
+        for split in args.splits:
+            f = Filters.make(story=sid, split=split)
+            t = time.perf_counter()
+            parts = query.story_parts(ix, f)
+            t_parts = time.perf_counter() - t
+            t = time.perf_counter()
+            cut = query.story_cut(ix, f)
+            t_cut = time.perf_counter() - t
+            t = time.perf_counter()
+            n = int(query.counted_mask(ix, f.with_(part=1)).sum())
+            t_mask = time.perf_counter() - t
+            print(f"story {sid}: {counts[code]:,} articles, {n_links:,} links, split {split:g}: {parts.height} parts "
+                  f"(largest {parts['articles'].max()}), {cut.height} cut links shown; parts {t_parts * 1000:.0f} ms, "
+                  f"cut {t_cut * 1000:.0f} ms, part-1 mask {t_mask * 1000:.0f} ms ({n} articles)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
