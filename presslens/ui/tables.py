@@ -261,14 +261,8 @@ def part_table(parts: pl.DataFrame, key: str) -> None:
     view = parts.select(
         pl.when(pl.col("part") == shown).then(pl.lit("▶")).otherwise(pl.lit("")).alias("Shown"),
         pl.col("part").alias("Part"), pl.col("articles").alias("Articles"), pl.col("in_view").alias("In view"),
-        pl.col("title").fill_null("(none in view)").alias("First article in view"),
-        pl.col("languages").list.join(", ").alias("Languages"), pl.col("outlets").list.join(", ").alias("Outlets"),
-        pl.col("first").cast(pl.String).fill_null("undated").alias("First"),
-        pl.col("last").cast(pl.String).fill_null("undated").alias("Last"),
-    )
-    wkey = k(f"parts-{key}")
-    st.dataframe(view, key=wkey, on_select=partial(_pick_part, wkey, tuple(parts["part"].to_list())),
-                 selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch")
+        pl.col("title").fill_null("(none in view)").alias("First article in view"), *_spread_columns())
+    _pick_table(view, k(f"parts-{key}"), _pick_part, tuple(parts["part"].to_list()))
 
 
 def cut_table(cut: pl.DataFrame) -> pl.DataFrame:
@@ -283,12 +277,20 @@ def story_table(stories: pl.DataFrame, key: str) -> None:
     dashboard to that story."""
     view = stories.select(
         pl.col("title").fill_null("(no title)").alias("First article"), pl.col("size").alias("Articles"),
-        pl.col("languages").list.join(", ").alias("Languages"), pl.col("outlets").list.join(", ").alias("Outlets"),
-        pl.col("first").cast(pl.String).fill_null("undated").alias("First"),
-        pl.col("last").cast(pl.String).fill_null("undated").alias("Last"),
-    )
-    wkey = k(f"stories-{key}")
-    st.dataframe(view, key=wkey, on_select=partial(_pick_story, wkey, tuple(stories["story_id"].to_list())),
+        *_spread_columns())
+    _pick_table(view, k(f"stories-{key}"), _pick_story, tuple(stories["story_id"].to_list()))
+
+
+def _spread_columns() -> list[pl.Expr]:
+    """A story's (or part's) languages, outlets and first and last date, for display."""
+    return [pl.col("languages").list.join(", ").alias("Languages"), pl.col("outlets").list.join(", ").alias("Outlets"),
+            pl.col("first").cast(pl.String).fill_null("undated").alias("First"),
+            pl.col("last").cast(pl.String).fill_null("undated").alias("Last")]
+
+
+def _pick_table(view: pl.DataFrame, wkey: str, on_pick, values: tuple) -> None:
+    """A table whose row (or cell) click calls on_pick(wkey, values): the row's value applies."""
+    st.dataframe(view, key=wkey, on_select=partial(on_pick, wkey, values),
                  selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch")
 
 
