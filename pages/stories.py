@@ -8,7 +8,6 @@ from presslens import charts, ui
 ui.through_app()  # a fresh server's first session may run this file without app.py
 
 
-
 def split_story() -> None:
     """The split control, and with a split: the parts (a click follows one) and the links cut."""
     f = ui.current_filters()

@@ -1148,8 +1148,7 @@ def story_parts(ix: Index, f: Filters) -> pl.DataFrame:
     rows = s["row"].to_numpy()
     shown = s.filter(pl.Series(m[rows]) if rows.size else pl.Series([], dtype=pl.Boolean))
     arts = _story_frame(ix, shown["row"].to_numpy()).with_columns(shown["part"])
-    sizes = s.group_by("part").agg(
-        pl.col("part_size").first().alias("articles"))
+    sizes = s.group_by("part").agg(pl.col("part_size").first().alias("articles"))
     per = (arts.sort("published", "doc_id", nulls_last=True).group_by("part").agg(
         pl.len().alias("in_view"), pl.col("published").min().alias("first"), pl.col("published").max().alias("last"),
         pl.col("language").drop_nulls().unique().sort().alias("languages"),
