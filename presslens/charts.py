@@ -275,10 +275,14 @@ LANG_COLORS = {"ru": "#c92a2a", "uk": "#1971c2", "ro": "#e67700", "en": "#2b8a3e
 def story_timeline(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -> go.Figure:
     """One story's articles as marks by date (x; "undated" last) and outlet (y), coloured by
     language; the first publisher is a larger star. customdata: [doc_id] (click opens it).
-    `df`: presslens.story_view.story_timeline's columns."""
+    `df`: presslens.story_view.story_timeline's columns (and `part` when the story is split:
+    the hover text names it)."""
     labels = labels or {}
     traces = []
     days = [d.isoformat() if d is not None else "undated" for d in df["published"].to_list()]
+    # a split story (query.story_timeline with Filters.split): each mark names its part
+    parts = [f"part {p} · " if p is not None else "" for p in df["part"].to_list()] if "part" in df.columns \
+        else [""] * df.height
     order = sorted({d for d in days if d != "undated"}) + (["undated"] if "undated" in days else [])
     for lang in sorted(set(df["language"].fill_null("und").to_list())):
         idx = [i for i, v in enumerate(df["language"].fill_null("und").to_list()) if v == lang]
@@ -289,7 +293,7 @@ def story_timeline(df: pl.DataFrame, labels: Mapping[str, str] | None = None) ->
             marker=dict(size=[22 if f else 13 for f in first], symbol=["star" if f else "circle" for f in first],
                         color=LANG_COLORS.get(lang, "#868e96"), line=dict(width=1, color="white")),
             customdata=[[df["doc_id"][i]] for i in idx],
-            hovertext=[f"{'first · ' if f else ''}{html.escape(str(df['title'][i] or '(no title)'))}<br>"
+            hovertext=[f"{parts[i]}{'first · ' if f else ''}{html.escape(str(df['title'][i] or '(no title)'))}<br>"
                        f"{html.escape(str(df['outlet'][i]))} · {days[i]}" for i, f in zip(idx, first)],
             hoverinfo="text",
         ))

@@ -1095,11 +1095,16 @@ def story_list(ix: Index, f: Filters, limit: int = 50, min_size: int = 2) -> pl.
 
 def story_timeline(ix: Index, f: Filters) -> pl.DataFrame:
     """The chosen story's listed articles in date order with the first publisher marked
-    (story_view.story_timeline); empty when no story is chosen."""
+    (story_view.story_timeline), with each article's `part` when the story is split; empty when
+    no story is chosen."""
     from presslens import story_view
 
     rows = selected_rows(ix, f) if f.story else np.zeros(0, np.int64)
-    return story_view.story_timeline(_story_frame(ix, rows).lazy(), f.story)
+    out = story_view.story_timeline(_story_frame(ix, rows).lazy(), f.story)
+    if f.story and f.split is not None:  # the marks name their part
+        out = out.join(story_split(ix, f.story, f.split).select("doc_id", "part"), on="doc_id", how="left",
+                       maintain_order="left")
+    return out
 
 
 def story_split(ix: Index, story: str, split: float) -> pl.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import math
 import re
 import time
@@ -479,6 +480,9 @@ def test_a_story_split_above_its_link_falls_into_parts_that_follow_on_every_page
     assert not at.warning
     (parts,) = [d.value for d in at.dataframe if "Part" in d.value.columns and "In view" in d.value.columns]
     assert parts["Part"].tolist() == [1, 2] and parts["Articles"].tolist() == [1, 1]
+    (chart,) = at.get("plotly_chart")  # the timeline's marks name their part
+    assert sorted(h.split(" · ")[0] for t in json.loads(chart.proto.spec)["data"] for h in t["hovertext"]) == \
+        ["part 1", "part 2"]
     (cut,) = [d.value for d in at.dataframe if "Strength" in d.value.columns]
     assert len(cut) == 1 and cut["Strength"][0] == round(score, 2)
     assert at.query_params["split"] == f"{float(above):g}"
