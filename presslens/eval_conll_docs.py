@@ -12,6 +12,11 @@ English text has them (none before , . ; : ! ? ) % or 's, none after ( or $). Th
 ISO date (a line such as "SPRINGFIELD 1996-12-06") stays in the text, where the build's date
 step finds it. The texts are read by path and written outside the repository (the corpus is for
 research use only); only labels that name the files (``NNN.txt``) are committed.
+
+``--chunks N`` splits the documents, in file order, into N folders of equal size (the last one
+smaller) named after OUT: ``OUT-k1/000.txt`` ... ``OUT-kN/NNN.txt``, numbering kept. Run 8's
+four story-gold chunks of the train file (docs/STORIES.md) are
+``conll-docs .../train.conllu ROOT/conll-train --chunks 4``: 237, 237, 237 and 235 documents.
 """
 from __future__ import annotations
 
@@ -56,14 +61,17 @@ def detokenize(tokens: list[str]) -> str:
     return _NO_SPACE_AFTER.sub("", _NO_SPACE_BEFORE.sub("", " ".join(tokens)))
 
 
-def write_documents(conllu: Path, out: Path) -> int:
-    """Write every document of `conllu` as out/NNN.txt; returns how many."""
+def write_documents(conllu: Path, out: Path, chunks: int = 0) -> int:
+    """Write every document of `conllu` as out/NNN.txt (with `chunks`, as out-kC/NNN.txt: C the
+    document's chunk, of ceil(documents / chunks) documents each); returns how many."""
     docs = read_documents(conllu)
-    out.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(docs) - 1)))
+    size = -(-len(docs) // chunks) if chunks else 0
     for k, doc in enumerate(docs):
+        folder = out.parent / f"{out.name}-k{k // size + 1}" if size else out
+        folder.mkdir(parents=True, exist_ok=True)
         text = "\n".join(detokenize(s) for s in doc) + "\n"
-        (out / f"{k:0{width}d}.txt").write_text(text, encoding="utf-8")
+        (folder / f"{k:0{width}d}.txt").write_text(text, encoding="utf-8")
     return len(docs)
 
 
@@ -72,6 +80,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("conll-docs", help="write the documents of a CoNLL-2003 file as plain-text articles")
     p.add_argument("conllu", type=Path, help="a CoNLL file with -DOCSTART- lines (index<TAB>token<TAB>tag)")
     p.add_argument("out", type=Path, help="folder to write NNN.txt into (outside the repository)")
+    p.add_argument("--chunks", type=int, default=0,
+                   help="split the documents in file order into this many folders OUT-k1 ... OUT-kN")
     p.set_defaults(run=run)
 
 
@@ -79,6 +89,10 @@ def run(args) -> int:
     if not args.conllu.is_file():
         print(f"error: {args.conllu} is not a file", file=sys.stderr)
         return 2
-    n = write_documents(args.conllu, args.out)
-    print(f"{n} documents written to {args.out}")
+    if args.chunks < 0:
+        print(f"error: --chunks must be a positive number, not {args.chunks}", file=sys.stderr)
+        return 2
+    n = write_documents(args.conllu, args.out, args.chunks)
+    where = f"{args.out}-k1 ... {args.out.name}-k{args.chunks}" if args.chunks else str(args.out)
+    print(f"{n} documents written to {where}")
     return 0

@@ -158,6 +158,19 @@ def test_conll_documents_become_articles_with_the_headline_first(tmp_path, capsy
     assert (tmp_path / "out" / "001.txt").read_text(encoding="utf-8") == "CRICKET - SMITH OUT.\n"
 
 
+def test_conll_docs_splits_the_documents_into_chunks_in_file_order(tmp_path, capsys):
+    conll = tmp_path / "test.conllu"
+    conll.write_text("\n".join([_CONLL] * 3), encoding="utf-8")  # six documents
+    assert main(["conll-docs", str(conll), str(tmp_path / "wire"), "--chunks", "4"]) == 0
+    assert "6 documents written" in capsys.readouterr().out
+    got = {p.parent.name: sorted(q.name for q in p.parent.iterdir()) for p in tmp_path.glob("wire-k*/*.txt")}
+    # ceil(6 / 4) = 2 a chunk: the last chunk is the empty remainder, not written
+    assert got == {"wire-k1": ["000.txt", "001.txt"], "wire-k2": ["002.txt", "003.txt"], "wire-k3": ["004.txt", "005.txt"]}
+    assert (tmp_path / "wire-k2" / "002.txt").read_text(encoding="utf-8").startswith("SOCCER - TOWN WIN.")
+    assert not (tmp_path / "wire").exists()
+    assert main(["conll-docs", str(conll), str(tmp_path / "x"), "--chunks", "-1"]) == 2
+
+
 def test_conll_docs_refuses_a_missing_file(tmp_path, capsys):
     assert main(["conll-docs", str(tmp_path / "nope.conllu"), str(tmp_path / "out")]) == 2
     assert "is not a file" in capsys.readouterr().err
