@@ -5,7 +5,9 @@
 For each of the store's largest stories (by articles, copies included) and each link strength:
 the parts (`query.story_parts`: the story's links read and clustered again, then described),
 the links the split cut (`query.story_cut`) and the mask of part 1 (`counted_mask` with `part`),
-each timed once in this process (the first call pays the read; the app then caches it).
+each timed once in this process (the first call pays the read; the app then caches it); and per
+story the split profile (`query.story_split_profile`: one clustering per strength of
+`query.SPLIT_STEPS`; not drawn above PROFILE_MAX_LINKS links).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("store")
     ap.add_argument("--stories", type=int, default=3)
+    ap.add_argument("--skip", type=int, default=0, help="start after this many of the largest stories")
     ap.add_argument("--splits", type=float, nargs="+", default=[0.5, 0.8])
     args = ap.parse_args()
     info = store.current(args.store)
@@ -36,9 +39,14 @@ def main() -> int:
     ix = index.load(str(info.directory))
     print(f"index load {time.perf_counter() - t:.2f} s")
     counts = np.bincount(np.asarray(ix.story))
-    for code in np.argsort(-counts, kind="stable")[:args.stories]:
+    for code in np.argsort(-counts, kind="stable")[args.skip:args.skip + args.stories]:
         sid = ix.stories[int(code)]
         n_links = store.story_links_of(ix.directory, sid).height
+        t = time.perf_counter()
+        profile = query.story_split_profile(ix, Filters.make(story=sid))
+        print(f"story {sid}: {counts[code]:,} articles, {n_links:,} links: profile {(time.perf_counter() - t) * 1000:.0f} ms "
+              + (f"(parts by strength {profile['parts'].to_list()})" if profile.height
+                 else f"(not drawn: over {query.PROFILE_MAX_LINKS:,} links)"))
         for split in args.splits:
             f = Filters.make(story=sid, split=split)
             t = time.perf_counter()

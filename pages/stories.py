@@ -12,6 +12,17 @@ def split_story() -> None:
     """The split control, and with a split: the parts (a click follows one) and the links cut."""
     f = ui.current_filters()
     with st.expander("Split this story", expanded=f.split is not None):
+        n_links = ui.value(ui.raw("story_links_count", f.story), "links", 0)
+        if n_links > ui.PROFILE_MAX_LINKS:
+            st.caption(f"{n_links:,} links hold this story: the profile of its parts by link strength is not drawn "
+                       f"(over {ui.PROFILE_MAX_LINKS:,}); a split at one strength below still works.")
+        elif n_links <= ui.PROFILE_EAGER_LINKS or f.split is not None:
+            profile = ui.data("story_split_profile")
+            ui.chart(charts.split_profile(profile, f.split), "split-profile", pick=("split",))
+            st.caption("Parts at each link strength. Click a bar to split the story there.")
+        else:
+            st.caption(f"{n_links:,} links hold this story: choose a strength below, and the profile of its parts at "
+                       "every strength is drawn here.")
         ui.split_control()
         if f.split is None:
             st.caption("Grouped as built. A stricter link strength splits a story whose articles are held together "

@@ -303,6 +303,27 @@ def story_timeline(df: pl.DataFrame, labels: Mapping[str, str] | None = None) ->
                                    yaxis=dict(type="category", automargin=True)))
 
 
+def split_profile(df: pl.DataFrame, current: float | None = None) -> go.Figure:
+    """How a story falls apart as the link strength rises: one bar per strength (x), its height
+    the number of parts; the strength in use is drawn darker. customdata: [split] (a click
+    splits the story there). `df`: presslens.query.story_split_profile's columns."""
+    labels = [f"≥ {v:g}" for v in df["split"].to_list()]
+    trace = dict(
+        type="bar", x=labels, y=df["parts"].to_list(),
+        marker=dict(color=[BAR if current is not None and abs(v - current) < 1e-9 else "#bac8ff"
+                           for v in df["split"].to_list()]),
+        customdata=[[v] for v in df["split"].to_list()],
+        hovertext=[f"at link strength {lab}: {p} part{'s' * (p != 1)}, the largest {n} article{'s' * (n != 1)}"
+                   for lab, p, n in zip(labels, df["parts"].to_list(), df["largest"].to_list())],
+        hoverinfo="text",
+    )
+    yaxis = dict(title=dict(text="parts"), rangemode="tozero")
+    if (df["parts"].max() or 0) < 8:
+        yaxis["dtick"] = 1  # whole parts, not 0.5 steps
+    return _figure([trace], _layout(height=220, xaxis=dict(type="category", title=dict(text="link strength")),
+                                    yaxis=yaxis))
+
+
 # ---------------------------------------------------------------- reader
 
 READER_CSS = """

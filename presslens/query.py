@@ -1107,6 +1107,43 @@ def story_timeline(ix: Index, f: Filters) -> pl.DataFrame:
     return out
 
 
+# Link strengths a story may be split at (the Stories page's choices and its split profile; a
+# link's score is the pair model's probability or the rules' similarity, near-copies their text
+# similarity). Links below the build's threshold were never made, so lower values change nothing.
+SPLIT_STEPS = tuple(round(0.2 + 0.05 * i, 2) for i in range(16))  # 0.2 ... 0.95
+# A story with more links than this gets no split profile (one clustering of its links per step:
+# ~0.1-0.2 s each at 20,000-90,000 links); a split at one strength still works.
+PROFILE_MAX_LINKS = 20_000
+# Up to this many links the profile is drawn as soon as the story opens (~0.1 s at most on the
+# 100k bench store: 16 clusterings); above it only once the analyst splits the story (0.25-1.2 s
+# at 7,000-19,000 links there, `benchmarks/bench_story_split.py`).
+PROFILE_EAGER_LINKS = 2_000
+
+
+def _story_links(ix: Index, story: str) -> pl.DataFrame:
+    """The story_links rows of one story, read once per index (store.story_links_of)."""
+    from presslens import store
+
+    return ix.memo(("story_links", story), lambda: store.story_links_of(ix.directory, story))
+
+
+def story_links_count(ix: Index, story: str) -> int:
+    """How many links hold `story` together (its story_links rows)."""
+    return _story_links(ix, story).height
+
+
+def story_split_profile(ix: Index, f: Filters) -> pl.DataFrame:
+    """How the chosen story falls apart as the link strength rises (story_view.split_profile
+    over SPLIT_STEPS): split, parts, largest. Empty without a story, or when the story has more
+    than PROFILE_MAX_LINKS links."""
+    from presslens import stories, story_view
+
+    if not f.story or story_links_count(ix, f.story) > PROFILE_MAX_LINKS:
+        return pl.DataFrame(schema={"split": pl.Float64, "parts": pl.Int64, "largest": pl.Int64})
+    originals = _story_members(ix, f.story).filter(pl.col("duplicate_of").is_null())
+    return story_view.split_profile(_story_links(ix, f.story), originals, SPLIT_STEPS, stories.scorer().merge_density)
+
+
 def story_split(ix: Index, story: str, split: float) -> pl.DataFrame:
     """Every article of `story` (duplicates too, whatever the filters) with its part when the
     story is split at link strength `split` (story_view.split_story over the story's links and
@@ -1116,16 +1153,24 @@ def story_split(ix: Index, story: str, split: float) -> pl.DataFrame:
     return ix.memo(("story_split", story, split), lambda: _story_split(ix, story, split))
 
 
-def _story_split(ix: Index, story: str, split: float) -> pl.DataFrame:
-    from presslens import store, stories, story_view
+def _story_members(ix: Index, story: str) -> pl.DataFrame:
+    """Every article of `story`, copies too, whatever the filters: row, doc_id, published,
+    duplicate_of (read once per index)."""
+    def compute() -> pl.DataFrame:
+        code = _lookup(ix.stories, (story,)) if ix.stories is not None else np.zeros(0, np.int64)
+        rows = np.flatnonzero(np.asarray(ix.story) == code[0]) if code.size else np.zeros(0, np.int64)
+        return _article_rows(ix, rows, ["doc_id", "published", "duplicate_of"]).with_columns(
+            pl.Series("row", rows, dtype=pl.Int64))
 
-    code = _lookup(ix.stories, (story,)) if ix.stories is not None else np.zeros(0, np.int64)
-    rows = np.flatnonzero(np.asarray(ix.story) == code[0]) if code.size else np.zeros(0, np.int64)
-    arts = _article_rows(ix, rows, ["doc_id", "published", "duplicate_of"]).with_columns(
-        pl.Series("row", rows, dtype=pl.Int64))
+    return ix.memo(("story_members", story), compute)
+
+
+def _story_split(ix: Index, story: str, split: float) -> pl.DataFrame:
+    from presslens import stories, story_view
+
+    arts = _story_members(ix, story)
     originals = arts.filter(pl.col("duplicate_of").is_null())
-    parts = story_view.split_story(store.story_links_of(ix.directory, story), originals, split,
-                                   stories.scorer().merge_density)
+    parts = story_view.split_story(_story_links(ix, story), originals, split, stories.scorer().merge_density)
     by_original = arts.with_columns(pl.coalesce("duplicate_of", "doc_id").alias("original"))
     return (by_original.join(parts.rename({"doc_id": "original"}), on="original", how="inner")
             .select("row", "doc_id", "part", "part_size").sort("row"))
@@ -1166,14 +1211,14 @@ def story_cut(ix: Index, f: Filters, limit: int = 50) -> pl.DataFrame:
     """The links the split of the chosen story cut (they join two of its parts), strongest
     first, with both articles' titles: title_a, part_a, title_b, part_b, score, shared (the
     entity names and sources the two share)."""
-    from presslens import store, story_view
+    from presslens import story_view
 
     if not f.story or f.split is None:
         return pl.DataFrame(schema={"doc_a": pl.String, "title_a": pl.String, "part_a": pl.Int64,
                                     "doc_b": pl.String, "title_b": pl.String, "part_b": pl.Int64,
                                     "score": pl.Float64, "shared": pl.List(pl.String)})
     s = story_split(ix, f.story, f.split)
-    cut = story_view.cut_links(store.story_links_of(ix.directory, f.story), s.select("doc_id", "part")).head(limit)
+    cut = story_view.cut_links(_story_links(ix, f.story), s.select("doc_id", "part")).head(limit)
     titles = _article_rows(ix, s["row"].to_numpy(), ["doc_id", "title"])
     names = dict(zip(ix.entities["entity_id"].to_list(), ix.entities["name"].to_list())) if cut.height else {}
     shared = [[names.get(e, e) for e in (ents or [])] + list(srcs or [])
@@ -1287,6 +1332,6 @@ __all__ = [
     "mixed_articles", "top_entities", "entity_type_counts", "entity_split", "entity_over_time", "cooccurring",
     "surface_forms", "entity_info", "entity_choices", "article_list", "export_frame", "flatten_lists",
     "article_meta", "article_mentions", "vocabulary", "existing", "story_list", "story_timeline", "story_shared",
-    "story_split", "story_parts", "story_cut",
+    "story_split", "story_parts", "story_cut", "story_split_profile", "story_links_count", "SPLIT_STEPS",
     "story_outlets", "health_counts", "date_clusters",
 ]

@@ -127,6 +127,17 @@ def split_story(links: pl.DataFrame, members: pl.DataFrame, min_score: float, de
         "doc_id", "part", pl.col("part_size").cast(pl.Int64))
 
 
+def split_profile(links: pl.DataFrame, members: pl.DataFrame, steps, density: float) -> pl.DataFrame:
+    """`split_story` at each link strength of `steps`: split, parts (how many), largest (the
+    largest part's articles). Empty when the story has no members."""
+    rows = []
+    for step in steps:
+        parts = split_story(links, members, step, density)
+        if parts.height:
+            rows.append((float(step), int(parts["part"].max()), int(parts["part_size"].max())))
+    return pl.DataFrame(rows, schema={"split": pl.Float64, "parts": pl.Int64, "largest": pl.Int64}, orient="row")
+
+
 def cut_links(links: pl.DataFrame, parts: pl.DataFrame) -> pl.DataFrame:
     """The links of a split story that join two different parts (what the split cut), the
     strongest first: doc_a, doc_b, part_a, part_b, score and the evidence columns."""

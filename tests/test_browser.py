@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from conftest import ROOT
-from presslens import devserver, store
+from presslens import devserver, query, store
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
@@ -156,6 +156,29 @@ def test_story_from_a_shared_link_then_a_mark_click_opens_the_article(server, pa
     settle(page)
     assert urlsplit(page.url).path == "/articles"
     assert params(page)["story"] == [story] and params(page)["doc"][0] in members
+
+
+def test_a_click_on_the_split_profile_splits_the_story_there(server, page, seed_store):
+    info = store.current(seed_store)
+    arts = store.scan(info, "articles").select("doc_id", "path", "story_id").collect()
+    story = arts.filter(pl.col("path").str.starts_with("000_"))["story_id"][0]
+    (score,) = store.scan(info, "story_links").filter(pl.col("story_id") == story).collect()["score"].to_list()
+    above = [s for s in query.SPLIT_STEPS if s > score]
+    if not above:
+        pytest.skip(f"the seed link scores {score:.2f}: no profile step above it")
+    page.goto(f"{server}/stories?story={story}")
+    settle(page)
+    page.get_by_text("Split this story").first.click()  # the expander: the profile is inside
+    settle(page)
+    bars = page.locator('[class*="st-key-chart-split-profile-"] g.point path')
+    assert bars.count() == len(query.SPLIT_STEPS)
+    bar = bars.nth(query.SPLIT_STEPS.index(above[0]))
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+    assert params(page)["story"] == [story] and params(page)["split"] == [f"{above[0]:g}"]
+    assert page.get_by_text("the story falls into 2 parts").count() == 1
 
 
 def test_a_story_split_from_a_link_then_a_part_click_follows_that_part(server, page, seed_store):

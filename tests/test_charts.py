@@ -41,6 +41,9 @@ def _figures() -> dict[str, go.Figure]:
         "confidence": charts.confidence_bars(hist, labels={"ru": "Russian"}),
         "strip": charts.confidence_strip(strip),
         "story": charts.story_timeline(story),
+        "story-split": charts.story_timeline(story.with_columns(pl.Series("part", [1, None], dtype=pl.Int64))),
+        "split-profile": charts.split_profile(pl.DataFrame({"split": [0.2, 0.25, 0.3], "parts": [1, 1, 3],
+                                                            "largest": [5, 5, 2]}), 0.25),
     }
 
 
@@ -48,6 +51,16 @@ def _figures() -> dict[str, go.Figure]:
 def test_unvalidated_figures_are_what_validation_gives(name):
     fig = _figures()[name]
     assert json.loads(pio.to_json(fig, validate=False)) == _validated_json(fig)
+
+
+def test_split_profile_bars_carry_their_strength_and_mark_the_one_in_use():
+    (bars,) = _figures()["split-profile"].data
+    assert list(bars.x) == ["≥ 0.2", "≥ 0.25", "≥ 0.3"] and list(bars.y) == [1, 1, 3]
+    assert [list(c) for c in bars.customdata] == [[0.2], [0.25], [0.3]]  # a click splits there
+    assert bars.marker.color[1] == charts.BAR and bars.marker.color[0] != charts.BAR
+    assert bars.hovertext[2] == "at link strength ≥ 0.3: 3 parts, the largest 2 articles"
+    story = _figures()["story-split"].data
+    assert sorted(h.split("<br>")[0] for t in story for h in t.hovertext) == ["(no title)", "part 1 · first · &lt;b&gt;x&lt;/b&gt;"]
 
 
 def test_marks_carry_their_ids():

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, tiny_tables
 from presslens import charts, links, store
+from presslens import query as q
 
 APP = ROOT / "app.py"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -444,7 +445,8 @@ def test_stories_page_opens_a_story_from_a_shared_link(seed):
     assert not at.warning
     assert shown_count(at) == 2
     assert {m.label: m.value for m in at.metric}["Articles"] == "2"
-    assert len(at.get("plotly_chart")) == 1  # the timeline
+    charts_ = [json.loads(c.proto.spec)["data"][0]["type"] for c in at.get("plotly_chart")]
+    assert charts_ == ["bar", "scatter"]  # the split profile, the timeline
     assert any(b.label.startswith("✕ story") for b in at.sidebar.button)  # the active-filter chip
     assert at.query_params["story"] == story
     # the evidence table lists every entity, source, figure and date the link records
@@ -480,9 +482,14 @@ def test_a_story_split_above_its_link_falls_into_parts_that_follow_on_every_page
     assert not at.warning
     (parts,) = [d.value for d in at.dataframe if "Part" in d.value.columns and "In view" in d.value.columns]
     assert parts["Part"].tolist() == [1, 2] and parts["Articles"].tolist() == [1, 1]
-    (chart,) = at.get("plotly_chart")  # the timeline's marks name their part
-    assert sorted(h.split(" · ")[0] for t in json.loads(chart.proto.spec)["data"] for h in t["hovertext"]) == \
-        ["part 1", "part 2"]
+    profile, timeline = (json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart"))
+    # the timeline's marks name their part
+    assert sorted(h.split(" · ")[0] for t in timeline for h in t["hovertext"]) == ["part 1", "part 2"]
+    # the profile: one bar per strength, two parts above the link's score, one at or below it
+    (bars,) = profile
+    steps = [c[0] for c in bars["customdata"]]
+    assert steps == list(q.SPLIT_STEPS)
+    assert bars["y"] == [2 if step > score else 1 for step in steps]
     (cut,) = [d.value for d in at.dataframe if "Strength" in d.value.columns]
     assert len(cut) == 1 and cut["Strength"][0] == round(score, 2)
     assert at.query_params["split"] == f"{float(above):g}"

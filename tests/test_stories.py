@@ -938,6 +938,8 @@ def test_split_story_cuts_the_weak_links_that_chain_two_events():
     cut = story_view.cut_links(links, parts)
     assert cut.select("doc_a", "doc_b").rows() == [("c", "d"), ("b", "c")]  # strongest first
     assert cut["part_a"].to_list() == [3, 1] and cut["part_b"].to_list() == [2, 3]
+    profile = story_view.split_profile(links, members, (0.3, 0.5, 0.95), 0.0)
+    assert profile.rows() == [(0.3, 1, 5), (0.5, 3, 2), (0.95, 5, 1)]  # strength, parts, largest
     # a link to an article outside the members (another story's) is ignored
     extra = pl.concat([links, pl.DataFrame({"doc_a": ["a"], "doc_b": ["zz"], "score": [0.99]})])
     assert story_view.split_story(extra, members, 0.5, 0.0)["part"].to_list() == [1, 1, 3, 2, 2]

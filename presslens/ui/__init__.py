@@ -29,5 +29,5 @@ from presslens.ui.tables import (  # noqa: F401
 from presslens.ui.reader import reader  # noqa: F401
 from presslens.ui.exports import exports  # noqa: F401
 from presslens.ui.auth import locked, password_page  # noqa: F401
-from presslens.query import UNKNOWN_OUTLET  # noqa: F401
+from presslens.query import PROFILE_EAGER_LINKS, PROFILE_MAX_LINKS, UNKNOWN_OUTLET  # noqa: F401
 from presslens.wording import plural, uncited_caption, undated_caption  # noqa: F401

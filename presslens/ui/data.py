@@ -102,6 +102,8 @@ def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
         "story_outlets": lambda: query.story_outlets(ix, f),
         "story_parts": lambda: query.story_parts(ix, f),
         "story_cut": lambda: query.story_cut(ix, f),
+        "story_split_profile": lambda: query.story_split_profile(ix, f.with_(split=None)),
+        "story_links_count": lambda story: pl.DataFrame({"links": [query.story_links_count(ix, story)]}),
         "story_part_count": lambda story, split: pl.DataFrame(
             {"parts": [int(query.story_split(ix, story, split)["part"].max() or 0)]}),
         "health": lambda below=LOW_CONFIDENCE: query.health_counts(ix, f, below),

@@ -61,6 +61,8 @@ def _apply_pick(pick: tuple[str, ...], key: str) -> None:
                 f = f.add("entities", str(v))
         elif field in ("languages", "outlets", "sources"):
             f = f.with_(**{field: tuple(str(v) for v in vals)})
+        elif field == "split":
+            f = f.with_(split=float(vals[0]), part=0)
     set_filters(f)
 
 
@@ -223,19 +225,13 @@ def _pick_story(key: str, story_ids: tuple[str, ...]) -> None:
         set_filters(current_filters().with_(story=story_ids[i], split=None, part=0))
 
 
-# Link strengths offered to split a story (a link's score: the pair model's probability that
-# both articles report one event, or the rules' similarity; near-copies score their text
-# similarity). Links below the build's threshold were never made, so lower values change nothing.
-SPLIT_STEPS = tuple(round(0.2 + 0.05 * i, 2) for i in range(16))  # 0.2 ... 0.95
-
-
 def split_control() -> None:
     """The link strength the chosen story is split at ("as built": not split). Changing it
     shows the whole story again (part numbers belong to one strength)."""
     f = current_filters()
-    options: list = [None, *SPLIT_STEPS]
+    options: list = [None, *query.SPLIT_STEPS]
     if f.split is not None and f.split not in options:  # a link may carry any two-decimal value
-        options = sorted([f.split, *SPLIT_STEPS])
+        options = sorted([f.split, *query.SPLIT_STEPS])
         options.insert(0, None)
     wkey = k("story-split")
 
