@@ -79,5 +79,15 @@ else:
     with right:
         st.subheader("What each outlet names that others don't")
         st.dataframe(ui.outlet_table(ui.data("story_outlets")), hide_index=True, width="stretch")
+    st.subheader("Related stories")
+    related = ui.data("related_stories")
+    if related.height:
+        ui.related_table(related, "story")
+        st.caption(f"Other stories in view naming the same people, places and organisations within "
+                   f"{ui.RELATED_WINDOW_DAYS} days of this one (the rarest names count most): another part of the "
+                   "same event, or what came next. Click one to open it.")
+    else:
+        st.caption(f"No other story in view names this story's people, places or organisations within "
+                   f"{ui.RELATED_WINDOW_DAYS} days of it.")
 
 ui.article_table("stories")

@@ -1230,6 +1230,78 @@ def story_cut(ix: Index, f: Filters, limit: int = 50) -> pl.DataFrame:
             .select("doc_a", "title_a", "part_a", "doc_b", "title_b", "part_b", "score", "shared"))
 
 
+# Related stories (`related_stories`): the chosen story's most telling entities looked up ...
+RELATED_ENTITIES = 20
+# ... leaving out those named in more than this share of the store (they relate everything) ...
+RELATED_MAX_DF_SHARE = 0.05
+# ... among the articles within this many days of the story's dates (undated ones always) ...
+RELATED_WINDOW_DAYS = 14
+# ... and listing this many stories, each with its most specific shared names.
+RELATED_LIMIT = 10
+RELATED_NAMES = 5
+
+
+def related_stories(ix: Index, f: Filters, limit: int = RELATED_LIMIT) -> pl.DataFrame:
+    """Other stories in view that name what the chosen story names, near its dates: the other
+    half of one event the grouping split in two, or what happened next. The story's entities
+    are weighed by how many of its articles name them times their rarity (log(1 + N / df)),
+    the RELATED_ENTITIES heaviest (named in at most RELATED_MAX_DF_SHARE of the store, or in a
+    store that small any) looked up in the entity postings; each other story scores the rarity
+    of the distinct entities it shares. Only counted articles of the view without the story
+    (its other filters hold) dated within RELATED_WINDOW_DAYS of the story's dates (or undated).
+    Columns: story_id, score, shared (entity names, rarest first), articles (in view), first,
+    last, title (its first article in view); best first."""
+    empty = pl.DataFrame(schema={"story_id": pl.String, "score": pl.Float64, "shared": pl.List(pl.String),
+                                 "articles": pl.Int64, "first": pl.Date, "last": pl.Date, "title": pl.String})
+    code = _lookup(ix.stories, (f.story,)) if f.story and ix.stories is not None else np.zeros(0, np.int64)
+    if code.size == 0:
+        return empty
+    story = np.asarray(ix.story).astype(np.int64)
+    mine = np.flatnonzero((story == code[0]) & ~ix.dup)
+    ents = np.asarray(ix.ae_ent)[gather_ranges(ix.ae_indptr, mine)].astype(np.int64)
+    if ents.size == 0:
+        return empty
+    uniq, cnt = np.unique(ents, return_counts=True)
+    df = (np.asarray(ix.ea_indptr)[uniq + 1] - np.asarray(ix.ea_indptr)[uniq]).astype(np.float64)
+    rarity = np.log1p(ix.n / np.maximum(df, 1.0))
+    ok = df <= max(RELATED_MAX_DF_SHARE * ix.n, RELATED_WINDOW_DAYS)  # a tiny store: every entity
+    weight = np.where(ok, cnt * rarity, -1.0)
+    pick = np.argsort(-weight, kind="stable")[:RELATED_ENTITIES]
+    pick = pick[weight[pick] > 0]
+    chosen, chosen_rarity = uniq[pick], rarity[pick]
+    lens = np.asarray(ix.ea_indptr)[chosen + 1] - np.asarray(ix.ea_indptr)[chosen]
+    rows = np.asarray(ix.ea_row)[gather_ranges(ix.ea_indptr, chosen)].astype(np.int64)
+    ent_at = np.repeat(np.arange(chosen.size), lens)
+    view = counted_mask(ix, f.with_(story=""))
+    day = np.asarray(ix.day).astype(np.int64)
+    my_days = day[mine][day[mine] != UNDATED_DAY]
+    near = (day[rows] == UNDATED_DAY) if my_days.size else np.ones(rows.size, bool)
+    if my_days.size:
+        near |= (day[rows] >= my_days.min() - RELATED_WINDOW_DAYS) & (day[rows] <= my_days.max() + RELATED_WINDOW_DAYS)
+    keep = view[rows] & (story[rows] != code[0]) & near
+    pairs = pl.DataFrame({"code": story[rows][keep], "e": ent_at[keep]}).unique()
+    if pairs.height == 0:
+        return empty
+    e = pairs["e"].to_numpy()
+    pairs = pairs.with_columns(pl.Series("rarity", chosen_rarity[e]),
+                               ix.entities["name"].gather(pl.Series(chosen[e])).alias("name"))
+    scores = pairs.group_by("code").agg(pl.col("rarity").sum().alias("score")).sort(
+        ["score", "code"], descending=[True, False]).head(limit)
+    top = scores["code"].to_numpy().astype(np.int64)
+    shared = (pairs.filter(pl.col("code").is_in(scores["code"].implode()))
+              .sort(["code", "rarity", "name"], descending=[False, True, False])
+              .group_by("code", maintain_order=True).agg(pl.col("name").head(RELATED_NAMES).alias("shared")))
+    size = ix.stories.len()
+    arts = _story_frame(ix, np.flatnonzero(view & _lut(size, top)[story]))
+    per = (arts.sort("published", "doc_id", nulls_last=True).group_by("story_id").agg(
+        pl.len().cast(pl.Int64).alias("articles"), pl.col("published").min().alias("first"),
+        pl.col("published").max().alias("last"), pl.col("title").first().alias("title")))
+    return (scores.with_columns(ix.stories.gather(pl.Series(top)).alias("story_id"))
+            .join(shared, on="code", how="left", maintain_order="left")
+            .join(per, on="story_id", how="left", maintain_order="left")
+            .select("story_id", pl.col("score").cast(pl.Float64), "shared", "articles", "first", "last", "title"))
+
+
 def story_shared(ix: Index, f: Filters) -> pl.DataFrame:
     """The entities, sources, figures and dates shared by links between the chosen story's
     counted articles (story_view.story_shared over the version's story_links table)."""
@@ -1332,6 +1404,6 @@ __all__ = [
     "mixed_articles", "top_entities", "entity_type_counts", "entity_split", "entity_over_time", "cooccurring",
     "surface_forms", "entity_info", "entity_choices", "article_list", "export_frame", "flatten_lists",
     "article_meta", "article_mentions", "vocabulary", "existing", "story_list", "story_timeline", "story_shared",
-    "story_split", "story_parts", "story_cut", "story_split_profile", "story_links_count", "SPLIT_STEPS",
+    "story_split", "story_parts", "story_cut", "story_split_profile", "story_links_count", "SPLIT_STEPS", "related_stories",
     "story_outlets", "health_counts", "date_clusters",
 ]

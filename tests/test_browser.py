@@ -158,6 +158,22 @@ def test_story_from_a_shared_link_then_a_mark_click_opens_the_article(server, pa
     assert params(page)["story"] == [story] and params(page)["doc"][0] in members
 
 
+def test_a_click_on_a_related_story_opens_it(server, page, seed_store):
+    info = store.current(seed_store)
+    arts = store.scan(info, "articles").select("doc_id", "path", "story_id").collect()
+    story = arts.filter(pl.col("path").str.starts_with("000_"))["story_id"][0]
+    page.goto(f"{server}/stories?story={story}")
+    settle(page)
+    grid = page.locator('[class*="st-key-related-story-"] [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 200, box["y"] + 35 + 17)  # the first data row
+    settle(page)
+    opened = params(page)["story"]
+    assert opened != [story] and opened[0] in set(arts["story_id"].to_list())
+    assert "split" not in params(page)
+
+
 def test_a_click_on_the_split_profile_splits_the_story_there(server, page, seed_store):
     info = store.current(seed_store)
     arts = store.scan(info, "articles").select("doc_id", "path", "story_id").collect()

@@ -538,6 +538,23 @@ def test_bad_split_and_part_parameters_are_ignored_with_a_notice(seed):
     assert "split" not in at.query_params and shown_count(at) == 2
 
 
+def test_a_story_lists_the_stories_that_name_its_names(seed):
+    story = _seed_story(seed, "000_")
+    info = store.current(seed)
+    arts = store.scan(info, "articles").select("doc_id", "story_id", "title", "duplicate_of").collect()
+    de = store.scan(info, "doc_entities").select("doc_id", "entity_id").collect()
+    mine = set(de.join(arts.filter(pl.col("story_id") == story), on="doc_id")["entity_id"].to_list())
+    # the other seed articles (each a story of its own) naming any of the story's entities
+    others = de.join(arts.filter((pl.col("story_id") != story) & pl.col("duplicate_of").is_null()), on="doc_id")
+    expected = set(others.filter(pl.col("entity_id").is_in(list(mine)))["title"].to_list())
+    assert expected  # 002-004 name North Korea or Russia too
+    at = open_page("stories", {"story": story})
+    no_errors(at)
+    (related,) = [d.value for d in at.dataframe if "Names it shares" in d.value.columns]
+    assert set(related["First article"].to_list()) == expected
+    assert all(related["Names it shares"].str.len() > 0)
+
+
 def test_unknown_story_in_a_link_is_ignored_with_a_notice(seed):
     at = open_page("stories", {"story": "no-such-story"})
     no_errors(at)

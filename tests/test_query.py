@@ -419,6 +419,24 @@ def test_periods_match_polars_truncate(every):
     assert_frame_equal(got, want.select("period", "mentions", "articles", "period_end"))
 
 
+def test_related_stories_share_rare_names_near_the_story_and_keep_the_view(ix_story, monkeypatch):
+    # s1 (d_ru2 + d_en, 2 and 3 July) names North Korea (2 of 5 articles), Russia, Putin and Kim
+    # (4 of 5 each). d_uk and d_ro name Putin, Kim and Russia; d_ru1 Putin and Kim only.
+    r = q.related_stories(ix_story, Filters.make(story="s1"))
+    assert r["story_id"].to_list() == ["d_ro", "d_uk", "d_ru1"]  # ties: by story id
+    assert r["score"][0] == r["score"][1] > r["score"][2] > 0
+    assert [sorted(x) for x in r["shared"].to_list()] == [["Kim Jong Un", "Russia", "Vladimir Putin"]] * 2 + [
+        ["Kim Jong Un", "Vladimir Putin"]]
+    assert "s1" not in r["story_id"].to_list() and r["articles"].to_list() == [1, 1, 1]
+    # the view's other filters hold: without Ukrainian articles d_uk is not related
+    r = q.related_stories(ix_story, Filters.make(story="s1", languages=("en", "ro", "ru")))
+    assert r["story_id"].to_list() == ["d_ro", "d_ru1"]
+    # the date window: 12 days around 2-3 July reach 20 June (d_uk), not 19 June (d_ru1); undated d_ro stays
+    monkeypatch.setattr(q, "RELATED_WINDOW_DAYS", 12)
+    assert q.related_stories(ix_story, Filters.make(story="s1"))["story_id"].to_list() == ["d_ro", "d_uk"]
+    assert q.related_stories(ix_story, Filters()).height == 0  # no story chosen
+
+
 def test_story_list_breaks_ties_at_the_cut_by_outlets_then_id(tmp_path_factory):
     """Two stories of two articles each and room for one: the one told by more outlets comes
     first (an unknown outlet is not an outlet), whatever its id; the ties at the cut are

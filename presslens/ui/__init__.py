@@ -24,10 +24,10 @@ from presslens.ui.sidebar import notices, sidebar, view_url  # noqa: F401
 from presslens.ui.tables import (  # noqa: F401
     article_table, chart, doc_table, duplicates_switch, entity_stats, entity_type_options, focus_choices, focus_entity,
     footer_timing, header, ids, language_table, leave_story, outlet_table, require_articles, shared_table,
-    story_summary, story_table, surface_table, filter_button, cluster_table, split_control, part_table, cut_table,
+    story_summary, story_table, surface_table, filter_button, cluster_table, split_control, part_table, cut_table, related_table,
 )
 from presslens.ui.reader import reader  # noqa: F401
 from presslens.ui.exports import exports  # noqa: F401
 from presslens.ui.auth import locked, password_page  # noqa: F401
-from presslens.query import PROFILE_EAGER_LINKS, PROFILE_MAX_LINKS, UNKNOWN_OUTLET  # noqa: F401
+from presslens.query import PROFILE_EAGER_LINKS, PROFILE_MAX_LINKS, RELATED_WINDOW_DAYS, UNKNOWN_OUTLET  # noqa: F401
 from presslens.wording import plural, uncited_caption, undated_caption  # noqa: F401

@@ -103,6 +103,7 @@ def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
         "story_parts": lambda: query.story_parts(ix, f),
         "story_cut": lambda: query.story_cut(ix, f),
         "story_split_profile": lambda: query.story_split_profile(ix, f.with_(split=None)),
+        "related_stories": lambda: query.related_stories(ix, f.with_(split=None)),
         "story_links_count": lambda story: pl.DataFrame({"links": [query.story_links_count(ix, story)]}),
         "story_part_count": lambda story, split: pl.DataFrame(
             {"parts": [int(query.story_split(ix, story, split)["part"].max() or 0)]}),

@@ -290,6 +290,17 @@ def _pick_table(view: pl.DataFrame, wkey: str, on_pick, values: tuple) -> None:
                  selection_mode=["single-row", "single-cell"], hide_index=True, width="stretch")
 
 
+def related_table(related: pl.DataFrame, key: str) -> None:
+    """Stories that name what the chosen one names, near its dates (presslens.query.related_stories);
+    a row click opens that story."""
+    view = related.select(
+        pl.col("title").fill_null("(no title)").alias("First article"), pl.col("articles").alias("Articles"),
+        pl.col("shared").list.join(", ").alias("Names it shares"),
+        pl.col("first").cast(pl.String).fill_null("undated").alias("First"),
+        pl.col("last").cast(pl.String).fill_null("undated").alias("Last"))
+    _pick_table(view, k(f"related-{key}"), _pick_story, tuple(related["story_id"].to_list()))
+
+
 def leave_story() -> None:
     set_filters(current_filters().with_(story=""))
 
