@@ -103,39 +103,50 @@ def split_story(links: pl.DataFrame, members: pl.DataFrame, min_score: float, de
     its strong links hold.
 
     `members`: the story's original articles (doc_id, published); `links`: its story_links rows
-    (doc_a, doc_b, score). Out: doc_id, part (1 = the largest part; ties: the earliest first
-    publication, then the smallest doc_id; an article whose every link is weaker is a part of
-    its own), part_size, in `members`' order."""
+    (doc_a, doc_b, score; a link to an article that is no member is ignored). Out: doc_id, part
+    (1 = the largest part; ties: the earliest first publication, then the smallest doc_id; an
+    article whose every link is weaker is a part of its own), part_size, in `members`' order."""
+    return _split(_link_rows(links, members), members, min_score, density)
+
+
+def split_profile(links: pl.DataFrame, members: pl.DataFrame, steps, density: float) -> pl.DataFrame:
+    """`split_story` at each link strength of `steps`: split, parts (how many), largest (the
+    largest part's articles). Empty when the story has no members."""
+    rows, lk = [], _link_rows(links, members)
+    for step in steps:
+        parts = _split(lk, members, step, density)
+        if parts.height:
+            rows.append((float(step), int(parts["part"].max()), int(parts["part_size"].max())))
+    return pl.DataFrame(rows, schema={"split": pl.Float64, "parts": pl.Int64, "largest": pl.Int64}, orient="row")
+
+
+def _link_rows(links: pl.DataFrame, members: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The links between two members as (member row a, member row b, score) arrays."""
+    pos = members.select("doc_id").with_row_index("i")
+    inside = (links.select("doc_a", "doc_b", "score")
+              .join(pos.rename({"doc_id": "doc_a", "i": "a"}), on="doc_a")
+              .join(pos.rename({"doc_id": "doc_b", "i": "b"}), on="doc_b"))
+    return (inside["a"].to_numpy().astype(np.int64), inside["b"].to_numpy().astype(np.int64),
+            inside["score"].to_numpy().astype(np.float64))
+
+
+def _split(lk: tuple[np.ndarray, np.ndarray, np.ndarray], members: pl.DataFrame, min_score: float,
+           density: float) -> pl.DataFrame:
     from presslens import stories
 
-    ids = members["doc_id"].to_list()
-    row = {d: i for i, d in enumerate(ids)}
-    n = len(ids)
+    n = members.height
     if n == 0:
         return pl.DataFrame(schema={"doc_id": pl.String, "part": pl.Int64, "part_size": pl.Int64})
-    strong = links.filter(pl.col("score") >= min_score)
-    la = np.array([row.get(d, -1) for d in strong["doc_a"].to_list()], dtype=np.int64)
-    lb = np.array([row.get(d, -1) for d in strong["doc_b"].to_list()], dtype=np.int64)
-    inside = (la >= 0) & (lb >= 0)
-    label = stories.cluster(n, la[inside], lb[inside], strong["score"].to_numpy()[inside].astype(np.float64), density)
-    df = pl.DataFrame({"doc_id": ids, "label": label, "published": members["published"]})
+    la, lb, score = lk
+    strong = score >= min_score
+    label = stories.cluster(n, la[strong], lb[strong], score[strong], density)
+    df = pl.DataFrame({"doc_id": members["doc_id"], "label": label, "published": members["published"]})
     order = (df.group_by("label").agg(pl.len().alias("part_size"), pl.col("published").min().alias("first"),
                                       pl.col("doc_id").min().alias("min_doc"))
              .sort(["part_size", "first", "min_doc"], descending=[True, False, False], nulls_last=True)
              .with_row_index("part", offset=1).select(pl.col("part").cast(pl.Int64), "label", "part_size"))
     return df.join(order, on="label", how="left", maintain_order="left").select(
         "doc_id", "part", pl.col("part_size").cast(pl.Int64))
-
-
-def split_profile(links: pl.DataFrame, members: pl.DataFrame, steps, density: float) -> pl.DataFrame:
-    """`split_story` at each link strength of `steps`: split, parts (how many), largest (the
-    largest part's articles). Empty when the story has no members."""
-    rows = []
-    for step in steps:
-        parts = split_story(links, members, step, density)
-        if parts.height:
-            rows.append((float(step), int(parts["part"].max()), int(parts["part_size"].max())))
-    return pl.DataFrame(rows, schema={"split": pl.Float64, "parts": pl.Int64, "largest": pl.Int64}, orient="row")
 
 
 def cut_links(links: pl.DataFrame, parts: pl.DataFrame) -> pl.DataFrame:
