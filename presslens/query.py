@@ -1232,8 +1232,10 @@ def story_cut(ix: Index, f: Filters, limit: int = 50) -> pl.DataFrame:
 
 # Related stories (`related_stories`): the chosen story's most telling entities looked up ...
 RELATED_ENTITIES = 20
-# ... leaving out those named in more than this share of the store (they relate everything) ...
+# ... leaving out those named in more than this share of the store (they relate everything; in
+# a store so small that the share is under RELATED_MIN_DF articles, none is left out) ...
 RELATED_MAX_DF_SHARE = 0.05
+RELATED_MIN_DF = 20
 # ... among the articles within this many days of the story's dates (undated ones always) ...
 RELATED_WINDOW_DAYS = 14
 # ... and listing this many stories, each with its most specific shared names.
@@ -1245,8 +1247,8 @@ def related_stories(ix: Index, f: Filters, limit: int = RELATED_LIMIT) -> pl.Dat
     """Other stories in view that name what the chosen story names, near its dates: the other
     half of one event the grouping split in two, or what happened next. The story's entities
     are weighed by how many of its articles name them times their rarity (log(1 + N / df)),
-    the RELATED_ENTITIES heaviest (named in at most RELATED_MAX_DF_SHARE of the store, or in a
-    store that small any) looked up in the entity postings; each other story scores the rarity
+    the RELATED_ENTITIES heaviest (named in at most RELATED_MAX_DF_SHARE of the store, or in at
+    most RELATED_MIN_DF articles) looked up in the entity postings; each other story scores the rarity
     of the distinct entities it shares. Only counted articles of the view without the story
     (its other filters hold) dated within RELATED_WINDOW_DAYS of the story's dates (or undated).
     Columns: story_id, score, shared (entity names, rarest first), articles (in view), first,
@@ -1264,7 +1266,7 @@ def related_stories(ix: Index, f: Filters, limit: int = RELATED_LIMIT) -> pl.Dat
     uniq, cnt = np.unique(ents, return_counts=True)
     df = (np.asarray(ix.ea_indptr)[uniq + 1] - np.asarray(ix.ea_indptr)[uniq]).astype(np.float64)
     rarity = np.log1p(ix.n / np.maximum(df, 1.0))
-    ok = df <= max(RELATED_MAX_DF_SHARE * ix.n, RELATED_WINDOW_DAYS)  # a tiny store: every entity
+    ok = df <= max(RELATED_MAX_DF_SHARE * ix.n, RELATED_MIN_DF)
     weight = np.where(ok, cnt * rarity, -1.0)
     pick = np.argsort(-weight, kind="stable")[:RELATED_ENTITIES]
     pick = pick[weight[pick] > 0]
