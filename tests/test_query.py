@@ -435,6 +435,10 @@ def test_related_stories_share_rare_names_near_the_story_and_keep_the_view(ix_st
     monkeypatch.setattr(q, "RELATED_WINDOW_DAYS", 12)
     assert q.related_stories(ix_story, Filters.make(story="s1"))["story_id"].to_list() == ["d_ro", "d_uk"]
     assert q.related_stories(ix_story, Filters()).height == 0  # no story chosen
+    # names in more than half the store relate nothing: left with North Korea, which no other story names
+    monkeypatch.setattr(q, "RELATED_MAX_DF_SHARE", 0.5)
+    monkeypatch.setattr(q, "RELATED_MIN_DF", 1)
+    assert q.related_stories(ix_story, Filters.make(story="s1")).height == 0
 
 
 def test_story_list_breaks_ties_at_the_cut_by_outlets_then_id(tmp_path_factory):
