@@ -13,6 +13,10 @@ def split_story() -> None:
     f = ui.current_filters()
     with st.expander("Split this story", expanded=f.split is not None):
         n_links = ui.value(ui.raw("story_links_count", f.story), "links", 0)
+        if n_links == 0:
+            st.caption("No links are recorded between this story's articles (a story of one article, or one that "
+                       "came with imported articles), so there is nothing to split.")
+            return
         if n_links > ui.PROFILE_MAX_LINKS:
             st.caption(f"{n_links:,} links hold this story: the profile of its parts by link strength is not drawn "
                        f"(over {ui.PROFILE_MAX_LINKS:,}); a split at one strength below still works.")

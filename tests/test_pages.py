@@ -509,6 +509,13 @@ def test_a_story_split_above_its_link_falls_into_parts_that_follow_on_every_page
     assert shown_count(one) == shown_count(two) == 1
 
 
+def test_a_story_without_links_says_there_is_nothing_to_split(seed):
+    at = open_page("stories", {"story": _seed_story(seed, "002_")})  # 002 is a story of its own
+    no_errors(at)
+    assert any("nothing to split" in c for c in captions(at))
+    assert not at.select_slider and len(at.get("plotly_chart")) == 1  # no split control, no profile: the timeline
+
+
 def test_a_split_below_the_story_links_keeps_it_whole(seed):
     story = _seed_story(seed, "000_")
     score = _seed_link_score(seed, story)
