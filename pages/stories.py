@@ -52,9 +52,13 @@ story = ui.current_filters().story
 if not story:
     top = ui.data("stories")
     st.subheader("Largest stories in view")
+    ui.span_control()
     if top.height:
         ui.story_table(top, "top")
         st.caption("Articles: originals in view (copies not counted). Click a row to follow that story.")
+    elif ui.current_filters().story_span:
+        st.info("No story told " + ("by several outlets" if ui.current_filters().story_span == "outlets"
+                                    else "in several languages") + " has more than one article in view.")
     else:
         st.info("No story in view has more than one article: every article here reports its own event.")
 else:

@@ -18,6 +18,8 @@ Format (repeated keys for multi-valued fields, so values may contain commas)::
 - split: with a story, the story split at this link strength (a number from 0.05 to 1, two
   decimals); part: with a split, one of its parts (1 = the largest). Out-of-range parts are
   ignored with a notice by the app (the parser does not know how many there are).
+- span=outlets / span=languages: the Stories page lists only stories told by several outlets /
+  in several languages.
 - q: search text. doc: the article open in the reader. v: the corpus version the link
   was made on (a different current version is reported, not an error).
 """
@@ -32,7 +34,9 @@ from urllib.parse import urlencode
 from presslens.query import Filters
 
 MULTI = {"lang": "languages", "outlet": "outlets", "source": "sources", "entity": "entities"}
-SINGLE = ("from", "to", "undated", "dup", "q", "story", "split", "part", "doc", "v")
+SINGLE = ("from", "to", "undated", "dup", "q", "story", "split", "part", "span", "doc", "v")
+# span= values: the Filters.story_span they set, and how a chip names them
+SPANS = {"outlets": "stories told by several outlets", "languages": "stories told in several languages"}
 # The weakest link strength a split may ask for (a link's score is at least the build's
 # threshold; below it a split changes nothing) and the most parts a link may name.
 SPLIT_MIN, MAX_PART = 0.05, 100_000
@@ -191,6 +195,11 @@ def parse(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary) -> LinkS
             ignored.append(f"part={_short(one['part'])}: not a part number (1 is the largest)")
         else:
             fields["part"] = int(one["part"])
+    if "span" in one:
+        if one["span"] in SPANS:
+            fields["story_span"] = one["span"]
+        else:
+            ignored.append(f"span={_short(one['span'])}: use span=outlets or span=languages")
     doc = None
     if "doc" in one:
         if ID_RE.match(one["doc"]) and one["doc"] in vocab.docs:
@@ -228,6 +237,8 @@ def to_params(filters: Filters, doc: str | None = None, version: str | None = No
             out["split"] = f"{filters.split:g}"
             if filters.part:
                 out["part"] = str(filters.part)
+    if filters.story_span:
+        out["span"] = filters.story_span
     if doc:
         out["doc"] = doc
     if version:
@@ -269,6 +280,8 @@ def describe(filters: Filters, names: Mapping[str, str] | None = None) -> list[t
         if filters.split is not None:
             out.append(("split", f"split at link strength ≥ {filters.split:g}"
                         + (f", part {filters.part}" if filters.part else ""), None))
+    if filters.story_span:
+        out.append(("story_span", SPANS.get(filters.story_span, filters.story_span), None))
     return out
 
 

@@ -86,6 +86,10 @@ class Filters:
     # part of it (1 = the largest; 0: the whole story). Both need `story`.
     split: float | None = None
     part: int = 0
+    # only articles of stories told by several outlets ("outlets") or in several languages
+    # ("languages") across the whole store (so "Russian articles of stories told in several
+    # languages" works); "" any
+    story_span: str = ""
 
     @classmethod
     def make(cls, **kw) -> "Filters":
@@ -296,6 +300,8 @@ def _base_mask(ix: Index, f: Filters) -> np.ndarray:
             m &= ix.story == code[0]
             if f.split is not None and f.part:
                 m &= _part_mask(ix, f.story, f.split, f.part)
+        if f.story_span in ("outlets", "languages"):
+            m &= _spanning(ix, f.story_span)[ix.story]
         if f.search:
             m &= _search_mask(ix, f.search)
         return m
@@ -1082,15 +1088,32 @@ def story_list(ix: Index, f: Filters, limit: int = 50, min_size: int = 2) -> pl.
         # size, then number of outlets, then story id, so the tied stories' outlets are
         # counted from the outlet codes and only the first `limit` stories' rows are read
         # (reading every tied story's rows took ~0.4 s at 1M)
-        rows = np.flatnonzero(m & _lut(size, top)[story])
-        outlet = np.asarray(ix.outlet)[rows].astype(np.int64)
-        known = ~np.isin(outlet, _lookup(ix.outlets, (UNKNOWN_OUTLET,)))  # not an outlet (_known_outlets)
-        n_codes = max(ix.outlets.len(), 1)
-        pairs = np.unique(story[rows][known].astype(np.int64) * n_codes + outlet[known])
-        n_outlets = np.bincount(pairs // n_codes, minlength=size)
+        n_outlets = _spread(ix, np.flatnonzero(m & _lut(size, top)[story]), "outlets", size)
         top = top[np.lexsort((top, -n_outlets[top], -counts[top]))[:limit]]  # story codes sort as the ids
     rows = np.flatnonzero(m & _lut(size, top)[story]) if top.size else np.zeros(0, np.int64)
     return story_view.largest_stories(_story_frame(ix, rows).lazy(), limit, min_size)
+
+
+def _spread(ix: Index, rows: np.ndarray, field: str, size: int) -> np.ndarray:
+    """Per story code (`size` of them): how many distinct known outlets ("outlets": the unknown
+    outlet is none, as in _known_outlets) or languages ("languages": undetermined is none) the
+    article `rows` have."""
+    codes = np.asarray(ix.outlet if field == "outlets" else ix.lang)[rows].astype(np.int64)
+    names = ix.outlets if field == "outlets" else ix.languages
+    known = ~np.isin(codes, _lookup(names, (UNKNOWN_OUTLET if field == "outlets" else UNDETERMINED,)))
+    n_codes = max(names.len(), 1)
+    pairs = np.unique(np.asarray(ix.story)[rows][known].astype(np.int64) * n_codes + codes[known])
+    return np.bincount(pairs // n_codes, minlength=size)
+
+
+def _spanning(ix: Index, field: str) -> np.ndarray:
+    """Per story code: True when the story's originals, in the whole store, come from at least
+    two known outlets ("outlets") or are in at least two languages ("languages")."""
+    def compute() -> np.ndarray:
+        size = ix.stories.len() if ix.stories is not None else 0
+        return _spread(ix, np.flatnonzero(~ix.dup), field, size) >= 2
+
+    return ix.memo(("spanning", field), compute, keep=True)
 
 
 def story_timeline(ix: Index, f: Filters) -> pl.DataFrame:

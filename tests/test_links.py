@@ -178,3 +178,14 @@ def test_a_story_split_and_part_round_trip_and_bad_values_are_ignored_with_a_not
     assert state.filters == Filters()
     assert any("a split needs a story" in n for n in state.ignored)
     assert any("a part needs a story split" in n for n in state.ignored)
+
+
+def test_story_span_round_trips_and_a_bad_value_is_ignored_with_a_notice():
+    for span in ("outlets", "languages"):
+        f = Filters.make(story_span=span)
+        params = links.to_params(f)
+        assert params == {"span": span} and links.parse(params, VOCAB).filters == f
+        assert ("story_span", links.SPANS[span], None) in links.describe(f)
+    state = links.parse({"span": "everything", "lang": "ru"}, VOCAB)
+    assert state.filters == Filters.make(languages=("ru",))
+    assert any(n.startswith("span=everything: use span=outlets or span=languages") for n in state.ignored)

@@ -562,6 +562,27 @@ def test_a_story_lists_the_stories_that_name_its_names(seed):
     assert all(related["Names it shares"].str.len() > 0)
 
 
+def test_stories_told_in_several_languages_or_by_several_outlets(seed):
+    # the seed story: 000 (ru, unknown outlet) and 001 (en, UNN): two languages, one known outlet
+    at = open_page("stories", {"span": "languages"})
+    no_errors(at)
+    (table,) = [d for d in at.dataframe if "First article" in d.value.columns]
+    assert table.value["Articles"].tolist() == [2] and at.radio[0].value == "languages"
+    assert shown_count(at) == 2  # the article list below: that story's articles
+    at = open_page("stories", {"span": "outlets"})
+    no_errors(at)
+    assert not [d for d in at.dataframe if "First article" in d.value.columns]
+    assert any("No articles match these filters" in i.value for i in at.info)  # no seed story has two outlets
+    # in view, one article of the story: no story of two articles is listed, and the page says why
+    at = open_page("stories", {"span": "languages", "lang": "en"})
+    no_errors(at)
+    assert shown_count(at) == 1
+    assert any("No story told in several languages has more than one article in view" in i.value for i in at.info)
+    at = open_page("overview", {"span": "languages"})
+    assert {m.label: m.value for m in at.metric}["Articles"] == "2"
+    assert any(b.label.startswith("✕ stories told in several languages") for b in at.sidebar.button)
+
+
 def test_unknown_story_in_a_link_is_ignored_with_a_notice(seed):
     at = open_page("stories", {"story": "no-such-story"})
     no_errors(at)

@@ -419,6 +419,25 @@ def test_periods_match_polars_truncate(every):
     assert_frame_equal(got, want.select("period", "mentions", "articles", "period_end"))
 
 
+def test_story_span_keeps_the_articles_of_stories_told_by_several_outlets_or_languages(tmp_path_factory):
+    t = tiny_tables()
+    # s_ru: d_ru1 (ТАСС) + d_ru2 (Meduza), one language, two outlets; s_mix: d_uk (Українська правда)
+    # + d_ro (no outlet), two languages, one known outlet; d_en alone
+    sid = {"d_ru1": "s_ru", "d_ru2": "s_ru", "d_uk": "s_mix", "d_ro": "s_mix"}
+    t["articles"] = t["articles"].with_columns(
+        pl.col("doc_id").replace_strict(sid, default=None).alias("story_id"), pl.lit(None, pl.String).alias("duplicate_of"))
+    ixs = _ix(tmp_path_factory, t)
+    assert q.story_list(ixs, Filters())["story_id"].to_list() == ["s_ru", "s_mix"]  # same size: more outlets first
+    assert q.story_list(ixs, Filters.make(story_span="outlets"))["story_id"].to_list() == ["s_ru"]
+    assert q.story_list(ixs, Filters.make(story_span="languages"))["story_id"].to_list() == ["s_mix"]
+    # a filter on every page: the articles of those stories only
+    assert docs(ixs, Filters.make(story_span="languages")) == ["d_ro", "d_uk"]
+    assert docs(ixs, Filters.make(story_span="outlets")) == ["d_ru1", "d_ru2"]
+    # the span is the story's across the store: the Ukrainian article of a story told in several languages
+    assert docs(ixs, Filters.make(story_span="languages", languages=("uk",))) == ["d_uk"]
+    assert q.summary(ixs, Filters.make(story_span="languages"))["articles"][0] == 2
+
+
 def test_related_stories_share_rare_names_near_the_story_and_keep_the_view(ix_story, monkeypatch):
     # s1 (d_ru2 + d_en, 2 and 3 July) names North Korea (2 of 5 articles), Russia, Putin and Kim
     # (4 of 5 each). d_uk and d_ro name Putin, Kim and Russia; d_ru1 Putin and Kim only.

@@ -244,6 +244,20 @@ def split_control() -> None:
                           "chained together by weak links (same people, another day or event) falls apart into parts.")
 
 
+def span_control() -> None:
+    """Which stories the list shows: all, those told by several outlets, or in several languages."""
+    options = ("", "outlets", "languages")
+    labels = {"": "all stories", "outlets": "by several outlets", "languages": "in several languages"}
+    f = current_filters()
+    wkey = k("story-span")
+
+    def changed() -> None:
+        set_filters(current_filters().with_(story_span=st.session_state[wkey] or ""))
+
+    st.radio("Show", options, index=options.index(f.story_span) if f.story_span in options else 0, key=wkey,
+             format_func=labels.get, horizontal=True, on_change=changed)
+
+
 def _pick_part(key: str, parts: tuple[int, ...]) -> None:
     i = _selected_row(key, len(parts))
     if i is not None:
