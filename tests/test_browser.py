@@ -158,6 +158,19 @@ def test_story_from_a_shared_link_then_a_mark_click_opens_the_article(server, pa
     assert params(page)["story"] == [story] and params(page)["doc"][0] in members
 
 
+def test_choosing_stories_told_in_several_languages_is_a_link_and_survives_a_page_switch(server, page):
+    page.goto(f"{server}/stories")
+    settle(page)
+    page.get_by_text("in several languages").first.click()
+    settle(page)
+    assert params(page)["span"] == ["languages"]
+    assert shown_count(page) == 2  # the seed story of 000 (ru) and 001 (en)
+    page.get_by_role("link", name="Overview").first.click()
+    settle(page)
+    assert page.get_by_text("stories told in several languages").count() >= 1  # the sidebar chip
+    assert params(page).get("span") == ["languages"]
+
+
 def test_a_click_on_a_related_story_opens_it(server, page, seed_store):
     info = store.current(seed_store)
     arts = store.scan(info, "articles").select("doc_id", "path", "story_id").collect()
