@@ -12,6 +12,10 @@ def split_story() -> None:
     """The split control, and with a split: the parts (a click follows one) and the links cut."""
     f = ui.current_filters()
     with st.expander("Split this story", expanded=f.split is not None):
+        if f.joined:
+            st.caption("Stories joined in one view cannot be split: remove the joined stories (below, or their "
+                       "chips in the sidebar) to split this one.")
+            return
         n_links = ui.value(ui.raw("story_links_count", f.story), "links", 0)
         if n_links == 0:
             st.caption("No links are recorded between this story's articles (a story of one article, or one that "
@@ -70,6 +74,9 @@ else:
     c[2].metric("Languages", f"{facts['languages']:,}")
     c[3].metric("First published", str(facts["first_date"] or "undated"))
     st.caption(f"First publisher: {ui.md(facts['first'])}")
+    if ui.current_filters().joined:
+        st.caption(f"{len(ui.current_filters().joined) + 1} stories viewed as one (the grouping kept them apart); "
+                   "remove a joined story's chip in the sidebar to drop it.")
     st.button("← All stories", key=ui.k("leave-story"), on_click=ui.leave_story)
     split_story()
     st.subheader("Timeline")
@@ -89,6 +96,8 @@ else:
         st.dataframe(ui.outlet_table(ui.data("story_outlets")), hide_index=True, width="stretch")
     st.subheader("Related stories")
     related = ui.data("related_stories")
+    if related.height or ui.current_filters().joined:
+        ui.join_control(related)
     if related.height:
         ui.related_table(related, "story")
         st.caption(f"Other stories in view naming the same people, places and organisations within "

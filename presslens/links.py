@@ -15,6 +15,7 @@ Format (repeated keys for multi-valued fields, so values may contain commas)::
 - from, to: ISO dates (YYYY-MM-DD), inclusive. undated=1: only articles without a date.
 - dup=1: list duplicate copies too (they are never counted either way).
 - story: one story (presslens.stories story_id); unknown ids are ignored with a notice.
+- join: more stories viewed together with `story` as one (any number, like lang).
 - split: with a story, the story split at this link strength (a number from 0.05 to 1, two
   decimals); part: with a split, one of its parts (1 = the largest). Out-of-range parts are
   ignored with a notice by the app (the parser does not know how many there are).
@@ -33,7 +34,7 @@ from urllib.parse import urlencode
 
 from presslens.query import Filters
 
-MULTI = {"lang": "languages", "outlet": "outlets", "source": "sources", "entity": "entities"}
+MULTI = {"lang": "languages", "outlet": "outlets", "source": "sources", "entity": "entities", "join": "joined"}
 SINGLE = ("from", "to", "undated", "dup", "q", "story", "split", "part", "span", "doc", "v")
 # span= values: the Filters.story_span they set, and how a chip names them
 SPANS = {"outlets": "stories told by several outlets", "languages": "stories told in several languages"}
@@ -49,7 +50,7 @@ MAX_LEN = 200
 # Doc and entity ids are hashes or gazetteer ids: a safe alphabet, checked before any lookup.
 ID_RE = re.compile(r"^[\w.:\-]{1,128}$")
 
-LABELS = {"lang": "language", "outlet": "outlet", "source": "cited source", "entity": "entity"}
+LABELS = {"lang": "language", "outlet": "outlet", "source": "cited source", "entity": "entity", "join": "story joined"}
 
 # Page slugs (st.navigation url_path); the first is the default page served at "/".
 PAGES = ("overview", "sources", "languages", "entities", "stories", "health", "articles")
@@ -101,8 +102,10 @@ def requested_ids(params: Mapping[str, Sequence[str] | str]) -> tuple[list[str],
 
 
 def requested_story(params: Mapping[str, Sequence[str] | str]) -> list[str]:
-    """The well-formed story id asked for by the URL ([] or one id), to look up before `parse`."""
-    return [v for v in normalise(params).get("story", [])[:1] if ID_RE.match(v)]
+    """The well-formed story ids asked for by the URL (the story, then the stories joined to
+    it), to look up before `parse`."""
+    p = normalise(params)
+    return [v for v in p.get("story", [])[:1] + p.get("join", [])[:MAX_VALUES] if ID_RE.match(v)]
 
 
 def _date(value: str) -> dt.date | None:
@@ -118,7 +121,8 @@ def parse(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary) -> LinkS
     """Query parameters -> LinkState; every ignored value is named in `ignored`."""
     p = normalise(params)
     ignored: list[str] = []
-    known = {"lang": vocab.languages, "outlet": vocab.outlets, "source": vocab.sources, "entity": vocab.entities}
+    known = {"lang": vocab.languages, "outlet": vocab.outlets, "source": vocab.sources, "entity": vocab.entities,
+             "join": vocab.stories}
     fields: dict = {}
     for key, values in p.items():
         if key in STREAMLIT_OWN:
@@ -180,7 +184,11 @@ def parse(params: Mapping[str, Sequence[str] | str], vocab: Vocabulary) -> LinkS
             fields["story"] = one["story"]
         else:
             ignored.append(f"story={_short(one['story'])}: no such story in this corpus")
-    if "split" in one:
+    if fields.get("joined") and not fields.get("story"):
+        ignored.append("join: joining stories needs a story (story=)")
+    if "split" in one and fields.get("joined") and fields.get("story"):
+        ignored.append(f"split={_short(one['split'])}: stories joined in one view cannot be split")
+    elif "split" in one:
         split = _split(one["split"])
         if not fields.get("story"):
             ignored.append(f"split={_short(one['split'])}: a split needs a story")
@@ -262,6 +270,8 @@ def describe(filters: Filters, names: Mapping[str, str] | None = None) -> list[t
     names = names or {}
     out: list[tuple[str, str, str | None]] = []
     for key, name in MULTI.items():
+        if key == "join":
+            continue  # after the story's chip, below
         for v in getattr(filters, name):
             shown = names.get(v, v) if key == "entity" else v
             out.append((name, f"{LABELS[key]}: {shown}", v))
@@ -277,6 +287,7 @@ def describe(filters: Filters, names: Mapping[str, str] | None = None) -> list[t
         out.append(("search", f"search: {filters.search}", None))
     if filters.story:
         out.append(("story", f"story: {names.get(filters.story, filters.story)}", None))
+        out.extend(("joined", f"{LABELS['join']}: {names.get(v, v)}", v) for v in filters.joined)
         if filters.split is not None:
             out.append(("split", f"split at link strength ≥ {filters.split:g}"
                         + (f", part {filters.part}" if filters.part else ""), None))

@@ -86,6 +86,9 @@ class Filters:
     # part of it (1 = the largest; 0: the whole story). Both need `story`.
     split: float | None = None
     part: int = 0
+    # more stories viewed together with `story`, as one (an event the grouping split in two);
+    # a joined view cannot be split
+    joined: tuple[str, ...] = ()
     # only articles of stories told by several outlets ("outlets") or in several languages
     # ("languages") across the whole store (so "Russian articles of stories told in several
     # languages" works); "" any
@@ -100,7 +103,11 @@ class Filters:
             kw["search"] = (kw["search"] or "").strip()
         if "story" in kw:
             kw["story"] = (kw["story"] or "").strip()
-            if not kw["story"]:  # a split and its part belong to a story
+            if not kw["story"]:  # a split, its part and the joined stories belong to a story
+                kw["split"], kw["part"], kw["joined"] = None, 0, ()
+        if "joined" in kw:
+            kw["joined"] = tuple(sorted(set(kw["joined"] or ()) - {kw.get("story", "")})) if kw.get("story") else ()
+            if kw["joined"]:
                 kw["split"], kw["part"] = None, 0
         if kw.get("split") is None and "part" in kw:
             kw["part"] = 0
@@ -125,13 +132,18 @@ class Filters:
         if field_name in ("date", "date_from", "date_to"):
             return replace(self, date_from=None, date_to=None)
         if field_name == "story":
-            return replace(self, story="", split=None, part=0)
+            return replace(self, story="", split=None, part=0, joined=())
         if field_name == "split":
             return replace(self, split=None, part=0)
         current = getattr(self, field_name)
         if isinstance(current, tuple):
             return replace(self, **{field_name: tuple(v for v in current if value is not None and v != value)})
         return replace(self, **{field_name: type(current)()})
+
+    @property
+    def viewed_stories(self) -> tuple[str, ...]:
+        """The story and those joined to it (empty without a story)."""
+        return (self.story, *self.joined) if self.story else ()
 
     @property
     def active(self) -> bool:
@@ -297,7 +309,10 @@ def _base_mask(ix: Index, f: Filters) -> np.ndarray:
             code = _lookup(ix.stories, (f.story,)) if ix.stories is not None else np.zeros(0, np.int64)
             if code.size == 0:
                 return np.zeros(n, bool)
-            m &= ix.story == code[0]
+            if f.joined:  # the story and those joined to it, as one
+                m &= _lut(ix.stories.len(), np.concatenate([code, _lookup(ix.stories, f.joined)]))[ix.story]
+            else:
+                m &= ix.story == code[0]
             if f.split is not None and f.part:
                 m &= _part_mask(ix, f.story, f.split, f.part)
         if f.story_span in ("outlets", "languages"):
@@ -1123,7 +1138,7 @@ def story_timeline(ix: Index, f: Filters) -> pl.DataFrame:
     from presslens import story_view
 
     rows = selected_rows(ix, f) if f.story else np.zeros(0, np.int64)
-    out = story_view.story_timeline(_story_frame(ix, rows).lazy(), f.story)
+    out = story_view.story_timeline(_story_frame(ix, rows).lazy(), f.viewed_stories)
     if f.story and f.split is not None:  # the marks name their part
         out = out.join(story_split(ix, f.story, f.split).select("doc_id", "part"), on="doc_id", how="left",
                        maintain_order="left")
@@ -1282,7 +1297,8 @@ def related_stories(ix: Index, f: Filters, limit: int = RELATED_LIMIT) -> pl.Dat
     if code.size == 0:
         return empty
     story = np.asarray(ix.story).astype(np.int64)
-    mine = np.flatnonzero((story == code[0]) & ~ix.dup)
+    viewed = _lut(ix.stories.len(), np.concatenate([code, _lookup(ix.stories, f.joined)]))
+    mine = np.flatnonzero(viewed[story] & ~ix.dup)
     ents = np.asarray(ix.ae_ent)[gather_ranges(ix.ae_indptr, mine)].astype(np.int64)
     if ents.size == 0:
         return empty
@@ -1297,13 +1313,13 @@ def related_stories(ix: Index, f: Filters, limit: int = RELATED_LIMIT) -> pl.Dat
     lens = np.asarray(ix.ea_indptr)[chosen + 1] - np.asarray(ix.ea_indptr)[chosen]
     rows = np.asarray(ix.ea_row)[gather_ranges(ix.ea_indptr, chosen)].astype(np.int64)
     ent_at = np.repeat(np.arange(chosen.size), lens)
-    view = counted_mask(ix, f.with_(story=""))
+    view = counted_mask(ix, f.with_(story="", joined=()))
     day = np.asarray(ix.day).astype(np.int64)
     my_days = day[mine][day[mine] != UNDATED_DAY]
     near = (day[rows] == UNDATED_DAY) if my_days.size else np.ones(rows.size, bool)
     if my_days.size:
         near |= (day[rows] >= my_days.min() - RELATED_WINDOW_DAYS) & (day[rows] <= my_days.max() + RELATED_WINDOW_DAYS)
-    keep = view[rows] & (story[rows] != code[0]) & near
+    keep = view[rows] & ~viewed[story[rows]] & near
     pairs = pl.DataFrame({"code": story[rows][keep], "e": ent_at[keep]}).unique()
     if pairs.height == 0:
         return empty
@@ -1336,7 +1352,8 @@ def story_shared(ix: Index, f: Filters) -> pl.DataFrame:
     doc_ids = ix.article_rows(rows, ["doc_id"])["doc_id"].to_list()
     # the table's files are sorted by story_id: their row-group statistics let the reader skip
     # every other story's rows instead of scanning all the links
-    links = (store.story_links_of(ix.directory, f.story) if f.story else store.empty("story_links")).lazy()
+    links = (pl.concat([_story_links(ix, sid) for sid in f.viewed_stories]) if f.story
+             else store.empty("story_links")).lazy()
     return story_view.story_shared(links, doc_ids, ix.entities.select("entity_id", "name").lazy())
 
 
@@ -1355,7 +1372,8 @@ def story_outlets(ix: Index, f: Filters) -> pl.DataFrame:
         "entity_id": ix.entities["entity_id"].gather(pl.Series(ents)) if ents.size else pl.Series([], dtype=pl.String),
         "mentions": ix.ae_cnt[idx].astype(np.int64),
     }, schema={"doc_id": pl.String, "entity_id": pl.String, "mentions": pl.Int64})
-    return story_view.outlet_differences(arts.lazy(), de.lazy(), f.story, ix.entities.select("entity_id", "name").lazy())
+    return story_view.outlet_differences(arts.lazy(), de.lazy(), f.viewed_stories,
+                                         ix.entities.select("entity_id", "name").lazy())
 
 
 # ---------------------------------------------------------------- data health

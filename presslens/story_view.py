@@ -37,11 +37,11 @@ def largest_stories(articles: pl.LazyFrame, limit: int = 50, min_size: int = 2) 
     )
 
 
-def story_timeline(articles: pl.LazyFrame, story_id: str) -> pl.DataFrame:
-    """Every article of one story in publication order (undated last): doc_id, published,
+def story_timeline(articles: pl.LazyFrame, story_id: str | tuple[str, ...]) -> pl.DataFrame:
+    """Every article of one story (or of several viewed as one) in publication order (undated last): doc_id, published,
     outlet (or "(unknown outlet)", as everywhere else), language, title, duplicate_of, and `first`: True for the
     earliest dated original (the first publisher; ties: all of them)."""
-    s = (articles.filter(pl.col("story_id") == story_id)
+    s = (articles.filter(pl.col("story_id").is_in(_ids(story_id)))
          .select("doc_id", "published", pl.col("outlet").fill_null(UNKNOWN_OUTLET), "language", "title",
                  "duplicate_of")
          .sort("published", "doc_id", nulls_last=True).collect())
@@ -71,12 +71,16 @@ def story_shared(links: pl.LazyFrame, doc_ids: list[str], entities: pl.LazyFrame
             .collect())
 
 
-def outlet_differences(articles: pl.LazyFrame, doc_entities: pl.LazyFrame, story_id: str,
+def _ids(story_id: str | tuple[str, ...]) -> list[str]:
+    return [story_id] if isinstance(story_id, str) else list(story_id)
+
+
+def outlet_differences(articles: pl.LazyFrame, doc_entities: pl.LazyFrame, story_id: str | tuple[str, ...],
                        entities: pl.LazyFrame | None = None) -> pl.DataFrame:
     """How each outlet told the story: per outlet, the entities its articles name that no
     other outlet's article in the story names. Columns: outlet, articles, only_here (list of
     entity names, most mentioned first), n_only; outlets sorted by article count."""
-    docs = (articles.filter((pl.col("story_id") == story_id) & pl.col("duplicate_of").is_null())
+    docs = (articles.filter(pl.col("story_id").is_in(_ids(story_id)) & pl.col("duplicate_of").is_null())
             .select("doc_id", pl.col("outlet").fill_null(UNKNOWN_OUTLET)))
     per = doc_entities.join(docs, on="doc_id").group_by("outlet", "entity_id").agg(
         pl.col("mentions").sum().alias("mentions"))

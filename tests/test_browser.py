@@ -171,6 +171,22 @@ def test_choosing_stories_told_in_several_languages_is_a_link_and_survives_a_pag
     assert params(page).get("span") == ["languages"]
 
 
+def test_joining_a_related_story_views_both_as_one(server, page, seed_store):
+    arts = store.scan(store.current(seed_store), "articles").select("path", "story_id").collect()
+    story = arts.filter(pl.col("path").str.starts_with("000_"))["story_id"][0]
+    page.goto(f"{server}/stories?story={story}")
+    settle(page)
+    box = page.locator('[class*="st-key-story-join-"]').first
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.get_by_role("option").filter(has_not_text="Select all").first.click()  # one related story
+    settle(page)
+    joined = params(page).get("join")
+    assert joined and joined[0] != story and params(page)["story"] == [story]
+    assert shown_count(page) == 3  # the two articles of the story and the seed article joined to it
+    assert page.get_by_text("2 stories viewed as one").count() == 1
+
+
 def test_a_click_on_a_related_story_opens_it(server, page, seed_store):
     info = store.current(seed_store)
     arts = store.scan(info, "articles").select("doc_id", "path", "story_id").collect()

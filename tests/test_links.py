@@ -189,3 +189,22 @@ def test_story_span_round_trips_and_a_bad_value_is_ignored_with_a_notice():
     state = links.parse({"span": "everything", "lang": "ru"}, VOCAB)
     assert state.filters == Filters.make(languages=("ru",))
     assert any(n.startswith("span=everything: use span=outlets or span=languages") for n in state.ignored)
+
+
+def test_joined_stories_round_trip_and_bad_joins_are_ignored_with_a_notice():
+    vocab = links.Vocabulary(**{**VOCAB.__dict__, "stories": frozenset({"story-1", "story-2", "story-3"})})
+    f = Filters.make(story="story-1", joined=("story-3", "story-2"))
+    params = links.to_params(f)
+    assert params["join"] == ["story-2", "story-3"] and links.parse(params, vocab).filters == f
+    assert links.requested_story(params) == ["story-1", "story-2", "story-3"]
+    chips = [c[0] for c in links.describe(f, {"story-2": "Strike"})]
+    assert chips == ["story", "joined", "joined"]  # the story's chip first, then those joined to it
+    assert ("joined", "story joined: Strike", "story-2") in links.describe(f, {"story-2": "Strike"})
+    state = links.parse({"story": "story-1", "join": ["story-2", "nope"]}, vocab)
+    assert state.filters == Filters.make(story="story-1", joined=("story-2",))
+    assert any(n.startswith("join=nope: unknown story joined") for n in state.ignored)
+    state = links.parse({"join": "story-2"}, vocab)  # no story to join it to
+    assert state.filters == Filters() and any("joining stories needs a story" in n for n in state.ignored)
+    state = links.parse({"story": "story-1", "join": "story-2", "split": "0.5"}, vocab)
+    assert state.filters.split is None and state.filters.joined == ("story-2",)
+    assert any(n.startswith("split=0.5: stories joined in one view cannot be split") for n in state.ignored)

@@ -583,6 +583,24 @@ def test_stories_told_in_several_languages_or_by_several_outlets(seed):
     assert any(b.label.startswith("✕ stories told in several languages") for b in at.sidebar.button)
 
 
+def test_a_story_joined_with_another_is_one_view_on_every_page(seed):
+    story, other = _seed_story(seed, "000_"), _seed_story(seed, "002_")
+    at = open_page("stories", {"story": story, "join": other})
+    no_errors(at)
+    assert not at.warning
+    assert shown_count(at) == 3 and {m.label: m.value for m in at.metric}["Articles"] == "3"
+    assert any("2 stories viewed as one" in c for c in captions(at))
+    assert any("cannot be split" in c for c in captions(at))
+    (picker,) = [w for w in at.multiselect if w.label == "View together with this story"]
+    assert picker.value == [other]
+    related = [d.value for d in at.dataframe if "Names it shares" in d.value.columns]
+    titles = store.scan(store.current(seed), "articles").filter(pl.col("story_id") == other).collect()["title"]
+    assert all(titles[0] not in r["First article"].to_list() for r in related)  # joined, so not "related"
+    assert any(b.label.startswith("✕ story joined") for b in at.sidebar.button)
+    at = open_page("overview", {"story": story, "join": other})
+    assert {m.label: m.value for m in at.metric}["Articles"] == "3"
+
+
 def test_unknown_story_in_a_link_is_ignored_with_a_notice(seed):
     at = open_page("stories", {"story": "no-such-story"})
     no_errors(at)

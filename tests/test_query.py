@@ -438,6 +438,20 @@ def test_story_span_keeps_the_articles_of_stories_told_by_several_outlets_or_lan
     assert q.summary(ixs, Filters.make(story_span="languages"))["articles"][0] == 2
 
 
+def test_stories_joined_to_a_story_are_viewed_as_one(ix_story):
+    f = Filters.make(story="s1", joined=("d_ro", "s1"))  # the story itself is not joined to itself
+    assert f.joined == ("d_ro",) and f.viewed_stories == ("s1", "d_ro")
+    assert docs(ix_story, f) == ["d_en", "d_ro", "d_ru2"]
+    t = q.story_timeline(ix_story, f)
+    assert sorted(t["doc_id"].to_list()) == ["d_en", "d_ro", "d_ru2"] and t["first"].sum() == 1
+    assert set(q.story_outlets(ix_story, f)["outlet"].to_list()) == {"Meduza", "Reuters", "(unknown outlet)"}
+    assert "d_ro" not in q.related_stories(ix_story, f)["story_id"].to_list()  # it is in the view
+    # a joined view cannot be split; leaving the story leaves the joined ones
+    assert Filters.make(story="s1", joined=("d_ro",), split=0.5, part=1).split is None
+    assert f.without("story") == Filters() and f.with_(story="") == Filters()
+    assert f.without("joined", "d_ro") == Filters.make(story="s1")
+
+
 def test_related_stories_share_rare_names_near_the_story_and_keep_the_view(ix_story, monkeypatch):
     # s1 (d_ru2 + d_en, 2 and 3 July) names North Korea (2 of 5 articles), Russia, Putin and Kim
     # (4 of 5 each). d_uk and d_ro name Putin, Kim and Russia; d_ru1 Putin and Kim only.

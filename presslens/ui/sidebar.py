@@ -122,11 +122,14 @@ STORY_CHIP = 60
 
 
 def _story_names(f: Filters) -> dict[str, str]:
-    """The chosen story's chip name: the title of its first article (its id when untitled)."""
-    if not f.story:
-        return {}
-    title = value(data("story_timeline", filters=Filters.make(story=f.story)), "title") or f.story
-    return {f.story: title if len(title) <= STORY_CHIP else title[: STORY_CHIP - 1] + "…"}
+    """The chip name of the chosen story and of each story joined to it: the title of its first
+    article (its id when untitled)."""
+    return {sid: _chip_title(value(data("story_timeline", filters=Filters.make(story=sid)), "title") or sid)
+            for sid in f.viewed_stories}
+
+
+def _chip_title(title: str) -> str:
+    return title if len(title) <= STORY_CHIP else title[: STORY_CHIP - 1] + "…"
 
 
 def view_url() -> str:

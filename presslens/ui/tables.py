@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from presslens import charts, query
+from presslens.query import Filters
 from presslens.wording import plural
 from presslens.ui.data import LIST_LIMIT, data, raw, value
 from presslens.ui.labels import entity_names, lang_labels
@@ -313,6 +314,24 @@ def related_table(related: pl.DataFrame, key: str) -> None:
         pl.col("first").cast(pl.String).fill_null("undated").alias("First"),
         pl.col("last").cast(pl.String).fill_null("undated").alias("Last"))
     _pick_table(view, k(f"related-{key}"), _pick_story, tuple(related["story_id"].to_list()))
+
+
+def join_control(related: pl.DataFrame) -> None:
+    """Stories viewed together with the chosen one, as one (Filters.joined): picked among the
+    related stories (and those already joined)."""
+    f = current_filters()
+    titles = dict(zip(related["story_id"].to_list(), related["title"].fill_null("(no title)").to_list()))
+    for sid in f.joined:
+        titles.setdefault(sid, value(data("story_timeline", filters=Filters.make(story=sid)), "title") or sid)
+    wkey = k("story-join")
+
+    def changed() -> None:
+        set_filters(current_filters().with_(joined=tuple(st.session_state[wkey])))
+
+    st.multiselect("View together with this story", list(titles), default=list(f.joined), key=wkey,
+                   format_func=lambda sid: titles.get(sid, sid), on_change=changed,
+                   help="One event the grouping split into several stories: its timeline, evidence and outlets "
+                        "as one story, on every page (join= in the link).")
 
 
 def leave_story() -> None:
