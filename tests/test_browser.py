@@ -185,6 +185,13 @@ def test_joining_a_related_story_views_both_as_one(server, page, seed_store):
     assert joined and joined[0] != story and params(page)["story"] == [story]
     assert shown_count(page) == 3  # the two articles of the story and the seed article joined to it
     assert page.get_by_text("2 stories viewed as one").count() == 1
+    # opening another related story opens it alone (nothing stays joined to it)
+    grid = page.locator('[class*="st-key-related-story-"] [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    gb = grid.bounding_box()
+    page.mouse.click(gb["x"] + 200, gb["y"] + 35 + 17)
+    settle(page)
+    assert params(page)["story"] not in ([story], joined) and "join" not in params(page)
 
 
 def test_a_click_on_a_related_story_opens_it(server, page, seed_store):

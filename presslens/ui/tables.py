@@ -223,7 +223,7 @@ def footer_timing(page: str, seconds: float) -> None:
 def _pick_story(key: str, story_ids: tuple[str, ...]) -> None:
     i = _selected_row(key, len(story_ids))
     if i is not None:
-        set_filters(current_filters().with_(story=story_ids[i], split=None, part=0))
+        set_filters(current_filters().with_(story=story_ids[i], split=None, part=0, joined=()))  # that story alone
 
 
 def split_control() -> None:
