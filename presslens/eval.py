@@ -370,7 +370,8 @@ def topic_of(path: str) -> str:
 
 
 def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: Path, out=None,
-                          write_model: Path | None = None, with_rules: bool = False, mixed: bool = False) -> dict:
+                          write_model: Path | None = None, with_rules: bool = False, mixed: bool = False,
+                          tune_rules: bool = False) -> dict:
     """Leave-one-topic-out figures of the learned pair model (presslens.story_model) next to the
     rules': for each topic, train (and choose C, link threshold, merge density by an inner
     leave-one-topic-out) on the other topics, group the held-out topic with the real grouping
@@ -431,6 +432,13 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
         print(f"held out {h.name:10s} model P {pm:.3f} R {rm:.3f} F1 {fm:.3f} | rules P {pr:.3f} R {rr:.3f} "
               f"F1 {fr:.3f}  (trained on {', '.join(t.name for t in train)}; chosen there: C {c:g}, "
               f"threshold {thr:g}, merge density {dens:g}, inner F1 {inner:.3f})", file=out)
+        if tune_rules:
+            rthr, rdens, rinner = story_model.choose_rules(train)
+            pt, rt, ft = story_model.grouped_f1(h, story_model.tuned_rules(rthr, rdens))
+            res["topics"][h.name]["tuned_rules"] = {"P": pt, "R": rt, "F1": ft, "threshold": rthr,
+                                                    "merge_density": rdens, "inner_f1": rinner}
+            print(f"  {h.name} tuned rules P {pt:.3f} R {rt:.3f} F1 {ft:.3f}  (chosen on the others: threshold "
+                  f"{rthr:g}, merge density {rdens:g}, inner F1 {rinner:.3f})", file=out)
         if sub is not None:
             hd = sub([h.name], score_distractors=False)
             pm, rm, fm = story_model.grouped_f1(hd, s)
@@ -443,6 +451,9 @@ def evaluate_stories_loto(root: Path, gold: list[tuple[str, str, str]], stores: 
     rf = sum(v["rules"]["F1"] for v in res["topics"].values()) / len(topics)
     res["mean_model_f1"], res["mean_rules_f1"] = mf, rf
     print(f"mean held-out F1: model {mf:.3f}, rules {rf:.3f}", file=out)
+    if tune_rules:
+        res["mean_tuned_rules_f1"] = tf = sum(v["tuned_rules"]["F1"] for v in res["topics"].values()) / len(topics)
+        print(f"mean held-out F1 of the tuned rules: {tf:.3f}", file=out)
     if write_model is not None:
         if sub is None:
             s, meta = story_model.train_final(topics, with_rules)
@@ -505,10 +516,10 @@ def _stories_loto_main(args) -> int:
         if args.stores is None:
             with tempfile.TemporaryDirectory(prefix="presslens-loto-") as tmp:
                 evaluate_stories_loto(args.root, gold, Path(tmp), write_model=args.write_model,
-                                      with_rules=args.with_rules, mixed=args.mixed)
+                                      with_rules=args.with_rules, mixed=args.mixed, tune_rules=args.tune_rules)
         else:
             evaluate_stories_loto(args.root, gold, args.stores, write_model=args.write_model,
-                                  with_rules=args.with_rules, mixed=args.mixed)
+                                  with_rules=args.with_rules, mixed=args.mixed, tune_rules=args.tune_rules)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -544,6 +555,8 @@ def add_stories_parser(sub) -> None:
     lo.add_argument("--write-model", type=Path, help="write the model trained on all topics here (JSON)")
     lo.add_argument("--with-rules", action="store_true",
                     help="complement the rules: a pair links when the rules or the model link it")
+    lo.add_argument("--tune-rules", action="store_true",
+                    help="also the hand rules with their link threshold and merge density chosen on the other topics")
     lo.add_argument("--mixed", action="store_true",
                     help="train with the negatives of a mixed store: the training topics grouped together with "
                          "unrelated news articles (the NER corpora's texts under PATH/ner-train)")

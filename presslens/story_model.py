@@ -50,6 +50,8 @@ MODEL_PATH = Path(__file__).parent / "models" / "story_pairs.json"
 GRID_C = (0.03, 0.3, 3.0)
 GRID_THRESHOLD = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 GRID_DENSITY = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+# The rules' link thresholds on `cos` tried by `choose_rules` (the fixed rules use 0.15).
+GRID_RULES_THRESHOLD = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 # ---------------------------------------------------------------- the model file
@@ -267,6 +269,22 @@ def choose(train: list[TopicPairs], with_rules: bool = False,
                     scores.setdefault((c, thr, dens), []).append(quick_f1(v, prob, thr, dens, with_rules))
     best = max(scores, key=lambda k: (np.mean(scores[k]), -list(scores).index(k)))
     return (*best, float(np.mean(scores[best])))
+
+
+def choose_rules(train: list[TopicPairs]) -> tuple[float, float, float]:
+    """The rules' (link threshold on `cos`, merge density, inner mean F1) chosen on `train`:
+    the pair with the best mean `quick_f1` over the topics, `cos` being the score (nothing is
+    fitted, so every training topic is scored as it is)."""
+    cos = [t.x[:, stories.PAIR_FEATURES.index("cos")] for t in train]
+    scores = {(thr, dens): float(np.mean([quick_f1(t, c, thr, dens) for t, c in zip(train, cos)]))
+              for thr in GRID_RULES_THRESHOLD for dens in GRID_DENSITY}
+    best = max(scores, key=lambda k: (scores[k], -list(scores).index(k)))
+    return (*best, scores[best])
+
+
+def tuned_rules(threshold: float, density: float) -> stories.PairScorer:
+    """The hand rules with another link threshold and merge density."""
+    return stories.PairScorer(threshold=threshold, merge_density=density, name=f"rules-{threshold:g}-{density:g}")
 
 
 def grouped_f1(t: TopicPairs, s: stories.PairScorer) -> tuple[float, float, float]:

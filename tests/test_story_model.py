@@ -124,6 +124,20 @@ def test_training_chooses_on_training_topics_and_groups_a_clear_topic_perfectly(
     assert story_model.quick_f1(topics[2], story_model.predict(params, topics[2].x), thr, dens) == pytest.approx(1.0)
 
 
+def test_the_rules_settings_are_chosen_where_the_training_topics_group_best():
+    rng = np.random.default_rng(2)
+    topics = [_topic_pairs(t, rng) for t in "ab"]
+    # one story's pairs at cos ~0.6, the others at ~0.1 (+-0.05 noise): a threshold of 0.1 links
+    # across stories whatever the density; higher ones (or a denser merge) split them exactly
+    thr, dens, inner = story_model.choose_rules(topics)
+    assert thr in story_model.GRID_RULES_THRESHOLD and dens in story_model.GRID_DENSITY
+    cos = [t.x[:, F.index("cos")] for t in topics]
+    assert inner == pytest.approx(1.0) and all(story_model.quick_f1(t, c, thr, dens) == 1.0 for t, c in zip(topics, cos))
+    assert story_model.quick_f1(topics[0], cos[0], 0.1, 0.1) < 0.5  # what a bad choice would give
+    s = story_model.tuned_rules(thr, dens)
+    assert s.coef is None and (s.threshold, s.merge_density) == (thr, dens)  # still the hand rules
+
+
 def test_stories_loto_needs_three_topics_and_says_so(tmp_path, capsys):
     gold = tmp_path / "gold.csv"
     gold.write_text("path,story\nraw/t1/a.txt,s1\nraw/t2/b.txt,s2\n", encoding="utf-8")
