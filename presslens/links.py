@@ -298,7 +298,7 @@ def describe(filters: Filters, names: Mapping[str, str] | None = None) -> list[t
 
 def _split(value: str) -> float | None:
     """A link strength from the URL: a plain decimal from SPLIT_MIN to 1, rounded to 2 places."""
-    if not re.fullmatch(r"(?:0|1)?(?:\.\d{1,6})?|1", value) or value in ("", "."):
+    if not re.fullmatch(r"[01]?\.\d{1,6}|[01]", value):
         return None
     x = round(float(value), 2)
     return x if SPLIT_MIN <= x <= 1 else None

@@ -1257,7 +1257,8 @@ def story_cut(ix: Index, f: Filters, limit: int = 50) -> pl.DataFrame:
                                     "score": pl.Float64, "shared": pl.List(pl.String)})
     s = story_split(ix, f.story, f.split)
     cut = story_view.cut_links(_story_links(ix, f.story), s.select("doc_id", "part")).head(limit)
-    titles = _article_rows(ix, s["row"].to_numpy(), ["doc_id", "title"])
+    ends = s.filter(pl.col("doc_id").is_in(pl.concat([cut["doc_a"], cut["doc_b"]]).implode()))
+    titles = _article_rows(ix, ends["row"].to_numpy(), ["doc_id", "title"])  # the cut links' articles only
     names = dict(zip(ix.entities["entity_id"].to_list(), ix.entities["name"].to_list())) if cut.height else {}
     shared = [[names.get(e, e) for e in (ents or [])] + list(srcs or [])
               for ents, srcs in zip(cut["shared_entities"].to_list(), cut["shared_sources"].to_list())]
@@ -1303,14 +1304,15 @@ def related_stories(ix: Index, f: Filters, limit: int = RELATED_LIMIT) -> pl.Dat
     if ents.size == 0:
         return empty
     uniq, cnt = np.unique(ents, return_counts=True)
-    df = (np.asarray(ix.ea_indptr)[uniq + 1] - np.asarray(ix.ea_indptr)[uniq]).astype(np.float64)
+    indptr = np.asarray(ix.ea_indptr)
+    df = (indptr[uniq + 1] - indptr[uniq]).astype(np.float64)
     rarity = np.log1p(ix.n / np.maximum(df, 1.0))
     ok = df <= max(RELATED_MAX_DF_SHARE * ix.n, RELATED_MIN_DF)
     weight = np.where(ok, cnt * rarity, -1.0)
     pick = np.argsort(-weight, kind="stable")[:RELATED_ENTITIES]
     pick = pick[weight[pick] > 0]
     chosen, chosen_rarity = uniq[pick], rarity[pick]
-    lens = np.asarray(ix.ea_indptr)[chosen + 1] - np.asarray(ix.ea_indptr)[chosen]
+    lens = indptr[chosen + 1] - indptr[chosen]
     rows = np.asarray(ix.ea_row)[gather_ranges(ix.ea_indptr, chosen)].astype(np.int64)
     ent_at = np.repeat(np.arange(chosen.size), lens)
     view = counted_mask(ix, f.with_(story="", joined=()))

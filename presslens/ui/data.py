@@ -135,6 +135,11 @@ def article_text(doc_id: str) -> str | None:
     return index_mod.read_text(index(), doc_id)
 
 
+def story_title(story_id: str) -> str:
+    """A story's name for chips and pickers: the title of its first article (its id when untitled)."""
+    return value(data("story_timeline", filters=Filters.make(story=story_id)), "title") or story_id
+
+
 def value(df: pl.DataFrame, column: str, default=None):
     """The first value of a column (for one-row results), or default."""
     return df[column][0] if df.height and column in df.columns and df[column][0] is not None else default

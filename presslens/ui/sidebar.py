@@ -8,7 +8,7 @@ import streamlit as st
 from presslens import links, search
 from presslens.wording import plural
 from presslens.query import Filters
-from presslens.ui.data import data, raw, value
+from presslens.ui.data import raw, story_title, value
 from presslens.ui.labels import entity_names, lang_label, md
 from presslens.ui.state import _state, clear_filters, current_filters, gen, k, set_filters
 from presslens.ui.storage import info
@@ -124,8 +124,7 @@ STORY_CHIP = 60
 def _story_names(f: Filters) -> dict[str, str]:
     """The chip name of the chosen story and of each story joined to it: the title of its first
     article (its id when untitled)."""
-    return {sid: _chip_title(value(data("story_timeline", filters=Filters.make(story=sid)), "title") or sid)
-            for sid in f.viewed_stories}
+    return {sid: _chip_title(story_title(sid)) for sid in f.viewed_stories}
 
 
 def _chip_title(title: str) -> str:

@@ -9,9 +9,8 @@ import polars as pl
 import streamlit as st
 
 from presslens import charts, query
-from presslens.query import Filters
 from presslens.wording import plural
-from presslens.ui.data import LIST_LIMIT, data, raw, value
+from presslens.ui.data import LIST_LIMIT, data, raw, story_title, value
 from presslens.ui.labels import entity_names, lang_labels
 from presslens.ui.state import _state, clear_filters, current_filters, gen, k, open_article, set_filters
 from presslens.ui.storage import info
@@ -322,7 +321,7 @@ def join_control(related: pl.DataFrame) -> None:
     f = current_filters()
     titles = dict(zip(related["story_id"].to_list(), related["title"].fill_null("(no title)").to_list()))
     for sid in f.joined:
-        titles.setdefault(sid, value(data("story_timeline", filters=Filters.make(story=sid)), "title") or sid)
+        titles.setdefault(sid, story_title(sid))
     wkey = k("story-join")
 
     def changed() -> None:
