@@ -52,6 +52,7 @@ def split_story() -> None:
 ui.header("Stories", "Articles reporting the same event, grouped across languages and outlets by shared entities, "
           "cited sources, figures and dates. Click a story to follow it; click a mark to read the article.")
 ui.require_articles()
+ui.grouping_note()
 story = ui.current_filters().story
 if not story:
     top = ui.data("stories")

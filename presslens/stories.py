@@ -1343,6 +1343,26 @@ def scorer() -> PairScorer:
     return _SCORER
 
 
+@functools.lru_cache(maxsize=64)
+def built_by(directory: str) -> str | None:
+    """Which pair scorer grouped the stories of a store version (its folder): "model" (the
+    committed pair model), "rules" (the hand rules, MODEL_ENV=0), "other" (another model file),
+    or None when the folder holds no story state (stories imported with their own ids, or none
+    grouped). Read from the scorer fingerprint the state was saved with; a version's folder is
+    never rewritten, hence the cache."""
+    try:
+        saved = (Path(directory) / "story_state_version").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    fingerprint = saved.partition(":")[2]
+    if fingerprint == RULES.fingerprint():
+        return "rules"
+    from presslens import story_model
+
+    committed = story_model.load()
+    return "model" if committed is not None and fingerprint == committed.fingerprint() else "other"
+
+
 @contextlib.contextmanager
 def using_scorer(s: PairScorer):
     """Group with scorer `s` inside the block (restores the previous one afterwards)."""

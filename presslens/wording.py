@@ -72,3 +72,39 @@ def evidence(source: str | None, detail: str | None, what: str) -> str:
     if source == "sidecar":
         return "From metadata.csv, the corpus's metadata file."
     return f"From {source}: {_quote(detail)}" if detail else f"From {source}."
+
+
+# How often the story grouping is right, as measured on hand-labelled news it never saw
+# (docs/STORIES.md, run 8's leave-one-topic-out table: `python -m presslens.eval stories-loto ROOT
+# --gold data/eval/stories_gold.csv data/eval/stories_gold_conll_train.csv --with-rules`). Per
+# scorer: (pair precision range, pair recall range) on the four Reuters wire-news sets, the same on
+# the BSNLP topics held out for it, and the pairwise F1 range over all of those.
+# The rules' BSNLP figures leave out ryanair, the topic they were designed on.
+GROUPING_MEASURED = {
+    "model": {"wire": ("20-40%", "57-72%"), "bsnlp": ("44-92%", "25-68%"), "f1": "0.305-0.781"},
+    "rules": {"wire": ("18-43%", "52-78%"), "bsnlp": ("40-54%", "28-36%"), "f1": "0.281-0.551"},
+}
+
+
+def grouping_reliability(scorer: str | None) -> str | None:
+    """What the Stories page tells an analyst about how far its stories can be trusted (Markdown),
+    for the scorer that grouped the store (`stories.built_by`); None when no grouping of ours
+    made the stories (they came with the articles)."""
+    if scorer is None:
+        return None
+    if scorer not in GROUPING_MEASURED:
+        return ("These stories were grouped by a pair model of your own (PRESSLENS_STORY_MODEL): how often it is "
+                "right is not measured here. `python -m presslens.eval stories FOLDER --gold LABELS.csv` measures it "
+                "on articles you have grouped by hand.")
+    m = GROUPING_MEASURED[scorer]
+    return (
+        "Stories are grouped by machine and are not always right. Measured on hand-labelled news the grouping "
+        "never saw:\n\n"
+        f"- **A day of wire news** (four sets of ~236 Reuters articles): {m['wire'][0]} of the article pairs it puts "
+        f"in one story report the same event, and it finds {m['wire'][1]} of the pairs that do. Reports of one day "
+        "about the same people get chained into one story: open it and use *Split this story*.\n"
+        f"- **One running story told in Russian and Ukrainian** (BSNLP topics): {m['bsnlp'][0]} of the pairs it "
+        f"groups are right, but it finds only {m['bsnlp'][1]} of the true pairs: one event is often split over "
+        "several stories. A story's *Related stories* lists the likely other parts; join them to read them as one.\n\n"
+        f"Pairwise F1 on these sets: {m['f1']} (the goal is 0.8).")
+

@@ -562,6 +562,25 @@ def test_a_story_lists_the_stories_that_name_its_names(seed):
     assert all(related["Names it shares"].str.len() > 0)
 
 
+def test_stories_page_says_how_far_its_stories_can_be_trusted(seed):
+    # the seed store was grouped by the committed pair model: its measured figures, on the list
+    # and on an open story
+    for params in ({}, {"story": _seed_story(seed, "000_")}):
+        at = open_page("stories", params)
+        no_errors(at)
+        (box,) = [e for e in at.expander if e.label == "How far to trust these stories"]
+        text = " ".join(m.value for m in box.markdown)
+        assert "20-40% of the article pairs it puts in one story report the same event" in text
+        assert "0.305-0.781" in text and "*Split this story*" in text
+
+
+def test_stories_that_came_with_the_articles_get_no_trust_figures(tiny):
+    # the tiny store's story ids were written with its tables (no grouping of ours ran)
+    at = open_page("stories")
+    no_errors(at)
+    assert not [e for e in at.expander if e.label == "How far to trust these stories"]
+
+
 def test_stories_told_in_several_languages_or_by_several_outlets(seed):
     # the seed story: 000 (ru, unknown outlet) and 001 (en, UNN): two languages, one known outlet
     at = open_page("stories", {"span": "languages"})

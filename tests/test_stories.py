@@ -943,3 +943,19 @@ def test_split_story_cuts_the_weak_links_that_chain_two_events():
     # a link to an article outside the members (another story's) is ignored
     extra = pl.concat([links, pl.DataFrame({"doc_a": ["a"], "doc_b": ["zz"], "score": [0.99]})])
     assert story_view.split_story(extra, members, 0.5, 0.0)["part"].to_list() == [1, 1, 3, 2, 2]
+
+
+def test_a_store_says_which_scorer_grouped_its_stories(seed_store, tmp_path):
+    # the seed store was built with the default scorer, the committed pair model
+    assert stories.built_by(str(store.current(seed_store).directory)) == "model"
+    from presslens import story_model
+
+    other = story_model.load()
+    other = stories.PairScorer(**{**other.__dict__, "threshold": other.threshold + 0.1})
+    for name, scorer, want in (("rules", stories.RULES, "rules"), ("other", other, "other")):
+        (tmp_path / name).mkdir()
+        with stories.using_scorer(scorer):
+            stories.empty_state().save(tmp_path / name)
+        assert stories.built_by(str(tmp_path / name)) == want
+    # no story state: the story ids came with the articles
+    assert stories.built_by(str(tmp_path / "none")) is None

@@ -24,7 +24,7 @@ from presslens.ui.sidebar import notices, sidebar, view_url  # noqa: F401
 from presslens.ui.tables import (  # noqa: F401
     article_table, chart, doc_table, duplicates_switch, entity_stats, entity_type_options, focus_choices, focus_entity,
     footer_timing, header, ids, language_table, leave_story, outlet_table, require_articles, shared_table,
-    story_summary, story_table, surface_table, filter_button, cluster_table, split_control, part_table, cut_table, related_table, span_control, join_control,
+    story_summary, story_table, surface_table, filter_button, cluster_table, split_control, part_table, cut_table, related_table, span_control, join_control, grouping_note,
 )
 from presslens.ui.reader import reader  # noqa: F401
 from presslens.ui.exports import exports  # noqa: F401

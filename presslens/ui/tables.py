@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from presslens import charts, query
-from presslens.wording import plural
+from presslens.wording import grouping_reliability, plural
 from presslens.ui.data import LIST_LIMIT, data, raw, story_title, value
 from presslens.ui.labels import entity_names, lang_labels
 from presslens.ui.state import _state, clear_filters, current_filters, gen, k, open_article, set_filters
@@ -242,6 +242,18 @@ def split_control() -> None:
                      format_func=lambda v: "as built" if v is None else f"≥ {v:g}",
                      help="Group this story's articles again from only its links at least this strong: a story "
                           "chained together by weak links (same people, another day or event) falls apart into parts.")
+
+
+def grouping_note() -> None:
+    """How far the store's stories can be trusted (the measured figures of the scorer that
+    grouped them), folded under the Stories header; nothing when the stories came with the
+    articles."""
+    from presslens import stories
+
+    text = grouping_reliability(stories.built_by(str(info().directory)))
+    if text:
+        with st.expander("How far to trust these stories"):
+            st.markdown(text)
 
 
 def span_control() -> None:
