@@ -220,7 +220,7 @@ def test_a_click_on_the_split_profile_splits_the_story_there(server, page, seed_
         pytest.skip(f"the seed link scores {score:.2f}: no profile step above it")
     page.goto(f"{server}/stories?story={story}")
     settle(page)
-    page.get_by_text("Split this story").first.click()  # the expander: the profile is inside
+    page.locator("summary", has_text="Split this story").first.click()  # the expander: the profile is inside
     settle(page)
     bars = page.locator('[class*="st-key-chart-split-profile-"] g.point path')
     assert bars.count() == len(query.SPLIT_STEPS)
