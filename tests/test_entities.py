@@ -589,3 +589,21 @@ def test_name_keys_are_script_independent_and_their_character_table_stays_bounde
     exotic = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 2 * link._KEY_CHARS_MAX))
     assert link.key(exotic) == ""  # no letter of it has a Latin spelling
     assert len(link._KEY_CHARS) <= link._KEY_CHARS_MAX
+
+
+@pytest.mark.parametrize("text, lang, names", [
+    ("Результаты матчей: Спартак 2 ЦСКА 1. Зенит 3 Локомотив 0.", "ru", ["Спартак", "ЦСКА", "Зенит", "Локомотив"]),
+    ("Результати: Динамо 2 Шахтар 1. Ворскла 0 Зоря 3.", "uk", ["Динамо", "Шахтар", "Ворскла", "Зоря"]),
+    ("Rezultate: Steaua 2 Dinamo 1, Rapid 0 CFR Cluj 3.", "ro", ["Steaua", "Dinamo", "Rapid", "CFR Cluj"]),
+])
+def test_a_results_line_names_each_team_not_one_name_with_the_scores(text, lang, names):
+    assert [text[m.start:m.end] for m in extract(text, lang, [])] == names
+
+
+@pytest.mark.parametrize("text, lang, names", [
+    ("Компания Boeing 737 MAX снова летает.", "ru", ["Boeing 737 MAX"]),
+    ("Divizia 8 Infanterie a luptat, iar Divizia 61 Infanterie a fugit.", "ro",
+     ["Divizia 8 Infanterie", "Divizia 61 Infanterie"]),
+])
+def test_a_figure_inside_a_name_stays_outside_a_results_line(text, lang, names):
+    assert [text[m.start:m.end] for m in extract(text, lang, [])] == names

@@ -220,6 +220,7 @@ def finish(p: Prepared, boilerplate: list[tuple[int, int]], learned_spans: list[
     # The model's spans are cut only at line breaks (it learnt names with quotes inside:
     # ТОВ «Каштан-плюс»); other sources' spans at any separator but spaces and hyphens.
     cands = _split_at_punctuation(text, toks, tstarts, cands, lines_only=learned)
+    cands = _split_at_scores(text, toks, tstarts, cands)
     cands = _trim_function_edges(text, toks, tstarts, cands, lang)
     cands = _trim_rules(text, toks, tstarts, cands, lang)
     # Abbreviations (ВПС, МЗС) are never a person: a model's PER on one gives way to the tags.
@@ -423,6 +424,58 @@ def _split_at_punctuation(text, toks, tstarts, cands, lines_only: bool = False):
                 out.append((toks[a].start, toks[k - 1].end) + tuple(c[2:]))
                 a = k
         out.append((toks[a].start, toks[j - 1].end) + tuple(c[2:]))
+    return out
+
+
+def _score(tok: str) -> bool:
+    """A result's figure: one or two digits standing alone (a score, a rank, a seat count)."""
+    return len(tok) <= 2 and tok.isdigit()
+
+
+# The most words of a team's name between two scores of a results line.
+SCORE_NAME_WORDS = 5
+
+
+def _result_figure(text, toks, k: int) -> bool:
+    """Is token k the first score of a results line, "Name N Name N": a one- or two-digit
+    figure after a word, then a name (words opening with a capital, short connectors), then
+    another such figure, with only spaces between them?"""
+    if not (_score(toks[k].text) and toks[k - 1].text[:1].isalpha() and k + 1 < len(toks)
+            and toks[k + 1].text[:1].isupper()):
+        return False
+    for m in range(k + 1, min(k + 2 + SCORE_NAME_WORDS, len(toks))):
+        if text[toks[m - 1].end:toks[m].start].strip(" \u00a0"):
+            return False  # a line break or punctuation: not one results line
+        w = toks[m].text
+        if _score(w):
+            return m > k + 1
+        if not (w[:1].isupper() or (w.isalpha() and len(w) <= 3)):  # a name's words, or de, of, la
+            return False
+    return False
+
+
+def _split_at_scores(text, toks, tstarts, cands):
+    """Cut a span at the scores of a results line (Спартак 2 ЦСКА 1, Steaua 2 Dinamo 1), where
+    the learned model runs the teams and their scores into one name: the runs of words around
+    the figures are the names, figures at their edges dropped. Only a figure followed by a name
+    and another figure cuts: a number inside a name stays (Divizia 8 Infanterie, Boeing 737
+    MAX, Формула 1)."""
+    out = []
+    for c in cands:
+        i, j = _tok_range(toks, tstarts, c[0], c[1])
+        if not any(_result_figure(text, toks, k) for k in range(i + 1, j - 1)):
+            out.append(c)
+            continue
+        run: list[int] = []
+        for k in list(range(i, j)) + [None]:
+            if k is None or _score(toks[k].text):
+                while run and _score(toks[run[-1]].text):
+                    run.pop()
+                if run:
+                    out.append((toks[run[0]].start, toks[run[-1]].end) + tuple(c[2:]))
+                run = []
+            else:
+                run.append(k)
     return out
 
 
