@@ -8,7 +8,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from presslens import charts, query
+from presslens import charts, query, stories
 from presslens.wording import grouping_reliability, plural
 from presslens.ui.data import LIST_LIMIT, data, raw, story_title, value
 from presslens.ui.labels import entity_names, lang_labels
@@ -248,8 +248,6 @@ def grouping_note() -> None:
     """How far the store's stories can be trusted (the measured figures of the scorer that
     grouped them), folded under the Stories header; nothing when the stories came with the
     articles."""
-    from presslens import stories
-
     text = grouping_reliability(stories.built_by(str(info().directory)))
     if text:
         with st.expander("How far to trust these stories"):
