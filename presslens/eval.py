@@ -199,10 +199,18 @@ def read_story_gold(csv_path: Path) -> list[tuple[str, str, str]]:
             raise ValueError(f"{csv_path}: the first line must name the columns path,story (and optionally split)")
         rows = []
         for i, r in enumerate(reader, 2):
-            if not r.get("path") or not r.get("story"):
+            path, story = _unguarded(r.get("path") or ""), _unguarded(r.get("story") or "")
+            if not path or not story:
                 raise ValueError(f"{csv_path}:{i}: empty path or story")
-            rows.append((r["path"], r["story"], (r.get("split") or "").strip()))
+            rows.append((path, story, (r.get("split") or "").strip()))
     return rows
+
+
+def _unguarded(cell: str) -> str:
+    """A cell without the apostrophe a CSV export puts before a formula-looking value (so that
+    a spreadsheet shows it as text; presslens.export.neutralise): the label file the Stories
+    page downloads is meant to be corrected in one."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 # Unrelated news articles mixed into the pair model's training stores (relative to the shared

@@ -1029,7 +1029,8 @@ def export_frame(ix: Index, f: Filters, rows: np.ndarray | None = None) -> pl.Da
     """Listed articles' metadata plus their entity lists (names, ids, types, mentions), in
     store order; `rows` (from selected_rows) to export a slice at a time."""
     rows = selected_rows(ix, f) if rows is None else np.asarray(rows, dtype=np.int64)
-    df = _article_rows(ix, rows, LIST_COLUMNS).with_row_index("pos")
+    df = (_article_rows(ix, rows, LIST_COLUMNS).with_columns(_story_ids(ix, rows))
+          .with_row_index("pos"))
     idx = gather_ranges(ix.ae_indptr, rows)
     lens = ix.ae_indptr[rows + 1] - ix.ae_indptr[rows]
     ents = ix.ae_ent[idx].astype(np.int64)
@@ -1077,14 +1078,35 @@ def article_mentions(ix: Index, doc_id: str) -> pl.DataFrame:
 STORY_COLUMNS = ["doc_id", "published", "outlet", "language", "title", "duplicate_of"]
 
 
+def _story_ids(ix: Index, rows: np.ndarray) -> pl.Series:
+    """The story id of each article row."""
+    sid = ix.stories.gather(pl.Series(np.asarray(ix.story)[rows].astype(np.int64))) if rows.size \
+        else pl.Series([], dtype=pl.String)
+    return pl.Series("story_id", sid, dtype=pl.String)
+
+
 def _story_frame(ix: Index, rows: np.ndarray) -> pl.DataFrame:
     """story_view's article input for the given rows: STORY_COLUMNS plus story_id, the
     unknown outlet as null (it is not an outlet)."""
     df = _article_rows(ix, rows, STORY_COLUMNS)
-    sid = ix.stories.gather(pl.Series(np.asarray(ix.story)[rows].astype(np.int64))) if rows.size \
-        else pl.Series([], dtype=pl.String)
-    return df.with_columns(pl.Series("story_id", sid, dtype=pl.String),
+    return df.with_columns(_story_ids(ix, rows),
                            pl.when(pl.col("outlet") == UNKNOWN_OUTLET).then(None).otherwise(pl.col("outlet")).alias("outlet"))
+
+
+# The most articles a story label file holds (story_labels): its labels are corrected by hand.
+LABEL_MAX = 2_000
+
+
+def story_labels(ix: Index, f: Filters) -> pl.DataFrame:
+    """The articles in view as a story label file for `python -m presslens.eval stories`
+    (eval.read_story_gold): path and story (the grouping's story id, for the analyst to correct),
+    then title, outlet, published and language to read them by; each story's articles together,
+    by date. Copies are left out, as the grouping and its evaluation leave them out."""
+    rows = selected_rows(ix, f.with_(duplicates=False))
+    df = _article_rows(ix, rows, ["path", "title", "outlet", "published", "language"])
+    return (df.with_columns(_story_ids(ix, rows).alias("story"))
+            .select("path", "story", "title", "outlet", "published", "language")
+            .sort("story", "published", "path", nulls_last=True))
 
 
 def story_list(ix: Index, f: Filters, limit: int = 50, min_size: int = 2) -> pl.DataFrame:

@@ -574,6 +574,17 @@ def test_stories_page_says_how_far_its_stories_can_be_trusted(seed):
         assert "0.305-0.781" in text and "*Split this story*" in text
 
 
+def test_the_stories_in_view_download_as_labels_to_correct(seed, monkeypatch):
+    at = open_page("stories", {"lang": "ru"})
+    no_errors(at)
+    assert [b.label for b in at.download_button] == ["Download 2 articles as story labels (CSV)"]
+    monkeypatch.setattr(q, "LABEL_MAX", 1)  # more articles in view than a hand can label
+    at = open_page("stories", {"lang": "ru"})
+    no_errors(at)
+    assert not at.download_button
+    assert any("2 articles are in view: narrow the view to at most 1" in c for c in captions(at))
+
+
 def test_stories_that_came_with_the_articles_get_no_trust_figures(tiny):
     # the tiny store's story ids were written with its tables (no grouping of ours ran)
     at = open_page("stories")

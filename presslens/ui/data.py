@@ -97,6 +97,7 @@ def _q(name: str, ix: index_mod.Index, f: Filters, args: tuple) -> pl.DataFrame:
         "existing_docs": lambda ids: query.existing(ix, "doc_id", ids),
         "existing_stories": lambda ids: query.existing(ix, "story_id", ids),
         "stories": lambda limit=STORY_LIMIT: query.story_list(ix, f, limit),
+        "story_labels": lambda: query.story_labels(ix, f),
         "story_timeline": lambda: query.story_timeline(ix, f),
         "story_shared": lambda: query.story_shared(ix, f),
         "story_outlets": lambda: query.story_outlets(ix, f),

@@ -252,6 +252,30 @@ def grouping_note() -> None:
     if text:
         with st.expander("How far to trust these stories"):
             st.markdown(text)
+            _label_download()
+
+
+def _label_download() -> None:
+    """The articles in view as a story label file to correct by hand and measure the grouping
+    with (`python -m presslens.eval stories`), when there are few enough to label."""
+    n = value(data("summary"), "articles", 0)
+    st.markdown("**On your own articles.** Download the articles in view with the story each was put in, "
+                "correct the `story` column by hand (articles reporting one event share a value), then run "
+                "`python -m presslens.eval stories CORPUS_FOLDER --gold labels.csv`: it groups those articles again "
+                "and prints the pairwise precision, recall and F1 against your labels.")
+    if n > query.LABEL_MAX:
+        st.caption(f"{n:,} articles are in view: narrow the view to at most {query.LABEL_MAX:,} (a date range, an "
+                   "outlet, a search) to label them by hand.")
+        return
+    st.download_button(f"Download {plural(n, 'article')} as story labels (CSV)", data=_labels_csv(),
+                       file_name="presslens-story-labels.csv", mime="text/csv", icon="🏷️", on_click="ignore",
+                       key=k("story-labels"))
+
+
+def _labels_csv() -> bytes:
+    from presslens import export
+
+    return export.neutralise(data("story_labels")).write_csv().encode("utf-8")
 
 
 def span_control() -> None:
