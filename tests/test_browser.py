@@ -171,6 +171,22 @@ def test_choosing_stories_told_in_several_languages_is_a_link_and_survives_a_pag
     assert params(page).get("span") == ["languages"]
 
 
+def test_the_story_labels_download_from_the_page_and_read_back_as_gold(server, page, tmp_path):
+    from presslens import eval as ev
+
+    page.goto(f"{server}/stories?lang=ru")
+    settle(page)
+    page.locator("summary", has_text="How far to trust these stories").first.click()
+    settle(page)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download 2 articles as story labels (CSV)").click()
+    path = tmp_path / "labels.csv"
+    dl.value.save_as(path)
+    rows = ev.read_story_gold(path)
+    assert sorted(p[:3] for p, _, _ in rows) == ["000", "002"]  # the two ru seeds, each its own story in view
+    assert len({s for _, s, _ in rows}) == 2
+
+
 def test_joining_a_related_story_views_both_as_one(server, page, seed_store):
     arts = store.scan(store.current(seed_store), "articles").select("path", "story_id").collect()
     story = arts.filter(pl.col("path").str.starts_with("000_"))["story_id"][0]

@@ -268,7 +268,7 @@ def _label_download() -> None:
                    "outlet, a search) to label them by hand.")
         return
     st.download_button(f"Download {plural(n, 'article')} as story labels (CSV)", data=_labels_csv(),
-                       file_name="presslens-story-labels.csv", mime="text/csv", icon="🏷️", on_click="ignore",
+                       file_name="presslens-story-labels.csv", mime="text/csv", icon="📥", on_click="ignore",
                        key=k("story-labels"))
 
 
