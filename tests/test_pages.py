@@ -585,6 +585,22 @@ def test_the_stories_in_view_download_as_labels_to_correct(seed, monkeypatch):
     assert any("2 articles are in view: narrow the view to at most 1" in c for c in captions(at))
 
 
+def test_no_story_labels_for_articles_that_share_a_file(seed, monkeypatch):
+    # records of one CSV or JSON-lines file share a path: the evaluation could not tell them apart
+    import streamlit as st
+
+    one_file = q.story_labels
+    monkeypatch.setattr(q, "story_labels", lambda ix, f: one_file(ix, f).with_columns(pl.lit("feed.jsonl").alias("path")))
+    st.cache_data.clear()
+    try:
+        at = open_page("stories", {"lang": "ru"})
+        no_errors(at)
+        assert not at.download_button
+        assert any("the evaluation reads one article per file" in c for c in captions(at))
+    finally:
+        st.cache_data.clear()  # no other test reads the patched labels from the cache
+
+
 def test_stories_that_came_with_the_articles_get_no_trust_figures(tiny):
     # the tiny store's story ids were written with its tables (no grouping of ours ran)
     at = open_page("stories")

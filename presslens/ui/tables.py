@@ -267,15 +267,18 @@ def _label_download() -> None:
         st.caption(f"{n:,} articles are in view: narrow the view to at most {query.LABEL_MAX:,} (a date range, an "
                    "outlet, a search) to label them by hand.")
         return
-    st.download_button(f"Download {plural(n, 'article')} as story labels (CSV)", data=_labels_csv(),
-                       file_name="presslens-story-labels.csv", mime="text/csv", icon="📥", on_click="ignore",
-                       key=k("story-labels"))
-
-
-def _labels_csv() -> bytes:
+    labels = data("story_labels")
+    if labels["path"].is_duplicated().any():
+        st.caption("Some articles in view share a file (records of a CSV or JSON-lines file): the evaluation reads "
+                   "one article per file, so it cannot take labels for them. Narrow the view to articles of their "
+                   "own files to label them.")
+        return
     from presslens import export
 
-    return export.neutralise(data("story_labels")).write_csv().encode("utf-8")
+    st.download_button(f"Download {plural(n, 'article')} as story labels (CSV)",
+                       data=export.neutralise(labels).write_csv().encode("utf-8"),
+                       file_name="presslens-story-labels.csv", mime="text/csv", icon="📥", on_click="ignore",
+                       key=k("story-labels"))
 
 
 def span_control() -> None:
