@@ -602,8 +602,8 @@ def test_a_results_line_names_each_team_not_one_name_with_the_scores(text, lang,
 
 @pytest.mark.parametrize("text, lang, names", [
     ("Компания Boeing 737 MAX снова летает.", "ru", ["Boeing 737 MAX"]),
-    ("Divizia 8 Infanterie a luptat, iar Divizia 61 Infanterie a fugit.", "ro",
-     ["Divizia 8 Infanterie", "Divizia 61 Infanterie"]),
+    ("Regimentul 5 Dorobanți, Regimentul 12 Roșiori și Brigada 15 Mecanizată au luptat.", "ro",
+     ["Regimentul 5 Dorobanți", "Regimentul 12 Roșiori", "Brigada 15 Mecanizată"]),
 ])
 def test_a_figure_inside_a_name_stays_outside_a_results_line(text, lang, names):
     assert [text[m.start:m.end] for m in extract(text, lang, [])] == names

@@ -438,8 +438,8 @@ SCORE_NAME_WORDS = 5
 
 def _result_figure(text, toks, k: int) -> bool:
     """Is token k the first score of a results line, "Name N Name N": a one- or two-digit
-    figure after a word, then a name (words opening with a capital, short connectors), then
-    another such figure, with only spaces between them?"""
+    figure after a word, then a name (words opening with a capital), then another such figure,
+    with only spaces between them?"""
     if not (_score(toks[k].text) and toks[k - 1].text[:1].isalpha() and k + 1 < len(toks)
             and toks[k + 1].text[:1].isupper()):
         return False
@@ -449,7 +449,7 @@ def _result_figure(text, toks, k: int) -> bool:
         w = toks[m].text
         if _score(w):
             return m > k + 1
-        if not (w[:1].isupper() or (w.isalpha() and len(w) <= 3)):  # a name's words, or de, of, la
+        if not w[:1].isupper():  # a team's name: capitalised words only (an "and" is an enumeration)
             return False
     return False
 
@@ -458,7 +458,7 @@ def _split_at_scores(text, toks, tstarts, cands):
     """Cut a span at the scores of a results line (Спартак 2 ЦСКА 1, Steaua 2 Dinamo 1), where
     the learned model runs the teams and their scores into one name: the runs of words around
     the figures are the names, figures at their edges dropped. Only a figure followed by a name
-    and another figure cuts: a number inside a name stays (Divizia 8 Infanterie, Boeing 737
+    and another figure cuts: a number inside a name stays (Regimentul 5 Dorobanți, Boeing 737
     MAX, Формула 1)."""
     out = []
     for c in cands:
