@@ -570,8 +570,8 @@ def test_stories_page_says_how_far_its_stories_can_be_trusted(seed):
         no_errors(at)
         (box,) = [e for e in at.expander if e.label == "How far to trust these stories"]
         text = " ".join(m.value for m in box.markdown)
-        assert "20-40% of the article pairs it puts in one story report the same event" in text
-        assert "0.305-0.781" in text and "*Split this story*" in text
+        assert "20-62% of the article pairs it puts in one story report the same event" in text
+        assert "0.305-0.630" in text and "*Split this story*" in text
 
 
 def test_the_stories_in_view_download_as_labels_to_correct(seed, monkeypatch):
