@@ -35,6 +35,8 @@ The gold data is read by path and never copied anywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
 import time
 from collections import defaultdict
@@ -210,7 +212,9 @@ def _unguarded(cell: str) -> str:
     """A cell without the apostrophe a CSV export puts before a formula-looking value (so that
     a spreadsheet shows it as text; presslens.export.neutralise): the label file the Stories
     page downloads is meant to be corrected in one."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+    from presslens.export import FORMULA_START
+
+    return cell[1:] if cell[:1] == "'" and re.match(FORMULA_START, cell[1:]) else cell
 
 
 # Unrelated news articles mixed into the pair model's training stores (relative to the shared
@@ -521,12 +525,9 @@ def _stories_loto_main(args) -> int:
         dup = {p for p, n in Counter(p for p, _, _ in gold).items() if n > 1} if len(args.gold) > 1 else set()
         if dup:
             raise ValueError(f"{len(dup)} path(s) are in more than one gold file, e.g. {sorted(dup)[0]}")
-        if args.stores is None:
-            with tempfile.TemporaryDirectory(prefix="presslens-loto-") as tmp:
-                evaluate_stories_loto(args.root, gold, Path(tmp), write_model=args.write_model,
-                                      with_rules=args.with_rules, mixed=args.mixed, tune_rules=args.tune_rules)
-        else:
-            evaluate_stories_loto(args.root, gold, args.stores, write_model=args.write_model,
+        with (tempfile.TemporaryDirectory(prefix="presslens-loto-") if args.stores is None
+              else contextlib.nullcontext(args.stores)) as stores:
+            evaluate_stories_loto(args.root, gold, Path(stores), write_model=args.write_model,
                                   with_rules=args.with_rules, mixed=args.mixed, tune_rules=args.tune_rules)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

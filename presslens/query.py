@@ -1281,7 +1281,9 @@ def story_cut(ix: Index, f: Filters, limit: int = 50) -> pl.DataFrame:
     cut = story_view.cut_links(_story_links(ix, f.story), s.select("doc_id", "part")).head(limit)
     ends = s.filter(pl.col("doc_id").is_in(pl.concat([cut["doc_a"], cut["doc_b"]]).implode()))
     titles = _article_rows(ix, ends["row"].to_numpy(), ["doc_id", "title"])  # the cut links' articles only
-    names = dict(zip(ix.entities["entity_id"].to_list(), ix.entities["name"].to_list())) if cut.height else {}
+    ids = sorted({e for ents in cut["shared_entities"].to_list() for e in (ents or [])})
+    codes = ix.entity_codes(ids)  # the cut links' entities only, not a dict of every entity
+    names = {e: ix.entities["name"][int(c)] for e, c in zip(ids, codes) if c >= 0}
     shared = [[names.get(e, e) for e in (ents or [])] + list(srcs or [])
               for ents, srcs in zip(cut["shared_entities"].to_list(), cut["shared_sources"].to_list())]
     return (cut.select("doc_a", "part_a", "doc_b", "part_b", pl.col("score").cast(pl.Float64))

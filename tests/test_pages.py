@@ -492,6 +492,7 @@ def test_a_story_split_above_its_link_falls_into_parts_that_follow_on_every_page
     assert bars["y"] == [2 if step > score else 1 for step in steps]
     (cut,) = [d.value for d in at.dataframe if "Strength" in d.value.columns]
     assert len(cut) == 1 and cut["Strength"][0] == round(score, 2)
+    assert "North Korea" in cut["Shared names"][0].split(", ")  # entity ids shown by their names
     assert at.query_params["split"] == f"{float(above):g}"
     assert any(b.label.startswith("✕ split at link strength") for b in at.sidebar.button)
     # one part is a filter like the story: the page and the overview count its one article
